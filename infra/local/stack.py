@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""The local stack, with no Docker and no internet:
+
+  MiniStack (DynamoDB + Streams, SQS, S3) on 127.0.0.1
+  + the table, queues and bucket of template.yaml
+  + `cargo lambda watch` serving the HTTP routes on 127.0.0.1
+  + event sources (stream → stream-router, SQS → workers, schedules)
+
+`stack.py dev` runs it in the foreground with demo data until Ctrl-C.
+`stack.py test -- CMD…` runs it on free ports, runs CMD against it, stops it, and exits
+with CMD's status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import template as tpl  # noqa: E402
+from events import EventSources  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+# Only for the local stack: a fixed key so tokens survive a restart of `make dev`.
+DEV_JWT_SECRET = "local-development-only-secret-0123456789abcdef"
+
+
+def log(msg: str) -> None:
+    print(f"[stack] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        time.sleep(0.25)
+    raise SystemExit(f"[stack] {what} did not come up within {timeout:.0f}s")
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r:
+            return r.status < 500
+    except urllib.error.HTTPError as e:
+        return e.code < 500
+
+
+class Stack:
+    region = "us-east-1"
+
+    def __init__(self, name: str, aws_port: int, api_port: int, log_dir: Path, jwt_secret: str):
+        self.name = name
+        self.aws_port = aws_port
+        self.api_port = api_port
+        self.log_dir = log_dir
+        self.jwt_secret = jwt_secret
+        self.procs: list[subprocess.Popen] = []
+        self.events: EventSources | None = None
+        self.template = tpl.load(ROOT / "template.yaml")
+        self.functions = tpl.functions(self.template)
+        self.refs: dict[str, str] = {}
+        self.atts: dict[tuple[str, str], str] = {}
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}/api/v1"
+
+    def aws(self, service: str):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region,
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    def _spawn(self, name: str, cmd: list[str], env: dict) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        out = open(self.log_dir / f"{name}.log", "ab")
+        p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        self.procs.append(p)
+        return p
+
+    # ------------------------------------------------------------------ emulator
+    def start_emulator(self) -> None:
+        env = {**os.environ, "BIND_HOST": "127.0.0.1", "GATEWAY_PORT": str(self.aws_port)}
+        self._spawn("ministack", [str(VENV_BIN / "ministack")], env)
+        wait_until(lambda: http_ok(f"{self.endpoint}/_ministack/health"), "MiniStack", 60)
+        log(f"MiniStack on {self.endpoint}")
+
+    def create_resources(self) -> None:
+        """Creates what template.yaml describes, in dependency order (DLQs before queues)."""
+        resources = self.template["Resources"]
+        self.refs.update({
+            "AWS::Region": self.region, "AWS::AccountId": "000000000000",
+            "AWS::StackName": self.name, "JwtSecret": self.jwt_secret,
+        })
+        for pname, p in self.template.get("Parameters", {}).items():
+            if "Default" in p:
+                self.refs.setdefault(pname, str(p["Default"]))
+        ddb, sqs, s3 = self.aws("dynamodb"), self.aws("sqs"), self.aws("s3")
+
+        def queue_order(item):
+            props = item[1].get("Properties", {})
+            return 1 if "RedrivePolicy" in props else 0
+
+        for lid, res in sorted(resources.items(), key=queue_order):
+            props = res.get("Properties", {})
+            if res["Type"] == "AWS::DynamoDB::Table":
+                name = f"{self.name}-{lid.lower()}"
+                kwargs = dict(
+                    TableName=name,
+                    AttributeDefinitions=props["AttributeDefinitions"],
+                    KeySchema=props["KeySchema"],
+                    BillingMode="PAY_PER_REQUEST",
+                )
+                if props.get("GlobalSecondaryIndexes"):
+                    kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+                if props.get("StreamSpecification"):
+                    kwargs["StreamSpecification"] = {
+                        "StreamEnabled": True, **props["StreamSpecification"]}
+                ddb.create_table(**kwargs)
+                ttl = props.get("TimeToLiveSpecification")
+                if ttl:
+                    ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+                desc = ddb.describe_table(TableName=name)["Table"]
+                self.refs[lid] = name
+                self.atts[(lid, "Arn")] = desc["TableArn"]
+                self.atts[(lid, "StreamArn")] = desc.get("LatestStreamArn", "")
+            elif res["Type"] == "AWS::SQS::Queue":
+                name = f"{self.name}-{lid}"
+                attrs = {}
+                if "VisibilityTimeout" in props:
+                    attrs["VisibilityTimeout"] = str(props["VisibilityTimeout"])
+                if "MessageRetentionPeriod" in props:
+                    attrs["MessageRetentionPeriod"] = str(props["MessageRetentionPeriod"])
+                if "RedrivePolicy" in props:
+                    rp = props["RedrivePolicy"]
+                    attrs["RedrivePolicy"] = json.dumps({
+                        "deadLetterTargetArn": tpl.resolve(rp["deadLetterTargetArn"], self.refs, self.atts),
+                        "maxReceiveCount": str(rp["maxReceiveCount"]),
+                    })
+                url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                    "Attributes"]["QueueArn"]
+                self.refs[lid] = url
+                self.atts[(lid, "Arn")] = arn
+                self.atts[(lid, "QueueName")] = name
+            elif res["Type"] == "AWS::S3::Bucket":
+                name = f"{self.name}-{lid}".lower()
+                s3.create_bucket(Bucket=name)
+                self.refs[lid] = name
+                self.atts[(lid, "Arn")] = f"arn:aws:s3:::{name}"
+        log(f"created table, queues and bucket of template.yaml as {self.name}-*")
+
+    # ------------------------------------------------------------------ functions
+    def function_env(self) -> dict[str, str]:
+        """The environment of every function, resolved as CloudFormation would, plus what
+        points the SDK at the emulator."""
+        env: dict[str, str] = {}
+        for fn in self.functions:
+            for k, v in fn.env.items():
+                env[k] = tpl.resolve(v, self.refs, self.atts)
+        env.update({
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "TRUST_FORWARDED_FOR": "true",
+        })
+        return env
+
+    def process_env(self) -> dict[str, str]:
+        env = {**os.environ, **self.function_env()}
+        env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+        return env
+
+    def start_functions(self, reload: bool) -> None:
+        cmd = ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1",
+               "--invoke-port", str(self.api_port)]
+        if not reload:
+            cmd.append("--ignore-changes")
+        self._spawn("cargo-lambda-watch", cmd, self.process_env())
+        wait_until(lambda: http_ok(f"{self.api_url}/health"), "cargo lambda watch", 600)
+        log(f"API on {self.api_url}")
+        self.events = EventSources(self, self.functions, log)
+        self.events.start()
+        log("event sources polling (stream → stream-router, SQS → workers, schedules)")
+
+    def seed(self, path: Path) -> str:
+        out = subprocess.run(
+            ["cargo", "run", "--quiet", "-p", "devtool", "--", "seed", str(path)],
+            cwd=ROOT, env=self.process_env(), check=True, capture_output=True, text=True)
+        return out.stdout
+
+    def stop(self) -> None:
+        if self.events:
+            self.events.close()
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+def dev(args) -> int:
+    stack = Stack("gigbao-dev", args.aws_port, args.api_port, ROOT / ".local" / "logs",
+                  DEV_JWT_SECRET)
+    stopping = False
+
+    def on_signal(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start_emulator()
+        stack.create_resources()
+        print(stack.seed(ROOT / "infra" / "seed" / "demo-users.json"), end="")
+        stack.start_functions(reload=True)
+        print(f"\nGigbao API: {stack.api_url}   (try: curl {stack.api_url}/health)")
+        print(f"Logs: {stack.log_dir}/   Stop: Ctrl-C\n", flush=True)
+        while not stopping:
+            for p in stack.procs:
+                if p.poll() is not None:
+                    log(f"{p.args[0]} exited with {p.returncode}; stopping")
+                    return 1
+            time.sleep(0.5)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        log("stopping")
+        stack.stop()
+
+
+def test(args) -> int:
+    name = f"gigbao-test-{secrets.token_hex(3)}"
+    stack = Stack(name, free_port(), free_port(), ROOT / ".local" / "test-logs",
+                  secrets.token_urlsafe(32))
+    try:
+        stack.start_emulator()
+        stack.create_resources()
+        stack.start_functions(reload=False)
+        env = {
+            **stack.process_env(),
+            "GIGBAO_API_URL": stack.api_url,
+            "GIGBAO_AWS_ENDPOINT": stack.endpoint,
+            "GIGBAO_TABLE_NAME": stack.refs["Table"],
+        }
+        return subprocess.run(args.cmd, cwd=ROOT, env=env).returncode
+    finally:
+        stack.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="mode", required=True)
+    d = sub.add_parser("dev", help="run the local stack with demo data until Ctrl-C")
+    d.add_argument("--aws-port", type=int, default=int(os.environ.get("GIGBAO_AWS_PORT", 4566)))
+    d.add_argument("--api-port", type=int, default=int(os.environ.get("GIGBAO_API_PORT", 9000)))
+    t = sub.add_parser("test", help="run CMD against a fresh stack on free ports")
+    t.add_argument("cmd", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    if args.mode == "test":
+        if args.cmd and args.cmd[0] == "--":
+            args.cmd = args.cmd[1:]
+        if not args.cmd:
+            parser.error("test needs a command")
+        return test(args)
+    return dev(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

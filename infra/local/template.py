@@ -1,0 +1,96 @@
+"""Reads template.yaml and resolves what the local stack needs from it: the table, queues and
+bucket to create, each function's environment, routes and event sources."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader, tag_suffix, node):
+    name = tag_suffix
+    key = "Ref" if name == "Ref" else f"Fn::{name}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if name == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {key: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load(path: Path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return yaml.load(f, Loader=_CfnLoader)
+
+
+@dataclass
+class Function:
+    logical_id: str
+    binary: str
+    env: dict[str, object]
+    routes: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    sqs: list[str] = field(default_factory=list)  # queue logical ids
+    streams: list[str] = field(default_factory=list)  # table logical ids
+    schedules: list[int] = field(default_factory=list)  # periods in seconds
+
+
+def _rate_seconds(expr: str) -> int:
+    m = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expr.strip())
+    if not m:
+        raise ValueError(f"only rate(...) schedules run locally, not {expr!r}")
+    n, unit = int(m.group(1)), m.group(2)
+    return n * {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
+
+
+def functions(tpl: dict) -> list[Function]:
+    globals_env = (
+        tpl.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    )
+    out = []
+    for lid, res in tpl["Resources"].items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        props = res.get("Properties", {})
+        binary = res.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+        env = dict(globals_env)
+        env.update(props.get("Environment", {}).get("Variables", {}))
+        fn = Function(lid, binary, env)
+        for ev in props.get("Events", {}).values():
+            p = ev.get("Properties", {})
+            if ev["Type"] == "HttpApi":
+                fn.routes.append((p["Method"].upper(), p["Path"]))
+            elif ev["Type"] == "SQS":
+                fn.sqs.append(p["Queue"]["Fn::GetAtt"][0])
+            elif ev["Type"] == "DynamoDB":
+                fn.streams.append(p["Stream"]["Fn::GetAtt"][0])
+            elif ev["Type"] in ("Schedule", "ScheduleV2"):
+                fn.schedules.append(_rate_seconds(p["ScheduleExpression"]))
+        out.append(fn)
+    return out
+
+
+def resolve(value, refs: dict[str, str], atts: dict[tuple[str, str], str]):
+    """Resolves Ref / GetAtt / Sub against the local resources."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return refs[value["Ref"]]
+        if "Fn::GetAtt" in value:
+            lid, att = value["Fn::GetAtt"]
+            return atts[(lid, att)]
+        if "Fn::Sub" in value:
+            return re.sub(r"\$\{([^}]+)\}", lambda m: refs[m.group(1)], value["Fn::Sub"])
+        raise ValueError(f"cannot resolve {value!r} locally")
+    return str(value)

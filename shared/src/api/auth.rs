@@ -1,0 +1,269 @@
+use chrono::Utc;
+use lambda_http::Request;
+use serde::{Deserialize, Serialize};
+
+use super::OwnUserView;
+use crate::app::ClientInfo;
+use crate::app::auth::{self, LoginError, NewAccount, RefreshError, RegisterError, SignedIn};
+use crate::auth::Tokens;
+use crate::deps::Deps;
+use crate::domain::{Email, Password, Phone, UserType, Username};
+use crate::http::{ApiError, FieldErrors, Reply, client_ip, header, json_body};
+use crate::i18n::Text;
+
+#[derive(Debug, Deserialize)]
+struct RegisterRequest {
+    username: Option<String>,
+    password: Option<String>,
+    user_type: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+impl TryFrom<RegisterRequest> for NewAccount {
+    type Error = ApiError;
+
+    fn try_from(r: RegisterRequest) -> Result<NewAccount, ApiError> {
+        let mut errors = FieldErrors::new();
+        let username = errors
+            .required("username", r.username.as_deref())
+            .and_then(|u| errors.check("username", Username::parse(u)));
+        let password = errors
+            .required("password", r.password.as_deref())
+            .and_then(|p| errors.check("password", Password::parse(p, r.username.as_deref())));
+        let user_type = errors
+            .required("user_type", r.user_type.as_deref())
+            .and_then(|t| match UserType::parse(t) {
+                Some(t @ (UserType::Freelancer | UserType::Client)) => Some(t),
+                _ => {
+                    errors.add(
+                        "user_type",
+                        Text::new(
+                            "用户类型须为 freelancer 或 client",
+                            "user_type must be freelancer or client",
+                        ),
+                    );
+                    None
+                }
+            });
+        let present = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let email = present(&r.email).and_then(|e| errors.check("email", Email::parse(&e)));
+        let phone = present(&r.phone).and_then(|p| errors.check("phone", Phone::parse(&p)));
+        let (Some(username), Some(password), Some(user_type)) = (username, password, user_type)
+        else {
+            return Err(ApiError::validation(errors));
+        };
+        errors.finish()?;
+        Ok(NewAccount {
+            username,
+            password,
+            user_type,
+            email,
+            phone,
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct SignedInView {
+    user: OwnUserView,
+    access: String,
+    refresh: String,
+    token_type: &'static str,
+    expires_in: i64,
+}
+
+impl From<SignedIn> for SignedInView {
+    fn from(s: SignedIn) -> Self {
+        SignedInView {
+            user: OwnUserView::from(&s.user),
+            access: s.tokens.access,
+            refresh: s.tokens.refresh,
+            token_type: s.tokens.token_type,
+            expires_in: s.tokens.expires_in,
+        }
+    }
+}
+
+fn client_info(deps: &Deps, req: &Request) -> ClientInfo {
+    ClientInfo {
+        ip: client_ip(req, deps.config.trust_forwarded_for),
+        user_agent: header(req, "user-agent").unwrap_or("").to_owned(),
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(e: RegisterError) -> ApiError {
+        match e {
+            RegisterError::Taken(fields) => {
+                let mut err = ApiError::conflict(
+                    "auth.already_registered",
+                    Text::new(
+                        "该账号信息已被注册",
+                        "An account with these details already exists",
+                    ),
+                );
+                for f in fields {
+                    let text = match f.name() {
+                        "username" => Text::new("用户名已被占用", "This username is already taken"),
+                        "email" => Text::new("该邮箱已被注册", "This email is already registered"),
+                        _ => Text::new(
+                            "该手机号已被注册",
+                            "This phone number is already registered",
+                        ),
+                    };
+                    err = err.with_field(f.name(), text);
+                }
+                err
+            }
+            RegisterError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+/// `POST /auth/register` [auth-register] → 201 `{user, access, refresh}`.
+pub async fn register(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let account = NewAccount::try_from(json_body::<RegisterRequest>(&req)?)?;
+    let signed_in = auth::register(
+        &deps.store,
+        &deps.keys,
+        account,
+        &client_info(deps, &req),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::created(
+        Text::new("注册成功", "Registered"),
+        SignedInView::from(signed_in),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginRequest {
+    login: Option<String>,
+    password: Option<String>,
+}
+
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> ApiError {
+        match e {
+            LoginError::RateLimited(secs) => ApiError {
+                code: "auth.too_many_attempts",
+                message: Text::new(
+                    "登录尝试次数过多，请稍后再试",
+                    "Too many login attempts; please try again later",
+                ),
+                ..ApiError::rate_limited(secs)
+            },
+            LoginError::InvalidCredentials => ApiError::unauthorized(
+                "auth.invalid_credentials",
+                Text::new("账号或密码错误", "Incorrect login or password"),
+            ),
+            LoginError::Disabled => ApiError::forbidden(
+                "auth.account_disabled",
+                Text::new("账号已被停用", "This account has been disabled"),
+            ),
+            LoginError::Store(e) => ApiError::internal(e),
+            LoginError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `POST /auth/login` [auth-login]: `{login, password}` where login is a username, email or phone.
+pub async fn login(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: LoginRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let login = errors
+        .required("login", body.login.as_deref())
+        .map(str::to_owned);
+    let password = errors
+        .required("password", body.password.as_deref())
+        .map(str::to_owned);
+    let (Some(login), Some(password)) = (login, password) else {
+        return Err(ApiError::validation(errors));
+    };
+    let signed_in = auth::login(
+        &deps.store,
+        &deps.keys,
+        login.trim(),
+        &password,
+        &client_info(deps, &req),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new("登录成功", "Signed in"),
+        SignedInView::from(signed_in),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct RefreshRequest {
+    refresh: Option<String>,
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(e: RefreshError) -> ApiError {
+        match e {
+            RefreshError::Invalid => ApiError::unauthorized(
+                "auth.invalid_refresh_token",
+                Text::new(
+                    "刷新凭证无效，请重新登录",
+                    "Invalid refresh token; please sign in again",
+                ),
+            ),
+            RefreshError::Revoked => ApiError::unauthorized(
+                "auth.session_revoked",
+                Text::new(
+                    "登录已失效，请重新登录",
+                    "This session has ended; please sign in again",
+                ),
+            ),
+            RefreshError::Expired => ApiError::unauthorized(
+                "auth.refresh_token_expired",
+                Text::new(
+                    "登录已过期，请重新登录",
+                    "Refresh token expired; please sign in again",
+                ),
+            ),
+            RefreshError::Reused => ApiError::unauthorized(
+                "auth.refresh_token_reused",
+                Text::new(
+                    "检测到刷新凭证被重复使用，为保护账号安全已退出该登录，请重新登录",
+                    "This refresh token was already used; the session has been revoked for your safety. Please sign in again",
+                ),
+            ),
+            RefreshError::Store(e) => ApiError::internal(e),
+            RefreshError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+fn refresh_field(req: &Request) -> Result<String, ApiError> {
+    let body: RefreshRequest = json_body(req)?;
+    let mut errors = FieldErrors::new();
+    let token = errors
+        .required("refresh", body.refresh.as_deref())
+        .map(str::to_owned);
+    errors.finish()?;
+    token.ok_or_else(|| ApiError::internal("required field vanished"))
+}
+
+/// `POST /auth/refresh-token` [auth-refresh]: `{refresh}` → `{access, refresh}`.
+pub async fn refresh(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let token = refresh_field(&req)?;
+    let tokens: Tokens = auth::refresh(&deps.store, &deps.keys, &token, Utc::now()).await?;
+    Ok(Reply::ok(Text::new("已刷新", "Refreshed"), tokens))
+}
+
+/// `POST /auth/logout` [auth-logout]: `{refresh}` → 204; the session is revoked.
+pub async fn logout(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let token = refresh_field(&req)?;
+    auth::logout(&deps.store, &deps.keys, &token).await?;
+    Ok(Reply::no_content())
+}

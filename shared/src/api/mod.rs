@@ -1,0 +1,9 @@
+//! HTTP handlers: one public async fn per Lambda. Each parses the request into typed input,
+//! calls a use case and renders the answer; none holds a business rule.
+
+pub mod auth;
+pub mod health;
+pub mod users;
+mod views;
+
+pub use views::OwnUserView;

@@ -1,0 +1,11 @@
+//! Passwords, access tokens (JWT), refresh tokens and the [`Caller`] of a request.
+
+mod caller;
+mod password;
+mod tokens;
+
+pub use caller::{Caller, caller};
+pub use password::{hash_password, verify_against_nothing, verify_password};
+pub use tokens::{
+    ACCESS_TTL_SECS, AccessClaims, REFRESH_TTL_SECS, RefreshToken, TokenError, TokenKeys, Tokens,
+};

@@ -1,0 +1,77 @@
+//! Opaque identifiers. Each is a ULID (time-ordered, 128 bits) behind its own type so that a
+//! user id can never be passed where a session id is expected.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use ulid::Ulid;
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Ulid);
+
+        impl $name {
+            pub fn new() -> Self {
+                Self(Ulid::new())
+            }
+
+            pub fn from_ulid(ulid: Ulid) -> Self {
+                Self(ulid)
+            }
+
+            /// Milliseconds since the epoch at which the id was made.
+            pub fn timestamp_ms(&self) -> u64 {
+                self.0.timestamp_ms()
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ulid::DecodeError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ulid::from_string(s).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A user account.
+    UserId
+);
+id_type!(
+    /// One login: the family of refresh tokens that rotate from it.
+    SessionId
+);
+id_type!(
+    /// An in-app notification.
+    NotificationId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_strings() {
+        let id = UserId::new();
+        let parsed: UserId = id.to_string().parse().unwrap();
+        assert_eq!(parsed, id);
+        assert!("not-an-id".parse::<UserId>().is_err());
+    }
+}

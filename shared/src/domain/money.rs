@@ -1,0 +1,167 @@
+//! Money in CNY. In the API it is a decimal string with two places (`"199.00"`), in code a
+//! [`Money`] over `rust_decimal::Decimal`, in DynamoDB integer fen. Never a float.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An amount of CNY with exactly two decimal places. Negative amounts exist (ledger postings);
+/// callers that need a positive amount check it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(Decimal);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoneyError {
+    #[error("not a decimal amount")]
+    NotANumber,
+    #[error("more than two decimal places")]
+    TooPrecise,
+    #[error("amount out of range")]
+    OutOfRange,
+}
+
+/// The platform keeps 20% of every order.
+const FEE_RATE: Decimal = Decimal::from_parts(20, 0, 0, false, 2);
+
+impl Money {
+    pub const ZERO: Money = Money(Decimal::ZERO);
+
+    /// From integer fen (1 CNY = 100 fen).
+    pub fn from_fen(fen: i64) -> Money {
+        Money(Decimal::new(fen, 2))
+    }
+
+    /// To integer fen. Exact, because a `Money` never has more than two places.
+    pub fn fen(&self) -> i64 {
+        let scaled = self.0 * Decimal::ONE_HUNDRED;
+        i64::try_from(scaled).unwrap_or(if scaled.is_sign_negative() {
+            i64::MIN
+        } else {
+            i64::MAX
+        })
+    }
+
+    pub fn decimal(&self) -> Decimal {
+        self.0
+    }
+
+    pub fn is_positive(&self) -> bool {
+        self.0 > Decimal::ZERO
+    }
+
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
+    }
+
+    pub fn checked_sub(self, other: Money) -> Option<Money> {
+        self.0.checked_sub(other.0).map(Money)
+    }
+
+    /// The platform fee on an order total: 20%, rounded half-up to the fen.
+    pub fn platform_fee(self) -> Money {
+        Money((self.0 * FEE_RATE).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
+    }
+
+    /// Splits an order total into `(platform_fee, freelancer_earnings)`; the two always add up
+    /// to the total exactly.
+    pub fn split_fee(self) -> (Money, Money) {
+        let fee = self.platform_fee();
+        (fee, Money(self.0 - fee.0))
+    }
+}
+
+impl FromStr for Money {
+    type Err = MoneyError;
+
+    fn from_str(s: &str) -> Result<Money, MoneyError> {
+        let s = s.trim();
+        if s.is_empty() || s.contains(['e', 'E']) {
+            return Err(MoneyError::NotANumber);
+        }
+        let d = Decimal::from_str(s).map_err(|_| MoneyError::NotANumber)?;
+        if d.scale() > 2 && d.normalize().scale() > 2 {
+            return Err(MoneyError::TooPrecise);
+        }
+        // ±90 trillion CNY keeps every amount representable in i64 fen with room to add.
+        if d.abs() > Decimal::from(90_000_000_000_000i64) {
+            return Err(MoneyError::OutOfRange);
+        }
+        let mut d = d.normalize();
+        d.rescale(2);
+        Ok(Money(d))
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = self.0;
+        d.rescale(2);
+        write!(f, "{d}")
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn money_parses_and_prints_two_places() {
+        assert_eq!("199".parse::<Money>().unwrap().to_string(), "199.00");
+        assert_eq!("199.5".parse::<Money>().unwrap().to_string(), "199.50");
+        assert_eq!("0.01".parse::<Money>().unwrap().fen(), 1);
+        assert_eq!("199.500".parse::<Money>().unwrap().fen(), 19950);
+        assert_eq!("199.001".parse::<Money>(), Err(MoneyError::TooPrecise));
+        assert_eq!("abc".parse::<Money>(), Err(MoneyError::NotANumber));
+        assert_eq!("1e3".parse::<Money>(), Err(MoneyError::NotANumber));
+    }
+
+    #[test]
+    fn fee_is_twenty_percent_rounded_half_up() {
+        // 0.03 * 0.2 = 0.006 → 0.01
+        assert_eq!(Money::from_fen(3).platform_fee(), Money::from_fen(1));
+        // 0.02 * 0.2 = 0.004 → 0.00
+        assert_eq!(Money::from_fen(2).platform_fee(), Money::from_fen(0));
+        // 0.025 would be the midpoint: 12.5 fen of 62.5 → 0.13
+        assert_eq!(Money::from_fen(6250).platform_fee(), Money::from_fen(1250));
+        assert_eq!(Money::from_fen(63).platform_fee(), Money::from_fen(13));
+        assert_eq!(
+            "199.00".parse::<Money>().unwrap().split_fee(),
+            (Money::from_fen(3980), Money::from_fen(15920))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn fee_and_earnings_always_add_up(fen in 0i64..10_000_000_000) {
+            let total = Money::from_fen(fen);
+            let (fee, earnings) = total.split_fee();
+            prop_assert_eq!(fee.fen() + earnings.fen(), fen);
+            prop_assert!(fee.fen() >= 0 && earnings.fen() >= 0);
+            // Half-up to the fen: |fee − 0.2·total| ≤ 0.5 fen.
+            prop_assert!((fee.fen() * 10 - fen * 2).abs() <= 5);
+        }
+
+        #[test]
+        fn fen_round_trips_through_strings(fen in -10_000_000_000i64..10_000_000_000) {
+            let m = Money::from_fen(fen);
+            prop_assert_eq!(m.to_string().parse::<Money>().unwrap(), m);
+            prop_assert_eq!(m.fen(), fen);
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Users and their profiles.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{Email, Money, Phone, UserId, Username};
+
+/// What a user is on the platform. Chosen at registration (freelancer or client); admins are
+/// made by operators only. Never writable through the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserType {
+    Freelancer,
+    Client,
+    Admin,
+}
+
+impl UserType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UserType::Freelancer => "freelancer",
+            UserType::Client => "client",
+            UserType::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UserType> {
+        match s {
+            "freelancer" => Some(UserType::Freelancer),
+            "client" => Some(UserType::Client),
+            "admin" => Some(UserType::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Banned,
+}
+
+/// The seed's freelancer profile. `rating`, `total_reviews`, `is_featured`, `response_rate`
+/// and `response_time` are computed by the platform and never written by the user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FreelancerProfile {
+    pub bio: String,
+    pub skills: Vec<String>,
+    pub hourly_rate: Option<Money>,
+    pub portfolio_url: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub wechat_id: Option<String>,
+    pub location: String,
+    pub languages: Vec<serde_json::Value>,
+    pub education: Vec<serde_json::Value>,
+    pub experience_years: u32,
+    pub rating: Decimal,
+    pub total_reviews: u32,
+    pub is_featured: bool,
+    pub response_rate: Decimal,
+    /// Hours.
+    pub response_time: u32,
+}
+
+impl Default for FreelancerProfile {
+    fn default() -> Self {
+        FreelancerProfile {
+            bio: String::new(),
+            skills: Vec::new(),
+            hourly_rate: None,
+            portfolio_url: None,
+            linkedin_url: None,
+            wechat_id: None,
+            location: String::new(),
+            languages: Vec::new(),
+            education: Vec::new(),
+            experience_years: 0,
+            rating: Decimal::new(0, 2),
+            total_reviews: 0,
+            is_featured: false,
+            response_rate: Decimal::new(0, 2),
+            response_time: 0,
+        }
+    }
+}
+
+/// The seed's client profile.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientProfile {
+    pub company_name: Option<String>,
+    pub company_size: Option<String>,
+    pub industry: Option<String>,
+    pub website: Option<String>,
+    pub location: String,
+    pub budget_range: Option<String>,
+}
+
+/// A user account with the profile that goes with its type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub username: Username,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub user_type: UserType,
+    pub status: UserStatus,
+    pub avatar: Option<String>,
+    pub is_verified: bool,
+    pub email_verified: bool,
+    pub phone_verified: bool,
+    /// Argon2id PHC string. `None` for accounts that only ever signed in by SMS code.
+    pub password_hash: Option<String>,
+    pub freelancer_profile: Option<FreelancerProfile>,
+    pub client_profile: Option<ClientProfile>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+impl User {
+    /// A new active account of the given type with the empty profile for that type.
+    pub fn new(
+        username: Username,
+        email: Option<Email>,
+        phone: Option<Phone>,
+        user_type: UserType,
+        password_hash: Option<String>,
+        now: DateTime<Utc>,
+    ) -> User {
+        User {
+            id: UserId::new(),
+            username,
+            email,
+            phone,
+            user_type,
+            status: UserStatus::Active,
+            avatar: None,
+            is_verified: false,
+            email_verified: false,
+            phone_verified: false,
+            password_hash,
+            freelancer_profile: (user_type == UserType::Freelancer)
+                .then(FreelancerProfile::default),
+            client_profile: (user_type == UserType::Client).then(ClientProfile::default),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == UserStatus::Active
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_user_gets_the_profile_of_its_type() {
+        let name = Username::parse("li_lei").unwrap();
+        let f = User::new(
+            name.clone(),
+            None,
+            None,
+            UserType::Freelancer,
+            None,
+            Utc::now(),
+        );
+        assert!(f.freelancer_profile.is_some() && f.client_profile.is_none());
+        let c = User::new(name.clone(), None, None, UserType::Client, None, Utc::now());
+        assert!(c.client_profile.is_some() && c.freelancer_profile.is_none());
+        let a = User::new(name, None, None, UserType::Admin, None, Utc::now());
+        assert!(a.client_profile.is_none() && a.freelancer_profile.is_none());
+        assert_eq!(f.status, UserStatus::Active);
+        assert_eq!(f.version, 1);
+    }
+}

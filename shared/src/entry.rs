@@ -1,0 +1,101 @@
+//! The runtime edge every `main.rs` calls: build [`Deps`] once, then serve events. A handler
+//! panic becomes an opaque 500 (HTTP) or a failed batch item (workers), never a crashed
+//! process or a 502.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+use lambda_http::{Body, Request, Response, service_fn};
+use tracing::Instrument;
+
+use crate::deps::Deps;
+use crate::http::{ApiError, Reply, RequestMeta, envelope_error};
+use crate::telemetry;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn deps() -> Result<&'static Deps, BoxError> {
+    let deps = Deps::from_env().await.map_err(|e| {
+        tracing::error!(error = %e, "cold start failed");
+        e
+    })?;
+    // Lives as long as the process, like the Lambda execution environment it serves.
+    Ok(Box::leak(Box::new(deps)))
+}
+
+/// Serves an HTTP API route with `handler`.
+pub async fn http<H, F>(handler: H) -> Result<(), BoxError>
+where
+    H: Fn(&'static Deps, Request) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Result<Reply, ApiError>> + Send + 'static,
+{
+    telemetry::init();
+    let deps = deps().await?;
+    lambda_http::run(service_fn(move |req: Request| async move {
+        Ok::<_, std::convert::Infallible>(respond(deps, req, handler).await)
+    }))
+    .await
+}
+
+/// Runs one request through `handler` and renders the envelope. Also used by tests to call a
+/// handler in-process.
+pub async fn respond<H, F>(deps: &'static Deps, req: Request, handler: H) -> Response<Body>
+where
+    H: Fn(&'static Deps, Request) -> F,
+    F: Future<Output = Result<Reply, ApiError>>,
+{
+    let meta = RequestMeta::of(&req);
+    let span = tracing::info_span!("request", request_id = %meta.request_id);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let outcome = AssertUnwindSafe(handler(deps, req).instrument(span.clone()))
+        .catch_unwind()
+        .await;
+    let _enter = span.enter();
+    match outcome {
+        Ok(Ok(reply)) => {
+            tracing::info!(%method, %path, status = reply.status().as_u16(), "handled");
+            reply.into_response(meta.lang)
+        }
+        Ok(Err(err)) => {
+            if err.status.is_server_error() {
+                tracing::error!(%method, %path, status = err.status.as_u16(), cause = err.cause.as_deref().unwrap_or(""), "request failed");
+            } else {
+                tracing::info!(%method, %path, status = err.status.as_u16(), code = err.code, "refused");
+            }
+            envelope_error(&err, &meta)
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(%method, %path, panic = %what, "handler panicked");
+            envelope_error(&ApiError::internal("panic"), &meta)
+        }
+    }
+}
+
+/// Serves an event-driven function (SQS batch, DynamoDB stream batch) with `handler`.
+pub async fn event<E, R, H, F>(handler: H) -> Result<(), BoxError>
+where
+    E: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    H: Fn(&'static Deps, E) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Result<R, BoxError>> + Send + 'static,
+{
+    telemetry::init();
+    let deps = deps().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: lambda_runtime::LambdaEvent<E>| async move {
+            let span = tracing::info_span!("event", request_id = %ev.context.request_id);
+            AssertUnwindSafe(handler(deps, ev.payload).instrument(span))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err("worker panicked".into()))
+        },
+    ))
+    .await
+}

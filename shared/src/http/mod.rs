@@ -1,0 +1,10 @@
+//! The HTTP edge: typed request parsing, the response envelope from `api.md`, and [`ApiError`]
+//! → status + stable `code` + message in the caller's language.
+
+mod error;
+mod request;
+mod response;
+
+pub use error::{ApiError, FieldErrors};
+pub use request::{MAX_JSON_BODY, RequestMeta, client_ip, header, json_body};
+pub use response::{Reply, envelope_error, timestamp};

@@ -1,0 +1,19 @@
+//! Gigbao's shared crate: everything but each function's `main`.
+//!
+//! Dependency arrows point one way: `domain` (pure) ← `app` (use cases) ← `api` / `workers`
+//! (edges), with `store` (DynamoDB), `auth` and `http` as adapters.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod deps;
+pub mod domain;
+pub mod entry;
+pub mod http;
+pub mod i18n;
+pub mod store;
+pub mod telemetry;
+pub mod workers;
+
+pub use deps::Deps;

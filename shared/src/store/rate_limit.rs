@@ -1,0 +1,74 @@
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use super::sessions::n;
+use super::{Store, StoreError, keys};
+
+/// A limit of `limit` hits per `window_secs` for one kind of action.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub name: &'static str,
+    pub limit: u32,
+    pub window_secs: i64,
+}
+
+impl RateLimit {
+    /// Login: 5 attempts per 5 minutes per IP.
+    pub const LOGIN_PER_IP: RateLimit = RateLimit {
+        name: "login-ip",
+        limit: 5,
+        window_secs: 300,
+    };
+}
+
+/// Refused: try again after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimited {
+    pub retry_after_secs: u64,
+}
+
+impl Store {
+    /// Counts one hit against `limit` for `subject` in the current fixed window, in one
+    /// conditional update: the counter never passes the limit, and the item expires (TTL) a
+    /// minute after its window closes.
+    pub async fn hit_rate_limit(
+        &self,
+        limit: RateLimit,
+        subject: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), RateLimited>, StoreError> {
+        let now_secs = now.timestamp();
+        let window_start = now_secs - now_secs.rem_euclid(limit.window_secs);
+        let window_end = window_start + limit.window_secs;
+        let key = keys::rate(limit.name, subject, window_start);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, AttributeValue::S(key.pk))
+            .key(keys::SK, AttributeValue::S(key.sk))
+            .update_expression(
+                "ADD hits :one SET expires_at = :exp, entity_type = :et, version = if_not_exists(version, :one)",
+            )
+            .condition_expression("attribute_not_exists(hits) OR hits < :limit")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit.limit))
+            .expression_attribute_values(":exp", n(window_end + 60))
+            .expression_attribute_values(":et", AttributeValue::S("rate_limit".to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Ok(())),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(Err(RateLimited {
+                    retry_after_secs: u64::try_from(window_end - now_secs).unwrap_or(1).max(1),
+                }))
+            }
+            Err(e) => Err(StoreError::dynamo("UpdateItem", e)),
+        }
+    }
+}

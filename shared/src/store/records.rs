@@ -1,0 +1,248 @@
+//! Item shapes as stored. Money is integer fen; every item has `entity_type` and `version`.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{StoreError, keys};
+use crate::domain::{
+    ClientProfile, Email, FreelancerProfile, Money, Phone, Session, User, UserStatus, UserType,
+    Username,
+};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct UserRecord {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+    pub entity_type: String,
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub user_type: UserType,
+    pub status: UserStatus,
+    pub avatar: Option<String>,
+    pub is_verified: bool,
+    pub email_verified: bool,
+    pub phone_verified: bool,
+    pub password_hash: Option<String>,
+    pub freelancer_profile: Option<FreelancerProfileRecord>,
+    pub client_profile: Option<ClientProfile>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct FreelancerProfileRecord {
+    pub bio: String,
+    pub skills: Vec<String>,
+    pub hourly_rate_fen: Option<i64>,
+    pub portfolio_url: Option<String>,
+    pub linkedin_url: Option<String>,
+    pub wechat_id: Option<String>,
+    pub location: String,
+    pub languages: Vec<serde_json::Value>,
+    pub education: Vec<serde_json::Value>,
+    pub experience_years: u32,
+    pub rating: Decimal,
+    pub total_reviews: u32,
+    pub is_featured: bool,
+    pub response_rate: Decimal,
+    pub response_time: u32,
+}
+
+impl From<&FreelancerProfile> for FreelancerProfileRecord {
+    fn from(p: &FreelancerProfile) -> Self {
+        FreelancerProfileRecord {
+            bio: p.bio.clone(),
+            skills: p.skills.clone(),
+            hourly_rate_fen: p.hourly_rate.map(|m| m.fen()),
+            portfolio_url: p.portfolio_url.clone(),
+            linkedin_url: p.linkedin_url.clone(),
+            wechat_id: p.wechat_id.clone(),
+            location: p.location.clone(),
+            languages: p.languages.clone(),
+            education: p.education.clone(),
+            experience_years: p.experience_years,
+            rating: p.rating,
+            total_reviews: p.total_reviews,
+            is_featured: p.is_featured,
+            response_rate: p.response_rate,
+            response_time: p.response_time,
+        }
+    }
+}
+
+impl From<FreelancerProfileRecord> for FreelancerProfile {
+    fn from(r: FreelancerProfileRecord) -> Self {
+        FreelancerProfile {
+            bio: r.bio,
+            skills: r.skills,
+            hourly_rate: r.hourly_rate_fen.map(Money::from_fen),
+            portfolio_url: r.portfolio_url,
+            linkedin_url: r.linkedin_url,
+            wechat_id: r.wechat_id,
+            location: r.location,
+            languages: r.languages,
+            education: r.education,
+            experience_years: r.experience_years,
+            rating: r.rating,
+            total_reviews: r.total_reviews,
+            is_featured: r.is_featured,
+            response_rate: r.response_rate,
+            response_time: r.response_time,
+        }
+    }
+}
+
+impl From<&User> for UserRecord {
+    fn from(u: &User) -> Self {
+        let key = keys::user(u.id);
+        UserRecord {
+            pk: key.pk,
+            sk: key.sk,
+            gsi1pk: keys::gsi1_users_by_type(u.user_type),
+            gsi1sk: format!("{}#{}", u.created_at.to_rfc3339(), u.id),
+            entity_type: "user".to_owned(),
+            id: u.id.to_string(),
+            username: u.username.as_str().to_owned(),
+            email: u.email.as_ref().map(|e| e.as_str().to_owned()),
+            phone: u.phone.as_ref().map(|p| p.as_str().to_owned()),
+            user_type: u.user_type,
+            status: u.status,
+            avatar: u.avatar.clone(),
+            is_verified: u.is_verified,
+            email_verified: u.email_verified,
+            phone_verified: u.phone_verified,
+            password_hash: u.password_hash.clone(),
+            freelancer_profile: u.freelancer_profile.as_ref().map(Into::into),
+            client_profile: u.client_profile.clone(),
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            version: u.version,
+        }
+    }
+}
+
+impl TryFrom<UserRecord> for User {
+    type Error = StoreError;
+
+    fn try_from(r: UserRecord) -> Result<Self, StoreError> {
+        let bad = |what: &str| StoreError::Decode(format!("user {}: bad {what}", r.id));
+        Ok(User {
+            id: r.id.parse().map_err(|_| bad("id"))?,
+            username: Username::parse(&r.username).map_err(|_| bad("username"))?,
+            email: r
+                .email
+                .as_deref()
+                .map(Email::parse)
+                .transpose()
+                .map_err(|_| bad("email"))?,
+            phone: r
+                .phone
+                .as_deref()
+                .map(Phone::parse)
+                .transpose()
+                .map_err(|_| bad("phone"))?,
+            user_type: r.user_type,
+            status: r.status,
+            avatar: r.avatar,
+            is_verified: r.is_verified,
+            email_verified: r.email_verified,
+            phone_verified: r.phone_verified,
+            password_hash: r.password_hash,
+            freelancer_profile: r.freelancer_profile.map(Into::into),
+            client_profile: r.client_profile,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct UniqueRecord {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity_type: String,
+    pub user_id: String,
+    pub created_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct SessionRecord {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+    pub entity_type: String,
+    pub id: String,
+    pub user_id: String,
+    pub user_type: UserType,
+    pub generation: u64,
+    pub revoked: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+    pub version: u64,
+}
+
+impl From<&Session> for SessionRecord {
+    fn from(s: &Session) -> Self {
+        let key = keys::session(s.id);
+        SessionRecord {
+            pk: key.pk,
+            sk: key.sk,
+            gsi1pk: keys::gsi1_user_sessions(s.user_id),
+            gsi1sk: format!("SESSION#{}", s.created_at.to_rfc3339()),
+            entity_type: "session".to_owned(),
+            id: s.id.to_string(),
+            user_id: s.user_id.to_string(),
+            user_type: s.user_type,
+            generation: s.generation,
+            revoked: s.revoked,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+            ip: s.ip.clone(),
+            user_agent: s.user_agent.clone(),
+            version: 1,
+        }
+    }
+}
+
+impl TryFrom<SessionRecord> for Session {
+    type Error = StoreError;
+
+    fn try_from(r: SessionRecord) -> Result<Self, StoreError> {
+        let bad = |what: &str| StoreError::Decode(format!("session {}: bad {what}", r.id));
+        Ok(Session {
+            id: r.id.parse().map_err(|_| bad("id"))?,
+            user_id: r.user_id.parse().map_err(|_| bad("user_id"))?,
+            user_type: r.user_type,
+            generation: r.generation,
+            revoked: r.revoked,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            expires_at: r.expires_at,
+            ip: r.ip,
+            user_agent: r.user_agent,
+        })
+    }
+}

@@ -1,0 +1,34 @@
+//! Event-driven functions: the stream router and the queue workers. Delivery is at least once,
+//! so every worker is idempotent.
+
+pub mod notification_dispatcher;
+pub mod stream_router;
+
+use serde::{Deserialize, Serialize};
+
+/// Work sent between functions through SQS. `id` is the id of the change that caused it (the
+/// stream record's `eventID`), so a worker can act on it exactly once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum WorkMessage {
+    #[serde(rename = "user.registered")]
+    UserRegistered {
+        id: String,
+        user_id: String,
+        occurred_at_ms: u64,
+    },
+}
+
+/// The answer of a batch handler with `ReportBatchItemFailures`: the ids of the records to
+/// retry (SQS message ids, or stream sequence numbers).
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    #[serde(rename = "batchItemFailures")]
+    pub batch_item_failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemFailure {
+    #[serde(rename = "itemIdentifier")]
+    pub item_identifier: String,
+}

@@ -1,0 +1,121 @@
+//! `stream-router`: the table's change stream → SQS queues by concern. The only place that
+//! turns a write into follow-up work, so no handler ever writes twice.
+
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+
+use super::{BatchResponse, ItemFailure, WorkMessage};
+use crate::config::Config;
+use crate::deps::Deps;
+use crate::entry::BoxError;
+
+/// The follow-up work a change calls for, if any, and the queue it goes to.
+pub fn route(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
+    let image = &record.change.new_image;
+    let text = |name: &str| match image.get(name) {
+        Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match (record.event_name.as_str(), text("entity_type").as_deref()) {
+        ("INSERT", Some("user")) => Some((
+            Queue::Notifications,
+            WorkMessage::UserRegistered {
+                id: record.event_id.clone(),
+                user_id: text("id")?,
+                occurred_at_ms: u64::try_from(
+                    record
+                        .change
+                        .approximate_creation_date_time
+                        .timestamp_millis(),
+                )
+                .unwrap_or(0),
+            },
+        )),
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    Notifications,
+}
+
+/// Routes a batch in order. On the first failure it stops and reports that record, so the
+/// stream retries from there and nothing after it is skipped.
+pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, BoxError> {
+    let queue_url = Config::require(
+        &deps.config.notifications_queue_url,
+        "NOTIFICATIONS_QUEUE_URL",
+    )?;
+    for record in &event.records {
+        let Some((Queue::Notifications, message)) = route(record) else {
+            continue;
+        };
+        let body = serde_json::to_string(&message)?;
+        if let Err(e) = deps
+            .sqs
+            .send_message()
+            .queue_url(queue_url)
+            .message_body(body)
+            .send()
+            .await
+        {
+            tracing::error!(event_id = %record.event_id, error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "send failed");
+            let id = record
+                .change
+                .sequence_number
+                .clone()
+                .unwrap_or_else(|| record.event_id.clone());
+            return Ok(BatchResponse {
+                batch_item_failures: vec![ItemFailure {
+                    item_identifier: id,
+                }],
+            });
+        }
+        tracing::info!(event_id = %record.event_id, "routed");
+    }
+    Ok(BatchResponse::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(event_name: &str, entity_type: &str) -> EventRecord {
+        serde_json::from_value(serde_json::json!({
+            "awsRegion": "us-east-1",
+            "eventID": "ev-1",
+            "eventName": event_name,
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1764000000.0,
+                "NewImage": {
+                    "PK": {"S": "USER#01J"}, "SK": {"S": "USER"},
+                    "entity_type": {"S": entity_type}, "id": {"S": "01JUSER"}
+                },
+                "SequenceNumber": "100",
+                "SizeBytes": 10,
+                "StreamViewType": "NEW_AND_OLD_IMAGES"
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_new_user_becomes_a_notification_job() {
+        let (queue, msg) = route(&record("INSERT", "user")).unwrap();
+        assert_eq!(queue, Queue::Notifications);
+        assert_eq!(
+            msg,
+            WorkMessage::UserRegistered {
+                id: "ev-1".into(),
+                user_id: "01JUSER".into(),
+                occurred_at_ms: 1_764_000_000_000
+            }
+        );
+    }
+
+    #[test]
+    fn other_changes_are_ignored() {
+        assert!(route(&record("MODIFY", "user")).is_none());
+        assert!(route(&record("INSERT", "session")).is_none());
+    }
+}

@@ -1,0 +1,136 @@
+use serde_json::json;
+
+use crate::Api;
+
+#[tokio::test]
+async fn register_login_profile_refresh_reuse_and_logout() {
+    let api = Api::connect();
+    // Register
+    let (username, password, registered) = api.register("flow").await;
+    assert_eq!(registered["user"]["username"], username.as_str());
+    assert_eq!(registered["user"]["user_type"], "client");
+    assert!(registered["user"]["client_profile"].is_object());
+
+    // Login by username
+    let login = api
+        .post(
+            "/auth/login",
+            json!({"login": username, "password": password}),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert_eq!(login.body["success"], true);
+    assert_eq!(login.body["message"], "登录成功");
+    let access = login.body["data"]["access"].as_str().unwrap().to_owned();
+    let refresh1 = login.body["data"]["refresh"].as_str().unwrap().to_owned();
+
+    // Own profile
+    let me = api.get_auth("/users/profile", &access).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["data"]["username"], username.as_str());
+    assert_eq!(me.body["data"]["email"], format!("{username}@example.com"));
+    assert!(me.body["timestamp"].as_str().unwrap().ends_with('Z'));
+
+    // Refresh rotates
+    let r = api
+        .post("/auth/refresh-token", json!({"refresh": refresh1}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let refresh2 = r.body["data"]["refresh"].as_str().unwrap().to_owned();
+    let access2 = r.body["data"]["access"].as_str().unwrap().to_owned();
+    assert_ne!(refresh1, refresh2);
+    assert_eq!(api.get_auth("/users/profile", &access2).await.status, 200);
+
+    // Reusing the rotated token is refused and revokes the family…
+    let reuse = api
+        .post("/auth/refresh-token", json!({"refresh": refresh1}))
+        .await;
+    assert_eq!(reuse.status, 401);
+    assert_eq!(reuse.body["code"], "auth.refresh_token_reused");
+    // …so even the newest token no longer works.
+    let dead = api
+        .post("/auth/refresh-token", json!({"refresh": refresh2}))
+        .await;
+    assert_eq!(dead.status, 401);
+    assert_eq!(dead.body["code"], "auth.session_revoked");
+
+    // A new login, then logout
+    let login = api
+        .post(
+            "/auth/login",
+            json!({"login": format!("{username}@example.com"), "password": password}),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    let refresh3 = login.body["data"]["refresh"].as_str().unwrap().to_owned();
+    let out = api.post("/auth/logout", json!({"refresh": refresh3})).await;
+    assert_eq!(out.status, 204);
+    let after = api
+        .post("/auth/refresh-token", json!({"refresh": refresh3}))
+        .await;
+    assert_eq!(after.status, 401);
+    assert_eq!(after.body["code"], "auth.session_revoked");
+}
+
+#[tokio::test]
+async fn a_duplicate_registration_is_a_409_naming_the_field_in_both_languages() {
+    let api = Api::connect();
+    let (username, _, registered) = api.register("dup").await;
+    let phone = registered["user"]["phone"].as_str().unwrap().to_owned();
+    let again = json!({
+        "username": username.to_uppercase(),
+        "password": "Another-2026-pw",
+        "user_type": "freelancer",
+        "email": format!("{username}@example.com"),
+        "phone": phone,
+    });
+    let zh = api.post("/auth/register", again.clone()).await;
+    assert_eq!(zh.status, 409);
+    assert_eq!(zh.body["code"], "auth.already_registered");
+    assert_eq!(zh.body["errors"]["username"][0], "用户名已被占用");
+    assert_eq!(zh.body["errors"]["email"][0], "该邮箱已被注册");
+    assert_eq!(zh.body["errors"]["phone"][0], "该手机号已被注册");
+    let en = api.post_en("/auth/register", again).await;
+    assert_eq!(en.status, 409);
+    assert_eq!(
+        en.body["errors"]["username"][0],
+        "This username is already taken"
+    );
+    assert_eq!(
+        en.body["message"],
+        "An account with these details already exists"
+    );
+}
+
+#[tokio::test]
+async fn login_is_limited_to_five_attempts_per_ip_with_retry_after() {
+    let api = Api::connect();
+    for _ in 0..5 {
+        let a = api
+            .post(
+                "/auth/login",
+                json!({"login": "nobody_at_all", "password": "Wrong-2026-pw"}),
+            )
+            .await;
+        assert_eq!(a.status, 401);
+        assert_eq!(a.body["code"], "auth.invalid_credentials");
+    }
+    let limited = api
+        .post_en(
+            "/auth/login",
+            json!({"login": "nobody_at_all", "password": "Wrong-2026-pw"}),
+        )
+        .await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.body["code"], "auth.too_many_attempts");
+    assert_eq!(
+        limited.body["message"],
+        "Too many login attempts; please try again later"
+    );
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=300).contains(&retry), "Retry-After {retry}");
+}

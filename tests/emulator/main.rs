@@ -1,0 +1,5 @@
+//! Use cases, store and handlers against MiniStack: a fresh table per test.
+
+mod auth;
+mod handlers;
+mod workers;

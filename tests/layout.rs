@@ -1,0 +1,189 @@
+//! The functions in `functions/`, the resources of `template.yaml` and the `cargo lambda watch`
+//! router must describe the same functions and exactly the same routes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_norway::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
+fn untag(v: &Value) -> &Value {
+    match v {
+        Value::Tagged(t) => &t.value,
+        other => other,
+    }
+}
+
+struct TemplateFunction {
+    binary: String,
+    routes: Vec<(String, String)>,
+    has_other_events: bool,
+}
+
+fn template_functions() -> Vec<TemplateFunction> {
+    let tpl = template();
+    let mut out = Vec::new();
+    for (lid, res) in tpl["Resources"].as_mapping().unwrap() {
+        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = res["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{lid:?} has no Metadata.BuildProperties.Binary"))
+            .to_owned();
+        assert_eq!(
+            res["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{binary}"
+        );
+        // Names line up: auth-register → AuthRegisterFunction.
+        let expected_lid: String = binary
+            .split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect::<String>()
+            + "Function";
+        assert_eq!(
+            lid.as_str(),
+            Some(expected_lid.as_str()),
+            "logical id of {binary}"
+        );
+        let mut routes = Vec::new();
+        let mut has_other_events = false;
+        if let Some(events) = res["Properties"]["Events"].as_mapping() {
+            for ev in events.values() {
+                if ev["Type"].as_str() == Some("HttpApi") {
+                    let p = &ev["Properties"];
+                    assert!(matches!(untag(&p["ApiId"]), Value::String(s) if s == "HttpApi"));
+                    routes.push((
+                        p["Method"].as_str().unwrap().to_uppercase(),
+                        p["Path"].as_str().unwrap().to_owned(),
+                    ));
+                } else {
+                    has_other_events = true;
+                }
+            }
+        }
+        out.push(TemplateFunction {
+            binary,
+            routes,
+            has_other_events,
+        });
+    }
+    out
+}
+
+fn router_routes() -> BTreeSet<(String, String, String)> {
+    let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let manifest: toml::Table = text.parse().unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_table()
+        .unwrap();
+    let mut out = BTreeSet::new();
+    for (path, routes) in router {
+        for r in routes.as_array().unwrap() {
+            out.insert((
+                r["method"].as_str().unwrap().to_uppercase(),
+                path.clone(),
+                r["function"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    out
+}
+
+fn function_dirs() -> BTreeSet<String> {
+    std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
+#[test]
+fn every_function_crate_is_in_the_template_and_nothing_else_is() {
+    let in_template: BTreeSet<String> =
+        template_functions().into_iter().map(|f| f.binary).collect();
+    assert_eq!(in_template, function_dirs());
+}
+
+#[test]
+fn function_folder_package_and_binary_share_one_name() {
+    for dir in function_dirs() {
+        let manifest: toml::Table =
+            std::fs::read_to_string(root().join("functions").join(&dir).join("Cargo.toml"))
+                .unwrap()
+                .parse()
+                .unwrap();
+        assert_eq!(manifest["package"]["name"].as_str(), Some(dir.as_str()));
+        assert!(
+            manifest.get("bin").is_none(),
+            "{dir}: one binary, named after the package"
+        );
+        assert!(
+            root()
+                .join("functions")
+                .join(&dir)
+                .join("src/main.rs")
+                .exists()
+        );
+    }
+}
+
+#[test]
+fn the_watch_router_lists_exactly_the_template_routes() {
+    let from_template: BTreeSet<(String, String, String)> = template_functions()
+        .into_iter()
+        .flat_map(|f| {
+            let b = f.binary.clone();
+            f.routes.into_iter().map(move |(m, p)| (m, p, b.clone()))
+        })
+        .collect();
+    assert!(!from_template.is_empty());
+    assert_eq!(router_routes(), from_template);
+}
+
+#[test]
+fn every_function_has_a_route_or_an_event_source() {
+    for f in template_functions() {
+        assert!(
+            !f.routes.is_empty() || f.has_other_events,
+            "{} is never invoked",
+            f.binary
+        );
+    }
+}
+
+#[test]
+fn every_function_has_sample_events() {
+    for dir in function_dirs() {
+        let events = root().join("events").join(&dir);
+        let n = std::fs::read_dir(&events)
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "json")
+                })
+                .count()
+            })
+            .unwrap_or(0);
+        assert!(n > 0, "events/{dir}/ has no sample event");
+    }
+}

@@ -1,0 +1,128 @@
+//! Helpers for Gigbao's emulator-backed and black-box tests. `make test` starts MiniStack and
+//! `cargo lambda watch` and passes their addresses in the environment.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use secrecy::SecretString;
+use shared::Deps;
+use shared::config::Config;
+use shared::store::Store;
+
+/// An environment variable the test harness sets; a clear message when run outside it.
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the emulator and black-box tests through `make test`")
+    })
+}
+
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(env("GIGBAO_AWS_ENDPOINT"))
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+/// A client on the stack's own table (the one the running functions use).
+pub async fn stack_store() -> Store {
+    Store::new(
+        aws_sdk_dynamodb::Client::new(&aws_config().await),
+        env("GIGBAO_TABLE_NAME"),
+    )
+}
+
+/// A new, empty table with the keys and indexes of template.yaml, so tests run in parallel
+/// without seeing each other's items.
+pub async fn fresh_store() -> Store {
+    let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
+    let name = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .unwrap()
+    };
+    let gsi = |i: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(i)
+            .key_schema(key(&format!("{i}PK"), KeyType::Hash))
+            .key_schema(key(&format!("{i}SK"), KeyType::Range))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .unwrap()
+    };
+    client
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(
+            ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"]
+                .map(attr)
+                .to_vec(),
+        ))
+        .key_schema(key("PK", KeyType::Hash))
+        .key_schema(key("SK", KeyType::Range))
+        .global_secondary_indexes(gsi("GSI1"))
+        .global_secondary_indexes(gsi("GSI2"))
+        .send()
+        .await
+        .expect("create test table");
+    Store::new(client, name)
+}
+
+pub const TEST_SECRET: &str = "test-secret-for-in-process-tests-0123456789";
+
+/// Deps around `store` for calling use cases and handlers in-process.
+pub async fn deps_for(store: Store) -> &'static Deps {
+    let config = Config {
+        table_name: store.table().to_owned(),
+        jwt_secret: SecretString::from(TEST_SECRET.to_owned()),
+        trust_forwarded_for: false,
+        notifications_queue_url: None,
+    };
+    let mut deps = Deps::build(config, &aws_config().await);
+    deps.store = store;
+    Box::leak(Box::new(deps))
+}
+
+/// Counts the items of a table (tests only: a Scan is fine on a table of a few items).
+pub async fn count_items(store: &Store) -> usize {
+    store
+        .client()
+        .scan()
+        .table_name(store.table())
+        .send()
+        .await
+        .expect("scan")
+        .items()
+        .len()
+}
+
+/// A unique username for a test.
+pub fn unique_name(prefix: &str) -> String {
+    let id = ulid::Ulid::new().to_string().to_lowercase();
+    format!("{prefix}_{}", &id[14..])
+}
+
+/// A unique CN mobile number for a test.
+pub fn unique_phone() -> String {
+    let n = ulid::Ulid::new().random() % 100_000_000;
+    format!("139{n:08}")
+}
