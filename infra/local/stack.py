@@ -242,6 +242,9 @@ def dev(args) -> int:
         nonlocal stopping
         stopping = True
 
+    # Ctrl-C and `kill` both stop everything this started (a shell may hand a background
+    # job SIGINT ignored, so install the handler explicitly).
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         stack.start_emulator()

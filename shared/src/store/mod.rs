@@ -58,6 +58,26 @@ impl Store {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    /// One `GetItem` by key, decoded into a record.
+    async fn get_record<T: serde::de::DeserializeOwned>(
+        &self,
+        key: keys::Key,
+        consistent: bool,
+    ) -> Result<Option<T>, StoreError> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, AttributeValue::S(key.pk))
+            .key(keys::SK, AttributeValue::S(key.sk))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", e))?;
+        out.item.map(from_item).transpose()
+    }
 }
 
 fn to_item<T: serde::Serialize>(

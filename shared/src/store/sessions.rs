@@ -131,19 +131,9 @@ impl Store {
     }
 
     pub async fn get_session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
-        let key = keys::session(id);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, AttributeValue::S(key.pk))
-            .key(keys::SK, AttributeValue::S(key.sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        out.item
-            .map(|i| from_item::<SessionRecord>(i).and_then(Session::try_from))
+        self.get_record::<SessionRecord>(keys::session(id), true)
+            .await?
+            .map(Session::try_from)
             .transpose()
     }
 }

@@ -3,7 +3,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::records::{SessionRecord, UniqueRecord, UserRecord};
-use super::{Store, StoreError, from_item, keys, to_item};
+use super::{Store, StoreError, keys, to_item};
 use crate::domain::{Email, Phone, Session, User, UserId, Username};
 
 /// The fields that must be unique across accounts.
@@ -121,41 +121,20 @@ impl Store {
             LoginKey::Email(e) => keys::unique_email(e.as_str()),
             LoginKey::Phone(p) => keys::unique_phone(p.as_str()),
         };
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, AttributeValue::S(key.pk))
-            .key(keys::SK, AttributeValue::S(key.sk))
-            .projection_expression("user_id")
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        match out.item {
-            None => Ok(None),
-            Some(item) => match item.get("user_id") {
-                Some(AttributeValue::S(id)) => id
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| StoreError::Decode(format!("guard points at bad id {id}"))),
-                _ => Err(StoreError::Decode("guard without user_id".to_owned())),
-            },
-        }
+        self.get_record::<UniqueRecord>(key, false)
+            .await?
+            .map(|guard| {
+                guard.user_id.parse().map_err(|_| {
+                    StoreError::Decode(format!("guard points at bad id {}", guard.user_id))
+                })
+            })
+            .transpose()
     }
 
     pub async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        let key = keys::user(id);
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, AttributeValue::S(key.pk))
-            .key(keys::SK, AttributeValue::S(key.sk))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        out.item
-            .map(|item| from_item::<UserRecord>(item).and_then(User::try_from))
+        self.get_record::<UserRecord>(keys::user(id), false)
+            .await?
+            .map(User::try_from)
             .transpose()
     }
 }
