@@ -98,7 +98,7 @@ class Stack:
 
     def _spawn(self, name: str, cmd: list[str], env: dict) -> subprocess.Popen:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        out = open(self.log_dir / f"{name}.log", "ab")
+        out = open(self.log_dir / f"{name}.log", "wb")
         p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
         self.procs.append(p)
