@@ -14,6 +14,8 @@ with CMD's status.
 from __future__ import annotations
 
 import argparse
+import base64
+import re
 import json
 import os
 import secrets
@@ -34,8 +36,9 @@ from events import EventSources  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-# Only for the local stack: a fixed key so tokens survive a restart of `make dev`.
+# Only for the local stack: fixed keys so tokens and sealed data survive a restart of `make dev`.
 DEV_JWT_SECRET = "local-development-only-secret-0123456789abcdef"
+DEV_PII_KEY = base64.b64encode(b"local-development-only-pii-key!!").decode()
 
 
 def log(msg: str) -> None:
@@ -71,7 +74,10 @@ def http_ok(url: str) -> bool:
 class Stack:
     region = "us-east-1"
 
-    def __init__(self, name: str, aws_port: int, api_port: int, log_dir: Path, jwt_secret: str):
+    def __init__(self, name: str, aws_port: int, api_port: int, log_dir: Path, jwt_secret: str,
+                 pii_key: str, outbox_dir: Path):
+        self.pii_key = pii_key
+        self.outbox_dir = outbox_dir
         self.name = name
         self.aws_port = aws_port
         self.api_port = api_port
@@ -117,17 +123,22 @@ class Stack:
         self.refs.update({
             "AWS::Region": self.region, "AWS::AccountId": "000000000000",
             "AWS::StackName": self.name, "JwtSecret": self.jwt_secret,
+            "PiiKey": self.pii_key,
         })
         for pname, p in self.template.get("Parameters", {}).items():
-            if "Default" in p:
-                self.refs.setdefault(pname, str(p["Default"]))
+            # Parameters without a default (production secrets) are unused locally.
+            self.refs.setdefault(pname, str(p.get("Default", "local-unset")))
         ddb, sqs, s3 = self.aws("dynamodb"), self.aws("sqs"), self.aws("s3")
 
-        def queue_order(item):
-            props = item[1].get("Properties", {})
+        def order(item):
+            # Dead-letter queues before the queues that name them; buckets (whose
+            # notifications name queues) last.
+            kind, props = item[1]["Type"], item[1].get("Properties", {})
+            if kind == "AWS::S3::Bucket":
+                return 2
             return 1 if "RedrivePolicy" in props else 0
 
-        for lid, res in sorted(resources.items(), key=queue_order):
+        for lid, res in sorted(resources.items(), key=order):
             props = res.get("Properties", {})
             if res["Type"] == "AWS::DynamoDB::Table":
                 name = f"{self.name}-{lid.lower()}"
@@ -174,6 +185,21 @@ class Stack:
                 s3.create_bucket(Bucket=name)
                 self.refs[lid] = name
                 self.atts[(lid, "Arn")] = f"arn:aws:s3:::{name}"
+                cors = props.get("CorsConfiguration")
+                if cors:
+                    # CloudFormation spells two keys differently from the S3 API.
+                    rules = [{("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in r.items()}
+                             for r in cors["CorsRules"]]
+                    s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+                queues = (props.get("NotificationConfiguration") or {}).get("QueueConfigurations", [])
+                if queues:
+                    s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
+                        "QueueConfigurations": [{
+                            "QueueArn": tpl.resolve(q["Queue"], self.refs, self.atts),
+                            "Events": [q["Event"]],
+                            "Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}},
+                        } for q in queues]
+                    })
         log(f"created table, queues and bucket of template.yaml as {self.name}-*")
 
     # ------------------------------------------------------------------ functions
@@ -191,6 +217,12 @@ class Stack:
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "TRUST_FORWARDED_FOR": "true",
+            # Nothing leaves the machine: codes and mail go to JSON-lines files.
+            "SMS_PROVIDER": "outbox",
+            "MAIL_PROVIDER": "outbox",
+            "OUTBOX_DIR": str(self.outbox_dir),
+            "S3_FORCE_PATH_STYLE": "true",
+            "APP_BASE_URL": f"http://127.0.0.1:{self.api_port}",
         })
         return env
 
@@ -235,7 +267,7 @@ class Stack:
 
 def dev(args) -> int:
     stack = Stack("gigbao-dev", args.aws_port, args.api_port, ROOT / ".local" / "logs",
-                  DEV_JWT_SECRET)
+                  DEV_JWT_SECRET, DEV_PII_KEY, ROOT / ".local" / "outbox")
     stopping = False
 
     def on_signal(*_):
@@ -252,7 +284,8 @@ def dev(args) -> int:
         print(stack.seed(ROOT / "infra" / "seed" / "demo-users.json"), end="")
         stack.start_functions(reload=True)
         print(f"\nGigbao API: {stack.api_url}   (try: curl {stack.api_url}/health)")
-        print(f"Logs: {stack.log_dir}/   Stop: Ctrl-C\n", flush=True)
+        print(f"Logs: {stack.log_dir}/   SMS codes and emails: {stack.outbox_dir}/   Stop: Ctrl-C\n",
+              flush=True)
         while not stopping:
             for p in stack.procs:
                 if p.poll() is not None:
@@ -269,8 +302,13 @@ def dev(args) -> int:
 
 def test(args) -> int:
     name = f"gigbao-test-{secrets.token_hex(3)}"
+    outbox = ROOT / ".local" / "test-outbox"
+    if outbox.exists():
+        for f in outbox.iterdir():
+            f.unlink()
     stack = Stack(name, free_port(), free_port(), ROOT / ".local" / "test-logs",
-                  secrets.token_urlsafe(32))
+                  secrets.token_urlsafe(32), base64.b64encode(secrets.token_bytes(32)).decode(),
+                  outbox)
     try:
         stack.start_emulator()
         stack.create_resources()
@@ -280,10 +318,46 @@ def test(args) -> int:
             "GIGBAO_API_URL": stack.api_url,
             "GIGBAO_AWS_ENDPOINT": stack.endpoint,
             "GIGBAO_TABLE_NAME": stack.refs["Table"],
+            "GIGBAO_MEDIA_BUCKET": stack.refs["MediaBucket"],
+            "GIGBAO_OUTBOX_DIR": str(stack.outbox_dir),
+            "GIGBAO_LOG_DIR": str(stack.log_dir),
+            "GIGBAO_PII_KEY": stack.pii_key,
         }
-        return subprocess.run(args.cmd, cwd=ROOT, env=env).returncode
+        status = subprocess.run(args.cmd, cwd=ROOT, env=env).returncode
     finally:
         stack.stop()
+    leaks = secrets_in_logs(stack.log_dir / "cargo-lambda-watch.log", stack.outbox_dir)
+    if leaks:
+        log(f"secrets found in function logs: {len(leaks)}")
+        for line in leaks[:10]:
+            log(f"  {line}")
+        return status or 1
+    log("no phone number, code or emailed token from the outbox appears in the function logs")
+    return status
+
+
+def secrets_in_logs(log_file: Path, outbox: Path) -> list[str]:
+    """Every phone number and code sent by SMS and every token sent by email during the run
+    must be absent from the functions' logs. Codes are six digits, so they count only as a
+    whole word (not inside a longer number, an id or a timestamp's fraction)."""
+    plain: set[str] = set()
+    codes: set[str] = set()
+    sms, mail = outbox / "sms.jsonl", outbox / "mail.jsonl"
+    for line in sms.read_text().splitlines() if sms.exists() else []:
+        msg = json.loads(line)
+        plain.add(msg["to"])
+        codes.add(msg["code"])
+    for line in mail.read_text().splitlines() if mail.exists() else []:
+        plain.update(re.findall(r"token=([A-Za-z0-9_-]{20,})", json.loads(line)["text"]))
+    if not (plain or codes) or not log_file.exists():
+        return []
+    code_re = re.compile(r"(?<![0-9A-Za-z.])(?:" + "|".join(sorted(codes)) + r")(?![0-9A-Za-z])") \
+        if codes else None
+    found = []
+    for n, line in enumerate(log_file.read_text(errors="replace").splitlines(), 1):
+        if any(x in line for x in plain) or (code_re and code_re.search(line)):
+            found.append(f"line {n} of {log_file.name}")
+    return found
 
 
 def main() -> int:

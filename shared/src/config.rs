@@ -26,6 +26,43 @@ pub struct Config {
     /// Queue the stream router sends notification work to (`NOTIFICATIONS_QUEUE_URL`); only
     /// the functions that send there need it.
     pub notifications_queue_url: Option<String>,
+    /// Base64 of the 32-byte master key for sensitive personal information (`PII_KEY`); only
+    /// the 实名认证 functions have it.
+    pub pii_key: Option<SecretString>,
+    /// The bucket for uploads and processed media (`MEDIA_BUCKET`).
+    pub media_bucket: Option<String>,
+    /// Path-style S3 addressing (`S3_FORCE_PATH_STYLE=true`), for the local emulator.
+    pub s3_force_path_style: bool,
+    /// Where links in emails point (`APP_BASE_URL`, default `https://gigbao.cn`).
+    pub app_base_url: String,
+    pub sms: SmsConfig,
+    pub mail: MailConfig,
+}
+
+/// Which SMS adapter sends codes (`SMS_PROVIDER`).
+#[derive(Debug, Clone)]
+pub enum SmsConfig {
+    /// Not set: sending fails with a logged configuration error.
+    Disabled,
+    /// `outbox`: JSON lines under `OUTBOX_DIR` (local stack and tests only).
+    Outbox { dir: String },
+    /// `aliyun`: `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `ALIYUN_SMS_SIGN_NAME`,
+    /// `ALIYUN_SMS_TEMPLATE_SIGNIN`, `ALIYUN_SMS_TEMPLATE_RESET`, optional `ALIYUN_SMS_ENDPOINT`.
+    Aliyun(crate::notify::AliyunSmsConfig),
+}
+
+/// Which mail adapter sends email (`MAIL_PROVIDER`).
+#[derive(Debug, Clone)]
+pub enum MailConfig {
+    Disabled,
+    /// `outbox`: JSON lines under `OUTBOX_DIR`.
+    Outbox {
+        dir: String,
+    },
+    /// `ses`: Amazon SES v2 from `MAIL_FROM`.
+    Ses {
+        from: String,
+    },
 }
 
 impl Config {
@@ -57,11 +94,62 @@ impl Config {
                 });
             }
         };
+        let optional = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let outbox_dir = || {
+            optional("OUTBOX_DIR").ok_or(ConfigError::Invalid {
+                name: "OUTBOX_DIR",
+                reason: "must be set when a provider is `outbox`",
+            })
+        };
+        let sms = match optional("SMS_PROVIDER").as_deref() {
+            None => SmsConfig::Disabled,
+            Some("outbox") => SmsConfig::Outbox { dir: outbox_dir()? },
+            Some("aliyun") => SmsConfig::Aliyun(crate::notify::AliyunSmsConfig {
+                access_key_id: required("ALIYUN_ACCESS_KEY_ID")?,
+                access_key_secret: SecretString::from(required("ALIYUN_ACCESS_KEY_SECRET")?),
+                sign_name: required("ALIYUN_SMS_SIGN_NAME")?,
+                template_signin: required("ALIYUN_SMS_TEMPLATE_SIGNIN")?,
+                template_reset: required("ALIYUN_SMS_TEMPLATE_RESET")?,
+                endpoint: optional("ALIYUN_SMS_ENDPOINT")
+                    .unwrap_or_else(|| "https://dysmsapi.aliyuncs.com".to_owned()),
+            }),
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "SMS_PROVIDER",
+                    reason: "must be outbox or aliyun",
+                });
+            }
+        };
+        let mail = match optional("MAIL_PROVIDER").as_deref() {
+            None => MailConfig::Disabled,
+            Some("outbox") => MailConfig::Outbox { dir: outbox_dir()? },
+            Some("ses") => MailConfig::Ses {
+                from: required("MAIL_FROM")?,
+            },
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "MAIL_PROVIDER",
+                    reason: "must be outbox or ses",
+                });
+            }
+        };
         Ok(Config {
             table_name,
             jwt_secret,
             trust_forwarded_for,
-            notifications_queue_url: get("NOTIFICATIONS_QUEUE_URL").filter(|v| !v.is_empty()),
+            notifications_queue_url: optional("NOTIFICATIONS_QUEUE_URL"),
+            pii_key: optional("PII_KEY").map(SecretString::from),
+            media_bucket: optional("MEDIA_BUCKET"),
+            s3_force_path_style: matches!(
+                optional("S3_FORCE_PATH_STYLE").as_deref(),
+                Some("true" | "1")
+            ),
+            app_base_url: optional("APP_BASE_URL")
+                .unwrap_or_else(|| "https://gigbao.cn".to_owned())
+                .trim_end_matches('/')
+                .to_owned(),
+            sms,
+            mail,
         })
     }
 
@@ -118,5 +206,33 @@ mod tests {
         assert!(!cfg.trust_forwarded_for);
         assert!(cfg.notifications_queue_url.is_none());
         assert!(Config::require(&cfg.notifications_queue_url, "NOTIFICATIONS_QUEUE_URL").is_err());
+        assert!(matches!(cfg.sms, SmsConfig::Disabled));
+        assert!(matches!(cfg.mail, MailConfig::Disabled));
+        assert_eq!(cfg.app_base_url, "https://gigbao.cn");
+    }
+
+    #[test]
+    fn a_provider_names_what_it_is_missing() {
+        let secret = "x".repeat(32);
+        let err = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", &secret),
+            ("SMS_PROVIDER", "aliyun"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err, ConfigError::Missing("ALIYUN_ACCESS_KEY_ID"));
+        let err = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("JWT_SECRET", &secret),
+            ("MAIL_PROVIDER", "carrier-pigeon"),
+        ]))
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "MAIL_PROVIDER",
+                ..
+            }
+        ));
     }
 }

@@ -3,7 +3,9 @@
 use aws_config::BehaviorVersion;
 
 use crate::auth::TokenKeys;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, MailConfig, SmsConfig};
+use crate::crypto::PiiVault;
+use crate::notify::{AliyunSms, Mailer, Outbox, SesMailer, SmsSender};
 use crate::store::Store;
 
 #[derive(Debug)]
@@ -12,6 +14,11 @@ pub struct Deps {
     pub store: Store,
     pub keys: TokenKeys,
     pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub sms: SmsSender,
+    pub mail: Mailer,
+    /// Present where `PII_KEY` is configured (the 实名认证 functions).
+    pub pii: Option<PiiVault>,
 }
 
 impl Deps {
@@ -20,20 +27,50 @@ impl Deps {
     pub async fn from_env() -> Result<Deps, ConfigError> {
         let config = Config::from_env()?;
         let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        Ok(Deps::build(config, &aws))
+        Deps::build(config, &aws)
     }
 
-    pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Deps {
+    pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Deps, ConfigError> {
         let store = Store::new(
             aws_sdk_dynamodb::Client::new(aws),
             config.table_name.clone(),
         );
         let keys = TokenKeys::new(&config.jwt_secret);
-        Deps {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(aws)
+                .force_path_style(config.s3_force_path_style)
+                .build(),
+        );
+        let sms = match &config.sms {
+            SmsConfig::Disabled => SmsSender::Disabled,
+            SmsConfig::Outbox { dir } => SmsSender::Outbox(Outbox::new(dir)),
+            SmsConfig::Aliyun(c) => SmsSender::Aliyun(AliyunSms::new(c.clone())),
+        };
+        let mail = match &config.mail {
+            MailConfig::Disabled => Mailer::Disabled,
+            MailConfig::Outbox { dir } => Mailer::Outbox(Outbox::new(dir)),
+            MailConfig::Ses { from } => {
+                Mailer::Ses(SesMailer::new(aws_sdk_sesv2::Client::new(aws), from))
+            }
+        };
+        let pii = config
+            .pii_key
+            .as_ref()
+            .map(PiiVault::new)
+            .transpose()
+            .map_err(|_| ConfigError::Invalid {
+                name: "PII_KEY",
+                reason: "must be the base64 of 32 random bytes",
+            })?;
+        Ok(Deps {
             store,
             keys,
             sqs: aws_sdk_sqs::Client::new(aws),
+            s3,
+            sms,
+            mail,
+            pii,
             config,
-        }
+        })
     }
 }

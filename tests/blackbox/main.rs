@@ -1,7 +1,12 @@
 //! The running local stack over HTTP, the way a client app uses it.
 
+mod accounts;
+mod admin;
 mod auth;
+mod avatar;
 mod errors;
+mod logs;
+mod profiles;
 mod wiring;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -75,6 +80,29 @@ impl Api {
         .await
     }
 
+    pub async fn post_auth(&self, path: &str, access: &str, body: Value) -> Answer {
+        self.send(
+            self.request(Method::POST, path)
+                .bearer_auth(access)
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn patch_auth(&self, path: &str, access: &str, body: Value) -> Answer {
+        self.send(
+            self.request(Method::PATCH, path)
+                .bearer_auth(access)
+                .header("accept-language", "en")
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(self.request(Method::GET, path)).await
+    }
+
     pub async fn get_auth(&self, path: &str, access: &str) -> Answer {
         self.send(self.request(Method::GET, path).bearer_auth(access))
             .await
@@ -99,6 +127,100 @@ impl Api {
         assert_eq!(a.status, 201, "{}", a.body);
         (username, password, a.body["data"].clone())
     }
+}
+
+/// The newest SMS code sent to `phone` through the stack's outbox.
+pub fn last_code(phone: &str) -> String {
+    let dir = std::path::PathBuf::from(gigbao_tests::env("GIGBAO_OUTBOX_DIR"));
+    gigbao_tests::outbox_last(&dir, "sms", |v| v["to"] == phone)
+        .unwrap_or_else(|| panic!("no SMS to {phone} in the outbox"))["code"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The token in the newest email to `to` of `kind`.
+pub fn last_mail_token(to: &str, kind: &str) -> String {
+    let dir = std::path::PathBuf::from(gigbao_tests::env("GIGBAO_OUTBOX_DIR"));
+    let mail = gigbao_tests::outbox_last(&dir, "mail", |v| v["to"] == to && v["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} mail to {to} in the outbox"));
+    let text = mail["text"].as_str().unwrap();
+    let start = text.find("token=").unwrap() + "token=".len();
+    text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// Registers a freelancer; returns (username, password, answer data).
+pub async fn register_freelancer(api: &Api, prefix: &str) -> (String, String, Value) {
+    let username = gigbao_tests::unique_name(prefix);
+    let password = "Sheji-2026-safe".to_owned();
+    let a = api
+        .post(
+            "/auth/register",
+            json!({
+                "username": username, "password": password, "user_type": "freelancer",
+                "email": format!("{username}@example.com"), "phone": gigbao_tests::unique_phone(),
+            }),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    (username, password, a.body["data"].clone())
+}
+
+/// An operator account (made the way operators' tooling makes them, straight in the table),
+/// signed in over HTTP; returns its access token and id.
+pub async fn admin_session(api: &Api) -> (String, String) {
+    use shared::app::auth::{self, NewAccount};
+    use shared::domain::{Password, UserType, Username};
+    let store = gigbao_tests::stack_store().await;
+    let keys = shared::auth::TokenKeys::new(&secrecy::SecretString::from(gigbao_tests::env(
+        "JWT_SECRET",
+    )));
+    let name = gigbao_tests::unique_name("admin");
+    let password = "Guanli-2026-safe";
+    auth::register(
+        &store,
+        &keys,
+        NewAccount {
+            username: Username::parse(&name).unwrap(),
+            password: Password::parse(password, None).unwrap(),
+            user_type: UserType::Admin,
+            email: None,
+            phone: None,
+        },
+        &shared::app::ClientInfo::default(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let a = api
+        .post("/auth/login", json!({"login": name, "password": password}))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    (
+        a.body["data"]["access"].as_str().unwrap().to_owned(),
+        a.body["data"]["user"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// A valid, unique-enough 18-digit resident ID number (checksum computed).
+pub fn fresh_id_number() -> String {
+    let n = ulid::Ulid::new().random();
+    let region = 110_101 + (n % 8_000) as u64;
+    let day = 1 + (n >> 16) % 28;
+    let month = 1 + (n >> 24) % 12;
+    let year = 1960 + (n >> 32) % 40;
+    let seq = (n >> 40) % 1000;
+    let first17 = format!("{region}{year:04}{month:02}{day:02}{seq:03}");
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(W)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
 }
 
 /// True when the text has CJK characters: the Chinese message really is Chinese.

@@ -1,5 +1,7 @@
 //! Use cases, store and handlers against MiniStack: a fresh table per test.
 
 mod auth;
+mod codes;
 mod handlers;
+mod notify;
 mod workers;

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{
 };
 use secrecy::SecretString;
 use shared::Deps;
-use shared::config::Config;
+use shared::config::{Config, MailConfig, SmsConfig};
 use shared::store::Store;
 
 /// An environment variable the test harness sets; a clear message when run outside it.
@@ -96,10 +96,41 @@ pub async fn deps_for(store: Store) -> &'static Deps {
         jwt_secret: SecretString::from(TEST_SECRET.to_owned()),
         trust_forwarded_for: false,
         notifications_queue_url: None,
+        pii_key: Some(SecretString::from(TEST_PII_KEY.to_owned())),
+        media_bucket: std::env::var("GIGBAO_MEDIA_BUCKET").ok(),
+        s3_force_path_style: true,
+        app_base_url: "https://gigbao.test".to_owned(),
+        sms: SmsConfig::Outbox {
+            dir: test_outbox().to_string_lossy().into_owned(),
+        },
+        mail: MailConfig::Outbox {
+            dir: test_outbox().to_string_lossy().into_owned(),
+        },
     };
-    let mut deps = Deps::build(config, &aws_config().await);
+    let mut deps = Deps::build(config, &aws_config().await).expect("test deps");
     deps.store = store;
     Box::leak(Box::new(deps))
+}
+
+/// Base64 of 32 bytes: the in-process tests' 实名认证 key.
+pub const TEST_PII_KEY: &str = "dGVzdC1vbmx5LXBpaS1rZXktMDEyMzQ1Njc4OWFiY2Q=";
+
+/// Where in-process tests' SMS and mail go (apart from the stack's own outbox).
+pub fn test_outbox() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("gigbao-inprocess-outbox-{}", std::process::id()))
+}
+
+/// The newest line of an outbox channel (`sms` or `mail`) that satisfies `pick`.
+pub fn outbox_last(
+    dir: &std::path::Path,
+    channel: &str,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join(format!("{channel}.jsonl"))).ok()?;
+    text.lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| pick(v))
 }
 
 /// Counts the items of a table (tests only: a Scan is fine on a table of a few items).

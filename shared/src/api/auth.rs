@@ -70,7 +70,7 @@ impl TryFrom<RegisterRequest> for NewAccount {
 }
 
 #[derive(Debug, Serialize)]
-struct SignedInView {
+pub(crate) struct SignedInView {
     user: OwnUserView,
     access: String,
     refresh: String,
@@ -90,7 +90,7 @@ impl From<SignedIn> for SignedInView {
     }
 }
 
-fn client_info(deps: &Deps, req: &Request) -> ClientInfo {
+pub(crate) fn client_info(deps: &Deps, req: &Request) -> ClientInfo {
     ClientInfo {
         ip: client_ip(req, deps.config.trust_forwarded_for),
         user_agent: header(req, "user-agent").unwrap_or("").to_owned(),
@@ -164,10 +164,7 @@ impl From<LoginError> for ApiError {
                 "auth.invalid_credentials",
                 Text::new("账号或密码错误", "Incorrect login or password"),
             ),
-            LoginError::Disabled => ApiError::forbidden(
-                "auth.account_disabled",
-                Text::new("账号已被停用", "This account has been disabled"),
-            ),
+            LoginError::Disabled => super::session::account_disabled(),
             LoginError::Store(e) => ApiError::internal(e),
             LoginError::Internal(e) => ApiError::internal(e),
         }

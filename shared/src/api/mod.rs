@@ -1,8 +1,11 @@
 //! HTTP handlers: one public async fn per Lambda. Each parses the request into typed input,
 //! calls a use case and renders the answer; none holds a business rule.
 
+pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod health;
+pub mod session;
 pub mod users;
 mod views;
 

@@ -1,30 +1,350 @@
+use chrono::Utc;
 use lambda_http::Request;
+use serde::{Deserialize, Serialize};
 
 use super::OwnUserView;
-use crate::app::users::{self, ProfileError};
-use crate::auth::caller;
+use super::session::signed_in;
+use super::views::{PageView, PublicUserView, VerificationSummaryView, rfc3339};
+use crate::app::avatar::{self, AvatarError};
+use crate::app::users::{self, ProfileUpdateError};
+use crate::app::verification::{self, Submission, VerificationError};
 use crate::deps::Deps;
-use crate::http::{ApiError, Reply};
+use crate::domain::profile::PatchError;
+use crate::domain::{IdNumber, RealName, UserId};
+use crate::files::Files;
+use crate::http::{ApiError, FieldErrors, ListParams, Reply, json_body, path_id};
 use crate::i18n::Text;
+use crate::media::MAX_AVATAR_BYTES;
 
-impl From<ProfileError> for ApiError {
-    fn from(e: ProfileError) -> ApiError {
-        match e {
-            ProfileError::Gone => ApiError::unauthorized(
-                "auth.account_unavailable",
-                Text::new(
-                    "账号不存在或已停用，请重新登录",
-                    "This account is no longer available; please sign in again",
-                ),
-            ),
-            ProfileError::Store(e) => ApiError::internal(e),
-        }
-    }
+fn user_not_found() -> ApiError {
+    ApiError::not_found("user.not_found", Text::new("用户不存在", "No such user"))
 }
 
 /// `GET /users/profile` [user-profile-get]: the caller's own user and profile.
 pub async fn profile_get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let caller = caller(&req, &deps.keys)?;
-    let user = users::own_profile(&deps.store, &caller).await?;
+    let (_, user) = signed_in(deps, &req).await?;
     Ok(Reply::ok(Text::new("成功", "OK"), OwnUserView::from(&user)))
+}
+
+impl From<ProfileUpdateError> for ApiError {
+    fn from(e: ProfileUpdateError) -> ApiError {
+        match e {
+            ProfileUpdateError::Patch(PatchError::ReadOnly(fields)) => {
+                let mut err = ApiError::bad_request(
+                    "profile.read_only_field",
+                    Text::new(
+                        "包含不可修改的字段（评分、评价数、认证状态等由平台计算）",
+                        "Some fields cannot be written (rating, review counts, verification and the like are computed by the platform)",
+                    ),
+                );
+                for f in fields {
+                    err =
+                        err.with_field(&f, Text::new("此字段不可修改", "This field is read-only"));
+                }
+                err
+            }
+            ProfileUpdateError::Patch(PatchError::Unknown(fields)) => {
+                let mut err = ApiError::bad_request(
+                    "profile.unknown_field",
+                    Text::new(
+                        "包含该类型账号资料中不存在的字段",
+                        "Some fields do not exist on this kind of profile",
+                    ),
+                );
+                for f in fields {
+                    err = err.with_field(&f, Text::new("未知字段", "Unknown field"));
+                }
+                err
+            }
+            ProfileUpdateError::Patch(PatchError::Invalid(fields)) => {
+                let mut errors = FieldErrors::new();
+                for (f, t) in fields {
+                    errors.add(&f, t);
+                }
+                ApiError::validation(errors)
+            }
+            ProfileUpdateError::Patch(PatchError::Empty) => ApiError::bad_request(
+                "profile.empty_patch",
+                Text::new(
+                    "请至少提供一个要修改的字段",
+                    "Send at least one field to change",
+                ),
+            ),
+            ProfileUpdateError::Conflict => ApiError::conflict(
+                "profile.conflict",
+                Text::new(
+                    "资料已被其他请求修改，请刷新后重试",
+                    "The profile changed meanwhile; reload and try again",
+                ),
+            ),
+            ProfileUpdateError::Store(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `PATCH /users/profile` [user-profile-update]: the seed's profile fields; computed and
+/// identity fields are refused with 400 `profile.read_only_field`.
+pub async fn profile_update(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let patch: serde_json::Map<String, serde_json::Value> = json_body(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let user = users::update_profile(&deps.store, user, patch, Utc::now()).await?;
+    Ok(Reply::ok(
+        Text::new("资料已更新", "Profile updated"),
+        OwnUserView::from(&user),
+    ))
+}
+
+/// `GET /users/{user_id}` [user-get]: the public profile.
+pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id: UserId = path_id(&req, "user_id", user_not_found)?;
+    let user = users::public_profile(&deps.store, id)
+        .await?
+        .ok_or_else(user_not_found)?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        PublicUserView::from(&user),
+    ))
+}
+
+async fn empty_list_of(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id: UserId = path_id(&req, "user_id", user_not_found)?;
+    ListParams::of(&req)?;
+    users::public_profile(&deps.store, id)
+        .await?
+        .ok_or_else(user_not_found)?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        PageView::<serde_json::Value> {
+            items: Vec::new(),
+            next_cursor: None,
+        },
+    ))
+}
+
+/// `GET /users/{user_id}/services` [user-services]: the freelancer's active services. The
+/// catalogue arrives with services; until then the list is empty.
+pub async fn services(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    empty_list_of(deps, req).await
+}
+
+/// `GET /users/{user_id}/reviews` [user-reviews]: public reviews received (empty until
+/// reviews exist).
+pub async fn reviews(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    empty_list_of(deps, req).await
+}
+
+#[derive(Debug, Deserialize)]
+struct AvatarRequest {
+    content_type: Option<String>,
+    content_length: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+struct UploadView {
+    upload_url: String,
+    method: &'static str,
+    headers: serde_json::Map<String, serde_json::Value>,
+    fields: Option<serde_json::Value>,
+    key: String,
+    expires_at: String,
+    max_bytes: u64,
+}
+
+impl From<AvatarError> for ApiError {
+    fn from(e: AvatarError) -> ApiError {
+        match e {
+            AvatarError::ContentType => ApiError::validation({
+                let mut f = FieldErrors::new();
+                f.add(
+                    "content_type",
+                    Text::new(
+                        "头像须为 JPEG、PNG、WebP 或 GIF 图片",
+                        "The avatar must be a JPEG, PNG, WebP or GIF image",
+                    ),
+                );
+                f
+            }),
+            AvatarError::TooLarge(_) => ApiError::new(
+                lambda_http::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "upload.too_large",
+                Text::new(
+                    "头像图片不能超过 5 MB",
+                    "The avatar image must be at most 5 MB",
+                ),
+            ),
+            AvatarError::Empty => ApiError::validation({
+                let mut f = FieldErrors::new();
+                f.add(
+                    "content_length",
+                    Text::new("文件不能为空", "The file is empty"),
+                );
+                f
+            }),
+            AvatarError::RateLimited(s) => ApiError::rate_limited(s),
+            AvatarError::Files(e) => ApiError::internal(e),
+            AvatarError::Store(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `POST /users/profile/avatar` [user-avatar-upload]: `{content_type, content_length}` → a
+/// presigned PUT for exactly that many bytes (≤ 5 MB) of that image type.
+pub async fn avatar_upload(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: AvatarRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let content_type = errors
+        .required("content_type", body.content_type.as_deref())
+        .map(|s| s.trim().to_ascii_lowercase());
+    if body.content_length.is_none() {
+        errors.add(
+            "content_length",
+            Text::new("此字段为必填项", "This field is required"),
+        );
+    }
+    errors.finish()?;
+    let (Some(content_type), Some(content_length)) = (content_type, body.content_length) else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    let (_, user) = signed_in(deps, &req).await?;
+    let bucket = crate::config::Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")
+        .map_err(ApiError::internal)?;
+    let files = Files::new(deps.s3.clone(), bucket);
+    let ticket = avatar::start_upload(
+        &deps.store,
+        &files,
+        &user,
+        &content_type,
+        content_length,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::created(
+        Text::new(
+            "请在 10 分钟内上传图片",
+            "Upload the image within 10 minutes",
+        ),
+        UploadView {
+            upload_url: ticket.url,
+            method: "PUT",
+            headers: ticket
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect(),
+            fields: None,
+            key: ticket.key,
+            expires_at: rfc3339(&ticket.expires_at),
+            max_bytes: MAX_AVATAR_BYTES,
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct VerificationRequest {
+    real_name: Option<String>,
+    id_number: Option<String>,
+    #[serde(default)]
+    document_keys: Vec<String>,
+}
+
+impl From<VerificationError> for ApiError {
+    fn from(e: VerificationError) -> ApiError {
+        match e {
+            VerificationError::AlreadyVerified => ApiError::conflict(
+                "verification.already_verified",
+                Text::new("您已完成实名认证", "You are already verified"),
+            ),
+            VerificationError::Pending => ApiError::conflict(
+                "verification.pending",
+                Text::new(
+                    "您的实名认证正在审核中",
+                    "Your verification is already being reviewed",
+                ),
+            ),
+            VerificationError::IdInUse => ApiError::conflict(
+                "verification.id_number_in_use",
+                Text::new(
+                    "该身份证号已用于其他账号的实名认证",
+                    "This ID number is already used to verify another account",
+                ),
+            ),
+            VerificationError::RateLimited(s) => ApiError::rate_limited(s),
+            VerificationError::NotFound => ApiError::not_found(
+                "verification.not_found",
+                Text::new("认证申请不存在", "No such verification"),
+            ),
+            VerificationError::AlreadyReviewed => ApiError::conflict(
+                "verification.already_reviewed",
+                Text::new(
+                    "该申请已审核",
+                    "This verification has already been reviewed",
+                ),
+            ),
+            VerificationError::Conflict => ApiError::conflict(
+                "verification.conflict",
+                Text::new(
+                    "数据已被其他请求修改，请重试",
+                    "Changed by another request; try again",
+                ),
+            ),
+            VerificationError::Store(e) => ApiError::internal(e),
+            VerificationError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `POST /users/profile/verification` [user-verification-submit]: 实名认证 →
+/// 201 with the masked summary.
+pub async fn verification_submit(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: VerificationRequest = json_body(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let mut errors = FieldErrors::new();
+    let real_name = errors
+        .required("real_name", body.real_name.as_deref())
+        .and_then(|n| errors.check("real_name", RealName::parse(n)));
+    let id_number = errors
+        .required("id_number", body.id_number.as_deref())
+        .and_then(|n| errors.check("id_number", IdNumber::parse(n)));
+    let prefix = verification::document_prefix(user.id);
+    if body.document_keys.len() > 4
+        || body
+            .document_keys
+            .iter()
+            .any(|k| !k.starts_with(&prefix) || k.contains(".."))
+    {
+        errors.add(
+            "document_keys",
+            Text::new(
+                "证件照片最多 4 张，且须为本人上传的文件",
+                "At most 4 document images, each uploaded by you",
+            ),
+        );
+    }
+    errors.finish()?;
+    let (Some(real_name), Some(id_number)) = (real_name, id_number) else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    let vault = deps
+        .pii
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("PII_KEY is not configured"))?;
+    let summary = verification::submit(
+        &deps.store,
+        vault,
+        user,
+        Submission {
+            real_name,
+            id_number,
+            document_keys: body.document_keys,
+        },
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::created(
+        Text::new(
+            "已提交实名认证，请等待审核",
+            "Submitted; we will review it shortly",
+        ),
+        VerificationSummaryView::from(&summary),
+    ))
 }

@@ -3,9 +3,12 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::domain::{ClientProfile, FreelancerProfile, User, UserStatus, UserType};
+use crate::domain::{
+    ClientProfile, FreelancerProfile, User, UserStatus, UserType, VerificationStatus,
+    VerificationSummary,
+};
 
-fn rfc3339(t: &DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -25,8 +28,35 @@ pub struct OwnUserView {
     pub has_password: bool,
     pub freelancer_profile: Option<FreelancerProfile>,
     pub client_profile: Option<ClientProfile>,
+    pub verification: Option<VerificationSummaryView>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// The owner's view of their 实名认证: masked values only.
+#[derive(Debug, Serialize)]
+pub struct VerificationSummaryView {
+    pub id: String,
+    pub status: VerificationStatus,
+    pub real_name: String,
+    pub id_number: String,
+    pub submitted_at: String,
+    pub reviewed_at: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl From<&VerificationSummary> for VerificationSummaryView {
+    fn from(v: &VerificationSummary) -> Self {
+        VerificationSummaryView {
+            id: v.id.clone(),
+            status: v.status,
+            real_name: v.real_name_masked.clone(),
+            id_number: v.id_number_masked.clone(),
+            submitted_at: rfc3339(&v.submitted_at),
+            reviewed_at: v.reviewed_at.as_ref().map(rfc3339),
+            reason: v.reason.clone(),
+        }
+    }
 }
 
 impl From<&User> for OwnUserView {
@@ -45,8 +75,107 @@ impl From<&User> for OwnUserView {
             has_password: u.password_hash.is_some(),
             freelancer_profile: u.freelancer_profile.clone(),
             client_profile: u.client_profile.clone(),
+            verification: u.verification.as_ref().map(Into::into),
             created_at: rfc3339(&u.created_at),
             updated_at: rfc3339(&u.updated_at),
         }
     }
+}
+
+/// What anybody may see of a user: no phone, email, WeChat id or identity details.
+#[derive(Debug, Serialize)]
+pub struct PublicUserView {
+    pub id: String,
+    pub username: String,
+    pub user_type: UserType,
+    pub avatar: Option<String>,
+    pub is_verified: bool,
+    pub freelancer_profile: Option<serde_json::Value>,
+    pub client_profile: Option<serde_json::Value>,
+    pub member_since: String,
+}
+
+impl From<&User> for PublicUserView {
+    fn from(u: &User) -> Self {
+        let freelancer_profile = u.freelancer_profile.as_ref().map(|p| {
+            serde_json::json!({
+                "bio": p.bio,
+                "skills": p.skills,
+                "hourly_rate": p.hourly_rate,
+                "portfolio_url": p.portfolio_url,
+                "linkedin_url": p.linkedin_url,
+                "location": p.location,
+                "languages": p.languages,
+                "education": p.education,
+                "experience_years": p.experience_years,
+                "rating": p.rating,
+                "total_reviews": p.total_reviews,
+                "is_featured": p.is_featured,
+                "response_rate": p.response_rate,
+                "response_time": p.response_time,
+            })
+        });
+        let client_profile = u.client_profile.as_ref().map(|p| {
+            serde_json::json!({
+                "company_name": p.company_name,
+                "company_size": p.company_size,
+                "industry": p.industry,
+                "website": p.website,
+                "location": p.location,
+            })
+        });
+        PublicUserView {
+            id: u.id.to_string(),
+            username: u.username.as_str().to_owned(),
+            user_type: u.user_type,
+            avatar: u.avatar.clone(),
+            is_verified: u.is_verified,
+            freelancer_profile,
+            client_profile,
+            member_since: rfc3339(&u.created_at),
+        }
+    }
+}
+
+/// A user in the operators' list: contact details masked.
+#[derive(Debug, Serialize)]
+pub struct AdminUserView {
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub user_type: UserType,
+    pub status: UserStatus,
+    pub is_verified: bool,
+    pub email_verified: bool,
+    pub phone_verified: bool,
+    pub verification_status: Option<VerificationStatus>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&User> for AdminUserView {
+    fn from(u: &User) -> Self {
+        AdminUserView {
+            id: u.id.to_string(),
+            username: u.username.as_str().to_owned(),
+            email: u.email.as_ref().map(|e| e.as_str().to_owned()),
+            phone: u.phone.as_ref().map(|p| p.masked()),
+            user_type: u.user_type,
+            status: u.status,
+            is_verified: u.is_verified,
+            email_verified: u.email_verified,
+            phone_verified: u.phone_verified,
+            verification_status: u.verification.as_ref().map(|v| v.status),
+            created_at: rfc3339(&u.created_at),
+            updated_at: rfc3339(&u.updated_at),
+        }
+    }
+}
+
+/// A list page in the envelope's shape.
+#[derive(Debug, Serialize)]
+pub struct PageView<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
 }

@@ -68,7 +68,11 @@ pub enum RefreshError {
     Internal(String),
 }
 
-fn issue(keys: &TokenKeys, session: &Session, now: DateTime<Utc>) -> Result<Tokens, String> {
+pub(crate) fn issue(
+    keys: &TokenKeys,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> Result<Tokens, String> {
     let access = keys
         .issue_access(session.user_id, session.user_type, session.id, now)
         .map_err(|e| format!("issuing access token: {e}"))?;

@@ -1,8 +1,14 @@
 //! Use cases. Each takes the store and typed input and returns a typed result or its own error
 //! enum; none sees an SDK or Lambda type.
 
+pub mod access;
+pub mod account;
+pub mod admin;
 pub mod auth;
+pub mod avatar;
+pub mod sms;
 pub mod users;
+pub mod verification;
 
 /// Where a request came from, for rate limits and the session record.
 #[derive(Debug, Clone, Default)]

@@ -1,22 +1,43 @@
-//! The caller's own account.
+//! Profiles: the caller's own, and everybody else's public one.
 
-use crate::auth::Caller;
-use crate::domain::User;
+use chrono::{DateTime, Utc};
+use tracing::instrument;
+
+use crate::domain::profile::{PatchError, apply_patch};
+use crate::domain::{User, UserId};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    /// The token is valid but the account is gone (deleted) or banned.
-    #[error("account not available")]
-    Gone,
+pub enum ProfileUpdateError {
+    #[error(transparent)]
+    Patch(#[from] PatchError),
+    /// Changed by another request since it was read; the client may retry.
+    #[error("conflict")]
+    Conflict,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// The caller's own user with its profile (one GetItem).
-pub async fn own_profile(store: &Store, caller: &Caller) -> Result<User, ProfileError> {
-    match store.get_user(caller.user_id).await? {
-        Some(user) if user.is_active() => Ok(user),
-        _ => Err(ProfileError::Gone),
+/// Applies a profile patch to the caller's account with optimistic concurrency (one
+/// conditional Put on the version that was read).
+#[instrument(skip_all, fields(user_id = %user.id), err)]
+pub async fn update_profile(
+    store: &Store,
+    mut user: User,
+    patch: serde_json::Map<String, serde_json::Value>,
+    now: DateTime<Utc>,
+) -> Result<User, ProfileUpdateError> {
+    let read_version = user.version;
+    apply_patch(&mut user, patch)?;
+    user.version += 1;
+    user.updated_at = now;
+    if !store.replace_user(&user, read_version).await? {
+        return Err(ProfileUpdateError::Conflict);
     }
+    Ok(user)
+}
+
+/// Another user's public profile: active accounts only (one GetItem).
+pub async fn public_profile(store: &Store, id: UserId) -> Result<Option<User>, StoreError> {
+    Ok(store.get_user(id).await?.filter(User::is_active))
 }

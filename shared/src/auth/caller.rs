@@ -11,6 +11,8 @@ pub struct Caller {
     pub user_id: UserId,
     pub user_type: UserType,
     pub session_id: SessionId,
+    /// When the access token was issued (epoch seconds).
+    pub issued_at: i64,
 }
 
 impl Caller {
@@ -57,5 +59,6 @@ pub fn caller(req: &Request, keys: &TokenKeys) -> Result<Caller, ApiError> {
         user_id: claims.sub.parse().map_err(|_| invalid())?,
         user_type: claims.ut,
         session_id: claims.sid.parse().map_err(|_| invalid())?,
+        issued_at: claims.iat,
     })
 }

@@ -64,6 +64,7 @@ pub struct TokenKeys {
     decoding: DecodingKey,
     validation: Validation,
     refresh_mac: hmac::Key,
+    code_mac: hmac::Key,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -79,6 +80,7 @@ impl TokenKeys {
         let derive = |label: &[u8]| hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, bytes), label);
         let jwt_key = derive(b"gigbao/jwt/v1");
         let refresh_key = derive(b"gigbao/refresh/v1");
+        let code_key = derive(b"gigbao/sms-code/v1");
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
@@ -88,6 +90,7 @@ impl TokenKeys {
             decoding: DecodingKey::from_secret(jwt_key.as_ref()),
             validation,
             refresh_mac: hmac::Key::new(hmac::HMAC_SHA256, refresh_key.as_ref()),
+            code_mac: hmac::Key::new(hmac::HMAC_SHA256, code_key.as_ref()),
         }
     }
 
@@ -130,6 +133,26 @@ impl TokenKeys {
             format!("{session_id}.{generation}").as_bytes(),
         );
         URL_SAFE_NO_PAD.encode(tag.as_ref())
+    }
+
+    /// The stored form of a one-time SMS code: a keyed MAC over where it was sent and the
+    /// code, so a leaked table reveals no code (six digits are too few for a plain hash).
+    pub fn code_tag(&self, subject: &str, code: &str) -> String {
+        let tag = hmac::sign(&self.code_mac, format!("{subject}\n{code}").as_bytes());
+        URL_SAFE_NO_PAD.encode(tag.as_ref())
+    }
+
+    /// Whether `code` matches `stored`, in constant time.
+    pub fn code_matches(&self, subject: &str, code: &str, stored: &str) -> bool {
+        let Ok(tag) = URL_SAFE_NO_PAD.decode(stored) else {
+            return false;
+        };
+        hmac::verify(
+            &self.code_mac,
+            format!("{subject}\n{code}").as_bytes(),
+            &tag,
+        )
+        .is_ok()
     }
 
     pub fn issue_refresh(&self, session_id: SessionId, generation: u64) -> String {

@@ -62,6 +62,18 @@ id_type!(
     /// An in-app notification.
     NotificationId
 );
+id_type!(
+    /// One 实名认证 submission.
+    VerificationId
+);
+id_type!(
+    /// One entry of the operators' audit log.
+    AuditId
+);
+id_type!(
+    /// One uploaded file, before processing.
+    UploadId
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,19 @@
 //! Pure types and rules: no AWS, no Lambda, no I/O.
 
+pub mod identity;
 pub mod ids;
 pub mod money;
+pub mod profile;
 pub mod session;
 pub mod user;
 pub mod values;
 
-pub use ids::{NotificationId, SessionId, UserId};
+pub use identity::{IdNumber, RealName};
+pub use ids::{AuditId, NotificationId, SessionId, UploadId, UserId, VerificationId};
 pub use money::Money;
 pub use session::Session;
-pub use user::{ClientProfile, FreelancerProfile, User, UserStatus, UserType};
+pub use user::{
+    ClientProfile, FreelancerProfile, User, UserStatus, UserType, VerificationStatus,
+    VerificationSummary,
+};
 pub use values::{Email, Password, Phone, Username, WechatId};

@@ -39,7 +39,61 @@ impl UserType {
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
     Active,
+    /// Suspended by an operator; refused on every authenticated request.
     Banned,
+    /// Closed by its owner (PIPL deletion); refused like a ban.
+    Deactivated,
+}
+
+impl UserStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Banned => "banned",
+            UserStatus::Deactivated => "deactivated",
+        }
+    }
+}
+
+/// Where a user's 实名认证 stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl VerificationStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VerificationStatus::Pending => "pending",
+            VerificationStatus::Approved => "approved",
+            VerificationStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VerificationStatus> {
+        match s {
+            "pending" => Some(VerificationStatus::Pending),
+            "approved" => Some(VerificationStatus::Approved),
+            "rejected" => Some(VerificationStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// The latest 实名认证 submission as the owner sees it, embedded in the user so the profile
+/// stays one read. Holds only masked values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationSummary {
+    pub id: String,
+    pub status: VerificationStatus,
+    pub real_name_masked: String,
+    pub id_number_masked: String,
+    pub submitted_at: DateTime<Utc>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
 }
 
 /// The seed's freelancer profile. `rating`, `total_reviews`, `is_featured`, `response_rate`
@@ -114,6 +168,9 @@ pub struct User {
     pub password_hash: Option<String>,
     pub freelancer_profile: Option<FreelancerProfile>,
     pub client_profile: Option<ClientProfile>,
+    /// Access tokens issued before this instant are refused (password reset, ban).
+    pub tokens_valid_after: Option<DateTime<Utc>>,
+    pub verification: Option<VerificationSummary>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -144,6 +201,8 @@ impl User {
             freelancer_profile: (user_type == UserType::Freelancer)
                 .then(FreelancerProfile::default),
             client_profile: (user_type == UserType::Client).then(ClientProfile::default),
+            tokens_valid_after: None,
+            verification: None,
             created_at: now,
             updated_at: now,
             version: 1,

@@ -155,6 +155,21 @@ impl ApiError {
     }
 }
 
+impl From<crate::store::ListError> for ApiError {
+    fn from(e: crate::store::ListError) -> ApiError {
+        match e {
+            crate::store::ListError::BadCursor(_) => ApiError::bad_request(
+                "request.invalid_cursor",
+                Text::new(
+                    "分页游标无效，请从第一页重新开始",
+                    "The cursor is not valid for this list; start again from the first page",
+                ),
+            ),
+            crate::store::ListError::Store(e) => ApiError::internal(e),
+        }
+    }
+}
+
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> ApiError {
         ApiError::internal(e)

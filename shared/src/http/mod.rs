@@ -2,9 +2,11 @@
 //! → status + stable `code` + message in the caller's language.
 
 mod error;
+mod params;
 mod request;
 mod response;
 
 pub use error::{ApiError, FieldErrors};
+pub use params::{ListParams, path_id, path_param, query_bool, query_param};
 pub use request::{MAX_JSON_BODY, RequestMeta, client_ip, header, json_body};
 pub use response::{Reply, envelope_error, timestamp};

@@ -1,6 +1,10 @@
 //! Every key of the single table, in one place. See `docs/data-model.md`.
 
-use crate::domain::{NotificationId, SessionId, UserId, UserType};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{
+    AuditId, NotificationId, SessionId, UserId, UserStatus, VerificationId, VerificationStatus,
+};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -25,10 +29,57 @@ pub fn user(id: UserId) -> Key {
     key(format!("USER#{id}"), "USER")
 }
 
-/// Users by type, newest first, for the operators' list: `GSI1PK=USERS#{type}`,
-/// `GSI1SK={created_at}#{id}`.
-pub fn gsi1_users_by_type(user_type: UserType) -> String {
-    format!("USERS#{}", user_type.as_str())
+pub const GSI2: &str = "GSI2";
+
+/// Every user, newest first, for the operators' list: `GSI1PK=USERS`,
+/// `GSI1SK={created_at}#{id}` (type and verified are filters on this partition).
+pub const GSI1_USERS: &str = "USERS";
+
+/// Users who are not active (banned, deactivated): `GSI2PK=USERSTATUS#{status}`, same sort.
+pub fn gsi2_users_by_status(status: UserStatus) -> String {
+    format!("USERSTATUS#{}", status.as_str())
+}
+
+pub fn user_list_sort(created_at: DateTime<Utc>, id: UserId) -> String {
+    format!(
+        "{}#{id}",
+        created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    )
+}
+
+/// `UNIQUE#IDNUM#{blind index}`: one identity number verifies one account.
+pub fn unique_id_number(blind_index: &str) -> Key {
+    key(format!("UNIQUE#IDNUM#{blind_index}"), "UNIQUE")
+}
+
+/// `SMS#{phone}#{slot} / CODE`: the one live code for a phone and purpose.
+pub fn sms_code(phone: &str, slot: &str) -> Key {
+    key(format!("SMS#{phone}#{slot}"), "CODE")
+}
+
+/// `TOKEN#{purpose}#{sha256(token)} / TOKEN`: a single-use emailed token.
+pub fn token(purpose: &str, hash: &str) -> Key {
+    key(format!("TOKEN#{purpose}#{hash}"), "TOKEN")
+}
+
+/// `VERIFICATION#{id} / VERIFICATION`: one 实名认证 submission.
+pub fn verification(id: VerificationId) -> Key {
+    key(format!("VERIFICATION#{id}"), "VERIFICATION")
+}
+
+/// The review queue: `GSI1PK=VERIFICATIONS#{status}`, `GSI1SK={submitted_at}#{id}`.
+pub fn gsi1_verifications(status: VerificationStatus) -> String {
+    format!("VERIFICATIONS#{}", status.as_str())
+}
+
+/// `AUDIT#{yyyy-mm} / {audit id}`: the operators' audit log, by month.
+pub fn audit(at: DateTime<Utc>, id: AuditId) -> Key {
+    key(format!("AUDIT#{}", at.format("%Y-%m")), &id.to_string())
+}
+
+/// Everything done to one target: `GSI1PK=AUDIT#TARGET#{target}`, `GSI1SK={audit id}`.
+pub fn gsi1_audit_target(target: &str) -> String {
+    format!("AUDIT#TARGET#{target}")
 }
 
 /// Uniqueness guards, written in the same transaction as the user.

@@ -1,26 +1,74 @@
 //! The DynamoDB single-table adapter. `AttributeValue` and `SdkError` never leave this module;
 //! every key is built in `keys.rs`.
 
+mod audit;
+mod codes;
+pub mod cursor;
 pub mod keys;
 mod notifications;
+mod ops;
 mod rate_limit;
 mod records;
 mod sessions;
 mod users;
+mod verifications;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 
+pub use audit::AuditRecord;
+pub use codes::{CodeCheck, TokenRecord};
+pub use cursor::{BadCursor, Page};
 pub use notifications::NotificationRecord;
 pub use rate_limit::{RateLimit, RateLimited};
 pub use sessions::RotateOutcome;
-pub use users::{CreateUserError, LoginKey, UniqueField};
+pub use users::{AdminUserFilter, CreateUserError, LoginKey, UniqueField};
+pub use verifications::{ReviewOutcome, SubmitOutcome, VerificationRecord, VerificationReview};
 
 /// The table and a client built once per cold start.
 #[derive(Debug, Clone)]
 pub struct Store {
     client: Client,
     table: String,
+}
+
+/// Why a list could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error(transparent)]
+    BadCursor(#[from] BadCursor),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A transaction's outcome when DynamoDB cancelled it: the cancellation code of each item, in
+/// item order (`None` where that item was fine).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cancelled(pub Vec<Option<String>>);
+
+impl Cancelled {
+    pub fn failed(&self, index: usize) -> bool {
+        self.0
+            .get(index)
+            .and_then(|c| c.as_deref())
+            .is_some_and(|c| c == "ConditionalCheckFailed")
+    }
+}
+
+/// One query of one partition, for the list endpoints.
+pub(crate) struct PageQuery<'a> {
+    pub index: Option<&'static str>,
+    pub partition_name: &'static str,
+    pub partition: String,
+    /// Names of every key attribute of the index (for cursor validation).
+    pub key_names: &'static [&'static str],
+    pub newest_first: bool,
+    pub limit: i32,
+    pub cursor: Option<&'a str>,
+    pub sort_prefix: Option<(&'static str, String)>,
+    pub filter: Option<String>,
+    pub values: Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
+    pub names: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +105,88 @@ impl Store {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// Runs one page of `q` and decodes its items.
+    pub(crate) async fn query_page<T: serde::de::DeserializeOwned>(
+        &self,
+        q: PageQuery<'_>,
+    ) -> Result<Page<T>, ListError> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let start = q
+            .cursor
+            .map(|c| cursor::decode(c, q.key_names, q.partition_name, &q.partition))
+            .transpose()?;
+        let mut key_condition = format!("{} = :pk", q.partition_name);
+        let mut req = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(q.index.map(str::to_owned))
+            .expression_attribute_values(":pk", AttributeValue::S(q.partition.clone()))
+            .scan_index_forward(!q.newest_first)
+            .limit(q.limit)
+            .set_exclusive_start_key(start)
+            .set_filter_expression(q.filter);
+        if let Some((sort_name, prefix)) = q.sort_prefix {
+            key_condition.push_str(&format!(" AND begins_with({sort_name}, :prefix)"));
+            req = req.expression_attribute_values(":prefix", AttributeValue::S(prefix));
+        }
+        for (k, v) in q.values {
+            req = req.expression_attribute_values(k, v);
+        }
+        for (k, v) in q.names {
+            req = req.expression_attribute_names(k, v);
+        }
+        let out = req
+            .key_condition_expression(key_condition)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query", e))?;
+        let next_cursor = cursor::encode(out.last_evaluated_key());
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<T>, StoreError>>()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Runs a transaction. `Ok(Err(Cancelled))` when a condition failed, with the reason of
+    /// each item so the caller can tell which.
+    pub(crate) async fn transact(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<Result<(), Cancelled>, StoreError> {
+        use aws_sdk_dynamodb::error::SdkError;
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(Ok(())),
+            Err(SdkError::ServiceError(e)) => {
+                if let TransactWriteItemsError::TransactionCanceledException(tc) = e.err() {
+                    let reasons = tc
+                        .cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().filter(|c| *c != "None").map(str::to_owned))
+                        .collect::<Vec<_>>();
+                    if reasons
+                        .iter()
+                        .any(|r| r.as_deref() == Some("ConditionalCheckFailed"))
+                    {
+                        return Ok(Err(Cancelled(reasons)));
+                    }
+                }
+                Err(StoreError::dynamo("TransactWriteItems", e.into_err()))
+            }
+            Err(e) => Err(StoreError::dynamo("TransactWriteItems", e)),
+        }
     }
 
     /// One `GetItem` by key, decoded into a record.

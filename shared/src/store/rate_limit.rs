@@ -21,6 +21,60 @@ impl RateLimit {
         limit: 5,
         window_secs: 300,
     };
+    /// SMS codes: 1 per minute per phone…
+    pub const SMS_PER_PHONE_MINUTE: RateLimit = RateLimit {
+        name: "sms-min",
+        limit: 1,
+        window_secs: 60,
+    };
+    /// …and 10 per day per phone.
+    pub const SMS_PER_PHONE_DAY: RateLimit = RateLimit {
+        name: "sms-day",
+        limit: 10,
+        window_secs: 86_400,
+    };
+    /// SMS pumping across many numbers from one address.
+    pub const SMS_PER_IP_HOUR: RateLimit = RateLimit {
+        name: "sms-ip",
+        limit: 30,
+        window_secs: 3_600,
+    };
+    /// Code sign-in attempts per IP (each code also dies after 5 wrong tries).
+    pub const LOGIN_SMS_PER_IP: RateLimit = RateLimit {
+        name: "login-sms-ip",
+        limit: 10,
+        window_secs: 300,
+    };
+    /// Password-reset requests and confirmations per IP.
+    pub const RESET_PER_IP: RateLimit = RateLimit {
+        name: "reset-ip",
+        limit: 10,
+        window_secs: 3_600,
+    };
+    /// Reset emails per address.
+    pub const RESET_PER_EMAIL: RateLimit = RateLimit {
+        name: "reset-email",
+        limit: 3,
+        window_secs: 3_600,
+    };
+    /// Verification emails per user.
+    pub const VERIFY_EMAIL_PER_USER: RateLimit = RateLimit {
+        name: "verify-email",
+        limit: 3,
+        window_secs: 3_600,
+    };
+    /// Avatar upload URLs per user.
+    pub const AVATAR_PER_USER: RateLimit = RateLimit {
+        name: "avatar",
+        limit: 10,
+        window_secs: 3_600,
+    };
+    /// 实名认证 submissions per user.
+    pub const VERIFICATION_PER_USER: RateLimit = RateLimit {
+        name: "verification",
+        limit: 5,
+        window_secs: 86_400,
+    };
 }
 
 /// Refused: try again after this many seconds.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{StoreError, keys};
 use crate::domain::{
     ClientProfile, Email, FreelancerProfile, Money, Phone, Session, User, UserStatus, UserType,
-    Username,
+    Username, VerificationSummary,
 };
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -20,6 +20,11 @@ pub(super) struct UserRecord {
     pub gsi1pk: String,
     #[serde(rename = "GSI1SK")]
     pub gsi1sk: String,
+    /// Only on users who are not active: the operators' "banned" list.
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi2sk: Option<String>,
     pub entity_type: String,
     pub id: String,
     pub username: String,
@@ -34,6 +39,10 @@ pub(super) struct UserRecord {
     pub password_hash: Option<String>,
     pub freelancer_profile: Option<FreelancerProfileRecord>,
     pub client_profile: Option<ClientProfile>,
+    #[serde(default)]
+    pub tokens_valid_after: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub verification: Option<VerificationSummary>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -108,8 +117,11 @@ impl From<&User> for UserRecord {
         UserRecord {
             pk: key.pk,
             sk: key.sk,
-            gsi1pk: keys::gsi1_users_by_type(u.user_type),
-            gsi1sk: format!("{}#{}", u.created_at.to_rfc3339(), u.id),
+            gsi1pk: keys::GSI1_USERS.to_owned(),
+            gsi1sk: keys::user_list_sort(u.created_at, u.id),
+            gsi2pk: (u.status != UserStatus::Active).then(|| keys::gsi2_users_by_status(u.status)),
+            gsi2sk: (u.status != UserStatus::Active)
+                .then(|| keys::user_list_sort(u.created_at, u.id)),
             entity_type: "user".to_owned(),
             id: u.id.to_string(),
             username: u.username.as_str().to_owned(),
@@ -124,6 +136,8 @@ impl From<&User> for UserRecord {
             password_hash: u.password_hash.clone(),
             freelancer_profile: u.freelancer_profile.as_ref().map(Into::into),
             client_profile: u.client_profile.clone(),
+            tokens_valid_after: u.tokens_valid_after,
+            verification: u.verification.clone(),
             created_at: u.created_at,
             updated_at: u.updated_at,
             version: u.version,
@@ -160,6 +174,8 @@ impl TryFrom<UserRecord> for User {
             password_hash: r.password_hash,
             freelancer_profile: r.freelancer_profile.map(Into::into),
             client_profile: r.client_profile,
+            tokens_valid_after: r.tokens_valid_after,
+            verification: r.verification,
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,

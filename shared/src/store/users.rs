@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::records::{SessionRecord, UniqueRecord, UserRecord};
 use super::{Store, StoreError, keys, to_item};
+
 use crate::domain::{Email, Phone, Session, User, UserId, Username};
 
 /// The fields that must be unique across accounts.
@@ -136,5 +137,283 @@ impl Store {
             .await?
             .map(User::try_from)
             .transpose()
+    }
+}
+
+/// The operators' user list filters.
+#[derive(Debug, Clone, Default)]
+pub struct AdminUserFilter {
+    pub user_type: Option<crate::domain::UserType>,
+    pub verified: Option<bool>,
+    /// `Some(true)`: banned only; `Some(false)`: not banned.
+    pub banned: Option<bool>,
+}
+
+impl Store {
+    /// The full-item write of a changed user, conditional on the version it was read at.
+    pub(super) fn replace_user_op(
+        &self,
+        user: &User,
+        read_version: u64,
+    ) -> Result<TransactWriteItem, StoreError> {
+        super::ops::put(
+            &self.table,
+            to_item(&UserRecord::from(user))?,
+            Some("attribute_exists(PK) AND version = :v"),
+            vec![(":v", super::ops::n(read_version))],
+        )
+    }
+
+    /// Writes `user` (whose `version` has already been bumped) if nobody changed it since it
+    /// was read at `read_version`. Returns false on such a conflict.
+    pub async fn replace_user(&self, user: &User, read_version: u64) -> Result<bool, StoreError> {
+        let op = self.replace_user_op(user, read_version)?;
+        Ok(self.transact(vec![op]).await?.is_ok())
+    }
+
+    /// Writes a changed user and its audit entry together.
+    pub async fn replace_user_audited(
+        &self,
+        user: &User,
+        read_version: u64,
+        audit: &super::AuditRecord,
+    ) -> Result<bool, StoreError> {
+        let ops = vec![
+            self.replace_user_op(user, read_version)?,
+            audit.put(&self.table)?,
+        ];
+        Ok(self.transact(ops).await?.is_ok())
+    }
+
+    /// Sets a new password hash, refuses access tokens issued before `now`, and optionally
+    /// uses up the emailed token that authorised it — in one transaction. `Ok(false)` when
+    /// the token was already used or expired.
+    pub async fn reset_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        token: Option<(&str, &str)>,
+        mark_email_verified: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        use super::ops::{n, s};
+        let mut expr =
+            "SET password_hash = :h, tokens_valid_after = :now, updated_at = :now ADD version :one"
+                .to_owned();
+        let mut values = vec![
+            (":h", s(password_hash)),
+            (":now", s(now.to_rfc3339())),
+            (":one", n(1)),
+        ];
+        if mark_email_verified {
+            expr = expr.replace("SET ", "SET email_verified = :t, ");
+            values.push((":t", AttributeValue::Bool(true)));
+        }
+        let mut ops = vec![super::ops::update(
+            &self.table,
+            keys::user(user),
+            &expr,
+            Some("attribute_exists(PK)"),
+            &[],
+            values,
+        )?];
+        if let Some((purpose, hash)) = token {
+            ops.push(self.consume_token_op(purpose, hash, now)?);
+        }
+        Ok(self.transact(ops).await?.is_ok())
+    }
+
+    /// Marks `email` verified on `user` and uses up the token, in one transaction. `Ok(false)`
+    /// when the token was used already or the account's email has changed since it was sent.
+    pub async fn verify_email(
+        &self,
+        user: UserId,
+        email: &str,
+        token_hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        use super::ops::{n, s};
+        let ops = vec![
+            super::ops::update(
+                &self.table,
+                keys::user(user),
+                "SET email_verified = :t, updated_at = :now ADD version :one",
+                Some("attribute_exists(PK) AND email = :email"),
+                &[],
+                vec![
+                    (":t", AttributeValue::Bool(true)),
+                    (":now", s(now.to_rfc3339())),
+                    (":one", n(1)),
+                    (":email", s(email)),
+                ],
+            )?,
+            self.consume_token_op("verify-email", token_hash, now)?,
+        ];
+        Ok(self.transact(ops).await?.is_ok())
+    }
+
+    pub async fn set_phone_verified(&self, user: UserId) -> Result<(), StoreError> {
+        use super::ops::n;
+        let key = keys::user(user);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, AttributeValue::S(key.pk))
+            .key(keys::SK, AttributeValue::S(key.sk))
+            .update_expression("SET phone_verified = :t ADD version :one")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":t", AttributeValue::Bool(true))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("UpdateItem", e))?;
+        Ok(())
+    }
+
+    /// Revokes every live session of a user (A6: one Query, then one update per session).
+    /// Returns how many were revoked.
+    pub async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        reason: &str,
+    ) -> Result<usize, StoreError> {
+        let mut revoked = 0;
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :p)")
+                .filter_expression("revoked = :f")
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(keys::gsi1_user_sessions(user)),
+                )
+                .expression_attribute_values(":p", AttributeValue::S("SESSION#".to_owned()))
+                .expression_attribute_values(":f", AttributeValue::Bool(false))
+                .projection_expression("id")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?;
+            for item in out.items() {
+                if let Some(Ok(id)) = item
+                    .get("id")
+                    .and_then(|v| v.as_s().ok())
+                    .map(|s| s.parse::<crate::domain::SessionId>())
+                    && self.revoke_session(id, reason).await?
+                {
+                    revoked += 1;
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(revoked),
+            }
+        }
+    }
+
+    /// Sets the avatar to `key` unless a newer upload already set it (keys sort by upload id).
+    /// Returns false when the user is gone or has a newer avatar.
+    pub async fn set_avatar(
+        &self,
+        user: UserId,
+        avatar_key: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        let key = keys::user(user);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, AttributeValue::S(key.pk))
+            .key(keys::SK, AttributeValue::S(key.sk))
+            .update_expression("SET avatar = :a, updated_at = :now ADD version :one")
+            .condition_expression(
+                "attribute_exists(PK) AND (attribute_not_exists(avatar) OR attribute_type(avatar, :nt) OR avatar < :a)",
+            )
+            .expression_attribute_values(":a", AttributeValue::S(avatar_key.to_owned()))
+            .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
+            .expression_attribute_values(":nt", AttributeValue::S("NULL".to_owned()))
+            .expression_attribute_values(":one", super::ops::n(1))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::dynamo("UpdateItem", e)),
+        }
+    }
+
+    /// One page of users for the operators, newest first. Banned users come from their own
+    /// sparse index; type and verification are filters.
+    pub async fn list_users(
+        &self,
+        filter: &AdminUserFilter,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<super::Page<User>, super::ListError> {
+        use crate::domain::UserStatus;
+        let (index, pk_name, partition): (&'static str, _, String) = if filter.banned == Some(true)
+        {
+            (
+                keys::GSI2,
+                "GSI2PK",
+                keys::gsi2_users_by_status(UserStatus::Banned),
+            )
+        } else {
+            (keys::GSI1, "GSI1PK", keys::GSI1_USERS.to_owned())
+        };
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        let mut names = Vec::new();
+        if let Some(t) = filter.user_type {
+            conditions.push("user_type = :ut");
+            values.push((":ut", AttributeValue::S(t.as_str().to_owned())));
+        }
+        if let Some(v) = filter.verified {
+            conditions.push("is_verified = :v");
+            values.push((":v", AttributeValue::Bool(v)));
+        }
+        if filter.banned == Some(false) {
+            conditions.push("#st <> :banned");
+            names.push(("#st", "status"));
+            values.push((":banned", AttributeValue::S("banned".to_owned())));
+        }
+        let key_names: &'static [&'static str] = if index == keys::GSI2 {
+            &["PK", "SK", "GSI2PK", "GSI2SK"]
+        } else {
+            &["PK", "SK", "GSI1PK", "GSI1SK"]
+        };
+        let page = self
+            .query_page::<UserRecord>(super::PageQuery {
+                index: Some(index),
+                partition_name: pk_name,
+                partition,
+                key_names,
+                newest_first: true,
+                limit,
+                cursor,
+                sort_prefix: None,
+                filter: (!conditions.is_empty()).then(|| conditions.join(" AND ")),
+                values,
+                names,
+            })
+            .await?;
+        Ok(super::Page {
+            items: page
+                .items
+                .into_iter()
+                .map(User::try_from)
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next_cursor,
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! Event-driven functions: the stream router and the queue workers. Delivery is at least once,
 //! so every worker is idempotent.
 
+pub mod media_processor;
 pub mod notification_dispatcher;
 pub mod stream_router;
 

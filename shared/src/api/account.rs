@@ -1,0 +1,391 @@
+//! SMS codes, code sign-in, email verification and password reset.
+
+use chrono::Utc;
+use lambda_http::Request;
+use serde::Deserialize;
+
+use super::OwnUserView;
+use super::auth::{SignedInView, client_info};
+use super::session::{account_disabled, signed_in};
+use crate::app::account::{self, AccountError, ResetConfirmError, ResetProof, ResetTarget};
+use crate::app::sms::{self, CodeRefused, SmsCodeError, SmsLoginError, SmsPurpose};
+use crate::deps::Deps;
+use crate::domain::{Email, Phone};
+use crate::http::{ApiError, FieldErrors, Reply, json_body};
+use crate::i18n::Text;
+
+fn send_failed() -> ApiError {
+    ApiError::new(
+        lambda_http::http::StatusCode::SERVICE_UNAVAILABLE,
+        "notify.send_failed",
+        Text::new(
+            "消息发送失败，请稍后再试",
+            "We could not send the message; please try again shortly",
+        ),
+    )
+}
+
+fn code_limited(secs: u64) -> ApiError {
+    ApiError {
+        code: "auth.code_rate_limited",
+        message: Text::new(
+            "验证码发送过于频繁，请稍后再试（每个手机号每分钟 1 条、每天 10 条）",
+            "Too many codes requested; try again later (1 a minute and 10 a day per phone number)",
+        ),
+        ..ApiError::rate_limited(secs)
+    }
+}
+
+impl From<SmsCodeError> for ApiError {
+    fn from(e: SmsCodeError) -> ApiError {
+        match e {
+            SmsCodeError::RateLimited(s) => code_limited(s),
+            SmsCodeError::Send(cause) => ApiError {
+                cause: Some(cause.into()),
+                ..send_failed()
+            },
+            SmsCodeError::Store(e) => ApiError::internal(e),
+            SmsCodeError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// Wrong, missing, expired or burned codes. `status` is 401 for sign-in, 400 elsewhere.
+fn code_refused(e: CodeRefused, status: lambda_http::http::StatusCode) -> ApiError {
+    let (code, text) = match e {
+        CodeRefused::Wrong { remaining } => (
+            "auth.invalid_code",
+            Text::owned(
+                format!("验证码错误，还可尝试 {remaining} 次"),
+                format!("Wrong code; {remaining} tries left"),
+            ),
+        ),
+        CodeRefused::Missing => (
+            "auth.invalid_code",
+            Text::new("验证码无效，请重新获取", "Invalid code; request a new one"),
+        ),
+        CodeRefused::Expired => (
+            "auth.code_expired",
+            Text::new(
+                "验证码已过期，请重新获取",
+                "The code has expired; request a new one",
+            ),
+        ),
+        CodeRefused::Burned => (
+            "auth.code_attempts_exceeded",
+            Text::new(
+                "错误次数过多，该验证码已失效，请重新获取",
+                "Too many wrong tries; this code no longer works. Request a new one",
+            ),
+        ),
+    };
+    ApiError::new(status, code, text)
+}
+
+#[derive(Debug, Deserialize)]
+struct SmsCodeRequest {
+    phone: Option<String>,
+    purpose: Option<String>,
+}
+
+/// `POST /auth/sms-code` [auth-sms-code]: `{phone, purpose: login|register|reset}` → 202.
+pub async fn sms_code(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: SmsCodeRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let phone = errors
+        .required("phone", body.phone.as_deref())
+        .and_then(|p| errors.check("phone", Phone::parse(p)));
+    let purpose = errors
+        .required("purpose", body.purpose.as_deref())
+        .and_then(|p| {
+            let parsed = SmsPurpose::parse(p.trim());
+            if parsed.is_none() {
+                errors.add(
+                    "purpose",
+                    Text::new(
+                        "用途须为 login、register 或 reset",
+                        "purpose must be login, register or reset",
+                    ),
+                );
+            }
+            parsed
+        });
+    errors.finish()?;
+    let (Some(phone), Some(purpose)) = (phone, purpose) else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    sms::issue_code(
+        &deps.store,
+        &deps.keys,
+        &deps.sms,
+        &phone,
+        purpose,
+        &client_info(deps, &req),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::accepted(Text::new(
+        "验证码已发送，5 分钟内有效",
+        "Code sent; it is valid for 5 minutes",
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+struct SmsLoginRequest {
+    phone: Option<String>,
+    code: Option<String>,
+}
+
+fn parse_code(errors: &mut FieldErrors, code: Option<&str>) -> Option<String> {
+    errors.required("code", code).and_then(|c| {
+        let c = c.trim();
+        if c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()) {
+            Some(c.to_owned())
+        } else {
+            errors.add(
+                "code",
+                Text::new("验证码为 6 位数字", "The code is 6 digits"),
+            );
+            None
+        }
+    })
+}
+
+impl From<SmsLoginError> for ApiError {
+    fn from(e: SmsLoginError) -> ApiError {
+        match e {
+            SmsLoginError::RateLimited(secs) => ApiError {
+                code: "auth.too_many_attempts",
+                message: Text::new(
+                    "登录尝试次数过多，请稍后再试",
+                    "Too many sign-in attempts; please try again later",
+                ),
+                ..ApiError::rate_limited(secs)
+            },
+            SmsLoginError::Code(c) => code_refused(c, lambda_http::http::StatusCode::UNAUTHORIZED),
+            SmsLoginError::Disabled => account_disabled(),
+            SmsLoginError::Store(e) => ApiError::internal(e),
+            SmsLoginError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `POST /auth/login/sms` [auth-login-sms]: `{phone, code}` → tokens; the first sign-in of a
+/// number creates a client account.
+pub async fn login_sms(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: SmsLoginRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let phone = errors
+        .required("phone", body.phone.as_deref())
+        .and_then(|p| errors.check("phone", Phone::parse(p)));
+    let code = parse_code(&mut errors, body.code.as_deref());
+    errors.finish()?;
+    let (Some(phone), Some(code)) = (phone, code) else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    let signed = sms::login(
+        &deps.store,
+        &deps.keys,
+        &phone,
+        &code,
+        &client_info(deps, &req),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new("登录成功", "Signed in"),
+        SignedInView::from(signed),
+    ))
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> ApiError {
+        match e {
+            AccountError::RateLimited(s) => ApiError::rate_limited(s),
+            AccountError::NoEmail => ApiError::new(
+                lambda_http::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "auth.no_email",
+                Text::new("账号未绑定邮箱", "This account has no email address"),
+            ),
+            AccountError::AlreadyVerified => ApiError::conflict(
+                "auth.email_already_verified",
+                Text::new("邮箱已验证", "This email address is already verified"),
+            ),
+            AccountError::InvalidToken => ApiError::bad_request(
+                "auth.invalid_token",
+                Text::new(
+                    "链接无效、已使用或已过期，请重新获取",
+                    "This link is invalid, used or expired; request a new one",
+                ),
+            ),
+            AccountError::Code(c) => code_refused(c, lambda_http::http::StatusCode::BAD_REQUEST),
+            AccountError::Send(cause) => ApiError {
+                cause: Some(cause.into()),
+                ..send_failed()
+            },
+            AccountError::Store(e) => ApiError::internal(e),
+            AccountError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `POST /auth/verify-email/send` [auth-verify-email-send]: emails the caller a link → 202.
+pub async fn verify_email_send(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, user) = signed_in(deps, &req).await?;
+    account::send_verification(
+        &deps.store,
+        &deps.mail,
+        &deps.config.app_base_url,
+        &user,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::accepted(Text::new(
+        "验证邮件已发送，24 小时内有效",
+        "Verification email sent; the link works for 24 hours",
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenRequest {
+    token: Option<String>,
+}
+
+/// `POST /auth/verify-email` [auth-verify-email]: `{token}` → 200 with the user.
+pub async fn verify_email(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: TokenRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let token = errors
+        .required("token", body.token.as_deref())
+        .map(|t| t.trim().to_owned());
+    errors.finish()?;
+    let token = token.ok_or_else(|| ApiError::internal("required field vanished"))?;
+    let user = account::verify_email(&deps.store, &token, Utc::now()).await?;
+    if !user.is_active() {
+        return Err(account_disabled());
+    }
+    Ok(Reply::ok(
+        Text::new("邮箱验证成功", "Email verified"),
+        OwnUserView::from(&user),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ResetRequest {
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+/// `POST /auth/password-reset` [auth-password-reset]: `{email}` or `{phone}` → 202, the same
+/// answer whether or not an account exists.
+pub async fn password_reset(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: ResetRequest = json_body(&req)?;
+    let present = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let mut errors = FieldErrors::new();
+    let target = match (present(&body.email), present(&body.phone)) {
+        (Some(e), None) => errors
+            .check("email", Email::parse(&e))
+            .map(ResetTarget::Email),
+        (None, Some(p)) => errors
+            .check("phone", Phone::parse(&p))
+            .map(ResetTarget::Phone),
+        _ => {
+            errors.add(
+                "email",
+                Text::new("请提供邮箱或手机号（二选一）", "Give either email or phone"),
+            );
+            None
+        }
+    };
+    errors.finish()?;
+    let target = target.ok_or_else(|| ApiError::internal("required field vanished"))?;
+    account::request_reset(
+        &deps.store,
+        &deps.keys,
+        &deps.mail,
+        &deps.sms,
+        &deps.config.app_base_url,
+        &target,
+        &client_info(deps, &req),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::accepted(Text::new(
+        "如果该账号存在，我们已发送重置密码的链接或验证码",
+        "If an account exists for it, we have sent a reset link or code",
+    )))
+}
+
+#[derive(Debug, Deserialize)]
+struct ResetConfirmRequest {
+    token: Option<String>,
+    phone: Option<String>,
+    code: Option<String>,
+    new_password: Option<String>,
+}
+
+impl From<ResetConfirmError> for ApiError {
+    fn from(e: ResetConfirmError) -> ApiError {
+        match e {
+            ResetConfirmError::Account(a) => a.into(),
+            ResetConfirmError::WeakPassword(t) => {
+                let mut f = FieldErrors::new();
+                f.add("new_password", t);
+                ApiError::validation(f)
+            }
+        }
+    }
+}
+
+/// `POST /auth/password-reset/confirm` [auth-password-reset-confirm]: `{token, new_password}`
+/// or `{phone, code, new_password}` → 200; every session of the account is signed out.
+pub async fn password_reset_confirm(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: ResetConfirmRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let new_password = errors
+        .required("new_password", body.new_password.as_deref())
+        .map(str::to_owned);
+    let proof = match body
+        .token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(token) => Some(ResetProof::Token(token.to_owned())),
+        None => {
+            let phone = errors
+                .required("phone", body.phone.as_deref())
+                .and_then(|p| errors.check("phone", Phone::parse(p)));
+            let code = parse_code(&mut errors, body.code.as_deref());
+            match (phone, code) {
+                (Some(phone), Some(code)) => Some(ResetProof::Code { phone, code }),
+                _ => None,
+            }
+        }
+    };
+    errors.finish()?;
+    let (Some(proof), Some(new_password)) = (proof, new_password) else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    account::confirm_reset(
+        &deps.store,
+        &deps.keys,
+        &proof,
+        &new_password,
+        &client_info(deps, &req),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new(
+            "密码已重置，请使用新密码登录",
+            "Password reset; sign in with your new password",
+        ),
+        serde_json::json!({ "signed_out_everywhere": true }),
+    ))
+}

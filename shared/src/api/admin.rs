@@ -1,0 +1,268 @@
+//! Operators' endpoints. Every one requires an admin; every action is audited.
+
+use chrono::Utc;
+use lambda_http::Request;
+use serde::{Deserialize, Serialize};
+
+use super::session::admin;
+use super::views::{AdminUserView, PageView, rfc3339};
+use crate::app::admin::{self as admin_app, AdminUserError, UserAction};
+use crate::app::verification::{self, Decision};
+use crate::deps::Deps;
+use crate::domain::{UserId, UserType, VerificationId, VerificationStatus};
+use crate::http::{
+    ApiError, FieldErrors, ListParams, Reply, json_body, path_id, query_bool, query_param,
+};
+use crate::i18n::Text;
+use crate::store::AdminUserFilter;
+
+fn user_not_found() -> ApiError {
+    ApiError::not_found("user.not_found", Text::new("用户不存在", "No such user"))
+}
+
+fn verification_not_found() -> ApiError {
+    ApiError::not_found(
+        "verification.not_found",
+        Text::new("认证申请不存在", "No such verification"),
+    )
+}
+
+fn bad_query(name: &str, allowed: &str) -> ApiError {
+    ApiError::bad_request(
+        "request.invalid_query",
+        Text::owned(
+            format!("查询参数 {name} 须为 {allowed} 之一"),
+            format!("Query parameter {name} must be one of {allowed}"),
+        ),
+    )
+}
+
+/// `GET /admin/users` [admin-user-list]: `?type=&verified=&banned=&limit=&cursor=`, newest first.
+pub async fn user_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    admin(deps, &req).await?;
+    let list = ListParams::of(&req)?;
+    let user_type = match query_param(&req, "type") {
+        None => None,
+        Some(t) => Some(
+            UserType::parse(&t).ok_or_else(|| bad_query("type", "freelancer, client, admin"))?,
+        ),
+    };
+    let filter = AdminUserFilter {
+        user_type,
+        verified: query_bool(&req, "verified")?,
+        banned: query_bool(&req, "banned")?,
+    };
+    let page =
+        admin_app::list_users(&deps.store, &filter, list.limit, list.cursor.as_deref()).await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        PageView {
+            items: page.items.iter().map(AdminUserView::from).collect(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct UserUpdateRequest {
+    action: Option<String>,
+    reason: Option<String>,
+}
+
+impl From<AdminUserError> for ApiError {
+    fn from(e: AdminUserError) -> ApiError {
+        match e {
+            AdminUserError::NotFound => user_not_found(),
+            AdminUserError::SelfAction => ApiError::conflict(
+                "admin.self_action",
+                Text::new(
+                    "不能对自己的账号执行此操作",
+                    "You cannot do this to your own account",
+                ),
+            ),
+            AdminUserError::NoChange => ApiError::conflict(
+                "admin.no_change",
+                Text::new("用户已处于该状态", "The user is already in that state"),
+            ),
+            AdminUserError::Conflict => ApiError::conflict(
+                "admin.conflict",
+                Text::new(
+                    "用户已被其他请求修改，请重试",
+                    "The user changed meanwhile; try again",
+                ),
+            ),
+            AdminUserError::Store(e) => ApiError::internal(e),
+        }
+    }
+}
+
+fn reason_field(errors: &mut FieldErrors, reason: Option<&str>) -> Option<String> {
+    errors.required("reason", reason).and_then(|r| {
+        let r = r.trim();
+        if r.chars().count() > 500 {
+            errors.add(
+                "reason",
+                Text::new(
+                    "原因不能超过 500 个字符",
+                    "The reason must be at most 500 characters",
+                ),
+            );
+            None
+        } else {
+            Some(r.to_owned())
+        }
+    })
+}
+
+/// `PATCH /admin/users/{user_id}` [admin-user-update]: `{action: ban|unban|verify|unverify, reason}`.
+pub async fn user_update(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (caller, _) = admin(deps, &req).await?;
+    let target: UserId = path_id(&req, "user_id", user_not_found)?;
+    let body: UserUpdateRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let action = errors
+        .required("action", body.action.as_deref())
+        .and_then(|a| {
+            let parsed = UserAction::parse(a.trim());
+            if parsed.is_none() {
+                errors.add(
+                    "action",
+                    Text::new(
+                        "操作须为 ban、unban、verify 或 unverify",
+                        "action must be ban, unban, verify or unverify",
+                    ),
+                );
+            }
+            parsed
+        });
+    let reason = reason_field(&mut errors, body.reason.as_deref());
+    errors.finish()?;
+    let (Some(action), Some(reason)) = (action, reason) else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    let user = admin_app::update_user(
+        &deps.store,
+        caller.user_id,
+        target,
+        action,
+        &reason,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new("已更新", "Updated"),
+        AdminUserView::from(&user),
+    ))
+}
+
+#[derive(Debug, Serialize)]
+struct VerificationView {
+    id: String,
+    user_id: String,
+    username: String,
+    status: VerificationStatus,
+    real_name: String,
+    id_number: String,
+    document_keys: Vec<String>,
+    submitted_at: String,
+    reviewed_at: Option<String>,
+    reviewer_id: Option<String>,
+    reason: Option<String>,
+}
+
+fn vault(deps: &Deps) -> Result<&crate::crypto::PiiVault, ApiError> {
+    deps.pii
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("PII_KEY is not configured"))
+}
+
+/// `GET /admin/verifications` [admin-verification-list]: `?status=pending|approved|rejected`
+/// (default pending), oldest first.
+pub async fn verification_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    admin(deps, &req).await?;
+    let list = ListParams::of(&req)?;
+    let status = match query_param(&req, "status") {
+        None => VerificationStatus::Pending,
+        Some(s) => VerificationStatus::parse(&s)
+            .ok_or_else(|| bad_query("status", "pending, approved, rejected"))?,
+    };
+    let page = verification::list(
+        &deps.store,
+        vault(deps)?,
+        status,
+        list.limit,
+        list.cursor.as_deref(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        PageView {
+            items: page
+                .items
+                .into_iter()
+                .map(|v| VerificationView {
+                    id: v.record.id,
+                    user_id: v.record.user_id,
+                    username: v.record.username,
+                    status: v.record.status,
+                    real_name: v.real_name,
+                    id_number: v.record.id_number_masked,
+                    document_keys: v.record.document_keys,
+                    submitted_at: rfc3339(&v.record.submitted_at),
+                    reviewed_at: v.record.reviewed_at.as_ref().map(rfc3339),
+                    reviewer_id: v.record.reviewer_id,
+                    reason: v.record.reason,
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReviewRequest {
+    decision: Option<String>,
+    reason: Option<String>,
+}
+
+/// `POST /admin/verifications/{verification_id}/review` [admin-verification-review]:
+/// `{decision: approve|reject, reason}`; a reason is required to reject.
+pub async fn verification_review(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (caller, _) = admin(deps, &req).await?;
+    let id: VerificationId = path_id(&req, "verification_id", verification_not_found)?;
+    let body: ReviewRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let decision = match errors
+        .required("decision", body.decision.as_deref())
+        .map(str::trim)
+    {
+        Some("approve") => Some(Decision::Approve),
+        Some("reject") => reason_field(&mut errors, body.reason.as_deref())
+            .map(|reason| Decision::Reject { reason }),
+        Some(_) => {
+            errors.add(
+                "decision",
+                Text::new(
+                    "决定须为 approve 或 reject",
+                    "decision must be approve or reject",
+                ),
+            );
+            None
+        }
+        None => None,
+    };
+    errors.finish()?;
+    let decision = decision.ok_or_else(|| ApiError::internal("required field vanished"))?;
+    let record =
+        verification::review(&deps.store, caller.user_id, id, decision, Utc::now()).await?;
+    Ok(Reply::ok(
+        Text::new("审核完成", "Reviewed"),
+        serde_json::json!({
+            "id": record.id,
+            "user_id": record.user_id,
+            "status": record.status,
+            "reason": record.reason,
+            "reviewed_at": record.reviewed_at.as_ref().map(rfc3339),
+        }),
+    ))
+}

@@ -1,0 +1,119 @@
+//! Operators' user management. Every action writes its audit entry in the same transaction.
+
+use chrono::{DateTime, Utc};
+use tracing::instrument;
+
+use crate::domain::{User, UserId, UserStatus};
+use crate::store::{AdminUserFilter, AuditRecord, ListError, Page, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserAction {
+    Ban,
+    Unban,
+    Verify,
+    Unverify,
+}
+
+impl UserAction {
+    pub fn parse(s: &str) -> Option<UserAction> {
+        match s {
+            "ban" => Some(UserAction::Ban),
+            "unban" => Some(UserAction::Unban),
+            "verify" => Some(UserAction::Verify),
+            "unverify" => Some(UserAction::Unverify),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UserAction::Ban => "ban",
+            UserAction::Unban => "unban",
+            UserAction::Verify => "verify",
+            UserAction::Unverify => "unverify",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminUserError {
+    #[error("no such user")]
+    NotFound,
+    #[error("operators cannot act on themselves")]
+    SelfAction,
+    #[error("the user is already in that state")]
+    NoChange,
+    #[error("changed concurrently")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn list_users(
+    store: &Store,
+    filter: &AdminUserFilter,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Page<User>, ListError> {
+    store.list_users(filter, limit, cursor).await
+}
+
+/// Bans, unbans, verifies or unverifies a user. A ban also revokes every session, and access
+/// tokens issued before it stay refused after an unban.
+#[instrument(skip_all, fields(admin_id = %admin, user_id = %target, action = action.as_str()), err)]
+pub async fn update_user(
+    store: &Store,
+    admin: UserId,
+    target: UserId,
+    action: UserAction,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<User, AdminUserError> {
+    if admin == target {
+        return Err(AdminUserError::SelfAction);
+    }
+    let mut user = store
+        .get_user(target)
+        .await?
+        .ok_or(AdminUserError::NotFound)?;
+    let before = (user.status, user.is_verified);
+    match action {
+        UserAction::Ban => {
+            user.status = UserStatus::Banned;
+            user.tokens_valid_after = Some(now);
+        }
+        UserAction::Unban if user.status == UserStatus::Banned => user.status = UserStatus::Active,
+        UserAction::Unban => {}
+        UserAction::Verify => user.is_verified = true,
+        UserAction::Unverify => user.is_verified = false,
+    }
+    if (user.status, user.is_verified) == before {
+        return Err(AdminUserError::NoChange);
+    }
+    let read_version = user.version;
+    user.version += 1;
+    user.updated_at = now;
+    let audit = AuditRecord::new(
+        admin,
+        &format!("user.{}", action.as_str()),
+        "user",
+        &target.to_string(),
+        Some(reason),
+        serde_json::json!({
+            "status": { "from": before.0.as_str(), "to": user.status.as_str() },
+            "is_verified": { "from": before.1, "to": user.is_verified },
+        }),
+        now,
+    );
+    if !store
+        .replace_user_audited(&user, read_version, &audit)
+        .await?
+    {
+        return Err(AdminUserError::Conflict);
+    }
+    if action == UserAction::Ban {
+        let revoked = store.revoke_user_sessions(target, "banned").await?;
+        tracing::info!(revoked, "sessions revoked");
+    }
+    Ok(user)
+}

@@ -1,0 +1,183 @@
+//! Avatars: the client uploads straight to S3 with a presigned PUT; S3 tells the media queue;
+//! the `media-processor` worker checks the bytes, makes the thumbnail and sets `avatar`.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tracing::instrument;
+
+use crate::domain::{UploadId, User, UserId};
+use crate::files::{Fetched, Files, FilesError};
+use crate::media::{AVATAR_CONTENT_TYPES, MAX_AVATAR_BYTES, MediaError, avatar_thumbnail};
+use crate::store::{NotificationRecord, RateLimit, Store, StoreError};
+
+/// How long an upload URL works.
+pub const UPLOAD_URL_TTL_SECS: u64 = 600;
+const UPLOAD_PREFIX: &str = "uploads/avatars/";
+
+#[derive(Debug, Clone)]
+pub struct UploadTicket {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub key: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AvatarError {
+    #[error("unsupported content type")]
+    ContentType,
+    #[error("too large: {0} bytes")]
+    TooLarge(u64),
+    #[error("empty upload")]
+    Empty,
+    #[error("rate limited for {0}s")]
+    RateLimited(u64),
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `uploads/avatars/{user}/{upload}`: the worker reads the owner from the key, and only the
+/// owner was ever given a URL for it.
+pub fn upload_key(user: UserId, upload: UploadId) -> String {
+    format!("{UPLOAD_PREFIX}{user}/{upload}")
+}
+
+/// `avatars/{user}/{upload}.jpg`: sorts by upload, so a late, older upload never wins.
+pub fn avatar_key(user: UserId, upload: UploadId) -> String {
+    format!("avatars/{user}/{upload}.jpg")
+}
+
+/// A presigned PUT for one avatar image of `content_length` bytes.
+#[instrument(skip_all, fields(user_id = %user.id), err)]
+pub async fn start_upload(
+    store: &Store,
+    files: &Files,
+    user: &User,
+    content_type: &str,
+    content_length: u64,
+    now: DateTime<Utc>,
+) -> Result<UploadTicket, AvatarError> {
+    if !AVATAR_CONTENT_TYPES.contains(&content_type) {
+        return Err(AvatarError::ContentType);
+    }
+    if content_length == 0 {
+        return Err(AvatarError::Empty);
+    }
+    if content_length > MAX_AVATAR_BYTES {
+        return Err(AvatarError::TooLarge(content_length));
+    }
+    if let Err(r) = store
+        .hit_rate_limit(RateLimit::AVATAR_PER_USER, &user.id.to_string(), now)
+        .await?
+    {
+        return Err(AvatarError::RateLimited(r.retry_after_secs));
+    }
+    let key = upload_key(user.id, UploadId::new());
+    let put = files
+        .presign_put(
+            &key,
+            content_type,
+            content_length,
+            Duration::from_secs(UPLOAD_URL_TTL_SECS),
+        )
+        .await?;
+    Ok(UploadTicket {
+        url: put.url,
+        headers: put.headers,
+        key,
+        expires_at: now + chrono::Duration::seconds(UPLOAD_URL_TTL_SECS as i64),
+    })
+}
+
+/// What the worker did with one uploaded object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Processed {
+    /// The avatar is now `key`.
+    Avatar { key: String },
+    /// A newer avatar was already set; this one was stored but not used.
+    Superseded,
+    /// Not an image (or too large): the upload was deleted and the owner told.
+    Rejected { reason: String },
+    /// Not an avatar upload, or already handled (redelivery).
+    Ignored,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("encoding failed: {0}")]
+    Encode(String),
+}
+
+fn parse_upload_key(key: &str) -> Option<(UserId, UploadId)> {
+    let rest = key.strip_prefix(UPLOAD_PREFIX)?;
+    let (user, upload) = rest.split_once('/')?;
+    Some((user.parse().ok()?, upload.parse().ok()?))
+}
+
+/// Handles one object created under `uploads/avatars/`. Idempotent: a redelivered event finds
+/// the upload gone and does nothing.
+#[instrument(skip_all, fields(key = %key), err)]
+pub async fn process_upload(
+    store: &Store,
+    files: &Files,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<Processed, ProcessError> {
+    let Some((user, upload)) = parse_upload_key(key) else {
+        tracing::warn!("not an avatar upload key");
+        return Ok(Processed::Ignored);
+    };
+    let outcome = match files.get(key, MAX_AVATAR_BYTES).await? {
+        Fetched::Missing => return Ok(Processed::Ignored),
+        Fetched::TooLarge(n) => Err(format!("too large: {n} bytes")),
+        Fetched::Bytes(bytes) => match avatar_thumbnail(&bytes) {
+            Ok(jpeg) => Ok(jpeg),
+            Err(MediaError::Encode(e)) => return Err(ProcessError::Encode(e)),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    let result = match outcome {
+        Ok(jpeg) => {
+            let avatar = avatar_key(user, upload);
+            files.put(&avatar, jpeg, "image/jpeg").await?;
+            if store.set_avatar(user, &avatar, now).await? {
+                tracing::info!(user_id = %user, "avatar set");
+                Processed::Avatar { key: avatar }
+            } else {
+                files.delete(&avatar).await?;
+                Processed::Superseded
+            }
+        }
+        Err(reason) => {
+            tracing::info!(user_id = %user, %reason, "upload rejected");
+            let id = crate::workers::notification_dispatcher::notification_id(
+                key,
+                upload.timestamp_ms(),
+            );
+            store
+                .put_notification_once(&NotificationRecord::new(
+                    id,
+                    user,
+                    "avatar_rejected",
+                    "Your avatar could not be used",
+                    "头像未通过",
+                    "The file you uploaded is not a JPEG, PNG, WebP or GIF image of at most 5 MB. Please choose another picture.",
+                    "您上传的文件不是 5 MB 以内的 JPEG、PNG、WebP 或 GIF 图片，请重新选择。",
+                    None,
+                    now,
+                ))
+                .await?;
+            Processed::Rejected { reason }
+        }
+    };
+    // The original may hold metadata (EXIF location) and is never served: always remove it.
+    files.delete(key).await?;
+    Ok(result)
+}

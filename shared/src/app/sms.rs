@@ -1,0 +1,238 @@
+//! Sign-in and password reset by SMS code.
+
+use chrono::{DateTime, Utc};
+use tracing::instrument;
+
+use super::ClientInfo;
+use super::auth::{SignedIn, issue};
+use crate::auth::TokenKeys;
+use crate::crypto::random_digits;
+use crate::domain::{Phone, Session, User, UserType, Username};
+use crate::notify::{SmsMessage, SmsSender, SmsTemplate};
+use crate::store::{
+    CodeCheck, CreateUserError, LoginKey, RateLimit, Store, StoreError, UniqueField,
+};
+
+/// What a code is for. `login` and `register` share one code slot: signing in with a code
+/// creates the account when there is none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsPurpose {
+    Login,
+    Register,
+    Reset,
+}
+
+impl SmsPurpose {
+    pub fn parse(s: &str) -> Option<SmsPurpose> {
+        match s {
+            "login" => Some(SmsPurpose::Login),
+            "register" => Some(SmsPurpose::Register),
+            "reset" => Some(SmsPurpose::Reset),
+            _ => None,
+        }
+    }
+
+    pub fn slot(&self) -> &'static str {
+        match self {
+            SmsPurpose::Login | SmsPurpose::Register => "signin",
+            SmsPurpose::Reset => "reset",
+        }
+    }
+
+    fn template(&self) -> SmsTemplate {
+        match self {
+            SmsPurpose::Login | SmsPurpose::Register => SmsTemplate::SignInCode,
+            SmsPurpose::Reset => SmsTemplate::ResetCode,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SmsCodeError {
+    #[error("rate limited for {0}s")]
+    RateLimited(u64),
+    #[error("sending failed: {0}")]
+    Send(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Why a presented code was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CodeRefused {
+    #[error("wrong code, {remaining} tries left")]
+    Wrong { remaining: u32 },
+    #[error("no such code")]
+    Missing,
+    #[error("code expired")]
+    Expired,
+    #[error("too many wrong tries")]
+    Burned,
+}
+
+fn subject(phone: &Phone, purpose: SmsPurpose) -> String {
+    format!("{}#{}", phone.as_str(), purpose.slot())
+}
+
+/// Sends a 6-digit code to `phone`, valid 5 minutes: at most 1 a minute and 10 a day per
+/// phone, 30 an hour per IP. A reset code for a number without an account is not sent, but
+/// the answer is the same, so the endpoint does not reveal who is registered.
+#[instrument(skip_all, fields(phone = %phone.masked(), slot = purpose.slot()), err)]
+pub async fn issue_code(
+    store: &Store,
+    keys: &TokenKeys,
+    sms: &SmsSender,
+    phone: &Phone,
+    purpose: SmsPurpose,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<(), SmsCodeError> {
+    for (limit, subject) in [
+        (RateLimit::SMS_PER_IP_HOUR, client.ip.as_str()),
+        (RateLimit::SMS_PER_PHONE_MINUTE, phone.as_str()),
+        (RateLimit::SMS_PER_PHONE_DAY, phone.as_str()),
+    ] {
+        if let Err(limited) = store.hit_rate_limit(limit, subject, now).await? {
+            return Err(SmsCodeError::RateLimited(limited.retry_after_secs));
+        }
+    }
+    if purpose == SmsPurpose::Reset
+        && store
+            .find_user_id(&LoginKey::Phone(phone.clone()))
+            .await?
+            .is_none()
+    {
+        tracing::info!("reset code for an unknown number: not sent");
+        return Ok(());
+    }
+    let code = random_digits(6).map_err(|e| SmsCodeError::Internal(e.to_string()))?;
+    let tag = keys.code_tag(&subject(phone, purpose), &code);
+    store
+        .put_sms_code(phone.as_str(), purpose.slot(), &tag, now)
+        .await?;
+    sms.send(&SmsMessage {
+        phone,
+        template: purpose.template(),
+        code: &code,
+    })
+    .await
+    .map_err(|e| SmsCodeError::Send(e.to_string()))?;
+    tracing::info!("code sent");
+    Ok(())
+}
+
+/// Checks and uses up a code.
+pub async fn use_code(
+    store: &Store,
+    keys: &TokenKeys,
+    phone: &Phone,
+    purpose: SmsPurpose,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<(), CodeRefused>, StoreError> {
+    let subject = subject(phone, purpose);
+    let check = store
+        .check_sms_code(
+            phone.as_str(),
+            purpose.slot(),
+            |stored| keys.code_matches(&subject, code, stored),
+            now,
+        )
+        .await?;
+    Ok(match check {
+        CodeCheck::Matched => Ok(()),
+        CodeCheck::Wrong { remaining } => Err(CodeRefused::Wrong { remaining }),
+        CodeCheck::Burned => Err(CodeRefused::Burned),
+        CodeCheck::Expired => Err(CodeRefused::Expired),
+        CodeCheck::Missing => Err(CodeRefused::Missing),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SmsLoginError {
+    #[error("rate limited for {0}s")]
+    RateLimited(u64),
+    #[error(transparent)]
+    Code(#[from] CodeRefused),
+    #[error("account disabled")]
+    Disabled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Signs in with a code. The first sign-in of a number creates a client account with a
+/// generated username and no password; the phone counts as verified.
+#[instrument(skip_all, fields(phone = %phone.masked()), err)]
+pub async fn login(
+    store: &Store,
+    keys: &TokenKeys,
+    phone: &Phone,
+    code: &str,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, SmsLoginError> {
+    if let Err(limited) = store
+        .hit_rate_limit(RateLimit::LOGIN_SMS_PER_IP, &client.ip, now)
+        .await?
+    {
+        return Err(SmsLoginError::RateLimited(limited.retry_after_secs));
+    }
+    use_code(store, keys, phone, SmsPurpose::Login, code, now).await??;
+    for _ in 0..3 {
+        if let Some(id) = store.find_user_id(&LoginKey::Phone(phone.clone())).await?
+            && let Some(user) = store.get_user(id).await?
+        {
+            if !user.is_active() {
+                return Err(SmsLoginError::Disabled);
+            }
+            if !user.phone_verified {
+                store.set_phone_verified(user.id).await?;
+            }
+            let session =
+                Session::start(user.id, user.user_type, &client.ip, &client.user_agent, now);
+            store.put_session(&session).await?;
+            tracing::info!(user_id = %user.id, "signed in by code");
+            let tokens = issue(keys, &session, now).map_err(SmsLoginError::Internal)?;
+            return Ok(SignedIn { user, tokens });
+        }
+        let suffix = random_digits(8).map_err(|e| SmsLoginError::Internal(e.to_string()))?;
+        let username = Username::parse(&format!("用户{suffix}"))
+            .map_err(|_| SmsLoginError::Internal("generated username refused".into()))?;
+        let mut user = User::new(
+            username,
+            None,
+            Some(phone.clone()),
+            UserType::Client,
+            None,
+            now,
+        );
+        user.phone_verified = true;
+        let session = Session::start(user.id, user.user_type, &client.ip, &client.user_agent, now);
+        match store.create_user_with_session(&user, &session).await {
+            Ok(()) => {
+                tracing::info!(user_id = %user.id, "registered by code");
+                let tokens = issue(keys, &session, now).map_err(SmsLoginError::Internal)?;
+                return Ok(SignedIn { user, tokens });
+            }
+            // Another request registered this number meanwhile, or the generated name was
+            // taken: go round again (and find the account, or pick another name).
+            Err(CreateUserError::Taken(fields))
+                if fields
+                    .iter()
+                    .all(|f| matches!(f, UniqueField::Phone | UniqueField::Username)) => {}
+            Err(CreateUserError::Taken(_)) => {
+                return Err(SmsLoginError::Internal(
+                    "unexpected uniqueness clash".into(),
+                ));
+            }
+            Err(CreateUserError::Store(e)) => return Err(e.into()),
+        }
+    }
+    Err(SmsLoginError::Internal(
+        "could not sign in after 3 attempts".into(),
+    ))
+}

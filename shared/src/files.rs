@@ -1,0 +1,150 @@
+//! The S3 adapter: presigned uploads and the worker's reads and writes. SDK types stay here.
+
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error("s3 {op} failed: {message}")]
+    S3 { op: &'static str, message: String },
+}
+
+fn s3_err<E>(op: &'static str, e: aws_sdk_s3::error::SdkError<E>) -> FilesError
+where
+    E: std::error::Error + 'static,
+{
+    FilesError::S3 {
+        op,
+        message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+    }
+}
+
+/// A presigned `PUT`: the client sends exactly these headers, or S3 refuses the upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedPut {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// An object read back, with the size S3 reports.
+#[derive(Debug)]
+pub enum Fetched {
+    Bytes(Vec<u8>),
+    TooLarge(u64),
+    Missing,
+}
+
+#[derive(Debug, Clone)]
+pub struct Files {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl Files {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Files {
+        Files {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// A URL that uploads exactly `content_length` bytes of `content_type` to `key` within
+    /// `expires_in`. Both headers are signed, so a larger or differently typed body is refused
+    /// by S3 itself.
+    pub async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: u64,
+        expires_in: Duration,
+    ) -> Result<PresignedPut, FilesError> {
+        let config = PresigningConfig::expires_in(expires_in).map_err(|e| FilesError::S3 {
+            op: "presign",
+            message: e.to_string(),
+        })?;
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(i64::try_from(content_length).unwrap_or(i64::MAX))
+            .presigned(config)
+            .await
+            .map_err(|e| s3_err("presign", e))?;
+        Ok(PresignedPut {
+            url: req.uri().to_owned(),
+            headers: req
+                .headers()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        })
+    }
+
+    /// Reads `key` if it is at most `max_bytes` long.
+    pub async fn get(&self, key: &str, max_bytes: u64) -> Result<Fetched, FilesError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                return Ok(Fetched::Missing);
+            }
+            Err(e) => return Err(s3_err("GetObject", e)),
+        };
+        let size = u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0);
+        if size > max_bytes {
+            return Ok(Fetched::TooLarge(size));
+        }
+        let bytes = out.body.collect().await.map_err(|e| FilesError::S3 {
+            op: "GetObject body",
+            message: e.to_string(),
+        })?;
+        let bytes = bytes.into_bytes().to_vec();
+        if bytes.len() as u64 > max_bytes {
+            return Ok(Fetched::TooLarge(bytes.len() as u64));
+        }
+        Ok(Fetched::Bytes(bytes))
+    }
+
+    pub async fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), FilesError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .cache_control("public, max-age=31536000, immutable")
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| s3_err("PutObject", e))?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), FilesError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| s3_err("DeleteObject", e))?;
+        Ok(())
+    }
+}

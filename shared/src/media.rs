@@ -1,0 +1,118 @@
+//! Image handling for uploads: decide from the bytes (never the declared type) whether an
+//! upload is an image, and re-encode it. Re-encoding drops every metadata block (EXIF with GPS
+//! position, XMP, comments) because only pixels are carried over.
+
+use std::io::Cursor;
+
+use image::{ImageFormat, ImageReader, Limits};
+
+/// Largest avatar upload accepted.
+pub const MAX_AVATAR_BYTES: u64 = 5 * 1024 * 1024;
+/// Side of the square avatar thumbnail.
+pub const AVATAR_SIZE: u32 = 500;
+/// Content types an avatar upload may declare.
+pub const AVATAR_CONTENT_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/gif"];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MediaError {
+    #[error("not an image we accept")]
+    NotAnImage,
+    #[error("image is too large ({0} bytes)")]
+    TooLarge(u64),
+    #[error("image could not be decoded: {0}")]
+    Corrupt(String),
+    #[error("image could not be encoded: {0}")]
+    Encode(String),
+}
+
+/// Turns uploaded bytes into a `AVATAR_SIZE`² JPEG (centre-cropped, quality 85).
+pub fn avatar_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, MediaError> {
+    if bytes.len() as u64 > MAX_AVATAR_BYTES {
+        return Err(MediaError::TooLarge(bytes.len() as u64));
+    }
+    let format = image::guess_format(bytes).map_err(|_| MediaError::NotAnImage)?;
+    if !matches!(
+        format,
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP | ImageFormat::Gif
+    ) {
+        return Err(MediaError::NotAnImage);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    // A few hundred bytes can claim to be a 100 000² image: bound what decoding may allocate.
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(8_000);
+    limits.max_image_height = Some(8_000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| MediaError::Corrupt(e.to_string()))?;
+    let thumb = img
+        .resize_to_fill(
+            AVATAR_SIZE,
+            AVATAR_SIZE,
+            image::imageops::FilterType::Lanczos3,
+        )
+        .to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(&thumb)
+        .map_err(|e| MediaError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        });
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn any_accepted_image_becomes_a_square_jpeg() {
+        let jpeg = avatar_thumbnail(&png(1200, 800)).unwrap();
+        assert_eq!(image::guess_format(&jpeg).unwrap(), ImageFormat::Jpeg);
+        let back = image::load_from_memory(&jpeg).unwrap();
+        assert_eq!((back.width(), back.height()), (500, 500));
+    }
+
+    #[test]
+    fn metadata_is_dropped() {
+        // A JPEG with an EXIF block carrying a made-up GPS note right after the SOI marker.
+        let mut plain = Vec::new();
+        image::RgbImage::from_pixel(64, 64, image::Rgb([200, 10, 10]))
+            .write_to(&mut Cursor::new(&mut plain), ImageFormat::Jpeg)
+            .unwrap();
+        let payload = b"Exif\0\0GPS 31.2304N 121.4737E";
+        let len = (payload.len() + 2) as u16;
+        let mut with_exif = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        with_exif.extend_from_slice(&len.to_be_bytes());
+        with_exif.extend_from_slice(payload);
+        with_exif.extend_from_slice(&plain[2..]);
+        assert!(with_exif.windows(4).any(|w| w == b"Exif"));
+        let out = avatar_thumbnail(&with_exif).unwrap();
+        assert!(!out.windows(4).any(|w| w == b"Exif"));
+        assert!(!out.windows(3).any(|w| w == b"GPS"));
+    }
+
+    #[test]
+    fn text_and_truncated_images_are_refused() {
+        assert_eq!(
+            avatar_thumbnail(b"#!/bin/sh\nrm -rf /\n"),
+            Err(MediaError::NotAnImage)
+        );
+        let mut cut = png(100, 100);
+        cut.truncate(60);
+        assert!(matches!(
+            avatar_thumbnail(&cut),
+            Err(MediaError::Corrupt(_))
+        ));
+    }
+}

@@ -1,0 +1,105 @@
+//! The operators' audit log: every admin action is written in the same transaction as the
+//! change it made, so there is no action without its record.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{StoreError, keys, ops, to_item};
+use crate::domain::{AuditId, UserId};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK")]
+    pub gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    pub gsi1sk: String,
+    pub entity_type: String,
+    pub id: String,
+    /// The admin who acted.
+    pub actor_id: String,
+    /// e.g. `user.ban`, `verification.approve`.
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub reason: Option<String>,
+    pub details: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+impl AuditRecord {
+    pub fn new(
+        actor: UserId,
+        action: &str,
+        target_type: &str,
+        target_id: &str,
+        reason: Option<&str>,
+        details: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> AuditRecord {
+        let id = AuditId::new();
+        let key = keys::audit(now, id);
+        AuditRecord {
+            pk: key.pk,
+            sk: key.sk,
+            gsi1pk: keys::gsi1_audit_target(&format!("{target_type}#{target_id}")),
+            gsi1sk: id.to_string(),
+            entity_type: "audit".to_owned(),
+            id: id.to_string(),
+            actor_id: actor.to_string(),
+            action: action.to_owned(),
+            target_type: target_type.to_owned(),
+            target_id: target_id.to_owned(),
+            reason: reason.map(str::to_owned),
+            details,
+            created_at: now,
+            version: 1,
+        }
+    }
+
+    pub(super) fn put(
+        &self,
+        table: &str,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        ops::put(
+            table,
+            to_item(self)?,
+            Some("attribute_not_exists(PK)"),
+            vec![],
+        )
+    }
+}
+
+impl super::Store {
+    /// What was done to one target, newest first (one Query).
+    pub async fn audit_for_target(
+        &self,
+        target_type: &str,
+        target_id: &str,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let page = self
+            .query_page::<AuditRecord>(super::PageQuery {
+                index: Some(keys::GSI1),
+                partition_name: "GSI1PK",
+                partition: keys::gsi1_audit_target(&format!("{target_type}#{target_id}")),
+                key_names: &["PK", "SK", "GSI1PK", "GSI1SK"],
+                newest_first: true,
+                limit: 100,
+                cursor: None,
+                sort_prefix: None,
+                filter: None,
+                values: vec![],
+                names: vec![],
+            })
+            .await
+            .map_err(|e| match e {
+                super::ListError::Store(e) => e,
+                super::ListError::BadCursor(_) => StoreError::Decode("cursor".into()),
+            })?;
+        Ok(page.items)
+    }
+}

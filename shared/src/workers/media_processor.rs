@@ -1,0 +1,114 @@
+//! `media-processor`: S3 "object created" events (through the media queue) → avatar
+//! thumbnails. S3 delivers at least once; processing is idempotent (see
+//! [`crate::app::avatar::process_upload`]).
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{BatchResponse, ItemFailure};
+use crate::app::avatar::process_upload;
+use crate::config::Config;
+use crate::deps::Deps;
+use crate::entry::BoxError;
+use crate::files::Files;
+
+#[derive(Debug, Deserialize)]
+struct S3Notification {
+    #[serde(rename = "Records", default)]
+    records: Vec<S3Record>,
+}
+
+#[derive(Debug, Deserialize)]
+struct S3Record {
+    #[serde(rename = "eventName", default)]
+    event_name: String,
+    s3: S3Entity,
+}
+
+#[derive(Debug, Deserialize)]
+struct S3Entity {
+    object: S3Object,
+}
+
+#[derive(Debug, Deserialize)]
+struct S3Object {
+    key: String,
+}
+
+/// Object keys arrive URL-encoded the way HTML forms are (`+` for a space).
+pub fn decode_key(raw: &str) -> String {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The created keys in one queue message (none for `s3:TestEvent` and other events).
+pub fn created_keys(body: &str) -> Result<Vec<String>, serde_json::Error> {
+    let value: serde_json::Value = serde_json::from_str(body)?;
+    if value.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
+        return Ok(Vec::new());
+    }
+    let n: S3Notification = serde_json::from_value(value)?;
+    Ok(n.records
+        .into_iter()
+        .filter(|r| r.event_name.starts_with("ObjectCreated"))
+        .map(|r| decode_key(&r.s3.object.key))
+        .collect())
+}
+
+pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
+    let bucket = Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")?;
+    let files = Files::new(deps.s3.clone(), bucket);
+    let mut failures = Vec::new();
+    for msg in &event.records {
+        let id = msg.message_id.clone().unwrap_or_default();
+        let keys = match created_keys(msg.body.as_deref().unwrap_or("")) {
+            Ok(keys) => keys,
+            Err(e) => {
+                // Not an S3 event: retrying cannot help; let it go to the DLQ via retries
+                // would only delay. Log and drop.
+                tracing::error!(message_id = %id, error = %e, "not an S3 event; dropped");
+                continue;
+            }
+        };
+        for key in keys {
+            // Boxed: the S3 and image futures nest deeply enough to overflow layout computation.
+            match Box::pin(process_upload(&deps.store, &files, &key, Utc::now())).await {
+                Ok(outcome) => tracing::info!(message_id = %id, ?outcome, "processed"),
+                Err(e) => {
+                    tracing::error!(message_id = %id, error = %e, "processing failed");
+                    failures.push(ItemFailure {
+                        item_identifier: id.clone(),
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    Ok(BatchResponse {
+        batch_item_failures: failures,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_read_from_s3_events_and_test_events_are_skipped() {
+        let body = r#"{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",
+            "s3":{"bucket":{"name":"media"},"object":{"key":"uploads/avatars/01J/a+b%2Bc","size":10}}}]}"#;
+        assert_eq!(
+            created_keys(body).unwrap(),
+            vec!["uploads/avatars/01J/a b+c"]
+        );
+        assert!(
+            created_keys(r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"media"}"#)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(created_keys("not json").is_err());
+    }
+}

@@ -1,0 +1,363 @@
+//! SMS codes, code sign-in, email verification and password reset, through the stack.
+
+use serde_json::json;
+
+use crate::{Api, last_code, last_mail_token};
+
+#[tokio::test]
+async fn the_first_code_sign_in_creates_a_client_and_the_next_signs_into_it() {
+    let api = Api::connect();
+    let phone = gigbao_tests::unique_phone();
+    // GIVEN a code sent to a number nobody has registered
+    let a = api
+        .post(
+            "/auth/sms-code",
+            json!({"phone": phone, "purpose": "login"}),
+        )
+        .await;
+    assert_eq!(a.status, 202, "{}", a.body);
+    // WHEN it is used to sign in
+    let first = api
+        .post(
+            "/auth/login/sms",
+            json!({"phone": phone, "code": last_code(&phone)}),
+        )
+        .await;
+    // THEN a client account exists, with the phone verified and no password
+    assert_eq!(first.status, 200, "{}", first.body);
+    let user = &first.body["data"]["user"];
+    assert_eq!(user["user_type"], "client");
+    assert_eq!(user["phone"], phone.as_str());
+    assert_eq!(user["phone_verified"], true);
+    assert_eq!(user["has_password"], false);
+    assert!(user["username"].as_str().unwrap().starts_with("用户"));
+    assert!(first.body["data"]["access"].is_string());
+
+    // AND a later code (from another address, a minute later in spirit) signs into the same account
+    let later = Api::connect();
+    let store = gigbao_tests::stack_store().await;
+    // The per-minute limit is real; clear it the way a minute passing would.
+    clear_minute_limit(&store, &phone).await;
+    assert_eq!(
+        later
+            .post(
+                "/auth/sms-code",
+                json!({"phone": phone, "purpose": "login"})
+            )
+            .await
+            .status,
+        202
+    );
+    let second = later
+        .post(
+            "/auth/login/sms",
+            json!({"phone": phone, "code": last_code(&phone)}),
+        )
+        .await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(second.body["data"]["user"]["id"], user["id"]);
+}
+
+/// Deletes the phone's per-minute SMS counters (what the passing of the minute would do).
+async fn clear_minute_limit(store: &shared::store::Store, phone: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let out = store
+        .client()
+        .query()
+        .table_name(store.table())
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("RATE#sms-min#{phone}")))
+        .send()
+        .await
+        .unwrap();
+    for item in out.items() {
+        store
+            .client()
+            .delete_item()
+            .table_name(store.table())
+            .key("PK", item["PK"].clone())
+            .key("SK", item["SK"].clone())
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_second_code_within_a_minute_is_refused_with_retry_after() {
+    let api = Api::connect();
+    let phone = gigbao_tests::unique_phone();
+    assert_eq!(
+        api.post(
+            "/auth/sms-code",
+            json!({"phone": phone, "purpose": "register"})
+        )
+        .await
+        .status,
+        202
+    );
+    let code = last_code(&phone);
+    // WHEN another code is asked for at once (even from another address)
+    let again = Api::connect()
+        .post_en(
+            "/auth/sms-code",
+            json!({"phone": phone, "purpose": "login"}),
+        )
+        .await;
+    // THEN 429 with Retry-After, and the first code still works
+    assert_eq!(again.status, 429, "{}", again.body);
+    assert_eq!(again.body["code"], "auth.code_rate_limited");
+    let retry: u64 = again.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    assert!(again.body["message"].as_str().unwrap().contains("a minute"));
+    assert_eq!(last_code(&phone), code, "no second code was sent");
+    assert_eq!(
+        api.post("/auth/login/sms", json!({"phone": phone, "code": code}))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn five_wrong_codes_burn_it_and_a_used_code_is_dead() {
+    let api = Api::connect();
+    let phone = gigbao_tests::unique_phone();
+    api.post(
+        "/auth/sms-code",
+        json!({"phone": phone, "purpose": "login"}),
+    )
+    .await;
+    let code = last_code(&phone);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for remaining in (1..=4).rev() {
+        let a = api
+            .post_en("/auth/login/sms", json!({"phone": phone, "code": wrong}))
+            .await;
+        assert_eq!(a.status, 401, "{}", a.body);
+        assert_eq!(a.body["code"], "auth.invalid_code");
+        assert!(
+            a.body["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{remaining} tries left"))
+        );
+    }
+    let fifth = api
+        .post("/auth/login/sms", json!({"phone": phone, "code": wrong}))
+        .await;
+    assert_eq!(fifth.body["code"], "auth.code_attempts_exceeded");
+    // THEN even the right code no longer works
+    let right = api
+        .post("/auth/login/sms", json!({"phone": phone, "code": code}))
+        .await;
+    assert_eq!(right.status, 401);
+    assert_eq!(right.body["code"], "auth.code_attempts_exceeded");
+
+    // AND a fresh code works once, never twice
+    clear_minute_limit(&gigbao_tests::stack_store().await, &phone).await;
+    api.post(
+        "/auth/sms-code",
+        json!({"phone": phone, "purpose": "login"}),
+    )
+    .await;
+    let fresh = last_code(&phone);
+    assert_eq!(
+        api.post("/auth/login/sms", json!({"phone": phone, "code": fresh}))
+            .await
+            .status,
+        200
+    );
+    let reuse = api
+        .post("/auth/login/sms", json!({"phone": phone, "code": fresh}))
+        .await;
+    assert_eq!(reuse.status, 401);
+    assert_eq!(reuse.body["code"], "auth.invalid_code");
+}
+
+#[tokio::test]
+async fn bad_code_requests_name_the_field() {
+    let api = Api::connect();
+    let a = api
+        .post_en(
+            "/auth/sms-code",
+            json!({"phone": "12345", "purpose": "marketing"}),
+        )
+        .await;
+    assert_eq!(a.status, 422);
+    assert!(a.body["errors"]["phone"].is_array());
+    assert!(
+        a.body["errors"]["purpose"][0]
+            .as_str()
+            .unwrap()
+            .contains("login, register or reset")
+    );
+    let b = api
+        .post_en(
+            "/auth/login/sms",
+            json!({"phone": gigbao_tests::unique_phone(), "code": "12ab"}),
+        )
+        .await;
+    assert_eq!(b.status, 422);
+    assert_eq!(b.body["errors"]["code"][0], "The code is 6 digits");
+}
+
+#[tokio::test]
+async fn an_email_is_verified_once_by_its_link() {
+    let api = Api::connect();
+    let (username, _, data) = api.register("verify").await;
+    let access = data["access"].as_str().unwrap();
+    let email = format!("{username}@example.com");
+    assert_eq!(data["user"]["email_verified"], false);
+    let sent = api
+        .post_auth("/auth/verify-email/send", access, json!({}))
+        .await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let token = last_mail_token(&email, "verify_email");
+    // WHEN the link's token is posted (no sign-in needed: it may be opened on another device)
+    let ok = api
+        .post("/auth/verify-email", json!({"token": token}))
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["data"]["email_verified"], true);
+    // THEN it cannot be used again, and asking for another is a conflict
+    let again = api
+        .post_en("/auth/verify-email", json!({"token": token}))
+        .await;
+    assert_eq!(again.status, 400);
+    assert_eq!(again.body["code"], "auth.invalid_token");
+    let resend = api
+        .post_auth("/auth/verify-email/send", access, json!({}))
+        .await;
+    assert_eq!(resend.status, 409);
+    assert_eq!(resend.body["code"], "auth.email_already_verified");
+    let forged = api
+        .post("/auth/verify-email", json!({"token": "x".repeat(43)}))
+        .await;
+    assert_eq!(forged.status, 400);
+}
+
+#[tokio::test]
+async fn a_reset_by_email_changes_the_password_and_signs_out_everywhere() {
+    let api = Api::connect();
+    let (username, old_password, data) = api.register("reset").await;
+    let email = format!("{username}@example.com");
+    let old_access = data["access"].as_str().unwrap().to_owned();
+    let old_refresh = data["refresh"].as_str().unwrap().to_owned();
+    // GIVEN the same answer for a known and an unknown address
+    let known = api
+        .post("/auth/password-reset", json!({"email": email}))
+        .await;
+    let unknown = api
+        .post(
+            "/auth/password-reset",
+            json!({"email": format!("nobody-{username}@example.com")}),
+        )
+        .await;
+    assert_eq!(known.status, 202);
+    assert_eq!(unknown.status, 202);
+    assert_eq!(known.body["message"], unknown.body["message"]);
+    assert_eq!(known.body["data"], unknown.body["data"]);
+    let token = last_mail_token(&email, "password_reset");
+    // WHEN a weak password is offered, nothing is used up
+    let weak = api
+        .post_en(
+            "/auth/password-reset/confirm",
+            json!({"token": token, "new_password": "short"}),
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    assert!(weak.body["errors"]["new_password"].is_array());
+    let done = api
+        .post(
+            "/auth/password-reset/confirm",
+            json!({"token": token, "new_password": "Xin-Mima-2026"}),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    // THEN the old access and refresh tokens are dead, the old password too, the new one works
+    let profile = api.get_auth("/users/profile", &old_access).await;
+    assert_eq!(profile.status, 401);
+    assert_eq!(profile.body["code"], "auth.session_revoked");
+    let refresh = api
+        .post("/auth/refresh-token", json!({"refresh": old_refresh}))
+        .await;
+    assert_eq!(refresh.status, 401);
+    assert_eq!(refresh.body["code"], "auth.session_revoked");
+    let old = api
+        .post(
+            "/auth/login",
+            json!({"login": username, "password": old_password}),
+        )
+        .await;
+    assert_eq!(old.status, 401);
+    let new = api
+        .post(
+            "/auth/login",
+            json!({"login": username, "password": "Xin-Mima-2026"}),
+        )
+        .await;
+    assert_eq!(new.status, 200, "{}", new.body);
+    assert_eq!(
+        new.body["data"]["user"]["email_verified"], true,
+        "the link proved the address"
+    );
+    // AND the token was single-use
+    let reuse = api
+        .post(
+            "/auth/password-reset/confirm",
+            json!({"token": token, "new_password": "Zai-Lai-2026x"}),
+        )
+        .await;
+    assert_eq!(reuse.status, 400);
+    assert_eq!(reuse.body["code"], "auth.invalid_token");
+}
+
+#[tokio::test]
+async fn a_reset_by_sms_code_works_and_unknown_numbers_get_the_same_answer() {
+    let api = Api::connect();
+    let phone = gigbao_tests::unique_phone();
+    let username = gigbao_tests::unique_name("smsreset");
+    let reg = api
+        .post(
+            "/auth/register",
+            json!({"username": username, "password": "Jiu-Mima-2026", "user_type": "client", "phone": phone}),
+        )
+        .await;
+    assert_eq!(reg.status, 201);
+    let stranger = gigbao_tests::unique_phone();
+    let a = api
+        .post("/auth/password-reset", json!({"phone": phone}))
+        .await;
+    let b = Api::connect()
+        .post("/auth/password-reset", json!({"phone": stranger}))
+        .await;
+    assert_eq!((a.status.as_u16(), b.status.as_u16()), (202, 202));
+    assert_eq!(a.body["message"], b.body["message"]);
+    let wrong = api
+        .post_en(
+            "/auth/password-reset/confirm",
+            json!({"phone": stranger, "code": "123456", "new_password": "Xin-Mima-2026"}),
+        )
+        .await;
+    assert_eq!(wrong.status, 400);
+    assert_eq!(wrong.body["code"], "auth.invalid_code");
+    let ok = api
+        .post(
+            "/auth/password-reset/confirm",
+            json!({"phone": phone, "code": last_code(&phone), "new_password": "Xin-Mima-2026"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let login = api
+        .post(
+            "/auth/login",
+            json!({"login": phone, "password": "Xin-Mima-2026"}),
+        )
+        .await;
+    assert_eq!(login.status, 200);
+}
