@@ -361,3 +361,31 @@ async fn a_reset_by_sms_code_works_and_unknown_numbers_get_the_same_answer() {
         .await;
     assert_eq!(login.status, 200);
 }
+
+#[tokio::test]
+async fn a_code_sign_in_verifies_the_phone_of_a_password_account() {
+    let api = Api::connect();
+    let (_, _, data) = api.register("phoneproof").await;
+    let phone = data["user"]["phone"].as_str().unwrap().to_owned();
+    assert_eq!(data["user"]["phone_verified"], false);
+    api.post(
+        "/auth/sms-code",
+        json!({"phone": phone, "purpose": "login"}),
+    )
+    .await;
+    let a = api
+        .post(
+            "/auth/login/sms",
+            json!({"phone": phone, "code": last_code(&phone)}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["data"]["user"]["id"], data["user"]["id"]);
+    assert_eq!(
+        a.body["data"]["user"]["phone_verified"], true,
+        "the answer says so"
+    );
+    let access = a.body["data"]["access"].as_str().unwrap();
+    let me = api.get_auth("/users/profile", access).await;
+    assert_eq!(me.body["data"]["phone_verified"], true, "and it was stored");
+}

@@ -167,10 +167,39 @@ pub async fn login(
     if !user.is_active() {
         return Err(LoginError::Disabled);
     }
+    Ok(start_session(store, keys, user, client, now).await?)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StartSessionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Token(String),
+}
+
+impl From<StartSessionError> for LoginError {
+    fn from(e: StartSessionError) -> Self {
+        match e {
+            StartSessionError::Store(e) => LoginError::Store(e),
+            StartSessionError::Token(e) => LoginError::Internal(e),
+        }
+    }
+}
+
+/// Signs an existing, already-checked account in: a new session (one PutItem) and its first
+/// token pair. Every way of signing in ends here.
+pub(crate) async fn start_session(
+    store: &Store,
+    keys: &TokenKeys,
+    user: User,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, StartSessionError> {
     let session = Session::start(user.id, user.user_type, &client.ip, &client.user_agent, now);
     store.put_session(&session).await?;
-    tracing::info!(user_id = %user.id, session_id = %session.id, "logged in");
-    let tokens = issue(keys, &session, now).map_err(LoginError::Internal)?;
+    tracing::info!(user_id = %user.id, session_id = %session.id, "signed in");
+    let tokens = issue(keys, &session, now).map_err(StartSessionError::Token)?;
     Ok(SignedIn { user, tokens })
 }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use tracing::instrument;
 
 use super::ClientInfo;
-use super::auth::{SignedIn, issue};
+use super::auth::{SignedIn, StartSessionError, issue, start_session};
 use crate::auth::TokenKeys;
 use crate::crypto::random_digits;
 use crate::domain::{Phone, Session, User, UserType, Username};
@@ -150,6 +150,15 @@ pub async fn use_code(
     })
 }
 
+impl From<StartSessionError> for SmsLoginError {
+    fn from(e: StartSessionError) -> Self {
+        match e {
+            StartSessionError::Store(e) => SmsLoginError::Store(e),
+            StartSessionError::Token(e) => SmsLoginError::Internal(e),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SmsLoginError {
     #[error("rate limited for {0}s")]
@@ -186,18 +195,17 @@ pub async fn login(
         if let Some(id) = store.find_user_id(&LoginKey::Phone(phone.clone())).await?
             && let Some(user) = store.get_user(id).await?
         {
+            let mut user = user;
             if !user.is_active() {
                 return Err(SmsLoginError::Disabled);
             }
             if !user.phone_verified {
+                // The code just proved the number: record it, and answer with it.
                 store.set_phone_verified(user.id).await?;
+                user.phone_verified = true;
             }
-            let session =
-                Session::start(user.id, user.user_type, &client.ip, &client.user_agent, now);
-            store.put_session(&session).await?;
             tracing::info!(user_id = %user.id, "signed in by code");
-            let tokens = issue(keys, &session, now).map_err(SmsLoginError::Internal)?;
-            return Ok(SignedIn { user, tokens });
+            return Ok(start_session(store, keys, user, client, now).await?);
         }
         let suffix = random_digits(8).map_err(|e| SmsLoginError::Internal(e.to_string()))?;
         let username = Username::parse(&format!("用户{suffix}"))
