@@ -243,9 +243,9 @@ class Stack:
         self.events.start()
         log("event sources polling (stream → stream-router, SQS → workers, schedules)")
 
-    def seed(self, path: Path) -> str:
+    def seed(self, path: Path, command: str = "seed") -> str:
         out = subprocess.run(
-            ["cargo", "run", "--quiet", "-p", "devtool", "--", "seed", str(path)],
+            ["cargo", "run", "--quiet", "-p", "devtool", "--", command, str(path)],
             cwd=ROOT, env=self.process_env(), check=True, capture_output=True, text=True)
         return out.stdout
 
@@ -281,6 +281,7 @@ def dev(args) -> int:
     try:
         stack.start_emulator()
         stack.create_resources()
+        print(stack.seed(ROOT / "infra" / "seed" / "catalog.json", "seed-catalog"), end="")
         print(stack.seed(ROOT / "infra" / "seed" / "demo-users.json"), end="")
         stack.start_functions(reload=True)
         print(f"\nGigbao API: {stack.api_url}   (try: curl {stack.api_url}/health)")
@@ -312,6 +313,7 @@ def test(args) -> int:
     try:
         stack.start_emulator()
         stack.create_resources()
+        stack.seed(ROOT / "infra" / "seed" / "catalog.json", "seed-catalog")
         stack.start_functions(reload=False)
         env = {
             **stack.process_env(),

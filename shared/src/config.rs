@@ -26,6 +26,8 @@ pub struct Config {
     /// Queue the stream router sends notification work to (`NOTIFICATIONS_QUEUE_URL`); only
     /// the functions that send there need it.
     pub notifications_queue_url: Option<String>,
+    /// Where view-counter changes go to be folded (`stream-router` only).
+    pub stats_queue_url: Option<String>,
     /// Base64 of the 32-byte master key for sensitive personal information (`PII_KEY`); only
     /// the 实名认证 functions have it.
     pub pii_key: Option<SecretString>,
@@ -138,6 +140,7 @@ impl Config {
             jwt_secret,
             trust_forwarded_for,
             notifications_queue_url: optional("NOTIFICATIONS_QUEUE_URL"),
+            stats_queue_url: optional("STATS_QUEUE_URL"),
             pii_key: optional("PII_KEY").map(SecretString::from),
             media_bucket: optional("MEDIA_BUCKET"),
             s3_force_path_style: matches!(

@@ -137,6 +137,48 @@ impl Files {
         Ok(())
     }
 
+    /// The first `n` bytes of `key` (a ranged GET), or `None` when it does not exist.
+    pub async fn head_bytes(&self, key: &str, n: u64) -> Result<Option<Vec<u8>>, FilesError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes=0-{}", n.saturating_sub(1)))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                return Ok(None);
+            }
+            Err(e) => return Err(s3_err("GetObject", e)),
+        };
+        let bytes = out.body.collect().await.map_err(|e| FilesError::S3 {
+            op: "GetObject body",
+            message: e.to_string(),
+        })?;
+        let mut bytes = bytes.into_bytes().to_vec();
+        bytes.truncate(usize::try_from(n).unwrap_or(usize::MAX));
+        Ok(Some(bytes))
+    }
+
+    /// Copies `from` to `to` inside the bucket (server side).
+    pub async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<(), FilesError> {
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{from}", self.bucket))
+            .key(to)
+            .content_type(content_type)
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .cache_control("public, max-age=31536000, immutable")
+            .send()
+            .await
+            .map_err(|e| s3_err("CopyObject", e))?;
+        Ok(())
+    }
+
     pub async fn delete(&self, key: &str) -> Result<(), FilesError> {
         self.client
             .delete_object()

@@ -25,9 +25,18 @@ pub enum MediaError {
     Encode(String),
 }
 
-/// Turns uploaded bytes into a `AVATAR_SIZE`² JPEG (centre-cropped, quality 85).
-pub fn avatar_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, MediaError> {
-    if bytes.len() as u64 > MAX_AVATAR_BYTES {
+/// Largest service gallery image upload accepted.
+pub const MAX_SERVICE_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+/// Longest side of a gallery image as served.
+pub const SERVICE_IMAGE_MAX_SIDE: u32 = 1600;
+/// Largest service video accepted.
+pub const MAX_SERVICE_VIDEO_BYTES: u64 = 100 * 1024 * 1024;
+/// Content types a service video may declare.
+pub const VIDEO_CONTENT_TYPES: &[&str] = &["video/mp4", "video/quicktime"];
+
+/// Decodes an accepted image format, judged from the bytes, within bounded allocations.
+fn decode(bytes: &[u8], max_bytes: u64) -> Result<image::DynamicImage, MediaError> {
+    if bytes.len() as u64 > max_bytes {
         return Err(MediaError::TooLarge(bytes.len() as u64));
     }
     let format = image::guess_format(bytes).map_err(|_| MediaError::NotAnImage)?;
@@ -44,9 +53,22 @@ pub fn avatar_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, MediaError> {
     limits.max_image_height = Some(8_000);
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    let img = reader
+    reader
         .decode()
-        .map_err(|e| MediaError::Corrupt(e.to_string()))?;
+        .map_err(|e| MediaError::Corrupt(e.to_string()))
+}
+
+fn jpeg(img: &image::RgbImage) -> Result<Vec<u8>, MediaError> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+        .encode_image(img)
+        .map_err(|e| MediaError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+/// Turns uploaded bytes into a `AVATAR_SIZE`² JPEG (centre-cropped, quality 85).
+pub fn avatar_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, MediaError> {
+    let img = decode(bytes, MAX_AVATAR_BYTES)?;
     let thumb = img
         .resize_to_fill(
             AVATAR_SIZE,
@@ -54,11 +76,29 @@ pub fn avatar_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, MediaError> {
             image::imageops::FilterType::Lanczos3,
         )
         .to_rgb8();
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(&thumb)
-        .map_err(|e| MediaError::Encode(e.to_string()))?;
-    Ok(out)
+    jpeg(&thumb)
+}
+
+/// Turns an uploaded gallery image into a JPEG whose longest side is at most
+/// [`SERVICE_IMAGE_MAX_SIDE`] (never enlarged; aspect kept; metadata dropped).
+pub fn service_image(bytes: &[u8]) -> Result<Vec<u8>, MediaError> {
+    let img = decode(bytes, MAX_SERVICE_IMAGE_BYTES)?;
+    let img = if img.width() > SERVICE_IMAGE_MAX_SIDE || img.height() > SERVICE_IMAGE_MAX_SIDE {
+        img.resize(
+            SERVICE_IMAGE_MAX_SIDE,
+            SERVICE_IMAGE_MAX_SIDE,
+            image::imageops::FilterType::Lanczos3,
+        )
+    } else {
+        img
+    };
+    jpeg(&img.to_rgb8())
+}
+
+/// Whether the first bytes of a file are those of an MP4/QuickTime container (an `ftyp` box
+/// at offset 4).
+pub fn looks_like_mp4(head: &[u8]) -> bool {
+    head.len() >= 12 && &head[4..8] == b"ftyp"
 }
 
 #[cfg(test)]
@@ -73,6 +113,17 @@ mod tests {
         img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
             .unwrap();
         out
+    }
+
+    #[test]
+    fn gallery_images_shrink_to_fit_and_keep_their_aspect() {
+        let big = image::load_from_memory(&service_image(&png(3200, 1600)).unwrap()).unwrap();
+        assert_eq!((big.width(), big.height()), (1600, 800));
+        let small = image::load_from_memory(&service_image(&png(400, 300)).unwrap()).unwrap();
+        assert_eq!((small.width(), small.height()), (400, 300));
+        assert_eq!(service_image(b"not an image"), Err(MediaError::NotAnImage));
+        assert!(looks_like_mp4(b"\0\0\0\x18ftypmp42rest"));
+        assert!(!looks_like_mp4(b"GIF89a......"));
     }
 
     #[test]

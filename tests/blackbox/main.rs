@@ -7,6 +7,7 @@ mod avatar;
 mod errors;
 mod logs;
 mod profiles;
+mod services;
 mod wiring;
 
 use reqwest::{Method, RequestBuilder, StatusCode};

@@ -4,4 +4,5 @@ mod auth;
 mod codes;
 mod handlers;
 mod notify;
+mod services;
 mod workers;

@@ -39,7 +39,54 @@ pub async fn stack_store() -> Store {
 /// A new, empty table with the keys and indexes of template.yaml, so tests run in parallel
 /// without seeing each other's items.
 pub async fn fresh_store() -> Store {
-    let client = aws_sdk_dynamodb::Client::new(&aws_config().await);
+    fresh_store_with(aws_sdk_dynamodb::Client::new(&aws_config().await)).await
+}
+
+/// The DynamoDB operations a client sent (`UpdateItem`, `Query`, …), in order.
+#[derive(Debug, Clone, Default)]
+pub struct Calls(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Calls {
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl aws_sdk_dynamodb::config::Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "CountCalls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("?")
+            .trim_start_matches("DynamoDB_20120810.")
+            .to_owned();
+        self.0.lock().unwrap().push(target);
+        Ok(())
+    }
+}
+
+/// A fresh table whose client records every DynamoDB request it sends.
+pub async fn counting_store() -> (Store, Calls) {
+    let calls = Calls::default();
+    let config = aws_sdk_dynamodb::config::Builder::from(&aws_config().await)
+        .interceptor(calls.clone())
+        .build();
+    let store = fresh_store_with(aws_sdk_dynamodb::Client::from_conf(config)).await;
+    calls.take();
+    (store, calls)
+}
+
+async fn fresh_store_with(client: aws_sdk_dynamodb::Client) -> Store {
     let name = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
     let attr = |n: &str| {
         AttributeDefinition::builder()
@@ -73,14 +120,19 @@ pub async fn fresh_store() -> Store {
         .table_name(&name)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(
-            ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"]
-                .map(attr)
-                .to_vec(),
+            [
+                "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK",
+                "GSI4SK",
+            ]
+            .map(attr)
+            .to_vec(),
         ))
         .key_schema(key("PK", KeyType::Hash))
         .key_schema(key("SK", KeyType::Range))
         .global_secondary_indexes(gsi("GSI1"))
         .global_secondary_indexes(gsi("GSI2"))
+        .global_secondary_indexes(gsi("GSI3"))
+        .global_secondary_indexes(gsi("GSI4"))
         .send()
         .await
         .expect("create test table");
@@ -92,6 +144,7 @@ pub const TEST_SECRET: &str = "test-secret-for-in-process-tests-0123456789";
 /// Deps around `store` for calling use cases and handlers in-process.
 pub async fn deps_for(store: Store) -> &'static Deps {
     let config = Config {
+        stats_queue_url: None,
         table_name: store.table().to_owned(),
         jwt_secret: SecretString::from(TEST_SECRET.to_owned()),
         trust_forwarded_for: false,
@@ -156,4 +209,10 @@ pub fn unique_name(prefix: &str) -> String {
 pub fn unique_phone() -> String {
     let n = ulid::Ulid::new().random() % 100_000_000;
     format!("139{n:08}")
+}
+
+/// The shipped catalogue (`infra/seed/catalog.json`).
+pub fn seed_catalog() -> shared::domain::catalog::Catalog {
+    shared::domain::catalog::Catalog::from_seed_json(include_str!("../../infra/seed/catalog.json"))
+        .unwrap()
 }

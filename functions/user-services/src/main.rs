@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::entry::BoxError> {
-    shared::entry::http(shared::api::users::services).await
+    shared::entry::http(shared::api::services::of_user).await
 }

@@ -1,5 +1,6 @@
 //! `devtool seed FILE`: creates the demo accounts listed in FILE (idempotent: existing ones
-//! are left as they are) and prints their credentials. Reads the same environment as the
+//! are left as they are) and prints their credentials. `devtool seed-catalog FILE` loads the
+//! category and skill catalogue. Reads the same environment as the
 //! functions (`TABLE_NAME`, `JWT_SECRET`, `AWS_ENDPOINT_URL`).
 
 use std::path::PathBuf;
@@ -77,11 +78,28 @@ async fn seed(path: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Loads the catalogue file (`infra/seed/catalog.json`) into the table.
+async fn seed_catalog(path: PathBuf) -> anyhow::Result<()> {
+    let json =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let catalog = shared::domain::catalog::Catalog::from_seed_json(&json)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let deps = shared::Deps::from_env().await?;
+    deps.store.put_catalog(&catalog).await?;
+    println!(
+        "Catalogue: {} categories, {} skills",
+        catalog.categories.len(),
+        catalog.skills.len()
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     match (args.next().as_deref(), args.next()) {
         (Some("seed"), Some(file)) => seed(PathBuf::from(file)).await,
-        _ => bail!("usage: devtool seed FILE"),
+        (Some("seed-catalog"), Some(file)) => seed_catalog(PathBuf::from(file)).await,
+        _ => bail!("usage: devtool seed FILE | devtool seed-catalog FILE"),
     }
 }

@@ -5,6 +5,8 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod health;
+mod service_views;
+pub mod services;
 pub mod session;
 pub mod users;
 mod views;

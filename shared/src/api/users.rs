@@ -121,12 +121,6 @@ async fn empty_list_of(deps: &'static Deps, req: Request) -> Result<Reply, ApiEr
     ))
 }
 
-/// `GET /users/{user_id}/services` [user-services]: the freelancer's active services. The
-/// catalogue arrives with services; until then the list is empty.
-pub async fn services(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    empty_list_of(deps, req).await
-}
-
 /// `GET /users/{user_id}/reviews` [user-reviews]: public reviews received (empty until
 /// reviews exist).
 pub async fn reviews(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {

@@ -75,6 +75,11 @@ id_type!(
     UploadId
 );
 
+id_type!(
+    /// A service (gig) a freelancer sells.
+    ServiceId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,15 +1,18 @@
 //! Pure types and rules: no AWS, no Lambda, no I/O.
 
+pub mod catalog;
 pub mod identity;
 pub mod ids;
+pub mod moderation;
 pub mod money;
 pub mod profile;
+pub mod service;
 pub mod session;
 pub mod user;
 pub mod values;
 
 pub use identity::{IdNumber, RealName};
-pub use ids::{AuditId, NotificationId, SessionId, UploadId, UserId, VerificationId};
+pub use ids::{AuditId, NotificationId, ServiceId, SessionId, UploadId, UserId, VerificationId};
 pub use money::Money;
 pub use session::Session;
 pub use user::{

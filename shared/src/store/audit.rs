@@ -61,7 +61,7 @@ impl AuditRecord {
         }
     }
 
-    pub(super) fn put(
+    pub(crate) fn put(
         &self,
         table: &str,
     ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {

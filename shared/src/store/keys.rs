@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::service::ServiceStatus;
 use crate::domain::{
-    AuditId, NotificationId, SessionId, UserId, UserStatus, VerificationId, VerificationStatus,
+    AuditId, NotificationId, ServiceId, SessionId, UserId, UserStatus, VerificationId,
+    VerificationStatus,
 };
 
 pub const PK: &str = "PK";
@@ -116,4 +118,91 @@ pub fn rate(name: &str, subject: &str, window_start: i64) -> Key {
 /// `USER#{id} / NOTIF#{notification id}`: a user's notifications, newest last.
 pub fn notification(user: UserId, id: NotificationId) -> Key {
     key(format!("USER#{user}"), &format!("NOTIF#{id}"))
+}
+
+pub const GSI3: &str = "GSI3";
+pub const GSI4: &str = "GSI4";
+
+/// The catalogue is one partition: `CATALOG / CATEGORY#{slug}` and
+/// `CATALOG / SKILL#{category}#{slug}`.
+pub const CATALOG: &str = "CATALOG";
+
+pub fn catalog_category(slug: &str) -> Key {
+    key(CATALOG.to_owned(), &format!("CATEGORY#{slug}"))
+}
+
+pub fn catalog_skill(category: &str, slug: &str) -> Key {
+    key(CATALOG.to_owned(), &format!("SKILL#{category}#{slug}"))
+}
+
+/// `SERVICE#{id} / SERVICE`: a service with its packages.
+pub fn service(id: ServiceId) -> Key {
+    key(format!("SERVICE#{id}"), "SERVICE")
+}
+
+fn ms(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Active services of a category, newest first: `GSI1PK` (subcategory) and `GSI4PK`
+/// (its top-level category) = `CATEGORY#{slug}`, sort `{published_at}#{id}`.
+pub fn category_services(slug: &str) -> String {
+    format!("CATEGORY#{slug}")
+}
+
+pub fn published_sort(published_at: DateTime<Utc>, id: ServiceId) -> String {
+    format!("{}#{id}", ms(published_at))
+}
+
+/// A freelancer's services by status: `GSI2PK=FREELANCER#{user}#SERVICES`,
+/// `GSI2SK={status}#{created_at}#{id}`.
+pub fn freelancer_services(user: UserId) -> String {
+    format!("FREELANCER#{user}#SERVICES")
+}
+
+pub fn freelancer_service_sort(
+    status: ServiceStatus,
+    created_at: DateTime<Utc>,
+    id: ServiceId,
+) -> String {
+    format!("{}#{}#{id}", status.as_str(), ms(created_at))
+}
+
+/// The operators' list by status: `GSI3PK=SERVICES#{status}`, `GSI3SK={updated_at}#{id}`.
+pub fn services_by_status(status: ServiceStatus) -> String {
+    format!("SERVICES#{}", status.as_str())
+}
+
+pub fn updated_sort(updated_at: DateTime<Utc>, id: ServiceId) -> String {
+    format!("{}#{id}", ms(updated_at))
+}
+
+/// `FEATURED / {featured_at}#{service}`: a pointer per featured service, newest first.
+pub const FEATURED: &str = "FEATURED";
+
+pub fn featured(sort: &str) -> Key {
+    key(FEATURED.to_owned(), sort)
+}
+
+/// `USER#{user} / SAVED#{service}`; listed through `GSI1PK=USER#{user}#SAVED`,
+/// `GSI1SK={saved_at}#{service}`.
+pub fn saved(user: UserId, service: ServiceId) -> Key {
+    key(format!("USER#{user}"), &format!("SAVED#{service}"))
+}
+
+pub fn saved_list(user: UserId) -> String {
+    format!("USER#{user}#SAVED")
+}
+
+pub fn saved_sort(saved_at: DateTime<Utc>, service: ServiceId) -> String {
+    format!("{}#{service}", ms(saved_at))
+}
+
+/// How many counter items a service's views are spread over.
+pub const VIEW_SHARDS: u32 = 16;
+
+/// `VIEWS#{service}#{n} / VIEWS`: one of the view counter shards. Each shard is its own
+/// partition key, so a burst of views is spread over [`VIEW_SHARDS`] partitions.
+pub fn view_shard(service: ServiceId, n: u32) -> Key {
+    key(format!("VIEWS#{service}#{n}"), "VIEWS")
 }

@@ -2,6 +2,7 @@
 //! every key is built in `keys.rs`.
 
 mod audit;
+mod catalog;
 mod codes;
 pub mod cursor;
 pub mod keys;
@@ -9,6 +10,7 @@ mod notifications;
 mod ops;
 mod rate_limit;
 mod records;
+mod services;
 mod sessions;
 mod users;
 mod verifications;
@@ -21,6 +23,7 @@ pub use codes::{CodeCheck, TokenRecord};
 pub use cursor::{BadCursor, Page};
 pub use notifications::NotificationRecord;
 pub use rate_limit::{RateLimit, RateLimited};
+pub use services::{FoldOutcome, MediaSlot, SavedEntry, ServiceListing};
 pub use sessions::RotateOutcome;
 pub use users::{AdminUserFilter, CreateUserError, LoginKey, UniqueField};
 pub use verifications::{ReviewOutcome, SubmitOutcome, VerificationRecord, VerificationReview};

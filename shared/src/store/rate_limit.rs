@@ -75,6 +75,18 @@ impl RateLimit {
         limit: 5,
         window_secs: 86_400,
     };
+    /// Services a freelancer may create per hour (the seed's limit).
+    pub const SERVICE_CREATE_PER_USER: RateLimit = RateLimit {
+        name: "service-create",
+        limit: 3,
+        window_secs: 3_600,
+    };
+    /// Media uploads per service per hour.
+    pub const SERVICE_MEDIA_PER_USER: RateLimit = RateLimit {
+        name: "service-media",
+        limit: 30,
+        window_secs: 3_600,
+    };
 }
 
 /// Refused: try again after this many seconds.

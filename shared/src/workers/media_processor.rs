@@ -1,5 +1,5 @@
 //! `media-processor`: S3 "object created" events (through the media queue) → avatar
-//! thumbnails. S3 delivers at least once; processing is idempotent (see
+//! thumbnails and service gallery images / videos. S3 delivers at least once; processing is idempotent (see
 //! [`crate::app::avatar::process_upload`]).
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::{BatchResponse, ItemFailure};
 use crate::app::avatar::process_upload;
+use crate::app::service_media;
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::entry::BoxError;
@@ -75,8 +76,19 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
         };
         for key in keys {
             // Boxed: the S3 and image futures nest deeply enough to overflow layout computation.
-            match Box::pin(process_upload(&deps.store, &files, &key, Utc::now())).await {
-                Ok(outcome) => tracing::info!(message_id = %id, ?outcome, "processed"),
+            let result = if key.starts_with(service_media::UPLOAD_PREFIX) {
+                Box::pin(service_media::process_upload(&deps.store, &files, &key))
+                    .await
+                    .map(|o| format!("{o:?}"))
+                    .map_err(|e| e.to_string())
+            } else {
+                Box::pin(process_upload(&deps.store, &files, &key, Utc::now()))
+                    .await
+                    .map(|o| format!("{o:?}"))
+                    .map_err(|e| e.to_string())
+            };
+            match result {
+                Ok(outcome) => tracing::info!(message_id = %id, %outcome, "processed"),
                 Err(e) => {
                     tracing::error!(message_id = %id, error = %e, "processing failed");
                     failures.push(ItemFailure {

@@ -3,6 +3,7 @@
 
 pub mod media_processor;
 pub mod notification_dispatcher;
+pub mod stats_updater;
 pub mod stream_router;
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,11 @@ pub enum WorkMessage {
         user_id: String,
         occurred_at_ms: u64,
     },
+    /// A view counter shard of the service changed: fold the shards into `views_count`.
+    /// Folding reads the shards' current sum, so one message per service per batch is enough
+    /// and a repeat is harmless.
+    #[serde(rename = "service.views_changed")]
+    ViewsChanged { service_id: String },
 }
 
 /// The answer of a batch handler with `ReportBatchItemFailures`: the ids of the records to

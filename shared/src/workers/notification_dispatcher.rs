@@ -59,6 +59,9 @@ pub async fn dispatch(store: &Store, message: &WorkMessage) -> Result<bool, Disp
             );
             Ok(store.put_notification_once(&record).await?)
         }
+        WorkMessage::ViewsChanged { .. } => Err(DispatchError::BadMessage(
+            "a stats message on the notifications queue".into(),
+        )),
     }
 }
 

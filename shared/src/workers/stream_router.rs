@@ -30,6 +30,12 @@ pub fn route(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
                 .unwrap_or(0),
             },
         )),
+        ("INSERT" | "MODIFY", Some("view_shard")) => Some((
+            Queue::Stats,
+            WorkMessage::ViewsChanged {
+                service_id: text("service_id")?,
+            },
+        )),
         _ => None,
     }
 }
@@ -37,18 +43,27 @@ pub fn route(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Queue {
     Notifications,
+    Stats,
 }
 
 /// Routes a batch in order. On the first failure it stops and reports that record, so the
 /// stream retries from there and nothing after it is skipped.
 pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, BoxError> {
-    let queue_url = Config::require(
-        &deps.config.notifications_queue_url,
-        "NOTIFICATIONS_QUEUE_URL",
-    )?;
+    let mut sent: Vec<WorkMessage> = Vec::new();
     for record in &event.records {
-        let Some((Queue::Notifications, message)) = route(record) else {
+        let Some((queue, message)) = route(record) else {
             continue;
+        };
+        // Folding reads the shards' current sum: one message per service per batch is enough.
+        if matches!(message, WorkMessage::ViewsChanged { .. }) && sent.contains(&message) {
+            continue;
+        }
+        let queue_url = match queue {
+            Queue::Notifications => Config::require(
+                &deps.config.notifications_queue_url,
+                "NOTIFICATIONS_QUEUE_URL",
+            )?,
+            Queue::Stats => Config::require(&deps.config.stats_queue_url, "STATS_QUEUE_URL")?,
         };
         let body = serde_json::to_string(&message)?;
         if let Err(e) = deps
@@ -72,6 +87,7 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
             });
         }
         tracing::info!(event_id = %record.event_id, "routed");
+        sent.push(message);
     }
     Ok(BatchResponse::default())
 }
@@ -109,6 +125,23 @@ mod tests {
                 id: "ev-1".into(),
                 user_id: "01JUSER".into(),
                 occurred_at_ms: 1_764_000_000_000
+            }
+        );
+    }
+
+    #[test]
+    fn a_view_shard_change_becomes_a_fold_job() {
+        let mut r = record("MODIFY", "view_shard");
+        r.change.new_image.insert(
+            "service_id".into(),
+            serde_dynamo::AttributeValue::S("01JSVC".into()),
+        );
+        let (queue, msg) = route(&r).unwrap();
+        assert_eq!(queue, Queue::Stats);
+        assert_eq!(
+            msg,
+            WorkMessage::ViewsChanged {
+                service_id: "01JSVC".into()
             }
         );
     }

@@ -1,0 +1,510 @@
+//! Services: create, edit, publish (automated moderation), pause, delete, read, list, save;
+//! and the operators' moderation actions.
+//!
+//! Visibility: an active service is public. Draft, paused and rejected services exist only
+//! for their owner and admins; to everyone else they are "not found", like a deleted one.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use tracing::instrument;
+
+use super::catalog::catalog;
+use crate::domain::moderation::RulesError;
+use crate::domain::service::{
+    MediaKeys, Rejection, Service, ServiceInput, ServiceStatus, Violation, sort_patch_keys,
+};
+use crate::domain::{ServiceId, User, UserId, UserType};
+use crate::store::{
+    AuditRecord, ListError, Page, RateLimit, SavedEntry, ServiceListing, Store, StoreError,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("no such service")]
+    NotFound,
+    #[error("only freelancers sell services")]
+    FreelancerOnly,
+    #[error("invalid service")]
+    Invalid(Vec<Violation>),
+    #[error("read-only fields: {0:?}")]
+    ReadOnly(Vec<String>),
+    #[error("unknown fields: {0:?}")]
+    Unknown(Vec<String>),
+    #[error("empty patch")]
+    EmptyPatch,
+    #[error("rate limited for {0}s")]
+    RateLimited(u64),
+    #[error("changed meanwhile")]
+    Conflict,
+    #[error("not allowed while {0:?}")]
+    InvalidTransition(ServiceStatus),
+    #[error("open orders")]
+    HasOpenOrders,
+    /// An edit of a live service that would no longer pass moderation.
+    #[error("edit fails moderation")]
+    ModerationFailed(Vec<crate::domain::moderation::Finding>),
+    #[error("no change")]
+    NoChange,
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who is looking at a service (none for anonymous visitors).
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub user_id: UserId,
+    pub is_admin: bool,
+}
+
+impl Viewer {
+    pub fn of(user: &User) -> Viewer {
+        Viewer {
+            user_id: user.id,
+            is_admin: user.user_type == UserType::Admin,
+        }
+    }
+}
+
+/// Whether `viewer` may see `service` at all.
+pub fn visible_to(service: &Service, viewer: Option<Viewer>) -> bool {
+    match service.status {
+        ServiceStatus::Active => true,
+        ServiceStatus::Deleted => false,
+        _ => viewer.is_some_and(|v| v.is_admin || v.user_id == service.freelancer_id),
+    }
+}
+
+/// The owner's copy of a service (404 for anyone else, and for deleted services).
+async fn owned(store: &Store, owner: UserId, id: ServiceId) -> Result<Service, ServiceError> {
+    store
+        .get_service(id, true)
+        .await?
+        .filter(|s| s.freelancer_id == owner && s.status != ServiceStatus::Deleted)
+        .ok_or(ServiceError::NotFound)
+}
+
+/// A freelancer creates a draft. Rules first (a refused body costs no quota), then the
+/// 3-per-hour limit, then one write.
+#[instrument(skip_all, fields(user_id = %user.id), err)]
+pub async fn create(
+    store: &Store,
+    user: &User,
+    input: ServiceInput,
+    now: DateTime<Utc>,
+) -> Result<Service, ServiceError> {
+    if user.user_type != UserType::Freelancer {
+        return Err(ServiceError::FreelancerOnly);
+    }
+    let catalog = catalog(store).await?;
+    let content = input
+        .parse(&catalog, &MediaKeys::default())
+        .map_err(ServiceError::Invalid)?;
+    if let Err(r) = store
+        .hit_rate_limit(
+            RateLimit::SERVICE_CREATE_PER_USER,
+            &user.id.to_string(),
+            now,
+        )
+        .await?
+    {
+        return Err(ServiceError::RateLimited(r.retry_after_secs));
+    }
+    let service = Service {
+        id: ServiceId::new(),
+        freelancer_id: user.id,
+        freelancer_username: user.username.as_str().to_owned(),
+        content,
+        status: ServiceStatus::Draft,
+        rejection: None,
+        views_count: 0,
+        orders_count: 0,
+        open_orders: 0,
+        rating: rust_decimal::Decimal::ZERO,
+        reviews_count: 0,
+        is_featured: false,
+        created_at: now,
+        updated_at: now,
+        published_at: None,
+        version: 1,
+    };
+    store.create_service(&service).await?;
+    Ok(service)
+}
+
+/// A service as `viewer` may see it.
+pub async fn get(
+    store: &Store,
+    id: ServiceId,
+    viewer: Option<Viewer>,
+) -> Result<Service, ServiceError> {
+    store
+        .get_service(id, false)
+        .await?
+        .filter(|s| visible_to(s, viewer))
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Counts a view of an active service by someone other than its owner, on a random shard.
+pub async fn count_view(
+    store: &Store,
+    service: &Service,
+    viewer: Option<Viewer>,
+) -> Result<bool, StoreError> {
+    if service.status != ServiceStatus::Active
+        || viewer.is_some_and(|v| v.user_id == service.freelancer_id)
+    {
+        return Ok(false);
+    }
+    let shard = (ulid::Ulid::new().random() % 256) as u32;
+    store.record_view(service.id, shard).await?;
+    Ok(true)
+}
+
+/// The owner edits. The patch is laid over the stored service and every rule is checked on
+/// the result. A live service stays live only if the edit still passes moderation;
+/// otherwise nothing is written and the findings are returned.
+#[instrument(skip_all, fields(service_id = %id), err)]
+pub async fn update(
+    store: &Store,
+    owner: UserId,
+    id: ServiceId,
+    patch: Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<Service, ServiceError> {
+    let (read_only, unknown) = sort_patch_keys(&patch);
+    if !read_only.is_empty() {
+        return Err(ServiceError::ReadOnly(read_only));
+    }
+    if !unknown.is_empty() {
+        return Err(ServiceError::Unknown(unknown));
+    }
+    if patch.is_empty() {
+        return Err(ServiceError::EmptyPatch);
+    }
+    let mut service = owned(store, owner, id).await?;
+    let read_version = service.version;
+    let mut merged = service.content.to_input_map();
+    for (k, v) in patch {
+        merged.insert(k, v);
+    }
+    let input: ServiceInput = serde_json::from_value(Value::Object(merged)).map_err(|e| {
+        ServiceError::Invalid(vec![Violation {
+            field: "body".into(),
+            code: "validation.failed",
+            text: crate::i18n::Text::owned(
+                format!("字段类型有误：{e}"),
+                format!("Wrong type: {e}"),
+            ),
+        }])
+    })?;
+    let media = MediaKeys {
+        images: service.content.images.clone(),
+        video: service.content.video.clone(),
+    };
+    let catalog = catalog(store).await?;
+    service.content = input
+        .parse(&catalog, &media)
+        .map_err(ServiceError::Invalid)?;
+    if service.status == ServiceStatus::Active {
+        let findings = service.moderate()?;
+        if !findings.is_empty() {
+            return Err(ServiceError::ModerationFailed(findings));
+        }
+    }
+    service.updated_at = now;
+    service.version += 1;
+    if !store
+        .update_service(&service, read_version, false, vec![])
+        .await?
+    {
+        return Err(ServiceError::Conflict);
+    }
+    Ok(service)
+}
+
+/// The owner publishes a draft, paused or rejected service: automated moderation either
+/// activates it or rejects it with its findings (both are written; neither is an error).
+#[instrument(skip_all, fields(service_id = %id), err)]
+pub async fn publish(
+    store: &Store,
+    owner: UserId,
+    id: ServiceId,
+    now: DateTime<Utc>,
+) -> Result<Service, ServiceError> {
+    let mut service = owned(store, owner, id).await?;
+    if !service.status.can_publish() {
+        return Err(ServiceError::InvalidTransition(service.status));
+    }
+    let read_version = service.version;
+    let findings = service.moderate()?;
+    if findings.is_empty() {
+        service.status = ServiceStatus::Active;
+        service.rejection = None;
+        service.published_at.get_or_insert(now);
+    } else {
+        service.status = ServiceStatus::Rejected;
+        service.rejection = Some(Rejection {
+            findings,
+            note: None,
+            at: now,
+        });
+    }
+    service.updated_at = now;
+    service.version += 1;
+    if !store
+        .update_service(&service, read_version, false, vec![])
+        .await?
+    {
+        return Err(ServiceError::Conflict);
+    }
+    Ok(service)
+}
+
+/// The owner takes an active service off the market.
+pub async fn pause(
+    store: &Store,
+    owner: UserId,
+    id: ServiceId,
+    now: DateTime<Utc>,
+) -> Result<Service, ServiceError> {
+    let mut service = owned(store, owner, id).await?;
+    if service.status != ServiceStatus::Active {
+        return Err(ServiceError::InvalidTransition(service.status));
+    }
+    let read_version = service.version;
+    service.status = ServiceStatus::Paused;
+    service.updated_at = now;
+    service.version += 1;
+    if !store
+        .update_service(&service, read_version, false, vec![])
+        .await?
+    {
+        return Err(ServiceError::Conflict);
+    }
+    Ok(service)
+}
+
+/// The owner deletes a service without open orders. The item stays (orders and reviews
+/// refer to it) but leaves every list and answers 404 from now on.
+#[instrument(skip_all, fields(service_id = %id), err)]
+pub async fn delete(
+    store: &Store,
+    owner: UserId,
+    id: ServiceId,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut service = owned(store, owner, id).await?;
+    if service.open_orders > 0 {
+        return Err(ServiceError::HasOpenOrders);
+    }
+    let read_version = service.version;
+    let mut companions = Vec::new();
+    if service.is_featured
+        && let Some(sort) = store.featured_sort_of(id).await?
+    {
+        companions.push(store.featured_delete_op(&sort)?);
+    }
+    service.status = ServiceStatus::Deleted;
+    service.is_featured = false;
+    service.updated_at = now;
+    service.version += 1;
+    if store
+        .update_service(&service, read_version, true, companions)
+        .await?
+    {
+        return Ok(());
+    }
+    match store.get_service(id, true).await? {
+        Some(s) if s.open_orders > 0 => Err(ServiceError::HasOpenOrders),
+        _ => Err(ServiceError::Conflict),
+    }
+}
+
+/// One page of a list, newest first.
+pub async fn list(
+    store: &Store,
+    listing: &ServiceListing,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Page<Service>, ListError> {
+    store.list_services(listing, limit, cursor).await
+}
+
+/// How a `?category=` slug is listed: `None` when no active category has that slug.
+pub async fn category_listing(
+    store: &Store,
+    slug: &str,
+) -> Result<Option<ServiceListing>, StoreError> {
+    let catalog = catalog(store).await?;
+    Ok(catalog
+        .category(slug)
+        .filter(|c| c.is_active)
+        .map(|c| ServiceListing::Category {
+            slug: c.slug.clone(),
+            top_level: c.parent.is_none(),
+        }))
+}
+
+/// Up to `limit` featured services that are live, most recently featured first.
+pub async fn featured(store: &Store, limit: usize) -> Result<Vec<Service>, StoreError> {
+    let ids = store.featured_ids(50).await?;
+    Ok(store
+        .get_services(&ids)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == ServiceStatus::Active && s.is_featured)
+        .take(limit)
+        .collect())
+}
+
+/// Saves a service the caller can see. Saving twice is not an error: `Ok(false)`.
+pub async fn save(
+    store: &Store,
+    viewer: Viewer,
+    id: ServiceId,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    get(store, id, Some(viewer)).await?;
+    Ok(store.save_service(viewer.user_id, id, now).await?)
+}
+
+/// One page of the caller's saved services, each with the service while it is still
+/// visible to them (`None` once it is paused, rejected or deleted).
+pub async fn saved(
+    store: &Store,
+    viewer: Viewer,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Page<(SavedEntry, Option<Service>)>, ListError> {
+    let page = store.saved_services(viewer.user_id, limit, cursor).await?;
+    let ids: Vec<ServiceId> = page.items.iter().map(|e| e.service_id).collect();
+    let mut services = store.get_services(&ids).await?;
+    let items = page
+        .items
+        .into_iter()
+        .map(|e| {
+            let pos = services.iter().position(|s| s.id == e.service_id);
+            let service = pos
+                .map(|i| services.swap_remove(i))
+                .filter(|s| visible_to(s, Some(viewer)));
+            (e, service)
+        })
+        .collect();
+    Ok(Page {
+        items,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// What an operator does to a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModerationAction {
+    Approve,
+    Reject,
+    Feature,
+    Unfeature,
+}
+
+impl ModerationAction {
+    pub fn parse(s: &str) -> Option<ModerationAction> {
+        Some(match s {
+            "approve" => ModerationAction::Approve,
+            "reject" => ModerationAction::Reject,
+            "feature" => ModerationAction::Feature,
+            "unfeature" => ModerationAction::Unfeature,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ModerationAction::Approve => "approve",
+            ModerationAction::Reject => "reject",
+            ModerationAction::Feature => "feature",
+            ModerationAction::Unfeature => "unfeature",
+        }
+    }
+}
+
+/// An operator's decision, written with its audit entry (and the featured pointer) in one
+/// transaction. Approving overrides automated moderation; rejecting needs a reason;
+/// only an active service can be featured.
+#[instrument(skip_all, fields(service_id = %id, action = action.as_str()), err)]
+pub async fn moderate(
+    store: &Store,
+    admin: UserId,
+    id: ServiceId,
+    action: ModerationAction,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Service, ServiceError> {
+    let mut service = store
+        .get_service(id, true)
+        .await?
+        .filter(|s| s.status != ServiceStatus::Deleted)
+        .ok_or(ServiceError::NotFound)?;
+    let read_version = service.version;
+    let before = service.status;
+    let mut companions = Vec::new();
+    match action {
+        ModerationAction::Approve => {
+            if service.status == ServiceStatus::Active {
+                return Err(ServiceError::NoChange);
+            }
+            service.status = ServiceStatus::Active;
+            service.rejection = None;
+            service.published_at.get_or_insert(now);
+        }
+        ModerationAction::Reject => {
+            if service.status == ServiceStatus::Rejected {
+                return Err(ServiceError::NoChange);
+            }
+            service.status = ServiceStatus::Rejected;
+            service.rejection = Some(Rejection {
+                findings: Vec::new(),
+                note: reason.map(str::to_owned),
+                at: now,
+            });
+        }
+        ModerationAction::Feature => {
+            if service.status != ServiceStatus::Active {
+                return Err(ServiceError::InvalidTransition(service.status));
+            }
+            if service.is_featured {
+                return Err(ServiceError::NoChange);
+            }
+            service.is_featured = true;
+            companions.push(store.featured_put_op(id, now)?);
+        }
+        ModerationAction::Unfeature => {
+            if !service.is_featured {
+                return Err(ServiceError::NoChange);
+            }
+            service.is_featured = false;
+            if let Some(sort) = store.featured_sort_of(id).await? {
+                companions.push(store.featured_delete_op(&sort)?);
+            }
+        }
+    }
+    service.updated_at = now;
+    service.version += 1;
+    let audit = AuditRecord::new(
+        admin,
+        &format!("service.{}", action.as_str()),
+        "service",
+        &id.to_string(),
+        reason,
+        serde_json::json!({"from": before.as_str(), "to": service.status.as_str()}),
+        now,
+    );
+    companions.push(audit.put(store.table())?);
+    if !store
+        .update_service(&service, read_version, false, companions)
+        .await?
+    {
+        return Err(ServiceError::Conflict);
+    }
+    Ok(service)
+}
