@@ -28,6 +28,19 @@ pub struct PresignedPut {
     pub headers: Vec<(String, String)>,
 }
 
+/// How long an upload URL works.
+pub const UPLOAD_URL_TTL_SECS: u64 = 600;
+
+/// What a client needs to upload one file: the presigned PUT, the key it will have, and when
+/// the URL stops working.
+#[derive(Debug, Clone)]
+pub struct UploadTicket {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub key: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// An object read back, with the size S3 reports.
 #[derive(Debug)]
 pub enum Fetched {
@@ -84,6 +97,31 @@ impl Files {
                 .headers()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+        })
+    }
+
+    /// A ticket for uploading exactly `content_length` bytes of `content_type` to `key`,
+    /// valid for [`UPLOAD_URL_TTL_SECS`] from `now`.
+    pub async fn upload_ticket(
+        &self,
+        key: String,
+        content_type: &str,
+        content_length: u64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<UploadTicket, FilesError> {
+        let put = self
+            .presign_put(
+                &key,
+                content_type,
+                content_length,
+                Duration::from_secs(UPLOAD_URL_TTL_SECS),
+            )
+            .await?;
+        Ok(UploadTicket {
+            url: put.url,
+            headers: put.headers,
+            key,
+            expires_at: now + chrono::Duration::seconds(UPLOAD_URL_TTL_SECS as i64),
         })
     }
 

@@ -4,7 +4,6 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use futures_util::StreamExt;
 use serde_json::json;
 use shared::app::services::{self, Viewer};
-use shared::domain::service::ServiceInput;
 use shared::domain::{User, UserType};
 use shared::store::{FoldOutcome, keys};
 
@@ -31,13 +30,15 @@ async fn freelancer(store: &shared::store::Store) -> User {
     signed.user
 }
 
-fn input() -> ServiceInput {
-    serde_json::from_value(json!({
+fn input() -> serde_json::Map<String, serde_json::Value> {
+    json!({
         "title_zh": "专业品牌Logo设计，三天交付",
         "description_zh": "简洁易记的品牌标志设计，提供源文件和品牌规范。",
         "category": "logo-design",
         "packages": {"basic": {"price": "199.00", "description": "1 个方案", "delivery_days": 3}}
-    }))
+    })
+    .as_object()
+    .cloned()
     .unwrap()
 }
 

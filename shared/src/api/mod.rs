@@ -8,6 +8,7 @@ pub mod health;
 mod service_views;
 pub mod services;
 pub mod session;
+mod uploads;
 pub mod users;
 mod views;
 

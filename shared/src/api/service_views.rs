@@ -145,7 +145,7 @@ impl ServiceView {
             orders_count: s.orders_count,
             rating: rating.to_string(),
             reviews_count: s.reviews_count,
-            is_featured: s.is_featured,
+            is_featured: s.is_featured(),
             created_at: rfc3339(&s.created_at),
             updated_at: rfc3339(&s.updated_at),
             published_at: s.published_at.as_ref().map(rfc3339),

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::service_views::{ServiceView, SkillView, category_tree};
 use super::session::{admin, signed_in};
+use super::uploads::{UploadView, media_files, upload_request};
 use super::views::{PageView, rfc3339};
 use crate::app::catalog::catalog;
 use crate::app::service_media::{self, MediaUploadError, max_bytes, slot_for};
@@ -15,9 +16,8 @@ use crate::app::services::{self as app, ModerationAction, ServiceError, Viewer};
 use crate::app::{access, users};
 use crate::auth::caller;
 use crate::deps::Deps;
-use crate::domain::service::{ServiceInput, ServiceStatus, Violation};
+use crate::domain::service::{ServiceStatus, Violation};
 use crate::domain::{ServiceId, UserId, UserType};
-use crate::files::Files;
 use crate::http::{
     ApiError, FieldErrors, ListParams, Reply, header, json_body, path_id, query_param,
 };
@@ -271,35 +271,11 @@ pub async fn of_user(deps: &'static Deps, req: Request) -> Result<Reply, ApiErro
     Ok(Reply::ok(Text::new("成功", "OK"), page(p)))
 }
 
-/// The body of a create: the writable fields only.
-fn service_input(body: Map<String, Value>) -> Result<ServiceInput, ApiError> {
-    let (read_only, unknown) = crate::domain::service::sort_patch_keys(&body);
-    if !read_only.is_empty() {
-        return Err(ServiceError::ReadOnly(read_only).into());
-    }
-    if !unknown.is_empty() {
-        return Err(ServiceError::Unknown(unknown).into());
-    }
-    serde_json::from_value(Value::Object(body)).map_err(|e| {
-        ApiError::bad_request(
-            "request.invalid_body",
-            Text::owned(
-                format!("字段类型有误：{e}"),
-                format!("A field has the wrong type: {e}"),
-            ),
-        )
-    })
-}
-
 /// `POST /services` [service-create]: freelancers only; 201 with the draft.
 pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let body: Map<String, Value> = json_body(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
-    if user.user_type != UserType::Freelancer {
-        return Err(ServiceError::FreelancerOnly.into());
-    }
-    let input = service_input(body)?;
-    let service = app::create(&deps.store, &user, input, Utc::now()).await?;
+    let service = app::create(&deps.store, &user, body, Utc::now()).await?;
     Ok(Reply::created(
         Text::new(
             "服务草稿已创建，发布后即可接单",
@@ -422,10 +398,7 @@ pub async fn save(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> 
 pub async fn unsave(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id: ServiceId = path_id(&req, "service_id", service_not_found)?;
     let (_, user) = signed_in(deps, &req).await?;
-    deps.store
-        .unsave_service(user.id, id)
-        .await
-        .map_err(ApiError::internal)?;
+    app::unsave(&deps.store, Viewer::of(&user), id).await?;
     Ok(Reply::no_content())
 }
 
@@ -450,12 +423,6 @@ pub async fn saved_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
             next_cursor: p.next_cursor,
         },
     ))
-}
-
-#[derive(Debug, Deserialize)]
-struct MediaRequest {
-    content_type: Option<String>,
-    content_length: Option<u64>,
 }
 
 impl From<MediaUploadError> for ApiError {
@@ -505,28 +472,11 @@ impl From<MediaUploadError> for ApiError {
 /// (≤ 100 MB). The media processor attaches it once the bytes check out.
 pub async fn media_upload(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id: ServiceId = path_id(&req, "service_id", service_not_found)?;
-    let body: MediaRequest = json_body(&req)?;
-    let mut errors = FieldErrors::new();
-    let content_type = errors
-        .required("content_type", body.content_type.as_deref())
-        .map(|s| s.trim().to_ascii_lowercase());
-    if body.content_length.is_none() {
-        errors.add(
-            "content_length",
-            Text::new("此字段为必填项", "This field is required"),
-        );
-    }
-    errors.finish()?;
-    let (Some(content_type), Some(content_length)) = (content_type, body.content_length) else {
-        return Err(ApiError::internal("required field vanished"));
-    };
+    let (content_type, content_length) = upload_request(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
-    let bucket = crate::config::Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")
-        .map_err(ApiError::internal)?;
-    let files = Files::new(deps.s3.clone(), bucket);
     let ticket = service_media::start_upload(
         &deps.store,
-        &files,
+        &media_files(deps)?,
         user.id,
         id,
         &content_type,
@@ -540,15 +490,7 @@ pub async fn media_upload(deps: &'static Deps, req: Request) -> Result<Reply, Ap
             "请在 10 分钟内上传文件",
             "Upload the file within 10 minutes",
         ),
-        serde_json::json!({
-            "upload_url": ticket.url,
-            "method": "PUT",
-            "headers": ticket.headers.into_iter().map(|(k, v)| (k, Value::String(v))).collect::<Map<String, Value>>(),
-            "fields": null,
-            "key": ticket.key,
-            "expires_at": rfc3339(&ticket.expires_at),
-            "max_bytes": max,
-        }),
+        UploadView::of(ticket, max),
     ))
 }
 

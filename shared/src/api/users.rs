@@ -1,17 +1,17 @@
 use chrono::Utc;
 use lambda_http::Request;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::OwnUserView;
 use super::session::signed_in;
-use super::views::{PageView, PublicUserView, VerificationSummaryView, rfc3339};
+use super::uploads::{UploadView, media_files, upload_request};
+use super::views::{PageView, PublicUserView, VerificationSummaryView};
 use crate::app::avatar::{self, AvatarError};
 use crate::app::users::{self, ProfileUpdateError};
 use crate::app::verification::{self, Submission, VerificationError};
 use crate::deps::Deps;
 use crate::domain::profile::PatchError;
 use crate::domain::{IdNumber, RealName, UserId};
-use crate::files::Files;
 use crate::http::{ApiError, FieldErrors, ListParams, Reply, json_body, path_id};
 use crate::i18n::Text;
 use crate::media::MAX_AVATAR_BYTES;
@@ -127,23 +127,6 @@ pub async fn reviews(deps: &'static Deps, req: Request) -> Result<Reply, ApiErro
     empty_list_of(deps, req).await
 }
 
-#[derive(Debug, Deserialize)]
-struct AvatarRequest {
-    content_type: Option<String>,
-    content_length: Option<u64>,
-}
-
-#[derive(Debug, Serialize)]
-struct UploadView {
-    upload_url: String,
-    method: &'static str,
-    headers: serde_json::Map<String, serde_json::Value>,
-    fields: Option<serde_json::Value>,
-    key: String,
-    expires_at: String,
-    max_bytes: u64,
-}
-
 impl From<AvatarError> for ApiError {
     fn from(e: AvatarError) -> ApiError {
         match e {
@@ -184,28 +167,11 @@ impl From<AvatarError> for ApiError {
 /// `POST /users/profile/avatar` [user-avatar-upload]: `{content_type, content_length}` → a
 /// presigned PUT for exactly that many bytes (≤ 5 MB) of that image type.
 pub async fn avatar_upload(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let body: AvatarRequest = json_body(&req)?;
-    let mut errors = FieldErrors::new();
-    let content_type = errors
-        .required("content_type", body.content_type.as_deref())
-        .map(|s| s.trim().to_ascii_lowercase());
-    if body.content_length.is_none() {
-        errors.add(
-            "content_length",
-            Text::new("此字段为必填项", "This field is required"),
-        );
-    }
-    errors.finish()?;
-    let (Some(content_type), Some(content_length)) = (content_type, body.content_length) else {
-        return Err(ApiError::internal("required field vanished"));
-    };
+    let (content_type, content_length) = upload_request(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
-    let bucket = crate::config::Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")
-        .map_err(ApiError::internal)?;
-    let files = Files::new(deps.s3.clone(), bucket);
     let ticket = avatar::start_upload(
         &deps.store,
-        &files,
+        &media_files(deps)?,
         &user,
         &content_type,
         content_length,
@@ -217,19 +183,7 @@ pub async fn avatar_upload(deps: &'static Deps, req: Request) -> Result<Reply, A
             "请在 10 分钟内上传图片",
             "Upload the image within 10 minutes",
         ),
-        UploadView {
-            upload_url: ticket.url,
-            method: "PUT",
-            headers: ticket
-                .headers
-                .into_iter()
-                .map(|(k, v)| (k, serde_json::Value::String(v)))
-                .collect(),
-            fields: None,
-            key: ticket.key,
-            expires_at: rfc3339(&ticket.expires_at),
-            max_bytes: MAX_AVATAR_BYTES,
-        },
+        UploadView::of(ticket, MAX_AVATAR_BYTES),
     ))
 }
 

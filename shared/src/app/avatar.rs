@@ -1,27 +1,15 @@
 //! Avatars: the client uploads straight to S3 with a presigned PUT; S3 tells the media queue;
 //! the `media-processor` worker checks the bytes, makes the thumbnail and sets `avatar`.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
 use crate::domain::{UploadId, User, UserId};
-use crate::files::{Fetched, Files, FilesError};
+use crate::files::{Fetched, Files, FilesError, UploadTicket};
 use crate::media::{AVATAR_CONTENT_TYPES, MAX_AVATAR_BYTES, MediaError, avatar_thumbnail};
 use crate::store::{NotificationRecord, RateLimit, Store, StoreError};
 
-/// How long an upload URL works.
-pub const UPLOAD_URL_TTL_SECS: u64 = 600;
 const UPLOAD_PREFIX: &str = "uploads/avatars/";
-
-#[derive(Debug, Clone)]
-pub struct UploadTicket {
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub key: String,
-    pub expires_at: DateTime<Utc>,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AvatarError {
@@ -75,21 +63,14 @@ pub async fn start_upload(
     {
         return Err(AvatarError::RateLimited(r.retry_after_secs));
     }
-    let key = upload_key(user.id, UploadId::new());
-    let put = files
-        .presign_put(
-            &key,
+    Ok(files
+        .upload_ticket(
+            upload_key(user.id, UploadId::new()),
             content_type,
             content_length,
-            Duration::from_secs(UPLOAD_URL_TTL_SECS),
+            now,
         )
-        .await?;
-    Ok(UploadTicket {
-        url: put.url,
-        headers: put.headers,
-        key,
-        expires_at: now + chrono::Duration::seconds(UPLOAD_URL_TTL_SECS as i64),
-    })
+        .await?)
 }
 
 /// What the worker did with one uploaded object.

@@ -3,15 +3,12 @@
 //! the key to `media-processor`, which checks the bytes, re-encodes images (dropping
 //! metadata), copies videos, and attaches the result to the service.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
-use super::avatar::{UPLOAD_URL_TTL_SECS, UploadTicket};
 use crate::domain::service::{MAX_IMAGES, ServiceStatus};
 use crate::domain::{ServiceId, UploadId, UserId};
-use crate::files::{Fetched, Files, FilesError};
+use crate::files::{Fetched, Files, FilesError, UploadTicket};
 use crate::media::{
     AVATAR_CONTENT_TYPES, MAX_SERVICE_IMAGE_BYTES, MAX_SERVICE_VIDEO_BYTES, MediaError,
     VIDEO_CONTENT_TYPES, looks_like_mp4, service_image,
@@ -90,21 +87,14 @@ pub async fn start_upload(
     {
         return Err(MediaUploadError::RateLimited(r.retry_after_secs));
     }
-    let key = format!("{UPLOAD_PREFIX}{service_id}/{}", UploadId::new());
-    let put = files
-        .presign_put(
-            &key,
+    Ok(files
+        .upload_ticket(
+            format!("{UPLOAD_PREFIX}{service_id}/{}", UploadId::new()),
             content_type,
             content_length,
-            Duration::from_secs(UPLOAD_URL_TTL_SECS),
+            now,
         )
-        .await?;
-    Ok(UploadTicket {
-        url: put.url,
-        headers: put.headers,
-        key,
-        expires_at: now + chrono::Duration::seconds(UPLOAD_URL_TTL_SECS as i64),
-    })
+        .await?)
 }
 
 /// What the worker did with one uploaded object.

@@ -85,18 +85,62 @@ async fn owned(store: &Store, owner: UserId, id: ServiceId) -> Result<Service, S
         .ok_or(ServiceError::NotFound)
 }
 
-/// A freelancer creates a draft. Rules first (a refused body costs no quota), then the
-/// 3-per-hour limit, then one write.
+/// The writable fields of a body (create, or a patch laid over the stored service):
+/// read-only and unknown fields are refused by name.
+fn input_of(body: Map<String, Value>) -> Result<ServiceInput, ServiceError> {
+    let (read_only, unknown) = sort_patch_keys(&body);
+    if !read_only.is_empty() {
+        return Err(ServiceError::ReadOnly(read_only));
+    }
+    if !unknown.is_empty() {
+        return Err(ServiceError::Unknown(unknown));
+    }
+    serde_json::from_value(Value::Object(body)).map_err(|e| {
+        ServiceError::Invalid(vec![Violation {
+            field: "body".into(),
+            code: "validation.failed",
+            text: crate::i18n::Text::owned(
+                format!("字段类型有误：{e}"),
+                format!("A field has the wrong type: {e}"),
+            ),
+        }])
+    })
+}
+
+/// Writes a changed service read at `read_version` (stamping `updated_at` and the next
+/// version) with its companion items; someone else's write in between is a conflict.
+async fn write(
+    store: &Store,
+    service: &mut Service,
+    read_version: u64,
+    companions: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    service.updated_at = now;
+    service.version = read_version + 1;
+    if store
+        .update_service(service, read_version, false, companions)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict)
+    }
+}
+
+/// A freelancer creates a draft from a request body. Rules first (a refused body costs no
+/// quota), then the 3-per-hour limit, then one write.
 #[instrument(skip_all, fields(user_id = %user.id), err)]
 pub async fn create(
     store: &Store,
     user: &User,
-    input: ServiceInput,
+    body: Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<Service, ServiceError> {
     if user.user_type != UserType::Freelancer {
         return Err(ServiceError::FreelancerOnly);
     }
+    let input = input_of(body)?;
     let catalog = catalog(store).await?;
     let content = input
         .parse(&catalog, &MediaKeys::default())
@@ -123,7 +167,7 @@ pub async fn create(
         open_orders: 0,
         rating: rust_decimal::Decimal::ZERO,
         reviews_count: 0,
-        is_featured: false,
+        featured_at: None,
         created_at: now,
         updated_at: now,
         published_at: None,
@@ -173,13 +217,6 @@ pub async fn update(
     patch: Map<String, Value>,
     now: DateTime<Utc>,
 ) -> Result<Service, ServiceError> {
-    let (read_only, unknown) = sort_patch_keys(&patch);
-    if !read_only.is_empty() {
-        return Err(ServiceError::ReadOnly(read_only));
-    }
-    if !unknown.is_empty() {
-        return Err(ServiceError::Unknown(unknown));
-    }
     if patch.is_empty() {
         return Err(ServiceError::EmptyPatch);
     }
@@ -213,14 +250,7 @@ pub async fn update(
             return Err(ServiceError::ModerationFailed(findings));
         }
     }
-    service.updated_at = now;
-    service.version += 1;
-    if !store
-        .update_service(&service, read_version, false, vec![])
-        .await?
-    {
-        return Err(ServiceError::Conflict);
-    }
+    write(store, &mut service, read_version, vec![], now).await?;
     Ok(service)
 }
 
@@ -251,14 +281,7 @@ pub async fn publish(
             at: now,
         });
     }
-    service.updated_at = now;
-    service.version += 1;
-    if !store
-        .update_service(&service, read_version, false, vec![])
-        .await?
-    {
-        return Err(ServiceError::Conflict);
-    }
+    write(store, &mut service, read_version, vec![], now).await?;
     Ok(service)
 }
 
@@ -275,14 +298,7 @@ pub async fn pause(
     }
     let read_version = service.version;
     service.status = ServiceStatus::Paused;
-    service.updated_at = now;
-    service.version += 1;
-    if !store
-        .update_service(&service, read_version, false, vec![])
-        .await?
-    {
-        return Err(ServiceError::Conflict);
-    }
+    write(store, &mut service, read_version, vec![], now).await?;
     Ok(service)
 }
 
@@ -301,13 +317,10 @@ pub async fn delete(
     }
     let read_version = service.version;
     let mut companions = Vec::new();
-    if service.is_featured
-        && let Some(sort) = store.featured_sort_of(id).await?
-    {
-        companions.push(store.featured_delete_op(&sort)?);
+    if let Some(at) = service.featured_at.take() {
+        companions.push(store.featured_delete_op(id, at)?);
     }
     service.status = ServiceStatus::Deleted;
-    service.is_featured = false;
     service.updated_at = now;
     service.version += 1;
     if store
@@ -354,7 +367,7 @@ pub async fn featured(store: &Store, limit: usize) -> Result<Vec<Service>, Store
         .get_services(&ids)
         .await?
         .into_iter()
-        .filter(|s| s.status == ServiceStatus::Active && s.is_featured)
+        .filter(|s| s.status == ServiceStatus::Active && s.is_featured())
         .take(limit)
         .collect())
 }
@@ -368,6 +381,11 @@ pub async fn save(
 ) -> Result<bool, ServiceError> {
     get(store, id, Some(viewer)).await?;
     Ok(store.save_service(viewer.user_id, id, now).await?)
+}
+
+/// Removes a saved service; `Ok(false)` when it was not saved.
+pub async fn unsave(store: &Store, viewer: Viewer, id: ServiceId) -> Result<bool, StoreError> {
+    store.unsave_service(viewer.user_id, id).await
 }
 
 /// One page of the caller's saved services, each with the service while it is still
@@ -472,24 +490,19 @@ pub async fn moderate(
             if service.status != ServiceStatus::Active {
                 return Err(ServiceError::InvalidTransition(service.status));
             }
-            if service.is_featured {
+            if service.is_featured() {
                 return Err(ServiceError::NoChange);
             }
-            service.is_featured = true;
+            service.featured_at = Some(now);
             companions.push(store.featured_put_op(id, now)?);
         }
         ModerationAction::Unfeature => {
-            if !service.is_featured {
+            let Some(at) = service.featured_at.take() else {
                 return Err(ServiceError::NoChange);
-            }
-            service.is_featured = false;
-            if let Some(sort) = store.featured_sort_of(id).await? {
-                companions.push(store.featured_delete_op(&sort)?);
-            }
+            };
+            companions.push(store.featured_delete_op(id, at)?);
         }
     }
-    service.updated_at = now;
-    service.version += 1;
     let audit = AuditRecord::new(
         admin,
         &format!("service.{}", action.as_str()),
@@ -500,11 +513,6 @@ pub async fn moderate(
         now,
     );
     companions.push(audit.put(store.table())?);
-    if !store
-        .update_service(&service, read_version, false, companions)
-        .await?
-    {
-        return Err(ServiceError::Conflict);
-    }
+    write(store, &mut service, read_version, companions, now).await?;
     Ok(service)
 }

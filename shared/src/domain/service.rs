@@ -190,7 +190,8 @@ pub struct Service {
     pub open_orders: u64,
     pub rating: Decimal,
     pub reviews_count: u64,
-    pub is_featured: bool,
+    /// When an operator featured it (`None`: not featured).
+    pub featured_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
@@ -198,6 +199,10 @@ pub struct Service {
 }
 
 impl Service {
+    pub fn is_featured(&self) -> bool {
+        self.featured_at.is_some()
+    }
+
     /// The texts moderation reads, by field name.
     pub fn texts(&self) -> Vec<(&'static str, &str)> {
         let c = &self.content;
@@ -1056,7 +1061,7 @@ mod tests {
             open_orders: 0,
             rating: Decimal::ZERO,
             reviews_count: 0,
-            is_featured: false,
+            featured_at: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
             published_at: None,

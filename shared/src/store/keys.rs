@@ -180,8 +180,8 @@ pub fn updated_sort(updated_at: DateTime<Utc>, id: ServiceId) -> String {
 /// `FEATURED / {featured_at}#{service}`: a pointer per featured service, newest first.
 pub const FEATURED: &str = "FEATURED";
 
-pub fn featured(sort: &str) -> Key {
-    key(FEATURED.to_owned(), sort)
+pub fn featured(featured_at: DateTime<Utc>, service: ServiceId) -> Key {
+    key(FEATURED.to_owned(), &published_sort(featured_at, service))
 }
 
 /// `USER#{user} / SAVED#{service}`; listed through `GSI1PK=USER#{user}#SAVED`,

@@ -192,6 +192,59 @@ impl Store {
         }
     }
 
+    /// Every item of `keys` that exists (any order), in one `BatchGetItem` per 100 keys;
+    /// unprocessed keys are retried a few times, then reported as an error.
+    pub(crate) async fn batch_get(
+        &self,
+        keys: Vec<keys::Key>,
+        consistent: bool,
+    ) -> Result<
+        Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+        StoreError,
+    > {
+        use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+        let mut items = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut request = KeysAndAttributes::builder().consistent_read(consistent);
+            for key in chunk {
+                request = request.keys(std::collections::HashMap::from([
+                    (keys::PK.to_owned(), AttributeValue::S(key.pk.clone())),
+                    (keys::SK.to_owned(), AttributeValue::S(key.sk.clone())),
+                ]));
+            }
+            let mut pending = Some(
+                request
+                    .build()
+                    .map_err(|e| StoreError::Decode(e.to_string()))?,
+            );
+            for _ in 0..8 {
+                let Some(req) = pending.take() else { break };
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, req)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
+                items.extend(
+                    out.responses
+                        .and_then(|mut r| r.remove(&self.table))
+                        .unwrap_or_default(),
+                );
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+            }
+            if pending.is_some() {
+                return Err(StoreError::Decode(
+                    "BatchGetItem keys stayed unprocessed".into(),
+                ));
+            }
+        }
+        Ok(items)
+    }
+
     /// One `GetItem` by key, decoded into a record.
     async fn get_record<T: serde::de::DeserializeOwned>(
         &self,

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -68,7 +68,7 @@ const COUNTERS: [&str; 5] = [
 ];
 
 /// Attributes an edit may remove (an index key when the service leaves that list, …).
-const OPTIONAL: [&str; 15] = [
+const OPTIONAL: [&str; 16] = [
     "GSI1PK",
     "GSI1SK",
     "GSI2PK",
@@ -84,6 +84,7 @@ const OPTIONAL: [&str; 15] = [
     "video",
     "rejection",
     "published_at",
+    "featured_at",
 ];
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -143,6 +144,9 @@ struct ServiceRecord {
     #[serde(default)]
     reviews_count: u64,
     is_featured: bool,
+    /// When it was featured: the featured pointer's sort key is derived from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    featured_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -195,7 +199,8 @@ impl From<&Service> for ServiceRecord {
             open_orders: sv.open_orders,
             rating: sv.rating,
             reviews_count: sv.reviews_count,
-            is_featured: sv.is_featured,
+            is_featured: sv.featured_at.is_some(),
+            featured_at: sv.featured_at,
             created_at: sv.created_at,
             updated_at: sv.updated_at,
             published_at: sv.published_at,
@@ -238,7 +243,7 @@ impl TryFrom<ServiceRecord> for Service {
             open_orders: r.open_orders,
             rating: r.rating,
             reviews_count: r.reviews_count,
-            is_featured: r.is_featured,
+            featured_at: r.featured_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
             published_at: r.published_at,
@@ -419,13 +424,13 @@ impl Store {
         Ok(self.transact(ops).await?.is_ok())
     }
 
-    /// The featured pointer for a service featured at `at` (put on feature).
+    /// The featured pointer of a service featured at `at` (put on feature).
     pub(crate) fn featured_put_op(
         &self,
         service: ServiceId,
         at: DateTime<Utc>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let key = keys::featured(&keys::published_sort(at, service));
+        let key = keys::featured(at, service);
         let record = FeaturedRecord {
             pk: key.pk,
             sk: key.sk,
@@ -437,32 +442,13 @@ impl Store {
         super::ops::put(&self.table, to_item(&record)?, None, vec![])
     }
 
-    /// Deletes a featured pointer (on unfeature or delete).
-    pub(crate) fn featured_delete_op(&self, sort: &str) -> Result<TransactWriteItem, StoreError> {
-        super::ops::delete(&self.table, keys::featured(sort), None, vec![])
-    }
-
-    /// The sort key of a service's featured pointer, found by service id.
-    pub async fn featured_sort_of(&self, service: ServiceId) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk")
-            .filter_expression("service_id = :s")
-            .expression_attribute_values(":pk", s(keys::FEATURED))
-            .expression_attribute_values(":s", s(service.to_string()))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
-        Ok(out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .find_map(|item| match item.get(keys::SK) {
-                Some(AttributeValue::S(sk)) => Some(sk.clone()),
-                _ => None,
-            }))
+    /// Deletes the pointer of a service featured at `at` (on unfeature or delete).
+    pub(crate) fn featured_delete_op(
+        &self,
+        service: ServiceId,
+        at: DateTime<Utc>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        super::ops::delete(&self.table, keys::featured(at, service), None, vec![])
     }
 
     /// Up to `limit` featured service ids, most recently featured first.
@@ -490,46 +476,15 @@ impl Store {
             .collect()
     }
 
-    /// Services by id in the order asked (missing ones left out), in one `BatchGetItem` per
-    /// 100 ids.
+    /// Services by id in the order asked (missing ones left out).
     pub async fn get_services(&self, ids: &[ServiceId]) -> Result<Vec<Service>, StoreError> {
+        let items = self
+            .batch_get(ids.iter().map(|id| keys::service(*id)).collect(), false)
+            .await?;
         let mut found: HashMap<String, Service> = HashMap::new();
-        for chunk in ids.chunks(100) {
-            let mut keys_and = KeysAndAttributes::builder();
-            for id in chunk {
-                let key = keys::service(*id);
-                keys_and = keys_and.keys(HashMap::from([
-                    (keys::PK.to_owned(), s(key.pk)),
-                    (keys::SK.to_owned(), s(key.sk)),
-                ]));
-            }
-            let mut pending = Some(
-                keys_and
-                    .build()
-                    .map_err(|e| StoreError::Decode(e.to_string()))?,
-            );
-            for _ in 0..8 {
-                let Some(req) = pending.take() else { break };
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, req)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
-                {
-                    let sv = decode_service(item)?;
-                    found.insert(sv.id.to_string(), sv);
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .filter(|k| !k.keys.is_empty());
-            }
+        for item in items {
+            let sv = decode_service(item)?;
+            found.insert(sv.id.to_string(), sv);
         }
         Ok(ids
             .iter()
@@ -712,47 +667,18 @@ impl Store {
 
     /// The sum of a service's view shards (one `BatchGetItem`, strongly consistent).
     pub async fn view_total(&self, service: ServiceId) -> Result<u64, StoreError> {
-        let mut keys_and = KeysAndAttributes::builder().consistent_read(true);
-        for shard in 0..keys::VIEW_SHARDS {
-            let key = keys::view_shard(service, shard);
-            keys_and = keys_and.keys(HashMap::from([
-                (keys::PK.to_owned(), s(key.pk)),
-                (keys::SK.to_owned(), s(key.sk)),
-            ]));
-        }
-        let mut pending = Some(
-            keys_and
-                .build()
-                .map_err(|e| StoreError::Decode(e.to_string()))?,
-        );
-        let mut total = 0u64;
-        for _ in 0..8 {
-            let Some(req) = pending.take() else { break };
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, req)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("BatchGetItem", e))?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                if let Some(AttributeValue::N(v)) = item.get("views") {
-                    total += v.parse::<u64>().unwrap_or(0);
-                }
-            }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .filter(|k| !k.keys.is_empty());
-        }
-        if pending.is_some() {
-            return Err(StoreError::Decode("view shards stayed unprocessed".into()));
-        }
-        Ok(total)
+        let shards = (0..keys::VIEW_SHARDS)
+            .map(|n| keys::view_shard(service, n))
+            .collect();
+        Ok(self
+            .batch_get(shards, true)
+            .await?
+            .iter()
+            .filter_map(|item| match item.get("views") {
+                Some(AttributeValue::N(v)) => v.parse::<u64>().ok(),
+                _ => None,
+            })
+            .sum())
     }
 
     /// Sets the service's `views_count` to the sum of its shards, only ever upwards: a late or
