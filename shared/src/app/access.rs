@@ -33,7 +33,7 @@ pub async fn signed_in(store: &Store, caller: &Caller) -> Result<User, AccessErr
         return Err(AccessError::Disabled);
     }
     if let Some(after) = user.tokens_valid_after
-        && caller.issued_at < after.timestamp()
+        && caller.issued_at_ms < after.timestamp_millis()
     {
         return Err(AccessError::Revoked);
     }

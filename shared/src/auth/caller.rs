@@ -11,8 +11,8 @@ pub struct Caller {
     pub user_id: UserId,
     pub user_type: UserType,
     pub session_id: SessionId,
-    /// When the access token was issued (epoch seconds).
-    pub issued_at: i64,
+    /// When the access token was issued (epoch milliseconds).
+    pub issued_at_ms: i64,
 }
 
 impl Caller {
@@ -59,6 +59,11 @@ pub fn caller(req: &Request, keys: &TokenKeys) -> Result<Caller, ApiError> {
         user_id: claims.sub.parse().map_err(|_| invalid())?,
         user_type: claims.ut,
         session_id: claims.sid.parse().map_err(|_| invalid())?,
-        issued_at: claims.iat,
+        // Tokens from before `iat_ms` existed carry only whole seconds.
+        issued_at_ms: if claims.iat_ms > 0 {
+            claims.iat_ms
+        } else {
+            claims.iat.saturating_mul(1000)
+        },
     })
 }

@@ -29,6 +29,10 @@ pub struct AccessClaims {
     /// The session (refresh token family) the token was issued under.
     pub sid: String,
     pub iat: i64,
+    /// `iat` in milliseconds: a revocation (`tokens_valid_after`) must tell apart tokens
+    /// issued in the same second just before and just after it.
+    #[serde(default)]
+    pub iat_ms: i64,
     pub exp: i64,
     pub iss: String,
     pub typ: String,
@@ -107,6 +111,7 @@ impl TokenKeys {
             ut: user_type,
             sid: session_id.to_string(),
             iat,
+            iat_ms: now.timestamp_millis(),
             exp: iat + ACCESS_TTL_SECS,
             iss: ISSUER.to_owned(),
             typ: "access".to_owned(),
@@ -209,6 +214,27 @@ mod tests {
         assert_eq!(c.sub, uid.to_string());
         assert_eq!(c.ut, UserType::Client);
         assert_eq!(c.exp - c.iat, 900);
+    }
+
+    #[test]
+    fn tokens_carry_their_issue_time_to_the_millisecond() {
+        // A revocation at 12:00:00.500 must refuse a token of 12:00:00.200 and accept one of
+        // 12:00:00.800: whole seconds cannot tell them apart.
+        let k = keys("an-example-secret-of-at-least-32-bytes");
+        let second = Utc::now().timestamp() * 1000;
+        let at = |ms: i64| chrono::DateTime::from_timestamp_millis(second + ms).unwrap();
+        let claims = |ms| {
+            k.verify_access(
+                &k.issue_access(UserId::new(), UserType::Client, SessionId::new(), at(ms))
+                    .unwrap(),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (before, after) = (claims(200), claims(800));
+        assert_eq!(before.iat, after.iat);
+        assert_eq!(before.iat_ms, second + 200);
+        assert!(before.iat_ms < at(500).timestamp_millis());
+        assert!(after.iat_ms > at(500).timestamp_millis());
     }
 
     #[test]
