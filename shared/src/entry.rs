@@ -49,7 +49,9 @@ where
     let span = tracing::info_span!("request", request_id = %meta.request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let outcome = AssertUnwindSafe(handler(deps, req).instrument(span.clone()))
+    // Boxed: the handler's future is deep; the box keeps each function's async state machine
+    // shallow for the compiler's layout queries.
+    let outcome = AssertUnwindSafe(Box::pin(handler(deps, req)).instrument(span.clone()))
         .catch_unwind()
         .await;
     let _enter = span.enter();
@@ -91,7 +93,7 @@ where
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: lambda_runtime::LambdaEvent<E>| async move {
             let span = tracing::info_span!("event", request_id = %ev.context.request_id);
-            AssertUnwindSafe(handler(deps, ev.payload).instrument(span))
+            AssertUnwindSafe(Box::pin(handler(deps, ev.payload)).instrument(span))
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|_| Err("worker panicked".into()))
