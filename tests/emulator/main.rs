@@ -4,5 +4,6 @@ mod auth;
 mod codes;
 mod handlers;
 mod notify;
+mod orders;
 mod services;
 mod workers;

@@ -216,3 +216,24 @@ pub fn seed_catalog() -> shared::domain::catalog::Catalog {
     shared::domain::catalog::Catalog::from_seed_json(include_str!("../../infra/seed/catalog.json"))
         .unwrap()
 }
+
+/// A new account of `user_type` with a unique name, made through the use case.
+pub async fn new_user(store: &Store, user_type: shared::domain::UserType) -> shared::domain::User {
+    let keys = shared::auth::TokenKeys::new(&SecretString::from(TEST_SECRET.to_owned()));
+    shared::app::auth::register(
+        store,
+        &keys,
+        shared::app::auth::NewAccount {
+            username: shared::domain::Username::parse(&unique_name("user")).unwrap(),
+            password: shared::domain::Password::parse("Ceshi-2026-safe", None).unwrap(),
+            user_type,
+            email: None,
+            phone: None,
+        },
+        &shared::app::ClientInfo::default(),
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("register a test user")
+    .user
+}

@@ -1,7 +1,9 @@
 //! `devtool seed FILE`: creates the demo accounts listed in FILE (idempotent: existing ones
-//! are left as they are) and prints their credentials. `devtool seed-catalog FILE` loads the
-//! category and skill catalogue. Reads the same environment as the
-//! functions (`TABLE_NAME`, `JWT_SECRET`, `AWS_ENDPOINT_URL`).
+//! are left as they are), credits their demo wallets once, publishes a new account's demo
+//! services, and prints the credentials. `devtool seed-catalog FILE` loads the category and
+//! skill catalogue. `devtool credit USERNAME AMOUNT` credits a wallet (local stack only: the
+//! money comes from the gateway clearing account, as a top-up's would). Reads the same
+//! environment as the functions (`TABLE_NAME`, `JWT_SECRET`, `AWS_ENDPOINT_URL`).
 
 use std::path::PathBuf;
 
@@ -9,7 +11,9 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 use shared::app::ClientInfo;
 use shared::app::auth::{NewAccount, RegisterError, register};
-use shared::domain::{Email, Password, Phone, UserType, Username};
+use shared::app::services;
+use shared::domain::{Email, Money, Password, Phone, User, UserType, Username};
+use shared::store::LoginKey;
 
 #[derive(Debug, Deserialize)]
 struct DemoUser {
@@ -18,6 +22,11 @@ struct DemoUser {
     user_type: String,
     email: Option<String>,
     phone: Option<String>,
+    /// Demo money in the wallet, e.g. `"5000.00"` (credited once).
+    wallet: Option<String>,
+    /// Services a new demo freelancer publishes (bodies as for `POST /services`).
+    #[serde(default)]
+    services: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 fn account(u: &DemoUser) -> anyhow::Result<NewAccount> {
@@ -53,19 +62,36 @@ async fn seed(path: PathBuf) -> anyhow::Result<()> {
     };
     println!("Demo accounts (log in with username, email or phone):");
     for u in &users {
-        let outcome = match register(
-            &deps.store,
-            &deps.keys,
-            account(u)?,
-            &client,
-            chrono::Utc::now(),
-        )
-        .await
-        {
-            Ok(_) => "created",
-            Err(RegisterError::Taken(_)) => "exists",
-            Err(e) => bail!("seeding {}: {e}", u.username),
-        };
+        let now = chrono::Utc::now();
+        let (outcome, user) =
+            match register(&deps.store, &deps.keys, account(u)?, &client, now).await {
+                Ok(signed_in) => ("created", signed_in.user),
+                Err(RegisterError::Taken(_)) => ("exists", find(&deps.store, &u.username).await?),
+                Err(e) => bail!("seeding {}: {e}", u.username),
+            };
+        if let Some(amount) = &u.wallet {
+            let amount: Money = amount
+                .parse()
+                .with_context(|| format!("wallet of {}", u.username))?;
+            shared::app::ledger::deposit(
+                &deps.store,
+                user.id,
+                amount,
+                &format!("demo:{}", u.username),
+                now,
+            )
+            .await?;
+        }
+        if outcome == "created" {
+            for body in &u.services {
+                let service = services::create(&deps.store, &user, body.clone(), now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo service of {}: {e:?}", u.username))?;
+                services::publish(&deps.store, user.id, service.id, now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("publishing a demo service: {e:?}"))?;
+            }
+        }
         println!(
             "  {:<11} {:<17} password {:<24} {:<8} {}",
             u.user_type,
@@ -75,6 +101,36 @@ async fn seed(path: PathBuf) -> anyhow::Result<()> {
             u.email.as_deref().unwrap_or("")
         );
     }
+    Ok(())
+}
+
+async fn find(store: &shared::store::Store, username: &str) -> anyhow::Result<User> {
+    let name = Username::parse(username).map_err(|t| anyhow::anyhow!("{username}: {}", t.en))?;
+    let id = store
+        .find_user_id(&LoginKey::Username(name))
+        .await?
+        .with_context(|| format!("no user {username}"))?;
+    store
+        .get_user(id)
+        .await?
+        .with_context(|| format!("no user {username}"))
+}
+
+/// Credits `amount` to `username`'s wallet (a deposit from gateway clearing).
+async fn credit(username: &str, amount: &str) -> anyhow::Result<()> {
+    let amount: Money = amount
+        .parse()
+        .map_err(|_| anyhow::anyhow!("not an amount: {amount} (write it like 500.00)"))?;
+    let deps = shared::Deps::from_env().await?;
+    let user = find(&deps.store, username).await?;
+    let reference = format!("devtool:{}", ulid::Ulid::new());
+    shared::app::ledger::deposit(&deps.store, user.id, amount, &reference, chrono::Utc::now())
+        .await?;
+    let b = shared::app::ledger::wallet(&deps.store, user.id).await?;
+    println!(
+        "Credited {amount} to {username}; balance {}",
+        Money::from_fen(b.available_fen)
+    );
     Ok(())
 }
 
@@ -100,6 +156,12 @@ async fn main() -> anyhow::Result<()> {
     match (args.next().as_deref(), args.next()) {
         (Some("seed"), Some(file)) => seed(PathBuf::from(file)).await,
         (Some("seed-catalog"), Some(file)) => seed_catalog(PathBuf::from(file)).await,
-        _ => bail!("usage: devtool seed FILE | devtool seed-catalog FILE"),
+        (Some("credit"), Some(user)) => match args.next() {
+            Some(amount) => credit(&user, &amount).await,
+            None => bail!("usage: devtool credit USERNAME AMOUNT"),
+        },
+        _ => bail!(
+            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT"
+        ),
     }
 }

@@ -5,6 +5,8 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod health;
+pub mod orders;
+pub mod payments;
 mod service_views;
 pub mod services;
 pub mod session;

@@ -7,6 +7,8 @@ pub mod admin;
 pub mod auth;
 pub mod avatar;
 pub mod catalog;
+pub mod ledger;
+pub mod orders;
 pub mod service_media;
 pub mod services;
 pub mod sms;

@@ -23,6 +23,11 @@ macro_rules! id_type {
                 Self(ulid)
             }
 
+            /// The id's 80 random bits.
+            pub fn random(&self) -> u128 {
+                self.0.random()
+            }
+
             /// Milliseconds since the epoch at which the id was made.
             pub fn timestamp_ms(&self) -> u64 {
                 self.0.timestamp_ms()
@@ -75,6 +80,14 @@ id_type!(
     UploadId
 );
 
+id_type!(
+    /// An order of one package of a service.
+    OrderId
+);
+id_type!(
+    /// A delivery or a revision request of an order.
+    OrderStepId
+);
 id_type!(
     /// A service (gig) a freelancer sells.
     ServiceId

@@ -3,8 +3,10 @@
 pub mod catalog;
 pub mod identity;
 pub mod ids;
+pub mod ledger;
 pub mod moderation;
 pub mod money;
+pub mod order;
 pub mod profile;
 pub mod service;
 pub mod session;
@@ -12,7 +14,10 @@ pub mod user;
 pub mod values;
 
 pub use identity::{IdNumber, RealName};
-pub use ids::{AuditId, NotificationId, ServiceId, SessionId, UploadId, UserId, VerificationId};
+pub use ids::{
+    AuditId, NotificationId, OrderId, OrderStepId, ServiceId, SessionId, UploadId, UserId,
+    VerificationId,
+};
 pub use money::Money;
 pub use session::Session;
 pub use user::{

@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::ledger::Account;
+use crate::domain::order::{OrderStatus, TimerKind};
 use crate::domain::service::ServiceStatus;
 use crate::domain::{
-    AuditId, NotificationId, ServiceId, SessionId, UserId, UserStatus, VerificationId,
-    VerificationStatus,
+    AuditId, NotificationId, OrderId, OrderStepId, ServiceId, SessionId, UserId, UserStatus,
+    VerificationId, VerificationStatus,
 };
 
 pub const PK: &str = "PK";
@@ -205,4 +207,76 @@ pub const VIEW_SHARDS: u32 = 16;
 /// partition key, so a burst of views is spread over [`VIEW_SHARDS`] partitions.
 pub fn view_shard(service: ServiceId, n: u32) -> Key {
     key(format!("VIEWS#{service}#{n}"), "VIEWS")
+}
+
+/// `ORDER#{id} / ORDER`: an order with its package terms and state.
+pub fn order(id: OrderId) -> Key {
+    key(format!("ORDER#{id}"), "ORDER")
+}
+
+/// `ORDERNO#{number} / ORDERNO`: keeps order numbers unique.
+pub fn order_number(number: &str) -> Key {
+    key(format!("ORDERNO#{number}"), "ORDERNO")
+}
+
+/// A delivery or revision request, in its order's partition: `ORDER#{id} /
+/// {DELIVERY|REVISION}#{at}#{step}`.
+pub fn order_step(order: OrderId, kind: &str, at: DateTime<Utc>, step: OrderStepId) -> Key {
+    key(
+        format!("ORDER#{order}"),
+        &format!("{kind}#{}#{step}", ms(at)),
+    )
+}
+
+/// A party's orders, newest first: `GSI1PK=CLIENT#{user}#ORDERS` (as client) and
+/// `GSI2PK=FREELANCER#{user}#ORDERS` (as freelancer), sort `{created_at}#{id}`.
+pub fn client_orders(user: UserId) -> String {
+    format!("CLIENT#{user}#ORDERS")
+}
+
+pub fn freelancer_orders(user: UserId) -> String {
+    format!("FREELANCER#{user}#ORDERS")
+}
+
+pub fn order_sort(at: DateTime<Utc>, id: OrderId) -> String {
+    format!("{}#{id}", ms(at))
+}
+
+/// The operators' list by status: `GSI3PK=ORDERS#{status}`, `GSI3SK={updated_at}#{id}`.
+pub fn orders_by_status(status: OrderStatus) -> String {
+    format!("ORDERS#{}", status.as_str())
+}
+
+/// Orders waiting on a timer: `GSI4PK=TIMER#{kind}`, `GSI4SK={due}#{id}`; only orders with a
+/// pending timer carry it (a sparse index the timers query up to "now").
+pub fn order_timer(kind: TimerKind) -> String {
+    format!("TIMER#{}", kind.as_str())
+}
+
+/// A wallet: `WALLET#{account} / WALLET`. Its ledger lines share the partition.
+pub fn wallet(account: Account) -> Key {
+    key(format!("WALLET#{account}"), "WALLET")
+}
+
+/// `WALLET#{account} / LINE#{at}#{movement}#{n}`: one posting, immutable.
+pub fn ledger_line(account: Account, at: DateTime<Utc>, movement: &str, n: usize) -> Key {
+    key(
+        format!("WALLET#{account}"),
+        &format!("LINE#{}#{movement}#{n:02}", ms(at)),
+    )
+}
+
+pub const LINE_PREFIX: &str = "LINE#";
+
+/// `MOVEMENT#{id} / MOVEMENT`: the journal entry and the guard that makes it happen once.
+pub fn movement(id: &str) -> Key {
+    key(format!("MOVEMENT#{id}"), "MOVEMENT")
+}
+
+/// `IDEMPOTENCY#{user}#{scope}#{key} / IDEMPOTENCY`: the first answer to a keyed request.
+pub fn idempotency(user: UserId, scope: &str, client_key: &str) -> Key {
+    key(
+        format!("IDEMPOTENCY#{user}#{scope}#{client_key}"),
+        "IDEMPOTENCY",
+    )
 }

@@ -5,9 +5,12 @@ mod audit;
 mod catalog;
 mod codes;
 pub mod cursor;
+mod idempotency;
 pub mod keys;
+mod ledger;
 mod notifications;
 mod ops;
+mod orders;
 mod rate_limit;
 mod records;
 mod services;
@@ -21,7 +24,10 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 pub use audit::AuditRecord;
 pub use codes::{CodeCheck, TokenRecord};
 pub use cursor::{BadCursor, Page};
+pub use idempotency::{IdempotencyRecord, Replay};
+pub use ledger::{AccountSnapshot, LineRecord, MoveRefusal, MovementRecord};
 pub use notifications::NotificationRecord;
+pub use orders::{OrderListing, OrderStep, StepKind, TransitionRefusal};
 pub use rate_limit::{RateLimit, RateLimited};
 pub use services::{FoldOutcome, MediaSlot, SavedEntry, ServiceListing};
 pub use sessions::RotateOutcome;
@@ -157,38 +163,61 @@ impl Store {
     }
 
     /// Runs a transaction. `Ok(Err(Cancelled))` when a condition failed, with the reason of
-    /// each item so the caller can tell which.
+    /// each item so the caller can tell which. A transaction that lost a race with another on
+    /// the same items (`TransactionConflict`, no failed condition) is retried with backoff:
+    /// every transaction here is conditional, so running it again is safe.
     pub(crate) async fn transact(
         &self,
         items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
     ) -> Result<Result<(), Cancelled>, StoreError> {
         use aws_sdk_dynamodb::error::SdkError;
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(Ok(())),
-            Err(SdkError::ServiceError(e)) => {
-                if let TransactWriteItemsError::TransactionCanceledException(tc) = e.err() {
-                    let reasons = tc
-                        .cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code().filter(|c| *c != "None").map(str::to_owned))
-                        .collect::<Vec<_>>();
-                    if reasons
-                        .iter()
-                        .any(|r| r.as_deref() == Some("ConditionalCheckFailed"))
-                    {
-                        return Ok(Err(Cancelled(reasons)));
+        const ATTEMPTS: u32 = 8;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(Ok(())),
+                Err(SdkError::ServiceError(e)) => {
+                    if let TransactWriteItemsError::TransactionCanceledException(tc) = e.err() {
+                        let reasons = tc
+                            .cancellation_reasons()
+                            .iter()
+                            .map(|r| r.code().filter(|c| *c != "None").map(str::to_owned))
+                            .collect::<Vec<_>>();
+                        if reasons
+                            .iter()
+                            .any(|r| r.as_deref() == Some("ConditionalCheckFailed"))
+                        {
+                            return Ok(Err(Cancelled(reasons)));
+                        }
+                        let conflict = reasons
+                            .iter()
+                            .flatten()
+                            .all(|r| r == "TransactionConflict" || r == "ThrottlingError");
+                        if conflict && attempt < ATTEMPTS {
+                            backoff(attempt).await;
+                            continue;
+                        }
                     }
+                    if matches!(
+                        e.err(),
+                        TransactWriteItemsError::TransactionInProgressException(_)
+                    ) && attempt < ATTEMPTS
+                    {
+                        backoff(attempt).await;
+                        continue;
+                    }
+                    return Err(StoreError::dynamo("TransactWriteItems", e.into_err()));
                 }
-                Err(StoreError::dynamo("TransactWriteItems", e.into_err()))
+                Err(e) => return Err(StoreError::dynamo("TransactWriteItems", e)),
             }
-            Err(e) => Err(StoreError::dynamo("TransactWriteItems", e)),
         }
     }
 
@@ -264,6 +293,13 @@ impl Store {
             .map_err(|e| StoreError::dynamo("GetItem", e))?;
         out.item.map(from_item).transpose()
     }
+}
+
+/// Waits a little longer after each lost race, with jitter so racers spread out.
+async fn backoff(attempt: u32) {
+    let jitter = u64::from(ulid::Ulid::new().random() as u16 % 20);
+    let ms = (10u64 << attempt.min(5)) + jitter;
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
 fn to_item<T: serde::Serialize>(

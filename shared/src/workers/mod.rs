@@ -1,8 +1,10 @@
 //! Event-driven functions: the stream router and the queue workers. Delivery is at least once,
 //! so every worker is idempotent.
 
+pub mod ledger_reconciler;
 pub mod media_processor;
 pub mod notification_dispatcher;
+pub mod order_timers;
 pub mod stats_updater;
 pub mod stream_router;
 
@@ -24,6 +26,20 @@ pub enum WorkMessage {
     /// and a repeat is harmless.
     #[serde(rename = "service.views_changed")]
     ViewsChanged { service_id: String },
+    /// Something happened to an order (placed, paid, delivered, …): the parties are told.
+    #[serde(rename = "order.event")]
+    OrderEvent {
+        id: String,
+        order_id: String,
+        order_number: String,
+        /// `order.paid`, `order.delivered`, …
+        event: String,
+        /// `client`, `freelancer`, `admin` or `system`.
+        by: String,
+        client_id: String,
+        freelancer_id: String,
+        occurred_at_ms: u64,
+    },
 }
 
 /// The answer of a batch handler with `ReportBatchItemFailures`: the ids of the records to

@@ -30,6 +30,37 @@ pub fn route(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
                 .unwrap_or(0),
             },
         )),
+        ("INSERT" | "MODIFY", Some("order")) => {
+            let event = match image.get("last_event") {
+                Some(serde_dynamo::AttributeValue::M(m)) => m,
+                _ => return None,
+            };
+            let field = |name: &str| match event.get(name) {
+                Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
+                _ => None,
+            };
+            let kind: crate::domain::order::EventKind =
+                serde_json::from_value(serde_json::Value::String(field("kind")?)).ok()?;
+            Some((
+                Queue::Notifications,
+                WorkMessage::OrderEvent {
+                    id: record.event_id.clone(),
+                    order_id: text("id")?,
+                    order_number: text("order_number")?,
+                    event: kind.as_str().to_owned(),
+                    by: field("by")?,
+                    client_id: text("client_id")?,
+                    freelancer_id: text("freelancer_id")?,
+                    occurred_at_ms: u64::try_from(
+                        record
+                            .change
+                            .approximate_creation_date_time
+                            .timestamp_millis(),
+                    )
+                    .unwrap_or(0),
+                },
+            ))
+        }
         ("INSERT" | "MODIFY", Some("view_shard")) => Some((
             Queue::Stats,
             WorkMessage::ViewsChanged {
@@ -144,6 +175,51 @@ mod tests {
                 service_id: "01JSVC".into()
             }
         );
+    }
+
+    #[test]
+    fn an_order_change_becomes_a_notification_job() {
+        let mut r = record("MODIFY", "order");
+        for (k, v) in [
+            ("order_number", "ORD20261124160000ABCDEF"),
+            ("client_id", "01JCLIENT"),
+            ("freelancer_id", "01JFREELANCER"),
+        ] {
+            r.change
+                .new_image
+                .insert(k.into(), serde_dynamo::AttributeValue::S(v.into()));
+        }
+        r.change.new_image.insert(
+            "last_event".into(),
+            serde_dynamo::AttributeValue::M(
+                [
+                    ("kind", "delivered"),
+                    ("by", "freelancer"),
+                    ("at", "2026-11-24T08:00:00Z"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), serde_dynamo::AttributeValue::S(v.into())))
+                .collect(),
+            ),
+        );
+        let (queue, msg) = route(&r).unwrap();
+        assert_eq!(queue, Queue::Notifications);
+        assert_eq!(
+            msg,
+            WorkMessage::OrderEvent {
+                id: "ev-1".into(),
+                order_id: "01JUSER".into(),
+                order_number: "ORD20261124160000ABCDEF".into(),
+                event: "order.delivered".into(),
+                by: "freelancer".into(),
+                client_id: "01JCLIENT".into(),
+                freelancer_id: "01JFREELANCER".into(),
+                occurred_at_ms: 1_764_000_000_000,
+            }
+        );
+        // A removed order (TTL or cleanup) says nothing.
+        r.event_name = "REMOVE".into();
+        assert_eq!(route(&r), None);
     }
 
     #[test]

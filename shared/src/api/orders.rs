@@ -1,0 +1,908 @@
+//! Orders over HTTP: place and pay, deliver and revise, accept, cancel, dispute; operators
+//! settle disputes.
+
+use chrono::Utc;
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::session::{admin, signed_in};
+use super::views::{PageView, rfc3339};
+use crate::app::orders::{self as app, IdempotencyKey, OrderError, Outcome};
+use crate::app::services::Viewer;
+use crate::deps::Deps;
+use crate::domain::order::{
+    Actor, Dispute, MAX_FILES, MAX_MESSAGE_CHARS, MAX_REASON_CHARS, MAX_REQUIREMENTS_CHARS, Order,
+    OrderRuleError, OrderStatus, Party, PaymentStatus, Resolution, Settlement,
+};
+use crate::domain::service::Tier;
+use crate::domain::{Money, OrderId, ServiceId, UserType};
+use crate::http::{
+    ApiError, FieldErrors, ListParams, Reply, header, json_body, path_id, query_param,
+};
+use crate::i18n::Text;
+use crate::store::{OrderListing, OrderStep, StepKind};
+
+fn order_not_found() -> ApiError {
+    ApiError::not_found("order.not_found", Text::new("订单不存在", "No such order"))
+}
+
+fn status_zh(s: OrderStatus) -> &'static str {
+    match s {
+        OrderStatus::Pending => "待付款",
+        OrderStatus::InProgress => "进行中",
+        OrderStatus::Delivered => "已交付",
+        OrderStatus::Completed => "已完成",
+        OrderStatus::Cancelled => "已取消",
+        OrderStatus::Disputed => "纠纷处理中",
+    }
+}
+
+impl From<OrderError> for ApiError {
+    fn from(e: OrderError) -> ApiError {
+        match e {
+            OrderError::NotFound => order_not_found(),
+            OrderError::ServiceNotFound => ApiError::not_found(
+                "service.not_found",
+                Text::new("服务不存在或已下架", "No such service"),
+            ),
+            OrderError::NoSuchPackage(t) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "order.package_unavailable",
+                Text::owned(
+                    format!("该服务没有{}套餐", t.names().1),
+                    format!("This service has no {} package", t.as_str()),
+                ),
+            )
+            .with_field(
+                "package",
+                Text::new("该套餐不存在", "This package does not exist"),
+            ),
+            OrderError::OwnService => ApiError::forbidden(
+                "order.own_service",
+                Text::new("不能购买自己的服务", "You cannot order your own service"),
+            ),
+            OrderError::AdminCannotOrder => ApiError::forbidden(
+                "order.admin_cannot_order",
+                Text::new(
+                    "管理员账号不能下单",
+                    "Operator accounts cannot place orders",
+                ),
+            ),
+            OrderError::Rule(r) => rule_error(r),
+            OrderError::InsufficientFunds => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "wallet.insufficient_funds",
+                Text::new(
+                    "钱包余额不足，请充值后再付款",
+                    "Your wallet balance is not enough; top up and pay again",
+                ),
+            ),
+            OrderError::Busy => ApiError::conflict(
+                "order.busy",
+                Text::new(
+                    "订单正在被其他操作修改，请稍后重试",
+                    "The order is being changed by another request; try again shortly",
+                ),
+            ),
+            OrderError::KeyReused => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency.key_reused",
+                Text::new(
+                    "该 Idempotency-Key 已用于另一个不同的请求",
+                    "This Idempotency-Key was already used for a different request",
+                ),
+            ),
+            OrderError::Store(e) => ApiError::internal(e),
+            OrderError::List(e) => e.into(),
+        }
+    }
+}
+
+fn rule_error(r: OrderRuleError) -> ApiError {
+    match r {
+        // The other party's action: the order exists for them, the action does not.
+        OrderRuleError::WrongParty(Party::Client) => ApiError::not_found(
+            "order.wrong_party",
+            Text::new(
+                "只有买家可以对该订单执行此操作",
+                "Only the client can do this on this order",
+            ),
+        ),
+        OrderRuleError::WrongParty(Party::Freelancer) => ApiError::not_found(
+            "order.wrong_party",
+            Text::new(
+                "只有卖家可以对该订单执行此操作",
+                "Only the freelancer can do this on this order",
+            ),
+        ),
+        OrderRuleError::WrongStatus(s) => ApiError::conflict(
+            "order.invalid_transition",
+            Text::owned(
+                format!("订单当前状态为「{}」，不能执行此操作", status_zh(s)),
+                format!("Not possible while the order is {}", s.as_str()),
+            ),
+        ),
+        OrderRuleError::PaymentExpired => ApiError::conflict(
+            "order.payment_expired",
+            Text::new(
+                "订单已超过30分钟付款时限，请重新下单",
+                "The 30-minute payment window has passed; place the order again",
+            ),
+        ),
+        OrderRuleError::RevisionsExhausted => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "order.revision_quota_exhausted",
+            Text::new(
+                "该套餐的修改次数已用完",
+                "This package's revisions have all been used",
+            ),
+        ),
+        OrderRuleError::CancellationPending => ApiError::conflict(
+            "order.cancellation_pending",
+            Text::new(
+                "您已申请取消，正在等待对方确认",
+                "You already asked to cancel; waiting for the other party to confirm",
+            ),
+        ),
+        OrderRuleError::BadRefund => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "order.invalid_refund_amount",
+            Text::new(
+                "部分退款金额须大于 0 且小于订单总额",
+                "A split refund must be more than 0 and less than the order total",
+            ),
+        )
+        .with_field(
+            "refund_amount",
+            Text::new("金额超出范围", "Amount out of range"),
+        ),
+        OrderRuleError::NotDue => ApiError::conflict(
+            "order.invalid_transition",
+            Text::new("订单当前不能执行此操作", "Not possible on this order now"),
+        ),
+        OrderRuleError::Money(e) => ApiError::internal(e),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct PartyView {
+    id: String,
+    username: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ServiceRef {
+    id: String,
+    title: Option<String>,
+    title_zh: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct PackageView {
+    tier: Tier,
+    name: &'static str,
+    name_zh: &'static str,
+    price: Money,
+    description: String,
+    delivery_days: u32,
+    revisions: u32,
+    features: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct CancellationView {
+    requested_by: Party,
+    reason: String,
+    requested_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct DisputeView {
+    opened_by: Party,
+    reason: String,
+    evidence_keys: Vec<String>,
+    opened_at: String,
+    previous_status: OrderStatus,
+}
+
+impl From<&Dispute> for DisputeView {
+    fn from(d: &Dispute) -> Self {
+        DisputeView {
+            opened_by: d.by,
+            reason: d.reason.clone(),
+            evidence_keys: d.evidence_keys.clone(),
+            opened_at: rfc3339(&d.at),
+            previous_status: d.from,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct SettlementView {
+    resolution: Resolution,
+    refund_amount: Money,
+    note: String,
+    resolved_at: String,
+}
+
+impl From<&Settlement> for SettlementView {
+    fn from(s: &Settlement) -> Self {
+        SettlementView {
+            resolution: s.resolution,
+            refund_amount: s.refunded,
+            note: s.note.clone(),
+            resolved_at: rfc3339(&s.at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct OrderView {
+    id: String,
+    order_number: String,
+    client: PartyView,
+    freelancer: PartyView,
+    service: ServiceRef,
+    package: PackageView,
+    requirements: String,
+    total_amount: Money,
+    platform_fee: Money,
+    freelancer_earnings: Money,
+    status: OrderStatus,
+    payment_status: PaymentStatus,
+    payment_method: Option<String>,
+    delivery_deadline: String,
+    is_late: bool,
+    revisions_used: u32,
+    revisions_left: u32,
+    /// Until when an unpaid order can be paid.
+    pay_by: Option<String>,
+    /// When a delivered order completes by itself.
+    auto_complete_at: Option<String>,
+    cancellation_request: Option<CancellationView>,
+    dispute: Option<DisputeView>,
+    resolution: Option<SettlementView>,
+    cancel_reason: Option<String>,
+    last_event: &'static str,
+    last_event_by: Actor,
+    paid_at: Option<String>,
+    delivered_at: Option<String>,
+    completed_at: Option<String>,
+    cancelled_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl OrderView {
+    pub fn of(o: &Order) -> OrderView {
+        let (name, name_zh) = o.package.tier.names();
+        let timer = o.timer();
+        OrderView {
+            id: o.id.to_string(),
+            order_number: o.order_number.clone(),
+            client: PartyView {
+                id: o.client_id.to_string(),
+                username: o.client_username.clone(),
+            },
+            freelancer: PartyView {
+                id: o.freelancer_id.to_string(),
+                username: o.freelancer_username.clone(),
+            },
+            service: ServiceRef {
+                id: o.service_id.to_string(),
+                title: o.service_title.clone(),
+                title_zh: o.service_title_zh.clone(),
+            },
+            package: PackageView {
+                tier: o.package.tier,
+                name,
+                name_zh,
+                price: o.package.price,
+                description: o.package.description.clone(),
+                delivery_days: o.package.delivery_days,
+                revisions: o.package.revisions,
+                features: o.package.features.clone(),
+            },
+            requirements: o.requirements.clone(),
+            total_amount: o.total_amount,
+            platform_fee: o.platform_fee,
+            freelancer_earnings: o.freelancer_earnings,
+            status: o.status,
+            payment_status: o.payment_status,
+            payment_method: o.payment_method.clone(),
+            delivery_deadline: rfc3339(&o.delivery_deadline),
+            is_late: o.is_late,
+            revisions_used: o.revisions_used,
+            revisions_left: o.package.revisions.saturating_sub(o.revisions_used),
+            pay_by: (o.status == OrderStatus::Pending)
+                .then(|| rfc3339(&(o.created_at + crate::domain::order::PAY_WITHIN))),
+            auto_complete_at: timer
+                .filter(|(k, _)| *k == crate::domain::order::TimerKind::AutoComplete)
+                .map(|(_, at)| rfc3339(&at)),
+            cancellation_request: o
+                .cancellation
+                .as_ref()
+                .filter(|_| o.status.is_open())
+                .map(|c| CancellationView {
+                    requested_by: c.by,
+                    reason: c.reason.clone(),
+                    requested_at: rfc3339(&c.at),
+                }),
+            dispute: o.dispute.as_ref().map(DisputeView::from),
+            resolution: o.settlement.as_ref().map(SettlementView::from),
+            cancel_reason: o.cancel_reason.clone(),
+            last_event: o.last_event.kind.as_str(),
+            last_event_by: o.last_event.by,
+            paid_at: o.paid_at.as_ref().map(rfc3339),
+            delivered_at: o.delivered_at.as_ref().map(rfc3339),
+            completed_at: o.completed_at.as_ref().map(rfc3339),
+            cancelled_at: o.cancelled_at.as_ref().map(rfc3339),
+            created_at: rfc3339(&o.created_at),
+            updated_at: rfc3339(&o.updated_at),
+        }
+    }
+}
+
+fn order_json(o: &Order) -> String {
+    serde_json::to_string(&OrderView::of(o)).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[derive(Debug, Serialize)]
+struct StepView {
+    id: String,
+    order_id: String,
+    number: u32,
+    by: String,
+    message: String,
+    file_keys: Vec<String>,
+    created_at: String,
+}
+
+impl StepView {
+    fn of(s: &OrderStep) -> StepView {
+        StepView {
+            id: s.id.to_string(),
+            order_id: s.order_id.to_string(),
+            number: s.number,
+            by: s.by.to_string(),
+            message: s.message.clone(),
+            file_keys: s.file_keys.clone(),
+            created_at: rfc3339(&s.created_at),
+        }
+    }
+}
+
+/// The `Idempotency-Key` header with a hash of what was asked: the route, the object and the
+/// body (canonical JSON, so key order and spacing do not matter).
+fn idempotency_key(
+    req: &Request,
+    scope: &str,
+    object: &str,
+    body: &Value,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(key) = header(req, "idempotency-key") else {
+        return Ok(None);
+    };
+    let key = key.trim();
+    if key.is_empty()
+        || key.len() > 128
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+    {
+        return Err(ApiError::bad_request(
+            "idempotency.invalid_key",
+            Text::new(
+                "Idempotency-Key 须为 1 到 128 个字母、数字或 - _ . : 字符",
+                "Idempotency-Key must be 1 to 128 letters, digits or - _ . :",
+            ),
+        ));
+    }
+    let canonical = format!("{scope}\n{object}\n{body}");
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+    let request_hash = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Some(IdempotencyKey {
+        key: key.to_owned(),
+        request_hash,
+    }))
+}
+
+fn replayed(status: u16, response: &str, message: Text) -> Reply {
+    let data: Value = serde_json::from_str(response).unwrap_or(Value::Null);
+    if status == 201 {
+        Reply::created(message, data)
+    } else {
+        Reply::ok(message, data)
+    }
+}
+
+/// Reads an optional string field with a length limit; `required` makes absence an error.
+fn text_field(
+    body: &Value,
+    errors: &mut FieldErrors,
+    name: &str,
+    max: usize,
+    required: bool,
+) -> String {
+    match body.get(name) {
+        None | Some(Value::Null) => {
+            if required {
+                errors.add(name, Text::new("此字段为必填项", "This field is required"));
+            }
+            String::new()
+        }
+        Some(Value::String(s)) => {
+            let t = s.trim();
+            if required && t.is_empty() {
+                errors.add(
+                    name,
+                    Text::new("此字段不能为空", "This field cannot be empty"),
+                );
+            } else if t.chars().count() > max {
+                errors.add(
+                    name,
+                    Text::owned(
+                        format!("不能超过 {max} 个字符"),
+                        format!("At most {max} characters"),
+                    ),
+                );
+            }
+            t.to_owned()
+        }
+        Some(_) => {
+            errors.add(name, Text::new("须为字符串", "Must be a string"));
+            String::new()
+        }
+    }
+}
+
+/// File keys an order step refers to: uploaded under the order's own prefix.
+fn file_keys(body: &Value, errors: &mut FieldErrors, name: &str, order: OrderId) -> Vec<String> {
+    let prefix = format!("uploads/orders/{order}/");
+    match body.get(name) {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(items)) => {
+            if items.len() > MAX_FILES {
+                errors.add(
+                    name,
+                    Text::owned(
+                        format!("最多 {MAX_FILES} 个文件"),
+                        format!("At most {MAX_FILES} files"),
+                    ),
+                );
+                return vec![];
+            }
+            let mut out = Vec::new();
+            for item in items {
+                match item.as_str() {
+                    Some(k)
+                        if k.starts_with(&prefix)
+                            && k.len() <= 512
+                            && !k.contains("..")
+                            && k.len() > prefix.len() =>
+                    {
+                        out.push(k.to_owned())
+                    }
+                    _ => {
+                        errors.add(
+                            name,
+                            Text::owned(
+                                format!("文件须上传到 {prefix} 下"),
+                                format!("Files must be uploaded under {prefix}"),
+                            ),
+                        );
+                        return vec![];
+                    }
+                }
+            }
+            out
+        }
+        Some(_) => {
+            errors.add(name, Text::new("须为数组", "Must be an array"));
+            vec![]
+        }
+    }
+}
+
+/// `POST /services/{service_id}/order` [order-create]: `{package, requirements}` → 201, an
+/// unpaid order; `Idempotency-Key` honoured.
+pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let service_id: ServiceId = path_id(&req, "service_id", || {
+        ApiError::not_found(
+            "service.not_found",
+            Text::new("服务不存在或已下架", "No such service"),
+        )
+    })?;
+    let body: Value = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let tier = match body.get("package").and_then(Value::as_str) {
+        Some(p) => Tier::parse(p),
+        None => None,
+    };
+    if tier.is_none() {
+        errors.add(
+            "package",
+            Text::new(
+                "请选择套餐：basic、standard 或 premium",
+                "Choose a package: basic, standard or premium",
+            ),
+        );
+    }
+    let requirements = text_field(
+        &body,
+        &mut errors,
+        "requirements",
+        MAX_REQUIREMENTS_CHARS,
+        false,
+    );
+    errors.finish()?;
+    let key = idempotency_key(&req, "order-create", &service_id.to_string(), &body)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let tier = tier.ok_or_else(|| ApiError::internal("package checked above"))?;
+    let outcome = app::place(
+        &deps.store,
+        &user,
+        service_id,
+        tier,
+        requirements,
+        key.as_ref(),
+        &order_json,
+        Utc::now(),
+    )
+    .await?;
+    let message = Text::new(
+        "订单已创建，请在30分钟内付款",
+        "Order placed; pay within 30 minutes",
+    );
+    Ok(match outcome {
+        Outcome::Done(order) => Reply::created(message, OrderView::of(&order)),
+        Outcome::Replayed { status, response } => replayed(status, &response, message),
+    })
+}
+
+/// `GET /orders` [order-list]: `?role=client|freelancer&status=`; the role defaults to the
+/// caller's account type.
+pub async fn list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let params = ListParams::of(&req)?;
+    let status = match query_param(&req, "status") {
+        None => None,
+        Some(s) => Some(OrderStatus::parse(&s).ok_or_else(|| {
+            ApiError::bad_request(
+                "order.invalid_status",
+                Text::new(
+                    "status 须为 pending、in_progress、delivered、completed、cancelled 或 disputed",
+                    "status must be pending, in_progress, delivered, completed, cancelled or disputed",
+                ),
+            )
+        })?),
+    };
+    let role = query_param(&req, "role");
+    if let Some(r) = &role
+        && r != "client"
+        && r != "freelancer"
+    {
+        return Err(ApiError::bad_request(
+            "order.invalid_role",
+            Text::new(
+                "role 须为 client 或 freelancer",
+                "role must be client or freelancer",
+            ),
+        ));
+    }
+    let (_, user) = signed_in(deps, &req).await?;
+    let as_freelancer = match role.as_deref() {
+        Some(r) => r == "freelancer",
+        None => user.user_type == UserType::Freelancer,
+    };
+    let listing = if as_freelancer {
+        OrderListing::Freelancer(user.id, status)
+    } else {
+        OrderListing::Client(user.id, status)
+    };
+    let page = app::list(&deps.store, listing, params.limit, params.cursor.as_deref()).await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        PageView {
+            items: page.items.iter().map(OrderView::of).collect::<Vec<_>>(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+fn order_id(req: &Request) -> Result<OrderId, ApiError> {
+    path_id(req, "order_id", order_not_found)
+}
+
+/// `GET /orders/{order_id}` [order-get]: its parties and operators; 404 for anyone else.
+pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let order = app::get(&deps.store, Viewer::of(&user), id).await?;
+    Ok(Reply::ok(Text::new("成功", "OK"), OrderView::of(&order)))
+}
+
+/// `POST /orders/{order_id}/pay` [order-pay]: `{method: wallet|alipay|wechat}`.
+pub async fn pay(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let body: Value = json_body(&req)?;
+    let method = body.get("method").and_then(Value::as_str).unwrap_or("");
+    match method {
+        "wallet" => {}
+        "alipay" | "wechat" => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "payment.method_unavailable",
+                Text::new(
+                    "暂不支持该支付方式，请使用钱包余额支付",
+                    "This payment method is not available yet; pay from your wallet",
+                ),
+            )
+            .with_field("method", Text::new("暂不可用", "Not available yet")));
+        }
+        _ => {
+            return Err(ApiError::validation({
+                let mut e = FieldErrors::new();
+                e.add(
+                    "method",
+                    Text::new(
+                        "支付方式须为 wallet、alipay 或 wechat",
+                        "method must be wallet, alipay or wechat",
+                    ),
+                );
+                e
+            }));
+        }
+    }
+    let key = idempotency_key(&req, "order-pay", &id.to_string(), &body)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let outcome = app::pay_from_wallet(
+        &deps.store,
+        &user,
+        id,
+        key.as_ref(),
+        &order_json,
+        Utc::now(),
+    )
+    .await?;
+    let message = Text::new(
+        "付款成功，款项由平台托管，卖家已开始工作",
+        "Paid; the platform holds the money in escrow and the freelancer can start",
+    );
+    Ok(match outcome {
+        Outcome::Done(order) => Reply::ok(message, OrderView::of(&order)),
+        Outcome::Replayed { status, response } => replayed(status, &response, message),
+    })
+}
+
+async fn steps(deps: &'static Deps, req: Request, kind: StepKind) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let params = ListParams::of(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let page = app::steps(
+        &deps.store,
+        Viewer::of(&user),
+        id,
+        kind,
+        params.limit,
+        params.cursor.as_deref(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        PageView {
+            items: page.items.iter().map(StepView::of).collect::<Vec<_>>(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+/// `GET /orders/{order_id}/deliveries` [order-deliveries-list].
+pub async fn deliveries(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    steps(deps, req, StepKind::Delivery).await
+}
+
+/// `GET /orders/{order_id}/revisions` [order-revisions-list].
+pub async fn revisions(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    steps(deps, req, StepKind::Revision).await
+}
+
+/// `POST /orders/{order_id}/deliveries` [order-deliver]: `{message, file_keys[]}`.
+pub async fn deliver(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let body: Value = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let message = text_field(&body, &mut errors, "message", MAX_MESSAGE_CHARS, true);
+    let files = file_keys(&body, &mut errors, "file_keys", id);
+    errors.finish()?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let (order, step) = app::deliver(&deps.store, &user, id, message, files, Utc::now()).await?;
+    Ok(Reply::created(
+        Text::new(
+            "已交付，等待买家验收（3天后自动确认）",
+            "Delivered; the client has 3 days to accept before it completes by itself",
+        ),
+        serde_json::json!({"delivery": StepView::of(&step), "order": OrderView::of(&order)}),
+    ))
+}
+
+/// `POST /orders/{order_id}/revisions` [order-revision-request]: `{message}`.
+pub async fn request_revision(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let body: Value = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let message = text_field(&body, &mut errors, "message", MAX_MESSAGE_CHARS, true);
+    errors.finish()?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let (order, step) = app::request_revision(&deps.store, &user, id, message, Utc::now()).await?;
+    Ok(Reply::created(
+        Text::new("已提交修改要求", "Revision requested"),
+        serde_json::json!({"revision": StepView::of(&step), "order": OrderView::of(&order)}),
+    ))
+}
+
+/// `POST /orders/{order_id}/accept` [order-accept]: the client accepts; escrow released.
+pub async fn accept(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let order = app::accept(&deps.store, &user, id, Utc::now()).await?;
+    Ok(Reply::ok(
+        Text::new(
+            "已确认验收，款项已结算给卖家",
+            "Accepted; the money has been released to the freelancer",
+        ),
+        OrderView::of(&order),
+    ))
+}
+
+/// `POST /orders/{order_id}/cancel` [order-cancel]: `{reason}`.
+pub async fn cancel(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let body: Value = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let reason = text_field(&body, &mut errors, "reason", MAX_REASON_CHARS, true);
+    errors.finish()?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let order = app::cancel(&deps.store, &user, id, reason, Utc::now()).await?;
+    let message = if order.status == OrderStatus::Cancelled {
+        if order.payment_status == PaymentStatus::Refunded {
+            Text::new(
+                "订单已取消，款项已退回买家钱包",
+                "Cancelled; the money is back in the client's wallet",
+            )
+        } else {
+            Text::new("订单已取消", "Order cancelled")
+        }
+    } else {
+        Text::new(
+            "已申请取消，等待对方确认",
+            "Cancellation requested; waiting for the other party to confirm",
+        )
+    };
+    Ok(Reply::ok(message, OrderView::of(&order)))
+}
+
+/// `POST /orders/{order_id}/dispute` [order-dispute]: `{reason, evidence_keys[]}`.
+pub async fn dispute(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let body: Value = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let reason = text_field(&body, &mut errors, "reason", MAX_REASON_CHARS, true);
+    let evidence = file_keys(&body, &mut errors, "evidence_keys", id);
+    errors.finish()?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let order = app::dispute(&deps.store, &user, id, reason, evidence, Utc::now()).await?;
+    Ok(Reply::ok(
+        Text::new(
+            "已提交纠纷，平台客服将介入处理",
+            "Dispute opened; an operator will look into it",
+        ),
+        OrderView::of(&order),
+    ))
+}
+
+/// `GET /admin/orders` [admin-order-list]: `?status=` (default `disputed`), most recently
+/// changed first.
+pub async fn admin_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let params = ListParams::of(&req)?;
+    let status = match query_param(&req, "status") {
+        None => OrderStatus::Disputed,
+        Some(s) => OrderStatus::parse(&s).ok_or_else(|| {
+            ApiError::bad_request(
+                "order.invalid_status",
+                Text::new(
+                    "status 须为 pending、in_progress、delivered、completed、cancelled 或 disputed",
+                    "status must be pending, in_progress, delivered, completed, cancelled or disputed",
+                ),
+            )
+        })?,
+    };
+    admin(deps, &req).await?;
+    let page = app::list(
+        &deps.store,
+        OrderListing::Status(status),
+        params.limit,
+        params.cursor.as_deref(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        PageView {
+            items: page.items.iter().map(OrderView::of).collect::<Vec<_>>(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+/// `POST /admin/orders/{order_id}/resolve` [admin-order-resolve]:
+/// `{resolution: refund|release|split, refund_amount (split), note}`.
+pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let body: Value = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let resolution = body
+        .get("resolution")
+        .or_else(|| body.get("action"))
+        .and_then(Value::as_str)
+        .and_then(Resolution::parse);
+    if resolution.is_none() {
+        errors.add(
+            "resolution",
+            Text::new(
+                "须为 refund、release 或 split",
+                "Must be refund, release or split",
+            ),
+        );
+    }
+    let refund = match body.get("refund_amount") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => match s.parse::<Money>() {
+            Ok(m) => Some(m),
+            Err(_) => {
+                errors.add(
+                    "refund_amount",
+                    Text::new(
+                        "金额格式不正确，例如 \"50.00\"",
+                        "Not an amount; write it like \"50.00\"",
+                    ),
+                );
+                None
+            }
+        },
+        Some(_) => {
+            errors.add(
+                "refund_amount",
+                Text::new(
+                    "金额须为字符串，例如 \"50.00\"",
+                    "Amounts are strings, like \"50.00\"",
+                ),
+            );
+            None
+        }
+    };
+    if resolution == Some(Resolution::Split) && refund.is_none() && errors.is_empty() {
+        errors.add(
+            "refund_amount",
+            Text::new("部分退款须填写退款金额", "A split needs refund_amount"),
+        );
+    }
+    let note = text_field(&body, &mut errors, "note", MAX_REASON_CHARS, true);
+    errors.finish()?;
+    let resolution = resolution.ok_or_else(|| ApiError::internal("resolution checked above"))?;
+    let (_, operator) = admin(deps, &req).await?;
+    let order = app::resolve(
+        &deps.store,
+        &operator,
+        id,
+        resolution,
+        refund.filter(|_| resolution == Resolution::Split),
+        note,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new("纠纷已处理", "Dispute resolved"),
+        OrderView::of(&order),
+    ))
+}

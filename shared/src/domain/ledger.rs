@@ -1,0 +1,606 @@
+//! The double-entry ledger. Every movement of money is a [`Movement`]: postings on
+//! `(account, bucket)` pairs that sum to zero, with an id that makes it happen once.
+//!
+//! Users' buckets never go below zero (the store conditions every decrement). Platform accounts
+//! are sharded so that no single item takes every order's fee; the clearing account stands for
+//! money on its way in from a gateway and is the one account allowed to go negative.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{OrderId, UserId};
+use super::money::Money;
+
+/// How many items each platform account is spread over.
+pub const PLATFORM_SHARDS: u8 = 8;
+
+/// A platform-owned account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformAccount {
+    /// Platform fees earned on released orders.
+    Revenue,
+    /// Money arriving from gateways (and, locally, demo credit): it goes negative by what was
+    /// paid in and is settled against the gateway's statements.
+    Clearing,
+}
+
+impl PlatformAccount {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PlatformAccount::Revenue => "revenue",
+            PlatformAccount::Clearing => "clearing",
+        }
+    }
+}
+
+/// Whose money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Account {
+    User(UserId),
+    Platform(PlatformAccount, u8),
+}
+
+impl Account {
+    /// The platform shard a movement about `seed` (an order, a payment) uses.
+    pub fn platform(kind: PlatformAccount, seed: &str) -> Account {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, seed.as_bytes());
+        let shard = digest.as_ref().first().copied().unwrap_or(0) % PLATFORM_SHARDS;
+        Account::Platform(kind, shard)
+    }
+
+    /// May this account's buckets go below zero?
+    pub fn may_go_negative(&self) -> bool {
+        matches!(self, Account::Platform(PlatformAccount::Clearing, _))
+    }
+}
+
+impl fmt::Display for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Account::User(id) => write!(f, "user:{id}"),
+            Account::Platform(kind, shard) => write!(f, "platform:{}:{shard}", kind.as_str()),
+        }
+    }
+}
+
+impl FromStr for Account {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Account, String> {
+        let bad = || format!("not an account: {s}");
+        match s.split(':').collect::<Vec<_>>().as_slice() {
+            ["user", id] => id.parse().map(Account::User).map_err(|_| bad()),
+            ["platform", kind, shard] => {
+                let kind = match *kind {
+                    "revenue" => PlatformAccount::Revenue,
+                    "clearing" => PlatformAccount::Clearing,
+                    _ => return Err(bad()),
+                };
+                let shard: u8 = shard.parse().map_err(|_| bad())?;
+                if shard >= PLATFORM_SHARDS {
+                    return Err(bad());
+                }
+                Ok(Account::Platform(kind, shard))
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl Serialize for Account {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Account {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Account, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Spendable money, or money held in escrow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bucket {
+    Available,
+    Frozen,
+}
+
+impl Bucket {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Bucket::Available => "available",
+            Bucket::Frozen => "frozen",
+        }
+    }
+}
+
+/// What a movement is, for people reading statements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    /// Money paid in (a top-up; locally, demo credit).
+    Deposit,
+    /// A client pays an order from the wallet: available → escrow.
+    EscrowFreeze,
+    /// An order completes: escrow → freelancer and platform fee.
+    EscrowRelease,
+    /// An order is cancelled or refunded after payment: escrow → client.
+    EscrowRefund,
+    /// A dispute settled by an operator with part refunded and part released.
+    EscrowSplit,
+}
+
+impl MovementKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MovementKind::Deposit => "deposit",
+            MovementKind::EscrowFreeze => "escrow_freeze",
+            MovementKind::EscrowRelease => "escrow_release",
+            MovementKind::EscrowRefund => "escrow_refund",
+            MovementKind::EscrowSplit => "escrow_split",
+        }
+    }
+
+    /// (English, Chinese) description for statements.
+    pub fn describe(&self) -> (&'static str, &'static str) {
+        match self {
+            MovementKind::Deposit => ("Deposit", "充值"),
+            MovementKind::EscrowFreeze => ("Order payment held in escrow", "订单付款（托管冻结）"),
+            MovementKind::EscrowRelease => {
+                ("Order completed: escrow released", "订单完成，托管款结算")
+            }
+            MovementKind::EscrowRefund => ("Order refund", "订单退款"),
+            MovementKind::EscrowSplit => ("Dispute settled: partial refund", "纠纷裁决：部分退款"),
+        }
+    }
+}
+
+/// One signed change to one bucket of one account, in fen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Posting {
+    pub account: Account,
+    pub bucket: Bucket,
+    pub amount_fen: i64,
+}
+
+/// Running totals a movement adds to (statements, not balances).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Totals {
+    pub earned_fen: i64,
+    pub spent_fen: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MovementError {
+    #[error("postings do not sum to zero")]
+    Unbalanced,
+    #[error("amounts must be positive")]
+    NotPositive,
+    #[error("a movement needs postings")]
+    Empty,
+    #[error("a refund larger than the escrow")]
+    RefundTooLarge,
+}
+
+/// A set of postings that happens once, under `id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Movement {
+    /// Deterministic for a business event (`release:{order}`), so a retry is recognised.
+    pub id: String,
+    pub kind: MovementKind,
+    pub order: Option<OrderId>,
+    pub postings: Vec<Posting>,
+    pub totals: BTreeMap<Account, Totals>,
+}
+
+fn positive(m: Money) -> Result<i64, MovementError> {
+    if m.is_positive() {
+        Ok(m.fen())
+    } else {
+        Err(MovementError::NotPositive)
+    }
+}
+
+fn p(account: Account, bucket: Bucket, amount_fen: i64) -> Posting {
+    Posting {
+        account,
+        bucket,
+        amount_fen,
+    }
+}
+
+impl Movement {
+    fn new(
+        id: String,
+        kind: MovementKind,
+        order: Option<OrderId>,
+        postings: Vec<Posting>,
+    ) -> Result<Movement, MovementError> {
+        let postings: Vec<Posting> = postings.into_iter().filter(|p| p.amount_fen != 0).collect();
+        if postings.is_empty() {
+            return Err(MovementError::Empty);
+        }
+        let sum = postings
+            .iter()
+            .try_fold(0i64, |acc, p| acc.checked_add(p.amount_fen));
+        if sum != Some(0) {
+            return Err(MovementError::Unbalanced);
+        }
+        Ok(Movement {
+            id,
+            kind,
+            order,
+            postings,
+            totals: BTreeMap::new(),
+        })
+    }
+
+    fn total(mut self, account: Account, earned_fen: i64, spent_fen: i64) -> Movement {
+        let t = self.totals.entry(account).or_default();
+        t.earned_fen += earned_fen;
+        t.spent_fen += spent_fen;
+        self.totals.retain(|_, t| *t != Totals::default());
+        self
+    }
+
+    /// Money paid in for `user` (gateway clearing → user available), once per `reference`.
+    pub fn deposit(
+        user: UserId,
+        amount: Money,
+        reference: &str,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(amount)?;
+        let id = format!("deposit:{reference}");
+        let clearing = Account::platform(PlatformAccount::Clearing, &id);
+        Movement::new(
+            id,
+            MovementKind::Deposit,
+            None,
+            vec![
+                p(clearing, Bucket::Available, -fen),
+                p(Account::User(user), Bucket::Available, fen),
+            ],
+        )
+    }
+
+    /// The client pays an order from the wallet: available → frozen.
+    pub fn escrow_freeze(
+        order: OrderId,
+        client: UserId,
+        total: Money,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(total)?;
+        let c = Account::User(client);
+        Movement::new(
+            format!("freeze:{order}"),
+            MovementKind::EscrowFreeze,
+            Some(order),
+            vec![p(c, Bucket::Available, -fen), p(c, Bucket::Frozen, fen)],
+        )
+    }
+
+    /// The order completes: the client's escrow goes to the freelancer (total − fee) and to the
+    /// platform (fee).
+    pub fn escrow_release(
+        order: OrderId,
+        client: UserId,
+        freelancer: UserId,
+        total: Money,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(total)?;
+        let (fee, earnings) = total.split_fee();
+        let id = format!("release:{order}");
+        let revenue = Account::platform(PlatformAccount::Revenue, &id);
+        Ok(Movement::new(
+            id,
+            MovementKind::EscrowRelease,
+            Some(order),
+            vec![
+                p(Account::User(client), Bucket::Frozen, -fen),
+                p(Account::User(freelancer), Bucket::Available, earnings.fen()),
+                p(revenue, Bucket::Available, fee.fen()),
+            ],
+        )?
+        .total(Account::User(client), 0, fen)
+        .total(Account::User(freelancer), earnings.fen(), 0)
+        .total(revenue, fee.fen(), 0))
+    }
+
+    /// The order is cancelled after payment: the escrow goes back to the client.
+    pub fn escrow_refund(
+        order: OrderId,
+        client: UserId,
+        total: Money,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(total)?;
+        let c = Account::User(client);
+        Movement::new(
+            format!("refund:{order}"),
+            MovementKind::EscrowRefund,
+            Some(order),
+            vec![p(c, Bucket::Frozen, -fen), p(c, Bucket::Available, fen)],
+        )
+    }
+
+    /// A dispute settled with `refund` back to the client and the rest released as an order
+    /// of that size would be (fee on the released part).
+    pub fn escrow_split(
+        order: OrderId,
+        client: UserId,
+        freelancer: UserId,
+        total: Money,
+        refund: Money,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(total)?;
+        let refund_fen = positive(refund)?;
+        if refund_fen >= fen {
+            return Err(MovementError::RefundTooLarge);
+        }
+        let released = Money::from_fen(fen - refund_fen);
+        let (fee, earnings) = released.split_fee();
+        let id = format!("split:{order}");
+        let revenue = Account::platform(PlatformAccount::Revenue, &id);
+        let c = Account::User(client);
+        Ok(Movement::new(
+            id,
+            MovementKind::EscrowSplit,
+            Some(order),
+            vec![
+                p(c, Bucket::Frozen, -fen),
+                p(c, Bucket::Available, refund_fen),
+                p(Account::User(freelancer), Bucket::Available, earnings.fen()),
+                p(revenue, Bucket::Available, fee.fen()),
+            ],
+        )?
+        .total(c, 0, released.fen())
+        .total(Account::User(freelancer), earnings.fen(), 0)
+        .total(revenue, fee.fen(), 0))
+    }
+
+    /// The net change per account and bucket, in a stable order.
+    pub fn deltas(&self) -> BTreeMap<Account, BTreeMap<Bucket, i64>> {
+        let mut out: BTreeMap<Account, BTreeMap<Bucket, i64>> = BTreeMap::new();
+        for p in &self.postings {
+            *out.entry(p.account)
+                .or_default()
+                .entry(p.bucket)
+                .or_default() += p.amount_fen;
+        }
+        out
+    }
+}
+
+/// A wallet's balances in fen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Balances {
+    pub available_fen: i64,
+    pub frozen_fen: i64,
+    pub total_earned_fen: i64,
+    pub total_spent_fen: i64,
+}
+
+impl Balances {
+    pub fn bucket(&self, b: Bucket) -> i64 {
+        match b {
+            Bucket::Available => self.available_fen,
+            Bucket::Frozen => self.frozen_fen,
+        }
+    }
+}
+
+/// The ledger in memory, with the same rules as the store: the model the property tests
+/// drive, and what reconciliation compares a wallet against.
+#[derive(Debug, Default, Clone)]
+pub struct Book {
+    pub wallets: BTreeMap<Account, Balances>,
+    pub lines: Vec<Posting>,
+    applied: std::collections::BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Done,
+    AlreadyApplied,
+    Insufficient(Account, Bucket),
+}
+
+impl Book {
+    /// Applies `m` entirely or not at all.
+    pub fn apply(&mut self, m: &Movement) -> Applied {
+        if self.applied.contains(&m.id) {
+            return Applied::AlreadyApplied;
+        }
+        for (account, buckets) in m.deltas() {
+            let w = self.wallets.get(&account).copied().unwrap_or_default();
+            for (bucket, delta) in buckets {
+                if delta < 0 && !account.may_go_negative() && w.bucket(bucket) + delta < 0 {
+                    return Applied::Insufficient(account, bucket);
+                }
+            }
+        }
+        for p in &m.postings {
+            let w = self.wallets.entry(p.account).or_default();
+            match p.bucket {
+                Bucket::Available => w.available_fen += p.amount_fen,
+                Bucket::Frozen => w.frozen_fen += p.amount_fen,
+            }
+            self.lines.push(*p);
+        }
+        for (account, t) in &m.totals {
+            let w = self.wallets.entry(*account).or_default();
+            w.total_earned_fen += t.earned_fen;
+            w.total_spent_fen += t.spent_fen;
+        }
+        self.applied.insert(m.id.clone());
+        Applied::Done
+    }
+}
+
+/// What the lines of one account add up to, per bucket.
+pub fn sum_lines<'a>(lines: impl IntoIterator<Item = &'a Posting>) -> (i64, i64) {
+    lines.into_iter().fold((0, 0), |(a, f), p| match p.bucket {
+        Bucket::Available => (a + p.amount_fen, f),
+        Bucket::Frozen => (a, f + p.amount_fen),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn yuan(s: &str) -> Money {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn release_of_199_pays_159_20_and_a_fee_of_39_80() {
+        let (o, c, f) = (OrderId::new(), UserId::new(), UserId::new());
+        let m = Movement::escrow_release(o, c, f, yuan("199.00")).unwrap();
+        let d = m.deltas();
+        assert_eq!(d[&Account::User(c)][&Bucket::Frozen], -19900);
+        assert_eq!(d[&Account::User(f)][&Bucket::Available], 15920);
+        let revenue: i64 = d
+            .iter()
+            .filter(|(a, _)| matches!(a, Account::Platform(PlatformAccount::Revenue, _)))
+            .map(|(_, b)| b[&Bucket::Available])
+            .sum();
+        assert_eq!(revenue, 3980);
+        assert_eq!(m.totals[&Account::User(f)].earned_fen, 15920);
+        assert_eq!(m.totals[&Account::User(c)].spent_fen, 19900);
+        assert_eq!(m.id, format!("release:{o}"));
+    }
+
+    #[test]
+    fn a_split_refunds_exactly_and_charges_the_fee_on_the_released_part() {
+        let (o, c, f) = (OrderId::new(), UserId::new(), UserId::new());
+        let m = Movement::escrow_split(o, c, f, yuan("199.00"), yuan("99.00")).unwrap();
+        let d = m.deltas();
+        assert_eq!(d[&Account::User(c)][&Bucket::Frozen], -19900);
+        assert_eq!(d[&Account::User(c)][&Bucket::Available], 9900);
+        // 100.00 released: fee 20.00, earnings 80.00.
+        assert_eq!(d[&Account::User(f)][&Bucket::Available], 8000);
+        assert_eq!(
+            Movement::escrow_split(o, c, f, yuan("199.00"), yuan("199.00")),
+            Err(MovementError::RefundTooLarge)
+        );
+        assert_eq!(
+            Movement::escrow_split(o, c, f, yuan("199.00"), yuan("0")),
+            Err(MovementError::NotPositive)
+        );
+    }
+
+    #[test]
+    fn accounts_print_and_parse() {
+        let u = UserId::new();
+        for a in [
+            Account::User(u),
+            Account::Platform(PlatformAccount::Revenue, 3),
+            Account::Platform(PlatformAccount::Clearing, 0),
+        ] {
+            assert_eq!(a.to_string().parse::<Account>().unwrap(), a);
+        }
+        assert!("platform:revenue:8".parse::<Account>().is_err());
+        assert!("bank:1".parse::<Account>().is_err());
+    }
+
+    #[test]
+    fn the_book_refuses_an_overdraft_and_a_repeat() {
+        let (c, o) = (UserId::new(), OrderId::new());
+        let mut book = Book::default();
+        let pay = Movement::escrow_freeze(o, c, yuan("10.00")).unwrap();
+        assert_eq!(
+            book.apply(&pay),
+            Applied::Insufficient(Account::User(c), Bucket::Available)
+        );
+        assert!(book.lines.is_empty());
+        book.apply(&Movement::deposit(c, yuan("10.00"), "t1").unwrap());
+        assert_eq!(book.apply(&pay), Applied::Done);
+        assert_eq!(book.apply(&pay), Applied::AlreadyApplied);
+        assert_eq!(book.wallets[&Account::User(c)].frozen_fen, 1000);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Deposit(usize, i64),
+        Pay(usize, usize, i64),
+        Release(usize),
+        Refund(usize),
+        Split(usize, i64),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            (0..4usize, 1..50_000i64).prop_map(|(u, f)| Step::Deposit(u, f)),
+            (0..4usize, 0..4usize, 1..80_000i64).prop_map(|(c, f, x)| Step::Pay(c, f, x)),
+            (0..12usize).prop_map(Step::Release),
+            (0..12usize).prop_map(Step::Refund),
+            (0..12usize, 1..80_000i64).prop_map(|(o, r)| Step::Split(o, r)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn random_movements_keep_every_invariant(steps in proptest::collection::vec(step(), 1..60)) {
+            let users: Vec<UserId> = (0..4).map(|_| UserId::new()).collect();
+            let mut book = Book::default();
+            // Paid orders: (id, client, freelancer, total), settled once.
+            let mut orders: Vec<(OrderId, usize, usize, i64, bool)> = Vec::new();
+            for (i, s) in steps.iter().enumerate() {
+                let m = match s {
+                    Step::Deposit(u, fen) => {
+                        Movement::deposit(users[*u], Money::from_fen(*fen), &i.to_string()).ok()
+                    }
+                    Step::Pay(c, f, fen) => {
+                        let o = OrderId::new();
+                        let m = Movement::escrow_freeze(o, users[*c], Money::from_fen(*fen)).ok();
+                        if let Some(m) = &m && book.clone().apply(m) == Applied::Done {
+                            orders.push((o, *c, *f, *fen, false));
+                        }
+                        m
+                    }
+                    Step::Release(k) | Step::Refund(k) | Step::Split(k, _) => {
+                        match orders.get_mut(*k) {
+                            Some((o, c, f, fen, settled)) if !*settled => {
+                                *settled = true;
+                                let total = Money::from_fen(*fen);
+                                match s {
+                                    Step::Release(_) => Movement::escrow_release(*o, users[*c], users[*f], total).ok(),
+                                    Step::Refund(_) => Movement::escrow_refund(*o, users[*c], total).ok(),
+                                    Step::Split(_, r) => Movement::escrow_split(*o, users[*c], users[*f], total, Money::from_fen((*r % *fen).max(1))).ok(),
+                                    _ => None,
+                                }
+                            }
+                            _ => None,
+                        }
+                    }
+                };
+                if let Some(m) = m {
+                    let sum: i64 = m.postings.iter().map(|p| p.amount_fen).sum();
+                    prop_assert_eq!(sum, 0);
+                    book.apply(&m);
+                }
+                // No user bucket is ever negative.
+                for (a, w) in &book.wallets {
+                    if !a.may_go_negative() {
+                        prop_assert!(w.available_fen >= 0 && w.frozen_fen >= 0, "{a}: {w:?}");
+                    }
+                }
+                // All lines sum to zero; every wallet equals the sum of its lines.
+                prop_assert_eq!(book.lines.iter().map(|p| p.amount_fen).sum::<i64>(), 0);
+                for (a, w) in &book.wallets {
+                    let (av, fr) = sum_lines(book.lines.iter().filter(|p| p.account == *a));
+                    prop_assert_eq!((av, fr), (w.available_fen, w.frozen_fen));
+                }
+            }
+        }
+    }
+}

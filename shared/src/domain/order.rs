@@ -1,0 +1,948 @@
+//! Orders: a client buys one package of a service; the money waits in escrow while the work is
+//! done, delivered and revised, and is released or refunded exactly once.
+//!
+//! Every rule is here, as pure functions from an order (and who asks, and when) to the next
+//! order and the money that moves with it. The store writes the result conditionally on the
+//! version read, so two racing transitions cannot both happen.
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{OrderId, ServiceId, UserId};
+use super::ledger::{Movement, MovementError};
+use super::money::Money;
+use super::service::{Package, Service, Tier};
+use super::user::User;
+
+/// An unpaid order cancels itself this long after it was placed.
+pub const PAY_WITHIN: Duration = Duration::minutes(30);
+/// A delivered order completes itself this long after the delivery.
+pub const AUTO_COMPLETE_AFTER: Duration = Duration::days(3);
+pub const MAX_REQUIREMENTS_CHARS: usize = 5_000;
+pub const MAX_MESSAGE_CHARS: usize = 5_000;
+pub const MAX_REASON_CHARS: usize = 1_000;
+pub const MAX_FILES: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Pending,
+    InProgress,
+    Delivered,
+    Completed,
+    Cancelled,
+    Disputed,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::Pending,
+        OrderStatus::InProgress,
+        OrderStatus::Delivered,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+        OrderStatus::Disputed,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::InProgress => "in_progress",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Disputed => "disputed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Completed and cancelled orders are closed for good.
+    pub fn is_open(&self) -> bool {
+        !matches!(self, OrderStatus::Completed | OrderStatus::Cancelled)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Paid,
+    Refunded,
+    PartiallyRefunded,
+}
+
+/// The two sides of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    Client,
+    Freelancer,
+}
+
+/// Who made a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    Client,
+    Freelancer,
+    Admin,
+    /// The order timers.
+    System,
+}
+
+impl From<Party> for Actor {
+    fn from(p: Party) -> Actor {
+        match p {
+            Party::Client => Actor::Client,
+            Party::Freelancer => Actor::Freelancer,
+        }
+    }
+}
+
+/// What happened to an order: carried on the item, so the table's stream tells the
+/// notification work what to say and to whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Placed,
+    Paid,
+    Delivered,
+    RevisionRequested,
+    Completed,
+    CancellationRequested,
+    Cancelled,
+    Disputed,
+    Resolved,
+    MarkedLate,
+}
+
+impl EventKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventKind::Placed => "order.placed",
+            EventKind::Paid => "order.paid",
+            EventKind::Delivered => "order.delivered",
+            EventKind::RevisionRequested => "order.revision_requested",
+            EventKind::Completed => "order.completed",
+            EventKind::CancellationRequested => "order.cancellation_requested",
+            EventKind::Cancelled => "order.cancelled",
+            EventKind::Disputed => "order.disputed",
+            EventKind::Resolved => "order.resolved",
+            EventKind::MarkedLate => "order.marked_late",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    pub kind: EventKind,
+    pub by: Actor,
+    pub at: DateTime<Utc>,
+}
+
+/// Money fields are integer fen in storage.
+mod fen {
+    use super::Money;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &Money, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(m.fen())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
+        i64::deserialize(d).map(Money::from_fen)
+    }
+}
+
+/// The package as it was when the order was placed: later edits of the service do not
+/// change what was bought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageTerms {
+    pub tier: Tier,
+    #[serde(with = "fen")]
+    pub price: Money,
+    pub description: String,
+    pub delivery_days: u32,
+    pub revisions: u32,
+    pub features: Vec<String>,
+}
+
+impl PackageTerms {
+    pub fn of(tier: Tier, p: &Package) -> PackageTerms {
+        PackageTerms {
+            tier,
+            price: p.price,
+            description: p.description.clone(),
+            delivery_days: p.delivery_days,
+            revisions: p.revisions,
+            features: p.features.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationRequest {
+    pub by: Party,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispute {
+    pub by: Party,
+    pub reason: String,
+    pub evidence_keys: Vec<String>,
+    pub at: DateTime<Utc>,
+    /// The status it interrupted.
+    pub from: OrderStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Everything back to the client.
+    Refund,
+    /// Everything to the freelancer (less the fee), as if accepted.
+    Release,
+    /// `refund` back to the client, the rest released.
+    Split,
+}
+
+impl Resolution {
+    pub fn parse(s: &str) -> Option<Resolution> {
+        match s {
+            "refund" => Some(Resolution::Refund),
+            "release" => Some(Resolution::Release),
+            "split" => Some(Resolution::Split),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settlement {
+    pub resolution: Resolution,
+    #[serde(with = "fen")]
+    pub refunded: Money,
+    pub note: String,
+    pub by: UserId,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub order_number: String,
+    pub client_id: UserId,
+    pub client_username: String,
+    pub freelancer_id: UserId,
+    pub freelancer_username: String,
+    pub service_id: ServiceId,
+    pub service_title: Option<String>,
+    pub service_title_zh: Option<String>,
+    pub package: PackageTerms,
+    pub requirements: String,
+    #[serde(with = "fen")]
+    pub total_amount: Money,
+    #[serde(with = "fen")]
+    pub platform_fee: Money,
+    #[serde(with = "fen")]
+    pub freelancer_earnings: Money,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    pub payment_method: Option<String>,
+    pub delivery_deadline: DateTime<Utc>,
+    pub is_late: bool,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub revisions_used: u32,
+    pub deliveries_count: u32,
+    pub cancellation: Option<CancellationRequest>,
+    pub dispute: Option<Dispute>,
+    pub settlement: Option<Settlement>,
+    pub last_event: OrderEvent,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+/// What the order timers look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimerKind {
+    AutoCancel,
+    MarkLate,
+    AutoComplete,
+}
+
+impl TimerKind {
+    pub const ALL: [TimerKind; 3] = [
+        TimerKind::AutoCancel,
+        TimerKind::MarkLate,
+        TimerKind::AutoComplete,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TimerKind::AutoCancel => "autocancel",
+            TimerKind::MarkLate => "late",
+            TimerKind::AutoComplete => "autocomplete",
+        }
+    }
+}
+
+/// Why a transition is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderRuleError {
+    #[error("only the {0:?} may do this")]
+    WrongParty(Party),
+    #[error("not allowed while the order is {0:?}")]
+    WrongStatus(OrderStatus),
+    #[error("the payment window has passed")]
+    PaymentExpired,
+    #[error("no revisions left")]
+    RevisionsExhausted,
+    #[error("a cancellation from this party is already waiting")]
+    CancellationPending,
+    #[error("the refund must be more than zero and less than the total")]
+    BadRefund,
+    #[error("not due yet")]
+    NotDue,
+    #[error(transparent)]
+    Money(#[from] MovementError),
+}
+
+/// The next state of an order, the money that moves with it, and whether the order closed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    pub order: Order,
+    pub movement: Option<Movement>,
+    pub closed: bool,
+}
+
+/// `ORD` + local time in China (yyyymmddHHMMSS) + six characters from `random`.
+pub fn order_number(now: DateTime<Utc>, random: u128) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut r = random;
+    let tail: String = (0..6)
+        .map(|_| {
+            let c = ALPHABET[(r % 36) as usize] as char;
+            r /= 36;
+            c
+        })
+        .collect();
+    let local = match FixedOffset::east_opt(8 * 3600) {
+        Some(china) => now.with_timezone(&china).format("%Y%m%d%H%M%S").to_string(),
+        None => now.format("%Y%m%d%H%M%S").to_string(),
+    };
+    format!("ORD{local}{tail}")
+}
+
+impl Order {
+    /// A new unpaid order for `tier` of `service`, with a fresh id and order number.
+    pub fn place(
+        client: &User,
+        service: &Service,
+        tier: Tier,
+        package: &Package,
+        requirements: String,
+        now: DateTime<Utc>,
+    ) -> Order {
+        let id = OrderId::new();
+        let total = package.price;
+        let (fee, earnings) = total.split_fee();
+        Order {
+            id,
+            order_number: order_number(now, id.random()),
+            client_id: client.id,
+            client_username: client.username.as_str().to_owned(),
+            freelancer_id: service.freelancer_id,
+            freelancer_username: service.freelancer_username.clone(),
+            service_id: service.id,
+            service_title: service.content.title.clone(),
+            service_title_zh: service.content.title_zh.clone(),
+            package: PackageTerms::of(tier, package),
+            requirements,
+            total_amount: total,
+            platform_fee: fee,
+            freelancer_earnings: earnings,
+            status: OrderStatus::Pending,
+            payment_status: PaymentStatus::Pending,
+            payment_method: None,
+            delivery_deadline: now + Duration::days(i64::from(package.delivery_days)),
+            is_late: false,
+            paid_at: None,
+            delivered_at: None,
+            completed_at: None,
+            cancelled_at: None,
+            cancel_reason: None,
+            revisions_used: 0,
+            deliveries_count: 0,
+            cancellation: None,
+            dispute: None,
+            settlement: None,
+            last_event: OrderEvent {
+                kind: EventKind::Placed,
+                by: Actor::Client,
+                at: now,
+            },
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// Which side `user` is on, if any.
+    pub fn party_of(&self, user: UserId) -> Option<Party> {
+        if user == self.client_id {
+            Some(Party::Client)
+        } else if user == self.freelancer_id {
+            Some(Party::Freelancer)
+        } else {
+            None
+        }
+    }
+
+    /// The timer the order is waiting on, and when it fires.
+    pub fn timer(&self) -> Option<(TimerKind, DateTime<Utc>)> {
+        match self.status {
+            OrderStatus::Pending => Some((TimerKind::AutoCancel, self.created_at + PAY_WITHIN)),
+            OrderStatus::InProgress if !self.is_late => {
+                Some((TimerKind::MarkLate, self.delivery_deadline))
+            }
+            OrderStatus::Delivered => self
+                .delivered_at
+                .map(|d| (TimerKind::AutoComplete, d + AUTO_COMPLETE_AFTER)),
+            _ => None,
+        }
+    }
+
+    /// Past the deadline without a delivery waiting for the client.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status == OrderStatus::InProgress && (self.is_late || now > self.delivery_deadline)
+    }
+
+    fn next(&self, kind: EventKind, by: Actor, now: DateTime<Utc>) -> Order {
+        let mut o = self.clone();
+        o.last_event = OrderEvent { kind, by, at: now };
+        o.updated_at = now;
+        o.version += 1;
+        o
+    }
+
+    fn only(&self, who: Party, wanted: Party) -> Result<(), OrderRuleError> {
+        if who == wanted {
+            Ok(())
+        } else {
+            Err(OrderRuleError::WrongParty(wanted))
+        }
+    }
+
+    fn status_in(&self, allowed: &[OrderStatus]) -> Result<(), OrderRuleError> {
+        if allowed.contains(&self.status) {
+            Ok(())
+        } else {
+            Err(OrderRuleError::WrongStatus(self.status))
+        }
+    }
+
+    fn plain(order: Order) -> Transition {
+        Transition {
+            order,
+            movement: None,
+            closed: false,
+        }
+    }
+
+    /// The client pays from the wallet: the total goes into escrow and work starts; the
+    /// delivery deadline counts from now.
+    pub fn pay(
+        &self,
+        who: Party,
+        method: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderRuleError> {
+        self.only(who, Party::Client)?;
+        self.status_in(&[OrderStatus::Pending])?;
+        if now >= self.created_at + PAY_WITHIN {
+            return Err(OrderRuleError::PaymentExpired);
+        }
+        let mut o = self.next(EventKind::Paid, Actor::Client, now);
+        o.status = OrderStatus::InProgress;
+        o.payment_status = PaymentStatus::Paid;
+        o.payment_method = Some(method.to_owned());
+        o.paid_at = Some(now);
+        o.delivery_deadline = now + Duration::days(i64::from(self.package.delivery_days));
+        let movement = Movement::escrow_freeze(self.id, self.client_id, self.total_amount)?;
+        Ok(Transition {
+            order: o,
+            movement: Some(movement),
+            closed: false,
+        })
+    }
+
+    /// The freelancer hands in work; the client has three days to accept, ask for a revision
+    /// or open a dispute before it completes by itself.
+    pub fn deliver(&self, who: Party, now: DateTime<Utc>) -> Result<Transition, OrderRuleError> {
+        self.only(who, Party::Freelancer)?;
+        self.status_in(&[OrderStatus::InProgress])?;
+        let mut o = self.next(EventKind::Delivered, Actor::Freelancer, now);
+        o.status = OrderStatus::Delivered;
+        o.delivered_at = Some(now);
+        o.deliveries_count += 1;
+        Ok(Order::plain(o))
+    }
+
+    /// The client sends the delivery back, within the package's revision quota.
+    pub fn request_revision(
+        &self,
+        who: Party,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderRuleError> {
+        self.only(who, Party::Client)?;
+        self.status_in(&[OrderStatus::Delivered])?;
+        if self.revisions_used >= self.package.revisions {
+            return Err(OrderRuleError::RevisionsExhausted);
+        }
+        let mut o = self.next(EventKind::RevisionRequested, Actor::Client, now);
+        o.status = OrderStatus::InProgress;
+        o.revisions_used += 1;
+        Ok(Order::plain(o))
+    }
+
+    fn complete(&self, by: Actor, now: DateTime<Utc>) -> Result<Transition, OrderRuleError> {
+        let mut o = self.next(EventKind::Completed, by, now);
+        o.status = OrderStatus::Completed;
+        o.completed_at = Some(now);
+        o.cancellation = None;
+        let movement = Movement::escrow_release(
+            self.id,
+            self.client_id,
+            self.freelancer_id,
+            self.total_amount,
+        )?;
+        Ok(Transition {
+            order: o,
+            movement: Some(movement),
+            closed: true,
+        })
+    }
+
+    /// The client accepts the delivery: escrow is released.
+    pub fn accept(&self, who: Party, now: DateTime<Utc>) -> Result<Transition, OrderRuleError> {
+        self.only(who, Party::Client)?;
+        self.status_in(&[OrderStatus::Delivered])?;
+        self.complete(Actor::Client, now)
+    }
+
+    fn cancelled(
+        &self,
+        by: Actor,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderRuleError> {
+        let mut o = self.next(EventKind::Cancelled, by, now);
+        o.status = OrderStatus::Cancelled;
+        o.cancelled_at = Some(now);
+        o.cancel_reason = Some(reason.to_owned());
+        let movement = if self.payment_status == PaymentStatus::Paid {
+            o.payment_status = PaymentStatus::Refunded;
+            Some(Movement::escrow_refund(
+                self.id,
+                self.client_id,
+                self.total_amount,
+            )?)
+        } else {
+            None
+        };
+        Ok(Transition {
+            order: o,
+            movement,
+            closed: true,
+        })
+    }
+
+    /// Cancellation. Unpaid: at once, by either side. Paid: one side asks and the other
+    /// confirms (by cancelling too), or the client alone once the order is overdue. A paid
+    /// cancellation refunds the escrow to the client.
+    pub fn cancel(
+        &self,
+        who: Party,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderRuleError> {
+        match self.status {
+            OrderStatus::Pending => self.cancelled(who.into(), reason, now),
+            OrderStatus::InProgress | OrderStatus::Delivered => {
+                if who == Party::Client && self.is_overdue(now) {
+                    return self.cancelled(who.into(), reason, now);
+                }
+                match &self.cancellation {
+                    Some(c) if c.by != who => self.cancelled(who.into(), reason, now),
+                    Some(_) => Err(OrderRuleError::CancellationPending),
+                    None => {
+                        let mut o = self.next(EventKind::CancellationRequested, who.into(), now);
+                        o.cancellation = Some(CancellationRequest {
+                            by: who,
+                            reason: reason.to_owned(),
+                            at: now,
+                        });
+                        Ok(Order::plain(o))
+                    }
+                }
+            }
+            s => Err(OrderRuleError::WrongStatus(s)),
+        }
+    }
+
+    /// Either side stops the clock and asks an operator to decide.
+    pub fn dispute(
+        &self,
+        who: Party,
+        reason: &str,
+        evidence_keys: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderRuleError> {
+        self.status_in(&[OrderStatus::InProgress, OrderStatus::Delivered])?;
+        let mut o = self.next(EventKind::Disputed, who.into(), now);
+        o.status = OrderStatus::Disputed;
+        o.dispute = Some(Dispute {
+            by: who,
+            reason: reason.to_owned(),
+            evidence_keys,
+            at: now,
+            from: self.status,
+        });
+        Ok(Order::plain(o))
+    }
+
+    /// An operator settles a dispute.
+    pub fn resolve(
+        &self,
+        admin: UserId,
+        resolution: Resolution,
+        refund: Option<Money>,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderRuleError> {
+        self.status_in(&[OrderStatus::Disputed])?;
+        let settle = |mut t: Transition, refunded: Money| {
+            t.order.last_event = OrderEvent {
+                kind: EventKind::Resolved,
+                by: Actor::Admin,
+                at: now,
+            };
+            t.order.settlement = Some(Settlement {
+                resolution,
+                refunded,
+                note: note.to_owned(),
+                by: admin,
+                at: now,
+            });
+            t
+        };
+        match resolution {
+            Resolution::Refund => {
+                let t = self.cancelled(Actor::Admin, note, now)?;
+                Ok(settle(t, self.total_amount))
+            }
+            Resolution::Release => {
+                let t = self.complete(Actor::Admin, now)?;
+                Ok(settle(t, Money::ZERO))
+            }
+            Resolution::Split => {
+                let refund = refund.ok_or(OrderRuleError::BadRefund)?;
+                if !refund.is_positive() || refund >= self.total_amount {
+                    return Err(OrderRuleError::BadRefund);
+                }
+                let mut t = self.complete(Actor::Admin, now)?;
+                t.order.payment_status = PaymentStatus::PartiallyRefunded;
+                t.movement = Some(Movement::escrow_split(
+                    self.id,
+                    self.client_id,
+                    self.freelancer_id,
+                    self.total_amount,
+                    refund,
+                )?);
+                Ok(settle(t, refund))
+            }
+        }
+    }
+
+    /// What the timers do to this order at `now`, if it is due.
+    pub fn on_timer(&self, now: DateTime<Utc>) -> Result<Transition, OrderRuleError> {
+        match self.timer() {
+            Some((_, due)) if now < due => Err(OrderRuleError::NotDue),
+            Some((TimerKind::AutoCancel, _)) => self.cancelled(
+                Actor::System,
+                "未在30分钟内付款，订单已自动取消 / Not paid within 30 minutes",
+                now,
+            ),
+            Some((TimerKind::MarkLate, _)) => {
+                let mut o = self.next(EventKind::MarkedLate, Actor::System, now);
+                o.is_late = true;
+                Ok(Order::plain(o))
+            }
+            Some((TimerKind::AutoComplete, _)) => self.complete(Actor::System, now),
+            None => Err(OrderRuleError::NotDue),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ledger::{Account, Applied, Book, Bucket};
+    use chrono::TimeZone;
+
+    fn order(price: &str, revisions: u32) -> Order {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap();
+        let mut o = serde_json::from_value::<Order>(serde_json::json!({
+            "id": OrderId::new(), "order_number": "ORD20261124160000ABCDEF",
+            "client_id": UserId::new(), "client_username": "kehu", "freelancer_id": UserId::new(), "freelancer_username": "sheji", "service_id": ServiceId::new(),
+            "service_title": null, "service_title_zh": "Logo设计",
+            "package": {"tier": "basic", "price": 0, "description": "", "delivery_days": 3, "revisions": revisions, "features": []},
+            "requirements": "", "total_amount": 0, "platform_fee": 0, "freelancer_earnings": 0,
+            "status": "pending", "payment_status": "pending", "payment_method": null,
+            "delivery_deadline": now + Duration::days(3), "is_late": false,
+            "paid_at": null, "delivered_at": null, "completed_at": null, "cancelled_at": null,
+            "cancel_reason": null, "revisions_used": 0, "deliveries_count": 0,
+            "cancellation": null, "dispute": null, "settlement": null,
+            "last_event": {"kind": "placed", "by": "client", "at": now},
+            "created_at": now, "updated_at": now, "version": 1
+        }))
+        .unwrap();
+        let total: Money = price.parse().unwrap();
+        o.total_amount = total;
+        (o.platform_fee, o.freelancer_earnings) = total.split_fee();
+        o.package.price = total;
+        o
+    }
+
+    fn at(o: &Order, minutes: i64) -> DateTime<Utc> {
+        o.created_at + Duration::minutes(minutes)
+    }
+
+    #[test]
+    fn order_numbers_have_the_seed_format_in_china_time() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 16, 30, 5).unwrap();
+        let n = order_number(now, 0);
+        assert_eq!(n, "ORD20261125003005AAAAAA");
+        assert_eq!(order_number(now, u128::MAX).len(), 23);
+        assert!(
+            order_number(now, 123_456_789)[17..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric())
+        );
+    }
+
+    #[test]
+    fn the_happy_path_moves_money_once_and_to_the_fen() {
+        let o = order("199.00", 1);
+        let mut book = Book::default();
+        book.apply(&Movement::deposit(o.client_id, Money::from_fen(50_000), "seed").unwrap());
+        let paid = o.pay(Party::Client, "wallet", at(&o, 5)).unwrap();
+        assert_eq!(paid.order.status, OrderStatus::InProgress);
+        assert_eq!(paid.order.delivery_deadline, at(&o, 5) + Duration::days(3));
+        assert_eq!(book.apply(paid.movement.as_ref().unwrap()), Applied::Done);
+        let o = paid.order;
+        let d = o.deliver(Party::Freelancer, at(&o, 60)).unwrap().order;
+        let r = d.request_revision(Party::Client, at(&o, 70)).unwrap().order;
+        assert_eq!(r.status, OrderStatus::InProgress);
+        let d2 = r.deliver(Party::Freelancer, at(&o, 80)).unwrap().order;
+        assert_eq!(
+            d2.request_revision(Party::Client, at(&o, 90)),
+            Err(OrderRuleError::RevisionsExhausted)
+        );
+        let done = d2.accept(Party::Client, at(&o, 90)).unwrap();
+        assert!(done.closed);
+        assert_eq!(book.apply(done.movement.as_ref().unwrap()), Applied::Done);
+        let c = book.wallets[&Account::User(o.client_id)];
+        let f = book.wallets[&Account::User(o.freelancer_id)];
+        assert_eq!(
+            (c.available_fen, c.frozen_fen, c.total_spent_fen),
+            (30_100, 0, 19_900)
+        );
+        assert_eq!((f.available_fen, f.total_earned_fen), (15_920, 15_920));
+        assert_eq!(d2.version, 5);
+    }
+
+    #[test]
+    fn each_transition_belongs_to_one_party_and_some_statuses() {
+        let o = order("50.00", 0);
+        let now = at(&o, 1);
+        assert_eq!(
+            o.pay(Party::Freelancer, "wallet", now),
+            Err(OrderRuleError::WrongParty(Party::Client))
+        );
+        assert_eq!(
+            o.deliver(Party::Freelancer, now),
+            Err(OrderRuleError::WrongStatus(OrderStatus::Pending))
+        );
+        assert_eq!(
+            o.accept(Party::Client, now),
+            Err(OrderRuleError::WrongStatus(OrderStatus::Pending))
+        );
+        assert_eq!(
+            o.pay(Party::Client, "wallet", at(&o, 30)),
+            Err(OrderRuleError::PaymentExpired)
+        );
+        let p = o.pay(Party::Client, "wallet", now).unwrap().order;
+        assert_eq!(
+            p.deliver(Party::Client, now),
+            Err(OrderRuleError::WrongParty(Party::Freelancer))
+        );
+        let d = p.deliver(Party::Freelancer, now).unwrap().order;
+        assert_eq!(
+            d.accept(Party::Freelancer, now),
+            Err(OrderRuleError::WrongParty(Party::Client))
+        );
+        assert_eq!(
+            d.request_revision(Party::Client, now),
+            Err(OrderRuleError::RevisionsExhausted)
+        );
+        let done = d.accept(Party::Client, now).unwrap().order;
+        for r in [
+            done.cancel(Party::Client, "x", now),
+            done.dispute(Party::Client, "x", vec![], now),
+            done.accept(Party::Client, now),
+        ] {
+            assert_eq!(r, Err(OrderRuleError::WrongStatus(OrderStatus::Completed)));
+        }
+    }
+
+    #[test]
+    fn a_paid_cancellation_needs_both_sides_or_a_late_order() {
+        let o = order("100.00", 1);
+        let unpaid = o.cancel(Party::Freelancer, "busy", at(&o, 1)).unwrap();
+        assert!(unpaid.closed && unpaid.movement.is_none());
+
+        let p = o.pay(Party::Client, "wallet", at(&o, 1)).unwrap().order;
+        let asked = p
+            .cancel(Party::Client, "changed my mind", at(&o, 2))
+            .unwrap();
+        assert!(!asked.closed && asked.movement.is_none());
+        assert_eq!(asked.order.status, OrderStatus::InProgress);
+        assert_eq!(
+            asked.order.cancel(Party::Client, "again", at(&o, 3)),
+            Err(OrderRuleError::CancellationPending)
+        );
+        let agreed = asked
+            .order
+            .cancel(Party::Freelancer, "ok", at(&o, 4))
+            .unwrap();
+        assert_eq!(agreed.order.status, OrderStatus::Cancelled);
+        assert_eq!(agreed.order.payment_status, PaymentStatus::Refunded);
+        assert_eq!(agreed.movement.unwrap().id, format!("refund:{}", o.id));
+
+        // Overdue: the client alone.
+        let late = p
+            .on_timer(p.delivery_deadline + Duration::minutes(1))
+            .unwrap()
+            .order;
+        assert!(late.is_late);
+        assert_eq!(late.timer(), None);
+        let gone = late.cancel(Party::Client, "too late", at(&o, 10)).unwrap();
+        assert_eq!(gone.order.status, OrderStatus::Cancelled);
+        // …but not the freelancer alone.
+        let ask = late.cancel(Party::Freelancer, "sorry", at(&o, 10)).unwrap();
+        assert_eq!(ask.order.status, OrderStatus::InProgress);
+    }
+
+    #[test]
+    fn timers_fire_only_when_due() {
+        let o = order("20.00", 0);
+        assert_eq!(o.timer(), Some((TimerKind::AutoCancel, at(&o, 30))));
+        assert_eq!(o.on_timer(at(&o, 29)), Err(OrderRuleError::NotDue));
+        let c = o.on_timer(at(&o, 30)).unwrap();
+        assert_eq!(c.order.status, OrderStatus::Cancelled);
+        assert_eq!(c.order.last_event.by, Actor::System);
+        assert_eq!(c.order.timer(), None);
+
+        let d = o
+            .pay(Party::Client, "wallet", at(&o, 1))
+            .unwrap()
+            .order
+            .deliver(Party::Freelancer, at(&o, 2))
+            .unwrap()
+            .order;
+        let due = at(&o, 2) + AUTO_COMPLETE_AFTER;
+        assert_eq!(d.timer(), Some((TimerKind::AutoComplete, due)));
+        assert_eq!(
+            d.on_timer(due - Duration::seconds(1)),
+            Err(OrderRuleError::NotDue)
+        );
+        let done = d.on_timer(due).unwrap();
+        assert_eq!(done.order.status, OrderStatus::Completed);
+        assert!(done.movement.is_some());
+        // A dispute stops every clock.
+        let disputed = d
+            .dispute(Party::Client, "not what I asked", vec![], at(&o, 3))
+            .unwrap();
+        assert_eq!(disputed.order.timer(), None);
+        assert_eq!(
+            disputed.order.dispute.as_ref().unwrap().from,
+            OrderStatus::Delivered
+        );
+    }
+
+    #[test]
+    fn an_operator_settles_a_dispute_three_ways() {
+        let o = order("199.00", 0);
+        let d = o
+            .pay(Party::Client, "wallet", at(&o, 1))
+            .unwrap()
+            .order
+            .dispute(Party::Freelancer, "no reply", vec![], at(&o, 2))
+            .unwrap()
+            .order;
+        let admin = UserId::new();
+        let now = at(&o, 3);
+        let r = d
+            .resolve(admin, Resolution::Refund, None, "n", now)
+            .unwrap();
+        assert_eq!(
+            (r.order.status, r.order.payment_status),
+            (OrderStatus::Cancelled, PaymentStatus::Refunded)
+        );
+        let r = d
+            .resolve(admin, Resolution::Release, None, "n", now)
+            .unwrap();
+        assert_eq!(r.order.status, OrderStatus::Completed);
+        let r = d
+            .resolve(
+                admin,
+                Resolution::Split,
+                Some(Money::from_fen(9_900)),
+                "n",
+                now,
+            )
+            .unwrap();
+        assert_eq!(r.order.payment_status, PaymentStatus::PartiallyRefunded);
+        assert_eq!(
+            r.order.settlement.as_ref().unwrap().refunded,
+            Money::from_fen(9_900)
+        );
+        let m = r.movement.unwrap();
+        assert_eq!(
+            m.deltas()[&Account::User(o.client_id)][&Bucket::Available],
+            9_900
+        );
+        for bad in [None, Some(Money::ZERO), Some(Money::from_fen(19_900))] {
+            assert_eq!(
+                d.resolve(admin, Resolution::Split, bad, "n", now),
+                Err(OrderRuleError::BadRefund)
+            );
+        }
+        assert_eq!(
+            o.resolve(admin, Resolution::Refund, None, "n", now),
+            Err(OrderRuleError::WrongStatus(OrderStatus::Pending))
+        );
+    }
+}

@@ -1,0 +1,357 @@
+//! Wallets, ledger lines and movements. A movement is written as one `TransactWriteItems`:
+//! the movement record (its id is the idempotency guard), one conditional update per wallet it
+//! touches, and one immutable line per posting — together with whatever business change it
+//! belongs to (an order's transition), so money and state move together or not at all.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ops::{n, s};
+use super::{ListError, Page, PageQuery, Store, StoreError, from_item, keys, to_item};
+use crate::domain::OrderId;
+use crate::domain::ledger::{Account, Balances, Bucket, Movement, MovementKind, Posting};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct WalletRecord {
+    account: Account,
+    #[serde(default)]
+    available: i64,
+    #[serde(default)]
+    frozen: i64,
+    #[serde(default)]
+    total_earned: i64,
+    #[serde(default)]
+    total_spent: i64,
+    #[serde(default)]
+    version: u64,
+}
+
+/// One posting as stored in its account's partition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LineRecord {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity_type: String,
+    pub account: Account,
+    pub bucket: Bucket,
+    /// Signed fen.
+    pub amount: i64,
+    pub movement_id: String,
+    /// This line's place among the movement's postings.
+    pub index: usize,
+    pub kind: MovementKind,
+    pub order_id: Option<OrderId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MovementRecord {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity_type: String,
+    pub id: String,
+    pub kind: MovementKind,
+    pub order_id: Option<OrderId>,
+    pub postings: Vec<Posting>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Why a movement (and the change it came with) was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveRefusal {
+    /// The companion item at this index failed its condition (e.g. the order changed).
+    Companion(usize),
+    /// The movement happened before.
+    AlreadyApplied,
+    /// A wallet could not cover its part.
+    Insufficient(Account),
+}
+
+/// One account read consistently: the wallet and every line, with the wallet unchanged
+/// between the first and the last read.
+#[derive(Debug, Clone)]
+pub struct AccountSnapshot {
+    pub account: Account,
+    pub balances: Balances,
+    pub lines: Vec<LineRecord>,
+}
+
+impl Store {
+    /// The items that write `m`, in this order: the movement record, one update per wallet
+    /// (in `m.deltas()` order), one line per posting.
+    fn movement_ops(
+        &self,
+        m: &Movement,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let mkey = keys::movement(&m.id);
+        let record = MovementRecord {
+            pk: mkey.pk,
+            sk: mkey.sk,
+            entity_type: "movement".into(),
+            id: m.id.clone(),
+            kind: m.kind,
+            order_id: m.order,
+            postings: m.postings.clone(),
+            created_at: now,
+        };
+        let mut ops = vec![super::ops::put(
+            &self.table,
+            to_item(&record)?,
+            Some("attribute_not_exists(PK)"),
+            vec![],
+        )?];
+        for (account, buckets) in m.deltas() {
+            let da = buckets.get(&Bucket::Available).copied().unwrap_or(0);
+            let df = buckets.get(&Bucket::Frozen).copied().unwrap_or(0);
+            let totals = m.totals.get(&account).copied().unwrap_or_default();
+            let mut conditions = Vec::new();
+            let mut values: HashMap<String, AttributeValue> = HashMap::from([
+                (":da".into(), n(da)),
+                (":df".into(), n(df)),
+                (":te".into(), n(totals.earned_fen)),
+                (":ts".into(), n(totals.spent_fen)),
+                (":one".into(), n(1)),
+                (":et".into(), s("wallet")),
+                (":acc".into(), s(account.to_string())),
+                (":now".into(), s(now.to_rfc3339())),
+            ]);
+            if !account.may_go_negative() {
+                if da < 0 {
+                    conditions.push("available >= :need_a");
+                    values.insert(":need_a".into(), n(-da));
+                }
+                if df < 0 {
+                    conditions.push("frozen >= :need_f");
+                    values.insert(":need_f".into(), n(-df));
+                }
+            }
+            let key = keys::wallet(account);
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(key.pk))
+                .key(keys::SK, s(key.sk))
+                .update_expression(
+                    "ADD available :da, frozen :df, total_earned :te, total_spent :ts, version :one \
+                     SET entity_type = :et, account = :acc, updated_at = :now",
+                )
+                .set_condition_expression(
+                    (!conditions.is_empty()).then(|| conditions.join(" AND ")),
+                )
+                .set_expression_attribute_values(Some(values))
+                .build()
+                .map_err(|e| StoreError::Decode(e.to_string()))?;
+            ops.push(TransactWriteItem::builder().update(update).build());
+        }
+        for (i, p) in m.postings.iter().enumerate() {
+            let key = keys::ledger_line(p.account, now, &m.id, i);
+            let line = LineRecord {
+                pk: key.pk,
+                sk: key.sk,
+                entity_type: "ledger_line".into(),
+                account: p.account,
+                bucket: p.bucket,
+                amount: p.amount_fen,
+                movement_id: m.id.clone(),
+                index: i,
+                kind: m.kind,
+                order_id: m.order,
+                created_at: now,
+            };
+            ops.push(super::ops::put(
+                &self.table,
+                to_item(&line)?,
+                Some("attribute_not_exists(PK)"),
+                vec![],
+            )?);
+        }
+        Ok(ops)
+    }
+
+    /// Writes `companions` (a business change) and `movement` (if any) in one transaction.
+    pub(crate) async fn transact_with_movement(
+        &self,
+        companions: Vec<TransactWriteItem>,
+        movement: Option<&Movement>,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), MoveRefusal>, StoreError> {
+        let first_move = companions.len();
+        let accounts: Vec<Account> = movement
+            .map(|m| m.deltas().into_keys().collect())
+            .unwrap_or_default();
+        let mut ops = companions;
+        if let Some(m) = movement {
+            ops.extend(self.movement_ops(m, now)?);
+        }
+        match self.transact(ops).await? {
+            Ok(()) => Ok(Ok(())),
+            Err(cancelled) => {
+                if let Some(i) = (0..first_move).find(|i| cancelled.failed(*i)) {
+                    return Ok(Err(MoveRefusal::Companion(i)));
+                }
+                if cancelled.failed(first_move) {
+                    return Ok(Err(MoveRefusal::AlreadyApplied));
+                }
+                for (j, account) in accounts.iter().enumerate() {
+                    if cancelled.failed(first_move + 1 + j) {
+                        return Ok(Err(MoveRefusal::Insufficient(*account)));
+                    }
+                }
+                Err(StoreError::Decode(format!(
+                    "movement cancelled for an unexpected reason: {:?}",
+                    cancelled.0
+                )))
+            }
+        }
+    }
+
+    /// Applies a movement on its own (deposits).
+    pub async fn apply_movement(
+        &self,
+        movement: &Movement,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), MoveRefusal>, StoreError> {
+        self.transact_with_movement(vec![], Some(movement), now)
+            .await
+    }
+
+    /// The balances of one account (zero if it never moved money).
+    pub async fn balances(
+        &self,
+        account: Account,
+        consistent: bool,
+    ) -> Result<(Balances, u64), StoreError> {
+        Ok(self
+            .get_record::<WalletRecord>(keys::wallet(account), consistent)
+            .await?
+            .map(|w| {
+                (
+                    Balances {
+                        available_fen: w.available,
+                        frozen_fen: w.frozen,
+                        total_earned_fen: w.total_earned,
+                        total_spent_fen: w.total_spent,
+                    },
+                    w.version,
+                )
+            })
+            .unwrap_or_default())
+    }
+
+    /// An account's lines, newest first.
+    pub async fn ledger_lines(
+        &self,
+        account: Account,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<LineRecord>, ListError> {
+        self.query_page(PageQuery {
+            index: None,
+            partition_name: "PK",
+            partition: keys::wallet(account).pk,
+            key_names: &["PK", "SK"],
+            newest_first: true,
+            limit,
+            cursor,
+            sort_prefix: Some(("SK", keys::LINE_PREFIX.to_owned())),
+            filter: None,
+            values: vec![],
+            names: vec![],
+        })
+        .await
+    }
+
+    /// Every line of an account, oldest first, read consistently.
+    async fn all_lines(&self, account: Account) -> Result<Vec<LineRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+                .expression_attribute_values(":pk", s(keys::wallet(account).pk))
+                .expression_attribute_values(":p", s(keys::LINE_PREFIX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_item(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// The wallet and all its lines as of one moment: the wallet's version is the same
+    /// before and after the lines are read (retried a few times under traffic).
+    pub async fn account_snapshot(&self, account: Account) -> Result<AccountSnapshot, StoreError> {
+        for _ in 0..5 {
+            let (before, v1) = self.balances(account, true).await?;
+            let lines = self.all_lines(account).await?;
+            let (_, v2) = self.balances(account, true).await?;
+            if v1 == v2 {
+                return Ok(AccountSnapshot {
+                    account,
+                    balances: before,
+                    lines,
+                });
+            }
+        }
+        Err(StoreError::Decode(format!(
+            "wallet {account} kept changing while it was read"
+        )))
+    }
+
+    /// Every wallet's account and every movement record (a scan: the daily reconciliation
+    /// reads the whole ledger by design; no request path calls this).
+    pub async fn ledger_inventory(
+        &self,
+    ) -> Result<(Vec<Account>, Vec<MovementRecord>), StoreError> {
+        let mut accounts = Vec::new();
+        let mut movements = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("entity_type IN (:w, :m)")
+                .expression_attribute_values(":w", s("wallet"))
+                .expression_attribute_values(":m", s("movement"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Scan", e))?;
+            for item in page.items.unwrap_or_default() {
+                match item.get("entity_type") {
+                    Some(AttributeValue::S(t)) if t == "wallet" => {
+                        accounts.push(from_item::<WalletRecord>(item)?.account)
+                    }
+                    _ => movements.push(from_item::<MovementRecord>(item)?),
+                }
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok((accounts, movements));
+            }
+        }
+    }
+
+    /// One movement record.
+    pub async fn movement(&self, id: &str) -> Result<Option<MovementRecord>, StoreError> {
+        self.get_record(keys::movement(id), true).await
+    }
+}

@@ -1,0 +1,402 @@
+//! Orders, their deliveries and revision requests. An order item is always written whole and
+//! only if it is still at the version it was read at; its index keys follow from its state
+//! (party lists, the operators' status list, the timer it waits on).
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ledger::MoveRefusal;
+use super::ops::{n, s};
+use super::{ListError, Page, PageQuery, Store, StoreError, keys, to_item};
+use crate::domain::ledger::Account;
+use crate::domain::order::{Order, OrderStatus, TimerKind, Transition};
+use crate::domain::service::ServiceStatus;
+use crate::domain::{OrderId, OrderStepId, UserId};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct OrderRecord {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: String,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: String,
+    #[serde(rename = "GSI2PK")]
+    gsi2pk: String,
+    #[serde(rename = "GSI2SK")]
+    gsi2sk: String,
+    #[serde(rename = "GSI3PK")]
+    gsi3pk: String,
+    #[serde(rename = "GSI3SK")]
+    gsi3sk: String,
+    #[serde(rename = "GSI4PK", default, skip_serializing_if = "Option::is_none")]
+    gsi4pk: Option<String>,
+    #[serde(rename = "GSI4SK", default, skip_serializing_if = "Option::is_none")]
+    gsi4sk: Option<String>,
+    entity_type: String,
+    #[serde(flatten)]
+    order: Order,
+}
+
+impl From<&Order> for OrderRecord {
+    fn from(o: &Order) -> OrderRecord {
+        let key = keys::order(o.id);
+        let sort = keys::order_sort(o.created_at, o.id);
+        let timer = o.timer();
+        OrderRecord {
+            pk: key.pk,
+            sk: key.sk,
+            gsi1pk: keys::client_orders(o.client_id),
+            gsi1sk: sort.clone(),
+            gsi2pk: keys::freelancer_orders(o.freelancer_id),
+            gsi2sk: sort,
+            gsi3pk: keys::orders_by_status(o.status),
+            gsi3sk: keys::order_sort(o.updated_at, o.id),
+            gsi4pk: timer.map(|(kind, _)| keys::order_timer(kind)),
+            gsi4sk: timer.map(|(_, due)| keys::order_sort(due, o.id)),
+            entity_type: "order".into(),
+            order: o.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    Delivery,
+    Revision,
+}
+
+impl StepKind {
+    fn prefix(&self) -> &'static str {
+        match self {
+            StepKind::Delivery => "DELIVERY",
+            StepKind::Revision => "REVISION",
+        }
+    }
+}
+
+/// A delivery (message and files from the freelancer) or a revision request (from the
+/// client), kept in the order's partition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OrderStep {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity_type: String,
+    pub id: OrderStepId,
+    pub order_id: OrderId,
+    pub kind: StepKind,
+    pub by: UserId,
+    /// 1 for the first delivery (or revision request), 2 for the next…
+    pub number: u32,
+    pub message: String,
+    pub file_keys: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OrderStep {
+    pub fn new(
+        order: OrderId,
+        kind: StepKind,
+        by: UserId,
+        number: u32,
+        message: String,
+        file_keys: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> OrderStep {
+        let id = OrderStepId::new();
+        let key = keys::order_step(order, kind.prefix(), now, id);
+        OrderStep {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: match kind {
+                StepKind::Delivery => "order_delivery".into(),
+                StepKind::Revision => "order_revision".into(),
+            },
+            id,
+            order_id: order,
+            kind,
+            by,
+            number,
+            message,
+            file_keys,
+            created_at: now,
+        }
+    }
+}
+
+/// Which orders to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderListing {
+    /// A user's orders as client or as freelancer, optionally of one status.
+    Client(UserId, Option<OrderStatus>),
+    Freelancer(UserId, Option<OrderStatus>),
+    /// The operators' list of one status, most recently changed first.
+    Status(OrderStatus),
+}
+
+/// Why an order change was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransitionRefusal {
+    /// The order changed since it was read.
+    Stale,
+    /// The service is no longer on sale (placing an order).
+    ServiceUnavailable,
+    /// The `Idempotency-Key` was used meanwhile.
+    KeyUsed,
+    /// The money this change moves was moved before.
+    AlreadyApplied,
+    /// A wallet could not cover it.
+    Insufficient(Account),
+}
+
+impl Store {
+    fn order_put(
+        &self,
+        order: &Order,
+        read_version: Option<u64>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let item = to_item(&OrderRecord::from(order))?;
+        match read_version {
+            None => super::ops::put(&self.table, item, Some("attribute_not_exists(PK)"), vec![]),
+            Some(v) => super::ops::put(
+                &self.table,
+                item,
+                Some("attribute_exists(PK) AND version = :read"),
+                vec![(":read", n(v))],
+            ),
+        }
+    }
+
+    /// Places an order: the order, its number's guard, the service's open-order count (only
+    /// while the service is on sale) and the idempotency record, together.
+    pub async fn create_order(
+        &self,
+        order: &Order,
+        idempotency: Option<TransactWriteItem>,
+    ) -> Result<Result<(), TransitionRefusal>, StoreError> {
+        let number = keys::order_number(&order.order_number);
+        let mut guard = std::collections::HashMap::from([
+            (keys::PK.to_owned(), s(number.pk)),
+            (keys::SK.to_owned(), s(number.sk)),
+            ("entity_type".to_owned(), s("order_number")),
+            ("order_id".to_owned(), s(order.id.to_string())),
+        ]);
+        guard.insert("created_at".into(), s(order.created_at.to_rfc3339()));
+        let mut ops = vec![
+            self.order_put(order, None)?,
+            super::ops::put(&self.table, guard, Some("attribute_not_exists(PK)"), vec![])?,
+            super::ops::update(
+                &self.table,
+                keys::service(order.service_id),
+                "ADD open_orders :one",
+                Some("attribute_exists(PK) AND #status = :active"),
+                &[("#status", "status")],
+                vec![
+                    (":one", n(1)),
+                    (":active", s(ServiceStatus::Active.as_str())),
+                ],
+            )?,
+        ];
+        let with_key = idempotency.is_some();
+        ops.extend(idempotency);
+        match self.transact(ops).await? {
+            Ok(()) => Ok(Ok(())),
+            Err(c) if c.failed(2) => Ok(Err(TransitionRefusal::ServiceUnavailable)),
+            Err(c) if with_key && c.failed(3) => Ok(Err(TransitionRefusal::KeyUsed)),
+            Err(c) => Err(StoreError::Decode(format!(
+                "order id or number collision: {:?}",
+                c.0
+            ))),
+        }
+    }
+
+    pub async fn get_order(
+        &self,
+        id: OrderId,
+        consistent: bool,
+    ) -> Result<Option<Order>, StoreError> {
+        Ok(self
+            .get_record::<OrderRecord>(keys::order(id), consistent)
+            .await?
+            .map(|r| r.order))
+    }
+
+    pub(crate) fn order_step_op(&self, step: &OrderStep) -> Result<TransactWriteItem, StoreError> {
+        super::ops::put(
+            &self.table,
+            to_item(step)?,
+            Some("attribute_not_exists(PK)"),
+            vec![],
+        )
+    }
+
+    /// Writes a transition read at `read_version`: the order, `extras` (a delivery, an audit
+    /// entry, an idempotency record), the service's counters when the order closes, and the
+    /// money — in one transaction.
+    pub async fn write_transition(
+        &self,
+        t: &Transition,
+        read_version: u64,
+        extras: Vec<TransactWriteItem>,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), TransitionRefusal>, StoreError> {
+        let extra_count = extras.len();
+        let mut ops = vec![self.order_put(&t.order, Some(read_version))?];
+        ops.extend(extras);
+        if t.closed {
+            let completed = t.order.status == OrderStatus::Completed;
+            ops.push(super::ops::update(
+                &self.table,
+                keys::service(t.order.service_id),
+                "ADD open_orders :minus, orders_count :done",
+                None,
+                &[],
+                vec![(":minus", n(-1)), (":done", n(i32::from(completed)))],
+            )?);
+        }
+        match self
+            .transact_with_movement(ops, t.movement.as_ref(), now)
+            .await?
+        {
+            Ok(()) => Ok(Ok(())),
+            Err(MoveRefusal::Companion(0)) => Ok(Err(TransitionRefusal::Stale)),
+            Err(MoveRefusal::Companion(i)) if i <= extra_count => {
+                Ok(Err(TransitionRefusal::KeyUsed))
+            }
+            Err(MoveRefusal::Companion(i)) => {
+                Err(StoreError::Decode(format!("order companion {i} refused")))
+            }
+            Err(MoveRefusal::AlreadyApplied) => Ok(Err(TransitionRefusal::AlreadyApplied)),
+            Err(MoveRefusal::Insufficient(a)) => Ok(Err(TransitionRefusal::Insufficient(a))),
+        }
+    }
+
+    /// Orders, newest first (or most recently changed first, by status).
+    pub async fn list_orders(
+        &self,
+        listing: OrderListing,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Order>, ListError> {
+        let (index, partition_name, partition, key_names, status): (
+            &'static str,
+            &'static str,
+            String,
+            &'static [&'static str],
+            Option<OrderStatus>,
+        ) = match listing {
+            OrderListing::Client(u, st) => (
+                keys::GSI1,
+                "GSI1PK",
+                keys::client_orders(u),
+                &["PK", "SK", "GSI1PK", "GSI1SK"],
+                st,
+            ),
+            OrderListing::Freelancer(u, st) => (
+                keys::GSI2,
+                "GSI2PK",
+                keys::freelancer_orders(u),
+                &["PK", "SK", "GSI2PK", "GSI2SK"],
+                st,
+            ),
+            OrderListing::Status(st) => (
+                keys::GSI3,
+                "GSI3PK",
+                keys::orders_by_status(st),
+                &["PK", "SK", "GSI3PK", "GSI3SK"],
+                None,
+            ),
+        };
+        let page = self
+            .query_page::<OrderRecord>(PageQuery {
+                index: Some(index),
+                partition_name,
+                partition,
+                key_names,
+                newest_first: true,
+                limit,
+                cursor,
+                sort_prefix: None,
+                filter: status.map(|_| "#status = :status".to_owned()),
+                values: status
+                    .map(|st| vec![(":status", s(st.as_str()))])
+                    .unwrap_or_default(),
+                names: if status.is_some() {
+                    vec![("#status", "status")]
+                } else {
+                    vec![]
+                },
+            })
+            .await?;
+        Ok(Page {
+            items: page.items.into_iter().map(|r| r.order).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Orders whose `kind` timer is due at `now`, earliest first (at most `limit`).
+    pub async fn due_orders(
+        &self,
+        kind: TimerKind,
+        now: DateTime<Utc>,
+        limit: i32,
+    ) -> Result<Vec<OrderId>, StoreError> {
+        // Every sort key of a timer due at or before `now` sorts before "{now}#~".
+        let upto = format!(
+            "{}#~",
+            now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI4)
+            .key_condition_expression("GSI4PK = :pk AND GSI4SK <= :upto")
+            .expression_attribute_values(":pk", s(keys::order_timer(kind)))
+            .expression_attribute_values(":upto", s(upto))
+            .projection_expression("id")
+            .limit(limit)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query", e))?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|item| match item.get("id") {
+                Some(AttributeValue::S(id)) => id.parse().ok(),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// An order's deliveries or revision requests, newest first.
+    pub async fn order_steps(
+        &self,
+        order: OrderId,
+        kind: StepKind,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<OrderStep>, ListError> {
+        self.query_page(PageQuery {
+            index: None,
+            partition_name: "PK",
+            partition: keys::order(order).pk,
+            key_names: &["PK", "SK"],
+            newest_first: true,
+            limit,
+            cursor,
+            sort_prefix: Some(("SK", format!("{}#", kind.prefix()))),
+            filter: None,
+            values: vec![],
+            names: vec![],
+        })
+        .await
+    }
+}
