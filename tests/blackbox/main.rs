@@ -6,6 +6,7 @@ mod auth;
 mod avatar;
 mod errors;
 mod logs;
+mod orders;
 mod profiles;
 mod services;
 mod wiring;
