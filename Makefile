@@ -20,12 +20,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-12)
 
-.PHONY: help dev test lint fmt template-check build clean
+.PHONY: help dev test lint fmt template-check build clean credit reconcile
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
 	@echo "make test   - every test: unit, emulator-backed, handler, black-box, template and lint checks"
 	@echo "make lint   - cargo fmt --check and clippy -D warnings"
+	@echo "make credit USER_NAME=demo_client AMOUNT=1000.00 - demo money (with make dev running)"
+	@echo "make reconcile - check the ledger of the running dev stack"
 
 $(TOOLS): infra/requirements.txt
 	@command -v cargo >/dev/null || { echo "cargo is required (rustup.rs)"; exit 1; }
@@ -39,6 +41,13 @@ build: $(TOOLS)
 
 dev: build
 	$(PY) infra/local/stack.py dev
+
+# With `make dev` running: demo money for an account, and the ledger check on demand.
+credit: $(TOOLS)
+	$(PY) infra/local/stack.py devtool -- credit $(USER_NAME) $(AMOUNT)
+
+reconcile: $(TOOLS)
+	$(PY) infra/local/stack.py devtool -- reconcile
 
 lint:
 	cargo fmt --all -- --check

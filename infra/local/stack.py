@@ -281,6 +281,8 @@ def dev(args) -> int:
     try:
         stack.start_emulator()
         stack.create_resources()
+        # What `stack.py devtool` needs to act on this running stack.
+        DEV_ENV.write_text(json.dumps(stack.function_env(), indent=1))
         print(stack.seed(ROOT / "infra" / "seed" / "catalog.json", "seed-catalog"), end="")
         print(stack.seed(ROOT / "infra" / "seed" / "demo-users.json"), end="")
         stack.start_functions(reload=True)
@@ -362,6 +364,19 @@ def secrets_in_logs(log_file: Path, outbox: Path) -> list[str]:
     return found
 
 
+DEV_ENV = ROOT / ".local" / "dev-env.json"
+
+
+def devtool(args) -> int:
+    """Runs `devtool ARGS` against the running `make dev` stack."""
+    if not DEV_ENV.exists():
+        print("start the local stack first: make dev", file=sys.stderr)
+        return 2
+    env = {**os.environ, **json.loads(DEV_ENV.read_text())}
+    return subprocess.run(["cargo", "run", "--quiet", "-p", "devtool", "--", *args.cmd],
+                          cwd=ROOT, env=env).returncode
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -371,7 +386,13 @@ def main() -> int:
     d.add_argument("--api-port", type=int, default=int(os.environ.get("GIGBAO_API_PORT", 9000)))
     t = sub.add_parser("test", help="run CMD against a fresh stack on free ports")
     t.add_argument("cmd", nargs=argparse.REMAINDER)
+    dt = sub.add_parser("devtool", help="run infra/devtool against the running dev stack")
+    dt.add_argument("cmd", nargs=argparse.REMAINDER)
     args = parser.parse_args()
+    if args.mode == "devtool":
+        if args.cmd and args.cmd[0] == "--":
+            args.cmd = args.cmd[1:]
+        return devtool(args)
     if args.mode == "test":
         if args.cmd and args.cmd[0] == "--":
             args.cmd = args.cmd[1:]

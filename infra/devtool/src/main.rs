@@ -2,7 +2,8 @@
 //! are left as they are), credits their demo wallets once, publishes a new account's demo
 //! services, and prints the credentials. `devtool seed-catalog FILE` loads the category and
 //! skill catalogue. `devtool credit USERNAME AMOUNT` credits a wallet (local stack only: the
-//! money comes from the gateway clearing account, as a top-up's would). Reads the same
+//! money comes from the gateway clearing account, as a top-up's would). `devtool reconcile`
+//! runs the ledger reconciliation now. Reads the same
 //! environment as the functions (`TABLE_NAME`, `JWT_SECRET`, `AWS_ENDPOINT_URL`).
 
 use std::path::PathBuf;
@@ -92,8 +93,15 @@ async fn seed(path: PathBuf) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("publishing a demo service: {e:?}"))?;
             }
         }
+        let mut extra = String::new();
+        if let Some(amount) = &u.wallet {
+            extra.push_str(&format!("  wallet ¥{amount}"));
+        }
+        if !u.services.is_empty() {
+            extra.push_str(&format!("  {} services on sale", u.services.len()));
+        }
         println!(
-            "  {:<11} {:<17} password {:<24} {:<8} {}",
+            "  {:<11} {:<17} password {:<24} {:<8} {}{extra}",
             u.user_type,
             u.username,
             u.password,
@@ -134,6 +142,25 @@ async fn credit(username: &str, amount: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs the ledger reconciliation now and prints what it found.
+async fn reconcile() -> anyhow::Result<()> {
+    let deps = shared::Deps::from_env().await?;
+    let r = shared::app::ledger::reconcile(&deps.store, chrono::Utc::now()).await?;
+    println!(
+        "Ledger: {} wallets, {} movements, {} lines; settled lines sum to {} fen",
+        r.accounts, r.movements, r.lines, r.settled_sum_fen
+    );
+    for f in &r.findings {
+        println!("  MISMATCH {f:?}");
+    }
+    if r.findings.is_empty() {
+        println!("  every wallet equals its lines; every movement balances");
+        Ok(())
+    } else {
+        bail!("{} findings", r.findings.len())
+    }
+}
+
 /// Loads the catalogue file (`infra/seed/catalog.json`) into the table.
 async fn seed_catalog(path: PathBuf) -> anyhow::Result<()> {
     let json =
@@ -156,12 +183,13 @@ async fn main() -> anyhow::Result<()> {
     match (args.next().as_deref(), args.next()) {
         (Some("seed"), Some(file)) => seed(PathBuf::from(file)).await,
         (Some("seed-catalog"), Some(file)) => seed_catalog(PathBuf::from(file)).await,
+        (Some("reconcile"), None) => reconcile().await,
         (Some("credit"), Some(user)) => match args.next() {
             Some(amount) => credit(&user, &amount).await,
             None => bail!("usage: devtool credit USERNAME AMOUNT"),
         },
         _ => bail!(
-            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT"
+            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile"
         ),
     }
 }

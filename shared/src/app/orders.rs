@@ -208,7 +208,6 @@ fn as_party(p: Option<Party>) -> Result<Party, OrderError> {
 }
 
 /// `order-pay` with the wallet: the total moves from available to frozen and work starts.
-#[allow(clippy::too_many_arguments)]
 pub async fn pay_from_wallet(
     store: &Store,
     user: &User,
