@@ -566,18 +566,7 @@ pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
 /// caller's account type.
 pub async fn list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let params = ListParams::of(&req)?;
-    let status = match query_param(&req, "status") {
-        None => None,
-        Some(s) => Some(OrderStatus::parse(&s).ok_or_else(|| {
-            ApiError::bad_request(
-                "order.invalid_status",
-                Text::new(
-                    "status 须为 pending、in_progress、delivered、completed、cancelled 或 disputed",
-                    "status must be pending, in_progress, delivered, completed, cancelled or disputed",
-                ),
-            )
-        })?),
-    };
+    let status = status_param(&req)?;
     let role = query_param(&req, "role");
     if let Some(r) = &role
         && r != "client"
@@ -602,13 +591,34 @@ pub async fn list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> 
         OrderListing::Client(user.id, status)
     };
     let page = app::list(&deps.store, listing, params.limit, params.cursor.as_deref()).await?;
-    Ok(Reply::ok(
+    Ok(orders_page(page))
+}
+
+/// `?status=`, if given.
+fn status_param(req: &Request) -> Result<Option<OrderStatus>, ApiError> {
+    query_param(req, "status")
+        .map(|s| {
+            OrderStatus::parse(&s).ok_or_else(|| {
+                ApiError::bad_request(
+                    "order.invalid_status",
+                    Text::new(
+                        "status 须为 pending、in_progress、delivered、completed、cancelled 或 disputed",
+                        "status must be pending, in_progress, delivered, completed, cancelled or disputed",
+                    ),
+                )
+            })
+        })
+        .transpose()
+}
+
+fn orders_page(page: crate::store::Page<Order>) -> Reply {
+    Reply::ok(
         Text::new("成功", "OK"),
         PageView {
             items: page.items.iter().map(OrderView::of).collect::<Vec<_>>(),
             next_cursor: page.next_cursor,
         },
-    ))
+    )
 }
 
 fn order_id(req: &Request) -> Result<OrderId, ApiError> {
@@ -806,18 +816,7 @@ pub async fn dispute(deps: &'static Deps, req: Request) -> Result<Reply, ApiErro
 /// changed first.
 pub async fn admin_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let params = ListParams::of(&req)?;
-    let status = match query_param(&req, "status") {
-        None => OrderStatus::Disputed,
-        Some(s) => OrderStatus::parse(&s).ok_or_else(|| {
-            ApiError::bad_request(
-                "order.invalid_status",
-                Text::new(
-                    "status 须为 pending、in_progress、delivered、completed、cancelled 或 disputed",
-                    "status must be pending, in_progress, delivered, completed, cancelled or disputed",
-                ),
-            )
-        })?,
-    };
+    let status = status_param(&req)?.unwrap_or(OrderStatus::Disputed);
     admin(deps, &req).await?;
     let page = app::list(
         &deps.store,
@@ -826,13 +825,7 @@ pub async fn admin_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
         params.cursor.as_deref(),
     )
     .await?;
-    Ok(Reply::ok(
-        Text::new("成功", "OK"),
-        PageView {
-            items: page.items.iter().map(OrderView::of).collect::<Vec<_>>(),
-            next_cursor: page.next_cursor,
-        },
-    ))
+    Ok(orders_page(page))
 }
 
 /// `POST /admin/orders/{order_id}/resolve` [admin-order-resolve]:

@@ -250,23 +250,30 @@ pub async fn pay_from_wallet(
     }
 }
 
-/// `order-deliver`: the freelancer hands in a message and files.
-pub async fn deliver(
+/// A transition that records a step (a delivery or a revision request) in its transaction.
+async fn change_with_step<F>(
     store: &Store,
     user: &User,
     id: OrderId,
-    message: String,
-    file_keys: Vec<String>,
+    (kind, message, file_keys): (StepKind, String, Vec<String>),
     now: DateTime<Utc>,
-) -> Result<(Order, OrderStep), OrderError> {
+    rule: F,
+) -> Result<(Order, OrderStep), OrderError>
+where
+    F: Fn(&Order, Option<Party>) -> Result<Transition, OrderError>,
+{
     let uid = user.id;
     let step = std::sync::Mutex::new(None);
     let extras: Extras<'_> = Box::new(|t: &Transition| {
+        let number = match kind {
+            StepKind::Delivery => t.order.deliveries_count,
+            StepKind::Revision => t.order.revisions_used,
+        };
         let s = OrderStep::new(
             t.order.id,
-            StepKind::Delivery,
+            kind,
             uid,
-            t.order.deliveries_count,
+            number,
             message.clone(),
             file_keys.clone(),
             now,
@@ -277,16 +284,33 @@ pub async fn deliver(
         }
         Ok(vec![op])
     });
-    let t = change(store, Viewer::of(user), id, now, extras, |o, p| {
-        Ok(o.deliver(as_party(p)?, now)?)
-    })
-    .await?;
+    let t = change(store, Viewer::of(user), id, now, extras, rule).await?;
     let step = step
         .into_inner()
         .ok()
         .flatten()
-        .ok_or_else(|| StoreError::Decode("delivery not recorded".into()))?;
+        .ok_or_else(|| StoreError::Decode("order step not recorded".into()))?;
     Ok((t.order, step))
+}
+
+/// `order-deliver`: the freelancer hands in a message and files.
+pub async fn deliver(
+    store: &Store,
+    user: &User,
+    id: OrderId,
+    message: String,
+    file_keys: Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<(Order, OrderStep), OrderError> {
+    change_with_step(
+        store,
+        user,
+        id,
+        (StepKind::Delivery, message, file_keys),
+        now,
+        |o, p| Ok(o.deliver(as_party(p)?, now)?),
+    )
+    .await
 }
 
 /// `order-revision-request`: the client sends the delivery back with what to change.
@@ -297,34 +321,15 @@ pub async fn request_revision(
     message: String,
     now: DateTime<Utc>,
 ) -> Result<(Order, OrderStep), OrderError> {
-    let uid = user.id;
-    let step = std::sync::Mutex::new(None);
-    let extras: Extras<'_> = Box::new(|t: &Transition| {
-        let s = OrderStep::new(
-            t.order.id,
-            StepKind::Revision,
-            uid,
-            t.order.revisions_used,
-            message.clone(),
-            vec![],
-            now,
-        );
-        let op = store.order_step_op(&s)?;
-        if let Ok(mut slot) = step.lock() {
-            *slot = Some(s);
-        }
-        Ok(vec![op])
-    });
-    let t = change(store, Viewer::of(user), id, now, extras, |o, p| {
-        Ok(o.request_revision(as_party(p)?, now)?)
-    })
-    .await?;
-    let step = step
-        .into_inner()
-        .ok()
-        .flatten()
-        .ok_or_else(|| StoreError::Decode("revision not recorded".into()))?;
-    Ok((t.order, step))
+    change_with_step(
+        store,
+        user,
+        id,
+        (StepKind::Revision, message, vec![]),
+        now,
+        |o, p| Ok(o.request_revision(as_party(p)?, now)?),
+    )
+    .await
 }
 
 /// `order-accept`: the client accepts; escrow is released.
