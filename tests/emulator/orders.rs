@@ -548,3 +548,65 @@ async fn the_reconciler_reports_a_wallet_that_disagrees_with_its_lines() {
     // And a movement the domain would never build is refused before it is written.
     assert!(Movement::deposit(m.buyer.id, Money::ZERO, "zero").is_err());
 }
+
+#[tokio::test]
+async fn each_transition_costs_one_read_and_one_transaction() {
+    // GIVEN a market on a table whose client counts requests
+    let (store, calls) = gigbao_tests::counting_store().await;
+    store
+        .put_catalog(&gigbao_tests::seed_catalog())
+        .await
+        .unwrap();
+    let seller = gigbao_tests::new_user(&store, UserType::Freelancer).await;
+    let buyer = gigbao_tests::new_user(&store, UserType::Client).await;
+    let body = json!({
+        "title_zh": "专业品牌Logo设计，三天交付",
+        "description_zh": "简洁易记的品牌标志设计，提供源文件和品牌规范。",
+        "category": "logo-design",
+        "packages": {"basic": {"price": "199.00", "description": "1 个方案", "delivery_days": 3}}
+    });
+    let now = Utc::now();
+    let draft = services::create(&store, &seller, body.as_object().cloned().unwrap(), now)
+        .await
+        .unwrap();
+    let service = services::publish(&store, seller.id, draft.id, now)
+        .await
+        .unwrap();
+    ledger::deposit(&store, buyer.id, yuan("199.00"), "seed", now)
+        .await
+        .unwrap();
+    calls.take();
+
+    // WHEN an order is placed, paid, delivered and accepted
+    let Outcome::Done(o) = orders::place(
+        &store,
+        &buyer,
+        service.id,
+        Tier::Basic,
+        String::new(),
+        None,
+        &render,
+        now,
+    )
+    .await
+    .unwrap() else {
+        panic!("placed")
+    };
+    let place = calls.take();
+    orders::pay_from_wallet(&store, &buyer, o.id, None, &render, now)
+        .await
+        .unwrap();
+    let pay = calls.take();
+    orders::deliver(&store, &seller, o.id, "交付".into(), vec![], now)
+        .await
+        .unwrap();
+    let deliver = calls.take();
+    orders::accept(&store, &buyer, o.id, now).await.unwrap();
+    let accept = calls.take();
+
+    // THEN each is one read and one transaction (money included)
+    assert_eq!(place, ["GetItem", "TransactWriteItems"]);
+    for (name, sent) in [("pay", pay), ("deliver", deliver), ("accept", accept)] {
+        assert_eq!(sent, ["GetItem", "TransactWriteItems"], "{name}");
+    }
+}
