@@ -30,7 +30,11 @@ struct Market {
 
 /// A fresh table with an active service at 199.00 / 399.00 and a client.
 async fn market() -> Market {
-    let store = gigbao_tests::fresh_store().await;
+    market_on(gigbao_tests::fresh_store().await).await
+}
+
+/// The same market on `store`.
+async fn market_on(store: Store) -> Market {
     store
         .put_catalog(&gigbao_tests::seed_catalog())
         .await
@@ -553,25 +557,13 @@ async fn the_reconciler_reports_a_wallet_that_disagrees_with_its_lines() {
 async fn each_transition_costs_one_read_and_one_transaction() {
     // GIVEN a market on a table whose client counts requests
     let (store, calls) = gigbao_tests::counting_store().await;
-    store
-        .put_catalog(&gigbao_tests::seed_catalog())
-        .await
-        .unwrap();
-    let seller = gigbao_tests::new_user(&store, UserType::Freelancer).await;
-    let buyer = gigbao_tests::new_user(&store, UserType::Client).await;
-    let body = json!({
-        "title_zh": "专业品牌Logo设计，三天交付",
-        "description_zh": "简洁易记的品牌标志设计，提供源文件和品牌规范。",
-        "category": "logo-design",
-        "packages": {"basic": {"price": "199.00", "description": "1 个方案", "delivery_days": 3}}
-    });
+    let Market {
+        store,
+        seller,
+        buyer,
+        service,
+    } = market_on(store).await;
     let now = Utc::now();
-    let draft = services::create(&store, &seller, body.as_object().cloned().unwrap(), now)
-        .await
-        .unwrap();
-    let service = services::publish(&store, seller.id, draft.id, now)
-        .await
-        .unwrap();
     ledger::deposit(&store, buyer.id, yuan("199.00"), "seed", now)
         .await
         .unwrap();

@@ -7,6 +7,7 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::services::service_not_found;
 use super::session::{admin, signed_in};
 use super::views::{PageView, rfc3339};
 use crate::app::orders::{self as app, IdempotencyKey, OrderError, Outcome};
@@ -43,10 +44,7 @@ impl From<OrderError> for ApiError {
     fn from(e: OrderError) -> ApiError {
         match e {
             OrderError::NotFound => order_not_found(),
-            OrderError::ServiceNotFound => ApiError::not_found(
-                "service.not_found",
-                Text::new("服务不存在或已下架", "No such service"),
-            ),
+            OrderError::ServiceNotFound => service_not_found(),
             OrderError::NoSuchPackage(t) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "order.package_unavailable",
@@ -509,12 +507,7 @@ fn file_keys(body: &Value, errors: &mut FieldErrors, name: &str, order: OrderId)
 /// `POST /services/{service_id}/order` [order-create]: `{package, requirements}` → 201, an
 /// unpaid order; `Idempotency-Key` honoured.
 pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let service_id: ServiceId = path_id(&req, "service_id", || {
-        ApiError::not_found(
-            "service.not_found",
-            Text::new("服务不存在或已下架", "No such service"),
-        )
-    })?;
+    let service_id: ServiceId = path_id(&req, "service_id", service_not_found)?;
     let body: Value = json_body(&req)?;
     let mut errors = FieldErrors::new();
     let tier = match body.get("package").and_then(Value::as_str) {

@@ -24,7 +24,7 @@ use crate::http::{
 use crate::i18n::Text;
 use crate::store::ServiceListing;
 
-fn service_not_found() -> ApiError {
+pub(crate) fn service_not_found() -> ApiError {
     ApiError::not_found(
         "service.not_found",
         Text::new("服务不存在或已下架", "No such service"),

@@ -295,23 +295,7 @@ impl Movement {
         freelancer: UserId,
         total: Money,
     ) -> Result<Movement, MovementError> {
-        let fen = positive(total)?;
-        let (fee, earnings) = total.split_fee();
-        let id = format!("release:{order}");
-        let revenue = Account::platform(PlatformAccount::Revenue, &id);
-        Ok(Movement::new(
-            id,
-            MovementKind::EscrowRelease,
-            Some(order),
-            vec![
-                p(Account::User(client), Bucket::Frozen, -fen),
-                p(Account::User(freelancer), Bucket::Available, earnings.fen()),
-                p(revenue, Bucket::Available, fee.fen()),
-            ],
-        )?
-        .total(Account::User(client), 0, fen)
-        .total(Account::User(freelancer), earnings.fen(), 0)
-        .total(revenue, fee.fen(), 0))
+        Movement::settle(order, client, freelancer, total, 0)
     }
 
     /// The order is cancelled after payment: the escrow goes back to the client.
@@ -339,29 +323,45 @@ impl Movement {
         total: Money,
         refund: Money,
     ) -> Result<Movement, MovementError> {
+        Movement::settle(order, client, freelancer, total, positive(refund)?)
+    }
+
+    /// The escrow of `total` leaves the client: `refund_fen` back to their wallet, the rest to
+    /// the freelancer less the fee on it. A release is a settlement without a refund.
+    fn settle(
+        order: OrderId,
+        client: UserId,
+        freelancer: UserId,
+        total: Money,
+        refund_fen: i64,
+    ) -> Result<Movement, MovementError> {
         let fen = positive(total)?;
-        let refund_fen = positive(refund)?;
         if refund_fen >= fen {
             return Err(MovementError::RefundTooLarge);
         }
         let released = Money::from_fen(fen - refund_fen);
         let (fee, earnings) = released.split_fee();
-        let id = format!("split:{order}");
+        let (id, kind) = if refund_fen == 0 {
+            (format!("release:{order}"), MovementKind::EscrowRelease)
+        } else {
+            (format!("split:{order}"), MovementKind::EscrowSplit)
+        };
         let revenue = Account::platform(PlatformAccount::Revenue, &id);
         let c = Account::User(client);
+        let f = Account::User(freelancer);
         Ok(Movement::new(
             id,
-            MovementKind::EscrowSplit,
+            kind,
             Some(order),
             vec![
                 p(c, Bucket::Frozen, -fen),
                 p(c, Bucket::Available, refund_fen),
-                p(Account::User(freelancer), Bucket::Available, earnings.fen()),
+                p(f, Bucket::Available, earnings.fen()),
                 p(revenue, Bucket::Available, fee.fen()),
             ],
         )?
         .total(c, 0, released.fen())
-        .total(Account::User(freelancer), earnings.fen(), 0)
+        .total(f, earnings.fen(), 0)
         .total(revenue, fee.fen(), 0))
     }
 
