@@ -31,6 +31,7 @@ from pathlib import Path
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gateway_sandbox  # noqa: E402
 import template as tpl  # noqa: E402
 from events import EventSources  # noqa: E402
 
@@ -75,7 +76,9 @@ class Stack:
     region = "us-east-1"
 
     def __init__(self, name: str, aws_port: int, api_port: int, log_dir: Path, jwt_secret: str,
-                 pii_key: str, outbox_dir: Path):
+                 pii_key: str, outbox_dir: Path, sandbox_port: int):
+        self.sandbox_port = sandbox_port
+        self.sandbox = None
         self.pii_key = pii_key
         self.outbox_dir = outbox_dir
         self.name = name
@@ -97,6 +100,20 @@ class Stack:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}/api/v1"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    def start_sandbox(self) -> None:
+        """The gateway sandbox (Alipay and WeChat Pay with test keys), and the payment settings
+        secret that points the functions at it."""
+        self.sandbox = gateway_sandbox.serve(self.sandbox_port)
+        secret = self.aws("secretsmanager").create_secret(
+            Name=f"{self.name}/payments",
+            SecretString=json.dumps(gateway_sandbox.payment_settings(self.api_url, self.sandbox_url)))
+        self.refs["PaymentSecretArn"] = secret["ARN"]
+        log(f"gateway sandbox on {self.sandbox_url} (Alipay and WeChat Pay, test keys)")
 
     def aws(self, service: str):
         return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region,
@@ -252,6 +269,8 @@ class Stack:
     def stop(self) -> None:
         if self.events:
             self.events.close()
+        if self.sandbox:
+            self.sandbox.shutdown()
         for p in reversed(self.procs):
             if p.poll() is None:
                 try:
@@ -267,7 +286,7 @@ class Stack:
 
 def dev(args) -> int:
     stack = Stack("gigbao-dev", args.aws_port, args.api_port, ROOT / ".local" / "logs",
-                  DEV_JWT_SECRET, DEV_PII_KEY, ROOT / ".local" / "outbox")
+                  DEV_JWT_SECRET, DEV_PII_KEY, ROOT / ".local" / "outbox", args.sandbox_port)
     stopping = False
 
     def on_signal(*_):
@@ -281,12 +300,15 @@ def dev(args) -> int:
     try:
         stack.start_emulator()
         stack.create_resources()
+        stack.start_sandbox()
         # What `stack.py devtool` needs to act on this running stack.
         DEV_ENV.write_text(json.dumps(stack.function_env(), indent=1))
         print(stack.seed(ROOT / "infra" / "seed" / "catalog.json", "seed-catalog"), end="")
         print(stack.seed(ROOT / "infra" / "seed" / "demo-users.json"), end="")
         stack.start_functions(reload=True)
         print(f"\nGigbao API: {stack.api_url}   (try: curl {stack.api_url}/health)")
+        print(f"Gateway sandbox: {stack.sandbox_url}   (open a top-up's pay_url to pay it; "
+              f"WeChat: POST {stack.sandbox_url}/wechat/sandbox/pay/<out_trade_no>)")
         print(f"Logs: {stack.log_dir}/   SMS codes and emails: {stack.outbox_dir}/   Stop: Ctrl-C\n",
               flush=True)
         while not stopping:
@@ -311,10 +333,11 @@ def test(args) -> int:
             f.unlink()
     stack = Stack(name, free_port(), free_port(), ROOT / ".local" / "test-logs",
                   secrets.token_urlsafe(32), base64.b64encode(secrets.token_bytes(32)).decode(),
-                  outbox)
+                  outbox, free_port())
     try:
         stack.start_emulator()
         stack.create_resources()
+        stack.start_sandbox()
         stack.seed(ROOT / "infra" / "seed" / "catalog.json", "seed-catalog")
         stack.start_functions(reload=False)
         env = {
@@ -326,6 +349,7 @@ def test(args) -> int:
             "GIGBAO_OUTBOX_DIR": str(stack.outbox_dir),
             "GIGBAO_LOG_DIR": str(stack.log_dir),
             "GIGBAO_PII_KEY": stack.pii_key,
+            "GIGBAO_SANDBOX_URL": stack.sandbox_url,
         }
         status = subprocess.run(args.cmd, cwd=ROOT, env=env).returncode
     finally:
@@ -384,6 +408,8 @@ def main() -> int:
     d = sub.add_parser("dev", help="run the local stack with demo data until Ctrl-C")
     d.add_argument("--aws-port", type=int, default=int(os.environ.get("GIGBAO_AWS_PORT", 4566)))
     d.add_argument("--api-port", type=int, default=int(os.environ.get("GIGBAO_API_PORT", 9000)))
+    d.add_argument("--sandbox-port", type=int,
+                   default=int(os.environ.get("GIGBAO_SANDBOX_PORT", 9100)))
     t = sub.add_parser("test", help="run CMD against a fresh stack on free ports")
     t.add_argument("cmd", nargs=argparse.REMAINDER)
     dt = sub.add_parser("devtool", help="run infra/devtool against the running dev stack")

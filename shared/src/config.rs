@@ -35,6 +35,9 @@ pub struct Config {
     pub media_bucket: Option<String>,
     /// Path-style S3 addressing (`S3_FORCE_PATH_STYLE=true`), for the local emulator.
     pub s3_force_path_style: bool,
+    /// The Secrets Manager secret with the payment gateways' settings and keys
+    /// (`PAYMENT_SECRET_ID`); only the functions that talk to gateways have it.
+    pub payment_secret_id: Option<String>,
     /// Where links in emails point (`APP_BASE_URL`, default `https://gigbao.cn`).
     pub app_base_url: String,
     pub sms: SmsConfig,
@@ -143,6 +146,7 @@ impl Config {
             stats_queue_url: optional("STATS_QUEUE_URL"),
             pii_key: optional("PII_KEY").map(SecretString::from),
             media_bucket: optional("MEDIA_BUCKET"),
+            payment_secret_id: optional("PAYMENT_SECRET_ID"),
             s3_force_path_style: matches!(
                 optional("S3_FORCE_PATH_STYLE").as_deref(),
                 Some("true" | "1")

@@ -6,6 +6,7 @@ use crate::auth::TokenKeys;
 use crate::config::{Config, ConfigError, MailConfig, SmsConfig};
 use crate::crypto::PiiVault;
 use crate::notify::{AliyunSms, Mailer, Outbox, SesMailer, SmsSender};
+use crate::payments::{Gateways, PaymentSettings};
 use crate::store::Store;
 
 #[derive(Debug)]
@@ -19,6 +20,8 @@ pub struct Deps {
     pub mail: Mailer,
     /// Present where `PII_KEY` is configured (the 实名认证 functions).
     pub pii: Option<PiiVault>,
+    /// The gateways this function has settings for (`PAYMENT_SECRET_ID`).
+    pub gateways: Gateways,
 }
 
 impl Deps {
@@ -27,7 +30,12 @@ impl Deps {
     pub async fn from_env() -> Result<Deps, ConfigError> {
         let config = Config::from_env()?;
         let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        Deps::build(config, &aws)
+        let secret_id = config.payment_secret_id.clone();
+        let mut deps = Deps::build(config, &aws)?;
+        if let Some(id) = secret_id {
+            deps.gateways = load_gateways(&aws, &id).await?;
+        }
+        Ok(deps)
     }
 
     pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Deps, ConfigError> {
@@ -70,7 +78,34 @@ impl Deps {
             sms,
             mail,
             pii,
+            gateways: Gateways::default(),
             config,
         })
     }
+}
+
+/// Reads the payment settings secret once, at cold start.
+async fn load_gateways(aws: &aws_config::SdkConfig, id: &str) -> Result<Gateways, ConfigError> {
+    let unreadable = ConfigError::Invalid {
+        name: "PAYMENT_SECRET_ID",
+        reason: "the secret could not be read",
+    };
+    let out = aws_sdk_secretsmanager::Client::new(aws)
+        .get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %aws_sdk_secretsmanager::error::DisplayErrorContext(&e), "payment settings");
+            unreadable
+        })?;
+    let text = out.secret_string().unwrap_or_default();
+    let settings: PaymentSettings = serde_json::from_str(text).map_err(|_| ConfigError::Invalid {
+        name: "PAYMENT_SECRET_ID",
+        reason: "the secret is not valid payment settings JSON",
+    })?;
+    Gateways::from_settings(settings).map_err(|_| ConfigError::Invalid {
+        name: "PAYMENT_SECRET_ID",
+        reason: "a key in the payment settings is not a valid RSA key",
+    })
 }

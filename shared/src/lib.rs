@@ -16,6 +16,7 @@ pub mod http;
 pub mod i18n;
 pub mod media;
 pub mod notify;
+pub mod payments;
 pub mod store;
 pub mod telemetry;
 pub mod workers;

@@ -374,7 +374,7 @@ impl StepView {
 
 /// The `Idempotency-Key` header with a hash of what was asked: the route, the object and the
 /// body (canonical JSON, so key order and spacing do not matter).
-fn idempotency_key(
+pub(crate) fn idempotency_key(
     req: &Request,
     scope: &str,
     object: &str,
@@ -407,7 +407,7 @@ fn idempotency_key(
     }))
 }
 
-fn replayed(status: u16, response: &str, message: Text) -> Reply {
+pub(crate) fn replayed(status: u16, response: &str, message: Text) -> Reply {
     let data: Value = serde_json::from_str(response).unwrap_or(Value::Null);
     if status == 201 {
         Reply::created(message, data)
@@ -631,32 +631,8 @@ pub async fn pay(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id = order_id(&req)?;
     let body: Value = json_body(&req)?;
     let method = body.get("method").and_then(Value::as_str).unwrap_or("");
-    match method {
-        "wallet" => {}
-        "alipay" | "wechat" => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "payment.method_unavailable",
-                Text::new(
-                    "暂不支持该支付方式，请使用钱包余额支付",
-                    "This payment method is not available yet; pay from your wallet",
-                ),
-            )
-            .with_field("method", Text::new("暂不可用", "Not available yet")));
-        }
-        _ => {
-            return Err(ApiError::validation({
-                let mut e = FieldErrors::new();
-                e.add(
-                    "method",
-                    Text::new(
-                        "支付方式须为 wallet、alipay 或 wechat",
-                        "method must be wallet, alipay or wechat",
-                    ),
-                );
-                e
-            }));
-        }
+    if method != "wallet" {
+        return pay_by_gateway(deps, req, id, body).await;
     }
     let key = idempotency_key(&req, "order-pay", &id.to_string(), &body)?;
     let (_, user) = signed_in(deps, &req).await?;
@@ -677,6 +653,54 @@ pub async fn pay(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
         Outcome::Done(order) => Reply::ok(message, OrderView::of(&order)),
         Outcome::Replayed { status, response } => replayed(status, &response, message),
     })
+}
+
+/// `order-pay` with `alipay` or `wechat`: the parameters to pay with; the gateway's
+/// notification pays the order into escrow.
+async fn pay_by_gateway(
+    deps: &'static Deps,
+    req: Request,
+    id: OrderId,
+    body: Value,
+) -> Result<Reply, ApiError> {
+    let mut errors = FieldErrors::new();
+    let pay = super::payments::pay_with(&body, &mut errors);
+    if pay.is_none() && body.get("method").and_then(Value::as_str).is_none_or(|m| m.parse::<crate::domain::payment::Gateway>().is_err()) {
+        return Err(ApiError::validation({
+            let mut e = FieldErrors::new();
+            e.add(
+                "method",
+                Text::new(
+                    "支付方式须为 wallet、alipay 或 wechat",
+                    "method must be wallet, alipay or wechat",
+                ),
+            );
+            e
+        }));
+    }
+    errors.finish()?;
+    let Some(pay) = pay else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let key = idempotency_key(&req, "order-pay", &id.to_string(), &body)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let started = crate::app::payments::pay_order(
+        &deps.store,
+        &deps.gateways,
+        &user,
+        id,
+        &pay,
+        key.as_ref(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new(
+            "请在订单付款期限内完成支付，支付成功后款项由平台托管",
+            "Pay before the order's payment deadline; the platform then holds the money in escrow",
+        ),
+        super::payments::ChargeView::of(&started),
+    ))
 }
 
 async fn steps(deps: &'static Deps, req: Request, kind: StepKind) -> Result<Reply, ApiError> {

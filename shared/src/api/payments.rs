@@ -1,16 +1,30 @@
 //! The wallet and its statement.
 
+use chrono::Utc;
 use lambda_http::Request;
+use lambda_http::http::StatusCode;
 use serde::Serialize;
+use serde_json::Value;
 
-use super::session::signed_in;
+use super::orders::{idempotency_key, replayed};
+use super::session::{admin, signed_in};
 use super::views::{PageView, rfc3339};
 use crate::app::ledger;
+use crate::app::orders::{OrderError, Outcome};
+use crate::app::payments::{self as pay_app, PayWith, PaymentError, Review, SettleError, Started};
+use crate::crypto::PiiVault;
 use crate::deps::Deps;
-use crate::domain::Money;
 use crate::domain::ledger::{Bucket, MovementKind};
-use crate::http::{ApiError, ListParams, Reply};
+use crate::domain::payment::{
+    Channel, Gateway, GatewayNotice, PayoutMethod, Purpose, TOPUP_MAX_FEN, TOPUP_MIN_FEN,
+    WITHDRAW_MAX_FEN, WITHDRAW_MIN_FEN, Withdrawal, WithdrawalRuleError, WithdrawalStatus,
+};
+use crate::domain::{Money, WithdrawalId};
+use crate::http::{
+    ApiError, FieldErrors, ListParams, Reply, header, json_body, path_id, query_param,
+};
 use crate::i18n::Text;
+use crate::payments::{CallbackError, PayParams, SignatureHeaders};
 use crate::store::LineRecord;
 
 #[derive(Debug, Serialize)]
@@ -85,4 +99,648 @@ pub async fn transactions(deps: &'static Deps, req: Request) -> Result<Reply, Ap
             next_cursor: page.next_cursor,
         },
     ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gateways: methods, top-ups, callbacks
+
+impl From<PaymentError> for ApiError {
+    fn from(e: PaymentError) -> ApiError {
+        match e {
+            PaymentError::MethodUnavailable(g) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "payment.method_unavailable",
+                Text::owned(
+                    format!("{}暂未开通，请选择其他支付方式", gateway_zh(g)),
+                    format!("{} is not available; choose another method", gateway_en(g)),
+                ),
+            )
+            .with_field("method", Text::new("暂不可用", "Not available")),
+            PaymentError::AmountOutOfRange => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "topup.amount_out_of_range",
+                Text::new(
+                    "单次充值金额须在 1.00 至 50,000.00 元之间",
+                    "A top-up must be between 1.00 and 50,000.00",
+                ),
+            )
+            .with_field("amount", Text::new("超出范围", "Out of range")),
+            PaymentError::AdminHasNoWallet => ApiError::forbidden(
+                "payment.admin_has_no_wallet",
+                Text::new("管理员账号没有钱包", "Operator accounts have no wallet"),
+            ),
+            PaymentError::Gateway(g) => {
+                let mut err = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "payment.gateway_unavailable",
+                    Text::new(
+                        "支付渠道暂时无法处理，请稍后重试",
+                        "The payment gateway could not take this now; try again shortly",
+                    ),
+                );
+                err.cause = Some(g.to_string().into());
+                err
+            }
+            PaymentError::KeyReused => OrderError::KeyReused.into(),
+            PaymentError::Order(o) => o.into(),
+            PaymentError::WithdrawalNotFound => withdrawal_not_found(),
+            PaymentError::VerificationRequired => ApiError::forbidden(
+                "withdrawal.verification_required",
+                Text::new(
+                    "提现前请先完成实名认证",
+                    "Complete real-name verification (实名认证) before withdrawing",
+                ),
+            ),
+            PaymentError::Withdrawal(WithdrawalRuleError::TooSmall) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "withdrawal.amount_too_small",
+                Text::new("单笔提现至少 10.00 元", "A withdrawal must be at least 10.00"),
+            )
+            .with_field("amount", Text::new("低于最低金额", "Below the minimum")),
+            PaymentError::Withdrawal(WithdrawalRuleError::TooLarge) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "withdrawal.amount_too_large",
+                Text::new(
+                    "单笔提现最多 10,000.00 元",
+                    "A withdrawal can be at most 10,000.00",
+                ),
+            )
+            .with_field("amount", Text::new("超过最高金额", "Above the maximum")),
+            PaymentError::Withdrawal(WithdrawalRuleError::Status(s)) => ApiError::conflict(
+                "withdrawal.invalid_transition",
+                Text::owned(
+                    format!("该提现申请当前状态为「{}」，不能执行此操作", withdrawal_status_zh(s)),
+                    format!("Not possible while the withdrawal is {}", s.as_str()),
+                ),
+            ),
+            PaymentError::InsufficientFunds => OrderError::InsufficientFunds.into(),
+            PaymentError::Busy => ApiError::conflict(
+                "payment.busy",
+                Text::new(
+                    "该记录正在被其他操作修改，请稍后重试",
+                    "This is being changed by another request; try again shortly",
+                ),
+            ),
+            PaymentError::Sealed(e) => ApiError::internal(e),
+            PaymentError::Store(e) => ApiError::internal(e),
+            PaymentError::List(e) => e.into(),
+        }
+    }
+}
+
+fn gateway_zh(g: Gateway) -> &'static str {
+    match g {
+        Gateway::Alipay => "支付宝",
+        Gateway::Wechat => "微信支付",
+    }
+}
+
+fn gateway_en(g: Gateway) -> &'static str {
+    match g {
+        Gateway::Alipay => "Alipay",
+        Gateway::Wechat => "WeChat Pay",
+    }
+}
+
+fn withdrawal_status_zh(s: WithdrawalStatus) -> &'static str {
+    match s {
+        WithdrawalStatus::Pending => "待审核",
+        WithdrawalStatus::Processing => "打款中",
+        WithdrawalStatus::Paid => "已到账",
+        WithdrawalStatus::Failed => "打款失败",
+        WithdrawalStatus::Rejected => "已驳回",
+    }
+}
+
+fn withdrawal_not_found() -> ApiError {
+    ApiError::not_found(
+        "withdrawal.not_found",
+        Text::new("提现申请不存在", "No such withdrawal"),
+    )
+}
+
+#[derive(Debug, Serialize)]
+struct MethodView {
+    method: &'static str,
+    name: &'static str,
+    name_zh: &'static str,
+    channels: Vec<&'static str>,
+}
+
+/// `GET /payments/methods` [payment-methods]: what can be used now, with the limits.
+pub async fn methods(deps: &'static Deps, _req: Request) -> Result<Reply, ApiError> {
+    let mut pay = vec![MethodView {
+        method: "wallet",
+        name: "Wallet balance",
+        name_zh: "余额支付",
+        channels: vec![],
+    }];
+    let mut topup = vec![];
+    let mut withdraw = vec![];
+    if deps.gateways.alipay.is_some() {
+        let m = || MethodView {
+            method: "alipay",
+            name: "Alipay",
+            name_zh: "支付宝",
+            channels: vec!["page", "wap"],
+        };
+        pay.push(m());
+        topup.push(m());
+        withdraw.push(MethodView {
+            channels: vec![],
+            ..m()
+        });
+    }
+    if deps.gateways.wechat.is_some() {
+        let m = || MethodView {
+            method: "wechat",
+            name: "WeChat Pay",
+            name_zh: "微信支付",
+            channels: vec!["native", "jsapi"],
+        };
+        pay.push(m());
+        topup.push(m());
+        withdraw.push(MethodView {
+            channels: vec![],
+            ..m()
+        });
+    }
+    withdraw.push(MethodView {
+        method: "bank",
+        name: "Bank card",
+        name_zh: "银行卡",
+        channels: vec![],
+    });
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        serde_json::json!({
+            "order_payment": pay,
+            "topup": {
+                "methods": topup,
+                "min_amount": Money::from_fen(TOPUP_MIN_FEN),
+                "max_amount": Money::from_fen(TOPUP_MAX_FEN),
+            },
+            "withdrawal": {
+                "methods": withdraw,
+                "min_amount": Money::from_fen(WITHDRAW_MIN_FEN),
+                "max_amount": Money::from_fen(WITHDRAW_MAX_FEN),
+                "fee_rate": "0.02",
+                "fee_min": "1.00",
+                "fee_max": "50.00",
+                "requires_verification": true,
+            },
+        }),
+    ))
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ChargeView {
+    out_trade_no: String,
+    method: Gateway,
+    channel: Channel,
+    amount: Money,
+    status: &'static str,
+    purpose: &'static str,
+    order_id: Option<String>,
+    expires_at: String,
+    /// How to pay: `{kind: redirect, pay_url}`, `{kind: qr_code, code_url}` or
+    /// `{kind: jsapi, appId, timeStamp, nonceStr, package, signType, paySign}`.
+    payment: PayParams,
+}
+
+impl ChargeView {
+    pub(crate) fn of(s: &Started) -> ChargeView {
+        let c = &s.charge;
+        ChargeView {
+            out_trade_no: c.out_trade_no.clone(),
+            method: c.gateway,
+            channel: c.channel,
+            amount: c.amount,
+            status: c.status.as_str(),
+            purpose: match c.purpose {
+                Purpose::Topup => "topup",
+                Purpose::Order(_) => "order",
+            },
+            order_id: c.order_id().map(|o| o.to_string()),
+            expires_at: rfc3339(&c.expires_at),
+            payment: s.params.clone(),
+        }
+    }
+}
+
+/// Reads `method` (a gateway), `channel` and `openid` from a body.
+pub(crate) fn pay_with(body: &Value, errors: &mut FieldErrors) -> Option<PayWith> {
+    let gateway = match body.get("method").and_then(Value::as_str) {
+        Some(m) => m.parse::<Gateway>().ok(),
+        None => None,
+    };
+    let Some(gateway) = gateway else {
+        errors.add(
+            "method",
+            Text::new("支付方式须为 alipay 或 wechat", "method must be alipay or wechat"),
+        );
+        return None;
+    };
+    let asked = match body.get("channel") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(c)) => Some(c.as_str()),
+        Some(_) => Some(""),
+    };
+    let Some(channel) = Channel::of(gateway, asked) else {
+        errors.add(
+            "channel",
+            match gateway {
+                Gateway::Alipay => Text::new("支付宝渠道须为 page 或 wap", "Alipay channel must be page or wap"),
+                Gateway::Wechat => Text::new("微信支付渠道须为 native 或 jsapi", "WeChat Pay channel must be native or jsapi"),
+            },
+        );
+        return None;
+    };
+    let openid = body
+        .get("openid")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned);
+    if channel == Channel::Jsapi
+        && !openid.as_deref().is_some_and(|o| {
+            o.len() <= 128 && o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+    {
+        errors.add(
+            "openid",
+            Text::new("JSAPI 支付需要付款人的 openid", "A JSAPI payment needs the payer's openid"),
+        );
+        return None;
+    }
+    Some(PayWith {
+        gateway,
+        channel,
+        openid: if channel == Channel::Jsapi { openid } else { None },
+    })
+}
+
+/// A required money field written as a string with at most two places.
+fn amount_field(body: &Value, errors: &mut FieldErrors, name: &str) -> Option<Money> {
+    match body.get(name).and_then(Value::as_str).map(str::parse::<Money>) {
+        Some(Ok(m)) if m.is_positive() => Some(m),
+        _ => {
+            errors.add(
+                name,
+                Text::new(
+                    "金额须为正数，最多两位小数，例如 \"100.00\"",
+                    "Must be a positive amount with at most two places, like \"100.00\"",
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `POST /payments/topups` [topup-create]: `{amount, method: alipay|wechat, channel?, openid?}`.
+pub async fn topup(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: Value = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let amount = amount_field(&body, &mut errors, "amount");
+    let pay = pay_with(&body, &mut errors);
+    errors.finish()?;
+    let (Some(amount), Some(pay)) = (amount, pay) else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let key = idempotency_key(&req, "topup-create", "", &body)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let started = pay_app::top_up(
+        &deps.store,
+        &deps.gateways,
+        &user,
+        amount,
+        &pay,
+        key.as_ref(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::created(
+        Text::new(
+            "请在 30 分钟内完成支付，到账后余额自动更新",
+            "Pay within 30 minutes; the balance updates when the payment arrives",
+        ),
+        ChargeView::of(&started),
+    ))
+}
+
+fn callback_error(e: CallbackError) -> ApiError {
+    let (code, text) = match e {
+        CallbackError::BadSignature | CallbackError::UnknownKey => (
+            "payment.invalid_signature",
+            Text::new("通知签名校验失败", "The notification's signature does not verify"),
+        ),
+        CallbackError::StaleTimestamp => (
+            "payment.stale_notification",
+            Text::new("通知时间戳超出 5 分钟窗口", "The notification's timestamp is more than 5 minutes off"),
+        ),
+        CallbackError::WrongMerchant => (
+            "payment.wrong_merchant",
+            Text::new("通知不属于本商户", "The notification is for another merchant"),
+        ),
+        CallbackError::Malformed => (
+            "payment.malformed_notification",
+            Text::new("通知内容不完整或格式错误", "The notification is incomplete or malformed"),
+        ),
+    };
+    tracing::warn!(alarm = "payment_callback_refused", reason = %e, "refused");
+    ApiError::bad_request(code, text)
+}
+
+fn settle_error(e: SettleError) -> ApiError {
+    match e {
+        SettleError::UnknownTrade => ApiError::not_found(
+            "payment.unknown_trade",
+            Text::new("没有这笔交易", "No such trade of ours"),
+        ),
+        SettleError::AmountMismatch => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "payment.amount_mismatch",
+            Text::new("支付金额与订单金额不符", "The amount paid differs from the amount charged"),
+        ),
+        SettleError::Busy => ApiError::conflict(
+            "payment.busy",
+            Text::new("请稍后重试", "Try again shortly"),
+        ),
+        SettleError::Store(e) => ApiError::internal(e),
+    }
+}
+
+async fn apply(deps: &'static Deps, notice: Option<GatewayNotice>) -> Result<(), ApiError> {
+    let Some(notice) = notice else {
+        return Ok(());
+    };
+    let outcome = pay_app::settle(&deps.store, &notice, Utc::now())
+        .await
+        .map_err(settle_error)?;
+    tracing::info!(gateway = %notice.gateway, out_trade_no = %notice.out_trade_no, ?outcome, "notification applied");
+    Ok(())
+}
+
+/// `POST /payments/callbacks/alipay` [payment-callback-alipay]: Alipay's asynchronous
+/// notification, form-encoded. Answers plain `success` once applied (or when it reports
+/// something that is not a payment); anything else makes Alipay send it again.
+pub async fn callback_alipay(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let alipay = deps
+        .gateways
+        .alipay
+        .as_ref()
+        .ok_or(PaymentError::MethodUnavailable(Gateway::Alipay))?;
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(req.body().as_ref())
+        .into_owned()
+        .collect();
+    let notice = alipay.notification(&form).map_err(callback_error)?;
+    apply(deps, notice).await?;
+    Ok(Reply::plain("success"))
+}
+
+/// `POST /payments/callbacks/wechat` [payment-callback-wechat]: WeChat Pay's notification.
+/// Answers 204 once applied; an error status makes WeChat Pay send it again.
+pub async fn callback_wechat(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let wechat = deps
+        .gateways
+        .wechat
+        .as_ref()
+        .ok_or(PaymentError::MethodUnavailable(Gateway::Wechat))?;
+    let headers = SignatureHeaders::from_lookup(|name| header(&req, name).map(str::to_owned));
+    let body = std::str::from_utf8(req.body().as_ref())
+        .map_err(|_| callback_error(CallbackError::Malformed))?;
+    let notice = wechat
+        .notification(&headers, body, Utc::now())
+        .map_err(callback_error)?;
+    apply(deps, notice).await?;
+    Ok(Reply::no_content())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Withdrawals
+
+#[derive(Debug, Serialize)]
+struct WithdrawalView {
+    id: String,
+    amount: Money,
+    fee: Money,
+    /// What reaches the account: `amount − fee`.
+    net_amount: Money,
+    method: PayoutMethod,
+    account: String,
+    status: WithdrawalStatus,
+    reason: Option<String>,
+    payout_reference: Option<String>,
+    created_at: String,
+    reviewed_at: Option<String>,
+    completed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+}
+
+impl WithdrawalView {
+    fn of(w: &Withdrawal, for_admin: bool) -> WithdrawalView {
+        WithdrawalView {
+            id: w.id.to_string(),
+            amount: w.amount,
+            fee: w.fee,
+            net_amount: w.net,
+            method: w.method,
+            account: w.account_masked.clone(),
+            status: w.status,
+            reason: w.reason.clone(),
+            payout_reference: w.payout_ref.clone(),
+            created_at: rfc3339(&w.created_at),
+            reviewed_at: w.reviewed_at.as_ref().map(rfc3339),
+            completed_at: w.completed_at.as_ref().map(rfc3339),
+            user_id: for_admin.then(|| w.user_id.to_string()),
+            username: for_admin.then(|| w.username.clone()),
+        }
+    }
+}
+
+fn withdrawal_json(w: &Withdrawal) -> String {
+    serde_json::to_string(&WithdrawalView::of(w, false)).unwrap_or_default()
+}
+
+fn vault(deps: &Deps) -> Result<&PiiVault, ApiError> {
+    deps.pii
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("PII_KEY is not configured for this function"))
+}
+
+/// `POST /payments/withdrawals` [withdrawal-create]: `{amount, method: alipay|wechat|bank,
+/// account}`.
+pub async fn withdrawal_create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: Value = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let amount = amount_field(&body, &mut errors, "amount");
+    let method = body
+        .get("method")
+        .and_then(Value::as_str)
+        .and_then(PayoutMethod::parse);
+    if method.is_none() {
+        errors.add(
+            "method",
+            Text::new("提现方式须为 alipay、wechat 或 bank", "method must be alipay, wechat or bank"),
+        );
+    }
+    let account = method.and_then(|m| {
+        body.get("account")
+            .and_then(Value::as_str)
+            .and_then(|a| m.normalize_account(a))
+    });
+    if method.is_some() && account.is_none() {
+        errors.add(
+            "account",
+            match method {
+                Some(PayoutMethod::Alipay) => Text::new(
+                    "请填写支付宝登录手机号或邮箱",
+                    "Give the phone number or email your Alipay account logs in with",
+                ),
+                Some(PayoutMethod::Wechat) => Text::new(
+                    "请填写微信 openid（在小程序或公众号内自动获取）",
+                    "Give your WeChat openid (the mini-program fills it in)",
+                ),
+                _ => Text::new("银行卡号须为 12 至 19 位数字", "A bank card number has 12 to 19 digits"),
+            },
+        );
+    }
+    errors.finish()?;
+    let (Some(amount), Some(method), Some(account)) = (amount, method, account) else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let key = idempotency_key(&req, "withdrawal-create", "", &body)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let outcome = pay_app::request_withdrawal(
+        &deps.store,
+        vault(deps)?,
+        &user,
+        amount,
+        method,
+        &account,
+        key.as_ref(),
+        &withdrawal_json,
+        Utc::now(),
+    )
+    .await?;
+    let message = Text::new(
+        "提现申请已提交，金额已冻结，审核通过后打款",
+        "Withdrawal requested; the amount is frozen until it is reviewed and paid",
+    );
+    Ok(match outcome {
+        Outcome::Done(w) => Reply::created(message, WithdrawalView::of(&w, false)),
+        Outcome::Replayed { status, response } => replayed(status, &response, message),
+    })
+}
+
+/// `GET /payments/withdrawals` [withdrawal-list]: the caller's, newest first.
+pub async fn withdrawal_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let params = ListParams::of(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let page = pay_app::withdrawals_of(&deps.store, user.id, params.limit, params.cursor.as_deref())
+        .await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        PageView {
+            items: page.items.iter().map(|w| WithdrawalView::of(w, false)).collect::<Vec<_>>(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+/// `GET /admin/withdrawals` [admin-withdrawal-list]: `?status=` (default `pending`), oldest
+/// first.
+pub async fn admin_withdrawal_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let params = ListParams::of(&req)?;
+    let status = match query_param(&req, "status") {
+        None => WithdrawalStatus::Pending,
+        Some(s) => WithdrawalStatus::parse(&s).ok_or_else(|| {
+            ApiError::bad_request(
+                "withdrawal.invalid_status",
+                Text::new(
+                    "status 须为 pending、processing、paid、failed 或 rejected",
+                    "status must be pending, processing, paid, failed or rejected",
+                ),
+            )
+        })?,
+    };
+    admin(deps, &req).await?;
+    let page =
+        pay_app::withdrawal_queue(&deps.store, status, params.limit, params.cursor.as_deref())
+            .await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        PageView {
+            items: page.items.iter().map(|w| WithdrawalView::of(w, true)).collect::<Vec<_>>(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+/// `POST /admin/withdrawals/{withdrawal_id}/review` [admin-withdrawal-review]:
+/// `{action: approve|reject, reason (reject)}`.
+pub async fn admin_withdrawal_review(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id: WithdrawalId = path_id(&req, "withdrawal_id", withdrawal_not_found)?;
+    let body: Value = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let reason = body
+        .get("reason")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
+    let review = match body
+        .get("action")
+        .or_else(|| body.get("decision"))
+        .and_then(Value::as_str)
+    {
+        Some("approve") => Some(Review::Approve),
+        Some("reject") => match reason {
+            Some(r) if r.chars().count() <= 500 => Some(Review::Reject { reason: r }),
+            _ => {
+                errors.add(
+                    "reason",
+                    Text::new("驳回须填写原因（最多 500 字）", "A rejection needs a reason (at most 500 characters)"),
+                );
+                None
+            }
+        },
+        _ => {
+            errors.add("action", Text::new("须为 approve 或 reject", "Must be approve or reject"));
+            None
+        }
+    };
+    errors.finish()?;
+    let Some(review) = review else {
+        return Err(ApiError::internal("validated fields missing"));
+    };
+    let (_, admin_user) = admin(deps, &req).await?;
+    let done = pay_app::review_withdrawal(
+        &deps.store,
+        &deps.gateways,
+        vault(deps)?,
+        &admin_user,
+        id,
+        review,
+        Utc::now(),
+    )
+    .await?;
+    let message = match (done.withdrawal.status, &done.gateway_note) {
+        (WithdrawalStatus::Paid, _) => Text::new("已打款", "Paid out"),
+        (WithdrawalStatus::Rejected, _) => Text::new("已驳回，金额已退回用户钱包", "Rejected; the money is back in the user's wallet"),
+        (WithdrawalStatus::Failed, _) => Text::new("支付渠道拒绝打款，金额已退回用户钱包", "The gateway refused the transfer; the money is back in the user's wallet"),
+        _ => Text::new(
+            "打款处理中，稍后可再次审批以查询结果",
+            "The transfer is under way; approve again later to check its result",
+        ),
+    };
+    let mut view = serde_json::to_value(WithdrawalView::of(&done.withdrawal, true))
+        .unwrap_or(Value::Null);
+    if let (Some(note), Some(map)) = (done.gateway_note, view.as_object_mut()) {
+        map.insert("gateway_note".into(), Value::String(note));
+    }
+    Ok(Reply::ok(message, view))
 }

@@ -9,6 +9,7 @@ pub mod avatar;
 pub mod catalog;
 pub mod ledger;
 pub mod orders;
+pub mod payments;
 pub mod service_media;
 pub mod services;
 pub mod sms;

@@ -92,6 +92,10 @@ id_type!(
     /// A service (gig) a freelancer sells.
     ServiceId
 );
+id_type!(
+    /// A request to take money out of the wallet.
+    WithdrawalId
+);
 
 #[cfg(test)]
 mod tests {

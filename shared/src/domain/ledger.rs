@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{OrderId, UserId};
+use super::ids::{OrderId, UserId, WithdrawalId};
 use super::money::Money;
 
 /// How many items each platform account is spread over.
@@ -136,6 +136,12 @@ pub enum MovementKind {
     EscrowRefund,
     /// A dispute settled by an operator with part refunded and part released.
     EscrowSplit,
+    /// A withdrawal requested: available → frozen until it is paid or returned.
+    WithdrawalHold,
+    /// A withdrawal paid out: frozen → the gateway (net) and the platform (fee).
+    WithdrawalPayout,
+    /// A withdrawal rejected or refused by the gateway: frozen → available.
+    WithdrawalReturn,
 }
 
 impl MovementKind {
@@ -146,6 +152,9 @@ impl MovementKind {
             MovementKind::EscrowRelease => "escrow_release",
             MovementKind::EscrowRefund => "escrow_refund",
             MovementKind::EscrowSplit => "escrow_split",
+            MovementKind::WithdrawalHold => "withdrawal_hold",
+            MovementKind::WithdrawalPayout => "withdrawal_payout",
+            MovementKind::WithdrawalReturn => "withdrawal_return",
         }
     }
 
@@ -159,6 +168,9 @@ impl MovementKind {
             }
             MovementKind::EscrowRefund => ("Order refund", "订单退款"),
             MovementKind::EscrowSplit => ("Dispute settled: partial refund", "纠纷裁决：部分退款"),
+            MovementKind::WithdrawalHold => ("Withdrawal requested (frozen)", "提现申请（冻结）"),
+            MovementKind::WithdrawalPayout => ("Withdrawal paid out", "提现到账"),
+            MovementKind::WithdrawalReturn => ("Withdrawal returned", "提现退回"),
         }
     }
 }
@@ -284,6 +296,89 @@ impl Movement {
             MovementKind::EscrowFreeze,
             Some(order),
             vec![p(c, Bucket::Available, -fen), p(c, Bucket::Frozen, fen)],
+        )
+    }
+
+    /// The client pays an order through a gateway (`charge` is our trade number): the money
+    /// comes from gateway clearing straight into the client's escrow. The id is the same as a
+    /// wallet payment's, so an order is paid into escrow once, however it is paid.
+    pub fn gateway_escrow(
+        order: OrderId,
+        client: UserId,
+        total: Money,
+        charge: &str,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(total)?;
+        let clearing = Account::platform(PlatformAccount::Clearing, charge);
+        Movement::new(
+            format!("freeze:{order}"),
+            MovementKind::EscrowFreeze,
+            Some(order),
+            vec![
+                p(clearing, Bucket::Available, -fen),
+                p(Account::User(client), Bucket::Frozen, fen),
+            ],
+        )
+    }
+
+    /// A withdrawal is requested: `amount` leaves the spendable balance.
+    pub fn withdrawal_hold(
+        user: UserId,
+        amount: Money,
+        withdrawal: WithdrawalId,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(amount)?;
+        let u = Account::User(user);
+        Movement::new(
+            format!("withdraw:{withdrawal}"),
+            MovementKind::WithdrawalHold,
+            None,
+            vec![p(u, Bucket::Available, -fen), p(u, Bucket::Frozen, fen)],
+        )
+    }
+
+    /// A withdrawal is paid: `amount` leaves the user, `amount − fee` through the gateway and
+    /// `fee` to the platform.
+    pub fn withdrawal_payout(
+        user: UserId,
+        amount: Money,
+        fee: Money,
+        withdrawal: WithdrawalId,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(amount)?;
+        let fee_fen = fee.fen();
+        if fee_fen < 0 || fee_fen >= fen {
+            return Err(MovementError::NotPositive);
+        }
+        let id = format!("payout:{withdrawal}");
+        let clearing = Account::platform(PlatformAccount::Clearing, &id);
+        let revenue = Account::platform(PlatformAccount::Revenue, &id);
+        Ok(Movement::new(
+            id,
+            MovementKind::WithdrawalPayout,
+            None,
+            vec![
+                p(Account::User(user), Bucket::Frozen, -fen),
+                p(clearing, Bucket::Available, fen - fee_fen),
+                p(revenue, Bucket::Available, fee_fen),
+            ],
+        )?
+        .total(revenue, fee_fen, 0))
+    }
+
+    /// A withdrawal is rejected or refused by the gateway: the money is spendable again.
+    pub fn withdrawal_return(
+        user: UserId,
+        amount: Money,
+        withdrawal: WithdrawalId,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(amount)?;
+        let u = Account::User(user);
+        Movement::new(
+            format!("return:{withdrawal}"),
+            MovementKind::WithdrawalReturn,
+            None,
+            vec![p(u, Bucket::Frozen, -fen), p(u, Bucket::Available, fen)],
         )
     }
 
@@ -496,6 +591,42 @@ mod tests {
             Movement::escrow_split(o, c, f, yuan("199.00"), yuan("0")),
             Err(MovementError::NotPositive)
         );
+    }
+
+    #[test]
+    fn a_withdrawal_holds_then_pays_net_and_fee_or_returns_it_all() {
+        let (u, w) = (UserId::new(), WithdrawalId::new());
+        let mut book = Book::default();
+        book.apply(&Movement::deposit(u, yuan("500.00"), "t1").unwrap());
+        book.apply(&Movement::withdrawal_hold(u, yuan("100.00"), w).unwrap());
+        let b = book.wallets[&Account::User(u)];
+        assert_eq!((b.available_fen, b.frozen_fen), (40_000, 10_000));
+        let payout = Movement::withdrawal_payout(u, yuan("100.00"), yuan("2.00"), w).unwrap();
+        let d = payout.deltas();
+        assert_eq!(d[&Account::User(u)][&Bucket::Frozen], -10_000);
+        let by_kind = |k: PlatformAccount| -> i64 {
+            d.iter()
+                .filter(|(a, _)| matches!(a, Account::Platform(x, _) if *x == k))
+                .map(|(_, b)| b[&Bucket::Available])
+                .sum()
+        };
+        assert_eq!((by_kind(PlatformAccount::Clearing), by_kind(PlatformAccount::Revenue)), (9_800, 200));
+        assert_eq!(
+            Movement::withdrawal_return(u, yuan("100.00"), w).unwrap().deltas()[&Account::User(u)]
+                [&Bucket::Available],
+            10_000
+        );
+        assert!(Movement::withdrawal_payout(u, yuan("1.00"), yuan("1.00"), w).is_err());
+    }
+
+    #[test]
+    fn an_order_paid_by_gateway_is_frozen_under_the_same_id_as_from_the_wallet() {
+        let (o, c) = (OrderId::new(), UserId::new());
+        let g = Movement::gateway_escrow(o, c, yuan("199.00"), "GB1").unwrap();
+        let w = Movement::escrow_freeze(o, c, yuan("199.00")).unwrap();
+        assert_eq!(g.id, w.id);
+        assert_eq!(g.deltas()[&Account::User(c)].get(&Bucket::Available), None);
+        assert_eq!(g.deltas()[&Account::User(c)][&Bucket::Frozen], 19_900);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod moderation;
 pub mod money;
 pub mod order;
+pub mod payment;
 pub mod profile;
 pub mod service;
 pub mod session;
@@ -16,7 +17,7 @@ pub mod values;
 pub use identity::{IdNumber, RealName};
 pub use ids::{
     AuditId, NotificationId, OrderId, OrderStepId, ServiceId, SessionId, UploadId, UserId,
-    VerificationId,
+    VerificationId, WithdrawalId,
 };
 pub use money::Money;
 pub use session::Session;

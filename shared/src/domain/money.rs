@@ -22,6 +22,20 @@ pub enum MoneyError {
     OutOfRange,
 }
 
+/// `#[serde(with = "fen")]`: a money field stored as integer fen.
+pub mod fen {
+    use super::Money;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &Money, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(m.fen())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
+        i64::deserialize(d).map(Money::from_fen)
+    }
+}
+
 /// The platform keeps 20% of every order.
 const FEE_RATE: Decimal = Decimal::from_parts(20, 0, 0, false, 2);
 

@@ -143,19 +143,7 @@ pub struct OrderEvent {
     pub at: DateTime<Utc>,
 }
 
-/// Money fields are integer fen in storage.
-mod fen {
-    use super::Money;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(m: &Money, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_i64(m.fen())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
-        i64::deserialize(d).map(Money::from_fen)
-    }
-}
+use super::money::fen;
 
 /// The package as it was when the order was placed: later edits of the service do not
 /// change what was bought.
@@ -328,9 +316,15 @@ pub struct Transition {
 
 /// `ORD` + local time in China (yyyymmddHHMMSS) + six characters from `random`.
 pub fn order_number(now: DateTime<Utc>, random: u128) -> String {
+    stamped_number("ORD", now, random, 6)
+}
+
+/// `prefix` + local time in China (yyyymmddHHMMSS) + `n` characters (A–Z, 0–9) from `random`:
+/// numbers people can read out on the phone and sort by time.
+pub fn stamped_number(prefix: &str, now: DateTime<Utc>, random: u128, n: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut r = random;
-    let tail: String = (0..6)
+    let tail: String = (0..n)
         .map(|_| {
             let c = ALPHABET[(r % 36) as usize] as char;
             r /= 36;
@@ -341,7 +335,7 @@ pub fn order_number(now: DateTime<Utc>, random: u128) -> String {
         Some(china) => now.with_timezone(&china).format("%Y%m%d%H%M%S").to_string(),
         None => now.format("%Y%m%d%H%M%S").to_string(),
     };
-    format!("ORD{local}{tail}")
+    format!("{prefix}{local}{tail}")
 }
 
 impl Order {

@@ -13,6 +13,8 @@ pub struct Reply {
     status: StatusCode,
     message: Text,
     data: Value,
+    /// A plain-text body instead of the envelope (what a gateway expects from a callback).
+    plain: Option<&'static str>,
 }
 
 impl Reply {
@@ -28,6 +30,16 @@ impl Reply {
         Reply::with_status(StatusCode::ACCEPTED, message, Value::Null)
     }
 
+    /// `200 text/plain` with `body`: Alipay's notifications want exactly `success`.
+    pub fn plain(body: &'static str) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            message: Text::new("", ""),
+            data: Value::Null,
+            plain: Some(body),
+        }
+    }
+
     pub fn no_content() -> Reply {
         Reply::with_status(StatusCode::NO_CONTENT, Text::new("", ""), Value::Null)
     }
@@ -40,6 +52,7 @@ impl Reply {
             status,
             message,
             data,
+            plain: None,
         }
     }
 
@@ -50,6 +63,15 @@ impl Reply {
     pub fn into_response(self, lang: Lang) -> Response<Body> {
         if self.status == StatusCode::NO_CONTENT {
             return response(self.status, Body::Empty);
+        }
+        if let Some(text) = self.plain {
+            let mut resp = Response::new(Body::Text(text.to_owned()));
+            *resp.status_mut() = self.status;
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            return resp;
         }
         let body = json!({
             "success": true,

@@ -4,10 +4,11 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::ledger::Account;
 use crate::domain::order::{OrderStatus, TimerKind};
+use crate::domain::payment::{Gateway, WithdrawalStatus};
 use crate::domain::service::ServiceStatus;
 use crate::domain::{
     AuditId, NotificationId, OrderId, OrderStepId, ServiceId, SessionId, UserId, UserStatus,
-    VerificationId, VerificationStatus,
+    VerificationId, VerificationStatus, WithdrawalId,
 };
 
 pub const PK: &str = "PK";
@@ -279,4 +280,33 @@ pub fn idempotency(user: UserId, scope: &str, client_key: &str) -> Key {
         format!("IDEMPOTENCY#{user}#{scope}#{client_key}"),
         "IDEMPOTENCY",
     )
+}
+
+/// `CHARGE#{out_trade_no} / CHARGE`: one attempt to take money in through a gateway.
+pub fn charge(out_trade_no: &str) -> Key {
+    key(format!("CHARGE#{out_trade_no}"), "CHARGE")
+}
+
+/// `GWTRADE#{gateway}#{trade_no} / GWTRADE`: a gateway transaction is applied once.
+pub fn gateway_trade(gateway: Gateway, trade_no: &str) -> Key {
+    key(format!("GWTRADE#{gateway}#{trade_no}"), "GWTRADE")
+}
+
+/// `WITHDRAWAL#{id} / WITHDRAWAL`.
+pub fn withdrawal(id: WithdrawalId) -> Key {
+    key(format!("WITHDRAWAL#{id}"), "WITHDRAWAL")
+}
+
+/// A user's withdrawals, newest first: `GSI1PK=USER#{id}#WITHDRAWALS`.
+pub fn user_withdrawals(user: UserId) -> String {
+    format!("USER#{user}#WITHDRAWALS")
+}
+
+/// The operators' queue by status, oldest first: `GSI3PK=WITHDRAWALS#{status}`.
+pub fn withdrawals_by_status(status: WithdrawalStatus) -> String {
+    format!("WITHDRAWALS#{}", status.as_str())
+}
+
+pub fn withdrawal_sort(at: DateTime<Utc>, id: WithdrawalId) -> String {
+    format!("{}#{id}", at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }

@@ -1,0 +1,336 @@
+"""A local sandbox that plays Alipay and WeChat Pay for the local stack, with the test keys in
+payment-keys/. It is a second, independent implementation of both protocols (Python's
+`cryptography`), so a payment completed through it shows that our signatures verify elsewhere
+and that we accept what a gateway signs.
+
+  GET  /alipay/gateway.do?…            the cashier: checks our RSA2 signature, "pays", and posts
+                                        Alipay's signed notification to notify_url
+  POST /alipay/gateway.do              alipay.fund.trans.uni.transfer (withdrawals), signed answer
+  POST /wechat/v3/pay/transactions/native|jsapi
+                                        checks our WECHATPAY2-SHA256-RSA2048 header, answers signed
+  POST /wechat/sandbox/pay/{out_trade_no}
+                                        "the payer scans and pays": posts the signed, encrypted
+                                        notification to notify_url
+  POST /wechat/v3/fund-app/mch-transfer/transfer-bills
+  GET  /wechat/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{no}
+
+Accounts and openids starting with `refuse` are refused by the transfer APIs (to try that path).
+Dev tooling only: nothing here runs in production.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEYS = Path(__file__).resolve().parent / "payment-keys"
+CHINA = timezone(timedelta(hours=8))
+
+
+def load_private(name: str):
+    return serialization.load_pem_private_key((KEYS / f"{name}.pem").read_bytes(), None)
+
+
+def load_public(name: str):
+    return serialization.load_pem_public_key((KEYS / f"{name}.pub.pem").read_bytes())
+
+
+def settings() -> dict:
+    return json.loads((KEYS / "settings.json").read_text())
+
+
+def pem(name: str) -> str:
+    return (KEYS / f"{name}.pem").read_text()
+
+
+def rsa2_sign(key, message: bytes) -> str:
+    return base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+def rsa2_verify(key, message: bytes, signature_b64: str) -> bool:
+    try:
+        key.verify(base64.b64decode(signature_b64), message, padding.PKCS1v15(), hashes.SHA256())
+        return True
+    except Exception:
+        return False
+
+
+def alipay_content(params: dict[str, str], notification: bool) -> str:
+    skip = {"sign", "sign_type"} if notification else {"sign"}
+    return "&".join(f"{k}={params[k]}" for k in sorted(params) if k not in skip and params[k] != "")
+
+
+def aes_gcm_seal(key: bytes, nonce: str, aad: str, plaintext: bytes) -> str:
+    return base64.b64encode(AESGCM(key).encrypt(nonce.encode(), plaintext, aad.encode())).decode()
+
+
+def payment_settings(api_url: str, sandbox_url: str) -> dict:
+    """The payment settings secret the functions read (see docs/payments.md)."""
+    s = settings()
+    return {
+        "alipay": {
+            "app_id": s["alipay_app_id"],
+            "private_key": pem("alipay-app"),
+            "alipay_public_key": (KEYS / "alipay-platform.pub.pem").read_text(),
+            "gateway_url": f"{sandbox_url}/alipay/gateway.do",
+            "notify_url": f"{api_url}/payments/callbacks/alipay",
+        },
+        "wechat": {
+            "mchid": s["wechat_mchid"],
+            "appid": s["wechat_appid"],
+            "merchant_serial": s["wechat_merchant_serial"],
+            "private_key": pem("wechat-merchant"),
+            "apiv3_key": s["wechat_apiv3_key"],
+            "platform_keys": {
+                s["wechat_platform_serial"]: (KEYS / "wechat-platform.pub.pem").read_text(),
+            },
+            "api_base": f"{sandbox_url}/wechat",
+            "notify_url": f"{api_url}/payments/callbacks/wechat",
+            "transfer_scene_id": s["wechat_transfer_scene_id"],
+        },
+    }
+
+
+class Sandbox:
+    def __init__(self) -> None:
+        self.s = settings()
+        self.alipay_app_pub = load_public("alipay-app")
+        self.alipay_key = load_private("alipay-platform")
+        self.merchant_pub = load_public("wechat-merchant")
+        self.wechat_key = load_private("wechat-platform")
+        self.wechat_trades: dict[str, dict] = {}
+        self.bills: dict[str, dict] = {}
+        self.lock = threading.Lock()
+
+    # ------------------------------------------------------------------ Alipay
+    def alipay_pay(self, params: dict[str, str]) -> tuple[int, dict]:
+        if not rsa2_verify(self.alipay_app_pub, alipay_content(params, False).encode(),
+                           params.get("sign", "")):
+            return 400, {"error": "INVALID_SIGNATURE", "detail": "our RSA2 check of the request failed"}
+        if params.get("app_id") != self.s["alipay_app_id"]:
+            return 400, {"error": "INVALID_APP_ID"}
+        biz = json.loads(params["biz_content"])
+        now = datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+        trade_no = datetime.now(CHINA).strftime("%Y%m%d") + "2200" + "".join(
+            secrets.choice("0123456789") for _ in range(16))
+        notice = {
+            "notify_time": now, "notify_type": "trade_status_sync",
+            "notify_id": secrets.token_hex(16), "app_id": self.s["alipay_app_id"],
+            "charset": "utf-8", "version": "1.0", "sign_type": "RSA2",
+            "trade_no": trade_no, "out_trade_no": biz["out_trade_no"],
+            "total_amount": biz["total_amount"], "receipt_amount": biz["total_amount"],
+            "buyer_pay_amount": biz["total_amount"], "trade_status": "TRADE_SUCCESS",
+            "subject": biz.get("subject", ""), "gmt_create": now, "gmt_payment": now,
+            "seller_id": self.s["alipay_seller_id"], "buyer_logon_id": "sandbox***@example.cn",
+        }
+        notice["sign"] = rsa2_sign(self.alipay_key, alipay_content(notice, True).encode())
+        status, answer = post(params["notify_url"], urllib.parse.urlencode(notice).encode(),
+                              {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        return 200, {"paid": answer == "success", "trade_no": trade_no,
+                     "out_trade_no": biz["out_trade_no"], "notify_status": status,
+                     "notify_answer": answer}
+
+    def alipay_api(self, params: dict[str, str]) -> tuple[int, str]:
+        method = params.get("method", "")
+        name = method.replace(".", "_") + "_response"
+        if not rsa2_verify(self.alipay_app_pub, alipay_content(params, False).encode(),
+                           params.get("sign", "")):
+            node = {"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature",
+                    "sub_msg": "验签出错"}
+            return 200, json.dumps({name: node}, ensure_ascii=False)
+        biz = json.loads(params["biz_content"])
+        if method != "alipay.fund.trans.uni.transfer":
+            node = {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.INVALID_METHOD"}
+        elif biz["payee_info"]["identity"].startswith("refuse"):
+            node = {"code": "40004", "msg": "Business Failed", "sub_code": "PAYEE_NOT_EXIST",
+                    "sub_msg": "收款账号不存在"}
+        else:
+            with self.lock:
+                bill = self.bills.setdefault(biz["out_biz_no"], {
+                    "order_id": "20261124" + "".join(secrets.choice("0123456789") for _ in range(24)),
+                    "trans_date": datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S")})
+            node = {"code": "10000", "msg": "Success", "out_biz_no": biz["out_biz_no"],
+                    "order_id": bill["order_id"], "pay_fund_order_id": bill["order_id"],
+                    "status": "SUCCESS", "trans_date": bill["trans_date"]}
+        text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
+        sign = rsa2_sign(self.alipay_key, text.encode())
+        return 200, '{"' + name + '":' + text + ',"sign":"' + sign + '"}'
+
+    # ------------------------------------------------------------------ WeChat Pay
+    def wechat_authorized(self, method: str, path: str, body: str, auth: str) -> bool:
+        if not auth.startswith("WECHATPAY2-SHA256-RSA2048 "):
+            return False
+        fields = dict(p.split("=", 1) for p in auth[len("WECHATPAY2-SHA256-RSA2048 "):].split(","))
+        fields = {k: v.strip('"') for k, v in fields.items()}
+        if fields.get("mchid") != self.s["wechat_mchid"] or \
+                fields.get("serial_no") != self.s["wechat_merchant_serial"]:
+            return False
+        message = f"{method}\n{path}\n{fields['timestamp']}\n{fields['nonce_str']}\n{body}\n"
+        return rsa2_verify(self.merchant_pub, message.encode(), fields.get("signature", ""))
+
+    def wechat_signed(self, body: str) -> dict[str, str]:
+        ts, nonce = str(int(time.time())), secrets.token_hex(16)
+        return {
+            "Wechatpay-Timestamp": ts, "Wechatpay-Nonce": nonce,
+            "Wechatpay-Serial": self.s["wechat_platform_serial"],
+            "Wechatpay-Signature": rsa2_sign(self.wechat_key, f"{ts}\n{nonce}\n{body}\n".encode()),
+            "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
+        }
+
+    def wechat_prepay(self, kind: str, body: dict) -> tuple[int, dict]:
+        if body.get("mchid") != self.s["wechat_mchid"] or body.get("appid") != self.s["wechat_appid"]:
+            return 400, {"code": "PARAM_ERROR", "message": "mchid 与 appid 不匹配"}
+        with self.lock:
+            self.wechat_trades[body["out_trade_no"]] = body
+        if kind == "jsapi":
+            return 200, {"prepay_id": "wx" + secrets.token_hex(15)}
+        return 200, {"code_url": "weixin://wxpay/bizpayurl?pr=" + secrets.token_urlsafe(6)}
+
+    def wechat_pay(self, out_trade_no: str) -> tuple[int, dict]:
+        trade = self.wechat_trades.get(out_trade_no)
+        if trade is None:
+            return 404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"}
+        now = datetime.now(CHINA).isoformat(timespec="seconds")
+        transaction = {
+            "mchid": trade["mchid"], "appid": trade["appid"], "out_trade_no": out_trade_no,
+            "transaction_id": "4200" + "".join(secrets.choice("0123456789") for _ in range(24)),
+            "trade_type": "JSAPI" if "payer" in trade else "NATIVE", "trade_state": "SUCCESS",
+            "trade_state_desc": "支付成功", "bank_type": "OTHERS", "attach": "",
+            "success_time": now, "payer": trade.get("payer", {"openid": "oSandboxPayer0000000000000"}),
+            "amount": {"total": trade["amount"]["total"], "payer_total": trade["amount"]["total"],
+                       "currency": "CNY", "payer_currency": "CNY"},
+        }
+        nonce = secrets.token_hex(6)
+        notice = {
+            "id": "EV-" + secrets.token_hex(8), "create_time": now,
+            "resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS",
+            "summary": "支付成功",
+            "resource": {
+                "original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
+                "ciphertext": aes_gcm_seal(self.s["wechat_apiv3_key"].encode(), nonce, "transaction",
+                                           json.dumps(transaction, ensure_ascii=False).encode()),
+                "associated_data": "transaction", "nonce": nonce,
+            },
+        }
+        body = json.dumps(notice, ensure_ascii=False)
+        headers = {"Content-Type": "application/json", **self.wechat_signed(body)}
+        status, answer = post(trade["notify_url"], body.encode(), headers)
+        return 200, {"paid": status == 204, "transaction_id": transaction["transaction_id"],
+                     "notify_status": status, "notify_answer": answer}
+
+    def wechat_transfer(self, body: dict) -> tuple[int, dict]:
+        if body.get("appid") != self.s["wechat_appid"]:
+            return 400, {"code": "PARAM_ERROR", "message": "appid 不正确"}
+        refused = body["openid"].startswith("refuse")
+        with self.lock:
+            bill = self.bills.setdefault(body["out_bill_no"], {
+                "out_bill_no": body["out_bill_no"],
+                "transfer_bill_no": "1330000" + "".join(secrets.choice("0123456789") for _ in range(20)),
+                "create_time": datetime.now(CHINA).isoformat(timespec="seconds"),
+                "state": "FAIL" if refused else "SUCCESS",
+                **({"fail_reason": "PAYEE_ACCOUNT_ABNORMAL"} if refused else {}),
+            })
+        return 200, bill
+
+
+def post(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def handler_for(sandbox: Sandbox):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, fmt, *args):  # quiet
+            pass
+
+        def reply(self, status: int, body, headers: dict[str, str] | None = None,
+                  content_type: str = "application/json; charset=utf-8") -> None:
+            text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def body(self) -> str:
+            n = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(n).decode() if n else ""
+
+        def do_GET(self):
+            url = urllib.parse.urlsplit(self.path)
+            if url.path == "/health":
+                return self.reply(200, {"ok": True})
+            if url.path == "/alipay/gateway.do":
+                params = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+                return self.reply(*sandbox.alipay_pay(params))
+            prefix = "/wechat/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/"
+            if url.path.startswith(prefix):
+                if not sandbox.wechat_authorized("GET", url.path[len("/wechat"):], "",
+                                                 self.headers.get("Authorization", "")):
+                    return self.reply(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+                bill = sandbox.bills.get(url.path[len(prefix):])
+                if bill is None:
+                    return self.reply(404, {"code": "NOT_FOUND", "message": "记录不存在"})
+                text = json.dumps(bill, ensure_ascii=False)
+                return self.reply(200, text, sandbox.wechat_signed(text))
+            self.reply(404, {"code": "NOT_FOUND"})
+
+        def do_POST(self):
+            url = urllib.parse.urlsplit(self.path)
+            raw = self.body()
+            if url.path == "/alipay/gateway.do":
+                params = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+                return self.reply(*sandbox.alipay_api(params))
+            if url.path.startswith("/wechat/sandbox/pay/"):
+                return self.reply(*sandbox.wechat_pay(url.path.rsplit("/", 1)[1]))
+            if url.path.startswith("/wechat/v3/"):
+                path = url.path[len("/wechat"):]
+                if not sandbox.wechat_authorized("POST", path, raw, self.headers.get("Authorization", "")):
+                    return self.reply(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+                body = json.loads(raw)
+                if path in ("/v3/pay/transactions/native", "/v3/pay/transactions/jsapi"):
+                    status, answer = sandbox.wechat_prepay(path.rsplit("/", 1)[1], body)
+                elif path == "/v3/fund-app/mch-transfer/transfer-bills":
+                    status, answer = sandbox.wechat_transfer(body)
+                else:
+                    status, answer = 404, {"code": "NOT_FOUND", "message": "接口不存在"}
+                text = json.dumps(answer, ensure_ascii=False)
+                return self.reply(status, text, sandbox.wechat_signed(text) if status == 200 else None)
+            self.reply(404, {"code": "NOT_FOUND"})
+
+    return Handler
+
+
+def serve(port: int) -> ThreadingHTTPServer:
+    """Starts the sandbox on 127.0.0.1:port in a background thread."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler_for(Sandbox()))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+if __name__ == "__main__":
+    port = int(os.environ.get("GATEWAY_SANDBOX_PORT", "9100"))
+    serve(port)
+    print(f"gateway sandbox on http://127.0.0.1:{port}")
+    threading.Event().wait()

@@ -1,0 +1,154 @@
+//! The payment gateways: Alipay and WeChat Pay, written from their published protocols.
+//! Each adapter signs what we send, checks what they send, and turns their answers into the
+//! few outcomes the use cases decide on. The local stack points them at a gateway sandbox
+//! (`infra/local/gateway_sandbox.py`) that plays both gateways with test keys.
+
+pub mod alipay;
+pub mod keys;
+pub mod wechat;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Serialize;
+
+pub use alipay::{Alipay, AlipayConfig};
+pub use wechat::{SignatureHeaders, Wechat, WechatConfig};
+
+use crate::domain::Money;
+use crate::domain::payment::Gateway;
+
+/// A time in China (UTC+8), the zone both gateways' formats use.
+pub fn china(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    match FixedOffset::east_opt(8 * 3600) {
+        Some(offset) => t.with_timezone(&offset),
+        None => t.fixed_offset(),
+    }
+}
+
+/// What a gateway needs to take a payment.
+#[derive(Debug, Clone)]
+pub struct ChargeRequest {
+    pub out_trade_no: String,
+    pub amount: Money,
+    pub subject: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The client parameters of a WeChat JSAPI payment (`wx.requestPayment`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JsapiParams {
+    pub app_id: String,
+    pub time_stamp: String,
+    pub nonce_str: String,
+    pub package: String,
+    #[serde(skip_deserializing, default = "rsa")]
+    pub sign_type: &'static str,
+    pub pay_sign: String,
+}
+
+fn rsa() -> &'static str {
+    "RSA"
+}
+
+/// How the client takes the payer to the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PayParams {
+    /// Open this URL (Alipay page / WAP).
+    Redirect { pay_url: String },
+    /// Show this as a QR code (WeChat Native).
+    QrCode { code_url: String },
+    /// Pass these to `wx.requestPayment` (WeChat JSAPI).
+    Jsapi(JsapiParams),
+}
+
+/// A payout to a user's account.
+#[derive(Debug, Clone)]
+pub struct TransferRequest {
+    /// Our withdrawal id: the gateway pays each reference once.
+    pub reference: String,
+    pub amount: Money,
+    /// Alipay login (phone or email), or WeChat `openid`.
+    pub account: String,
+    /// The payee's legal name (from 实名认证); gateways check it against the account.
+    pub payee_name: String,
+    /// Shown to the payee.
+    pub title: String,
+}
+
+/// What a gateway said about a transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferOutcome {
+    Paid { reference: String },
+    /// Accepted, not final yet (WeChat transfers may wait for the payee to confirm).
+    InProgress { reference: Option<String> },
+    /// Refused for good, in a signed answer: the money did not move.
+    Refused { reason: String },
+}
+
+/// A call to a gateway that did not give a usable answer. None of these prove that money did
+/// or did not move, so none of them changes a balance.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GatewayError {
+    #[error("the gateway could not be reached: {0}")]
+    Network(String),
+    #[error("the gateway's answer was not signed by it: {0}")]
+    Unverified(String),
+    #[error("the gateway refused the request: {code} {message}")]
+    Rejected { code: String, message: String },
+    #[error("the gateway's answer could not be read: {0}")]
+    Decode(String),
+}
+
+/// Why a notification was refused. Nothing moves for any of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("signed with a key we do not know")]
+    UnknownKey,
+    #[error("the timestamp is more than five minutes off")]
+    StaleTimestamp,
+    #[error("for another merchant or app")]
+    WrongMerchant,
+    #[error("a required field is missing or malformed")]
+    Malformed,
+}
+
+/// The gateways this deployment has keys for.
+#[derive(Debug, Default)]
+pub struct Gateways {
+    pub alipay: Option<Alipay>,
+    pub wechat: Option<Wechat>,
+}
+
+/// The payment settings secret (`PAYMENT_SECRET_ID`, a JSON document in Secrets Manager):
+/// `{"alipay": AlipayConfig, "wechat": WechatConfig}`, either left out to disable it. Keys are
+/// too long for Lambda's 4 KB of environment, and are secrets: they are read once per cold
+/// start.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PaymentSettings {
+    #[serde(default)]
+    pub alipay: Option<AlipayConfig>,
+    #[serde(default)]
+    pub wechat: Option<WechatConfig>,
+}
+
+impl Gateways {
+    pub fn from_settings(s: PaymentSettings) -> Result<Gateways, keys::KeyError> {
+        Ok(Gateways {
+            alipay: s.alipay.map(Alipay::new).transpose()?,
+            wechat: s.wechat.map(Wechat::new).transpose()?,
+        })
+    }
+
+    pub fn enabled(&self, g: Gateway) -> bool {
+        match g {
+            Gateway::Alipay => self.alipay.is_some(),
+            Gateway::Wechat => self.wechat.is_some(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod known_answers;
