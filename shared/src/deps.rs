@@ -100,10 +100,11 @@ async fn load_gateways(aws: &aws_config::SdkConfig, id: &str) -> Result<Gateways
             unreadable
         })?;
     let text = out.secret_string().unwrap_or_default();
-    let settings: PaymentSettings = serde_json::from_str(text).map_err(|_| ConfigError::Invalid {
-        name: "PAYMENT_SECRET_ID",
-        reason: "the secret is not valid payment settings JSON",
-    })?;
+    let settings: PaymentSettings =
+        serde_json::from_str(text).map_err(|_| ConfigError::Invalid {
+            name: "PAYMENT_SECRET_ID",
+            reason: "the secret is not valid payment settings JSON",
+        })?;
     Gateways::from_settings(settings).map_err(|_| ConfigError::Invalid {
         name: "PAYMENT_SECRET_ID",
         reason: "a key in the payment settings is not a valid RSA key",

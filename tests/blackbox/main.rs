@@ -207,23 +207,7 @@ pub async fn admin_session(api: &Api) -> (String, String) {
     )
 }
 
-/// A valid, unique-enough 18-digit resident ID number (checksum computed).
-pub fn fresh_id_number() -> String {
-    let n = ulid::Ulid::new().random();
-    let region = 110_101 + (n % 8_000) as u64;
-    let day = 1 + (n >> 16) % 28;
-    let month = 1 + (n >> 24) % 12;
-    let year = 1960 + (n >> 32) % 40;
-    let seq = (n >> 40) % 1000;
-    let first17 = format!("{region}{year:04}{month:02}{day:02}{seq:03}");
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17
-        .bytes()
-        .zip(W)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
-}
+pub use gigbao_tests::fresh_id_number;
 
 /// True when the text has CJK characters: the Chinese message really is Chinese.
 pub fn is_chinese(s: &str) -> bool {

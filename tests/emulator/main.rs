@@ -5,5 +5,6 @@ mod codes;
 mod handlers;
 mod notify;
 mod orders;
+mod payments;
 mod services;
 mod workers;

@@ -17,15 +17,15 @@ fn yuan(s: &str) -> Money {
     s.parse().unwrap()
 }
 
-fn render(o: &Order) -> String {
+pub(crate) fn render(o: &Order) -> String {
     json!({"id": o.id.to_string()}).to_string()
 }
 
-struct Market {
-    store: Store,
-    seller: User,
-    buyer: User,
-    service: Service,
+pub(crate) struct Market {
+    pub(crate) store: Store,
+    pub(crate) seller: User,
+    pub(crate) buyer: User,
+    pub(crate) service: Service,
 }
 
 /// A fresh table with an active service at 199.00 / 399.00 and a client.
@@ -34,7 +34,7 @@ async fn market() -> Market {
 }
 
 /// The same market on `store`.
-async fn market_on(store: Store) -> Market {
+pub(crate) async fn market_on(store: Store) -> Market {
     store
         .put_catalog(&gigbao_tests::seed_catalog())
         .await
@@ -66,7 +66,7 @@ async fn market_on(store: Store) -> Market {
 }
 
 impl Market {
-    async fn place(&self, tier: Tier) -> Order {
+    pub(crate) async fn place(&self, tier: Tier) -> Order {
         match orders::place(
             &self.store,
             &self.buyer,
@@ -111,7 +111,7 @@ impl Market {
         .0
     }
 
-    async fn fund(&self, amount: &str) {
+    pub(crate) async fn fund(&self, amount: &str) {
         ledger::deposit(
             &self.store,
             self.buyer.id,
@@ -123,7 +123,7 @@ impl Market {
         .unwrap();
     }
 
-    async fn balances(&self, user: &User) -> (i64, i64, i64, i64) {
+    pub(crate) async fn balances(&self, user: &User) -> (i64, i64, i64, i64) {
         let b = ledger::wallet(&self.store, user.id).await.unwrap();
         (
             b.available_fen,
@@ -133,7 +133,7 @@ impl Market {
         )
     }
 
-    async fn assert_reconciles(&self) {
+    pub(crate) async fn assert_reconciles(&self) {
         let r = ledger::reconcile(&self.store, Utc::now() + Duration::minutes(5))
             .await
             .unwrap();

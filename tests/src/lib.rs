@@ -143,6 +143,10 @@ pub const TEST_SECRET: &str = "test-secret-for-in-process-tests-0123456789";
 
 /// Deps around `store` for calling use cases and handlers in-process.
 pub async fn deps_for(store: Store) -> &'static Deps {
+    deps_with(store, shared::payments::Gateways::default()).await
+}
+
+async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'static Deps {
     let config = Config {
         stats_queue_url: None,
         table_name: store.table().to_owned(),
@@ -150,6 +154,7 @@ pub async fn deps_for(store: Store) -> &'static Deps {
         trust_forwarded_for: false,
         notifications_queue_url: None,
         pii_key: Some(SecretString::from(TEST_PII_KEY.to_owned())),
+        payment_secret_id: None,
         media_bucket: std::env::var("GIGBAO_MEDIA_BUCKET").ok(),
         s3_force_path_style: true,
         app_base_url: "https://gigbao.test".to_owned(),
@@ -162,6 +167,7 @@ pub async fn deps_for(store: Store) -> &'static Deps {
     };
     let mut deps = Deps::build(config, &aws_config().await).expect("test deps");
     deps.store = store;
+    deps.gateways = gateways;
     Box::leak(Box::new(deps))
 }
 
@@ -236,4 +242,123 @@ pub async fn new_user(store: &Store, user_type: shared::domain::UserType) -> sha
     .await
     .expect("register a test user")
     .user
+}
+
+/// A valid, unique-enough 18-digit resident ID number (checksum computed).
+pub fn fresh_id_number() -> String {
+    let n = ulid::Ulid::new().random();
+    let region = 110_101 + (n % 8_000) as u64;
+    let day = 1 + (n >> 16) % 28;
+    let month = 1 + (n >> 24) % 12;
+    let year = 1960 + (n >> 32) % 40;
+    let seq = (n >> 40) % 1000;
+    let first17 = format!("{region}{year:04}{month:02}{day:02}{seq:03}");
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(W)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// Marks `user` verified through the real 实名认证 flow (submission, an operator's approval),
+/// so withdrawals can find the payee's legal name.
+pub async fn verify_user(
+    store: &Store,
+    user: shared::domain::User,
+    real_name: &str,
+) -> shared::domain::User {
+    use shared::app::verification::{self, Decision, Submission};
+    let vault =
+        shared::crypto::PiiVault::new(&SecretString::from(TEST_PII_KEY.to_owned())).unwrap();
+    let now = chrono::Utc::now();
+    let summary = verification::submit(
+        store,
+        &vault,
+        user.clone(),
+        Submission {
+            real_name: shared::domain::RealName::parse(real_name).unwrap(),
+            id_number: shared::domain::IdNumber::parse(&fresh_id_number()).unwrap(),
+            document_keys: vec![],
+        },
+        now,
+    )
+    .await
+    .expect("submit verification");
+    let admin = shared::domain::UserId::new();
+    verification::review(
+        store,
+        admin,
+        summary.id.parse().unwrap(),
+        Decision::Approve,
+        now,
+    )
+    .await
+    .expect("approve verification");
+    store.get_user(user.id).await.unwrap().unwrap()
+}
+
+/// The committed test keys of `infra/local/payment-keys/` (they play both sides).
+pub mod payment_keys {
+    pub const ALIPAY_APP: &str = include_str!("../../infra/local/payment-keys/alipay-app.pem");
+    pub const ALIPAY_APP_PUB: &str =
+        include_str!("../../infra/local/payment-keys/alipay-app.pub.pem");
+    pub const ALIPAY_PLATFORM: &str =
+        include_str!("../../infra/local/payment-keys/alipay-platform.pem");
+    pub const ALIPAY_PLATFORM_PUB: &str =
+        include_str!("../../infra/local/payment-keys/alipay-platform.pub.pem");
+    pub const WECHAT_MERCHANT: &str =
+        include_str!("../../infra/local/payment-keys/wechat-merchant.pem");
+    pub const WECHAT_MERCHANT_PUB: &str =
+        include_str!("../../infra/local/payment-keys/wechat-merchant.pub.pem");
+    pub const WECHAT_PLATFORM: &str =
+        include_str!("../../infra/local/payment-keys/wechat-platform.pem");
+    pub const WECHAT_PLATFORM_PUB: &str =
+        include_str!("../../infra/local/payment-keys/wechat-platform.pub.pem");
+    const SETTINGS: &str = include_str!("../../infra/local/payment-keys/settings.json");
+
+    pub fn setting(name: &str) -> String {
+        let v: serde_json::Value = serde_json::from_str(SETTINGS).unwrap();
+        v[name].as_str().unwrap().to_owned()
+    }
+
+    /// Gateway settings with the test keys; Alipay's gateway and WeChat Pay's API at `base`
+    /// (a wiremock server, or anything when no call is made).
+    pub fn settings(base: &str) -> shared::payments::PaymentSettings {
+        use secrecy::SecretString;
+        shared::payments::PaymentSettings {
+            alipay: Some(shared::payments::AlipayConfig {
+                app_id: setting("alipay_app_id"),
+                private_key: SecretString::from(ALIPAY_APP.to_owned()),
+                alipay_public_key: ALIPAY_PLATFORM_PUB.to_owned(),
+                gateway_url: format!("{base}/gateway.do"),
+                notify_url: "https://api.gigbao.test/api/v1/payments/callbacks/alipay".into(),
+                return_url: None,
+            }),
+            wechat: Some(shared::payments::WechatConfig {
+                mchid: setting("wechat_mchid"),
+                appid: setting("wechat_appid"),
+                merchant_serial: setting("wechat_merchant_serial"),
+                private_key: SecretString::from(WECHAT_MERCHANT.to_owned()),
+                apiv3_key: SecretString::from(setting("wechat_apiv3_key")),
+                platform_keys: [(
+                    setting("wechat_platform_serial"),
+                    WECHAT_PLATFORM_PUB.to_owned(),
+                )]
+                .into_iter()
+                .collect(),
+                api_base: base.to_owned(),
+                notify_url: "https://api.gigbao.test/api/v1/payments/callbacks/wechat".into(),
+                transfer_scene_id: setting("wechat_transfer_scene_id"),
+            }),
+        }
+    }
+}
+
+/// Deps around `store` with both gateways configured (test keys, calls going to `base`).
+pub async fn deps_with_gateways(store: Store, base: &str) -> &'static Deps {
+    let gateways = shared::payments::Gateways::from_settings(payment_keys::settings(base))
+        .expect("test payment keys");
+    deps_with(store, gateways).await
 }

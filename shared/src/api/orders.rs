@@ -665,7 +665,12 @@ async fn pay_by_gateway(
 ) -> Result<Reply, ApiError> {
     let mut errors = FieldErrors::new();
     let pay = super::payments::pay_with(&body, &mut errors);
-    if pay.is_none() && body.get("method").and_then(Value::as_str).is_none_or(|m| m.parse::<crate::domain::payment::Gateway>().is_err()) {
+    if pay.is_none()
+        && body
+            .get("method")
+            .and_then(Value::as_str)
+            .is_none_or(|m| m.parse::<crate::domain::payment::Gateway>().is_err())
+    {
         return Err(ApiError::validation({
             let mut e = FieldErrors::new();
             e.add(

@@ -154,7 +154,10 @@ impl From<PaymentError> for ApiError {
             PaymentError::Withdrawal(WithdrawalRuleError::TooSmall) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "withdrawal.amount_too_small",
-                Text::new("单笔提现至少 10.00 元", "A withdrawal must be at least 10.00"),
+                Text::new(
+                    "单笔提现至少 10.00 元",
+                    "A withdrawal must be at least 10.00",
+                ),
             )
             .with_field("amount", Text::new("低于最低金额", "Below the minimum")),
             PaymentError::Withdrawal(WithdrawalRuleError::TooLarge) => ApiError::new(
@@ -169,11 +172,22 @@ impl From<PaymentError> for ApiError {
             PaymentError::Withdrawal(WithdrawalRuleError::Status(s)) => ApiError::conflict(
                 "withdrawal.invalid_transition",
                 Text::owned(
-                    format!("该提现申请当前状态为「{}」，不能执行此操作", withdrawal_status_zh(s)),
+                    format!(
+                        "该提现申请当前状态为「{}」，不能执行此操作",
+                        withdrawal_status_zh(s)
+                    ),
                     format!("Not possible while the withdrawal is {}", s.as_str()),
                 ),
             ),
             PaymentError::InsufficientFunds => OrderError::InsufficientFunds.into(),
+            PaymentError::InvalidAccount => ApiError::validation({
+                let mut e = FieldErrors::new();
+                e.add(
+                    "account",
+                    Text::new("收款账号格式不正确", "Not an account this method can pay"),
+                );
+                e
+            }),
             PaymentError::Busy => ApiError::conflict(
                 "payment.busy",
                 Text::new(
@@ -337,7 +351,10 @@ pub(crate) fn pay_with(body: &Value, errors: &mut FieldErrors) -> Option<PayWith
     let Some(gateway) = gateway else {
         errors.add(
             "method",
-            Text::new("支付方式须为 alipay 或 wechat", "method must be alipay or wechat"),
+            Text::new(
+                "支付方式须为 alipay 或 wechat",
+                "method must be alipay or wechat",
+            ),
         );
         return None;
     };
@@ -350,8 +367,14 @@ pub(crate) fn pay_with(body: &Value, errors: &mut FieldErrors) -> Option<PayWith
         errors.add(
             "channel",
             match gateway {
-                Gateway::Alipay => Text::new("支付宝渠道须为 page 或 wap", "Alipay channel must be page or wap"),
-                Gateway::Wechat => Text::new("微信支付渠道须为 native 或 jsapi", "WeChat Pay channel must be native or jsapi"),
+                Gateway::Alipay => Text::new(
+                    "支付宝渠道须为 page 或 wap",
+                    "Alipay channel must be page or wap",
+                ),
+                Gateway::Wechat => Text::new(
+                    "微信支付渠道须为 native 或 jsapi",
+                    "WeChat Pay channel must be native or jsapi",
+                ),
             },
         );
         return None;
@@ -364,25 +387,38 @@ pub(crate) fn pay_with(body: &Value, errors: &mut FieldErrors) -> Option<PayWith
         .map(str::to_owned);
     if channel == Channel::Jsapi
         && !openid.as_deref().is_some_and(|o| {
-            o.len() <= 128 && o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            o.len() <= 128
+                && o.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         })
     {
         errors.add(
             "openid",
-            Text::new("JSAPI 支付需要付款人的 openid", "A JSAPI payment needs the payer's openid"),
+            Text::new(
+                "JSAPI 支付需要付款人的 openid",
+                "A JSAPI payment needs the payer's openid",
+            ),
         );
         return None;
     }
     Some(PayWith {
         gateway,
         channel,
-        openid: if channel == Channel::Jsapi { openid } else { None },
+        openid: if channel == Channel::Jsapi {
+            openid
+        } else {
+            None
+        },
     })
 }
 
 /// A required money field written as a string with at most two places.
 fn amount_field(body: &Value, errors: &mut FieldErrors, name: &str) -> Option<Money> {
-    match body.get(name).and_then(Value::as_str).map(str::parse::<Money>) {
+    match body
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::parse::<Money>)
+    {
         Some(Ok(m)) if m.is_positive() => Some(m),
         _ => {
             errors.add(
@@ -432,19 +468,31 @@ fn callback_error(e: CallbackError) -> ApiError {
     let (code, text) = match e {
         CallbackError::BadSignature | CallbackError::UnknownKey => (
             "payment.invalid_signature",
-            Text::new("通知签名校验失败", "The notification's signature does not verify"),
+            Text::new(
+                "通知签名校验失败",
+                "The notification's signature does not verify",
+            ),
         ),
         CallbackError::StaleTimestamp => (
             "payment.stale_notification",
-            Text::new("通知时间戳超出 5 分钟窗口", "The notification's timestamp is more than 5 minutes off"),
+            Text::new(
+                "通知时间戳超出 5 分钟窗口",
+                "The notification's timestamp is more than 5 minutes off",
+            ),
         ),
         CallbackError::WrongMerchant => (
             "payment.wrong_merchant",
-            Text::new("通知不属于本商户", "The notification is for another merchant"),
+            Text::new(
+                "通知不属于本商户",
+                "The notification is for another merchant",
+            ),
         ),
         CallbackError::Malformed => (
             "payment.malformed_notification",
-            Text::new("通知内容不完整或格式错误", "The notification is incomplete or malformed"),
+            Text::new(
+                "通知内容不完整或格式错误",
+                "The notification is incomplete or malformed",
+            ),
         ),
     };
     tracing::warn!(alarm = "payment_callback_refused", reason = %e, "refused");
@@ -460,12 +508,14 @@ fn settle_error(e: SettleError) -> ApiError {
         SettleError::AmountMismatch => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "payment.amount_mismatch",
-            Text::new("支付金额与订单金额不符", "The amount paid differs from the amount charged"),
+            Text::new(
+                "支付金额与订单金额不符",
+                "The amount paid differs from the amount charged",
+            ),
         ),
-        SettleError::Busy => ApiError::conflict(
-            "payment.busy",
-            Text::new("请稍后重试", "Try again shortly"),
-        ),
+        SettleError::Busy => {
+            ApiError::conflict("payment.busy", Text::new("请稍后重试", "Try again shortly"))
+        }
         SettleError::Store(e) => ApiError::internal(e),
     }
 }
@@ -584,7 +634,10 @@ pub async fn withdrawal_create(deps: &'static Deps, req: Request) -> Result<Repl
     if method.is_none() {
         errors.add(
             "method",
-            Text::new("提现方式须为 alipay、wechat 或 bank", "method must be alipay, wechat or bank"),
+            Text::new(
+                "提现方式须为 alipay、wechat 或 bank",
+                "method must be alipay, wechat or bank",
+            ),
         );
     }
     let account = method.and_then(|m| {
@@ -604,7 +657,10 @@ pub async fn withdrawal_create(deps: &'static Deps, req: Request) -> Result<Repl
                     "请填写微信 openid（在小程序或公众号内自动获取）",
                     "Give your WeChat openid (the mini-program fills it in)",
                 ),
-                _ => Text::new("银行卡号须为 12 至 19 位数字", "A bank card number has 12 to 19 digits"),
+                _ => Text::new(
+                    "银行卡号须为 12 至 19 位数字",
+                    "A bank card number has 12 to 19 digits",
+                ),
             },
         );
     }
@@ -640,12 +696,17 @@ pub async fn withdrawal_create(deps: &'static Deps, req: Request) -> Result<Repl
 pub async fn withdrawal_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let params = ListParams::of(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
-    let page = pay_app::withdrawals_of(&deps.store, user.id, params.limit, params.cursor.as_deref())
-        .await?;
+    let page =
+        pay_app::withdrawals_of(&deps.store, user.id, params.limit, params.cursor.as_deref())
+            .await?;
     Ok(Reply::ok(
         Text::new("成功", "OK"),
         PageView {
-            items: page.items.iter().map(|w| WithdrawalView::of(w, false)).collect::<Vec<_>>(),
+            items: page
+                .items
+                .iter()
+                .map(|w| WithdrawalView::of(w, false))
+                .collect::<Vec<_>>(),
             next_cursor: page.next_cursor,
         },
     ))
@@ -674,7 +735,11 @@ pub async fn admin_withdrawal_list(deps: &'static Deps, req: Request) -> Result<
     Ok(Reply::ok(
         Text::new("成功", "OK"),
         PageView {
-            items: page.items.iter().map(|w| WithdrawalView::of(w, true)).collect::<Vec<_>>(),
+            items: page
+                .items
+                .iter()
+                .map(|w| WithdrawalView::of(w, true))
+                .collect::<Vec<_>>(),
             next_cursor: page.next_cursor,
         },
     ))
@@ -703,13 +768,19 @@ pub async fn admin_withdrawal_review(deps: &'static Deps, req: Request) -> Resul
             _ => {
                 errors.add(
                     "reason",
-                    Text::new("驳回须填写原因（最多 500 字）", "A rejection needs a reason (at most 500 characters)"),
+                    Text::new(
+                        "驳回须填写原因（最多 500 字）",
+                        "A rejection needs a reason (at most 500 characters)",
+                    ),
                 );
                 None
             }
         },
         _ => {
-            errors.add("action", Text::new("须为 approve 或 reject", "Must be approve or reject"));
+            errors.add(
+                "action",
+                Text::new("须为 approve 或 reject", "Must be approve or reject"),
+            );
             None
         }
     };
@@ -730,15 +801,21 @@ pub async fn admin_withdrawal_review(deps: &'static Deps, req: Request) -> Resul
     .await?;
     let message = match (done.withdrawal.status, &done.gateway_note) {
         (WithdrawalStatus::Paid, _) => Text::new("已打款", "Paid out"),
-        (WithdrawalStatus::Rejected, _) => Text::new("已驳回，金额已退回用户钱包", "Rejected; the money is back in the user's wallet"),
-        (WithdrawalStatus::Failed, _) => Text::new("支付渠道拒绝打款，金额已退回用户钱包", "The gateway refused the transfer; the money is back in the user's wallet"),
+        (WithdrawalStatus::Rejected, _) => Text::new(
+            "已驳回，金额已退回用户钱包",
+            "Rejected; the money is back in the user's wallet",
+        ),
+        (WithdrawalStatus::Failed, _) => Text::new(
+            "支付渠道拒绝打款，金额已退回用户钱包",
+            "The gateway refused the transfer; the money is back in the user's wallet",
+        ),
         _ => Text::new(
             "打款处理中，稍后可再次审批以查询结果",
             "The transfer is under way; approve again later to check its result",
         ),
     };
-    let mut view = serde_json::to_value(WithdrawalView::of(&done.withdrawal, true))
-        .unwrap_or(Value::Null);
+    let mut view =
+        serde_json::to_value(WithdrawalView::of(&done.withdrawal, true)).unwrap_or(Value::Null);
     if let (Some(note), Some(map)) = (done.gateway_note, view.as_object_mut()) {
         map.insert("gateway_note".into(), Value::String(note));
     }

@@ -14,9 +14,8 @@ use crate::crypto::PiiVault;
 use crate::domain::ledger::{Account, Movement};
 use crate::domain::order::{PAY_WITHIN, Party};
 use crate::domain::payment::{
-    Channel, Charge, ChargeStatus, Gateway, GatewayNotice, PayoutMethod, Purpose,
-    TOPUP_MAX_FEN, TOPUP_MIN_FEN, TOPUP_PAY_WITHIN, Withdrawal, WithdrawalRuleError,
-    WithdrawalStatus,
+    Channel, Charge, ChargeStatus, Gateway, GatewayNotice, PayoutMethod, Purpose, TOPUP_MAX_FEN,
+    TOPUP_MIN_FEN, TOPUP_PAY_WITHIN, Withdrawal, WithdrawalRuleError, WithdrawalStatus,
 };
 use crate::domain::{Money, OrderId, User, UserId, UserType, WithdrawalId};
 use crate::payments::{
@@ -45,6 +44,8 @@ pub enum PaymentError {
     WithdrawalNotFound,
     #[error("real-name verification is required to withdraw")]
     VerificationRequired,
+    #[error("not an account this method can pay")]
+    InvalidAccount,
     #[error(transparent)]
     Withdrawal(#[from] WithdrawalRuleError),
     #[error("not enough money in the wallet")]
@@ -124,7 +125,11 @@ async fn resume(
         .get_charge(out_trade_no, true)
         .await?
         .ok_or_else(|| StoreError::Decode(format!("charge {out_trade_no} vanished")))?;
-    let params = match rec.pay_params.as_deref().map(serde_json::from_str::<PayParams>) {
+    let params = match rec
+        .pay_params
+        .as_deref()
+        .map(serde_json::from_str::<PayParams>)
+    {
         Some(Ok(p)) => p,
         _ => {
             let p = params_for(gateways, &rec.charge, now).await?;
@@ -468,6 +473,10 @@ pub async fn request_withdrawal(
     if !user.is_verified || user.user_type == UserType::Admin {
         return Err(PaymentError::VerificationRequired);
     }
+    let account = method
+        .normalize_account(account)
+        .ok_or(PaymentError::InvalidAccount)?;
+    let account = account.as_str();
     let sealed = vault
         .seal(account, ACCOUNT_CONTEXT)
         .map_err(|e| PaymentError::Sealed(e.to_string()))?;
@@ -496,7 +505,10 @@ pub async fn request_withdrawal(
         })
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    match store.write_withdrawal(&w, None, extras, Some(&hold), now).await? {
+    match store
+        .write_withdrawal(&w, None, extras, Some(&hold), now)
+        .await?
+    {
         Ok(()) => Ok(Outcome::Done(w)),
         Err(PaymentRefusal::Insufficient(Account::User(_))) => Err(PaymentError::InsufficientFunds),
         Err(PaymentRefusal::KeyUsed) => replay().await?.ok_or(PaymentError::Busy),
@@ -559,14 +571,19 @@ async fn write(
     }
 }
 
-fn movement(m: Result<Movement, crate::domain::ledger::MovementError>) -> Result<Movement, PaymentError> {
+fn movement(
+    m: Result<Movement, crate::domain::ledger::MovementError>,
+) -> Result<Movement, PaymentError> {
     m.map_err(|e| StoreError::Decode(e.to_string()).into())
 }
 
 /// The payee's legal name, from their approved 实名认证.
 async fn payee_name(store: &Store, vault: &PiiVault, user: UserId) -> Result<String, PaymentError> {
     let sealed = |why: &str| PaymentError::Sealed(why.to_owned());
-    let u = store.get_user(user).await?.ok_or_else(|| sealed("payee gone"))?;
+    let u = store
+        .get_user(user)
+        .await?
+        .ok_or_else(|| sealed("payee gone"))?;
     let vid = u
         .verification
         .as_ref()
@@ -704,29 +721,30 @@ pub async fn review_withdrawal(
                 now,
             )
             .await?;
-            let (settled, note) = match payout(store, gateways, vault, &processing, retry, now).await
-            {
-                Ok(TransferOutcome::Paid { reference }) => {
-                    let paid = processing.paid(reference, now)?;
-                    let m = movement(Movement::withdrawal_payout(
-                        w.user_id, w.amount, w.fee, w.id,
-                    ))?;
-                    (Some((paid, m)), None)
-                }
-                Ok(TransferOutcome::Refused { reason }) => {
-                    let failed = processing.failed(reason, now)?;
-                    let m = movement(Movement::withdrawal_return(w.user_id, w.amount, w.id))?;
-                    (Some((failed, m)), None)
-                }
-                Ok(TransferOutcome::InProgress { .. }) => {
-                    (None, Some("the gateway is still processing the transfer".to_owned()))
-                }
-                Err(PaymentError::Gateway(e)) => {
-                    tracing::warn!(withdrawal_id = %id, error = %e, "payout not confirmed");
-                    (None, Some(e.to_string()))
-                }
-                Err(e) => return Err(e),
-            };
+            let (settled, note) =
+                match payout(store, gateways, vault, &processing, retry, now).await {
+                    Ok(TransferOutcome::Paid { reference }) => {
+                        let paid = processing.paid(reference, now)?;
+                        let m = movement(Movement::withdrawal_payout(
+                            w.user_id, w.amount, w.fee, w.id,
+                        ))?;
+                        (Some((paid, m)), None)
+                    }
+                    Ok(TransferOutcome::Refused { reason }) => {
+                        let failed = processing.failed(reason, now)?;
+                        let m = movement(Movement::withdrawal_return(w.user_id, w.amount, w.id))?;
+                        (Some((failed, m)), None)
+                    }
+                    Ok(TransferOutcome::InProgress { .. }) => (
+                        None,
+                        Some("the gateway is still processing the transfer".to_owned()),
+                    ),
+                    Err(PaymentError::Gateway(e)) => {
+                        tracing::warn!(withdrawal_id = %id, error = %e, "payout not confirmed");
+                        (None, Some(e.to_string()))
+                    }
+                    Err(e) => return Err(e),
+                };
             match settled {
                 Some((next, m)) => {
                     write(store, &next, processing.version, None, Some(m), now).await?;

@@ -610,10 +610,17 @@ mod tests {
                 .map(|(_, b)| b[&Bucket::Available])
                 .sum()
         };
-        assert_eq!((by_kind(PlatformAccount::Clearing), by_kind(PlatformAccount::Revenue)), (9_800, 200));
         assert_eq!(
-            Movement::withdrawal_return(u, yuan("100.00"), w).unwrap().deltas()[&Account::User(u)]
-                [&Bucket::Available],
+            (
+                by_kind(PlatformAccount::Clearing),
+                by_kind(PlatformAccount::Revenue)
+            ),
+            (9_800, 200)
+        );
+        assert_eq!(
+            Movement::withdrawal_return(u, yuan("100.00"), w)
+                .unwrap()
+                .deltas()[&Account::User(u)][&Bucket::Available],
             10_000
         );
         assert!(Movement::withdrawal_payout(u, yuan("1.00"), yuan("1.00"), w).is_err());

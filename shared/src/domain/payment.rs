@@ -210,14 +210,18 @@ impl PayoutMethod {
         let a: String = account.chars().filter(|c| !c.is_whitespace()).collect();
         let ok = match self {
             PayoutMethod::Alipay => {
-                let phone = a.len() == 11 && a.starts_with('1') && a.bytes().all(|b| b.is_ascii_digit());
+                let phone =
+                    a.len() == 11 && a.starts_with('1') && a.bytes().all(|b| b.is_ascii_digit());
                 phone || email_address::EmailAddress::is_valid(&a)
             }
             PayoutMethod::Wechat => {
                 (6..=64).contains(&a.len())
-                    && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                    && a.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             }
-            PayoutMethod::Bank => (12..=19).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_digit()),
+            PayoutMethod::Bank => {
+                (12..=19).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_digit())
+            }
         };
         ok.then_some(a)
     }
@@ -400,7 +404,11 @@ impl Withdrawal {
 
     /// An operator approves: the transfer starts. Approving one already processing asks the
     /// gateway again (transfers are idempotent on our id).
-    pub fn approve(&self, admin: UserId, now: DateTime<Utc>) -> Result<Withdrawal, WithdrawalRuleError> {
+    pub fn approve(
+        &self,
+        admin: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Withdrawal, WithdrawalRuleError> {
         self.status_in(&[WithdrawalStatus::Pending, WithdrawalStatus::Processing])?;
         let mut w = self.next(WithdrawalStatus::Processing, now);
         w.reviewer_id = Some(admin);
@@ -423,7 +431,11 @@ impl Withdrawal {
     }
 
     /// The gateway paid it.
-    pub fn paid(&self, payout_ref: String, now: DateTime<Utc>) -> Result<Withdrawal, WithdrawalRuleError> {
+    pub fn paid(
+        &self,
+        payout_ref: String,
+        now: DateTime<Utc>,
+    ) -> Result<Withdrawal, WithdrawalRuleError> {
         self.status_in(&[WithdrawalStatus::Processing])?;
         let mut w = self.next(WithdrawalStatus::Paid, now);
         w.payout_ref = Some(payout_ref);
@@ -432,7 +444,11 @@ impl Withdrawal {
     }
 
     /// The gateway refused it for good; the money goes back.
-    pub fn failed(&self, reason: String, now: DateTime<Utc>) -> Result<Withdrawal, WithdrawalRuleError> {
+    pub fn failed(
+        &self,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Result<Withdrawal, WithdrawalRuleError> {
         self.status_in(&[WithdrawalStatus::Processing])?;
         let mut w = self.next(WithdrawalStatus::Failed, now);
         w.reason = Some(reason);
@@ -492,11 +508,18 @@ mod tests {
     #[test]
     fn accounts_are_checked_per_method_and_masked() {
         let a = PayoutMethod::Alipay;
-        assert_eq!(a.normalize_account("138 0013 8000").as_deref(), Some("13800138000"));
+        assert_eq!(
+            a.normalize_account("138 0013 8000").as_deref(),
+            Some("13800138000")
+        );
         assert_eq!(a.mask("13800138000"), "138****8000");
         assert_eq!(a.mask("lin.xiao@example.cn"), "l***@example.cn");
         assert!(a.normalize_account("not an account").is_none());
-        assert!(PayoutMethod::Wechat.normalize_account("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").is_some());
+        assert!(
+            PayoutMethod::Wechat
+                .normalize_account("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o")
+                .is_some()
+        );
         assert!(PayoutMethod::Wechat.normalize_account("o@x").is_none());
         assert!(PayoutMethod::Bank.normalize_account("62220202").is_none());
     }
@@ -524,7 +547,10 @@ mod tests {
         assert_eq!(done.status, WithdrawalStatus::Paid);
         assert!(done.approve(admin, now).is_err());
         assert!(done.failed("x".into(), now).is_err());
-        assert_eq!(w.reject(admin, "no".into(), now).unwrap().status, WithdrawalStatus::Rejected);
+        assert_eq!(
+            w.reject(admin, "no".into(), now).unwrap().status,
+            WithdrawalStatus::Rejected
+        );
     }
 
     #[test]
@@ -537,7 +563,10 @@ mod tests {
     #[test]
     fn channels_belong_to_their_gateway() {
         assert_eq!(Channel::of(Gateway::Alipay, None), Some(Channel::Page));
-        assert_eq!(Channel::of(Gateway::Wechat, Some("jsapi")), Some(Channel::Jsapi));
+        assert_eq!(
+            Channel::of(Gateway::Wechat, Some("jsapi")),
+            Some(Channel::Jsapi)
+        );
         assert_eq!(Channel::of(Gateway::Alipay, Some("native")), None);
     }
 }

@@ -20,7 +20,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::keys::{KeyError, RsaSigner, RsaVerifier};
-use super::{CallbackError, ChargeRequest, GatewayError, PayParams, TransferOutcome, TransferRequest};
+use super::{
+    CallbackError, ChargeRequest, GatewayError, PayParams, TransferOutcome, TransferRequest,
+};
 use crate::domain::Money;
 use crate::domain::payment::{Channel, Gateway, GatewayNotice};
 

@@ -27,7 +27,9 @@ fn s(name: &str) -> String {
 }
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn alipay() -> Alipay {
@@ -67,7 +69,11 @@ fn alipay_page_pay_is_signed_byte_for_byte_as_the_second_implementation_signs_it
         expires_at: at("2026-11-24T08:30:00Z"),
     };
     let PayParams::Redirect { pay_url } = alipay()
-        .pay(&charge, crate::domain::payment::Channel::Page, at("2026-11-24T08:00:00Z"))
+        .pay(
+            &charge,
+            crate::domain::payment::Channel::Page,
+            at("2026-11-24T08:00:00Z"),
+        )
         .unwrap()
     else {
         panic!("not a redirect")
@@ -85,7 +91,10 @@ fn alipay_page_pay_is_signed_byte_for_byte_as_the_second_implementation_signs_it
     expected.insert("sign".into(), vec["sign"].as_str().unwrap().to_owned());
     assert_eq!(ours, expected);
     let pairs = expected.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    assert_eq!(alipay::sign_content(pairs, false), vec["content"].as_str().unwrap());
+    assert_eq!(
+        alipay::sign_content(pairs, false),
+        vec["content"].as_str().unwrap()
+    );
 }
 
 fn notification_form() -> Vec<(String, String)> {
@@ -99,7 +108,10 @@ fn notification_form() -> Vec<(String, String)> {
 
 #[test]
 fn an_alipay_notification_signed_by_the_second_implementation_verifies() {
-    let notice = alipay().notification(&notification_form()).unwrap().unwrap();
+    let notice = alipay()
+        .notification(&notification_form())
+        .unwrap()
+        .unwrap();
     assert_eq!(notice.out_trade_no, "GB20261124160000ABCDEFGHIJ");
     assert_eq!(notice.trade_no, "2026112422001446870501234567");
     assert_eq!(notice.amount, "199.00".parse().unwrap());
@@ -107,7 +119,11 @@ fn an_alipay_notification_signed_by_the_second_implementation_verifies() {
 
 #[test]
 fn a_changed_alipay_notification_does_not_verify() {
-    for (field, value) in [("total_amount", "199.01"), ("out_trade_no", "GB1"), ("sign_type", "RSA")] {
+    for (field, value) in [
+        ("total_amount", "199.01"),
+        ("out_trade_no", "GB1"),
+        ("sign_type", "RSA"),
+    ] {
         let mut form = notification_form();
         for (k, v) in form.iter_mut() {
             if k == field {
@@ -120,8 +136,14 @@ fn a_changed_alipay_notification_does_not_verify() {
             "{field}"
         );
     }
-    let unsigned: Vec<_> = notification_form().into_iter().filter(|(k, _)| k != "sign").collect();
-    assert_eq!(alipay().notification(&unsigned), Err(CallbackError::BadSignature));
+    let unsigned: Vec<_> = notification_form()
+        .into_iter()
+        .filter(|(k, _)| k != "sign")
+        .collect();
+    assert_eq!(
+        alipay().notification(&unsigned),
+        Err(CallbackError::BadSignature)
+    );
 }
 
 #[test]
@@ -134,7 +156,10 @@ fn an_alipay_transfer_answer_is_read_only_when_alipay_signed_it() {
         }
     );
     let forged = body.replace("\"status\":\"SUCCESS\"", "\"status\":\"FAIL\"");
-    assert!(matches!(alipay().transfer_outcome(&forged), Err(GatewayError::Unverified(_))));
+    assert!(matches!(
+        alipay().transfer_outcome(&forged),
+        Err(GatewayError::Unverified(_))
+    ));
 }
 
 #[test]
@@ -169,7 +194,10 @@ fn wechat_jsapi_pay_sign_matches_the_second_implementation() {
             "5K8264ILTKCH16CQ2502SI8ZNMTM67VS",
         )
         .unwrap();
-    assert_eq!(p.pay_sign, v()["wechat_jsapi"]["pay_sign"].as_str().unwrap());
+    assert_eq!(
+        p.pay_sign,
+        v()["wechat_jsapi"]["pay_sign"].as_str().unwrap()
+    );
     assert_eq!(p.package, "prepay_id=wx201410272009395522657a690389285100");
 }
 
@@ -204,15 +232,27 @@ fn a_wechat_notification_is_refused_when_stale_forged_or_from_an_unknown_key() {
     let late = DateTime::from_timestamp(sent + 301, 0).unwrap();
     let early = DateTime::from_timestamp(sent - 301, 0).unwrap();
     let now = DateTime::from_timestamp(sent, 0).unwrap();
-    assert_eq!(w.notification(&h, &body, late), Err(CallbackError::StaleTimestamp));
-    assert_eq!(w.notification(&h, &body, early), Err(CallbackError::StaleTimestamp));
+    assert_eq!(
+        w.notification(&h, &body, late),
+        Err(CallbackError::StaleTimestamp)
+    );
+    assert_eq!(
+        w.notification(&h, &body, early),
+        Err(CallbackError::StaleTimestamp)
+    );
     let changed = body.replace("TRANSACTION.SUCCESS", "TRANSACTION.SUCCESS ");
-    assert_eq!(w.notification(&h, &changed, now), Err(CallbackError::BadSignature));
+    assert_eq!(
+        w.notification(&h, &changed, now),
+        Err(CallbackError::BadSignature)
+    );
     let other = SignatureHeaders {
         serial: "PUB_KEY_ID_SOMEONE_ELSE".into(),
         ..h.clone()
     };
-    assert_eq!(w.notification(&other, &body, now), Err(CallbackError::UnknownKey));
+    assert_eq!(
+        w.notification(&other, &body, now),
+        Err(CallbackError::UnknownKey)
+    );
     let forged_by_us = SignatureHeaders {
         signature: RsaSigner::from_pem(WECHAT_MERCHANT)
             .unwrap()
@@ -220,7 +260,10 @@ fn a_wechat_notification_is_refused_when_stale_forged_or_from_an_unknown_key() {
             .unwrap(),
         ..h
     };
-    assert_eq!(w.notification(&forged_by_us, &body, now), Err(CallbackError::BadSignature));
+    assert_eq!(
+        w.notification(&forged_by_us, &body, now),
+        Err(CallbackError::BadSignature)
+    );
 }
 
 #[test]
@@ -234,7 +277,10 @@ fn aes_256_gcm_matches_the_second_implementation_both_ways() {
         n["ciphertext"].as_str().unwrap(),
     )
     .unwrap();
-    assert_eq!(String::from_utf8(plain).unwrap(), n["plaintext"].as_str().unwrap());
+    assert_eq!(
+        String::from_utf8(plain).unwrap(),
+        n["plaintext"].as_str().unwrap()
+    );
     assert_eq!(
         aes_256_gcm_seal(
             key.as_bytes(),
@@ -245,7 +291,15 @@ fn aes_256_gcm_matches_the_second_implementation_both_ways() {
         .unwrap(),
         n["ciphertext"].as_str().unwrap()
     );
-    assert!(aes_256_gcm_open(key.as_bytes(), "fdasflkja484", "other", n["ciphertext"].as_str().unwrap()).is_none());
+    assert!(
+        aes_256_gcm_open(
+            key.as_bytes(),
+            "fdasflkja484",
+            "other",
+            n["ciphertext"].as_str().unwrap()
+        )
+        .is_none()
+    );
 }
 
 #[test]

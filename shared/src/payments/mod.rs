@@ -79,11 +79,17 @@ pub struct TransferRequest {
 /// What a gateway said about a transfer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransferOutcome {
-    Paid { reference: String },
+    Paid {
+        reference: String,
+    },
     /// Accepted, not final yet (WeChat transfers may wait for the payee to confirm).
-    InProgress { reference: Option<String> },
+    InProgress {
+        reference: Option<String>,
+    },
     /// Refused for good, in a signed answer: the money did not move.
-    Refused { reason: String },
+    Refused {
+        reason: String,
+    },
 }
 
 /// A call to a gateway that did not give a usable answer. None of these prove that money did

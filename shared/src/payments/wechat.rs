@@ -175,7 +175,12 @@ struct ErrorBody {
 /// A random 32-character nonce.
 fn nonce() -> Result<String, GatewayError> {
     crate::crypto::random_token()
-        .map(|t| t.chars().filter(char::is_ascii_alphanumeric).take(32).collect())
+        .map(|t| {
+            t.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(32)
+                .collect()
+        })
         .map_err(|e| GatewayError::Decode(e.to_string()))
 }
 
@@ -239,7 +244,10 @@ impl Wechat {
             .find(|(serial, _)| *serial == h.serial)
             .map(|(_, k)| k)
             .ok_or(CallbackError::UnknownKey)?;
-        let ts: i64 = h.timestamp.parse().map_err(|_| CallbackError::StaleTimestamp)?;
+        let ts: i64 = h
+            .timestamp
+            .parse()
+            .map_err(|_| CallbackError::StaleTimestamp)?;
         if (now.timestamp() - ts).abs() > NOTIFY_WINDOW_SECS {
             return Err(CallbackError::StaleTimestamp);
         }
@@ -299,11 +307,20 @@ impl Wechat {
     ) -> Result<(reqwest::StatusCode, String), GatewayError> {
         let body = body.unwrap_or_default();
         let auth = self
-            .authorization(method.as_str(), path, &body, Utc::now().timestamp(), &nonce()?)
+            .authorization(
+                method.as_str(),
+                path,
+                &body,
+                Utc::now().timestamp(),
+                &nonce()?,
+            )
             .map_err(|e| GatewayError::Decode(e.to_string()))?;
         let mut req = self
             .http
-            .request(method, format!("{}{path}", self.config.api_base.trim_end_matches('/')))
+            .request(
+                method,
+                format!("{}{path}", self.config.api_base.trim_end_matches('/')),
+            )
             .header("Authorization", auth)
             .header("Accept", "application/json")
             .header("User-Agent", "gigbao/1");
@@ -346,13 +363,18 @@ impl Wechat {
         })
     }
 
-    fn prepay_body(&self, charge: &ChargeRequest, openid: Option<&str>) -> Result<String, GatewayError> {
+    fn prepay_body(
+        &self,
+        charge: &ChargeRequest,
+        openid: Option<&str>,
+    ) -> Result<String, GatewayError> {
         serde_json::to_string(&PrepayBody {
             appid: &self.config.appid,
             mchid: &self.config.mchid,
             description: &charge.subject,
             out_trade_no: &charge.out_trade_no,
-            time_expire: super::china(charge.expires_at).to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            time_expire: super::china(charge.expires_at)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
             notify_url: &self.config.notify_url,
             amount: PrepayAmount {
                 total: charge.amount.fen(),
@@ -371,10 +393,18 @@ impl Wechat {
         }
         let body = self.prepay_body(charge, None)?;
         let (_, text) = self
-            .call(reqwest::Method::POST, "/v3/pay/transactions/native", Some(body), false)
+            .call(
+                reqwest::Method::POST,
+                "/v3/pay/transactions/native",
+                Some(body),
+                false,
+            )
             .await?;
-        let a: Answer = serde_json::from_str(&text).map_err(|e| GatewayError::Decode(e.to_string()))?;
-        Ok(PayParams::QrCode { code_url: a.code_url })
+        let a: Answer =
+            serde_json::from_str(&text).map_err(|e| GatewayError::Decode(e.to_string()))?;
+        Ok(PayParams::QrCode {
+            code_url: a.code_url,
+        })
     }
 
     /// JSAPI payment: a prepay id, and the parameters the client passes to
@@ -390,9 +420,15 @@ impl Wechat {
         }
         let body = self.prepay_body(charge, Some(openid))?;
         let (_, text) = self
-            .call(reqwest::Method::POST, "/v3/pay/transactions/jsapi", Some(body), false)
+            .call(
+                reqwest::Method::POST,
+                "/v3/pay/transactions/jsapi",
+                Some(body),
+                false,
+            )
             .await?;
-        let a: Answer = serde_json::from_str(&text).map_err(|e| GatewayError::Decode(e.to_string()))?;
+        let a: Answer =
+            serde_json::from_str(&text).map_err(|e| GatewayError::Decode(e.to_string()))?;
         self.jsapi_params(&a.prepay_id, Utc::now().timestamp(), &nonce()?)
             .map(PayParams::Jsapi)
             .map_err(|e| GatewayError::Decode(e.to_string()))
@@ -487,8 +523,8 @@ impl Wechat {
         let path = format!("/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{reference}");
         match self.call(reqwest::Method::GET, &path, None, false).await {
             Ok((_, text)) => {
-                let bill: TransferBill = serde_json::from_str(&text)
-                    .map_err(|e| GatewayError::Decode(e.to_string()))?;
+                let bill: TransferBill =
+                    serde_json::from_str(&text).map_err(|e| GatewayError::Decode(e.to_string()))?;
                 Ok(Some(Wechat::bill_outcome(bill)))
             }
             Err(GatewayError::Rejected { code, .. }) if code == "NOT_FOUND" => Ok(None),

@@ -308,5 +308,8 @@ pub fn withdrawals_by_status(status: WithdrawalStatus) -> String {
 }
 
 pub fn withdrawal_sort(at: DateTime<Utc>, id: WithdrawalId) -> String {
-    format!("{}#{id}", at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    format!(
+        "{}#{id}",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    )
 }

@@ -120,11 +120,16 @@ impl Store {
         out_trade_no: &str,
         consistent: bool,
     ) -> Result<Option<ChargeRecord>, StoreError> {
-        self.get_record(keys::charge(out_trade_no), consistent).await
+        self.get_record(keys::charge(out_trade_no), consistent)
+            .await
     }
 
     /// Keeps what the client was given to pay with.
-    pub async fn save_pay_params(&self, out_trade_no: &str, params: &str) -> Result<(), StoreError> {
+    pub async fn save_pay_params(
+        &self,
+        out_trade_no: &str,
+        params: &str,
+    ) -> Result<(), StoreError> {
         let op = super::ops::update(
             &self.table,
             keys::charge(out_trade_no),
@@ -248,8 +253,15 @@ impl Store {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<Page<Withdrawal>, ListError> {
-        self.withdrawal_page(keys::GSI1, "GSI1", keys::user_withdrawals(user), true, limit, cursor)
-            .await
+        self.withdrawal_page(
+            keys::GSI1,
+            "GSI1",
+            keys::user_withdrawals(user),
+            true,
+            limit,
+            cursor,
+        )
+        .await
     }
 
     /// The operators' queue of one status, oldest first.
