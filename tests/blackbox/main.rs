@@ -7,6 +7,7 @@ mod avatar;
 mod errors;
 mod logs;
 mod orders;
+mod payments;
 mod profiles;
 mod services;
 mod wiring;

@@ -26,6 +26,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::orders::{Market, market_on};
 
+/// Form fields or headers, in order.
+type Form = Vec<(String, String)>;
+
 fn yuan(s: &str) -> Money {
     s.parse().unwrap()
 }
@@ -307,7 +310,7 @@ async fn forged_wrong_amount_other_merchant_unknown_trade_and_stale_notification
         .charge
         .out_trade_no;
     let app = setting("alipay_app_id");
-    let cases: Vec<(&str, Vec<(String, String)>, u16, &str)> = vec![
+    let cases: Vec<(&str, Form, u16, &str)> = vec![
         (
             "forged (signed with our own key)",
             alipay_form(&ali, "T1", "100.00", &app, k::ALIPAY_APP),
@@ -370,7 +373,7 @@ async fn forged_wrong_amount_other_merchant_unknown_trade_and_stale_notification
     let other = wechat_notice(&wx, 10_000, "1900009999", now);
     let unknown = wechat_notice("GB20261124000000NOTOURS000", 10_000, &mchid, now);
     let tampered = good_body.replace("TRANSACTION.SUCCESS", "TRANSACTION.SUCCESS ");
-    let cases: Vec<(&str, Vec<(String, String)>, String, u16, &str)> = vec![
+    let cases: Vec<(&str, Form, String, u16, &str)> = vec![
         (
             "forged signature",
             forged,
