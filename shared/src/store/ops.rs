@@ -48,6 +48,24 @@ pub(super) fn put(
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
+/// Puts a whole record: a new one (`read_version = None`: the key must be free) or the next
+/// state of one read at `read_version` (it must still be at that version).
+pub(super) fn put_versioned(
+    table: &str,
+    item: HashMap<String, AttributeValue>,
+    read_version: Option<u64>,
+) -> Result<TransactWriteItem, StoreError> {
+    match read_version {
+        None => put(table, item, Some("attribute_not_exists(PK)"), vec![]),
+        Some(v) => put(
+            table,
+            item,
+            Some("attribute_exists(PK) AND version = :read"),
+            vec![(":read", n(v))],
+        ),
+    }
+}
+
 pub(super) fn update(
     table: &str,
     key: keys::Key,

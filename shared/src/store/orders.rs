@@ -161,16 +161,11 @@ impl Store {
         order: &Order,
         read_version: Option<u64>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let item = to_item(&OrderRecord::from(order))?;
-        match read_version {
-            None => super::ops::put(&self.table, item, Some("attribute_not_exists(PK)"), vec![]),
-            Some(v) => super::ops::put(
-                &self.table,
-                item,
-                Some("attribute_exists(PK) AND version = :read"),
-                vec![(":read", n(v))],
-            ),
-        }
+        super::ops::put_versioned(
+            &self.table,
+            to_item(&OrderRecord::from(order))?,
+            read_version,
+        )
     }
 
     /// Places an order: the order, its number's guard, the service's open-order count (only

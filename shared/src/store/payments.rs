@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ledger::MoveRefusal;
-use super::ops::{n, s};
+use super::ops::s;
 use super::{ListError, Page, PageQuery, Store, StoreError, keys, to_item};
 use crate::domain::ledger::{Account, Movement};
 use crate::domain::payment::{Charge, ChargeStatus, Withdrawal, WithdrawalStatus};
@@ -205,16 +205,11 @@ impl Store {
         w: &Withdrawal,
         read_version: Option<u64>,
     ) -> Result<TransactWriteItem, StoreError> {
-        let item = to_item(&WithdrawalRecord::from(w))?;
-        match read_version {
-            None => super::ops::put(&self.table, item, Some("attribute_not_exists(PK)"), vec![]),
-            Some(v) => super::ops::put(
-                &self.table,
-                item,
-                Some("attribute_exists(PK) AND version = :read"),
-                vec![(":read", n(v))],
-            ),
-        }
+        super::ops::put_versioned(
+            &self.table,
+            to_item(&WithdrawalRecord::from(w))?,
+            read_version,
+        )
     }
 
     /// Writes a withdrawal read at `read_version` (`None`: a new one), its `extras` (an audit
