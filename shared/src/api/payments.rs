@@ -611,6 +611,20 @@ impl WithdrawalView {
     }
 }
 
+fn withdrawals_page(page: crate::store::Page<Withdrawal>, for_admin: bool) -> Reply {
+    Reply::ok(
+        Text::new("成功", "OK"),
+        PageView {
+            items: page
+                .items
+                .iter()
+                .map(|w| WithdrawalView::of(w, for_admin))
+                .collect::<Vec<_>>(),
+            next_cursor: page.next_cursor,
+        },
+    )
+}
+
 fn withdrawal_json(w: &Withdrawal) -> String {
     serde_json::to_string(&WithdrawalView::of(w, false)).unwrap_or_default()
 }
@@ -699,17 +713,7 @@ pub async fn withdrawal_list(deps: &'static Deps, req: Request) -> Result<Reply,
     let page =
         pay_app::withdrawals_of(&deps.store, user.id, params.limit, params.cursor.as_deref())
             .await?;
-    Ok(Reply::ok(
-        Text::new("成功", "OK"),
-        PageView {
-            items: page
-                .items
-                .iter()
-                .map(|w| WithdrawalView::of(w, false))
-                .collect::<Vec<_>>(),
-            next_cursor: page.next_cursor,
-        },
-    ))
+    Ok(withdrawals_page(page, false))
 }
 
 /// `GET /admin/withdrawals` [admin-withdrawal-list]: `?status=` (default `pending`), oldest
@@ -732,17 +736,7 @@ pub async fn admin_withdrawal_list(deps: &'static Deps, req: Request) -> Result<
     let page =
         pay_app::withdrawal_queue(&deps.store, status, params.limit, params.cursor.as_deref())
             .await?;
-    Ok(Reply::ok(
-        Text::new("成功", "OK"),
-        PageView {
-            items: page
-                .items
-                .iter()
-                .map(|w| WithdrawalView::of(w, true))
-                .collect::<Vec<_>>(),
-            next_cursor: page.next_cursor,
-        },
-    ))
+    Ok(withdrawals_page(page, true))
 }
 
 /// `POST /admin/withdrawals/{withdrawal_id}/review` [admin-withdrawal-review]:

@@ -263,6 +263,25 @@ impl Movement {
         self
     }
 
+    /// `amount` moves between the two buckets of one user's wallet, out of `from`: escrow
+    /// frozen or refunded, a withdrawal held or returned.
+    fn shift(
+        id: String,
+        kind: MovementKind,
+        order: Option<OrderId>,
+        user: UserId,
+        from: Bucket,
+        amount: Money,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(amount)?;
+        let to = match from {
+            Bucket::Available => Bucket::Frozen,
+            Bucket::Frozen => Bucket::Available,
+        };
+        let u = Account::User(user);
+        Movement::new(id, kind, order, vec![p(u, from, -fen), p(u, to, fen)])
+    }
+
     /// Money paid in for `user` (gateway clearing → user available), once per `reference`.
     pub fn deposit(
         user: UserId,
@@ -289,13 +308,13 @@ impl Movement {
         client: UserId,
         total: Money,
     ) -> Result<Movement, MovementError> {
-        let fen = positive(total)?;
-        let c = Account::User(client);
-        Movement::new(
+        Movement::shift(
             format!("freeze:{order}"),
             MovementKind::EscrowFreeze,
             Some(order),
-            vec![p(c, Bucket::Available, -fen), p(c, Bucket::Frozen, fen)],
+            client,
+            Bucket::Available,
+            total,
         )
     }
 
@@ -327,13 +346,13 @@ impl Movement {
         amount: Money,
         withdrawal: WithdrawalId,
     ) -> Result<Movement, MovementError> {
-        let fen = positive(amount)?;
-        let u = Account::User(user);
-        Movement::new(
+        Movement::shift(
             format!("withdraw:{withdrawal}"),
             MovementKind::WithdrawalHold,
             None,
-            vec![p(u, Bucket::Available, -fen), p(u, Bucket::Frozen, fen)],
+            user,
+            Bucket::Available,
+            amount,
         )
     }
 
@@ -372,13 +391,13 @@ impl Movement {
         amount: Money,
         withdrawal: WithdrawalId,
     ) -> Result<Movement, MovementError> {
-        let fen = positive(amount)?;
-        let u = Account::User(user);
-        Movement::new(
+        Movement::shift(
             format!("return:{withdrawal}"),
             MovementKind::WithdrawalReturn,
             None,
-            vec![p(u, Bucket::Frozen, -fen), p(u, Bucket::Available, fen)],
+            user,
+            Bucket::Frozen,
+            amount,
         )
     }
 
@@ -399,13 +418,13 @@ impl Movement {
         client: UserId,
         total: Money,
     ) -> Result<Movement, MovementError> {
-        let fen = positive(total)?;
-        let c = Account::User(client);
-        Movement::new(
+        Movement::shift(
             format!("refund:{order}"),
             MovementKind::EscrowRefund,
             Some(order),
-            vec![p(c, Bucket::Frozen, -fen), p(c, Bucket::Available, fen)],
+            client,
+            Bucket::Frozen,
+            total,
         )
     }
 
