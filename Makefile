@@ -23,7 +23,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-12)
 
-.PHONY: help dev test lint fmt template-check build clean credit reconcile
+.PHONY: help dev test lint fmt template-check build clean credit reconcile reindex bench
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
@@ -31,6 +31,8 @@ help:
 	@echo "make lint   - cargo fmt --check and clippy -D warnings"
 	@echo "make credit USER_NAME=demo_client AMOUNT=1000.00 - demo money (with make dev running)"
 	@echo "make reconcile - check the ledger of the running dev stack"
+	@echo "make reindex - rebuild the search index of the running dev stack from its table"
+	@echo "make bench  - measurements (release build) into docs/performance.md"
 
 $(TOOLS): infra/requirements.txt
 	@command -v cargo >/dev/null || { echo "cargo is required (rustup.rs)"; exit 1; }
@@ -51,6 +53,20 @@ credit: $(TOOLS)
 
 reconcile: $(TOOLS)
 	$(PY) infra/local/stack.py devtool -- reconcile
+
+reindex: $(TOOLS)
+	$(PY) infra/local/stack.py devtool -- reindex
+
+# Release build of the tool only (never every function): the search engine on 100,000
+# generated services.
+BENCH_SERVICES ?= 100000
+bench:
+	cargo build --release -p devtool
+	@{ echo "# Performance"; echo; \
+	  echo "Written by \`make bench\` on $$(date -u +%Y-%m-%d) ($$(nproc) cores, $$(uname -m)); do not edit by hand."; echo; \
+	  $(CARGO_TARGET_DIR)/release/devtool bench-search $(BENCH_SERVICES); } > docs/performance.md.tmp
+	mv docs/performance.md.tmp docs/performance.md
+	@cat docs/performance.md
 
 lint:
 	cargo fmt --all -- --check

@@ -19,6 +19,7 @@ import re
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -87,6 +88,9 @@ class Stack:
         self.log_dir = log_dir
         self.jwt_secret = jwt_secret
         self.procs: list[subprocess.Popen] = []
+        # The local search index (tantivy), fresh with the fresh table.
+        self.search_dir = ROOT / ".local" / "search" / name
+        shutil.rmtree(self.search_dir, ignore_errors=True)
         self.events: EventSources | None = None
         self.template = tpl.load(ROOT / "template.yaml")
         self.functions = tpl.functions(self.template)
@@ -197,6 +201,11 @@ class Stack:
                 self.refs[lid] = url
                 self.atts[(lid, "Arn")] = arn
                 self.atts[(lid, "QueueName")] = name
+            elif res["Type"] == "AWS::OpenSearchService::Domain":
+                # No OpenSearch here: the functions use a tantivy index on disk instead
+                # (SEARCH_INDEX_DIR, see function_env).
+                self.refs[f"{lid}.DomainEndpoint"] = "opensearch.invalid"
+                self.refs[f"{lid}.Arn"] = f"arn:aws:es:{self.region}:000000000000:domain/{lid}"
             elif res["Type"] == "AWS::S3::Bucket":
                 name = f"{self.name}-{lid}".lower()
                 s3.create_bucket(Bucket=name)
@@ -240,7 +249,10 @@ class Stack:
             "OUTBOX_DIR": str(self.outbox_dir),
             "S3_FORCE_PATH_STYLE": "true",
             "APP_BASE_URL": f"http://127.0.0.1:{self.api_port}",
+            "SEARCH_INDEX_DIR": str(self.search_dir),
         })
+        for k in ("SEARCH_URL", "SEARCH_INDEX"):
+            env.pop(k, None)
         return env
 
     def process_env(self) -> dict[str, str]:
@@ -354,6 +366,7 @@ def test(args) -> int:
         status = subprocess.run(args.cmd, cwd=ROOT, env=env).returncode
     finally:
         stack.stop()
+        shutil.rmtree(stack.search_dir, ignore_errors=True)
     leaks = secrets_in_logs(stack.log_dir / "cargo-lambda-watch.log", stack.outbox_dir)
     if leaks:
         log(f"secrets found in function logs: {len(leaks)}")

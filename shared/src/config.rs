@@ -42,6 +42,21 @@ pub struct Config {
     pub app_base_url: String,
     pub sms: SmsConfig,
     pub mail: MailConfig,
+    /// Where service changes go to be indexed (`SEARCH_QUEUE_URL`, `stream-router` only).
+    pub search_queue_url: Option<String>,
+    pub search: SearchConfig,
+}
+
+/// Which search adapter the search functions use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchConfig {
+    /// Neither variable set: this function does not search.
+    Disabled,
+    /// `SEARCH_INDEX_DIR`: a tantivy index on local disk (the local stack and tests).
+    Local { dir: String },
+    /// `SEARCH_URL` (the OpenSearch domain endpoint) and `SEARCH_INDEX` (the alias, default
+    /// `services`); requests are SigV4-signed with the function's credentials.
+    OpenSearch { url: String, index: String },
 }
 
 /// Which SMS adapter sends codes (`SMS_PROVIDER`).
@@ -138,6 +153,29 @@ impl Config {
                 });
             }
         };
+        let search = match (optional("SEARCH_URL"), optional("SEARCH_INDEX_DIR")) {
+            (Some(url), None) => {
+                if !url.starts_with("https://") && !url.starts_with("http://") {
+                    return Err(ConfigError::Invalid {
+                        name: "SEARCH_URL",
+                        reason: "must be an http(s) URL",
+                    });
+                }
+                SearchConfig::OpenSearch {
+                    url,
+                    index: optional("SEARCH_INDEX")
+                        .unwrap_or_else(|| crate::search::DEFAULT_INDEX.to_owned()),
+                }
+            }
+            (None, Some(dir)) => SearchConfig::Local { dir },
+            (None, None) => SearchConfig::Disabled,
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    name: "SEARCH_URL",
+                    reason: "set SEARCH_URL or SEARCH_INDEX_DIR, not both",
+                });
+            }
+        };
         Ok(Config {
             table_name,
             jwt_secret,
@@ -157,6 +195,8 @@ impl Config {
                 .to_owned(),
             sms,
             mail,
+            search_queue_url: optional("SEARCH_QUEUE_URL"),
+            search,
         })
     }
 

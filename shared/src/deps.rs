@@ -3,10 +3,12 @@
 use aws_config::BehaviorVersion;
 
 use crate::auth::TokenKeys;
+use crate::config::SearchConfig;
 use crate::config::{Config, ConfigError, MailConfig, SmsConfig};
 use crate::crypto::PiiVault;
 use crate::notify::{AliyunSms, Mailer, Outbox, SesMailer, SmsSender};
 use crate::payments::{Gateways, PaymentSettings};
+use crate::search::SearchEngine;
 use crate::store::Store;
 
 #[derive(Debug)]
@@ -22,6 +24,8 @@ pub struct Deps {
     pub pii: Option<PiiVault>,
     /// The gateways this function has settings for (`PAYMENT_SECRET_ID`).
     pub gateways: Gateways,
+    /// The search index (`SEARCH_URL` or `SEARCH_INDEX_DIR`); opened on first use.
+    pub search: SearchEngine,
 }
 
 impl Deps {
@@ -70,7 +74,24 @@ impl Deps {
                 name: "PII_KEY",
                 reason: "must be the base64 of 32 random bytes",
             })?;
+        let search = match &config.search {
+            SearchConfig::Disabled => SearchEngine::Disabled,
+            SearchConfig::Local { dir } => {
+                SearchEngine::Local(crate::search::local::LocalIndex::new(dir))
+            }
+            SearchConfig::OpenSearch { url, index } => {
+                let credentials = opensearch::auth::Credentials::try_from(aws).ok();
+                SearchEngine::OpenSearch(
+                    crate::search::opensearch::OpenSearchIndex::new(url, index, credentials)
+                        .map_err(|_| ConfigError::Invalid {
+                            name: "SEARCH_URL",
+                            reason: "the search client could not be built",
+                        })?,
+                )
+            }
+        };
         Ok(Deps {
+            search,
             store,
             keys,
             sqs: aws_sdk_sqs::Client::new(aws),

@@ -9,6 +9,7 @@ mod logs;
 mod orders;
 mod payments;
 mod profiles;
+mod search;
 mod services;
 mod wiring;
 

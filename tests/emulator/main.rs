@@ -6,5 +6,6 @@ mod handlers;
 mod notify;
 mod orders;
 mod payments;
+mod search;
 mod services;
 mod workers;

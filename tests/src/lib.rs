@@ -164,6 +164,14 @@ async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'stat
         mail: MailConfig::Outbox {
             dir: test_outbox().to_string_lossy().into_owned(),
         },
+        search_queue_url: None,
+        // A fresh tantivy index per test table.
+        search: shared::config::SearchConfig::Local {
+            dir: std::env::temp_dir()
+                .join(format!("gigbao-search-{}", store.table()))
+                .to_string_lossy()
+                .into_owned(),
+        },
     };
     let mut deps = Deps::build(config, &aws_config().await).expect("test deps");
     deps.store = store;

@@ -3,8 +3,13 @@
 //! services, and prints the credentials. `devtool seed-catalog FILE` loads the category and
 //! skill catalogue. `devtool credit USERNAME AMOUNT` credits a wallet (local stack only: the
 //! money comes from the gateway clearing account, as a top-up's would). `devtool reconcile`
-//! runs the ledger reconciliation now. Reads the same
+//! runs the ledger reconciliation now. `devtool reindex` rebuilds the search index from the
+//! table (OpenSearch with `SEARCH_URL`, tantivy with `SEARCH_INDEX_DIR`). `devtool
+//! bench-search N` measures the local search engine on N generated services (`make bench`).
+//! Reads the same
 //! environment as the functions (`TABLE_NAME`, `JWT_SECRET`, `AWS_ENDPOINT_URL`).
+
+mod bench;
 
 use std::path::PathBuf;
 
@@ -161,6 +166,18 @@ async fn reconcile() -> anyhow::Result<()> {
     }
 }
 
+/// Rebuilds the search index from the table's active services.
+async fn reindex() -> anyhow::Result<()> {
+    let deps = shared::Deps::from_env().await?;
+    let started = std::time::Instant::now();
+    let n = shared::app::search::reindex(&deps.store, &deps.search).await?;
+    println!(
+        "Search index rebuilt: {n} active services in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 /// Loads the catalogue file (`infra/seed/catalog.json`) into the table.
 async fn seed_catalog(path: PathBuf) -> anyhow::Result<()> {
     let json =
@@ -184,12 +201,16 @@ async fn main() -> anyhow::Result<()> {
         (Some("seed"), Some(file)) => seed(PathBuf::from(file)).await,
         (Some("seed-catalog"), Some(file)) => seed_catalog(PathBuf::from(file)).await,
         (Some("reconcile"), None) => reconcile().await,
+        (Some("reindex"), None) => reindex().await,
+        (Some("bench-search"), n) => {
+            bench::search(n.as_deref().unwrap_or("100000").parse().context("N")?).await
+        }
         (Some("credit"), Some(user)) => match args.next() {
             Some(amount) => credit(&user, &amount).await,
             None => bail!("usage: devtool credit USERNAME AMOUNT"),
         },
         _ => bail!(
-            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile"
+            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile | devtool reindex | devtool bench-search N"
         ),
     }
 }

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod ledger;
 pub mod orders;
 pub mod payments;
+pub mod search;
 pub mod service_media;
 pub mod services;
 pub mod sms;

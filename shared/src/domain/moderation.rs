@@ -97,8 +97,9 @@ impl Finding {
 #[error("moderation rules failed to build: {0}")]
 pub struct RulesError(String);
 
-/// Traditional → simplified, full-width → ASCII, lower case.
-fn fold(text: &str) -> String {
+/// Traditional → simplified, full-width → ASCII, lower case. Search folds text the same
+/// way, so `設計` and `ＬＯＧＯ` find what `设计` and `logo` find.
+pub fn fold(text: &str) -> String {
     fast2s::convert(text)
         .chars()
         .map(|c| match c {

@@ -249,10 +249,14 @@ impl Store {
             ops.push(super::ops::update(
                 &self.table,
                 keys::service(t.order.service_id),
-                "ADD open_orders :minus, orders_count :done",
+                "ADD open_orders :minus, orders_count :done, rev :one",
                 None,
                 &[],
-                vec![(":minus", n(-1)), (":done", n(i32::from(completed)))],
+                vec![
+                    (":minus", n(-1)),
+                    (":done", n(i32::from(completed))),
+                    (":one", n(1)),
+                ],
             )?);
         }
         match self

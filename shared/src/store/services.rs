@@ -59,7 +59,8 @@ struct PackagesRecord {
 }
 
 /// Counters written only by workers and orders, never by an edit of the service.
-const COUNTERS: [&str; 5] = [
+const COUNTERS: [&str; 6] = [
+    "rev",
     "views_count",
     "orders_count",
     "open_orders",
@@ -144,6 +145,10 @@ struct ServiceRecord {
     #[serde(default)]
     reviews_count: u64,
     is_featured: bool,
+    /// Bumped by every write that changes what search shows (content, status, counters
+    /// other than views): the search index keeps the highest revision it was given.
+    #[serde(default)]
+    rev: u64,
     /// When it was featured: the featured pointer's sort key is derived from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     featured_at: Option<DateTime<Utc>>,
@@ -205,6 +210,7 @@ impl From<&Service> for ServiceRecord {
             updated_at: sv.updated_at,
             published_at: sv.published_at,
             version: sv.version,
+            rev: 1,
         }
     }
 }
@@ -387,6 +393,9 @@ impl Store {
         if !removes.is_empty() {
             expr.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
+        names.insert("#rev".into(), "rev".into());
+        values.insert(":one".into(), n(1));
+        expr.push_str(" ADD #rev :one");
         names.insert("#ver".into(), "version".into());
         values.insert(":read".into(), n(read_version));
         let mut condition = "attribute_exists(PK) AND #ver = :read".to_owned();
@@ -472,6 +481,25 @@ impl Store {
                 r.service_id
                     .parse()
                     .map_err(|_| StoreError::Decode("featured: bad service id".into()))
+            })
+            .collect()
+    }
+
+    /// Services with their search revision (see `rev`), strongly consistent, in no
+    /// particular order; missing ones left out. What the search indexer reads.
+    pub async fn services_with_rev(
+        &self,
+        ids: &[ServiceId],
+    ) -> Result<Vec<(Service, u64)>, StoreError> {
+        let items = self
+            .batch_get(ids.iter().map(|id| keys::service(*id)).collect(), true)
+            .await?;
+        items
+            .into_iter()
+            .map(|item| {
+                let r: ServiceRecord = from_item(item)?;
+                let rev = r.rev;
+                Ok((Service::try_from(r)?, rev))
             })
             .collect()
     }
@@ -737,14 +765,14 @@ impl Store {
             .expression_attribute_values(":one", n(1));
         req = match slot {
             MediaSlot::Image => req
-                .update_expression("SET images = list_append(images, :new) ADD version :one")
+                .update_expression("SET images = list_append(images, :new) ADD version :one, rev :one")
                 .condition_expression(
                     "attribute_exists(PK) AND #status <> :deleted AND size(images) < :max AND NOT contains(images, :key)",
                 )
                 .expression_attribute_values(":new", AttributeValue::L(vec![s(key)]))
                 .expression_attribute_values(":max", n(max_images)),
             MediaSlot::Video => req
-                .update_expression("SET video = :key ADD version :one")
+                .update_expression("SET video = :key ADD version :one, rev :one")
                 .condition_expression("attribute_exists(PK) AND #status <> :deleted"),
         };
         match req.send().await {

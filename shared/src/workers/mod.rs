@@ -5,6 +5,7 @@ pub mod ledger_reconciler;
 pub mod media_processor;
 pub mod notification_dispatcher;
 pub mod order_timers;
+pub mod search_indexer;
 pub mod stats_updater;
 pub mod stream_router;
 
@@ -26,6 +27,13 @@ pub enum WorkMessage {
     /// and a repeat is harmless.
     #[serde(rename = "service.views_changed")]
     ViewsChanged { service_id: String },
+    /// A service changed in a way search shows (content, status, rating, orders): the
+    /// indexer reads it and upserts or removes it. State-based, so repeats are harmless.
+    #[serde(rename = "search.service")]
+    SearchService { service_id: String },
+    /// A freelancer's name or location changed: every card of theirs is re-indexed.
+    #[serde(rename = "search.freelancer")]
+    SearchFreelancer { user_id: String },
     /// Something happened to an order (placed, paid, delivered, …): the parties are told.
     #[serde(rename = "order.event")]
     OrderEvent {

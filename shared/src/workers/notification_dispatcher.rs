@@ -96,8 +96,10 @@ pub async fn dispatch(store: &Store, message: &WorkMessage) -> Result<bool, Disp
             }
             Ok(created)
         }
-        WorkMessage::ViewsChanged { .. } => Err(DispatchError::BadMessage(
-            "a stats message on the notifications queue".into(),
+        WorkMessage::ViewsChanged { .. }
+        | WorkMessage::SearchService { .. }
+        | WorkMessage::SearchFreelancer { .. } => Err(DispatchError::BadMessage(
+            "a stats or search message on the notifications queue".into(),
         )),
     }
 }

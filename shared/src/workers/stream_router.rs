@@ -8,8 +8,52 @@ use crate::config::Config;
 use crate::deps::Deps;
 use crate::entry::BoxError;
 
+/// Service attributes whose change search does not show: such a change is not re-indexed.
+const UNSEARCHED: [&str; 13] = [
+    "views_count",
+    "open_orders",
+    "rev",
+    "version",
+    "updated_at",
+    "GSI1PK",
+    "GSI1SK",
+    "GSI2PK",
+    "GSI2SK",
+    "GSI3PK",
+    "GSI3SK",
+    "GSI4PK",
+    "GSI4SK",
+];
+
+/// Whether the old and new images differ in anything but `ignored`.
+fn differs(record: &EventRecord, ignored: &[&str]) -> bool {
+    let (old, new) = (&record.change.old_image, &record.change.new_image);
+    let relevant = |k: &String| !ignored.contains(&k.as_str());
+    old.keys()
+        .chain(new.keys())
+        .filter(|k| relevant(k))
+        .any(|k| old.get(k) != new.get(k))
+}
+
+/// What a card shows of its freelancer: the name and the freelancer profile's location.
+fn card_fields(
+    image: &serde_dynamo::Item,
+) -> (
+    Option<&serde_dynamo::AttributeValue>,
+    Option<&serde_dynamo::AttributeValue>,
+) {
+    let location = match image.get("freelancer_profile") {
+        Some(serde_dynamo::AttributeValue::M(m)) => m.get("location"),
+        _ => None,
+    };
+    (image.get("username"), location)
+}
+
 /// The follow-up work a change calls for, if any, and the queue it goes to.
 pub fn route(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
+    if let Some(routed) = route_search(record) {
+        return Some(routed);
+    }
     let image = &record.change.new_image;
     let text = |name: &str| match image.get(name) {
         Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
@@ -71,10 +115,41 @@ pub fn route(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
     }
 }
 
+/// Search work: a service that appeared, changed what search shows, or went; a freelancer
+/// whose name or location changed.
+fn route_search(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
+    let (old, new) = (&record.change.old_image, &record.change.new_image);
+    let image = if new.is_empty() { old } else { new };
+    let text = |name: &str| match image.get(name) {
+        Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match (record.event_name.as_str(), text("entity_type").as_deref()) {
+        ("INSERT" | "REMOVE", Some("service")) => {}
+        ("MODIFY", Some("service")) if differs(record, &UNSEARCHED) => {}
+        ("MODIFY", Some("user")) if card_fields(old) != card_fields(new) => {
+            return Some((
+                Queue::Search,
+                WorkMessage::SearchFreelancer {
+                    user_id: text("id")?,
+                },
+            ));
+        }
+        _ => return None,
+    }
+    Some((
+        Queue::Search,
+        WorkMessage::SearchService {
+            service_id: text("id")?,
+        },
+    ))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Queue {
     Notifications,
     Stats,
+    Search,
 }
 
 /// Routes a batch in order. On the first failure it stops and reports that record, so the
@@ -85,8 +160,15 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
         let Some((queue, message)) = route(record) else {
             continue;
         };
-        // Folding reads the shards' current sum: one message per service per batch is enough.
-        if matches!(message, WorkMessage::ViewsChanged { .. }) && sent.contains(&message) {
+        // Folding and indexing read the current state: one message per item per batch is
+        // enough.
+        if matches!(
+            message,
+            WorkMessage::ViewsChanged { .. }
+                | WorkMessage::SearchService { .. }
+                | WorkMessage::SearchFreelancer { .. }
+        ) && sent.contains(&message)
+        {
             continue;
         }
         let queue_url = match queue {
@@ -95,6 +177,7 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
                 "NOTIFICATIONS_QUEUE_URL",
             )?,
             Queue::Stats => Config::require(&deps.config.stats_queue_url, "STATS_QUEUE_URL")?,
+            Queue::Search => Config::require(&deps.config.search_queue_url, "SEARCH_QUEUE_URL")?,
         };
         let body = serde_json::to_string(&message)?;
         if let Err(e) = deps
@@ -220,6 +303,87 @@ mod tests {
         // A removed order (TTL or cleanup) says nothing.
         r.event_name = "REMOVE".into();
         assert_eq!(route(&r), None);
+    }
+
+    fn service_change(event_name: &str, old: &[(&str, &str)], new: &[(&str, &str)]) -> EventRecord {
+        let image = |pairs: &[(&str, &str)]| -> serde_dynamo::Item {
+            let mut m: std::collections::HashMap<String, serde_dynamo::AttributeValue> = pairs
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        (*k).to_owned(),
+                        serde_dynamo::AttributeValue::S((*v).into()),
+                    )
+                })
+                .collect();
+            if !pairs.is_empty() {
+                m.insert(
+                    "entity_type".into(),
+                    serde_dynamo::AttributeValue::S("service".into()),
+                );
+                m.insert(
+                    "id".into(),
+                    serde_dynamo::AttributeValue::S("01JSVC".into()),
+                );
+            }
+            m.into()
+        };
+        let mut r = record(event_name, "service");
+        r.change.old_image = image(old);
+        r.change.new_image = image(new);
+        r
+    }
+
+    #[test]
+    fn service_changes_search_shows_are_indexed() {
+        let search = Some((
+            Queue::Search,
+            WorkMessage::SearchService {
+                service_id: "01JSVC".into(),
+            },
+        ));
+        let base = [("status", "active"), ("title", "Logo design")];
+        assert_eq!(route(&service_change("INSERT", &[], &base)), search);
+        assert_eq!(route(&service_change("REMOVE", &base, &[])), search);
+        // Paused, retitled, rated: re-indexed.
+        for (k, v) in [
+            ("status", "paused"),
+            ("title", "Logo design pro"),
+            ("rating", "4.9"),
+        ] {
+            let mut new = base.to_vec();
+            new.retain(|(n, _)| *n != k);
+            new.push((k, v));
+            assert_eq!(route(&service_change("MODIFY", &base, &new)), search, "{k}");
+        }
+        // Only views, open orders or bookkeeping changed: nothing to do.
+        let mut new = base.to_vec();
+        new.extend([
+            ("views_count", "9"),
+            ("open_orders", "1"),
+            ("updated_at", "x"),
+            ("version", "3"),
+        ]);
+        assert_eq!(route(&service_change("MODIFY", &base, &new)), None);
+    }
+
+    #[test]
+    fn a_freelancer_renamed_or_moved_reindexes_their_cards() {
+        let mut r = record("MODIFY", "user");
+        r.change.old_image = r.change.new_image.clone();
+        r.change.new_image.insert(
+            "username".into(),
+            serde_dynamo::AttributeValue::S("lin_design".into()),
+        );
+        assert_eq!(
+            route(&r),
+            Some((
+                Queue::Search,
+                WorkMessage::SearchFreelancer {
+                    user_id: "01JUSER".into()
+                }
+            ))
+        );
     }
 
     #[test]

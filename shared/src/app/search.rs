@@ -1,0 +1,142 @@
+//! Search: keeping the index in step with the table, answering queries, rebuilding.
+
+use std::collections::HashMap;
+
+use crate::domain::service::ServiceStatus;
+use crate::domain::{ServiceId, UserId};
+use crate::search::{Change, SearchDoc, SearchError, SearchIndex, SearchPage, SearchQuery};
+use crate::store::{ListError, ServiceListing, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+}
+
+impl From<ListError> for SyncError {
+    fn from(e: ListError) -> Self {
+        match e {
+            ListError::Store(s) => SyncError::Store(s),
+            ListError::BadCursor(b) => SyncError::Store(StoreError::Decode(b.to_string())),
+        }
+    }
+}
+
+/// Where each freelancer is (shown on cards), read once per freelancer.
+async fn locations(
+    store: &Store,
+    freelancers: impl Iterator<Item = UserId>,
+) -> Result<HashMap<UserId, String>, StoreError> {
+    let mut out = HashMap::new();
+    for id in freelancers {
+        if out.contains_key(&id) {
+            continue;
+        }
+        let location = store
+            .get_user(id)
+            .await?
+            .and_then(|u| u.freelancer_profile)
+            .map(|p| p.location)
+            .unwrap_or_default();
+        out.insert(id, location);
+    }
+    Ok(out)
+}
+
+/// The changes that make the index show `ids` as the table has them now: active ones
+/// upserted, every other (paused, rejected, deleted, draft, gone) removed.
+pub async fn changes_for(store: &Store, ids: &[ServiceId]) -> Result<Vec<Change>, StoreError> {
+    let found = store.services_with_rev(ids).await?;
+    let places = locations(store, found.iter().map(|(s, _)| s.freelancer_id)).await?;
+    let mut by_id: HashMap<ServiceId, Change> = HashMap::new();
+    for (service, rev) in &found {
+        let location = places
+            .get(&service.freelancer_id)
+            .map(String::as_str)
+            .unwrap_or("");
+        let change = match SearchDoc::of(service, *rev, location) {
+            Some(doc) => Change::Upsert(Box::new(doc)),
+            None => Change::Remove {
+                id: service.id.to_string(),
+                rev: Some(*rev),
+            },
+        };
+        by_id.insert(service.id, change);
+    }
+    Ok(ids
+        .iter()
+        .map(|id| {
+            by_id.remove(id).unwrap_or_else(|| Change::Remove {
+                id: id.to_string(),
+                rev: None,
+            })
+        })
+        .collect())
+}
+
+/// Brings the index in step with the table for these services. One outcome per id, in order.
+pub async fn sync(
+    store: &Store,
+    index: &impl SearchIndex,
+    ids: &[ServiceId],
+) -> Result<Vec<Result<(), String>>, SyncError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let changes = changes_for(store, ids).await?;
+    Ok(index.apply(&changes).await?)
+}
+
+/// Every service of a freelancer whose card shows something of theirs that changed (their
+/// location, their name).
+pub async fn freelancer_services(store: &Store, user: UserId) -> Result<Vec<ServiceId>, SyncError> {
+    let listing = ServiceListing::Freelancer {
+        user,
+        status: ServiceStatus::Active,
+    };
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .list_services(&listing, 100, cursor.as_deref())
+            .await?;
+        ids.extend(page.items.iter().map(|s| s.id));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(ids),
+        }
+    }
+}
+
+/// Rebuilds the index from the table: every active service (read through the status index,
+/// never a scan). Returns how many were indexed.
+pub async fn reindex(store: &Store, index: &impl SearchIndex) -> Result<usize, SyncError> {
+    let listing = ServiceListing::Status(ServiceStatus::Active);
+    let mut docs = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .list_services(&listing, 100, cursor.as_deref())
+            .await?;
+        let ids: Vec<ServiceId> = page.items.iter().map(|s| s.id).collect();
+        for change in changes_for(store, &ids).await? {
+            if let Change::Upsert(doc) = change {
+                docs.push(*doc);
+            }
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(index.rebuild(docs).await?)
+}
+
+pub async fn search(
+    index: &impl SearchIndex,
+    query: &SearchQuery,
+) -> Result<SearchPage, SearchError> {
+    index.search(query).await
+}

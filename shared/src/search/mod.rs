@@ -1,0 +1,326 @@
+//! Full-text search over active services. One port, [`SearchIndex`], with two adapters:
+//! OpenSearch in production ([`opensearch`]) and tantivy locally and in tests ([`local`]).
+//! Text is analysed by our code ([`text`]) before it reaches either engine, so both index
+//! and query the same tokens.
+
+pub mod local;
+pub mod opensearch;
+pub mod text;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::catalog::Label;
+use crate::domain::service::{Service, ServiceStatus, ServiceType, Tier};
+
+/// The index (OpenSearch: the alias) services live in.
+pub const DEFAULT_INDEX: &str = "services";
+/// The deepest result a page may reach (OpenSearch's `max_result_window`).
+pub const MAX_WINDOW: u32 = 10_000;
+
+/// What a search result shows: enough for a card, without a second read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceCard {
+    pub id: String,
+    pub title: Option<String>,
+    pub title_zh: Option<String>,
+    pub category: Label,
+    pub parent_category: Label,
+    pub skills: Vec<Label>,
+    pub service_type: ServiceType,
+    /// The basic package's price ("from ¥…").
+    pub from_price: String,
+    /// The fastest package's delivery time.
+    pub delivery_days: u32,
+    pub image: Option<String>,
+    pub rating: String,
+    pub reviews_count: u64,
+    pub orders_count: u64,
+    pub freelancer: CardFreelancer,
+    pub published_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardFreelancer {
+    pub id: String,
+    pub username: String,
+    pub location: String,
+}
+
+/// One service as both engines index it. Text fields hold analysed tokens (space-separated);
+/// `card` is stored, never searched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchDoc {
+    pub id: String,
+    /// The service item's revision: a stale write never replaces a newer one.
+    #[serde(skip)]
+    pub rev: u64,
+    pub title: String,
+    pub title_zh: String,
+    pub title_pinyin: String,
+    pub description: String,
+    pub description_zh: String,
+    pub category_text: String,
+    pub skills_text: String,
+    pub freelancer_name: String,
+    pub category: String,
+    pub parent_category: String,
+    pub skills: Vec<String>,
+    pub service_type: String,
+    /// Fen.
+    pub price: i64,
+    pub rating: f64,
+    pub reviews_count: u64,
+    pub orders_count: u64,
+    pub delivery_days: u32,
+    /// Milliseconds since the epoch (published, or created).
+    pub created_at: i64,
+    pub ranking_score: f64,
+    pub card: ServiceCard,
+}
+
+fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Until ranking (reviews, response rate, views) has its own job, services rank by rating,
+/// trusted in proportion to the number of reviews, and by completed orders.
+pub fn ranking_score(rating: f64, reviews: u64, orders: u64) -> f64 {
+    let confidence = reviews as f64 / (reviews as f64 + 5.0);
+    let score = 0.4 * rating * confidence + 0.3 * (1.0 + orders as f64).ln();
+    (score * 1e4).round() / 1e4
+}
+
+impl SearchDoc {
+    /// The document of an active service; `None` for any other (it must not be findable).
+    pub fn of(service: &Service, rev: u64, location: &str) -> Option<SearchDoc> {
+        if service.status != ServiceStatus::Active {
+            return None;
+        }
+        let c = &service.content;
+        let text = |s: &Option<String>| s.as_deref().map(text::index_text).unwrap_or_default();
+        let labels = |ls: &[&Label]| {
+            let joined: Vec<&str> = ls
+                .iter()
+                .flat_map(|l| [l.name.as_str(), l.name_zh.as_str()])
+                .collect();
+            text::index_text(&joined.join(" "))
+        };
+        let delivery_days = Tier::ALL
+            .iter()
+            .filter_map(|t| c.packages.get(*t))
+            .map(|p| p.delivery_days)
+            .min()
+            .unwrap_or(c.packages.basic.delivery_days);
+        let rating = service.rating.to_f64().unwrap_or(0.0);
+        let mut shown_rating = service.rating;
+        shown_rating.rescale(2);
+        let published = service.published_at.unwrap_or(service.created_at);
+        let pinyin_source = format!(
+            "{} {}",
+            c.title_zh.as_deref().unwrap_or(""),
+            c.title.as_deref().unwrap_or("")
+        );
+        Some(SearchDoc {
+            id: service.id.to_string(),
+            rev,
+            title: text(&c.title),
+            title_zh: text(&c.title_zh),
+            title_pinyin: text::pinyin_text(&pinyin_source),
+            description: text(&c.description),
+            description_zh: text(&c.description_zh),
+            category_text: labels(&[&c.category, &c.parent_category]),
+            skills_text: labels(&c.skills.iter().collect::<Vec<_>>()),
+            freelancer_name: text::index_text(&service.freelancer_username),
+            category: c.category.slug.clone(),
+            parent_category: c.parent_category.slug.clone(),
+            skills: c.skills.iter().map(|s| s.slug.clone()).collect(),
+            service_type: service_type_str(c.service_type).to_owned(),
+            price: c.packages.from_price().fen(),
+            rating,
+            reviews_count: service.reviews_count,
+            orders_count: service.orders_count,
+            delivery_days,
+            created_at: published.timestamp_millis(),
+            ranking_score: ranking_score(rating, service.reviews_count, service.orders_count),
+            card: ServiceCard {
+                id: service.id.to_string(),
+                title: c.title.clone(),
+                title_zh: c.title_zh.clone(),
+                category: c.category.clone(),
+                parent_category: c.parent_category.clone(),
+                skills: c.skills.clone(),
+                service_type: c.service_type,
+                from_price: c.packages.from_price().to_string(),
+                delivery_days,
+                image: c.images.first().cloned(),
+                rating: shown_rating.to_string(),
+                reviews_count: service.reviews_count,
+                orders_count: service.orders_count,
+                freelancer: CardFreelancer {
+                    id: service.freelancer_id.to_string(),
+                    username: service.freelancer_username.clone(),
+                    location: location.to_owned(),
+                },
+                published_at: rfc3339(&published),
+            },
+        })
+    }
+}
+
+pub fn service_type_str(t: ServiceType) -> &'static str {
+    match t {
+        ServiceType::Fixed => "fixed",
+        ServiceType::Hourly => "hourly",
+        ServiceType::Package => "package",
+    }
+}
+
+/// A change to apply to the index.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Upsert(Box<SearchDoc>),
+    /// Remove the service; `rev` is the revision that made it unfindable, when known.
+    Remove {
+        id: String,
+        rev: Option<u64>,
+    },
+}
+
+impl Change {
+    pub fn id(&self) -> &str {
+        match self {
+            Change::Upsert(d) => &d.id,
+            Change::Remove { id, .. } => id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    PriceLow,
+    PriceHigh,
+    Rating,
+    Newest,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        Some(match s {
+            "relevance" => Sort::Relevance,
+            "price_low" => Sort::PriceLow,
+            "price_high" => Sort::PriceHigh,
+            "rating" => Sort::Rating,
+            "newest" => Sort::Newest,
+            _ => return None,
+        })
+    }
+}
+
+/// A checked search: tokens already analysed, money in fen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SearchQuery {
+    /// Every token must match some field.
+    pub tokens: Vec<String>,
+    /// A subcategory or a top-level category slug.
+    pub category: Option<String>,
+    /// Any of these skills.
+    pub skills: Vec<String>,
+    pub service_type: Option<ServiceType>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub min_rating: Option<f64>,
+    pub max_delivery_days: Option<u32>,
+    pub sort: Sort,
+    /// From 1.
+    pub page: u32,
+    pub size: u32,
+}
+
+impl SearchQuery {
+    pub fn offset(&self) -> usize {
+        (self.page.saturating_sub(1) as usize) * self.size as usize
+    }
+}
+
+/// Weights of the text fields (the seed's `title^3`, `title_zh^3`), shared by both engines.
+pub const FIELDS: [(&str, f32); 8] = [
+    ("title", 3.0),
+    ("title_zh", 3.0),
+    ("title_pinyin", 2.0),
+    ("skills_text", 2.0),
+    ("category_text", 2.0),
+    ("description", 1.0),
+    ("description_zh", 1.0),
+    ("freelancer_name", 1.0),
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchPage {
+    pub items: Vec<ServiceCard>,
+    pub total: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search engine: {0}")]
+    Engine(String),
+}
+
+/// What applying a batch did to each change, in order: `Err` with a reason for those that
+/// failed (the indexer retries their messages).
+pub type Outcomes = Vec<Result<(), String>>;
+
+/// The port.
+#[allow(async_fn_in_trait)]
+pub trait SearchIndex {
+    /// Applies upserts and removals; a stale upsert (older revision) counts as done.
+    async fn apply(&self, changes: &[Change]) -> Result<Outcomes, SearchError>;
+    async fn search(&self, query: &SearchQuery) -> Result<SearchPage, SearchError>;
+    /// Replaces the whole index with `docs` (the reindex command). Searches see the old index
+    /// until the new one is complete.
+    async fn rebuild(&self, docs: Vec<SearchDoc>) -> Result<usize, SearchError>;
+}
+
+/// The adapter this deployment uses (`SEARCH_URL` → OpenSearch, `SEARCH_INDEX_DIR` → tantivy).
+#[derive(Debug)]
+pub enum SearchEngine {
+    Disabled,
+    Local(local::LocalIndex),
+    OpenSearch(opensearch::OpenSearchIndex),
+}
+
+impl SearchEngine {
+    fn disabled() -> SearchError {
+        SearchError::Engine("no search engine configured (SEARCH_URL or SEARCH_INDEX_DIR)".into())
+    }
+}
+
+impl SearchIndex for SearchEngine {
+    async fn apply(&self, changes: &[Change]) -> Result<Outcomes, SearchError> {
+        match self {
+            SearchEngine::Disabled => Err(Self::disabled()),
+            SearchEngine::Local(i) => i.apply(changes).await,
+            SearchEngine::OpenSearch(i) => i.apply(changes).await,
+        }
+    }
+
+    async fn search(&self, query: &SearchQuery) -> Result<SearchPage, SearchError> {
+        match self {
+            SearchEngine::Disabled => Err(Self::disabled()),
+            SearchEngine::Local(i) => i.search(query).await,
+            SearchEngine::OpenSearch(i) => i.search(query).await,
+        }
+    }
+
+    async fn rebuild(&self, docs: Vec<SearchDoc>) -> Result<usize, SearchError> {
+        match self {
+            SearchEngine::Disabled => Err(Self::disabled()),
+            SearchEngine::Local(i) => i.rebuild(docs).await,
+            SearchEngine::OpenSearch(i) => i.rebuild(docs).await,
+        }
+    }
+}
