@@ -279,6 +279,7 @@ pub async fn search(n: u64) -> anyhow::Result<()> {
                 q.sort = Sort::PriceHigh;
             }),
         ),
+        ("no text, everything, relevance, page 1", query("", |_| {})),
         (
             "no text, everything, relevance, page 50",
             query("", |q| q.page = 50),

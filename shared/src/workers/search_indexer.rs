@@ -13,7 +13,6 @@ use crate::domain::{ServiceId, UserId};
 use crate::entry::BoxError;
 
 pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
-    crate::search::text::warm_up();
     // Which message asked for which service: a failed service fails those messages.
     let mut wanted: Vec<(ServiceId, String)> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
