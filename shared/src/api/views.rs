@@ -1,6 +1,5 @@
 //! What clients see of our types.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::domain::{
@@ -8,9 +7,7 @@ use crate::domain::{
     VerificationSummary,
 };
 
-pub(crate) fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+pub(crate) use crate::domain::rfc3339;
 
 /// The caller's own account: everything, including contact details. Never shown to others.
 #[derive(Debug, Serialize)]

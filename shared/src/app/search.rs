@@ -24,25 +24,23 @@ impl From<ListError> for SyncError {
     }
 }
 
-/// Where each freelancer is (shown on cards), read once per freelancer.
+/// Where each freelancer is (shown on cards): one batch read of the distinct freelancers.
 async fn locations(
     store: &Store,
     freelancers: impl Iterator<Item = UserId>,
 ) -> Result<HashMap<UserId, String>, StoreError> {
-    let mut out = HashMap::new();
-    for id in freelancers {
-        if out.contains_key(&id) {
-            continue;
-        }
-        let location = store
-            .get_user(id)
-            .await?
-            .and_then(|u| u.freelancer_profile)
-            .map(|p| p.location)
-            .unwrap_or_default();
-        out.insert(id, location);
-    }
-    Ok(out)
+    let mut ids: Vec<UserId> = freelancers.collect();
+    ids.sort();
+    ids.dedup();
+    Ok(store
+        .get_users(&ids)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let location = u.freelancer_profile.map(|p| p.location).unwrap_or_default();
+            (u.id, location)
+        })
+        .collect())
 }
 
 /// The changes that make the index show `ids` as the table has them now: active ones
@@ -89,19 +87,12 @@ pub async fn sync(
     Ok(index.apply(&changes).await?)
 }
 
-/// Every service of a freelancer whose card shows something of theirs that changed (their
-/// location, their name).
-pub async fn freelancer_services(store: &Store, user: UserId) -> Result<Vec<ServiceId>, SyncError> {
-    let listing = ServiceListing::Freelancer {
-        user,
-        status: ServiceStatus::Active,
-    };
+/// The ids of every service in `listing`, page after page.
+async fn listed(store: &Store, listing: &ServiceListing) -> Result<Vec<ServiceId>, SyncError> {
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store
-            .list_services(&listing, 100, cursor.as_deref())
-            .await?;
+        let page = store.list_services(listing, 100, cursor.as_deref()).await?;
         ids.extend(page.items.iter().map(|s| s.id));
         match page.next_cursor {
             Some(c) => cursor = Some(c),
@@ -110,25 +101,25 @@ pub async fn freelancer_services(store: &Store, user: UserId) -> Result<Vec<Serv
     }
 }
 
+/// Every active service of a freelancer, whose cards show their name and location.
+pub async fn freelancer_services(store: &Store, user: UserId) -> Result<Vec<ServiceId>, SyncError> {
+    let listing = ServiceListing::Freelancer {
+        user,
+        status: ServiceStatus::Active,
+    };
+    listed(store, &listing).await
+}
+
 /// Rebuilds the index from the table: every active service (read through the status index,
 /// never a scan). Returns how many were indexed.
 pub async fn reindex(store: &Store, index: &impl SearchIndex) -> Result<usize, SyncError> {
-    let listing = ServiceListing::Status(ServiceStatus::Active);
-    let mut docs = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .list_services(&listing, 100, cursor.as_deref())
-            .await?;
-        let ids: Vec<ServiceId> = page.items.iter().map(|s| s.id).collect();
-        for change in changes_for(store, &ids).await? {
+    let ids = listed(store, &ServiceListing::Status(ServiceStatus::Active)).await?;
+    let mut docs = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(100) {
+        for change in changes_for(store, chunk).await? {
             if let Change::Upsert(doc) = change {
                 docs.push(*doc);
             }
-        }
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
         }
     }
     Ok(index.rebuild(docs).await?)

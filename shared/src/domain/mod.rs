@@ -26,3 +26,8 @@ pub use user::{
     VerificationSummary,
 };
 pub use values::{Email, Password, Phone, Username, WechatId};
+
+/// A time as the API shows it: RFC 3339, whole seconds, `Z`.
+pub fn rfc3339(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

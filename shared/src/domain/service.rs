@@ -74,6 +74,14 @@ pub enum ServiceType {
 }
 
 impl ServiceType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ServiceType::Fixed => "fixed",
+            ServiceType::Hourly => "hourly",
+            ServiceType::Package => "package",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<ServiceType> {
         Some(match s {
             "fixed" => ServiceType::Fixed,

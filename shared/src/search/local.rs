@@ -292,7 +292,7 @@ impl LocalIndex {
             )));
         }
         if let Some(t) = q.service_type {
-            filters.push(term(o.f.service_type, super::service_type_str(t)));
+            filters.push(term(o.f.service_type, t.as_str()));
         }
         if q.min_price.is_some() || q.max_price.is_some() {
             let b = |v: Option<i64>| {

@@ -7,11 +7,11 @@ pub mod local;
 pub mod opensearch;
 pub mod text;
 
-use chrono::{DateTime, Utc};
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::catalog::Label;
+use crate::domain::rfc3339;
 use crate::domain::service::{Service, ServiceStatus, ServiceType, Tier};
 
 /// The index (OpenSearch: the alias) services live in.
@@ -80,10 +80,6 @@ pub struct SearchDoc {
     pub card: ServiceCard,
 }
 
-fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// Until ranking (reviews, response rate, views) has its own job, services rank by rating,
 /// trusted in proportion to the number of reviews, and by completed orders.
 pub fn ranking_score(rating: f64, reviews: u64, orders: u64) -> f64 {
@@ -136,7 +132,7 @@ impl SearchDoc {
             category: c.category.slug.clone(),
             parent_category: c.parent_category.slug.clone(),
             skills: c.skills.iter().map(|s| s.slug.clone()).collect(),
-            service_type: service_type_str(c.service_type).to_owned(),
+            service_type: c.service_type.as_str().to_owned(),
             price: c.packages.from_price().fen(),
             rating,
             reviews_count: service.reviews_count,
@@ -166,14 +162,6 @@ impl SearchDoc {
                 published_at: rfc3339(&published),
             },
         })
-    }
-}
-
-pub fn service_type_str(t: ServiceType) -> &'static str {
-    match t {
-        ServiceType::Fixed => "fixed",
-        ServiceType::Hourly => "hourly",
-        ServiceType::Package => "package",
     }
 }
 

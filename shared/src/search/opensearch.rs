@@ -124,7 +124,7 @@ pub fn search_body(q: &SearchQuery) -> Value {
         filter.push(json!({"terms": {"skills": q.skills}}));
     }
     if let Some(t) = q.service_type {
-        filter.push(json!({"term": {"service_type": super::service_type_str(t)}}));
+        filter.push(json!({"term": {"service_type": t.as_str()}}));
     }
     if q.min_price.is_some() || q.max_price.is_some() {
         let mut range = serde_json::Map::new();
