@@ -23,7 +23,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-12)
 
-.PHONY: help dev test lint fmt template-check build clean credit reconcile reindex bench
+.PHONY: help dev test lint fmt template-check build clean credit reconcile reindex rank bench
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
@@ -32,6 +32,7 @@ help:
 	@echo "make credit USER_NAME=demo_client AMOUNT=1000.00 - demo money (with make dev running)"
 	@echo "make reconcile - check the ledger of the running dev stack"
 	@echo "make reindex - rebuild the search index of the running dev stack from its table"
+	@echo "make rank   - run the hourly ranking (scores, seller levels) on the running dev stack now"
 	@echo "make bench  - measurements (release build) into docs/performance.md"
 
 $(TOOLS): infra/requirements.txt
@@ -56,6 +57,10 @@ reconcile: $(TOOLS)
 
 reindex: $(TOOLS)
 	$(PY) infra/local/stack.py devtool -- reindex
+
+# With `make dev` running: the hourly ranking (scores, seller levels) now.
+rank: $(TOOLS)
+	$(PY) infra/local/stack.py devtool -- rank
 
 # Release build of the tool only (never every function): the search engine on 100,000
 # generated services.

@@ -9,6 +9,7 @@ mod logs;
 mod orders;
 mod payments;
 mod profiles;
+mod reviews;
 mod search;
 mod services;
 mod wiring;

@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 
 use crate::{Answer, Api, admin_session, is_chinese, register_freelancer};
 
-struct Party {
-    access: String,
-    id: String,
+pub(crate) struct Party {
+    pub(crate) access: String,
+    pub(crate) id: String,
 }
 
-async fn seller(api: &Api) -> Party {
+pub(crate) async fn seller(api: &Api) -> Party {
     let (_, _, data) = register_freelancer(api, "maijia").await;
     Party {
         access: data["access"].as_str().unwrap().to_owned(),
@@ -21,7 +21,7 @@ async fn seller(api: &Api) -> Party {
 }
 
 /// A client whose wallet holds `fund` (credited the way a top-up would be).
-async fn buyer(api: &Api, fund: &str) -> Party {
+pub(crate) async fn buyer(api: &Api, fund: &str) -> Party {
     let (_, _, data) = api.register("maijia").await;
     let id = data["user"]["id"].as_str().unwrap().to_owned();
     if fund != "0" {
@@ -43,7 +43,7 @@ async fn buyer(api: &Api, fund: &str) -> Party {
 }
 
 /// An active service by `seller`: basic 199.00 (2 revisions), standard 399.00.
-async fn service(api: &Api, seller: &Party) -> String {
+pub(crate) async fn service(api: &Api, seller: &Party) -> String {
     let a = api
         .post_auth(
             "/services",
@@ -72,7 +72,7 @@ async fn service(api: &Api, seller: &Party) -> String {
     id
 }
 
-async fn order(api: &Api, buyer: &Party, service: &str, package: &str) -> Value {
+pub(crate) async fn order(api: &Api, buyer: &Party, service: &str, package: &str) -> Value {
     let a = api
         .post_auth(
             &format!("/services/{service}/order"),
@@ -84,18 +84,24 @@ async fn order(api: &Api, buyer: &Party, service: &str, package: &str) -> Value 
     a.body["data"].clone()
 }
 
-async fn act(api: &Api, party: &Party, order: &str, action: &str, body: Value) -> Answer {
+pub(crate) async fn act(
+    api: &Api,
+    party: &Party,
+    order: &str,
+    action: &str,
+    body: Value,
+) -> Answer {
     api.post_auth(&format!("/orders/{order}/{action}"), &party.access, body)
         .await
 }
 
-async fn pay(api: &Api, buyer: &Party, order: &str) -> Value {
+pub(crate) async fn pay(api: &Api, buyer: &Party, order: &str) -> Value {
     let a = act(api, buyer, order, "pay", json!({"method": "wallet"})).await;
     assert_eq!(a.status, 200, "{}", a.body);
     a.body["data"].clone()
 }
 
-async fn deliver(api: &Api, seller: &Party, order: &str) -> Value {
+pub(crate) async fn deliver(api: &Api, seller: &Party, order: &str) -> Value {
     let a = act(
         api,
         seller,

@@ -63,9 +63,9 @@ async fn publish(api: &Api, access: &str, body: Value) -> String {
     id
 }
 
-/// Sets a service's rating the way reviews will (straight in the table, with a new
-/// revision); the stream carries it to the index like any other change.
-async fn rate(id: &str, rating: &str, reviews: u32) {
+/// Sets a service's review sums as `stats-updater` would (straight in the table, with a new
+/// revision); the stream carries them to the index like any other change.
+async fn rate(id: &str, rating_sum: u32, reviews: u32) {
     use aws_sdk_dynamodb::types::AttributeValue;
     let store = gigbao_tests::stack_store().await;
     store
@@ -74,8 +74,8 @@ async fn rate(id: &str, rating: &str, reviews: u32) {
         .table_name(store.table())
         .key("PK", AttributeValue::S(format!("SERVICE#{id}")))
         .key("SK", AttributeValue::S("SERVICE".into()))
-        .update_expression("SET rating = :r, reviews_count = :n ADD rev :one")
-        .expression_attribute_values(":r", AttributeValue::S(rating.into()))
+        .update_expression("SET rating_sum = :r, reviews_count = :n ADD rev :one")
+        .expression_attribute_values(":r", AttributeValue::N(rating_sum.to_string()))
         .expression_attribute_values(":n", AttributeValue::N(reviews.to_string()))
         .expression_attribute_values(":one", AttributeValue::N("1".into()))
         .send()
@@ -217,13 +217,9 @@ async fn data() -> &'static DataSet {
             // Distinct publication times: `newest` has one right order.
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        for (i, rating, reviews) in [
-            (0, "4.90", 12),
-            (1, "4.50", 3),
-            (2, "4.90", 40),
-            (3, "3.00", 2),
-        ] {
-            rate(&ids[i], rating, reviews).await;
+        // Averages 4.90 (49/10), 4.50 (9/2), 4.90 (196/40), 3.00 (6/2).
+        for (i, rating_sum, reviews) in [(0, 49, 10), (1, 9, 2), (2, 196, 40), (3, 6, 2)] {
+            rate(&ids[i], rating_sum, reviews).await;
         }
         let (_, took) = until(&api, &format!("q={m}&min_rating=3&size=50"), |d| {
             d["total"] == 4

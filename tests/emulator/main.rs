@@ -6,6 +6,7 @@ mod handlers;
 mod notify;
 mod orders;
 mod payments;
+mod reviews;
 mod search;
 mod services;
 mod workers;

@@ -57,7 +57,7 @@ async fn ids_for(index: &impl SearchIndex, query: &SearchQuery) -> Vec<String> {
         .collect()
 }
 
-fn sqs(messages: &[WorkMessage]) -> SqsEvent {
+pub(crate) fn sqs(messages: &[WorkMessage]) -> SqsEvent {
     let mut event = SqsEvent::default();
     for (i, m) in messages.iter().enumerate() {
         let mut msg = SqsMessage::default();
@@ -241,6 +241,7 @@ fn doc(id: &str, rev: u64, title: &str) -> SearchDoc {
                 id: "01JFREELANCER0000000000000".into(),
                 username: "lin".into(),
                 location: "杭州".into(),
+                seller_level: shared::domain::ranking::SellerLevel::LevelOne,
             },
             published_at: "2026-11-24T08:00:00Z".into(),
         },

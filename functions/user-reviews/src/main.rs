@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::entry::BoxError> {
-    shared::entry::http(shared::api::users::reviews).await
+    shared::entry::http(shared::api::reviews::of_user).await
 }

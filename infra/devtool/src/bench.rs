@@ -179,7 +179,13 @@ fn doc(i: u64, rng: &mut Rng) -> SearchDoc {
         orders_count: orders,
         delivery_days: days,
         created_at,
-        ranking_score: shared::search::ranking_score(rating, reviews, orders),
+        ranking_score: shared::domain::ranking::score(&shared::domain::ranking::Signals {
+            rating_sum: (rating * reviews as f64).round() as u64,
+            reviews,
+            orders,
+            views: rng.next() % 5000,
+            response_rate: Default::default(),
+        }),
         card: ServiceCard {
             id,
             title: Some(title),
@@ -198,6 +204,7 @@ fn doc(i: u64, rng: &mut Rng) -> SearchDoc {
                 id: "01JBENCHFREELANCER00000000".to_owned(),
                 username: format!("freelancer{}", i % 5000),
                 location: (*rng.pick(&CITIES)).to_owned(),
+                seller_level: Default::default(),
             },
             published_at: "2026-11-24T08:00:00Z".to_owned(),
         },

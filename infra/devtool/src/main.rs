@@ -4,7 +4,8 @@
 //! skill catalogue. `devtool credit USERNAME AMOUNT` credits a wallet (local stack only: the
 //! money comes from the gateway clearing account, as a top-up's would). `devtool reconcile`
 //! runs the ledger reconciliation now. `devtool reindex` rebuilds the search index from the
-//! table (OpenSearch with `SEARCH_URL`, tantivy with `SEARCH_INDEX_DIR`). `devtool
+//! table (OpenSearch with `SEARCH_URL`, tantivy with `SEARCH_INDEX_DIR`). `devtool rank` runs
+//! the hourly ranking (scores and seller levels) now. `devtool
 //! bench-search N` measures the local search engine on N generated services (`make bench`).
 //! Reads the same
 //! environment as the functions (`TABLE_NAME`, `JWT_SECRET`, `AWS_ENDPOINT_URL`).
@@ -178,6 +179,17 @@ async fn reindex() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs the hourly ranking now: scores and seller levels.
+async fn rank() -> anyhow::Result<()> {
+    let deps = shared::Deps::from_env().await?;
+    let r = shared::app::ranking::run(&deps.store, chrono::Utc::now()).await?;
+    println!(
+        "Ranking: {} services ({} rescored), {} freelancers ({} new levels)",
+        r.services, r.rescored, r.freelancers, r.levels_changed
+    );
+    Ok(())
+}
+
 /// Loads the catalogue file (`infra/seed/catalog.json`) into the table.
 async fn seed_catalog(path: PathBuf) -> anyhow::Result<()> {
     let json =
@@ -202,6 +214,7 @@ async fn main() -> anyhow::Result<()> {
         (Some("seed-catalog"), Some(file)) => seed_catalog(PathBuf::from(file)).await,
         (Some("reconcile"), None) => reconcile().await,
         (Some("reindex"), None) => reindex().await,
+        (Some("rank"), None) => rank().await,
         (Some("bench-search"), n) => {
             bench::search(n.as_deref().unwrap_or("100000").parse().context("N")?).await
         }
@@ -210,7 +223,7 @@ async fn main() -> anyhow::Result<()> {
             None => bail!("usage: devtool credit USERNAME AMOUNT"),
         },
         _ => bail!(
-            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile | devtool reindex | devtool bench-search N"
+            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile | devtool reindex | devtool rank | devtool bench-search N"
         ),
     }
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod health;
 pub mod orders;
 pub mod payments;
+pub mod reviews;
 pub mod search;
 mod service_views;
 pub mod services;

@@ -7,6 +7,7 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::reviews::ReviewView;
 use super::services::service_not_found;
 use super::session::{admin, signed_in};
 use super::views::{PageView, rfc3339};
@@ -25,7 +26,7 @@ use crate::http::{
 use crate::i18n::Text;
 use crate::store::{OrderListing, OrderStep, StepKind};
 
-fn order_not_found() -> ApiError {
+pub(crate) fn order_not_found() -> ApiError {
     ApiError::not_found("order.not_found", Text::new("订单不存在", "No such order"))
 }
 
@@ -623,7 +624,25 @@ pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id = order_id(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
     let order = app::get(&deps.store, Viewer::of(&user), id).await?;
-    Ok(Reply::ok(Text::new("成功", "OK"), OrderView::of(&order)))
+    let review = crate::app::reviews::of_order(&deps.store, &order)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        OrderWithReview {
+            order: OrderView::of(&order),
+            review: review.as_ref().map(ReviewView::from),
+        },
+    ))
+}
+
+/// An order as `order-get` shows it: with its review once it has one (`null` before, so a
+/// client knows whether to offer "leave a review").
+#[derive(Debug, Serialize)]
+struct OrderWithReview {
+    #[serde(flatten)]
+    order: OrderView,
+    review: Option<ReviewView>,
 }
 
 /// `POST /orders/{order_id}/pay` [order-pay]: `{method: wallet|alipay|wechat}`.

@@ -70,6 +70,7 @@ pub struct ModerationView {
 pub struct FreelancerCard {
     id: String,
     username: String,
+    seller_level: crate::domain::ranking::SellerLevel,
 }
 
 /// A service as clients see it. `moderation` only for the owner and admins.
@@ -140,6 +141,7 @@ impl ServiceView {
             freelancer: FreelancerCard {
                 id: s.freelancer_id.to_string(),
                 username: s.freelancer_username.clone(),
+                seller_level: s.seller_level,
             },
             views_count: s.views_count,
             orders_count: s.orders_count,

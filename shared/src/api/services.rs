@@ -52,7 +52,7 @@ fn field_list_error(
 }
 
 /// 422 with every broken rule by field; `code` is the first rule's own code.
-fn violations(v: Vec<Violation>) -> ApiError {
+pub(crate) fn violations(v: Vec<Violation>) -> ApiError {
     let first = v.first().map(|v| v.code);
     let mut errors = FieldErrors::new();
     for x in v {

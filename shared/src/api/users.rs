@@ -5,18 +5,18 @@ use serde::Deserialize;
 use super::OwnUserView;
 use super::session::signed_in;
 use super::uploads::{UploadView, media_files, upload_request};
-use super::views::{PageView, PublicUserView, VerificationSummaryView};
+use super::views::{PublicUserView, VerificationSummaryView};
 use crate::app::avatar::{self, AvatarError};
 use crate::app::users::{self, ProfileUpdateError};
 use crate::app::verification::{self, Submission, VerificationError};
 use crate::deps::Deps;
 use crate::domain::profile::PatchError;
 use crate::domain::{IdNumber, RealName, UserId};
-use crate::http::{ApiError, FieldErrors, ListParams, Reply, json_body, path_id};
+use crate::http::{ApiError, FieldErrors, Reply, json_body, path_id};
 use crate::i18n::Text;
 use crate::media::MAX_AVATAR_BYTES;
 
-fn user_not_found() -> ApiError {
+pub(crate) fn user_not_found() -> ApiError {
     ApiError::not_found("user.not_found", Text::new("用户不存在", "No such user"))
 }
 
@@ -104,27 +104,6 @@ pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
         Text::new("成功", "OK"),
         PublicUserView::from(&user),
     ))
-}
-
-async fn empty_list_of(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let id: UserId = path_id(&req, "user_id", user_not_found)?;
-    ListParams::of(&req)?;
-    users::public_profile(&deps.store, id)
-        .await?
-        .ok_or_else(user_not_found)?;
-    Ok(Reply::ok(
-        Text::new("成功", "OK"),
-        PageView::<serde_json::Value> {
-            items: Vec::new(),
-            next_cursor: None,
-        },
-    ))
-}
-
-/// `GET /users/{user_id}/reviews` [user-reviews]: public reviews received (empty until
-/// reviews exist).
-pub async fn reviews(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    empty_list_of(deps, req).await
 }
 
 impl From<AvatarError> for ApiError {

@@ -110,6 +110,7 @@ impl From<&User> for PublicUserView {
                 "is_featured": p.is_featured,
                 "response_rate": p.response_rate,
                 "response_time": p.response_time,
+                "seller_level": p.seller_level,
             })
         });
         let client_profile = u.client_profile.as_ref().map(|p| {

@@ -10,6 +10,8 @@ pub mod catalog;
 pub mod ledger;
 pub mod orders;
 pub mod payments;
+pub mod ranking;
+pub mod reviews;
 pub mod search;
 pub mod service_media;
 pub mod services;

@@ -165,8 +165,11 @@ pub async fn create(
         views_count: 0,
         orders_count: 0,
         open_orders: 0,
-        rating: rust_decimal::Decimal::ZERO,
+        rating: crate::domain::review::average(0, 0),
+        rating_sum: 0,
         reviews_count: 0,
+        ranking_score: 0.0,
+        seller_level: crate::domain::ranking::SellerLevel::New,
         featured_at: None,
         created_at: now,
         updated_at: now,
@@ -360,16 +363,24 @@ pub async fn category_listing(
         }))
 }
 
-/// Up to `limit` featured services that are live, most recently featured first.
+/// Up to `limit` featured services that are live, best ranked first.
 pub async fn featured(store: &Store, limit: usize) -> Result<Vec<Service>, StoreError> {
     let ids = store.featured_ids(50).await?;
-    Ok(store
+    let mut services: Vec<Service> = store
         .get_services(&ids)
         .await?
         .into_iter()
         .filter(|s| s.status == ServiceStatus::Active && s.is_featured())
-        .take(limit)
-        .collect())
+        .collect();
+    // Best ranked first (`ranking-updater`); among equals, the most recently featured.
+    services.sort_by(|a, b| {
+        b.ranking_score
+            .total_cmp(&a.ranking_score)
+            .then(b.featured_at.cmp(&a.featured_at))
+            .then(a.id.cmp(&b.id))
+    });
+    services.truncate(limit);
+    Ok(services)
 }
 
 /// Saves a service the caller can see. Saving twice is not an error: `Ok(false)`.

@@ -19,7 +19,8 @@ pub enum ProfileUpdateError {
 }
 
 /// Applies a profile patch to the caller's account with optimistic concurrency (one
-/// conditional Put on the version that was read).
+/// conditional Put on the version that was read). Workers bump the version when they change
+/// the computed fields (ratings, level), so a lost race is retried on a fresh read.
 #[instrument(skip_all, fields(user_id = %user.id), err)]
 pub async fn update_profile(
     store: &Store,
@@ -27,14 +28,21 @@ pub async fn update_profile(
     patch: serde_json::Map<String, serde_json::Value>,
     now: DateTime<Utc>,
 ) -> Result<User, ProfileUpdateError> {
-    let read_version = user.version;
-    apply_patch(&mut user, patch)?;
-    user.version += 1;
-    user.updated_at = now;
-    if !store.replace_user(&user, read_version).await? {
-        return Err(ProfileUpdateError::Conflict);
+    for _ in 0..3 {
+        let read_version = user.version;
+        let mut next = user.clone();
+        apply_patch(&mut next, patch.clone())?;
+        next.version += 1;
+        next.updated_at = now;
+        if store.replace_user(&next, read_version).await? {
+            return Ok(next);
+        }
+        match store.get_user(user.id).await? {
+            Some(fresh) => user = fresh,
+            None => break,
+        }
     }
-    Ok(user)
+    Err(ProfileUpdateError::Conflict)
 }
 
 /// Another user's public profile: active accounts only (one GetItem).

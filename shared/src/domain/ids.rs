@@ -93,6 +93,10 @@ id_type!(
     ServiceId
 );
 id_type!(
+    /// A client's review of a completed order.
+    ReviewId
+);
+id_type!(
     /// A request to take money out of the wallet.
     WithdrawalId
 );

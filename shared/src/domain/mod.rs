@@ -9,6 +9,8 @@ pub mod money;
 pub mod order;
 pub mod payment;
 pub mod profile;
+pub mod ranking;
+pub mod review;
 pub mod service;
 pub mod session;
 pub mod user;
@@ -16,8 +18,8 @@ pub mod values;
 
 pub use identity::{IdNumber, RealName};
 pub use ids::{
-    AuditId, NotificationId, OrderId, OrderStepId, ServiceId, SessionId, UploadId, UserId,
-    VerificationId, WithdrawalId,
+    AuditId, NotificationId, OrderId, OrderStepId, ReviewId, ServiceId, SessionId, UploadId,
+    UserId, VerificationId, WithdrawalId,
 };
 pub use money::Money;
 pub use session::Session;

@@ -246,6 +246,9 @@ pub struct Order {
     pub is_late: bool,
     pub paid_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// The first delivery: whether the order was delivered on time is judged on it.
+    #[serde(default)]
+    pub first_delivered_at: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
@@ -373,6 +376,7 @@ impl Order {
             is_late: false,
             paid_at: None,
             delivered_at: None,
+            first_delivered_at: None,
             completed_at: None,
             cancelled_at: None,
             cancel_reason: None,
@@ -415,6 +419,13 @@ impl Order {
                 .map(|d| (TimerKind::AutoComplete, d + AUTO_COMPLETE_AFTER)),
             _ => None,
         }
+    }
+
+    /// Whether the first delivery came by the deadline (orders from before the first
+    /// delivery was recorded: whether they were never marked late).
+    pub fn delivered_on_time(&self) -> bool {
+        self.first_delivered_at
+            .map_or(!self.is_late, |d| d <= self.delivery_deadline)
     }
 
     /// Past the deadline without a delivery waiting for the client.
@@ -489,6 +500,7 @@ impl Order {
         let mut o = self.next(EventKind::Delivered, Actor::Freelancer, now);
         o.status = OrderStatus::Delivered;
         o.delivered_at = Some(now);
+        o.first_delivered_at.get_or_insert(now);
         o.deliveries_count += 1;
         Ok(Order::plain(o))
     }

@@ -28,6 +28,7 @@ pub const READ_ONLY_FIELDS: &[&str] = &[
     "is_featured",
     "response_rate",
     "response_time",
+    "seller_level",
     "created_at",
     "updated_at",
 ];

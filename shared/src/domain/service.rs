@@ -196,8 +196,15 @@ pub struct Service {
     pub orders_count: u64,
     /// Orders not yet completed or cancelled: the service cannot be deleted while > 0.
     pub open_orders: u64,
+    /// The average of its public reviews (two places), from `rating_sum / reviews_count`.
     pub rating: Decimal,
+    /// The sum of the ratings of its public reviews: the exact source of `rating`.
+    pub rating_sum: u64,
     pub reviews_count: u64,
+    /// Set hourly by `ranking-updater` (see `docs/ranking.md`).
+    pub ranking_score: f64,
+    /// The freelancer's level, copied in by `ranking-updater`.
+    pub seller_level: super::ranking::SellerLevel,
     /// When an operator featured it (`None`: not featured).
     pub featured_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -293,7 +300,7 @@ pub const WRITABLE: [&str; 11] = [
 ];
 
 /// Fields of a service that exist but only the platform writes.
-pub const READ_ONLY: [&str; 16] = [
+pub const READ_ONLY: [&str; 17] = [
     "id",
     "freelancer",
     "freelancer_id",
@@ -302,6 +309,7 @@ pub const READ_ONLY: [&str; 16] = [
     "orders_count",
     "rating",
     "reviews_count",
+    "seller_level",
     "is_featured",
     "created_at",
     "updated_at",
@@ -1068,7 +1076,10 @@ mod tests {
             orders_count: 0,
             open_orders: 0,
             rating: Decimal::ZERO,
+            rating_sum: 0,
             reviews_count: 0,
+            ranking_score: 0.0,
+            seller_level: crate::domain::ranking::SellerLevel::New,
             featured_at: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),

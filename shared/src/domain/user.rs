@@ -96,8 +96,11 @@ pub struct VerificationSummary {
     pub reason: Option<String>,
 }
 
-/// The seed's freelancer profile. `rating`, `total_reviews`, `is_featured`, `response_rate`
-/// and `response_time` are computed by the platform and never written by the user.
+/// The seed's freelancer profile. `rating`, `total_reviews`, `is_featured`, `response_rate`,
+/// `response_time` and `seller_level` are computed by the platform and never written by the
+/// user. `rating` is derived from the exact `rating_sum` (see `domain::review::average`).
+/// `response_rate` (percent) and `response_time` (hours) keep their defaults until messaging
+/// exists; `docs/ranking.md` defines them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FreelancerProfile {
     pub bio: String,
@@ -111,11 +114,15 @@ pub struct FreelancerProfile {
     pub education: Vec<serde_json::Value>,
     pub experience_years: u32,
     pub rating: Decimal,
+    #[serde(skip)]
+    pub rating_sum: u64,
     pub total_reviews: u32,
     pub is_featured: bool,
     pub response_rate: Decimal,
     /// Hours.
     pub response_time: u32,
+    #[serde(default)]
+    pub seller_level: crate::domain::ranking::SellerLevel,
 }
 
 impl Default for FreelancerProfile {
@@ -132,10 +139,12 @@ impl Default for FreelancerProfile {
             education: Vec::new(),
             experience_years: 0,
             rating: Decimal::new(0, 2),
+            rating_sum: 0,
             total_reviews: 0,
             is_featured: false,
             response_rate: Decimal::new(0, 2),
             response_time: 0,
+            seller_level: crate::domain::ranking::SellerLevel::New,
         }
     }
 }

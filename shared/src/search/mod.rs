@@ -11,6 +11,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::catalog::Label;
+use crate::domain::ranking::SellerLevel;
 use crate::domain::rfc3339;
 use crate::domain::service::{Service, ServiceStatus, ServiceType, Tier};
 
@@ -46,6 +47,8 @@ pub struct CardFreelancer {
     pub id: String,
     pub username: String,
     pub location: String,
+    #[serde(default)]
+    pub seller_level: SellerLevel,
 }
 
 /// One service as both engines index it. Text fields hold analysed tokens (space-separated);
@@ -78,14 +81,6 @@ pub struct SearchDoc {
     pub created_at: i64,
     pub ranking_score: f64,
     pub card: ServiceCard,
-}
-
-/// Until ranking (reviews, response rate, views) has its own job, services rank by rating,
-/// trusted in proportion to the number of reviews, and by completed orders.
-pub fn ranking_score(rating: f64, reviews: u64, orders: u64) -> f64 {
-    let confidence = reviews as f64 / (reviews as f64 + 5.0);
-    let score = 0.4 * rating * confidence + 0.3 * (1.0 + orders as f64).ln();
-    (score * 1e4).round() / 1e4
 }
 
 impl SearchDoc {
@@ -139,7 +134,8 @@ impl SearchDoc {
             orders_count: service.orders_count,
             delivery_days,
             created_at: published.timestamp_millis(),
-            ranking_score: ranking_score(rating, service.reviews_count, service.orders_count),
+            // `ranking-updater`'s hourly score (`docs/ranking.md`): relevance's tie-break.
+            ranking_score: service.ranking_score,
             card: ServiceCard {
                 id: service.id.to_string(),
                 title: c.title.clone(),
@@ -158,6 +154,7 @@ impl SearchDoc {
                     id: service.freelancer_id.to_string(),
                     username: service.freelancer_username.clone(),
                     location: location.to_owned(),
+                    seller_level: service.seller_level,
                 },
                 published_at: rfc3339(&published),
             },

@@ -7,8 +7,8 @@ use crate::domain::order::{OrderStatus, TimerKind};
 use crate::domain::payment::{Gateway, WithdrawalStatus};
 use crate::domain::service::ServiceStatus;
 use crate::domain::{
-    AuditId, NotificationId, OrderId, OrderStepId, ServiceId, SessionId, UserId, UserStatus,
-    VerificationId, VerificationStatus, WithdrawalId,
+    AuditId, NotificationId, OrderId, OrderStepId, ReviewId, ServiceId, SessionId, UserId,
+    UserStatus, VerificationId, VerificationStatus, WithdrawalId,
 };
 
 pub const PK: &str = "PK";
@@ -252,6 +252,37 @@ pub fn orders_by_status(status: OrderStatus) -> String {
 /// pending timer carry it (a sparse index the timers query up to "now").
 pub fn order_timer(kind: TimerKind) -> String {
     format!("TIMER#{}", kind.as_str())
+}
+
+/// A freelancer's completed orders by completion time (what seller levels count):
+/// `GSI4PK=FREELANCER#{user}#COMPLETED`, `GSI4SK={completed_at}#{id}`. An order has a timer or
+/// is completed, never both, so the two share `GSI4`.
+pub fn freelancer_completed(user: UserId) -> String {
+    format!("FREELANCER#{user}#COMPLETED")
+}
+
+/// `REVIEW#{id} / REVIEW`: a review with its response.
+pub fn review(id: ReviewId) -> Key {
+    key(format!("REVIEW#{id}"), "REVIEW")
+}
+
+/// `ORDER#{order} / REVIEW`: one review per order (holds the review's id).
+pub fn order_review(order: OrderId) -> Key {
+    key(format!("ORDER#{order}"), "REVIEW")
+}
+
+/// Public reviews of a service (`GSI1`) and of a freelancer (`GSI2`), sort
+/// `{created_at}#{review}`; a private or hidden review carries neither.
+pub fn service_reviews(service: ServiceId) -> String {
+    format!("SERVICE#{service}#REVIEWS")
+}
+
+pub fn freelancer_reviews(user: UserId) -> String {
+    format!("FREELANCER#{user}#REVIEWS")
+}
+
+pub fn review_sort(at: DateTime<Utc>, id: ReviewId) -> String {
+    format!("{}#{id}", ms(at))
 }
 
 /// A wallet: `WALLET#{account} / WALLET`. Its ledger lines share the partition.

@@ -14,6 +14,7 @@ mod orders;
 mod payments;
 mod rate_limit;
 mod records;
+mod reviews;
 mod services;
 mod sessions;
 mod users;
@@ -31,6 +32,7 @@ pub use notifications::NotificationRecord;
 pub use orders::{OrderListing, OrderStep, StepKind, TransitionRefusal};
 pub use payments::{ChargeRecord, PaymentRefusal};
 pub use rate_limit::{RateLimit, RateLimited};
+pub use reviews::{CountOutcome, ReviewListing};
 pub use services::{FoldOutcome, MediaSlot, SavedEntry, ServiceListing};
 pub use sessions::RotateOutcome;
 pub use users::{AdminUserFilter, CreateUserError, LoginKey, UniqueField};
@@ -274,6 +276,76 @@ impl Store {
             }
         }
         Ok(items)
+    }
+
+    /// One `UpdateItem` that only happens if `condition` holds. `Ok(false)` when it did not.
+    pub(crate) async fn update_if(
+        &self,
+        key: keys::Key,
+        expression: &str,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
+    ) -> Result<bool, StoreError> {
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, AttributeValue::S(key.pk))
+            .key(keys::SK, AttributeValue::S(key.sk))
+            .update_expression(expression)
+            .condition_expression(condition);
+        for (k, v) in names {
+            req = req.expression_attribute_names(*k, *v);
+        }
+        for (k, v) in values {
+            req = req.expression_attribute_values(k, v);
+        }
+        match req.send().await {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(StoreError::dynamo("UpdateItem", e)),
+            },
+        }
+    }
+
+    /// Every item of an index partition whose sort key is at or after `from`, all pages.
+    pub(crate) async fn query_from<T: serde::de::DeserializeOwned>(
+        &self,
+        index: &'static str,
+        (partition_name, sort_name): (&str, &str),
+        partition: String,
+        from: String,
+    ) -> Result<Vec<T>, StoreError> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(format!(
+                    "{partition_name} = :pk AND {sort_name} >= :from"
+                ))
+                .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
+                .expression_attribute_values(":from", AttributeValue::S(from.clone()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_item(item)?);
+            }
+            start = page.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
     }
 
     /// One `GetItem` by key, decoded into a record.

@@ -46,6 +46,15 @@ impl From<&Order> for OrderRecord {
         let key = keys::order(o.id);
         let sort = keys::order_sort(o.created_at, o.id);
         let timer = o.timer();
+        let completed = o
+            .completed_at
+            .filter(|_| o.status == OrderStatus::Completed)
+            .map(|at| {
+                (
+                    keys::freelancer_completed(o.freelancer_id),
+                    keys::order_sort(at, o.id),
+                )
+            });
         OrderRecord {
             pk: key.pk,
             sk: key.sk,
@@ -55,8 +64,12 @@ impl From<&Order> for OrderRecord {
             gsi2sk: sort,
             gsi3pk: keys::orders_by_status(o.status),
             gsi3sk: keys::order_sort(o.updated_at, o.id),
-            gsi4pk: timer.map(|(kind, _)| keys::order_timer(kind)),
-            gsi4sk: timer.map(|(_, due)| keys::order_sort(due, o.id)),
+            gsi4pk: timer
+                .map(|(kind, _)| keys::order_timer(kind))
+                .or_else(|| completed.as_ref().map(|(pk, _)| pk.clone())),
+            gsi4sk: timer
+                .map(|(_, due)| keys::order_sort(due, o.id))
+                .or_else(|| completed.map(|(_, sk)| sk)),
             entity_type: "order".into(),
             order: o.clone(),
         }
@@ -373,6 +386,23 @@ impl Store {
                 _ => None,
             })
             .collect())
+    }
+
+    /// A freelancer's orders completed at or after `since`.
+    pub async fn completed_since(
+        &self,
+        freelancer: UserId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Order>, StoreError> {
+        let records: Vec<OrderRecord> = self
+            .query_from(
+                keys::GSI4,
+                ("GSI4PK", "GSI4SK"),
+                keys::freelancer_completed(freelancer),
+                since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            )
+            .await?;
+        Ok(records.into_iter().map(|r| r.order).collect())
     }
 
     /// An order's deliveries or revision requests, newest first.

@@ -60,11 +60,15 @@ pub(super) struct FreelancerProfileRecord {
     pub languages: Vec<serde_json::Value>,
     pub education: Vec<serde_json::Value>,
     pub experience_years: u32,
-    pub rating: Decimal,
+    /// Sum of the ratings of the public reviews (`stats-updater`); the average is derived.
+    #[serde(default)]
+    pub rating_sum: u64,
     pub total_reviews: u32,
     pub is_featured: bool,
     pub response_rate: Decimal,
     pub response_time: u32,
+    #[serde(default)]
+    pub seller_level: crate::domain::ranking::SellerLevel,
 }
 
 impl From<&FreelancerProfile> for FreelancerProfileRecord {
@@ -80,11 +84,12 @@ impl From<&FreelancerProfile> for FreelancerProfileRecord {
             languages: p.languages.clone(),
             education: p.education.clone(),
             experience_years: p.experience_years,
-            rating: p.rating,
+            rating_sum: p.rating_sum,
             total_reviews: p.total_reviews,
             is_featured: p.is_featured,
             response_rate: p.response_rate,
             response_time: p.response_time,
+            seller_level: p.seller_level,
         }
     }
 }
@@ -102,11 +107,13 @@ impl From<FreelancerProfileRecord> for FreelancerProfile {
             languages: r.languages,
             education: r.education,
             experience_years: r.experience_years,
-            rating: r.rating,
+            rating: crate::domain::review::average(r.rating_sum, u64::from(r.total_reviews)),
+            rating_sum: r.rating_sum,
             total_reviews: r.total_reviews,
             is_featured: r.is_featured,
             response_rate: r.response_rate,
             response_time: r.response_time,
+            seller_level: r.seller_level,
         }
     }
 }

@@ -4,13 +4,14 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::cursor::Page;
 use super::ops::{n, s};
 use super::{ListError, PageQuery, Store, StoreError, from_item, keys, to_item};
 use crate::domain::catalog::Label;
+use crate::domain::ranking::SellerLevel;
+use crate::domain::review::average;
 use crate::domain::service::{
     Package, Packages, Rejection, Service, ServiceContent, ServiceStatus, ServiceType,
 };
@@ -59,13 +60,15 @@ struct PackagesRecord {
 }
 
 /// Counters written only by workers and orders, never by an edit of the service.
-const COUNTERS: [&str; 6] = [
+const COUNTERS: [&str; 8] = [
     "rev",
     "views_count",
     "orders_count",
     "open_orders",
-    "rating",
+    "rating_sum",
     "reviews_count",
+    "ranking_score",
+    "seller_level",
 ];
 
 /// Attributes an edit may remove (an index key when the service leaves that list, …).
@@ -140,10 +143,16 @@ struct ServiceRecord {
     orders_count: u64,
     #[serde(default)]
     open_orders: u64,
+    /// Sum of the ratings of the public reviews (`stats-updater`); the average is derived.
     #[serde(default)]
-    rating: Decimal,
+    rating_sum: u64,
     #[serde(default)]
     reviews_count: u64,
+    /// `ranking-updater`'s score and the freelancer's level.
+    #[serde(default)]
+    ranking_score: f64,
+    #[serde(default)]
+    seller_level: SellerLevel,
     is_featured: bool,
     /// Bumped by every write that changes what search shows (content, status, counters
     /// other than views): the search index keeps the highest revision it was given.
@@ -202,8 +211,10 @@ impl From<&Service> for ServiceRecord {
             views_count: sv.views_count,
             orders_count: sv.orders_count,
             open_orders: sv.open_orders,
-            rating: sv.rating,
+            rating_sum: sv.rating_sum,
             reviews_count: sv.reviews_count,
+            ranking_score: sv.ranking_score,
+            seller_level: sv.seller_level,
             is_featured: sv.featured_at.is_some(),
             featured_at: sv.featured_at,
             created_at: sv.created_at,
@@ -247,8 +258,11 @@ impl TryFrom<ServiceRecord> for Service {
             views_count: r.views_count,
             orders_count: r.orders_count,
             open_orders: r.open_orders,
-            rating: r.rating,
+            rating: average(r.rating_sum, r.reviews_count),
+            rating_sum: r.rating_sum,
             reviews_count: r.reviews_count,
+            ranking_score: r.ranking_score,
+            seller_level: r.seller_level,
             featured_at: r.featured_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -587,6 +601,28 @@ impl Store {
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
         })
+    }
+
+    /// Writes what `ranking-updater` computed; a new revision, so search follows.
+    /// `Ok(false)`: the service is gone.
+    pub async fn set_service_ranking(
+        &self,
+        service: ServiceId,
+        score: f64,
+        level: SellerLevel,
+    ) -> Result<bool, StoreError> {
+        self.update_if(
+            keys::service(service),
+            "SET ranking_score = :score, seller_level = :level ADD rev :one",
+            "attribute_exists(PK)",
+            &[],
+            vec![
+                (":score", n(score)),
+                (":level", s(level.as_str())),
+                (":one", n(1)),
+            ],
+        )
+        .await
     }
 
     /// Saves a service for a user. `Ok(false)` when it was saved already (nothing written).

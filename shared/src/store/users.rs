@@ -361,6 +361,26 @@ impl Store {
         }
     }
 
+    /// Sets a freelancer's level (`ranking-updater`). A new version, so a profile edit
+    /// read before it is retried rather than writing the old level back.
+    pub async fn set_seller_level(
+        &self,
+        user: UserId,
+        level: crate::domain::ranking::SellerLevel,
+    ) -> Result<bool, StoreError> {
+        self.update_if(
+            keys::user(user),
+            "SET freelancer_profile.seller_level = :level ADD version :one",
+            "attribute_exists(freelancer_profile)",
+            &[],
+            vec![
+                (":level", AttributeValue::S(level.as_str().to_owned())),
+                (":one", super::ops::n(1)),
+            ],
+        )
+        .await
+    }
+
     /// One page of users for the operators, newest first. Banned users come from their own
     /// sparse index; type and verification are filters.
     pub async fn list_users(

@@ -5,6 +5,7 @@ pub mod ledger_reconciler;
 pub mod media_processor;
 pub mod notification_dispatcher;
 pub mod order_timers;
+pub mod ranking_updater;
 pub mod search_indexer;
 pub mod stats_updater;
 pub mod stream_router;
@@ -27,6 +28,10 @@ pub enum WorkMessage {
     /// and a repeat is harmless.
     #[serde(rename = "service.views_changed")]
     ViewsChanged { service_id: String },
+    /// A review appeared or its visibility changed: its share of the service's and the
+    /// freelancer's rating sums is put where it belongs. State-based, so repeats are harmless.
+    #[serde(rename = "review.changed")]
+    ReviewChanged { review_id: String },
     /// A service changed in a way search shows (content, status, rating, orders): the
     /// indexer reads it and upserts or removes it. State-based, so repeats are harmless.
     #[serde(rename = "search.service")]

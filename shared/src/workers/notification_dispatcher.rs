@@ -97,6 +97,7 @@ pub async fn dispatch(store: &Store, message: &WorkMessage) -> Result<bool, Disp
             Ok(created)
         }
         WorkMessage::ViewsChanged { .. }
+        | WorkMessage::ReviewChanged { .. }
         | WorkMessage::SearchService { .. }
         | WorkMessage::SearchFreelancer { .. } => Err(DispatchError::BadMessage(
             "a stats or search message on the notifications queue".into(),

@@ -1,29 +1,65 @@
-//! `stats-updater`: folds counters that are written spread out (view shards) into the item
-//! that shows them. Each fold sets the total from the shards' current sum and never lowers
-//! it, so redelivered or reordered messages cannot miscount.
+//! `stats-updater`: keeps the counters other writes feed.
+//! - View shards are folded into `views_count`: the total is set from the shards' current sum
+//!   and never lowered.
+//! - A review's rating goes into (or out of) its service's and freelancer's sums
+//!   (`Store::count_review`): the review records whether it is counted, so a redelivered or
+//!   reordered message changes nothing.
 
 use aws_lambda_events::event::sqs::SqsEvent;
 
 use super::{BatchResponse, ItemFailure, WorkMessage};
 use crate::deps::Deps;
-use crate::domain::ServiceId;
+use crate::domain::{ReviewId, ServiceId};
 use crate::entry::BoxError;
 
+/// One unit of work: at most once per batch each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    Views(ServiceId),
+    Review(ReviewId),
+}
+
+fn job(message: WorkMessage) -> Result<Option<Job>, String> {
+    match message {
+        WorkMessage::ViewsChanged { service_id } => service_id
+            .parse()
+            .map(|s| Some(Job::Views(s)))
+            .map_err(|_| format!("bad service id {service_id}")),
+        WorkMessage::ReviewChanged { review_id } => review_id
+            .parse()
+            .map(|r| Some(Job::Review(r)))
+            .map_err(|_| format!("bad review id {review_id}")),
+        _ => Ok(None),
+    }
+}
+
+async fn run(deps: &Deps, job: Job) -> Result<String, crate::store::StoreError> {
+    Ok(match job {
+        Job::Views(service) => format!(
+            "views {service}: {:?}",
+            deps.store.fold_views(service).await?
+        ),
+        Job::Review(review) => {
+            format!(
+                "review {review}: {:?}",
+                deps.store.count_review(review).await?
+            )
+        }
+    })
+}
+
 pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
-    let mut done: Vec<ServiceId> = Vec::new();
+    let mut done: Vec<Job> = Vec::new();
     let mut failures = Vec::new();
     for msg in &event.records {
         let id = msg.message_id.clone().unwrap_or_default();
-        let service = match serde_json::from_str::<WorkMessage>(msg.body.as_deref().unwrap_or("")) {
-            Ok(WorkMessage::ViewsChanged { service_id }) => match service_id.parse() {
-                Ok(s) => s,
-                Err(_) => {
-                    tracing::error!(message_id = %id, "bad service id; dropped");
-                    continue;
-                }
-            },
-            Ok(other) => {
-                tracing::warn!(message_id = %id, ?other, "not a stats message; dropped");
+        let parsed = serde_json::from_str::<WorkMessage>(msg.body.as_deref().unwrap_or(""))
+            .map_err(|e| e.to_string())
+            .and_then(job);
+        let job = match parsed {
+            Ok(Some(job)) => job,
+            Ok(None) => {
+                tracing::warn!(message_id = %id, "not a stats message; dropped");
                 continue;
             }
             Err(e) => {
@@ -31,16 +67,16 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
                 continue;
             }
         };
-        if done.contains(&service) {
+        if done.contains(&job) {
             continue;
         }
-        match deps.store.fold_views(service).await {
+        match run(deps, job).await {
             Ok(outcome) => {
-                tracing::info!(message_id = %id, service_id = %service, ?outcome, "views folded");
-                done.push(service);
+                tracing::info!(message_id = %id, %outcome, "stats updated");
+                done.push(job);
             }
             Err(e) => {
-                tracing::error!(message_id = %id, error = %e, "fold failed");
+                tracing::error!(message_id = %id, error = %e, "stats update failed");
                 failures.push(ItemFailure {
                     item_identifier: id,
                 });

@@ -105,6 +105,26 @@ pub fn route(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
                 },
             ))
         }
+        ("INSERT", Some("review")) => Some((
+            Queue::Stats,
+            WorkMessage::ReviewChanged {
+                review_id: text("id")?,
+            },
+        )),
+        // Only a change of who may see it moves a review into or out of the sums (its own
+        // `counted` flag changing is the worker's echo, and a response changes nothing).
+        ("MODIFY", Some("review"))
+            if ["is_public", "hidden"]
+                .iter()
+                .any(|k| record.change.old_image.get(*k) != image.get(*k)) =>
+        {
+            Some((
+                Queue::Stats,
+                WorkMessage::ReviewChanged {
+                    review_id: text("id")?,
+                },
+            ))
+        }
         ("INSERT" | "MODIFY", Some("view_shard")) => Some((
             Queue::Stats,
             WorkMessage::ViewsChanged {
@@ -165,6 +185,7 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
         if matches!(
             message,
             WorkMessage::ViewsChanged { .. }
+                | WorkMessage::ReviewChanged { .. }
                 | WorkMessage::SearchService { .. }
                 | WorkMessage::SearchFreelancer { .. }
         ) && sent.contains(&message)
@@ -384,6 +405,32 @@ mod tests {
                 }
             ))
         );
+    }
+
+    #[test]
+    fn a_review_is_counted_when_written_and_when_its_visibility_changes() {
+        let counted = Some((
+            Queue::Stats,
+            WorkMessage::ReviewChanged {
+                review_id: "01JUSER".into(),
+            },
+        ));
+        let mut r = record("INSERT", "review");
+        assert_eq!(route(&r), counted);
+        r.event_name = "MODIFY".into();
+        r.change.old_image = r.change.new_image.clone();
+        // The worker's own `counted` flag, or a response: nothing to do.
+        for k in ["counted", "response"] {
+            r.change
+                .new_image
+                .insert(k.into(), serde_dynamo::AttributeValue::Bool(true));
+        }
+        assert_eq!(route(&r), None);
+        // Hidden by an operator: out of the sums.
+        r.change
+            .new_image
+            .insert("hidden".into(), serde_dynamo::AttributeValue::Bool(true));
+        assert_eq!(route(&r), counted);
     }
 
     #[test]

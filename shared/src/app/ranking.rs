@@ -1,0 +1,133 @@
+//! The hourly ranking run: every active service gets its score, every freelancer who sells
+//! one gets their level (see `domain::ranking` and `docs/ranking.md`). Reads go through the
+//! status index and per-freelancer key ranges, never a scan; a write happens only where the
+//! value moved.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::domain::ranking::{self, LEVEL_WINDOW, Record, SellerLevel, Signals};
+use crate::domain::service::ServiceStatus;
+use crate::domain::{User, UserId};
+use crate::store::{ListError, ServiceListing, Store, StoreError};
+
+/// What one run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RankingReport {
+    pub services: u32,
+    pub rescored: u32,
+    pub freelancers: u32,
+    pub levels_changed: u32,
+}
+
+/// What the services of one freelancer need of them.
+#[derive(Debug, Clone, Copy)]
+struct Standing {
+    level: SellerLevel,
+    response_rate: Decimal,
+}
+
+/// The level `user` has earned at `now`: two key-range queries (orders completed and
+/// ratings received in the window).
+pub async fn level_of(
+    store: &Store,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<SellerLevel, StoreError> {
+    let Some(profile) = &user.freelancer_profile else {
+        return Ok(SellerLevel::New);
+    };
+    let since = now - LEVEL_WINDOW;
+    let completed = store.completed_since(user.id, since).await?;
+    let ratings = store.ratings_since(user.id, since).await?;
+    let record = Record::of(
+        &completed,
+        &ratings,
+        (profile.rating_sum, u64::from(profile.total_reviews)),
+        user.created_at,
+        now,
+    );
+    Ok(ranking::level(&record))
+}
+
+/// Levels for these freelancers, written where they changed.
+async fn standings(
+    store: &Store,
+    ids: Vec<UserId>,
+    now: DateTime<Utc>,
+    report: &mut RankingReport,
+) -> Result<HashMap<UserId, Standing>, StoreError> {
+    let mut out = HashMap::new();
+    for user in store.get_users(&ids).await? {
+        let Some(profile) = &user.freelancer_profile else {
+            continue;
+        };
+        let level = level_of(store, &user, now).await?;
+        if level != profile.seller_level && store.set_seller_level(user.id, level).await? {
+            report.levels_changed += 1;
+        }
+        report.freelancers += 1;
+        out.insert(
+            user.id,
+            Standing {
+                level,
+                response_rate: profile.response_rate,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// One run over every active service.
+pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<RankingReport, ListError> {
+    let mut report = RankingReport::default();
+    let mut known: HashMap<UserId, Standing> = HashMap::new();
+    let listing = ServiceListing::Status(ServiceStatus::Active);
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .list_services(&listing, 100, cursor.as_deref())
+            .await?;
+        let mut new: Vec<UserId> = page
+            .items
+            .iter()
+            .map(|s| s.freelancer_id)
+            .filter(|id| !known.contains_key(id))
+            .collect();
+        new.sort();
+        new.dedup();
+        known.extend(standings(store, new, now, &mut report).await?);
+        for service in &page.items {
+            report.services += 1;
+            let standing = known
+                .get(&service.freelancer_id)
+                .copied()
+                .unwrap_or(Standing {
+                    level: SellerLevel::New,
+                    response_rate: Decimal::ZERO,
+                });
+            let score = ranking::score(&Signals {
+                rating_sum: service.rating_sum,
+                reviews: service.reviews_count,
+                orders: service.orders_count,
+                views: service.views_count,
+                response_rate: standing.response_rate,
+            });
+            let moved = (score - service.ranking_score).abs() > f64::EPSILON
+                || standing.level != service.seller_level;
+            if moved
+                && store
+                    .set_service_ranking(service.id, score, standing.level)
+                    .await?
+            {
+                report.rescored += 1;
+            }
+        }
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(report),
+        }
+    }
+}

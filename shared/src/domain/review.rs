@@ -1,0 +1,405 @@
+//! Reviews: the client of a completed order rates it once, within 30 days; the freelancer
+//! answers once. Averages are kept as exact integer sums and shown to two decimal places.
+
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::moderation::{self, Finding, RulesError};
+use super::order::{Order, OrderStatus};
+use super::service::Violation;
+use super::{OrderId, ReviewId, ServiceId, UserId};
+use crate::i18n::Text;
+
+/// How long after completion an order can be reviewed.
+pub const REVIEW_WITHIN: Duration = Duration::days(30);
+/// The longest comment or response, in characters.
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// The average of `count` ratings summing to `sum`, half-up to two decimal places
+/// (5, 4, 4 → 4.33). Zero when there are none.
+pub fn average(sum: u64, count: u64) -> Decimal {
+    if count == 0 {
+        return Decimal::new(0, 2);
+    }
+    let mut avg = (Decimal::from(sum) / Decimal::from(count))
+        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    avg.rescale(2);
+    avg
+}
+
+/// The freelancer's answer to a review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewResponse {
+    pub response: String,
+    #[serde(default)]
+    pub response_zh: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A review as stored. `counted` says whether the service's and the freelancer's sums
+/// include it; `stats-updater` moves it towards [`Review::counts`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub id: ReviewId,
+    pub order_id: OrderId,
+    pub service_id: ServiceId,
+    #[serde(default)]
+    pub service_title: Option<String>,
+    #[serde(default)]
+    pub service_title_zh: Option<String>,
+    pub client_id: UserId,
+    pub client_username: String,
+    pub freelancer_id: UserId,
+    pub freelancer_username: String,
+    pub rating: u8,
+    pub comment: String,
+    #[serde(default)]
+    pub comment_zh: Option<String>,
+    pub is_public: bool,
+    /// Hidden by an operator (a report upheld): not listed, not counted.
+    #[serde(default)]
+    pub hidden: bool,
+    #[serde(default)]
+    pub counted: bool,
+    #[serde(default)]
+    pub response: Option<ReviewResponse>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+impl Review {
+    /// Whether the review belongs in the public lists and the averages.
+    pub fn counts(&self) -> bool {
+        self.is_public && !self.hidden
+    }
+
+    /// The texts moderation reads, by field name.
+    fn texts(&self) -> Vec<(&'static str, &str)> {
+        let mut out = vec![("comment", self.comment.as_str())];
+        if let Some(zh) = &self.comment_zh {
+            out.push(("comment_zh", zh.as_str()));
+        }
+        out
+    }
+
+    /// The client writes a review of `order`.
+    pub fn write(
+        order: &Order,
+        author: UserId,
+        input: ReviewInput,
+        now: DateTime<Utc>,
+    ) -> Result<Review, ReviewRuleError> {
+        if author != order.client_id {
+            return Err(ReviewRuleError::NotTheClient);
+        }
+        if order.status != OrderStatus::Completed {
+            return Err(ReviewRuleError::NotCompleted);
+        }
+        let completed = order.completed_at.unwrap_or(order.updated_at);
+        if now > completed + REVIEW_WITHIN {
+            return Err(ReviewRuleError::WindowClosed);
+        }
+        let review = Review {
+            id: ReviewId::new(),
+            order_id: order.id,
+            service_id: order.service_id,
+            service_title: order.service_title.clone(),
+            service_title_zh: order.service_title_zh.clone(),
+            client_id: order.client_id,
+            client_username: order.client_username.clone(),
+            freelancer_id: order.freelancer_id,
+            freelancer_username: order.freelancer_username.clone(),
+            rating: input.rating,
+            comment: input.comment,
+            comment_zh: input.comment_zh,
+            is_public: input.is_public,
+            hidden: false,
+            counted: false,
+            response: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let findings = moderation::check(&review.texts())?;
+        if !findings.is_empty() {
+            return Err(ReviewRuleError::Moderation(findings));
+        }
+        Ok(review)
+    }
+
+    /// The reviewed freelancer answers, once.
+    pub fn respond(
+        &self,
+        author: UserId,
+        input: ResponseInput,
+        now: DateTime<Utc>,
+    ) -> Result<ReviewResponse, ReviewRuleError> {
+        if author != self.freelancer_id {
+            return Err(ReviewRuleError::NotTheFreelancer);
+        }
+        if self.response.is_some() {
+            return Err(ReviewRuleError::AlreadyResponded);
+        }
+        let mut texts = vec![("response", input.response.as_str())];
+        if let Some(zh) = &input.response_zh {
+            texts.push(("response_zh", zh.as_str()));
+        }
+        let findings = moderation::check(&texts)?;
+        if !findings.is_empty() {
+            return Err(ReviewRuleError::Moderation(findings));
+        }
+        Ok(ReviewResponse {
+            response: input.response,
+            response_zh: input.response_zh,
+            created_at: now,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewRuleError {
+    #[error("only the client of the order reviews it")]
+    NotTheClient,
+    #[error("only the reviewed freelancer responds")]
+    NotTheFreelancer,
+    #[error("the order is not completed")]
+    NotCompleted,
+    #[error("the 30 days to review have passed")]
+    WindowClosed,
+    #[error("the review already has a response")]
+    AlreadyResponded,
+    #[error("the text does not pass moderation")]
+    Moderation(Vec<Finding>),
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+}
+
+/// A review as sent, already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewInput {
+    pub rating: u8,
+    pub comment: String,
+    pub comment_zh: Option<String>,
+    pub is_public: bool,
+}
+
+/// A response as sent, already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseInput {
+    pub response: String,
+    pub response_zh: Option<String>,
+}
+
+fn violation(field: &str, code: &'static str, text: Text) -> Violation {
+    Violation {
+        field: field.to_owned(),
+        code,
+        text,
+    }
+}
+
+/// A required text of 1..=[`MAX_TEXT_CHARS`] characters after trimming.
+fn required_text(
+    body: &serde_json::Map<String, Value>,
+    field: &str,
+    code: &'static str,
+    out: &mut Vec<Violation>,
+) -> Option<String> {
+    match body.get(field) {
+        Some(Value::String(s)) if !s.trim().is_empty() => bounded(s, field, code, out),
+        _ => {
+            out.push(violation(
+                field,
+                code,
+                Text::new("此字段为必填项", "This field is required"),
+            ));
+            None
+        }
+    }
+}
+
+/// An optional text: absent, null or blank is `None`.
+fn optional_text(
+    body: &serde_json::Map<String, Value>,
+    field: &str,
+    code: &'static str,
+    out: &mut Vec<Violation>,
+) -> Option<String> {
+    match body.get(field) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().is_empty() => None,
+        Some(Value::String(s)) => bounded(s, field, code, out),
+        Some(_) => {
+            out.push(violation(
+                field,
+                code,
+                Text::new("须为文本", "Must be a string"),
+            ));
+            None
+        }
+    }
+}
+
+fn bounded(s: &str, field: &str, code: &'static str, out: &mut Vec<Violation>) -> Option<String> {
+    let t = s.trim();
+    let n = t.chars().count();
+    if n > MAX_TEXT_CHARS {
+        out.push(violation(
+            field,
+            code,
+            Text::owned(
+                format!("不能超过 {MAX_TEXT_CHARS} 个字符（当前 {n} 个）"),
+                format!("Must be at most {MAX_TEXT_CHARS} characters (it is {n})"),
+            ),
+        ));
+        return None;
+    }
+    Some(t.to_owned())
+}
+
+fn unknown_fields(
+    body: &serde_json::Map<String, Value>,
+    allowed: &[&str],
+    out: &mut Vec<Violation>,
+) {
+    for k in body.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        out.push(violation(
+            k,
+            "review.unknown_field",
+            Text::new("未知字段", "Unknown field"),
+        ));
+    }
+}
+
+impl ReviewInput {
+    /// `{rating 1..5, comment, comment_zh?, is_public?}`.
+    pub fn parse(body: &serde_json::Map<String, Value>) -> Result<ReviewInput, Vec<Violation>> {
+        let mut out = Vec::new();
+        unknown_fields(
+            body,
+            &["rating", "comment", "comment_zh", "is_public"],
+            &mut out,
+        );
+        let rating = match body.get("rating").and_then(Value::as_u64) {
+            Some(r @ 1..=5) => u8::try_from(r).ok(),
+            _ => None,
+        };
+        if rating.is_none() {
+            out.push(violation(
+                "rating",
+                "review.invalid_rating",
+                Text::new(
+                    "评分须为 1 到 5 的整数",
+                    "rating must be a whole number from 1 to 5",
+                ),
+            ));
+        }
+        let comment = required_text(body, "comment", "review.invalid_comment", &mut out);
+        let comment_zh = optional_text(body, "comment_zh", "review.invalid_comment", &mut out);
+        let is_public = match body.get("is_public") {
+            None | Some(Value::Null) => Some(true),
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                out.push(violation(
+                    "is_public",
+                    "review.invalid_visibility",
+                    Text::new(
+                        "is_public 须为 true 或 false",
+                        "is_public must be true or false",
+                    ),
+                ));
+                None
+            }
+        };
+        match (rating, comment, is_public) {
+            (Some(rating), Some(comment), Some(is_public)) if out.is_empty() => Ok(ReviewInput {
+                rating,
+                comment,
+                comment_zh,
+                is_public,
+            }),
+            _ => Err(out),
+        }
+    }
+}
+
+impl ResponseInput {
+    /// `{response, response_zh?}`.
+    pub fn parse(body: &serde_json::Map<String, Value>) -> Result<ResponseInput, Vec<Violation>> {
+        let mut out = Vec::new();
+        unknown_fields(body, &["response", "response_zh"], &mut out);
+        let response = required_text(body, "response", "review.invalid_response", &mut out);
+        let response_zh = optional_text(body, "response_zh", "review.invalid_response", &mut out);
+        match response {
+            Some(response) if out.is_empty() => Ok(ResponseInput {
+                response,
+                response_zh,
+            }),
+            _ => Err(out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn body(v: Value) -> serde_json::Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn averages_are_exact_and_half_up_to_two_places() {
+        assert_eq!(average(13, 3).to_string(), "4.33");
+        assert_eq!(average(14, 3).to_string(), "4.67");
+        assert_eq!(average(33, 8).to_string(), "4.13"); // 4.125 rounds up
+        assert_eq!(average(5, 1).to_string(), "5.00");
+        assert_eq!(average(0, 0).to_string(), "0.00");
+        assert_eq!(average(4_999_999, 1_000_000).to_string(), "5.00");
+    }
+
+    #[test]
+    fn ratings_outside_one_to_five_or_not_whole_are_refused() {
+        for bad in [
+            json!(0),
+            json!(6),
+            json!(4.5),
+            json!("5"),
+            json!(-1),
+            json!(null),
+        ] {
+            let v = ReviewInput::parse(&body(json!({"rating": bad, "comment": "好"}))).unwrap_err();
+            assert_eq!(v[0].code, "review.invalid_rating", "{bad}");
+        }
+        for good in 1..=5 {
+            let r =
+                ReviewInput::parse(&body(json!({"rating": good, "comment": " 很好 "}))).unwrap();
+            assert_eq!(r.rating, good);
+            assert_eq!(r.comment, "很好");
+            assert!(r.is_public);
+        }
+    }
+
+    #[test]
+    fn a_comment_is_required_and_bounded() {
+        let v = ReviewInput::parse(&body(json!({"rating": 5, "comment": "  "}))).unwrap_err();
+        assert_eq!(v[0].field, "comment");
+        let long = "好".repeat(MAX_TEXT_CHARS + 1);
+        let v = ReviewInput::parse(&body(json!({"rating": 5, "comment": long}))).unwrap_err();
+        assert_eq!(v[0].code, "review.invalid_comment");
+        let v = ReviewInput::parse(&body(json!({"rating": 5, "comment": "ok", "stars": 5})))
+            .unwrap_err();
+        assert_eq!(v[0].code, "review.unknown_field");
+        let r = ReviewInput::parse(&body(
+            json!({"rating": 4, "comment": "Good", "comment_zh": "", "is_public": false}),
+        ))
+        .unwrap();
+        assert_eq!(r.comment_zh, None);
+        assert!(!r.is_public);
+    }
+}

@@ -1,0 +1,265 @@
+//! Reviews, the one-per-order guard, the public lists, and the sums they feed.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::cursor::Page;
+use super::ops::{n, s};
+use super::{ListError, PageQuery, Store, StoreError, keys, to_item};
+use crate::domain::review::{Review, ReviewResponse};
+use crate::domain::{OrderId, ReviewId, ServiceId, UserId};
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ReviewRecord {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
+    entity_type: String,
+    #[serde(flatten)]
+    review: Review,
+}
+
+impl From<&Review> for ReviewRecord {
+    fn from(r: &Review) -> Self {
+        let key = keys::review(r.id);
+        let listed = r.counts();
+        let sort = keys::review_sort(r.created_at, r.id);
+        ReviewRecord {
+            pk: key.pk,
+            sk: key.sk,
+            gsi1pk: listed.then(|| keys::service_reviews(r.service_id)),
+            gsi1sk: listed.then(|| sort.clone()),
+            gsi2pk: listed.then(|| keys::freelancer_reviews(r.freelancer_id)),
+            gsi2sk: listed.then_some(sort),
+            entity_type: "review".into(),
+            review: r.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ReviewGuard {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity_type: String,
+    review_id: String,
+    created_at: DateTime<Utc>,
+    version: u64,
+}
+
+/// Which public list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewListing {
+    Service(ServiceId),
+    Freelancer(UserId),
+}
+
+/// What putting a review in or out of the sums did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountOutcome {
+    /// The sums now include (`true`) or exclude (`false`) the review.
+    Applied(bool),
+    /// The sums already agreed with the review (a redelivery): nothing written.
+    Current,
+    /// No such review.
+    Missing,
+}
+
+impl Store {
+    /// Writes a new review with its guard. `Ok(false)`: the order already has one.
+    pub async fn create_review(&self, review: &Review) -> Result<bool, StoreError> {
+        let guard = keys::order_review(review.order_id);
+        let ops = vec![
+            super::ops::put_versioned(&self.table, to_item(&ReviewRecord::from(review))?, None)?,
+            super::ops::put_versioned(
+                &self.table,
+                to_item(&ReviewGuard {
+                    pk: guard.pk,
+                    sk: guard.sk,
+                    entity_type: "review_guard".into(),
+                    review_id: review.id.to_string(),
+                    created_at: review.created_at,
+                    version: 1,
+                })?,
+                None,
+            )?,
+        ];
+        Ok(self.transact(ops).await?.is_ok())
+    }
+
+    pub async fn get_review(
+        &self,
+        id: ReviewId,
+        consistent: bool,
+    ) -> Result<Option<Review>, StoreError> {
+        Ok(self
+            .get_record::<ReviewRecord>(keys::review(id), consistent)
+            .await?
+            .map(|r| r.review))
+    }
+
+    /// The review of an order, if it has one (through its guard).
+    pub async fn order_review_id(&self, order: OrderId) -> Result<Option<ReviewId>, StoreError> {
+        Ok(self
+            .get_record::<ReviewGuard>(keys::order_review(order), false)
+            .await?
+            .and_then(|g| g.review_id.parse().ok()))
+    }
+
+    /// Adds the freelancer's response unless the review has one. `Ok(false)`: it had.
+    pub async fn add_review_response(
+        &self,
+        id: ReviewId,
+        response: &ReviewResponse,
+    ) -> Result<bool, StoreError> {
+        let value = serde_dynamo::to_attribute_value(response)
+            .map_err(|e| StoreError::Decode(e.to_string()))?;
+        self.update_if(
+            keys::review(id),
+            "SET #resp = :r, updated_at = :now ADD version :one",
+            "attribute_exists(PK) AND (attribute_not_exists(#resp) OR attribute_type(#resp, :null))",
+            &[("#resp", "response")],
+            vec![
+                (":r", value),
+                (":now", s(response.created_at.to_rfc3339())),
+                (":one", n(1)),
+                (":null", s("NULL")),
+            ],
+        )
+        .await
+    }
+
+    /// One page of a public list, newest first.
+    pub async fn list_reviews(
+        &self,
+        listing: ReviewListing,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Review>, ListError> {
+        let (index, partition_name, partition, key_names): (_, _, _, &'static [&'static str]) =
+            match listing {
+                ReviewListing::Service(id) => (
+                    keys::GSI1,
+                    "GSI1PK",
+                    keys::service_reviews(id),
+                    &["PK", "SK", "GSI1PK", "GSI1SK"],
+                ),
+                ReviewListing::Freelancer(id) => (
+                    keys::GSI2,
+                    "GSI2PK",
+                    keys::freelancer_reviews(id),
+                    &["PK", "SK", "GSI2PK", "GSI2SK"],
+                ),
+            };
+        let page: Page<ReviewRecord> = self
+            .query_page(PageQuery {
+                index: Some(index),
+                partition_name,
+                partition,
+                key_names,
+                newest_first: true,
+                limit,
+                cursor,
+                sort_prefix: None,
+                filter: None,
+                values: vec![],
+                names: vec![],
+            })
+            .await?;
+        Ok(Page {
+            items: page.items.into_iter().map(|r| r.review).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// The ratings of the public reviews a freelancer received since `since`.
+    pub async fn ratings_since(
+        &self,
+        freelancer: UserId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let records: Vec<ReviewRecord> = self
+            .query_from(
+                keys::GSI2,
+                ("GSI2PK", "GSI2SK"),
+                keys::freelancer_reviews(freelancer),
+                since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            )
+            .await?;
+        Ok(records.into_iter().map(|r| r.review.rating).collect())
+    }
+
+    /// Moves the review's share of the sums to where [`Review::counts`] says it belongs, in one
+    /// transaction: the review's `counted` flag (conditional on its old value), the service's
+    /// `rating_sum` / `reviews_count` and the freelancer's `rating_sum` / `total_reviews`.
+    /// Redelivered or repeated, it finds `counted` already right and writes nothing.
+    pub async fn count_review(&self, id: ReviewId) -> Result<CountOutcome, StoreError> {
+        for _ in 0..5 {
+            let Some(review) = self.get_review(id, true).await? else {
+                return Ok(CountOutcome::Missing);
+            };
+            let want = review.counts();
+            if review.counted == want {
+                return Ok(CountOutcome::Current);
+            }
+            let (sign, stars) = if want {
+                (1i64, i64::from(review.rating))
+            } else {
+                (-1, -i64::from(review.rating))
+            };
+            let ops = vec![
+                super::ops::update(
+                    &self.table,
+                    keys::review(id),
+                    "SET counted = :want",
+                    Some("counted = :had"),
+                    &[],
+                    vec![
+                        (":want", AttributeValue::Bool(want)),
+                        (":had", AttributeValue::Bool(review.counted)),
+                    ],
+                )?,
+                super::ops::update(
+                    &self.table,
+                    keys::service(review.service_id),
+                    "ADD rating_sum :stars, reviews_count :n, rev :one",
+                    Some("attribute_exists(PK)"),
+                    &[],
+                    vec![(":stars", n(stars)), (":n", n(sign)), (":one", n(1))],
+                )?,
+                super::ops::update(
+                    &self.table,
+                    keys::user(review.freelancer_id),
+                    "ADD freelancer_profile.rating_sum :stars, freelancer_profile.total_reviews :n, version :one",
+                    Some("attribute_exists(freelancer_profile)"),
+                    &[],
+                    vec![(":stars", n(stars)), (":n", n(sign)), (":one", n(1))],
+                )?,
+            ];
+            match self.transact(ops).await? {
+                Ok(()) => return Ok(CountOutcome::Applied(want)),
+                // Another worker moved it meanwhile: read again and decide again.
+                Err(c) if c.failed(0) => continue,
+                Err(c) => {
+                    return Err(StoreError::Decode(format!(
+                        "review {id}: its service or freelancer is gone ({:?})",
+                        c.0
+                    )));
+                }
+            }
+        }
+        Err(StoreError::Decode(format!("review {id}: kept changing")))
+    }
+}

@@ -1,0 +1,235 @@
+//! Reviews, their sums and the ranking run against MiniStack.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{Duration, Utc};
+use serde_json::json;
+use shared::app::orders::{self, Outcome};
+use shared::app::{ranking, reviews};
+use shared::domain::ReviewId;
+use shared::domain::order::Order;
+use shared::domain::ranking::SellerLevel;
+use shared::domain::review::{Review, ReviewInput};
+use shared::domain::service::Tier;
+use shared::store::Store;
+use shared::workers::WorkMessage;
+use shared::workers::stats_updater;
+
+use crate::orders::{Market, market_on, render};
+use crate::search::sqs;
+
+impl Market {
+    /// An order of `tier` taken through pay, deliver and accept.
+    async fn completed(&self, tier: Tier) -> Order {
+        let o = self.place(tier).await;
+        let now = Utc::now();
+        match orders::pay_from_wallet(&self.store, &self.buyer, o.id, None, &render, now)
+            .await
+            .unwrap()
+        {
+            Outcome::Done(_) => {}
+            other => panic!("{other:?}"),
+        }
+        orders::deliver(&self.store, &self.seller, o.id, "交付".into(), vec![], now)
+            .await
+            .unwrap();
+        orders::accept(&self.store, &self.buyer, o.id, now)
+            .await
+            .unwrap()
+    }
+
+    async fn review(&self, order: &Order, rating: u8) -> Review {
+        let input = ReviewInput::parse(
+            json!({"rating": rating, "comment": "设计很用心，沟通顺畅"})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap();
+        reviews::create(&self.store, &self.buyer, order.id, input, Utc::now())
+            .await
+            .unwrap()
+    }
+}
+
+fn changed(ids: &[ReviewId]) -> Vec<WorkMessage> {
+    ids.iter()
+        .map(|id| WorkMessage::ReviewChanged {
+            review_id: id.to_string(),
+        })
+        .collect()
+}
+
+/// (service rating, reviews, rating sum; freelancer rating, total reviews).
+async fn sums(m: &Market) -> (String, u64, u64, String, u32) {
+    let s = m
+        .store
+        .get_service(m.service.id, true)
+        .await
+        .unwrap()
+        .unwrap();
+    let u = m.store.get_user(m.seller.id).await.unwrap().unwrap();
+    let p = u.freelancer_profile.unwrap();
+    (
+        s.rating.to_string(),
+        s.reviews_count,
+        s.rating_sum,
+        p.rating.to_string(),
+        p.total_reviews,
+    )
+}
+
+async fn set(store: &Store, pk: String, sk: &str, name: &str, value: AttributeValue) {
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key("PK", AttributeValue::S(pk))
+        .key("SK", AttributeValue::S(sk.into()))
+        .update_expression("SET #n = :v")
+        .expression_attribute_names("#n", name)
+        .expression_attribute_values(":v", value)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sums_are_exact_and_redelivered_or_racing_messages_change_nothing() {
+    let m = market_on(gigbao_tests::fresh_store().await).await;
+    let deps = gigbao_tests::deps_for(m.store.clone()).await;
+    m.fund("1000.00").await;
+    let mut ids = Vec::new();
+    for rating in [5, 4, 4] {
+        let o = m.completed(Tier::Basic).await;
+        ids.push(m.review(&o, rating).await.id);
+    }
+    // Nothing is counted until the worker runs.
+    assert_eq!(sums(&m).await, ("0.00".into(), 0, 0, "0.00".into(), 0));
+    let event = sqs(&changed(&ids));
+    let r = stats_updater::handle(deps, event.clone()).await.unwrap();
+    assert!(r.batch_item_failures.is_empty());
+    assert_eq!(sums(&m).await, ("4.33".into(), 3, 13, "4.33".into(), 3));
+    // The same records delivered again, and ten copies racing: still exact.
+    stats_updater::handle(deps, event.clone()).await.unwrap();
+    let racing = (0..10).map(|_| stats_updater::handle(deps, event.clone()));
+    for r in futures_util::future::join_all(racing).await {
+        assert!(r.unwrap().batch_item_failures.is_empty());
+    }
+    assert_eq!(sums(&m).await, ("4.33".into(), 3, 13, "4.33".into(), 3));
+
+    // An operator hides the 5★ review: it leaves the sums, once.
+    set(
+        &m.store,
+        format!("REVIEW#{}", ids[0]),
+        "REVIEW",
+        "hidden",
+        AttributeValue::Bool(true),
+    )
+    .await;
+    let one = sqs(&changed(&ids[..1]));
+    stats_updater::handle(deps, one.clone()).await.unwrap();
+    stats_updater::handle(deps, one).await.unwrap();
+    assert_eq!(sums(&m).await, ("4.00".into(), 2, 8, "4.00".into(), 2));
+}
+
+#[tokio::test]
+async fn a_review_with_a_profile_edit_racing_it_loses_neither() {
+    let m = market_on(gigbao_tests::fresh_store().await).await;
+    let deps = gigbao_tests::deps_for(m.store.clone()).await;
+    m.fund("500.00").await;
+    let o = m.completed(Tier::Basic).await;
+    let review = m.review(&o, 5).await;
+    // The freelancer read their profile before the review was counted…
+    let before = m.store.get_user(m.seller.id).await.unwrap().unwrap();
+    stats_updater::handle(deps, sqs(&changed(&[review.id])))
+        .await
+        .unwrap();
+    // …and saves an edit of it afterwards: the edit is retried on a fresh read.
+    let patch = json!({"bio": "十年品牌设计经验"});
+    let saved = shared::app::users::update_profile(
+        &m.store,
+        before,
+        patch.as_object().cloned().unwrap(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let p = saved.freelancer_profile.unwrap();
+    assert_eq!(p.bio, "十年品牌设计经验");
+    assert_eq!((p.rating.to_string(), p.total_reviews), ("5.00".into(), 1));
+    assert_eq!(sums(&m).await.4, 1);
+}
+
+#[tokio::test]
+async fn the_ranking_run_scores_and_levels_from_fixed_inputs() {
+    let m = market_on(gigbao_tests::fresh_store().await).await;
+    let deps = gigbao_tests::deps_for(m.store.clone()).await;
+    m.fund("3000.00").await;
+    // Seven standard orders (¥399, ¥319.20 each to the freelancer: ¥2,234.40), all
+    // delivered on time, rated 5, 5, 4, 5, 4, 5, 5 (33/7 = 4.71).
+    let mut ids = Vec::new();
+    for rating in [5, 5, 4, 5, 4, 5, 5] {
+        let o = m.completed(Tier::Standard).await;
+        ids.push(m.review(&o, rating).await.id);
+    }
+    stats_updater::handle(deps, sqs(&changed(&ids)))
+        .await
+        .unwrap();
+    // A member for 90 days.
+    let since = (Utc::now() - Duration::days(90)).to_rfc3339();
+    set(
+        &m.store,
+        format!("USER#{}", m.seller.id),
+        "USER",
+        "created_at",
+        AttributeValue::S(since),
+    )
+    .await;
+    // A second seller with a fresh service and nothing else.
+    let other = crate::orders::market_on(m.store.clone()).await;
+
+    let now = Utc::now();
+    let report = ranking::run(&m.store, now).await.unwrap();
+    assert_eq!(
+        (
+            report.services,
+            report.rescored,
+            report.freelancers,
+            report.levels_changed
+        ),
+        (2, 2, 2, 1)
+    );
+    // 0.4 · ((33 + 3·5) / (7 + 5) − 1) / 4 + 0.3 · 7 / (7 + 10) = 0.3 + 0.1235.
+    let s = m
+        .store
+        .get_service(m.service.id, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.ranking_score, 0.4235);
+    assert_eq!(s.seller_level, SellerLevel::LevelOne);
+    let u = m.store.get_user(m.seller.id).await.unwrap().unwrap();
+    assert_eq!(
+        u.freelancer_profile.unwrap().seller_level,
+        SellerLevel::LevelOne
+    );
+    // Nothing yet: the prior rating alone.
+    let s2 = m
+        .store
+        .get_service(other.service.id, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((s2.ranking_score, s2.seller_level), (0.2, SellerLevel::New));
+
+    // Run again: nothing moved, nothing written.
+    let again = ranking::run(&m.store, now).await.unwrap();
+    assert_eq!((again.rescored, again.levels_changed), (0, 0));
+
+    // Sixty days on, the orders have left the window: back to new.
+    let later = ranking::run(&m.store, now + Duration::days(61))
+        .await
+        .unwrap();
+    assert_eq!(later.levels_changed, 1);
+    let u = m.store.get_user(m.seller.id).await.unwrap().unwrap();
+    assert_eq!(u.freelancer_profile.unwrap().seller_level, SellerLevel::New);
+}
