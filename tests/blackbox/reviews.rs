@@ -36,10 +36,12 @@ async fn review_en(api: &Api, who: &Party, order: &str, body: Value) -> Answer {
 
 /// The service once the stream has counted `n` reviews (the stats worker is asynchronous).
 async fn counted(api: &Api, service: &str, n: u64) -> Value {
+    let started = std::time::Instant::now();
     for _ in 0..200 {
         let a = api.get(&format!("/services/{service}")).await;
         assert_eq!(a.status, 200, "{}", a.body);
         if a.body["data"]["reviews_count"] == n {
+            eprintln!("{n} reviews counted {:?} after asking", started.elapsed());
             return a.body["data"].clone();
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

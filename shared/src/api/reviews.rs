@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::orders::order_not_found;
-use super::services::{service_not_found, violations};
+use super::services::{moderation_failed, service_not_found, violations};
 use super::session::signed_in;
 use super::users::user_not_found;
 use super::views::{PageView, rfc3339};
@@ -15,7 +15,7 @@ use crate::app::reviews::{self as app, ReviewError};
 use crate::deps::Deps;
 use crate::domain::review::{ResponseInput, Review, ReviewInput, ReviewRuleError};
 use crate::domain::{OrderId, ReviewId, ServiceId, UserId};
-use crate::http::{ApiError, FieldErrors, ListParams, Reply, json_body, path_id};
+use crate::http::{ApiError, ListParams, Reply, json_body, path_id};
 use crate::i18n::Text;
 use crate::store::Page;
 
@@ -79,22 +79,13 @@ fn rule_error(r: ReviewRuleError) -> ApiError {
             "review.already_responded",
             Text::new("该评价已经回复过了", "This review already has a response"),
         ),
-        ReviewRuleError::Moderation(findings) => {
-            let mut errors = FieldErrors::new();
-            for f in &findings {
-                errors.add(f.field(), f.text());
-            }
-            let mut err = ApiError::validation(errors);
-            err.code = findings
-                .first()
-                .map(|f| f.code())
-                .unwrap_or("moderation.rejected");
-            err.message = Text::new(
+        ReviewRuleError::Moderation(findings) => moderation_failed(
+            &findings,
+            Text::new(
                 "内容未通过审核：请勿包含联系方式或违规词语",
                 "The text does not pass moderation: no contact details or prohibited words",
-            );
-            err
-        }
+            ),
+        ),
         ReviewRuleError::Rules(e) => ApiError::internal(e),
     }
 }

@@ -16,6 +16,7 @@ use crate::app::services::{self as app, ModerationAction, ServiceError, Viewer};
 use crate::app::{access, users};
 use crate::auth::caller;
 use crate::deps::Deps;
+use crate::domain::moderation::Finding;
 use crate::domain::service::{ServiceStatus, Violation};
 use crate::domain::{ServiceId, UserId, UserType};
 use crate::http::{
@@ -48,6 +49,21 @@ fn field_list_error(
     for f in fields {
         err = err.with_field(&f, each.clone());
     }
+    err
+}
+
+/// 422 with each finding by field; `code` is the first finding's own code.
+pub(crate) fn moderation_failed(findings: &[Finding], message: Text) -> ApiError {
+    let mut errors = FieldErrors::new();
+    for f in findings {
+        errors.add(f.field(), f.text());
+    }
+    let mut err = ApiError::validation(errors);
+    err.code = findings
+        .first()
+        .map(|f| f.code())
+        .unwrap_or("moderation.rejected");
+    err.message = message;
     err
 }
 
@@ -121,22 +137,13 @@ impl From<ServiceError> for ApiError {
                     "The service has open orders and cannot be deleted",
                 ),
             ),
-            ServiceError::ModerationFailed(findings) => {
-                let mut errors = FieldErrors::new();
-                for f in &findings {
-                    errors.add(f.field(), f.text());
-                }
-                let mut err = ApiError::validation(errors);
-                err.code = findings
-                    .first()
-                    .map(|f| f.code())
-                    .unwrap_or("moderation.rejected");
-                err.message = Text::new(
+            ServiceError::ModerationFailed(findings) => moderation_failed(
+                &findings,
+                Text::new(
                     "修改后的内容未通过审核，服务保持原样",
                     "The edit does not pass moderation; the service is unchanged",
-                );
-                err
-            }
+                ),
+            ),
             ServiceError::NoChange => ApiError::conflict(
                 "admin.no_change",
                 Text::new("服务已处于该状态", "The service is already in that state"),

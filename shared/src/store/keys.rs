@@ -143,7 +143,7 @@ pub fn service(id: ServiceId) -> Key {
     key(format!("SERVICE#{id}"), "SERVICE")
 }
 
-fn ms(t: DateTime<Utc>) -> String {
+pub(crate) fn ms(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 

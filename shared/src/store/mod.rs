@@ -312,13 +312,14 @@ impl Store {
         }
     }
 
-    /// Every item of an index partition whose sort key is at or after `from`, all pages.
+    /// Every item of an index partition whose time-ordered sort key (`{time}#{id}`) is at or
+    /// after `from`, all pages.
     pub(crate) async fn query_from<T: serde::de::DeserializeOwned>(
         &self,
         index: &'static str,
         (partition_name, sort_name): (&str, &str),
         partition: String,
-        from: String,
+        from: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<T>, StoreError> {
         use aws_sdk_dynamodb::types::AttributeValue;
         let mut out = Vec::new();
@@ -333,7 +334,7 @@ impl Store {
                     "{partition_name} = :pk AND {sort_name} >= :from"
                 ))
                 .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
-                .expression_attribute_values(":from", AttributeValue::S(from.clone()))
+                .expression_attribute_values(":from", AttributeValue::S(keys::ms(from)))
                 .set_exclusive_start_key(start)
                 .send()
                 .await

@@ -399,7 +399,7 @@ impl Store {
                 keys::GSI4,
                 ("GSI4PK", "GSI4SK"),
                 keys::freelancer_completed(freelancer),
-                since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                since,
             )
             .await?;
         Ok(records.into_iter().map(|r| r.order).collect())

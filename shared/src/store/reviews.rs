@@ -195,7 +195,7 @@ impl Store {
                 keys::GSI2,
                 ("GSI2PK", "GSI2SK"),
                 keys::freelancer_reviews(freelancer),
-                since.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                since,
             )
             .await?;
         Ok(records.into_iter().map(|r| r.review.rating).collect())
