@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::moderation::{self, Finding, RulesError};
 use super::order::{Order, OrderStatus};
-use super::service::Violation;
+use super::service::{Check, Violation};
 use super::{OrderId, ReviewId, ServiceId, UserId};
 use crate::i18n::Text;
 
@@ -193,135 +193,106 @@ pub struct ResponseInput {
     pub response_zh: Option<String>,
 }
 
-fn violation(field: &str, code: &'static str, text: Text) -> Violation {
-    Violation {
-        field: field.to_owned(),
-        code,
-        text,
-    }
-}
-
-/// A required text of 1..=[`MAX_TEXT_CHARS`] characters after trimming.
+/// A required text field: present, a string, 1..=[`MAX_TEXT_CHARS`] characters trimmed.
 fn required_text(
+    c: &mut Check,
     body: &serde_json::Map<String, Value>,
     field: &str,
     code: &'static str,
-    out: &mut Vec<Violation>,
 ) -> Option<String> {
     match body.get(field) {
-        Some(Value::String(s)) if !s.trim().is_empty() => bounded(s, field, code, out),
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            c.text(field, s, (1, MAX_TEXT_CHARS), code)
+        }
         _ => {
-            out.push(violation(
+            c.fail(
                 field,
                 code,
                 Text::new("此字段为必填项", "This field is required"),
-            ));
+            );
             None
         }
     }
 }
 
-/// An optional text: absent, null or blank is `None`.
+/// An optional text field: absent, null or blank is `None`.
 fn optional_text(
+    c: &mut Check,
     body: &serde_json::Map<String, Value>,
     field: &str,
     code: &'static str,
-    out: &mut Vec<Violation>,
 ) -> Option<String> {
     match body.get(field) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => bounded(s, field, code, out),
+        Some(Value::String(s)) => c.text(field, s, (1, MAX_TEXT_CHARS), code),
         Some(_) => {
-            out.push(violation(
-                field,
-                code,
-                Text::new("须为文本", "Must be a string"),
-            ));
+            c.fail(field, code, Text::new("须为文本", "Must be a string"));
             None
         }
     }
 }
 
-fn bounded(s: &str, field: &str, code: &'static str, out: &mut Vec<Violation>) -> Option<String> {
-    let t = s.trim();
-    let n = t.chars().count();
-    if n > MAX_TEXT_CHARS {
-        out.push(violation(
-            field,
-            code,
-            Text::owned(
-                format!("不能超过 {MAX_TEXT_CHARS} 个字符（当前 {n} 个）"),
-                format!("Must be at most {MAX_TEXT_CHARS} characters (it is {n})"),
-            ),
-        ));
-        return None;
-    }
-    Some(t.to_owned())
-}
-
-fn unknown_fields(
-    body: &serde_json::Map<String, Value>,
-    allowed: &[&str],
-    out: &mut Vec<Violation>,
-) {
+fn unknown_fields(c: &mut Check, body: &serde_json::Map<String, Value>, allowed: &[&str]) {
     for k in body.keys().filter(|k| !allowed.contains(&k.as_str())) {
-        out.push(violation(
+        c.fail(
             k,
             "review.unknown_field",
             Text::new("未知字段", "Unknown field"),
-        ));
+        );
     }
 }
 
 impl ReviewInput {
     /// `{rating 1..5, comment, comment_zh?, is_public?}`.
     pub fn parse(body: &serde_json::Map<String, Value>) -> Result<ReviewInput, Vec<Violation>> {
-        let mut out = Vec::new();
+        let mut c = Check::default();
         unknown_fields(
+            &mut c,
             body,
             &["rating", "comment", "comment_zh", "is_public"],
-            &mut out,
         );
         let rating = match body.get("rating").and_then(Value::as_u64) {
             Some(r @ 1..=5) => u8::try_from(r).ok(),
             _ => None,
         };
         if rating.is_none() {
-            out.push(violation(
+            c.fail(
                 "rating",
                 "review.invalid_rating",
                 Text::new(
                     "评分须为 1 到 5 的整数",
                     "rating must be a whole number from 1 to 5",
                 ),
-            ));
+            );
         }
-        let comment = required_text(body, "comment", "review.invalid_comment", &mut out);
-        let comment_zh = optional_text(body, "comment_zh", "review.invalid_comment", &mut out);
+        let comment = required_text(&mut c, body, "comment", "review.invalid_comment");
+        let comment_zh = optional_text(&mut c, body, "comment_zh", "review.invalid_comment");
         let is_public = match body.get("is_public") {
             None | Some(Value::Null) => Some(true),
             Some(Value::Bool(b)) => Some(*b),
             Some(_) => {
-                out.push(violation(
+                c.fail(
                     "is_public",
                     "review.invalid_visibility",
                     Text::new(
                         "is_public 须为 true 或 false",
                         "is_public must be true or false",
                     ),
-                ));
+                );
                 None
             }
         };
         match (rating, comment, is_public) {
-            (Some(rating), Some(comment), Some(is_public)) if out.is_empty() => Ok(ReviewInput {
-                rating,
-                comment,
-                comment_zh,
-                is_public,
-            }),
-            _ => Err(out),
+            (Some(rating), Some(comment), Some(is_public)) if c.violations.is_empty() => {
+                Ok(ReviewInput {
+                    rating,
+                    comment,
+                    comment_zh,
+                    is_public,
+                })
+            }
+            _ => Err(c.violations),
         }
     }
 }
@@ -329,16 +300,16 @@ impl ReviewInput {
 impl ResponseInput {
     /// `{response, response_zh?}`.
     pub fn parse(body: &serde_json::Map<String, Value>) -> Result<ResponseInput, Vec<Violation>> {
-        let mut out = Vec::new();
-        unknown_fields(body, &["response", "response_zh"], &mut out);
-        let response = required_text(body, "response", "review.invalid_response", &mut out);
-        let response_zh = optional_text(body, "response_zh", "review.invalid_response", &mut out);
+        let mut c = Check::default();
+        unknown_fields(&mut c, body, &["response", "response_zh"]);
+        let response = required_text(&mut c, body, "response", "review.invalid_response");
+        let response_zh = optional_text(&mut c, body, "response_zh", "review.invalid_response");
         match response {
-            Some(response) if out.is_empty() => Ok(ResponseInput {
+            Some(response) if c.violations.is_empty() => Ok(ResponseInput {
                 response,
                 response_zh,
             }),
-            _ => Err(out),
+            _ => Err(c.violations),
         }
     }
 }

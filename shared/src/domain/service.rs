@@ -320,12 +320,14 @@ pub const READ_ONLY: [&str; 17] = [
     "version",
 ];
 
-struct Check {
-    violations: Vec<Violation>,
+/// Collects every broken rule of one request (shared by the services' and reviews' parsers).
+#[derive(Debug, Default)]
+pub(crate) struct Check {
+    pub(crate) violations: Vec<Violation>,
 }
 
 impl Check {
-    fn fail(&mut self, field: &str, code: &'static str, text: Text) {
+    pub(crate) fn fail(&mut self, field: &str, code: &'static str, text: Text) {
         self.violations.push(Violation {
             field: field.to_owned(),
             code,
@@ -334,7 +336,7 @@ impl Check {
     }
 
     /// A trimmed text of `min..=max` characters (not bytes), or `None` (and a violation).
-    fn text(
+    pub(crate) fn text(
         &mut self,
         field: &str,
         value: &str,
@@ -587,9 +589,7 @@ impl ServiceInput {
         catalog: &Catalog,
         media: &MediaKeys,
     ) -> Result<ServiceContent, Vec<Violation>> {
-        let mut c = Check {
-            violations: Vec::new(),
-        };
+        let mut c = Check::default();
         let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
         let (title, title_zh) = (nonempty(self.title), nonempty(self.title_zh));
         if title.is_none() && title_zh.is_none() {

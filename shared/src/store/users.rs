@@ -332,33 +332,19 @@ impl Store {
         avatar_key: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StoreError> {
-        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-        let key = keys::user(user);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, AttributeValue::S(key.pk))
-            .key(keys::SK, AttributeValue::S(key.sk))
-            .update_expression("SET avatar = :a, updated_at = :now ADD version :one")
-            .condition_expression(
-                "attribute_exists(PK) AND (attribute_not_exists(avatar) OR attribute_type(avatar, :nt) OR avatar < :a)",
-            )
-            .expression_attribute_values(":a", AttributeValue::S(avatar_key.to_owned()))
-            .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
-            .expression_attribute_values(":nt", AttributeValue::S("NULL".to_owned()))
-            .expression_attribute_values(":one", super::ops::n(1))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamo("UpdateItem", e)),
-        }
+        self.update_if(
+            keys::user(user),
+            "SET avatar = :a, updated_at = :now ADD version :one",
+            "attribute_exists(PK) AND (attribute_not_exists(avatar) OR attribute_type(avatar, :nt) OR avatar < :a)",
+            &[],
+            vec![
+                (":a", AttributeValue::S(avatar_key.to_owned())),
+                (":now", AttributeValue::S(now.to_rfc3339())),
+                (":nt", AttributeValue::S("NULL".to_owned())),
+                (":one", super::ops::n(1)),
+            ],
+        )
+        .await
     }
 
     /// Sets a freelancer's level (`ranking-updater`). A new version, so a profile edit
