@@ -157,11 +157,43 @@ fn the_watch_router_lists_exactly_the_template_routes() {
     assert_eq!(router_routes(), from_template);
 }
 
+/// Functions behind a route of the WebSocket API (an `AWS::ApiGatewayV2::Integration` whose
+/// URI names the function), by binary name.
+fn websocket_functions() -> BTreeSet<String> {
+    let tpl = template();
+    let mut out = BTreeSet::new();
+    for res in tpl["Resources"].as_mapping().unwrap().values() {
+        if res["Type"].as_str() != Some("AWS::ApiGatewayV2::Integration") {
+            continue;
+        }
+        let uri = match untag(&res["Properties"]["IntegrationUri"]) {
+            Value::String(s) => s.clone(),
+            other => panic!("IntegrationUri {other:?}"),
+        };
+        let lid = uri
+            .split("${")
+            .filter_map(|p| p.split_once(".Arn}"))
+            .map(|(lid, _)| lid.to_owned())
+            .next()
+            .unwrap();
+        let binary = &tpl["Resources"][lid.as_str()]["Metadata"]["BuildProperties"]["Binary"];
+        out.insert(binary.as_str().unwrap().to_owned());
+    }
+    out
+}
+
 #[test]
 fn every_function_has_a_route_or_an_event_source() {
+    let websocket = websocket_functions();
+    assert_eq!(
+        websocket,
+        ["ws-connect", "ws-default", "ws-disconnect"]
+            .map(String::from)
+            .into()
+    );
     for f in template_functions() {
         assert!(
-            !f.routes.is_empty() || f.has_other_events,
+            !f.routes.is_empty() || f.has_other_events || websocket.contains(&f.binary),
             "{} is never invoked",
             f.binary
         );

@@ -5,6 +5,7 @@
   + the table, queues and bucket of template.yaml
   + `cargo lambda watch` serving the HTTP routes on 127.0.0.1
   + event sources (stream → stream-router, SQS → workers, schedules)
+  + the WebSocket API (ws://127.0.0.1:<ws port>/ws?token=…, and its @connections endpoint)
 
 `stack.py dev` runs it in the foreground with demo data until Ctrl-C.
 `stack.py test -- CMD…` runs it on free ports, runs CMD against it, stops it, and exits
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gateway_sandbox  # noqa: E402
 import template as tpl  # noqa: E402
 from events import EventSources  # noqa: E402
+from websocket import WebSocketApi  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -77,7 +79,11 @@ class Stack:
     region = "us-east-1"
 
     def __init__(self, name: str, aws_port: int, api_port: int, log_dir: Path, jwt_secret: str,
-                 pii_key: str, outbox_dir: Path, sandbox_port: int):
+                 pii_key: str, outbox_dir: Path, sandbox_port: int, ws_port: int,
+                 ws_mgmt_port: int):
+        self.ws_port = ws_port
+        self.ws_mgmt_port = ws_mgmt_port
+        self.websocket: WebSocketApi | None = None
         self.sandbox_port = sandbox_port
         self.sandbox = None
         self.pii_key = pii_key
@@ -104,6 +110,10 @@ class Stack:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}/api/v1"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.ws_port}/ws"
 
     @property
     def sandbox_url(self) -> str:
@@ -145,6 +155,8 @@ class Stack:
             "AWS::Region": self.region, "AWS::AccountId": "000000000000",
             "AWS::StackName": self.name, "JwtSecret": self.jwt_secret,
             "PiiKey": self.pii_key,
+            # The WebSocket API is emulated (see websocket.py); WS_ENDPOINT is set locally.
+            "WebSocketApi": "local", "WebSocketStage": "ws",
         })
         for pname, p in self.template.get("Parameters", {}).items():
             # Parameters without a default (production secrets) are unused locally.
@@ -250,6 +262,8 @@ class Stack:
             "S3_FORCE_PATH_STYLE": "true",
             "APP_BASE_URL": f"http://127.0.0.1:{self.api_port}",
             "SEARCH_INDEX_DIR": str(self.search_dir),
+            # The emulated WebSocket API's @connections endpoint.
+            "WS_ENDPOINT": f"http://127.0.0.1:{self.ws_mgmt_port}",
         })
         for k in ("SEARCH_URL", "SEARCH_INDEX"):
             env.pop(k, None)
@@ -271,6 +285,10 @@ class Stack:
         self.events = EventSources(self, self.functions, log)
         self.events.start()
         log("event sources polling (stream → stream-router, SQS → workers, schedules)")
+        self.websocket = WebSocketApi(self.api_port, tpl.websocket_routes(self.template),
+                                      self.ws_port, self.ws_mgmt_port, log)
+        self.websocket.start()
+        log(f"WebSocket API on {self.ws_url} (@connections on 127.0.0.1:{self.ws_mgmt_port})")
 
     def seed(self, path: Path, command: str = "seed") -> str:
         out = subprocess.run(
@@ -279,6 +297,8 @@ class Stack:
         return out.stdout
 
     def stop(self) -> None:
+        if self.websocket:
+            self.websocket.close()
         if self.events:
             self.events.close()
         if self.sandbox:
@@ -298,7 +318,8 @@ class Stack:
 
 def dev(args) -> int:
     stack = Stack("gigbao-dev", args.aws_port, args.api_port, ROOT / ".local" / "logs",
-                  DEV_JWT_SECRET, DEV_PII_KEY, ROOT / ".local" / "outbox", args.sandbox_port)
+                  DEV_JWT_SECRET, DEV_PII_KEY, ROOT / ".local" / "outbox", args.sandbox_port,
+                  args.ws_port, args.ws_mgmt_port)
     stopping = False
 
     def on_signal(*_):
@@ -319,6 +340,8 @@ def dev(args) -> int:
         print(stack.seed(ROOT / "infra" / "seed" / "demo-users.json"), end="")
         stack.start_functions(reload=True)
         print(f"\nGigbao API: {stack.api_url}   (try: curl {stack.api_url}/health)")
+        print(f"WebSocket: {stack.ws_url}?token=<access token>   (pushes messages, "
+              f"notifications and order changes; send {{\"action\": \"ping\"}})")
         print(f"Gateway sandbox: {stack.sandbox_url}   (open a top-up's pay_url to pay it; "
               f"WeChat: POST {stack.sandbox_url}/wechat/sandbox/pay/<out_trade_no>)")
         print(f"Logs: {stack.log_dir}/   SMS codes and emails: {stack.outbox_dir}/   Stop: Ctrl-C\n",
@@ -345,7 +368,7 @@ def test(args) -> int:
             f.unlink()
     stack = Stack(name, free_port(), free_port(), ROOT / ".local" / "test-logs",
                   secrets.token_urlsafe(32), base64.b64encode(secrets.token_bytes(32)).decode(),
-                  outbox, free_port())
+                  outbox, free_port(), free_port(), free_port())
     try:
         stack.start_emulator()
         stack.create_resources()
@@ -362,6 +385,7 @@ def test(args) -> int:
             "GIGBAO_LOG_DIR": str(stack.log_dir),
             "GIGBAO_PII_KEY": stack.pii_key,
             "GIGBAO_SANDBOX_URL": stack.sandbox_url,
+            "GIGBAO_WS_URL": stack.ws_url,
         }
         status = subprocess.run(args.cmd, cwd=ROOT, env=env).returncode
     finally:
@@ -387,7 +411,8 @@ def secrets_in_logs(log_file: Path, outbox: Path) -> list[str]:
     for line in sms.read_text().splitlines() if sms.exists() else []:
         msg = json.loads(line)
         plain.add(msg["to"])
-        codes.add(msg["code"])
+        if "code" in msg:
+            codes.add(msg["code"])
     for line in mail.read_text().splitlines() if mail.exists() else []:
         plain.update(re.findall(r"token=([A-Za-z0-9_-]{20,})", json.loads(line)["text"]))
     if not (plain or codes) or not log_file.exists():
@@ -423,6 +448,9 @@ def main() -> int:
     d.add_argument("--api-port", type=int, default=int(os.environ.get("GIGBAO_API_PORT", 9000)))
     d.add_argument("--sandbox-port", type=int,
                    default=int(os.environ.get("GIGBAO_SANDBOX_PORT", 9100)))
+    d.add_argument("--ws-port", type=int, default=int(os.environ.get("GIGBAO_WS_PORT", 9001)))
+    d.add_argument("--ws-mgmt-port", type=int,
+                   default=int(os.environ.get("GIGBAO_WS_MGMT_PORT", 9002)))
     t = sub.add_parser("test", help="run CMD against a fresh stack on free ports")
     t.add_argument("cmd", nargs=argparse.REMAINDER)
     dt = sub.add_parser("devtool", help="run infra/devtool against the running dev stack")

@@ -94,3 +94,22 @@ def resolve(value, refs: dict[str, str], atts: dict[tuple[str, str], str]):
             return re.sub(r"\$\{([^}]+)\}", lambda m: refs[m.group(1)], value["Fn::Sub"])
         raise ValueError(f"cannot resolve {value!r} locally")
     return str(value)
+
+
+def websocket_routes(tpl: dict) -> dict[str, str]:
+    """The WebSocket API's routes (`$connect`, `$disconnect`, `$default`, …) → the binary of
+    the function its integration invokes."""
+    res = tpl["Resources"]
+    binaries = {lid: r.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+                for lid, r in res.items() if r["Type"] == "AWS::Serverless::Function"}
+    out = {}
+    for r in res.values():
+        if r["Type"] != "AWS::ApiGatewayV2::Route":
+            continue
+        props = r["Properties"]
+        target = props["Target"]["Fn::Sub"]
+        integration = re.search(r"integrations/\$\{(\w+)\}", target).group(1)
+        uri = res[integration]["Properties"]["IntegrationUri"]["Fn::Sub"]
+        function = re.search(r"\$\{(\w+)\.Arn\}", uri).group(1)
+        out[props["RouteKey"]] = binaries[function]
+    return out

@@ -45,6 +45,10 @@ pub struct Config {
     /// Where service changes go to be indexed (`SEARCH_QUEUE_URL`, `stream-router` only).
     pub search_queue_url: Option<String>,
     pub search: SearchConfig,
+    /// API Gateway's management endpoint of the WebSocket API (`WS_ENDPOINT`,
+    /// `https://{api}.execute-api.{region}.amazonaws.com/{stage}`); only the functions that
+    /// push have it.
+    pub ws_endpoint: Option<String>,
 }
 
 /// Which search adapter the search functions use.
@@ -130,6 +134,7 @@ impl Config {
                 sign_name: required("ALIYUN_SMS_SIGN_NAME")?,
                 template_signin: required("ALIYUN_SMS_TEMPLATE_SIGNIN")?,
                 template_reset: required("ALIYUN_SMS_TEMPLATE_RESET")?,
+                template_notice: optional("ALIYUN_SMS_TEMPLATE_NOTICE"),
                 endpoint: optional("ALIYUN_SMS_ENDPOINT")
                     .unwrap_or_else(|| "https://dysmsapi.aliyuncs.com".to_owned()),
             }),
@@ -197,6 +202,7 @@ impl Config {
             mail,
             search_queue_url: optional("SEARCH_QUEUE_URL"),
             search,
+            ws_endpoint: optional("WS_ENDPOINT").map(|u| u.trim_end_matches('/').to_owned()),
         })
     }
 

@@ -8,6 +8,7 @@ use crate::config::{Config, ConfigError, MailConfig, SmsConfig};
 use crate::crypto::PiiVault;
 use crate::notify::{AliyunSms, Mailer, Outbox, SesMailer, SmsSender};
 use crate::payments::{Gateways, PaymentSettings};
+use crate::realtime::Pusher;
 use crate::search::SearchEngine;
 use crate::store::Store;
 
@@ -26,6 +27,8 @@ pub struct Deps {
     pub gateways: Gateways,
     /// The search index (`SEARCH_URL` or `SEARCH_INDEX_DIR`); opened on first use.
     pub search: SearchEngine,
+    /// WebSocket pushes (`WS_ENDPOINT`).
+    pub pusher: Pusher,
 }
 
 impl Deps {
@@ -90,7 +93,9 @@ impl Deps {
                 )
             }
         };
+        let pusher = Pusher::new(aws, config.ws_endpoint.as_deref());
         Ok(Deps {
+            pusher,
             search,
             store,
             keys,

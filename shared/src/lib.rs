@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod media;
 pub mod notify;
 pub mod payments;
+pub mod realtime;
 pub mod search;
 pub mod store;
 pub mod telemetry;

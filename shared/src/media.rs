@@ -101,6 +101,18 @@ pub fn looks_like_mp4(head: &[u8]) -> bool {
     head.len() >= 12 && &head[4..8] == b"ftyp"
 }
 
+/// Whether the first bytes of a file are those of an image format we show (JPEG, PNG, WebP,
+/// GIF).
+pub fn looks_like_image(head: &[u8]) -> bool {
+    matches!(
+        image::guess_format(head),
+        Ok(image::ImageFormat::Jpeg
+            | image::ImageFormat::Png
+            | image::ImageFormat::WebP
+            | image::ImageFormat::Gif)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ mod auth;
 mod avatar;
 mod errors;
 mod logs;
+mod messaging;
 mod orders;
 mod payments;
 mod profiles;

@@ -3,6 +3,7 @@
 mod auth;
 mod codes;
 mod handlers;
+mod messaging;
 mod notify;
 mod orders;
 mod payments;

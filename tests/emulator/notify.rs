@@ -22,6 +22,7 @@ fn aliyun(endpoint: &str) -> AliyunSms {
         sign_name: "Gigbao".into(),
         template_signin: "SMS_154950909".into(),
         template_reset: "SMS_154950910".into(),
+        template_notice: Some("SMS_154950911".into()),
         endpoint: endpoint.into(),
     })
 }
@@ -38,6 +39,7 @@ async fn aliyun_send_sms_is_signed_with_acs3_hmac_sha256() {
             phone: &phone,
             template: SmsTemplate::SignInCode,
             code: "123456",
+            event: None,
         },
         now,
         "3156853299f313e23d1673dc12e1703d",
@@ -105,6 +107,7 @@ async fn aliyun_refusals_and_outages_are_errors() {
         phone: &phone,
         template: SmsTemplate::ResetCode,
         code: "654321",
+        event: None,
     };
     let err = aliyun(&server.uri()).send(&msg).await.unwrap_err();
     assert!(

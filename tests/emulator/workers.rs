@@ -12,8 +12,8 @@ async fn a_redelivered_message_notifies_once() {
         user_id: user.to_string(),
         occurred_at_ms: 1_795_507_200_000,
     };
-    assert!(dispatch(&deps.store, &msg).await.unwrap());
-    assert!(!dispatch(&deps.store, &msg).await.unwrap());
+    assert!(dispatch(deps, &msg).await.unwrap());
+    assert!(!dispatch(deps, &msg).await.unwrap());
     let items = deps.store.list_notifications(user, 10).await.unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].notification_type, "welcome");

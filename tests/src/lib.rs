@@ -165,6 +165,7 @@ async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'stat
             dir: test_outbox().to_string_lossy().into_owned(),
         },
         search_queue_url: None,
+        ws_endpoint: None,
         // A fresh tantivy index per test table.
         search: shared::config::SearchConfig::Local {
             dir: std::env::temp_dir()

@@ -26,6 +26,7 @@ pub struct OwnUserView {
     pub freelancer_profile: Option<FreelancerProfile>,
     pub client_profile: Option<ClientProfile>,
     pub verification: Option<VerificationSummaryView>,
+    pub notification_preferences: crate::domain::NotificationPreferences,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -73,6 +74,7 @@ impl From<&User> for OwnUserView {
             freelancer_profile: u.freelancer_profile.clone(),
             client_profile: u.client_profile.clone(),
             verification: u.verification.as_ref().map(Into::into),
+            notification_preferences: u.notification_preferences,
             created_at: rfc3339(&u.created_at),
             updated_at: rfc3339(&u.updated_at),
         }

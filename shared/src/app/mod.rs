@@ -8,6 +8,7 @@ pub mod auth;
 pub mod avatar;
 pub mod catalog;
 pub mod ledger;
+pub mod messaging;
 pub mod orders;
 pub mod payments;
 pub mod ranking;

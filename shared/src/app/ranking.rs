@@ -52,7 +52,25 @@ pub async fn level_of(
     Ok(ranking::level(&record))
 }
 
-/// Levels for these freelancers, written where they changed.
+/// `response_rate` and `response_time` from the enquiries of the last 30 days (one
+/// key-range query of the freelancer's conversations by last activity).
+pub async fn response_of(
+    store: &Store,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<(rust_decimal::Decimal, u32), StoreError> {
+    use crate::domain::messaging::{RESPONSE_WINDOW_DAYS, response_metrics};
+    let since = now - chrono::Duration::days(RESPONSE_WINDOW_DAYS);
+    let enquiries: Vec<_> = store
+        .conversations_since(user, since)
+        .await?
+        .iter()
+        .filter_map(|m| m.enquiry())
+        .collect();
+    Ok(response_metrics(&enquiries, now))
+}
+
+/// Levels and response metrics for these freelancers, written where they changed.
 async fn standings(
     store: &Store,
     ids: Vec<UserId>,
@@ -68,12 +86,18 @@ async fn standings(
         if level != profile.seller_level && store.set_seller_level(user.id, level).await? {
             report.levels_changed += 1;
         }
+        let (response_rate, response_time) = response_of(store, user.id, now).await?;
+        if (response_rate, response_time) != (profile.response_rate, profile.response_time) {
+            store
+                .set_response_metrics(user.id, response_rate, response_time)
+                .await?;
+        }
         report.freelancers += 1;
         out.insert(
             user.id,
             Standing {
                 level,
-                response_rate: profile.response_rate,
+                response_rate,
             },
         );
     }

@@ -116,6 +116,7 @@ pub async fn issue_code(
         phone,
         template: purpose.template(),
         code: &code,
+        event: None,
     })
     .await
     .map_err(|e| SmsCodeError::Send(e.to_string()))?;

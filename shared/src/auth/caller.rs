@@ -45,6 +45,20 @@ pub fn caller(req: &Request, keys: &TokenKeys) -> Result<Caller, ApiError> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(invalid)?;
+    caller_of_token(token, keys)
+}
+
+/// The caller an access token proves (the WebSocket API passes it in the query string).
+pub fn caller_of_token(token: &str, keys: &TokenKeys) -> Result<Caller, ApiError> {
+    let invalid = || {
+        ApiError::unauthorized(
+            "auth.invalid_token",
+            Text::new(
+                "登录凭证无效，请重新登录",
+                "Invalid access token; please sign in again",
+            ),
+        )
+    };
     let claims = keys.verify_access(token).map_err(|e| match e {
         TokenError::Expired => ApiError::unauthorized(
             "auth.token_expired",

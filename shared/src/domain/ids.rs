@@ -113,3 +113,17 @@ mod tests {
         assert!("not-an-id".parse::<UserId>().is_err());
     }
 }
+
+id_type!(
+    /// A conversation between two users. Derived from the pair and the context (see
+    /// `domain::messaging::conversation_id`), so opening it twice finds the same one.
+    ConversationId
+);
+id_type!(
+    /// One message of a conversation.
+    MessageId
+);
+id_type!(
+    /// A report to the moderators.
+    ReportId
+);

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod identity;
 pub mod ids;
 pub mod ledger;
+pub mod messaging;
 pub mod moderation;
 pub mod money;
 pub mod order;
@@ -18,14 +19,14 @@ pub mod values;
 
 pub use identity::{IdNumber, RealName};
 pub use ids::{
-    AuditId, NotificationId, OrderId, OrderStepId, ReviewId, ServiceId, SessionId, UploadId,
-    UserId, VerificationId, WithdrawalId,
+    AuditId, ConversationId, MessageId, NotificationId, OrderId, OrderStepId, ReportId, ReviewId,
+    ServiceId, SessionId, UploadId, UserId, VerificationId, WithdrawalId,
 };
 pub use money::Money;
 pub use session::Session;
 pub use user::{
-    ClientProfile, FreelancerProfile, User, UserStatus, UserType, VerificationStatus,
-    VerificationSummary,
+    ClientProfile, FreelancerProfile, NotificationPreferences, User, UserStatus, UserType,
+    VerificationStatus, VerificationSummary,
 };
 pub use values::{Email, Password, Phone, Username, WechatId};
 

@@ -6,7 +6,7 @@
 //! dropped (`赌 * 博` → `赌博`). Contact details are also looked for with Chinese numerals read
 //! as digits (`一三八…`), since that is how phone numbers get past naive filters.
 //!
-//! Used by service publishing now, and by reviews and messaging later.
+//! Publishing (services, reviews) refuses such text; chat masks it instead ([`screen`]).
 
 use std::sync::LazyLock;
 
@@ -32,9 +32,20 @@ pub enum ContactKind {
     Email,
     /// "加V", "vx", "私聊加微" and the like: asking to move off the platform.
     Solicitation,
+    /// A link to another marketplace, a shop or a chat invitation.
+    Link,
 }
 
 impl ContactKind {
+    const ALL: [ContactKind; 6] = [
+        ContactKind::Phone,
+        ContactKind::Wechat,
+        ContactKind::Qq,
+        ContactKind::Email,
+        ContactKind::Solicitation,
+        ContactKind::Link,
+    ];
+
     fn text(self) -> Text {
         match self {
             ContactKind::Phone => Text::new("包含手机号码", "Contains a phone number"),
@@ -44,6 +55,10 @@ impl ContactKind {
             ContactKind::Solicitation => Text::new(
                 "引导站外联系（如“加V”“vx”）",
                 "Asks to be contacted off the platform (such as \"add me on WeChat\")",
+            ),
+            ContactKind::Link => Text::new(
+                "包含其他平台或店铺的链接",
+                "Contains a link to another platform or shop",
             ),
         }
     }
@@ -97,18 +112,21 @@ impl Finding {
 #[error("moderation rules failed to build: {0}")]
 pub struct RulesError(String);
 
+/// One character folded: full-width → ASCII, lower case (traditional → simplified is done on
+/// the whole text by `fast2s`, which maps one character to one character).
+fn fold_char(c: char) -> impl Iterator<Item = char> {
+    let c = match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    };
+    c.to_lowercase()
+}
+
 /// Traditional → simplified, full-width → ASCII, lower case. Search folds text the same
 /// way, so `設計` and `ＬＯＧＯ` find what `设计` and `logo` find.
 pub fn fold(text: &str) -> String {
-    fast2s::convert(text)
-        .chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(c) - 0xFEE0).unwrap_or(c),
-            '\u{3000}' => ' ',
-            _ => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
+    fast2s::convert(text).chars().flat_map(fold_char).collect()
 }
 
 /// [`fold`], then drop everything that is not a letter or digit: spacing and punctuation
@@ -118,22 +136,79 @@ pub fn normalise(text: &str) -> String {
 }
 
 /// Chinese numerals (also the financial forms, `幺`, and circled digits) as ASCII digits.
-fn numerals_as_digits(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '零' | '〇' | '⓪' => '0',
-            '一' | '壹' | '幺' | '①' => '1',
-            '二' | '贰' | '两' | '②' => '2',
-            '三' | '叁' | '③' => '3',
-            '四' | '肆' | '④' => '4',
-            '五' | '伍' | '⑤' => '5',
-            '六' | '陆' | '⑥' => '6',
-            '七' | '柒' | '⑦' => '7',
-            '八' | '捌' | '⑧' => '8',
-            '九' | '玖' | '⑨' => '9',
-            _ => c,
-        })
-        .collect()
+fn numeral_as_digit(c: char) -> char {
+    match c {
+        '零' | '〇' | '⓪' => '0',
+        '一' | '壹' | '幺' | '①' => '1',
+        '二' | '贰' | '两' | '②' => '2',
+        '三' | '叁' | '③' => '3',
+        '四' | '肆' | '④' => '4',
+        '五' | '伍' | '⑤' => '5',
+        '六' | '陆' | '⑥' => '6',
+        '七' | '柒' | '⑦' => '7',
+        '八' | '捌' | '⑧' => '8',
+        '九' | '玖' | '⑨' => '9',
+        _ => c,
+    }
+}
+
+/// A transformed text that remembers, for each of its characters, the index of the character
+/// of the original text it came from — so a match can be masked in the original.
+struct View {
+    text: String,
+    /// Byte offset in `text` of each character, and the original character's index.
+    chars: Vec<(usize, usize)>,
+}
+
+impl View {
+    fn new(pairs: impl Iterator<Item = (char, usize)>) -> View {
+        let mut text = String::new();
+        let mut chars = Vec::new();
+        for (c, origin) in pairs {
+            chars.push((text.len(), origin));
+            text.push(c);
+        }
+        View { text, chars }
+    }
+
+    /// The original characters a byte range of `text` came from.
+    fn origin(&self, bytes: std::ops::Range<usize>) -> Option<std::ops::RangeInclusive<usize>> {
+        let first = self.chars.partition_point(|(b, _)| *b < bytes.start);
+        let last = self.chars.partition_point(|(b, _)| *b < bytes.end);
+        let start = self.chars.get(first)?.1;
+        let end = self.chars.get(last.checked_sub(1)?)?.1;
+        Some(start.min(end)..=start.max(end))
+    }
+}
+
+/// The views of one text every rule runs on.
+struct Views {
+    /// Folded, numerals as digits, decorations between characters dropped (`微❤信` → `微信`);
+    /// spacing and the separators ids are written with are kept.
+    clean: View,
+    /// `clean` without spacing: `加 V` → `加v`.
+    compact: View,
+    /// Letters and digits only: `138-0013 8000` → `13800138000`.
+    squeezed: View,
+    /// Folded, letters and digits only, numerals left as they are (the word list's form).
+    words: View,
+}
+
+fn views(text: &str) -> Views {
+    let folded: Vec<(char, usize)> = fast2s::convert(text)
+        .chars()
+        .enumerate()
+        .flat_map(|(i, c)| fold_char(c).map(move |f| (f, i)))
+        .collect();
+    let digits = || folded.iter().map(|&(c, i)| (numeral_as_digit(c), i));
+    let kept =
+        |c: char| c.is_alphanumeric() || c.is_whitespace() || ":：_-@.+#/()（）[]【】".contains(c);
+    Views {
+        clean: View::new(digits().filter(|&(c, _)| kept(c))),
+        compact: View::new(digits().filter(|&(c, _)| kept(c) && !c.is_whitespace())),
+        squeezed: View::new(digits().filter(|&(c, _)| c.is_alphanumeric())),
+        words: View::new(folded.iter().copied().filter(|&(c, _)| c.is_alphanumeric())),
+    }
 }
 
 struct Rules {
@@ -141,11 +216,16 @@ struct Rules {
     /// The normalised form of each listed word, by pattern index.
     listed: Vec<String>,
     title: AhoCorasick,
-    phone: Regex,
-    qq: Regex,
-    wechat_id: Vec<Regex>,
-    email: Regex,
-    solicitation: Vec<Regex>,
+    /// Each contact rule, the view it reads and what it finds. A rule's `c` group, where it has
+    /// one, is the part to mask (the rest only anchors it).
+    contact: Vec<(ContactKind, Seen, Regex)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Seen {
+    Clean,
+    Compact,
+    Squeezed,
 }
 
 fn build_rules() -> Result<Rules, RulesError> {
@@ -163,33 +243,98 @@ fn build_rules() -> Result<Rules, RulesError> {
             .map_err(|e| RulesError(e.to_string()))
     };
     let title: Vec<String> = TITLE_PROHIBITED.iter().map(|w| normalise(w)).collect();
-    let re = |p: &str| Regex::new(p).map_err(|e| RulesError(e.to_string()));
+    let rule = |kind: ContactKind, seen: Seen, p: &str| {
+        Regex::new(p)
+            .map(|re| (kind, seen, re))
+            .map_err(|e| RulesError(e.to_string()))
+    };
+    use ContactKind::{Email, Link, Phone, Qq, Solicitation, Wechat};
+    use Seen::{Clean, Compact, Squeezed};
     Ok(Rules {
         words: automaton(&listed)?,
         listed,
         title: automaton(&title)?,
-        // On digit runs with separators removed: a mainland mobile number.
-        phone: re(r"(?:^|[^0-9])1[3-9][0-9]{9}(?:[^0-9]|$)")?,
-        qq: re(r"(?:qq|扣扣|企鹅)(?:号|号码)?[0-9]{5,11}")?,
-        // On folded text (spacing kept): a WeChat keyword, then an id after a colon
-        // ("wx: abc123456"), or a Chinese keyword right before an id with a digit, `_` or `-`
-        // ("微信gigbao_2026"). Not "微信小程序", "WeChat Pay" or "wxWidgets".
-        wechat_id: vec![
-            re(
-                r"(?:(?:^|[^a-z])(?:weixin|wechat|vx|wx)|微信|v信|薇信|徽信)(?:号|id)?\s*[:：是为]\s*[a-z][-_a-z0-9]{5,19}",
+        contact: vec![
+            // On digit runs with separators removed: a mainland mobile number.
+            rule(
+                Phone,
+                Squeezed,
+                r"(?:^|[^0-9])(?:0086|86)?(?P<c>1[3-9][0-9]{9})(?:[^0-9]|$)",
             )?,
-            re(r"(?:微信|v信|薇信|徽信)(?:号|id)?\s*[a-z][a-z]{0,18}[-_0-9][-_a-z0-9]{0,18}")?,
-        ],
-        email: re(r"[a-z0-9._%+-]+\s*@\s*[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")?,
-        // On folded text without spacing: "加V", "加微信", "+vx", "vx" standing alone
-        // (not inside a longer Latin word such as "devxcode"), "薇信". Not "增加微服务",
-        // "参加VR展" or "C++Vue".
-        solicitation: vec![
-            re(r"加(?:个|我的?)?(?:微信|薇信|徽信|v信|vx|wx|v|qq|扣扣)(?:[^a-z0-9]|$)")?,
-            re(r"加(?:个|我)?(?:微|薇)(?:$|[^\p{Han}a-z0-9])")?,
-            re(r"(?:^|[^a-z+])\+(?:v|vx|wx|qq)(?:[^a-z0-9]|$)")?,
-            re(r"(?:^|[^a-z])(?:vx|wx)(?:[^a-z]|$)")?,
-            re(r"薇信|徽信|v信|微x")?,
+            // A WeChat keyword, then an id after a colon ("wx: abc123456"), or a Chinese
+            // keyword right before an id with a digit, `_` or `-` ("微信gigbao_2026"). Not
+            // "微信小程序", "WeChat Pay" or "wxWidgets".
+            rule(
+                Wechat,
+                Clean,
+                r"(?:^|[^a-z])(?P<c>(?:weixin|wechat|vx|wx|v)(?:号|\s*id)?\s*[:：是为]\s*[a-z][-_a-z0-9]{5,19})",
+            )?,
+            rule(
+                Wechat,
+                Clean,
+                r"(?P<c>(?:微信|v信|薇信|徽信|威信号)(?:号|\s*id)?\s*[:：是为]?\s*[a-z][-_a-z0-9]{5,19})",
+            )?,
+            rule(
+                Wechat,
+                Squeezed,
+                r"(?P<c>(?:微信|v信|薇信|徽信)(?:号|id)?[a-z][a-z]{0,18}[0-9][a-z0-9]{0,18})",
+            )?,
+            rule(
+                Qq,
+                Squeezed,
+                r"(?P<c>(?:qq|扣扣|企鹅|q群|扣群)(?:号码|号|群号|群)?[0-9]{5,11})",
+            )?,
+            rule(
+                Email,
+                Clean,
+                r"(?P<c>[a-z0-9._%+-]+\s*@\s*[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})",
+            )?,
+            // "lin [at] 163 [dot] com", "lin艾特qq点com".
+            rule(
+                Email,
+                Compact,
+                r"(?P<c>[a-z0-9._-]+[\[(（【]?(?:at|艾特|圈a)[\])）】]?[a-z0-9-]+[\[(（【]?(?:dot|点)[\])）】]?(?:com|cn|net|org))",
+            )?,
+            // Links to other marketplaces, shops and chat invitations. A portfolio on
+            // GitHub or Behance is fine.
+            rule(
+                Link,
+                Clean,
+                r"(?P<c>(?:[a-z0-9-]+\.)*(?:taobao|tmall|jd|goofish|xianyu|pinduoduo|yangkeduo|weidian|zbj|epwk|fiverr|upwork|douyin|xiaohongshu|xhslink|(?:weixin|qm|jq)\.qq|u\.wechat)\.(?:com|cn|net)(?:/[^\s]*)?)",
+            )?,
+            rule(Link, Clean, r"(?:^|[^a-z0-9.])(?P<c>(?:t|wa)\.me/[^\s]+)")?,
+            rule(
+                Solicitation,
+                Clean,
+                r"(?:^|[^a-z])(?P<c>(?:telegram|tg|whatsapp|电报)\s*[:：]?\s*@?[a-z0-9_+]{5,})",
+            )?,
+            // "加V", "加微信", "+vx", "vx" standing alone (not inside a longer Latin word such
+            // as "devxcode"), "薇信". Not "增加微服务", "参加VR展" or "C++Vue".
+            rule(
+                Solicitation,
+                Compact,
+                r"(?P<c>加(?:个|我的?)?(?:微信|薇信|徽信|v信|vx|wx|v|qq|扣扣|q))(?:[^a-z0-9]|$)",
+            )?,
+            rule(
+                Solicitation,
+                Clean,
+                r"(?P<c>加(?:个|我的?)?\s*(?:微|薇))(?:$|[^\p{Han}a-z0-9])",
+            )?,
+            rule(
+                Solicitation,
+                Compact,
+                r"(?:^|[^a-z+])(?P<c>\+(?:v|vx|wx|qq))(?:[^a-z0-9]|$)",
+            )?,
+            rule(
+                Solicitation,
+                Compact,
+                r"(?:^|[^a-z])(?P<c>vx|wx)(?:[^a-z]|$)",
+            )?,
+            rule(
+                Solicitation,
+                Compact,
+                r"(?P<c>薇信|徽信|v信|微x|威信号|围信)",
+            )?,
         ],
     })
 }
@@ -213,57 +358,109 @@ pub fn title_prohibited(title: &str) -> Result<Vec<&'static str>, RulesError> {
     Ok(found)
 }
 
+/// What one field was found to contain, and where (original character indices).
+struct Hits {
+    words: Vec<(String, std::ops::RangeInclusive<usize>)>,
+    contacts: Vec<(ContactKind, std::ops::RangeInclusive<usize>)>,
+}
+
+fn hits(r: &Rules, text: &str) -> Hits {
+    let v = views(text);
+    let mut words = Vec::new();
+    for m in r.words.find_iter(&v.words.text) {
+        if let (Some(word), Some(at)) = (
+            r.listed.get(m.pattern().as_usize()),
+            v.words.origin(m.start()..m.end()),
+        ) {
+            words.push((word.clone(), at));
+        }
+    }
+    let mut contacts = Vec::new();
+    for (kind, seen, re) in &r.contact {
+        let view = match seen {
+            Seen::Clean => &v.clean,
+            Seen::Compact => &v.compact,
+            Seen::Squeezed => &v.squeezed,
+        };
+        for caps in re.captures_iter(&view.text) {
+            let Some(m) = caps.name("c").or_else(|| caps.get(0)) else {
+                continue;
+            };
+            if let Some(at) = view.origin(m.start()..m.end()) {
+                contacts.push((*kind, at));
+            }
+        }
+    }
+    Hits { words, contacts }
+}
+
 /// Every finding in the named texts, in field order; empty when the texts may be published.
 pub fn check(fields: &[(&str, &str)]) -> Result<Vec<Finding>, RulesError> {
     let r = rules()?;
     let mut findings = Vec::new();
     for (field, text) in fields {
-        let field = (*field).to_owned();
-        let norm = normalise(text);
-        let mut words: Vec<&str> = r
-            .words
-            .find_iter(&norm)
-            .filter_map(|m| r.listed.get(m.pattern().as_usize()).map(String::as_str))
-            .collect();
-        words.sort_unstable();
-        words.dedup();
-        for word in words {
-            findings.push(Finding::SensitiveWord {
-                field: field.clone(),
-                word: word.to_owned(),
-            });
-        }
-        for contact in contacts(r, text) {
-            findings.push(Finding::ContactInfo {
-                field: field.clone(),
-                contact,
-            });
-        }
+        findings.extend(findings_of(field, hits(r, text)));
     }
     Ok(findings)
 }
 
-fn contacts(r: &Rules, text: &str) -> Vec<ContactKind> {
-    let folded = numerals_as_digits(&fold(text));
-    let squeezed: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
-    let mut kinds = Vec::new();
-    if r.phone.is_match(&squeezed) {
-        kinds.push(ContactKind::Phone);
+fn findings_of(field: &str, hits: Hits) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut words: Vec<String> = hits.words.into_iter().map(|(w, _)| w).collect();
+    words.sort_unstable();
+    words.dedup();
+    for word in words {
+        findings.push(Finding::SensitiveWord {
+            field: field.to_owned(),
+            word,
+        });
     }
-    if r.wechat_id.iter().any(|re| re.is_match(&folded)) {
-        kinds.push(ContactKind::Wechat);
+    for kind in ContactKind::ALL {
+        if hits.contacts.iter().any(|(k, _)| *k == kind) {
+            findings.push(Finding::ContactInfo {
+                field: field.to_owned(),
+                contact: kind,
+            });
+        }
     }
-    if r.qq.is_match(&squeezed) {
-        kinds.push(ContactKind::Qq);
+    findings
+}
+
+/// A text with every contact detail and sensitive word masked, and what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screened {
+    /// The text with the found characters replaced by `*` (spacing kept).
+    pub text: String,
+    pub findings: Vec<Finding>,
+}
+
+/// Screens one text of `field` (chat messages): what moderation would refuse is masked
+/// instead, so the rest of the message still gets through.
+pub fn screen(field: &str, text: &str) -> Result<Screened, RulesError> {
+    let r = rules()?;
+    let hits = hits(r, text);
+    let mut masked = vec![false; text.chars().count()];
+    for at in hits
+        .words
+        .iter()
+        .map(|(_, at)| at)
+        .chain(hits.contacts.iter().map(|(_, at)| at))
+    {
+        for i in at.clone() {
+            if let Some(m) = masked.get_mut(i) {
+                *m = true;
+            }
+        }
     }
-    if r.email.is_match(&folded) {
-        kinds.push(ContactKind::Email);
-    }
-    let compact: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
-    if r.solicitation.iter().any(|re| re.is_match(&compact)) {
-        kinds.push(ContactKind::Solicitation);
-    }
-    kinds
+    let text = text
+        .chars()
+        .zip(&masked)
+        .map(|(c, m)| if *m && !c.is_whitespace() { '*' } else { c })
+        .collect();
+    Ok(Screened {
+        text,
+        findings: findings_of(field, hits),
+    })
 }
 
 #[cfg(test)]
@@ -361,5 +558,126 @@ mod tests {
         assert_eq!(f[0].field(), "description");
         assert_eq!(f[0].code(), "moderation.sensitive_word");
         assert!(f[0].text().en.contains("赌博"));
+    }
+
+    /// Real-world ways of passing contact details in a chat, each of which must be found and
+    /// masked (the digits or the id never reach the other party).
+    const EVASIONS: [&str; 40] = [
+        "138 0013 8000",
+        "一三八零零一三八零零零",
+        "加V: abc_123",
+        "Q群 12345678",
+        "我的微❤信：design_pro88",
+        "电话 138-0013-8000",
+        "1 3 8 0 0 1 3 8 0 0 0",
+        "１３８００１３８０００",
+        "壹叁捌零零壹叁捌零零零",
+        "幺三八 零零幺三 八零零零",
+        "+86 13800138000 随时联系",
+        "手机：138.0013.8000",
+        "13八0013八000",
+        "vx: design_2026",
+        "VX：lin888888",
+        "wx号 zhang_san99",
+        "加我微信 abc123456",
+        "薇信 studio_2026",
+        "徽信号：hello_world1",
+        "v信 kk_9988",
+        "扣扣 987654321",
+        "qq：10001000",
+        "QQ号码 12345678",
+        "企鹅 55667788",
+        "邮箱 lin.design@163.com",
+        "lin [at] 163 [dot] com",
+        "私聊加V",
+        "加个vx聊",
+        "+v 详谈",
+        "加微 细聊",
+        "weixin: lin_2026",
+        "WeChat ID: designer_lin",
+        "V：lin2026",
+        "拍下链接 https://item.taobao.com/item.htm?id=123",
+        "来我店里 shop123.tmall.com 下单",
+        "闲鱼见 https://m.goofish.com/item/456",
+        "telegram @lin_design",
+        "进群 https://t.me/gigbao_deals",
+        "微 信 号 ： lin_design_88",
+        "ＱＱ ８８８８８８８８",
+    ];
+
+    /// Ordinary marketplace talk that must pass untouched.
+    const INNOCENT: [&str; 32] = [
+        "你好，请问Logo设计三天能交付吗？",
+        "我需要一个微信小程序，预算5000元",
+        "公众号运营的套餐包含哪些内容？",
+        "可以接入微信支付和支付宝吗？",
+        "订单号 ORD20261124160000ABCDEF 的进度如何？",
+        "预算在 3000 到 5000 之间",
+        "我们公司有 120 名员工",
+        "请在 2026-12-01 之前交付",
+        "修改第 3 版的配色，改成 #FF5733",
+        "网站需要支持 Vue 3 和 React 18",
+        "增加微服务模块，参加VR展",
+        "Can you deliver the logo in 3 days?",
+        "My budget is 800 yuan for the basic package",
+        "Please use Rust 1.95 and tokio 1.40",
+        "I uploaded the brief, version v2.1",
+        "作品集在 https://github.com/lin-design 可以看看",
+        "第一稿很好，第二稿颜色再深一点",
+        "三十个页面，每页一张图",
+        "一共需要十二张海报",
+        "好的，我加一下需求说明",
+        "谢谢！五星好评",
+        "视频时长 1 分 30 秒，分辨率 1920x1080",
+        "QQ音乐的歌单封面设计",
+        "微信公众号推文排版，每篇 200 元",
+        "电话会议可以安排在周三下午吗？",
+        "产品编号 SKU-20261124-001",
+        "价格 13800 元可以吗",
+        "我在 WeChat Pay 上付款失败了",
+        "尺寸 1380 x 800 像素",
+        "交付时间是 2026年11月24日 下午3点",
+        "请加一个V形图案在Logo上",
+        "Use the @media query for mobile, and devxcode is fine",
+    ];
+
+    #[test]
+    fn chat_evasions_are_found_and_masked() {
+        let mut missed = Vec::new();
+        for text in EVASIONS {
+            let s = screen("content", text).unwrap();
+            let digits_left = s.text.chars().filter(char::is_ascii_digit).count();
+            if s.findings.is_empty() || s.text == text || digits_left >= 5 {
+                missed.push(format!("{text} → {}", s.text));
+            }
+        }
+        assert!(missed.is_empty(), "not masked: {missed:#?}");
+    }
+
+    #[test]
+    fn innocent_chat_passes_untouched() {
+        let mut flagged = Vec::new();
+        for text in INNOCENT {
+            let s = screen("content", text).unwrap();
+            if !s.findings.is_empty() || s.text != text {
+                flagged.push(format!("{text} → {} {:?}", s.text, s.findings));
+            }
+        }
+        assert!(flagged.is_empty(), "flagged: {flagged:#?}");
+    }
+
+    #[test]
+    fn masking_keeps_the_rest_of_the_message() {
+        let s = screen("content", "你好，电话 138 0013 8000，明天聊").unwrap();
+        assert_eq!(s.text, "你好，电话 *** **** ****，明天聊");
+        assert_eq!(s.findings.len(), 1);
+        let s = screen("content", "详情加V: abc_123 谢谢").unwrap();
+        assert!(
+            !s.text.contains("abc_123") && s.text.ends_with(" 谢谢"),
+            "{}",
+            s.text
+        );
+        let s = screen("content", "提供賭博网站").unwrap();
+        assert_eq!(s.text, "提供**网站");
     }
 }

@@ -34,6 +34,7 @@ pub const READ_ONLY_FIELDS: &[&str] = &[
 ];
 
 const FREELANCER_FIELDS: &[&str] = &[
+    "notification_preferences",
     "bio",
     "skills",
     "hourly_rate",
@@ -47,6 +48,7 @@ const FREELANCER_FIELDS: &[&str] = &[
 ];
 
 const CLIENT_FIELDS: &[&str] = &[
+    "notification_preferences",
     "company_name",
     "company_size",
     "industry",
@@ -102,6 +104,29 @@ pub fn apply_patch(user: &mut User, patch: Map<String, Value>) -> Result<(), Pat
         return Err(PatchError::Unknown(unknown));
     }
     let mut errors = Vec::new();
+    let mut preferences = user.notification_preferences;
+    if let Some(v) = patch.get("notification_preferences") {
+        match v.as_object() {
+            Some(m)
+                if m.keys().all(|k| k == "email" || k == "sms")
+                    && m.values().all(Value::is_boolean) =>
+            {
+                if let Some(b) = m.get("email").and_then(Value::as_bool) {
+                    preferences.email = b;
+                }
+                if let Some(b) = m.get("sms").and_then(Value::as_bool) {
+                    preferences.sms = b;
+                }
+            }
+            _ => errors.push((
+                "notification_preferences".to_owned(),
+                Text::new(
+                    "notification_preferences 须为 {email: true|false, sms: true|false}",
+                    "notification_preferences must be {email: true|false, sms: true|false}",
+                ),
+            )),
+        }
+    }
     match user.user_type {
         UserType::Freelancer => {
             let mut p = user.freelancer_profile.clone().unwrap_or_default();
@@ -120,6 +145,7 @@ pub fn apply_patch(user: &mut User, patch: Map<String, Value>) -> Result<(), Pat
         UserType::Admin => {}
     }
     if errors.is_empty() {
+        user.notification_preferences = preferences;
         Ok(())
     } else {
         Err(PatchError::Invalid(errors))

@@ -180,9 +180,27 @@ pub struct User {
     /// Access tokens issued before this instant are refused (password reset, ban).
     pub tokens_valid_after: Option<DateTime<Utc>>,
     pub verification: Option<VerificationSummary>,
+    pub notification_preferences: NotificationPreferences,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
+}
+
+/// Whether the user wants important notifications (new order, delivery, dispute) by email
+/// and by SMS while they are offline. Both on unless turned off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationPreferences {
+    pub email: bool,
+    pub sms: bool,
+}
+
+impl Default for NotificationPreferences {
+    fn default() -> Self {
+        NotificationPreferences {
+            email: true,
+            sms: true,
+        }
+    }
 }
 
 impl User {
@@ -212,6 +230,7 @@ impl User {
             client_profile: (user_type == UserType::Client).then(ClientProfile::default),
             tokens_valid_after: None,
             verification: None,
+            notification_preferences: NotificationPreferences::default(),
             created_at: now,
             updated_at: now,
             version: 1,

@@ -8,6 +8,9 @@ pub enum SmsTemplate {
     SignInCode,
     /// Password-reset code.
     ResetCode,
+    /// An order needs the user (new order, delivery, dispute) while they are offline:
+    /// `code` carries the order number, `event` what happened.
+    OrderNotice,
 }
 
 impl SmsTemplate {
@@ -15,6 +18,7 @@ impl SmsTemplate {
         match self {
             SmsTemplate::SignInCode => "signin_code",
             SmsTemplate::ResetCode => "reset_code",
+            SmsTemplate::OrderNotice => "order_notice",
         }
     }
 }
@@ -25,6 +29,21 @@ pub struct SmsMessage<'a> {
     pub phone: &'a Phone,
     pub template: SmsTemplate,
     pub code: &'a str,
+    /// For notices: a short name of what happened (`order.delivered`).
+    pub event: Option<&'a str>,
+}
+
+impl SmsMessage<'_> {
+    /// The template's variables: `{code}` for codes, `{order, event}` for notices.
+    pub fn template_param(&self) -> serde_json::Value {
+        match self.template {
+            SmsTemplate::OrderNotice => serde_json::json!({
+                "order": self.code,
+                "event": self.event.unwrap_or_default(),
+            }),
+            _ => serde_json::json!({ "code": self.code }),
+        }
+    }
 }
 
 /// The SMS port.
@@ -40,15 +59,19 @@ impl SmsSender {
     pub async fn send(&self, msg: &SmsMessage<'_>) -> Result<(), NotifyError> {
         match self {
             SmsSender::Disabled => Err(NotifyError::NotConfigured { channel: "sms" }),
-            SmsSender::Outbox(o) => o.append(
-                "sms",
-                &serde_json::json!({
+            SmsSender::Outbox(o) => {
+                let mut line = serde_json::json!({
                     "to": msg.phone.as_str(),
                     "template": msg.template.as_str(),
-                    "code": msg.code,
                     "at": chrono::Utc::now().to_rfc3339(),
-                }),
-            ),
+                });
+                if let (Some(l), serde_json::Value::Object(p)) =
+                    (line.as_object_mut(), msg.template_param())
+                {
+                    l.extend(p);
+                }
+                o.append("sms", &line)
+            }
             SmsSender::Aliyun(a) => a.send(msg).await,
         }
     }

@@ -7,8 +7,8 @@ use crate::domain::order::{OrderStatus, TimerKind};
 use crate::domain::payment::{Gateway, WithdrawalStatus};
 use crate::domain::service::ServiceStatus;
 use crate::domain::{
-    AuditId, NotificationId, OrderId, OrderStepId, ReviewId, ServiceId, SessionId, UserId,
-    UserStatus, VerificationId, VerificationStatus, WithdrawalId,
+    AuditId, ConversationId, MessageId, NotificationId, OrderId, OrderStepId, ReportId, ReviewId,
+    ServiceId, SessionId, UserId, UserStatus, VerificationId, VerificationStatus, WithdrawalId,
 };
 
 pub const PK: &str = "PK";
@@ -343,4 +343,60 @@ pub fn withdrawal_sort(at: DateTime<Utc>, id: WithdrawalId) -> String {
         "{}#{id}",
         at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     )
+}
+
+/// `USER#{user} / CONV#{conversation}`: one side of a conversation — what that user sees of
+/// it (the other party, the last message, their unread count). Listed by last activity
+/// through `GSI1PK=USER#{user}#CONVS`, `GSI1SK={last activity}#{conversation}`.
+pub fn conversation_member(user: UserId, conversation: ConversationId) -> Key {
+    key(format!("USER#{user}"), &format!("CONV#{conversation}"))
+}
+
+pub fn user_conversations(user: UserId) -> String {
+    format!("USER#{user}#CONVS")
+}
+
+pub fn activity_sort(at: DateTime<Utc>, conversation: ConversationId) -> String {
+    format!("{}#{conversation}", ms(at))
+}
+
+/// `CONV#{conversation} / MSG#{message}`: one message; the ids sort by time.
+pub fn message(conversation: ConversationId, id: MessageId) -> Key {
+    key(format!("CONV#{conversation}"), &format!("MSG#{id}"))
+}
+
+pub fn conversation_messages(conversation: ConversationId) -> String {
+    format!("CONV#{conversation}")
+}
+
+/// `WSCONN#{connection} / WSCONN`: an open WebSocket (TTL `expires_at`); a user's are listed
+/// through `GSI1PK=USER#{user}#WS`.
+pub fn ws_connection(connection: &str) -> Key {
+    key(format!("WSCONN#{connection}"), "WSCONN")
+}
+
+pub fn user_connections(user: UserId) -> String {
+    format!("USER#{user}#WS")
+}
+
+/// A user's unread notifications (a sparse index: reading removes the keys):
+/// `GSI1PK=USER#{user}#UNREAD`, `GSI1SK={notification id}`.
+pub fn unread_notifications(user: UserId) -> String {
+    format!("USER#{user}#UNREAD")
+}
+
+/// `USER#{user} / OFFENCES`: how many of the user's messages had contact details masked
+/// before an order was paid.
+pub fn offences(user: UserId) -> Key {
+    key(format!("USER#{user}"), "OFFENCES")
+}
+
+/// `REPORT#{id} / REPORT`: a report to the moderators; open ones are listed through
+/// `GSI1PK=REPORTS#{status}`, `GSI1SK={created_at}#{id}`.
+pub fn report(id: ReportId) -> Key {
+    key(format!("REPORT#{id}"), "REPORT")
+}
+
+pub fn reports_by_status(status: &str) -> String {
+    format!("REPORTS#{status}")
 }

@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, from_item, keys, to_item};
+use super::{ListError, Page, PageQuery, Store, StoreError, from_item, keys, to_item};
 use crate::domain::{NotificationId, UserId};
 
 /// An in-app notification as stored.
@@ -14,6 +14,11 @@ pub struct NotificationRecord {
     pub pk: String,
     #[serde(rename = "SK")]
     pub sk: String,
+    /// Only while unread: the user's unread index (`keys::unread_notifications`).
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
     pub entity_type: String,
     pub id: String,
     pub user_id: String,
@@ -24,6 +29,8 @@ pub struct NotificationRecord {
     pub notification_type: String,
     pub related_id: Option<String>,
     pub is_read: bool,
+    #[serde(default)]
+    pub read_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub version: u64,
 }
@@ -45,6 +52,8 @@ impl NotificationRecord {
         NotificationRecord {
             pk: key.pk,
             sk: key.sk,
+            gsi1pk: Some(keys::unread_notifications(user)),
+            gsi1sk: Some(id.to_string()),
             entity_type: "notification".to_owned(),
             id: id.to_string(),
             user_id: user.to_string(),
@@ -55,6 +64,7 @@ impl NotificationRecord {
             notification_type: notification_type.to_owned(),
             related_id,
             is_read: false,
+            read_at: None,
             created_at: now,
             version: 1,
         }
@@ -107,5 +117,145 @@ impl Store {
             .into_iter()
             .map(from_item)
             .collect()
+    }
+
+    /// A page of the user's notifications, newest first; only the unread ones through their
+    /// sparse index when `unread_only`.
+    pub async fn notification_page(
+        &self,
+        user: UserId,
+        unread_only: bool,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<NotificationRecord>, ListError> {
+        let q = if unread_only {
+            PageQuery {
+                index: Some(keys::GSI1),
+                partition_name: "GSI1PK",
+                partition: keys::unread_notifications(user),
+                key_names: &["PK", "SK", "GSI1PK", "GSI1SK"],
+                newest_first: true,
+                limit,
+                cursor,
+                sort_prefix: None,
+                filter: None,
+                values: vec![],
+                names: vec![],
+            }
+        } else {
+            PageQuery {
+                index: None,
+                partition_name: "PK",
+                partition: keys::user(user).pk,
+                key_names: &["PK", "SK"],
+                newest_first: true,
+                limit,
+                cursor,
+                sort_prefix: Some(("SK", "NOTIF#".to_owned())),
+                filter: None,
+                values: vec![],
+                names: vec![],
+            }
+        };
+        self.query_page(q).await
+    }
+
+    /// How many notifications the user has not read (a count query of the unread index).
+    pub async fn unread_notification_count(&self, user: UserId) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(keys::unread_notifications(user)),
+                )
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?;
+            total += u64::try_from(out.count).unwrap_or(0);
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Marks one notification read (and takes it out of the unread index). `Ok(false)` when
+    /// the user has no such notification.
+    pub async fn mark_notification_read(
+        &self,
+        user: UserId,
+        id: NotificationId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.update_if(
+            keys::notification(user, id),
+            "SET is_read = :t, read_at = if_not_exists(read_at, :now) REMOVE GSI1PK, GSI1SK",
+            "attribute_exists(PK)",
+            &[],
+            vec![
+                (":t", AttributeValue::Bool(true)),
+                (":now", AttributeValue::S(keys::ms(now))),
+            ],
+        )
+        .await
+    }
+
+    /// Marks every unread notification of the user read; returns how many there were.
+    pub async fn mark_all_notifications_read(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut marked = 0u64;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(
+                    ":pk",
+                    AttributeValue::S(keys::unread_notifications(user)),
+                )
+                .limit(100)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?;
+            let ids: Vec<NotificationId> = out
+                .items
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|i| match i.get("GSI1SK") {
+                    Some(AttributeValue::S(id)) => id.parse().ok(),
+                    _ => None,
+                })
+                .collect();
+            if ids.is_empty() {
+                return Ok(marked);
+            }
+            for chunk in ids.chunks(10) {
+                let results = futures_util::future::join_all(
+                    chunk
+                        .iter()
+                        .map(|id| self.mark_notification_read(user, *id, now)),
+                )
+                .await;
+                for r in results {
+                    if r? {
+                        marked += 1;
+                    }
+                }
+            }
+        }
     }
 }

@@ -43,6 +43,8 @@ pub(super) struct UserRecord {
     pub tokens_valid_after: Option<DateTime<Utc>>,
     #[serde(default)]
     pub verification: Option<VerificationSummary>,
+    #[serde(default)]
+    pub notification_preferences: crate::domain::NotificationPreferences,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -145,6 +147,7 @@ impl From<&User> for UserRecord {
             client_profile: u.client_profile.clone(),
             tokens_valid_after: u.tokens_valid_after,
             verification: u.verification.clone(),
+            notification_preferences: u.notification_preferences,
             created_at: u.created_at,
             updated_at: u.updated_at,
             version: u.version,
@@ -183,6 +186,7 @@ impl TryFrom<UserRecord> for User {
             client_profile: r.client_profile,
             tokens_valid_after: r.tokens_valid_after,
             verification: r.verification,
+            notification_preferences: r.notification_preferences,
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,

@@ -367,6 +367,27 @@ impl Store {
         .await
     }
 
+    /// The freelancer's response metrics (the ranking run's).
+    pub async fn set_response_metrics(
+        &self,
+        user: UserId,
+        rate: rust_decimal::Decimal,
+        hours: u32,
+    ) -> Result<bool, StoreError> {
+        self.update_if(
+            keys::user(user),
+            "SET freelancer_profile.response_rate = :rate, freelancer_profile.response_time = :hours ADD version :one",
+            "attribute_exists(freelancer_profile)",
+            &[],
+            vec![
+                (":rate", AttributeValue::S(rate.to_string())),
+                (":hours", super::ops::n(hours)),
+                (":one", super::ops::n(1)),
+            ],
+        )
+        .await
+    }
+
     /// One page of users for the operators, newest first. Banned users come from their own
     /// sparse index; type and verification are filters.
     pub async fn list_users(

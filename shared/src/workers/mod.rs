@@ -53,6 +53,48 @@ pub enum WorkMessage {
         freelancer_id: String,
         occurred_at_ms: u64,
     },
+    /// A user wrote a message: the recipients are notified.
+    #[serde(rename = "message.posted")]
+    MessagePosted {
+        id: String,
+        message_id: String,
+        conversation_id: String,
+        sender_name: String,
+        recipients: Vec<String>,
+        preview: String,
+        occurred_at_ms: u64,
+    },
+    /// A client reviewed an order: the freelancer is told.
+    #[serde(rename = "review.received")]
+    ReviewReceived {
+        id: String,
+        review_id: String,
+        freelancer_id: String,
+        client_username: String,
+        rating: u8,
+        occurred_at_ms: u64,
+    },
+    /// An operator decided a 实名认证 submission (`approved` / `rejected`).
+    #[serde(rename = "verification.reviewed")]
+    VerificationReviewed {
+        id: String,
+        verification_id: String,
+        user_id: String,
+        status: String,
+        reason: Option<String>,
+        occurred_at_ms: u64,
+    },
+    /// A withdrawal moved on (`processing`, `paid`, `failed`, `rejected`).
+    #[serde(rename = "withdrawal.reviewed")]
+    WithdrawalReviewed {
+        id: String,
+        withdrawal_id: String,
+        user_id: String,
+        status: String,
+        amount_fen: i64,
+        reason: Option<String>,
+        occurred_at_ms: u64,
+    },
 }
 
 /// The answer of a batch handler with `ReportBatchItemFailures`: the ids of the records to

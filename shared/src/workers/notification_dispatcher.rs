@@ -1,26 +1,33 @@
-//! `notification-dispatcher`: notification work from SQS → in-app notifications. Each item's
-//! id is derived from the causing event, so a redelivered message writes nothing new.
+//! `notification-dispatcher`: domain events from SQS → bilingual in-app notifications, pushed
+//! to the user's open WebSockets, and for the important ones (new order, delivery, dispute)
+//! an email or SMS when the user is offline. Each notification's id is derived from the
+//! causing event, so a redelivered message writes (and sends) nothing new.
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use ulid::Ulid;
 
 use super::{BatchResponse, ItemFailure, WorkMessage};
+use crate::api::messaging::NotificationView;
 use crate::deps::Deps;
 use crate::domain::{NotificationId, UserId};
 use crate::entry::BoxError;
-use crate::store::{NotificationRecord, Store, StoreError};
+use crate::notify::{Mail, SmsMessage, SmsTemplate};
+use crate::realtime::Push;
+use crate::store::{NotificationRecord, StoreError};
 
 /// A notification id that sorts by the time of the event and is the same every time the same
 /// event is handled.
 pub fn notification_id(event_id: &str, occurred_at_ms: u64) -> NotificationId {
+    NotificationId::from_ulid(event_ulid(event_id, occurred_at_ms))
+}
+
+/// A ULID with the event's time and random bits derived from the event id.
+fn event_ulid(event_id: &str, occurred_at_ms: u64) -> Ulid {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, event_id.as_bytes());
     let mut random = [0u8; 16];
     random[6..].copy_from_slice(&digest.as_ref()[..10]);
-    NotificationId::from_ulid(Ulid::from_parts(
-        occurred_at_ms,
-        u128::from_be_bytes(random),
-    ))
+    Ulid::from_parts(occurred_at_ms, u128::from_be_bytes(random))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,33 +38,158 @@ pub enum DispatchError {
     Store(#[from] StoreError),
 }
 
+fn time_of(ms: u64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(i64::try_from(ms).unwrap_or(0))
+        .single()
+        .unwrap_or_else(Utc::now)
+}
+
+fn user_id(s: &str) -> Result<UserId, DispatchError> {
+    s.parse()
+        .map_err(|_| DispatchError::BadMessage(format!("user id {s}")))
+}
+
+/// One notification to write, push and, if it matters and the user is offline, send.
+struct Note<'a> {
+    id: NotificationId,
+    user: UserId,
+    kind: &'a str,
+    text: NotificationText,
+    related_id: Option<String>,
+    at: DateTime<Utc>,
+    /// New order, delivery, dispute: also by email or SMS when the user has no open socket.
+    important: bool,
+}
+
+/// Writes the notification once; a new one is pushed to the user's open sockets, and an
+/// important one reaches an offline user by email or SMS. Returns whether it was new.
+async fn deliver(deps: &Deps, note: Note<'_>) -> Result<bool, DispatchError> {
+    let record = NotificationRecord::new(
+        note.id,
+        note.user,
+        note.kind,
+        &note.text.title,
+        &note.text.title_zh,
+        &note.text.message,
+        &note.text.message_zh,
+        note.related_id,
+        note.at,
+    );
+    if !deps.store.put_notification_once(&record).await? {
+        return Ok(false);
+    }
+    let push = Push {
+        kind: "notification",
+        data: NotificationView::from(&record),
+    };
+    let online = deps.pusher.push(&deps.store, note.user, &push).await > 0;
+    if note.important && !online {
+        offline(deps, note.user, &record).await;
+    }
+    Ok(true)
+}
+
+/// Email (verified address) or else SMS (verified phone), as the user's preferences allow.
+/// Best effort: the in-app notification is already there.
+async fn offline(deps: &Deps, user: UserId, n: &NotificationRecord) {
+    let user = match deps.store.get_user(user).await {
+        Ok(Some(u)) if u.is_active() => u,
+        Ok(_) => return,
+        Err(e) => {
+            tracing::error!(error = %e, "offline notice: user not read");
+            return;
+        }
+    };
+    let prefs = user.notification_preferences;
+    let link = match &n.related_id {
+        Some(id) if n.notification_type.starts_with("order.") => {
+            format!("{}/orders/{id}", deps.config.app_base_url)
+        }
+        _ => format!("{}/notifications", deps.config.app_base_url),
+    };
+    let result = match (&user.email, &user.phone) {
+        (Some(email), _) if user.email_verified && prefs.email => {
+            let text = format!(
+                "{}\n\n{}\n\n{link}\n\n—\n{}\n\n{}",
+                n.message_zh, link, n.title, n.message
+            );
+            let html = format!(
+                "<p>{}</p><p><a href=\"{link}\">{link}</a></p><hr><p>{}</p>",
+                html_escape(&n.message_zh),
+                html_escape(&n.message)
+            );
+            deps.mail
+                .send(&Mail {
+                    to: email.as_str().to_owned(),
+                    subject: format!("{} | {}", n.title_zh, n.title),
+                    text,
+                    html,
+                    kind: "notification",
+                })
+                .await
+                .map(|()| "email")
+        }
+        (_, Some(phone)) if user.phone_verified && prefs.sms => {
+            let number = n.related_id.clone().unwrap_or_default();
+            deps.sms
+                .send(&SmsMessage {
+                    phone,
+                    template: SmsTemplate::OrderNotice,
+                    code: &number,
+                    event: Some(&n.notification_type),
+                })
+                .await
+                .map(|()| "sms")
+        }
+        _ => return,
+    };
+    match result {
+        Ok(channel) => tracing::info!(channel, kind = %n.notification_type, "offline notice sent"),
+        Err(e) => tracing::error!(error = %e, "offline notice not sent"),
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn text(title: &str, title_zh: &str, message: String, message_zh: String) -> NotificationText {
+    NotificationText {
+        title: title.to_owned(),
+        title_zh: title_zh.to_owned(),
+        message,
+        message_zh,
+    }
+}
+
 /// Acts on one message. Returns whether anything new was written.
-pub async fn dispatch(store: &Store, message: &WorkMessage) -> Result<bool, DispatchError> {
+pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, DispatchError> {
     match message {
         WorkMessage::UserRegistered {
             id,
-            user_id,
+            user_id: user,
             occurred_at_ms,
         } => {
-            let user: UserId = user_id
-                .parse()
-                .map_err(|_| DispatchError::BadMessage(format!("user id {user_id}")))?;
-            let at = Utc
-                .timestamp_millis_opt(i64::try_from(*occurred_at_ms).unwrap_or(0))
-                .single()
-                .unwrap_or_else(Utc::now);
-            let record = NotificationRecord::new(
-                notification_id(id, *occurred_at_ms),
-                user,
-                "welcome",
-                "Welcome to Gigbao",
-                "欢迎加入Gigbao",
-                "Your account is ready. Complete your profile to get started.",
-                "账号已创建成功，完善个人资料即可开始使用。",
-                None,
-                at,
-            );
-            Ok(store.put_notification_once(&record).await?)
+            deliver(
+                deps,
+                Note {
+                    id: notification_id(id, *occurred_at_ms),
+                    user: user_id(user)?,
+                    kind: "welcome",
+                    text: text(
+                        "Welcome to Gigbao",
+                        "欢迎加入Gigbao",
+                        "Your account is ready. Complete your profile to get started.".into(),
+                        "账号已创建成功，完善个人资料即可开始使用。".into(),
+                    ),
+                    related_id: None,
+                    at: time_of(*occurred_at_ms),
+                    important: false,
+                },
+            )
+            .await
         }
         WorkMessage::OrderEvent {
             id,
@@ -69,32 +201,197 @@ pub async fn dispatch(store: &Store, message: &WorkMessage) -> Result<bool, Disp
             freelancer_id,
             occurred_at_ms,
         } => {
-            let at = Utc
-                .timestamp_millis_opt(i64::try_from(*occurred_at_ms).unwrap_or(0))
-                .single()
-                .unwrap_or_else(Utc::now);
+            let at = time_of(*occurred_at_ms);
             let mut created = false;
             for (recipient, to_client) in [(client_id, true), (freelancer_id, false)] {
-                let Some(text) = order_text(event, by, to_client, order_number) else {
+                let Some(t) = order_text(event, by, to_client, order_number) else {
                     continue;
                 };
-                let user: UserId = recipient
-                    .parse()
-                    .map_err(|_| DispatchError::BadMessage(format!("user id {recipient}")))?;
-                let record = NotificationRecord::new(
-                    notification_id(&format!("{id}#{recipient}"), *occurred_at_ms),
-                    user,
-                    event,
-                    &text.title,
-                    &text.title_zh,
-                    &text.message,
-                    &text.message_zh,
-                    Some(order_id.clone()),
-                    at,
-                );
-                created |= store.put_notification_once(&record).await?;
+                created |= deliver(
+                    deps,
+                    Note {
+                        id: notification_id(&format!("{id}#{recipient}"), *occurred_at_ms),
+                        user: user_id(recipient)?,
+                        kind: event,
+                        text: t,
+                        related_id: Some(order_id.clone()),
+                        at,
+                        important: matches!(
+                            event.as_str(),
+                            "order.placed" | "order.delivered" | "order.disputed"
+                        ),
+                    },
+                )
+                .await?;
+            }
+            created |= order_timeline(deps, id, order_id, event, *occurred_at_ms).await?;
+            // Open order pages follow the change on every device of both parties.
+            let push = Push {
+                kind: "order",
+                data: serde_json::json!({
+                    "order_id": order_id,
+                    "order_number": order_number,
+                    "event": event,
+                    "by": by,
+                    "at": crate::domain::rfc3339(&at),
+                }),
+            };
+            for party in [client_id, freelancer_id] {
+                deps.pusher.push(&deps.store, user_id(party)?, &push).await;
             }
             Ok(created)
+        }
+        WorkMessage::MessagePosted {
+            id,
+            conversation_id,
+            sender_name,
+            recipients,
+            preview,
+            occurred_at_ms,
+            ..
+        } => {
+            let mut created = false;
+            for recipient in recipients {
+                created |= deliver(
+                    deps,
+                    Note {
+                        id: notification_id(&format!("{id}#{recipient}"), *occurred_at_ms),
+                        user: user_id(recipient)?,
+                        kind: "message.received",
+                        text: text(
+                            "New message",
+                            "新消息",
+                            format!("{sender_name}: {preview}"),
+                            format!("{sender_name}：{preview}"),
+                        ),
+                        related_id: Some(conversation_id.clone()),
+                        at: time_of(*occurred_at_ms),
+                        important: false,
+                    },
+                )
+                .await?;
+            }
+            Ok(created)
+        }
+        WorkMessage::ReviewReceived {
+            id,
+            review_id,
+            freelancer_id,
+            client_username,
+            rating,
+            occurred_at_ms,
+        } => {
+            deliver(
+                deps,
+                Note {
+                    id: notification_id(id, *occurred_at_ms),
+                    user: user_id(freelancer_id)?,
+                    kind: "review.received",
+                    text: text(
+                        "New review",
+                        "收到新评价",
+                        format!("{client_username} rated your work {rating}★."),
+                        format!("{client_username} 给了您 {rating} 星评价。"),
+                    ),
+                    related_id: Some(review_id.clone()),
+                    at: time_of(*occurred_at_ms),
+                    important: false,
+                },
+            )
+            .await
+        }
+        WorkMessage::VerificationReviewed {
+            id,
+            verification_id,
+            user_id: user,
+            status,
+            reason,
+            occurred_at_ms,
+        } => {
+            let t = if status == "approved" {
+                text(
+                    "Identity verified",
+                    "实名认证已通过",
+                    "Your identity verification was approved.".into(),
+                    "您的实名认证已审核通过。".into(),
+                )
+            } else {
+                let why = reason.clone().unwrap_or_default();
+                text(
+                    "Identity verification not approved",
+                    "实名认证未通过",
+                    format!("Your identity verification was not approved: {why}"),
+                    format!("您的实名认证未通过审核：{why}"),
+                )
+            };
+            deliver(
+                deps,
+                Note {
+                    id: notification_id(id, *occurred_at_ms),
+                    user: user_id(user)?,
+                    kind: "verification.reviewed",
+                    text: t,
+                    related_id: Some(verification_id.clone()),
+                    at: time_of(*occurred_at_ms),
+                    important: false,
+                },
+            )
+            .await
+        }
+        WorkMessage::WithdrawalReviewed {
+            id,
+            withdrawal_id,
+            user_id: user,
+            status,
+            amount_fen,
+            reason,
+            occurred_at_ms,
+        } => {
+            let amount = crate::domain::Money::from_fen(*amount_fen).to_string();
+            let why = reason.clone().unwrap_or_default();
+            let t = match status.as_str() {
+                "processing" => text(
+                    "Withdrawal approved",
+                    "提现已批准",
+                    format!("Your withdrawal of ¥{amount} was approved and is being paid out."),
+                    format!("您的 ¥{amount} 提现已批准，正在打款。"),
+                ),
+                "paid" => text(
+                    "Withdrawal paid",
+                    "提现已到账",
+                    format!("Your withdrawal of ¥{amount} has been paid."),
+                    format!("您的 ¥{amount} 提现已打款。"),
+                ),
+                "failed" => text(
+                    "Withdrawal failed",
+                    "提现失败",
+                    format!(
+                        "Your withdrawal of ¥{amount} failed and is back in your wallet: {why}"
+                    ),
+                    format!("您的 ¥{amount} 提现失败，款项已退回钱包：{why}"),
+                ),
+                _ => text(
+                    "Withdrawal rejected",
+                    "提现被拒绝",
+                    format!(
+                        "Your withdrawal of ¥{amount} was rejected and is back in your wallet: {why}"
+                    ),
+                    format!("您的 ¥{amount} 提现未通过审核，款项已退回钱包：{why}"),
+                ),
+            };
+            deliver(
+                deps,
+                Note {
+                    id: notification_id(id, *occurred_at_ms),
+                    user: user_id(user)?,
+                    kind: "withdrawal.reviewed",
+                    text: t,
+                    related_id: Some(withdrawal_id.clone()),
+                    at: time_of(*occurred_at_ms),
+                    important: false,
+                },
+            )
+            .await
         }
         WorkMessage::ViewsChanged { .. }
         | WorkMessage::ReviewChanged { .. }
@@ -103,6 +400,56 @@ pub async fn dispatch(store: &Store, message: &WorkMessage) -> Result<bool, Disp
             "a stats or search message on the notifications queue".into(),
         )),
     }
+}
+
+/// The order's conversation records the event as a system message (once: its id comes from
+/// the event), pushed to both parties.
+async fn order_timeline(
+    deps: &Deps,
+    event_id: &str,
+    order_id: &str,
+    event: &str,
+    occurred_at_ms: u64,
+) -> Result<bool, DispatchError> {
+    let Some(line) = timeline_text(event) else {
+        return Ok(false);
+    };
+    let id: crate::domain::OrderId = order_id
+        .parse()
+        .map_err(|_| DispatchError::BadMessage(format!("order id {order_id}")))?;
+    let Some(order) = deps.store.get_order(id, false).await? else {
+        return Ok(false);
+    };
+    let message_id = crate::domain::MessageId::from_ulid(event_ulid(event_id, occurred_at_ms));
+    let at = time_of(occurred_at_ms);
+    if !crate::app::messaging::post_system(&deps.store, &order, message_id, line, at).await? {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// The line an order event leaves in the order's conversation (one line, both languages).
+pub fn timeline_text(event: &str) -> Option<String> {
+    let (zh, en) = match event {
+        "order.placed" => ("订单已创建", "Order placed"),
+        "order.paid" => (
+            "买家已付款，款项由平台托管",
+            "Paid; the money is held in escrow",
+        ),
+        "order.delivered" => ("卖家已交付", "Work delivered"),
+        "order.revision_requested" => ("买家要求修改", "Revision requested"),
+        "order.completed" => ("订单已完成", "Order completed"),
+        "order.cancellation_requested" => ("一方申请取消订单", "Cancellation requested"),
+        "order.cancelled" => ("订单已取消", "Order cancelled"),
+        "order.disputed" => (
+            "订单发起纠纷，平台介入处理",
+            "Dispute opened; an operator will decide",
+        ),
+        "order.resolved" => ("纠纷已处理", "Dispute resolved"),
+        "order.marked_late" => ("订单已超过交付期限", "Past the delivery deadline"),
+        _ => return None,
+    };
+    Some(format!("{zh} · {en}"))
 }
 
 /// A bilingual notification.
@@ -205,7 +552,7 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
     for msg in &event.records {
         let id = msg.message_id.clone().unwrap_or_default();
         let result = match serde_json::from_str::<WorkMessage>(msg.body.as_deref().unwrap_or("")) {
-            Ok(work) => dispatch(&deps.store, &work).await,
+            Ok(work) => dispatch(deps, &work).await,
             Err(e) => Err(DispatchError::BadMessage(e.to_string())),
         };
         match result {

@@ -49,11 +49,96 @@ fn card_fields(
     (image.get("username"), location)
 }
 
-/// The follow-up work a change calls for, if any, and the queue it goes to.
-pub fn route(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
+/// The follow-up work a change calls for (none, one or several), each with its queue.
+pub fn route(record: &EventRecord) -> Vec<(Queue, WorkMessage)> {
     if let Some(routed) = route_search(record) {
-        return Some(routed);
+        return vec![routed];
     }
+    route_one(record)
+        .into_iter()
+        .chain(route_notice(record))
+        .collect()
+}
+
+fn occurred_ms(record: &EventRecord) -> u64 {
+    u64::try_from(
+        record
+            .change
+            .approximate_creation_date_time
+            .timestamp_millis(),
+    )
+    .unwrap_or(0)
+}
+
+/// What the parties are told besides: a message written, a review received, a verification
+/// or withdrawal decided.
+fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
+    let (old, new) = (&record.change.old_image, &record.change.new_image);
+    let text = |image: &serde_dynamo::Item, name: &str| match image.get(name) {
+        Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let id = record.event_id.clone();
+    let occurred_at_ms = occurred_ms(record);
+    let changed = |name: &str| text(old, name) != text(new, name);
+    let message = match (
+        record.event_name.as_str(),
+        text(new, "entity_type").as_deref(),
+    ) {
+        ("INSERT", Some("message")) => {
+            let m: crate::domain::messaging::Message = serde_dynamo::from_item(new.clone()).ok()?;
+            // The platform's own messages come with their order event's notification.
+            let sender_name = m.sender_name.clone().filter(|_| m.sender_id.is_some())?;
+            WorkMessage::MessagePosted {
+                id,
+                message_id: m.id.to_string(),
+                conversation_id: m.conversation_id.to_string(),
+                sender_name,
+                recipients: m.recipients.iter().map(ToString::to_string).collect(),
+                preview: m.preview(),
+                occurred_at_ms,
+            }
+        }
+        ("INSERT", Some("review")) => WorkMessage::ReviewReceived {
+            id,
+            review_id: text(new, "id")?,
+            freelancer_id: text(new, "freelancer_id")?,
+            client_username: text(new, "client_username").unwrap_or_default(),
+            rating: match new.get("rating") {
+                Some(serde_dynamo::AttributeValue::N(n)) => n.parse().ok()?,
+                _ => return None,
+            },
+            occurred_at_ms,
+        },
+        ("MODIFY", Some("verification")) if changed("status") => {
+            WorkMessage::VerificationReviewed {
+                id,
+                verification_id: text(new, "id")?,
+                user_id: text(new, "user_id")?,
+                status: text(new, "status").filter(|s| s != "pending")?,
+                reason: text(new, "reason"),
+                occurred_at_ms,
+            }
+        }
+        ("MODIFY", Some("withdrawal")) if changed("status") => WorkMessage::WithdrawalReviewed {
+            id,
+            withdrawal_id: text(new, "id")?,
+            user_id: text(new, "user_id")?,
+            status: text(new, "status").filter(|s| s != "pending")?,
+            amount_fen: match new.get("amount") {
+                Some(serde_dynamo::AttributeValue::N(n)) => n.parse().ok()?,
+                _ => return None,
+            },
+            reason: text(new, "reason"),
+            occurred_at_ms,
+        },
+        _ => return None,
+    };
+    Some((Queue::Notifications, message))
+}
+
+/// Stats and order work.
+fn route_one(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
     let image = &record.change.new_image;
     let text = |name: &str| match image.get(name) {
         Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
@@ -176,10 +261,11 @@ pub enum Queue {
 /// stream retries from there and nothing after it is skipped.
 pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, BoxError> {
     let mut sent: Vec<WorkMessage> = Vec::new();
-    for record in &event.records {
-        let Some((queue, message)) = route(record) else {
-            continue;
-        };
+    for (record, (queue, message)) in event
+        .records
+        .iter()
+        .flat_map(|r| route(r).into_iter().map(move |m| (r, m)))
+    {
         // Folding and indexing read the current state: one message per item per batch is
         // enough.
         if matches!(
@@ -231,6 +317,13 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
 mod tests {
     use super::*;
 
+    /// The one message a change calls for (these changes call for at most one).
+    fn one(r: &EventRecord) -> Option<(Queue, WorkMessage)> {
+        let v = route(r);
+        assert!(v.len() <= 1, "{v:?}");
+        v.into_iter().next()
+    }
+
     fn record(event_name: &str, entity_type: &str) -> EventRecord {
         serde_json::from_value(serde_json::json!({
             "awsRegion": "us-east-1",
@@ -252,7 +345,7 @@ mod tests {
 
     #[test]
     fn a_new_user_becomes_a_notification_job() {
-        let (queue, msg) = route(&record("INSERT", "user")).unwrap();
+        let (queue, msg) = one(&record("INSERT", "user")).unwrap();
         assert_eq!(queue, Queue::Notifications);
         assert_eq!(
             msg,
@@ -271,7 +364,7 @@ mod tests {
             "service_id".into(),
             serde_dynamo::AttributeValue::S("01JSVC".into()),
         );
-        let (queue, msg) = route(&r).unwrap();
+        let (queue, msg) = one(&r).unwrap();
         assert_eq!(queue, Queue::Stats);
         assert_eq!(
             msg,
@@ -306,7 +399,7 @@ mod tests {
                 .collect(),
             ),
         );
-        let (queue, msg) = route(&r).unwrap();
+        let (queue, msg) = one(&r).unwrap();
         assert_eq!(queue, Queue::Notifications);
         assert_eq!(
             msg,
@@ -323,7 +416,7 @@ mod tests {
         );
         // A removed order (TTL or cleanup) says nothing.
         r.event_name = "REMOVE".into();
-        assert_eq!(route(&r), None);
+        assert_eq!(one(&r), None);
     }
 
     fn service_change(event_name: &str, old: &[(&str, &str)], new: &[(&str, &str)]) -> EventRecord {
@@ -364,8 +457,8 @@ mod tests {
             },
         ));
         let base = [("status", "active"), ("title", "Logo design")];
-        assert_eq!(route(&service_change("INSERT", &[], &base)), search);
-        assert_eq!(route(&service_change("REMOVE", &base, &[])), search);
+        assert_eq!(one(&service_change("INSERT", &[], &base)), search);
+        assert_eq!(one(&service_change("REMOVE", &base, &[])), search);
         // Paused, retitled, rated: re-indexed.
         for (k, v) in [
             ("status", "paused"),
@@ -375,7 +468,7 @@ mod tests {
             let mut new = base.to_vec();
             new.retain(|(n, _)| *n != k);
             new.push((k, v));
-            assert_eq!(route(&service_change("MODIFY", &base, &new)), search, "{k}");
+            assert_eq!(one(&service_change("MODIFY", &base, &new)), search, "{k}");
         }
         // Only views, open orders or bookkeeping changed: nothing to do.
         let mut new = base.to_vec();
@@ -385,7 +478,7 @@ mod tests {
             ("updated_at", "x"),
             ("version", "3"),
         ]);
-        assert_eq!(route(&service_change("MODIFY", &base, &new)), None);
+        assert_eq!(one(&service_change("MODIFY", &base, &new)), None);
     }
 
     #[test]
@@ -397,7 +490,7 @@ mod tests {
             serde_dynamo::AttributeValue::S("lin_design".into()),
         );
         assert_eq!(
-            route(&r),
+            one(&r),
             Some((
                 Queue::Search,
                 WorkMessage::SearchFreelancer {
@@ -416,7 +509,7 @@ mod tests {
             },
         ));
         let mut r = record("INSERT", "review");
-        assert_eq!(route(&r), counted);
+        assert_eq!(one(&r), counted);
         r.event_name = "MODIFY".into();
         r.change.old_image = r.change.new_image.clone();
         // The worker's own `counted` flag, or a response: nothing to do.
@@ -425,17 +518,75 @@ mod tests {
                 .new_image
                 .insert(k.into(), serde_dynamo::AttributeValue::Bool(true));
         }
-        assert_eq!(route(&r), None);
+        assert_eq!(one(&r), None);
         // Hidden by an operator: out of the sums.
         r.change
             .new_image
             .insert("hidden".into(), serde_dynamo::AttributeValue::Bool(true));
-        assert_eq!(route(&r), counted);
+        assert_eq!(one(&r), counted);
     }
 
     #[test]
     fn other_changes_are_ignored() {
-        assert!(route(&record("MODIFY", "user")).is_none());
-        assert!(route(&record("INSERT", "session")).is_none());
+        assert!(one(&record("MODIFY", "user")).is_none());
+        assert!(one(&record("INSERT", "session")).is_none());
+    }
+
+    #[test]
+    fn a_review_is_counted_and_its_freelancer_told() {
+        let mut r = record("INSERT", "review");
+        for (k, v) in [("freelancer_id", "01JFREE"), ("client_username", "lin")] {
+            r.change
+                .new_image
+                .insert(k.into(), serde_dynamo::AttributeValue::S(v.into()));
+        }
+        r.change
+            .new_image
+            .insert("rating".into(), serde_dynamo::AttributeValue::N("5".into()));
+        let routed = route(&r);
+        assert_eq!(routed.len(), 2);
+        assert_eq!(routed[0].0, Queue::Stats);
+        assert_eq!(
+            routed[1],
+            (
+                Queue::Notifications,
+                WorkMessage::ReviewReceived {
+                    id: "ev-1".into(),
+                    review_id: "01JUSER".into(),
+                    freelancer_id: "01JFREE".into(),
+                    client_username: "lin".into(),
+                    rating: 5,
+                    occurred_at_ms: 1_764_000_000_000,
+                }
+            )
+        );
+    }
+
+    #[test]
+    fn a_decided_withdrawal_is_told_but_a_new_one_is_not() {
+        let mut r = record("MODIFY", "withdrawal");
+        r.change.new_image.insert(
+            "user_id".into(),
+            serde_dynamo::AttributeValue::S("01JU".into()),
+        );
+        r.change.new_image.insert(
+            "amount".into(),
+            serde_dynamo::AttributeValue::N("10000".into()),
+        );
+        r.change.old_image = r.change.new_image.clone();
+        r.change.old_image.insert(
+            "status".into(),
+            serde_dynamo::AttributeValue::S("pending".into()),
+        );
+        r.change.new_image.insert(
+            "status".into(),
+            serde_dynamo::AttributeValue::S("rejected".into()),
+        );
+        assert!(matches!(
+            one(&r),
+            Some((Queue::Notifications, WorkMessage::WithdrawalReviewed { ref status, amount_fen: 10000, .. })) if status == "rejected"
+        ));
+        r.change.old_image = r.change.new_image.clone();
+        assert_eq!(one(&r), None);
     }
 }

@@ -1,0 +1,606 @@
+//! Messaging and notifications over HTTP: conversations, messages, read receipts, the order's
+//! conversation, attachments, and the notification centre.
+
+use chrono::{DateTime, Utc};
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::orders::order_not_found;
+use super::services::service_not_found;
+use super::session::signed_in;
+use super::uploads::{UploadView, media_files, upload_request};
+use super::users::user_not_found;
+use super::views::rfc3339;
+use crate::app::messaging::{self as app, MessagingError, OpenRequest, Sent};
+use crate::deps::Deps;
+use crate::domain::messaging::{Message, MessageInput};
+use crate::domain::moderation::Finding;
+use crate::domain::{ConversationId, NotificationId, OrderId};
+use crate::http::{ApiError, FieldErrors, ListParams, Reply, json_body, path_id, query_bool};
+use crate::i18n::Text;
+use crate::realtime::Push;
+use crate::store::{Membership, NotificationRecord, Page};
+
+pub fn conversation_not_found() -> ApiError {
+    ApiError::not_found(
+        "conversation.not_found",
+        Text::new("会话不存在", "No such conversation"),
+    )
+}
+
+fn invalid(field: &str, code: &'static str, text: Text) -> ApiError {
+    let mut f = FieldErrors::new();
+    f.add(field, text);
+    let mut e = ApiError::validation(f);
+    e.code = code;
+    e
+}
+
+impl From<MessagingError> for ApiError {
+    fn from(e: MessagingError) -> ApiError {
+        match e {
+            MessagingError::NotFound => conversation_not_found(),
+            MessagingError::UserNotFound => user_not_found(),
+            MessagingError::ServiceNotFound => service_not_found(),
+            MessagingError::OrderNotFound => order_not_found(),
+            MessagingError::WithSelf => invalid(
+                "participant_id",
+                "conversation.with_self",
+                Text::new(
+                    "不能和自己发起会话",
+                    "You cannot start a conversation with yourself",
+                ),
+            ),
+            MessagingError::ParticipantMismatch => invalid(
+                "participant_id",
+                "conversation.participant_mismatch",
+                Text::new(
+                    "participant_id 须为该服务或订单的另一方",
+                    "participant_id must be the other party of that service or order",
+                ),
+            ),
+            MessagingError::NoParticipant => invalid(
+                "participant_id",
+                "conversation.participant_required",
+                Text::new(
+                    "请提供 participant_id、service_id 或 order_id",
+                    "Give a participant_id, a service_id or an order_id",
+                ),
+            ),
+            MessagingError::RecipientNotFreelancer => invalid(
+                "participant_id",
+                "conversation.recipient_not_freelancer",
+                Text::new(
+                    "只能联系卖家；与买家的沟通请通过其订单或对方发起的会话",
+                    "Only freelancers can be contacted directly; write to a client through their order or a conversation they started",
+                ),
+            ),
+            MessagingError::FileMissing => invalid(
+                "file_key",
+                "message.file_missing",
+                Text::new(
+                    "未找到该文件：请先通过本会话的附件上传接口上传",
+                    "No such upload: upload the file through this conversation's attachment route first",
+                ),
+            ),
+            MessagingError::NotAnImage => invalid(
+                "file_key",
+                "message.not_an_image",
+                Text::new(
+                    "图片消息须为 JPEG、PNG、WebP 或 GIF 图片",
+                    "An image message must be a JPEG, PNG, WebP or GIF image",
+                ),
+            ),
+            MessagingError::AttachmentType => invalid(
+                "content_type",
+                "upload.unsupported_type",
+                Text::new(
+                    "不支持该文件类型：可发送图片、PDF、Office 文档、ZIP、文本或 MP4",
+                    "Unsupported file type: images, PDF, Office documents, ZIP, text or MP4",
+                ),
+            ),
+            MessagingError::AttachmentTooLarge => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload.too_large",
+                Text::new(
+                    "附件须为 1 字节到 20 MB",
+                    "An attachment must be between 1 byte and 20 MB",
+                ),
+            ),
+            MessagingError::RateLimited(r) => ApiError::rate_limited(r.retry_after_secs),
+            MessagingError::Rules(e) => ApiError::internal(e),
+            MessagingError::Store(e) => ApiError::internal(e),
+            MessagingError::Files(e) => ApiError::internal(e),
+            MessagingError::List(e) => e.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct UserCard {
+    id: String,
+    username: String,
+}
+
+#[derive(Debug, Serialize)]
+struct LastMessageView {
+    id: String,
+    sender_id: Option<String>,
+    message_type: &'static str,
+    preview: String,
+    created_at: String,
+}
+
+/// A conversation as one participant sees it.
+#[derive(Debug, Serialize)]
+pub struct ConversationView {
+    id: String,
+    participants: [String; 2],
+    other_user: UserCard,
+    service_id: Option<String>,
+    order_id: Option<String>,
+    last_message: Option<LastMessageView>,
+    unread_count: u64,
+    last_read_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<&Membership> for ConversationView {
+    fn from(m: &Membership) -> Self {
+        ConversationView {
+            id: m.conversation_id.to_string(),
+            participants: [m.user_id.to_string(), m.other_user_id.to_string()],
+            other_user: UserCard {
+                id: m.other_user_id.to_string(),
+                username: m.other_username.clone(),
+            },
+            service_id: m.service_id.map(|s| s.to_string()),
+            order_id: m.order_id.map(|o| o.to_string()),
+            last_message: m.last_message.as_ref().map(|l| LastMessageView {
+                id: l.id.clone(),
+                sender_id: l.sender_id.clone(),
+                message_type: l.message_type.as_str(),
+                preview: l.preview.clone(),
+                created_at: rfc3339(&l.created_at),
+            }),
+            unread_count: m.unread,
+            last_read_at: m.last_read_at.as_ref().map(rfc3339),
+            created_at: rfc3339(&m.created_at),
+            updated_at: rfc3339(&m.updated_at),
+        }
+    }
+}
+
+/// A message. `is_read`: whether its recipient has read the conversation since it was sent
+/// (read receipts); unknown (`false`) in pushes.
+#[derive(Debug, Serialize)]
+pub struct MessageView {
+    id: String,
+    conversation_id: String,
+    sender_id: Option<String>,
+    sender_name: Option<String>,
+    message_type: &'static str,
+    content: String,
+    file_key: Option<String>,
+    file_name: Option<String>,
+    is_masked: bool,
+    is_read: bool,
+    order_id: Option<String>,
+    created_at: String,
+}
+
+impl MessageView {
+    /// `read_until`: when the message's reader last read the conversation.
+    pub fn of(m: &Message, read_until: Option<DateTime<Utc>>) -> MessageView {
+        MessageView {
+            id: m.id.to_string(),
+            conversation_id: m.conversation_id.to_string(),
+            sender_id: m.sender_id.map(|u| u.to_string()),
+            sender_name: m.sender_name.clone(),
+            message_type: m.message_type.as_str(),
+            content: m.content.clone(),
+            file_key: m.file_key.clone(),
+            file_name: m.file_name.clone(),
+            is_masked: m.is_masked,
+            is_read: read_until.is_some_and(|t| t >= m.created_at),
+            order_id: m.order_id.map(|o| o.to_string()),
+            created_at: rfc3339(&m.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct MessagePage {
+    items: Vec<MessageView>,
+    next_cursor: Option<String>,
+    conversation: Option<ConversationView>,
+}
+
+/// A page of messages with read receipts: my messages are read once the other side read
+/// after them; theirs once I did.
+fn message_page(
+    p: Page<Message>,
+    mine: Option<&Membership>,
+    theirs: Option<&Membership>,
+) -> MessagePage {
+    let me = mine.map(|m| m.user_id);
+    MessagePage {
+        items: p
+            .items
+            .iter()
+            .map(|m| {
+                let reader = if m.sender_id.is_some() && m.sender_id == me {
+                    theirs
+                } else {
+                    mine
+                };
+                MessageView::of(m, reader.and_then(|r| r.last_read_at))
+            })
+            .collect(),
+        next_cursor: p.next_cursor,
+        conversation: mine.map(ConversationView::from),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Warning {
+    code: &'static str,
+    message: String,
+    message_zh: String,
+    findings: Vec<Finding>,
+}
+
+#[derive(Debug, Serialize)]
+struct SentView {
+    #[serde(flatten)]
+    message: MessageView,
+    warning: Option<Warning>,
+}
+
+/// Pushes the message to every open connection of its parties, then answers the sender:
+/// 201, with a warning when something was masked.
+async fn sent(deps: &'static Deps, s: Sent) -> Reply {
+    let push = Push {
+        kind: "message",
+        data: MessageView::of(&s.message, None),
+    };
+    for user in &s.parties {
+        deps.pusher.push(&deps.store, *user, &push).await;
+    }
+    let contact = s
+        .findings
+        .iter()
+        .any(|f| matches!(f, Finding::ContactInfo { .. }));
+    let (text, warning) = match (s.findings.is_empty(), contact) {
+        (true, _) => (Text::new("已发送", "Sent"), None),
+        (false, true) => {
+            let t = Text::new(
+                "消息中的联系方式已被隐藏：为保障交易安全，请在平台内沟通和付款，多次发送将被举报审核",
+                "Contact details in your message were hidden: keep contact and payment on the platform; repeated attempts are reported to moderators",
+            );
+            let w = Warning {
+                code: "message.contact_info_blocked",
+                message: t.en.to_string(),
+                message_zh: t.zh.to_string(),
+                findings: s.findings,
+            };
+            (t, Some(w))
+        }
+        (false, false) => {
+            let t = Text::new(
+                "消息中的违规词语已被隐藏",
+                "Prohibited words in your message were hidden",
+            );
+            let w = Warning {
+                code: "message.prohibited_words_masked",
+                message: t.en.to_string(),
+                message_zh: t.zh.to_string(),
+                findings: s.findings,
+            };
+            (t, Some(w))
+        }
+    };
+    Reply::created(
+        text,
+        SentView {
+            message: MessageView::of(&s.message, None),
+            warning,
+        },
+    )
+}
+
+fn message_input(req: &Request) -> Result<MessageInput, ApiError> {
+    let body: Map<String, Value> = json_body(req)?;
+    MessageInput::parse(&body).map_err(|errors| {
+        let mut f = FieldErrors::new();
+        for (field, text) in errors {
+            f.add(&field, text);
+        }
+        let mut e = ApiError::validation(f);
+        e.code = "message.invalid";
+        e
+    })
+}
+
+/// `GET /messaging/conversations` [conversation-list]: most recent activity first, with the
+/// last message and the caller's unread count.
+pub async fn list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let params = ListParams::of(&req)?;
+    let page = deps
+        .store
+        .list_conversations(me.id, params.limit, params.cursor.as_deref())
+        .await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        super::views::PageView {
+            items: page
+                .items
+                .iter()
+                .map(ConversationView::from)
+                .collect::<Vec<_>>(),
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
+fn optional_id<T: std::str::FromStr>(
+    body: &Map<String, Value>,
+    name: &str,
+    not_found: fn() -> ApiError,
+) -> Result<Option<T>, ApiError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| not_found()),
+        Some(_) => Err(invalid(
+            name,
+            "request.invalid_field",
+            Text::owned(
+                format!("{name} 须为字符串"),
+                format!("{name} must be a string"),
+            ),
+        )),
+    }
+}
+
+/// `POST /messaging/conversations` [conversation-create]: `{participant_id?, service_id?,
+/// order_id?}` → 201 with the new conversation, or 200 with the one that already exists.
+pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let body: Map<String, Value> = json_body(&req)?;
+    let open = OpenRequest {
+        participant_id: optional_id(&body, "participant_id", user_not_found)?,
+        service_id: optional_id(&body, "service_id", service_not_found)?,
+        order_id: optional_id(&body, "order_id", order_not_found)?,
+    };
+    let (mine, created) = app::open(&deps.store, &me, open, Utc::now()).await?;
+    let view = ConversationView::from(&mine);
+    Ok(if created {
+        Reply::created(Text::new("会话已创建", "Conversation started"), view)
+    } else {
+        Reply::ok(Text::new("会话已存在", "Conversation already exists"), view)
+    })
+}
+
+/// `GET /messaging/conversations/{conversation_id}/messages` [message-list]: newest first,
+/// with read receipts.
+pub async fn messages(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let id: ConversationId = path_id(&req, "conversation_id", conversation_not_found)?;
+    let params = ListParams::of(&req)?;
+    let (page, mine) = app::messages(
+        &deps.store,
+        me.id,
+        id,
+        params.limit,
+        params.cursor.as_deref(),
+    )
+    .await?;
+    let theirs = app::other_side(&deps.store, &mine).await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        message_page(page, Some(&mine), theirs.as_ref()),
+    ))
+}
+
+/// `POST /messaging/conversations/{conversation_id}/messages` [message-send]: `{message_type?,
+/// content, file_key?, file_name?}` → 201; contact details and prohibited words are masked
+/// and the sender warned.
+pub async fn send(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let id: ConversationId = path_id(&req, "conversation_id", conversation_not_found)?;
+    let input = message_input(&req)?;
+    let files = media_files(deps).ok();
+    let s = app::send(&deps.store, files.as_ref(), &me, id, input, Utc::now()).await?;
+    Ok(sent(deps, s).await)
+}
+
+/// `POST /messaging/conversations/{conversation_id}/read` [conversation-read]: the caller's
+/// unread count to zero; their read time is the other party's read receipt.
+pub async fn read(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let id: ConversationId = path_id(&req, "conversation_id", conversation_not_found)?;
+    let now = Utc::now();
+    app::read(&deps.store, me.id, id, now).await?;
+    Ok(Reply::ok(
+        Text::new("已读", "Marked as read"),
+        serde_json::json!({
+            "conversation_id": id.to_string(),
+            "unread_count": 0,
+            "read_at": rfc3339(&now),
+        }),
+    ))
+}
+
+/// `POST /messaging/conversations/{conversation_id}/attachments`
+/// [message-attachment-upload]: `{content_type, content_length}` → a presigned upload whose
+/// `key` a file or image message then sends as `file_key`.
+pub async fn attachment(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let id: ConversationId = path_id(&req, "conversation_id", conversation_not_found)?;
+    let (content_type, content_length) = upload_request(&req)?;
+    let ticket = app::start_attachment(
+        &deps.store,
+        &media_files(deps)?,
+        me.id,
+        id,
+        &content_type,
+        content_length,
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::created(
+        Text::new(
+            "请在 10 分钟内上传文件",
+            "Upload the file within 10 minutes",
+        ),
+        UploadView::of(ticket, app::MAX_ATTACHMENT_BYTES),
+    ))
+}
+
+/// `GET /orders/{order_id}/messages` [order-messages-list]: the order's conversation, for its
+/// two parties (empty before the first message).
+pub async fn order_messages(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let order_id: OrderId = path_id(&req, "order_id", order_not_found)?;
+    let params = ListParams::of(&req)?;
+    let (id, mine) = app::order_conversation(&deps.store, &me, order_id).await?;
+    let Some(mine) = mine else {
+        return Ok(Reply::ok(
+            Text::new("成功", "OK"),
+            MessagePage {
+                items: vec![],
+                next_cursor: None,
+                conversation: None,
+            },
+        ));
+    };
+    let page = deps
+        .store
+        .list_messages(id, params.limit, params.cursor.as_deref())
+        .await?;
+    let theirs = app::other_side(&deps.store, &mine).await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        message_page(page, Some(&mine), theirs.as_ref()),
+    ))
+}
+
+/// `POST /orders/{order_id}/messages` [order-message-send]: as `message-send`, into the
+/// order's conversation.
+pub async fn order_send(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let order_id: OrderId = path_id(&req, "order_id", order_not_found)?;
+    let input = message_input(&req)?;
+    let files = media_files(deps).ok();
+    let s = app::send_to_order(
+        &deps.store,
+        files.as_ref(),
+        &me,
+        order_id,
+        input,
+        Utc::now(),
+    )
+    .await?;
+    Ok(sent(deps, s).await)
+}
+
+fn notification_not_found() -> ApiError {
+    ApiError::not_found(
+        "notification.not_found",
+        Text::new("通知不存在", "No such notification"),
+    )
+}
+
+/// A notification, both languages.
+#[derive(Debug, Serialize)]
+pub struct NotificationView {
+    id: String,
+    notification_type: String,
+    title: String,
+    title_zh: String,
+    message: String,
+    message_zh: String,
+    related_id: Option<String>,
+    is_read: bool,
+    read_at: Option<String>,
+    created_at: String,
+}
+
+impl From<&NotificationRecord> for NotificationView {
+    fn from(n: &NotificationRecord) -> Self {
+        NotificationView {
+            id: n.id.clone(),
+            notification_type: n.notification_type.clone(),
+            title: n.title.clone(),
+            title_zh: n.title_zh.clone(),
+            message: n.message.clone(),
+            message_zh: n.message_zh.clone(),
+            related_id: n.related_id.clone(),
+            is_read: n.is_read,
+            read_at: n.read_at.as_ref().map(rfc3339),
+            created_at: rfc3339(&n.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct NotificationPage {
+    items: Vec<NotificationView>,
+    next_cursor: Option<String>,
+    unread_count: u64,
+}
+
+/// `GET /messaging/notifications` [notification-list]: newest first; `?unread=true` for the
+/// unread ones only; with the unread count.
+pub async fn notifications(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let params = ListParams::of(&req)?;
+    let unread_only = query_bool(&req, "unread")?.unwrap_or(false);
+    let page = deps
+        .store
+        .notification_page(me.id, unread_only, params.limit, params.cursor.as_deref())
+        .await?;
+    let unread_count = deps.store.unread_notification_count(me.id).await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        NotificationPage {
+            items: page.items.iter().map(NotificationView::from).collect(),
+            next_cursor: page.next_cursor,
+            unread_count,
+        },
+    ))
+}
+
+/// `POST /messaging/notifications/{notification_id}/read` [notification-read].
+pub async fn notification_read(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let id: NotificationId = path_id(&req, "notification_id", notification_not_found)?;
+    if !deps
+        .store
+        .mark_notification_read(me.id, id, Utc::now())
+        .await?
+    {
+        return Err(notification_not_found());
+    }
+    Ok(Reply::ok(
+        Text::new("已读", "Marked as read"),
+        serde_json::json!({"id": id.to_string(), "is_read": true}),
+    ))
+}
+
+/// `POST /messaging/notifications/read-all` [notification-read-all].
+pub async fn notification_read_all(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let n = deps
+        .store
+        .mark_all_notifications_read(me.id, Utc::now())
+        .await?;
+    Ok(Reply::ok(
+        Text::new("全部已读", "All marked as read"),
+        serde_json::json!({"updated": n, "unread_count": 0}),
+    ))
+}

@@ -1,0 +1,505 @@
+//! Messaging: opening conversations, sending (screened for contact details), reading, and the
+//! order's own conversation. Only participants see a conversation; anyone else is told it
+//! does not exist.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::messaging::{
+    self, Context, Message, MessageInput, MessageKind, REPORT_AFTER_OFFENCES, conversation_id,
+};
+use crate::domain::moderation::{Finding, RulesError};
+use crate::domain::order::{Order, PaymentStatus};
+use crate::domain::service::ServiceStatus;
+use crate::domain::{
+    ConversationId, MessageId, OrderId, ReportId, ServiceId, User, UserId, UserType,
+};
+use crate::files::Files;
+use crate::store::{
+    AutoReport, ListError, Membership, Page, Party, RateLimit, RateLimited, Store, StoreError,
+    Thread,
+};
+
+/// Messages a user may send per minute (the seed's limit).
+pub const MESSAGES_PER_MINUTE: RateLimit = RateLimit {
+    name: "messages",
+    limit: 30,
+    window_secs: 60,
+};
+
+/// Attachment uploads per user per hour.
+pub const ATTACHMENTS_PER_HOUR: RateLimit = RateLimit {
+    name: "message-attachments",
+    limit: 60,
+    window_secs: 3_600,
+};
+
+/// The largest attachment.
+pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
+
+/// What may be attached: images (sent as `image`) and common documents (sent as `file`).
+pub const ATTACHMENT_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/gif",
+    "application/pdf",
+    "application/zip",
+    "text/plain",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "video/mp4",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum MessagingError {
+    #[error("no such conversation")]
+    NotFound,
+    #[error("no such user")]
+    UserNotFound,
+    #[error("no such service")]
+    ServiceNotFound,
+    #[error("no such order")]
+    OrderNotFound,
+    #[error("a conversation with oneself")]
+    WithSelf,
+    #[error("the participant is not the other party of that service or order")]
+    ParticipantMismatch,
+    #[error("a conversation needs a participant, a service or an order")]
+    NoParticipant,
+    #[error("clients can only be written to about a service or an order")]
+    RecipientNotFreelancer,
+    #[error("the file was not uploaded for this conversation")]
+    FileMissing,
+    #[error("the upload is not an image")]
+    NotAnImage,
+    #[error("unsupported attachment type")]
+    AttachmentType,
+    #[error("attachment too large")]
+    AttachmentTooLarge,
+    #[error("rate limited")]
+    RateLimited(RateLimited),
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    List(#[from] ListError),
+    #[error("files: {0}")]
+    Files(String),
+}
+
+/// `conversation-create`'s body: a participant, a service (its freelancer) or an order (its
+/// other party).
+#[derive(Debug, Clone, Default)]
+pub struct OpenRequest {
+    pub participant_id: Option<UserId>,
+    pub service_id: Option<ServiceId>,
+    pub order_id: Option<OrderId>,
+}
+
+fn party(u: &User) -> Party {
+    Party {
+        user_id: u.id,
+        username: u.username.as_str().to_owned(),
+    }
+}
+
+/// The order's conversation, as seen by `me`, one of its parties.
+fn order_thread(order: &Order) -> Thread {
+    Thread {
+        conversation_id: conversation_id(
+            order.client_id,
+            order.freelancer_id,
+            Context::Order(order.id),
+        ),
+        service_id: Some(order.service_id),
+        order_id: Some(order.id),
+        parties: [
+            Party {
+                user_id: order.client_id,
+                username: order.client_username.clone(),
+            },
+            Party {
+                user_id: order.freelancer_id,
+                username: order.freelancer_username.clone(),
+            },
+        ],
+    }
+}
+
+async fn party_order(store: &Store, me: &User, id: OrderId) -> Result<Order, MessagingError> {
+    store
+        .get_order(id, false)
+        .await?
+        .filter(|o| o.party_of(me.id).is_some())
+        .ok_or(MessagingError::OrderNotFound)
+}
+
+/// `conversation-create`: opens (or finds) the conversation of the caller and the other
+/// party in that context. Returns the caller's side and whether it is new.
+pub async fn open(
+    store: &Store,
+    me: &User,
+    req: OpenRequest,
+    now: DateTime<Utc>,
+) -> Result<(Membership, bool), MessagingError> {
+    let thread = if let Some(order_id) = req.order_id {
+        let order = party_order(store, me, order_id).await?;
+        let other = if order.client_id == me.id {
+            order.freelancer_id
+        } else {
+            order.client_id
+        };
+        if req.participant_id.is_some_and(|p| p != other) {
+            return Err(MessagingError::ParticipantMismatch);
+        }
+        order_thread(&order)
+    } else {
+        let (other, service_id) = if let Some(service_id) = req.service_id {
+            let service = store
+                .get_service(service_id, false)
+                .await?
+                .filter(|s| s.status == ServiceStatus::Active || s.freelancer_id == me.id)
+                .ok_or(MessagingError::ServiceNotFound)?;
+            if req
+                .participant_id
+                .is_some_and(|p| p != service.freelancer_id)
+            {
+                return Err(MessagingError::ParticipantMismatch);
+            }
+            (service.freelancer_id, Some(service_id))
+        } else {
+            (
+                req.participant_id.ok_or(MessagingError::NoParticipant)?,
+                None,
+            )
+        };
+        if other == me.id {
+            return Err(MessagingError::WithSelf);
+        }
+        let other = store
+            .get_user(other)
+            .await?
+            .filter(User::is_active)
+            .ok_or(MessagingError::UserNotFound)?;
+        // Freelancers are there to be contacted; clients are written to about their orders
+        // (or answered in conversations they opened).
+        if other.user_type != UserType::Freelancer && me.user_type != UserType::Admin {
+            return Err(MessagingError::RecipientNotFreelancer);
+        }
+        let context = service_id.map_or(Context::Direct, Context::Service);
+        Thread {
+            conversation_id: conversation_id(me.id, other.id, context),
+            service_id,
+            order_id: None,
+            parties: [party(me), party(&other)],
+        }
+    };
+    let created = store.open_conversation(&thread, now).await?;
+    let mine = store
+        .get_membership(me.id, thread.conversation_id)
+        .await?
+        .ok_or(MessagingError::NotFound)?;
+    Ok((mine, created))
+}
+
+/// The caller's side of a conversation (404 for anyone else).
+pub async fn membership(
+    store: &Store,
+    me: UserId,
+    id: ConversationId,
+) -> Result<Membership, MessagingError> {
+    store
+        .get_membership(me, id)
+        .await?
+        .ok_or(MessagingError::NotFound)
+}
+
+/// A sent message, as the sender gets it back.
+#[derive(Debug)]
+pub struct Sent {
+    pub message: Message,
+    /// Everyone in the conversation (who the message is pushed to).
+    pub parties: Vec<UserId>,
+    /// What was masked (the sender is warned).
+    pub findings: Vec<Finding>,
+}
+
+/// Where attachments of `sender` in `conversation` are uploaded.
+pub fn attachment_prefix(conversation: ConversationId, sender: UserId) -> String {
+    format!("uploads/messages/{conversation}/{sender}/")
+}
+
+/// A presigned upload for an attachment of the caller's next message.
+pub async fn start_attachment(
+    store: &Store,
+    files: &Files,
+    me: UserId,
+    conversation: ConversationId,
+    content_type: &str,
+    content_length: u64,
+    now: DateTime<Utc>,
+) -> Result<crate::files::UploadTicket, MessagingError> {
+    membership(store, me, conversation).await?;
+    if !ATTACHMENT_TYPES.contains(&content_type) {
+        return Err(MessagingError::AttachmentType);
+    }
+    if content_length == 0 || content_length > MAX_ATTACHMENT_BYTES {
+        return Err(MessagingError::AttachmentTooLarge);
+    }
+    store
+        .hit_rate_limit(ATTACHMENTS_PER_HOUR, &me.to_string(), now)
+        .await?
+        .map_err(MessagingError::RateLimited)?;
+    let key = format!(
+        "{}{}",
+        attachment_prefix(conversation, me),
+        ulid::Ulid::new()
+    );
+    files
+        .upload_ticket(key, content_type, content_length, now)
+        .await
+        .map_err(|e| MessagingError::Files(e.to_string()))
+}
+
+/// `message-send`: a message from `me` into one of their conversations.
+pub async fn send(
+    store: &Store,
+    files: Option<&Files>,
+    me: &User,
+    id: ConversationId,
+    input: MessageInput,
+    now: DateTime<Utc>,
+) -> Result<Sent, MessagingError> {
+    let mine = membership(store, me.id, id).await?;
+    let (thread, order) = match mine.order_id {
+        Some(o) => {
+            let order = party_order(store, me, o).await?;
+            (order_thread(&order), Some(order))
+        }
+        None => (
+            Thread {
+                conversation_id: id,
+                service_id: mine.service_id,
+                order_id: None,
+                parties: [
+                    party(me),
+                    Party {
+                        user_id: mine.other_user_id,
+                        username: mine.other_username.clone(),
+                    },
+                ],
+            },
+            None,
+        ),
+    };
+    post(store, files, me, thread, order.as_ref(), input, now).await
+}
+
+/// `order-message-send`: a message into the order's conversation (opened on first use).
+pub async fn send_to_order(
+    store: &Store,
+    files: Option<&Files>,
+    me: &User,
+    order_id: OrderId,
+    input: MessageInput,
+    now: DateTime<Utc>,
+) -> Result<Sent, MessagingError> {
+    let order = party_order(store, me, order_id).await?;
+    post(
+        store,
+        files,
+        me,
+        order_thread(&order),
+        Some(&order),
+        input,
+        now,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn post(
+    store: &Store,
+    files: Option<&Files>,
+    me: &User,
+    thread: Thread,
+    order: Option<&Order>,
+    input: MessageInput,
+    now: DateTime<Utc>,
+) -> Result<Sent, MessagingError> {
+    store
+        .hit_rate_limit(MESSAGES_PER_MINUTE, &me.id.to_string(), now)
+        .await?
+        .map_err(MessagingError::RateLimited)?;
+    if let Some(key) = &input.file_key {
+        check_attachment(
+            files,
+            thread.conversation_id,
+            me.id,
+            key,
+            input.message_type,
+        )
+        .await?;
+    }
+    let (content, findings) = input.screened()?;
+    let recipients: Vec<UserId> = thread
+        .parties
+        .iter()
+        .map(|p| p.user_id)
+        .filter(|u| *u != me.id)
+        .collect();
+    let message = Message {
+        id: MessageId::new(),
+        conversation_id: thread.conversation_id,
+        sender_id: Some(me.id),
+        sender_name: Some(me.username.as_str().to_owned()),
+        recipients: recipients.clone(),
+        message_type: input.message_type,
+        content,
+        file_key: input.file_key,
+        file_name: input.file_name,
+        is_masked: !findings.is_empty(),
+        order_id: thread.order_id,
+        created_at: now,
+    };
+    store.post_message(&thread, &message).await?;
+    let before_payment = order.is_none_or(|o| o.payment_status == PaymentStatus::Pending);
+    if messaging::counts_as_offence(&findings, before_payment) {
+        note_offence(store, me, &message, now).await;
+    }
+    Ok(Sent {
+        message,
+        parties: thread.parties.iter().map(|p| p.user_id).collect(),
+        findings,
+    })
+}
+
+async fn check_attachment(
+    files: Option<&Files>,
+    conversation: ConversationId,
+    me: UserId,
+    key: &str,
+    kind: MessageKind,
+) -> Result<(), MessagingError> {
+    if !key.starts_with(&attachment_prefix(conversation, me)) || key.contains("..") {
+        return Err(MessagingError::FileMissing);
+    }
+    let files = files.ok_or_else(|| MessagingError::Files("no media bucket".into()))?;
+    let head = files
+        .head_bytes(key, 16)
+        .await
+        .map_err(|e| MessagingError::Files(e.to_string()))?
+        .ok_or(MessagingError::FileMissing)?;
+    if kind == MessageKind::Image && !crate::media::looks_like_image(&head) {
+        return Err(MessagingError::NotAnImage);
+    }
+    Ok(())
+}
+
+/// Counts a masked message before payment against its sender; the third files a report for
+/// the moderators. Best effort: the message is already delivered (masked).
+async fn note_offence(store: &Store, me: &User, message: &Message, now: DateTime<Utc>) {
+    match store.add_offence(me.id, now).await {
+        Ok(n) if n == REPORT_AFTER_OFFENCES => {
+            let report = AutoReport {
+                id: ReportId::new(),
+                reporter_id: "system".to_owned(),
+                target_type: "user".to_owned(),
+                target_id: me.id.to_string(),
+                reason: "off_platform_contact".to_owned(),
+                description: format!(
+                    "{n} messages with contact details before payment; the last in conversation {} (message {})",
+                    message.conversation_id, message.id
+                ),
+                status: "open".to_owned(),
+                created_at: now,
+            };
+            match store.put_report(&report).await {
+                Ok(()) => tracing::warn!(user = %me.id, "reported for repeated contact details"),
+                Err(e) => tracing::error!(error = %e, "report not filed"),
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "offence not counted"),
+    }
+}
+
+/// `message-list`: the conversation's messages (newest first), with the other side's
+/// member item for read receipts.
+pub async fn messages(
+    store: &Store,
+    me: UserId,
+    id: ConversationId,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<(Page<Message>, Membership), MessagingError> {
+    let mine = membership(store, me, id).await?;
+    let page = store.list_messages(id, limit, cursor).await?;
+    Ok((page, mine))
+}
+
+/// The other party's side, for read receipts (their `last_read_at`).
+pub async fn other_side(
+    store: &Store,
+    mine: &Membership,
+) -> Result<Option<Membership>, StoreError> {
+    store
+        .get_membership(mine.other_user_id, mine.conversation_id)
+        .await
+}
+
+/// `order-messages-list`: the order's conversation, for its two parties. `None` before the
+/// first message.
+pub async fn order_conversation(
+    store: &Store,
+    me: &User,
+    order_id: OrderId,
+) -> Result<(ConversationId, Option<Membership>), MessagingError> {
+    let order = party_order(store, me, order_id).await?;
+    let id = order_thread(&order).conversation_id;
+    Ok((id, store.get_membership(me.id, id).await?))
+}
+
+/// `conversation-read`: everything up to now is read.
+pub async fn read(
+    store: &Store,
+    me: UserId,
+    id: ConversationId,
+    now: DateTime<Utc>,
+) -> Result<(), MessagingError> {
+    if store.mark_conversation_read(me, id, now).await? {
+        Ok(())
+    } else {
+        Err(MessagingError::NotFound)
+    }
+}
+
+/// A system message from the platform into an order's conversation (order events), once per
+/// event: its id is derived from the event.
+pub async fn post_system(
+    store: &Store,
+    order: &Order,
+    id: MessageId,
+    text: String,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let thread = order_thread(order);
+    let message = Message {
+        id,
+        conversation_id: thread.conversation_id,
+        sender_id: None,
+        sender_name: None,
+        recipients: vec![order.client_id, order.freelancer_id],
+        message_type: MessageKind::System,
+        content: text,
+        file_key: None,
+        file_name: None,
+        is_masked: false,
+        order_id: Some(order.id),
+        created_at: at,
+    };
+    store.post_message(&thread, &message).await
+}
