@@ -45,15 +45,34 @@ impl Pusher {
     /// the user is offline). Failures are logged, never returned: a push is best effort and
     /// must not fail the write that caused it.
     pub async fn push<T: Serialize>(&self, store: &Store, user: UserId, event: &Push<T>) -> usize {
+        let connections = self.connections(store, user).await;
+        self.send(store, &connections, event).await
+    }
+
+    /// The user's open connections (none where this function does not push).
+    pub async fn connections(&self, store: &Store, user: UserId) -> Vec<String> {
+        if self.client.is_none() {
+            return vec![];
+        }
+        store
+            .user_connections(user, Utc::now())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "connections not read");
+                vec![]
+            })
+    }
+
+    /// Sends `event` to these connections (of one user, read once for several pushes);
+    /// returns how many received it.
+    pub async fn send<T: Serialize>(
+        &self,
+        store: &Store,
+        connections: &[String],
+        event: &Push<T>,
+    ) -> usize {
         let Some(client) = &self.client else {
             return 0;
-        };
-        let connections = match store.user_connections(user, Utc::now()).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "connections not read");
-                return 0;
-            }
         };
         if connections.is_empty() {
             return 0;

@@ -294,6 +294,14 @@ async fn a_closed_socket_is_forgotten_on_the_next_push() {
     let (a, b) = (client(&api).await, freelancer(&api).await);
     let store = gigbao_tests::stack_store().await;
     let user: shared::domain::UserId = b.id.parse().unwrap();
+    let mut live = socket(&b.access).await;
+    // B's welcome notification is pushed once the stream delivers it; wait for it, so that
+    // the push below is the first to meet the dead connection.
+    next_push(&mut live, "notification", Duration::from_secs(20), |d| {
+        d["notification_type"] == "welcome"
+    })
+    .await
+    .expect("the welcome notification");
     // A connection API Gateway no longer knows (the client vanished without a $disconnect).
     let now = Utc::now();
     store
@@ -305,7 +313,6 @@ async fn a_closed_socket_is_forgotten_on_the_next_push() {
         )
         .await
         .unwrap();
-    let mut live = socket(&b.access).await;
     assert_eq!(
         store
             .user_connections(user, Utc::now())

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::orders::order_not_found;
-use super::services::service_not_found;
+use super::services::{service_not_found, violations};
 use super::session::signed_in;
 use super::uploads::{UploadView, media_files, upload_request};
 use super::users::user_not_found;
@@ -17,8 +17,9 @@ use crate::app::messaging::{self as app, MessagingError, OpenRequest, Sent};
 use crate::deps::Deps;
 use crate::domain::messaging::{Message, MessageInput};
 use crate::domain::moderation::Finding;
+use crate::domain::service::Violation;
 use crate::domain::{ConversationId, NotificationId, OrderId};
-use crate::http::{ApiError, FieldErrors, ListParams, Reply, json_body, path_id, query_bool};
+use crate::http::{ApiError, ListParams, Reply, json_body, path_id, query_bool};
 use crate::i18n::Text;
 use crate::realtime::Push;
 use crate::store::{Membership, NotificationRecord, Page};
@@ -30,12 +31,13 @@ pub fn conversation_not_found() -> ApiError {
     )
 }
 
+/// 422 naming one field, with its own code.
 fn invalid(field: &str, code: &'static str, text: Text) -> ApiError {
-    let mut f = FieldErrors::new();
-    f.add(field, text);
-    let mut e = ApiError::validation(f);
-    e.code = code;
-    e
+    violations(vec![Violation {
+        field: field.to_owned(),
+        code,
+        text,
+    }])
 }
 
 impl From<MessagingError> for ApiError {
@@ -274,35 +276,29 @@ async fn sent(deps: &'static Deps, s: Sent) -> Reply {
         .findings
         .iter()
         .any(|f| matches!(f, Finding::ContactInfo { .. }));
-    let (text, warning) = match (s.findings.is_empty(), contact) {
-        (true, _) => (Text::new("已发送", "Sent"), None),
-        (false, true) => {
-            let t = Text::new(
+    let (code, text) = match (s.findings.is_empty(), contact) {
+        (true, _) => ("", Text::new("已发送", "Sent")),
+        (false, true) => (
+            "message.contact_info_blocked",
+            Text::new(
                 "消息中的联系方式已被隐藏：为保障交易安全，请在平台内沟通和付款，多次发送将被举报审核",
                 "Contact details in your message were hidden: keep contact and payment on the platform; repeated attempts are reported to moderators",
-            );
-            let w = Warning {
-                code: "message.contact_info_blocked",
-                message: t.en.to_string(),
-                message_zh: t.zh.to_string(),
-                findings: s.findings,
-            };
-            (t, Some(w))
-        }
-        (false, false) => {
-            let t = Text::new(
+            ),
+        ),
+        (false, false) => (
+            "message.prohibited_words_masked",
+            Text::new(
                 "消息中的违规词语已被隐藏",
                 "Prohibited words in your message were hidden",
-            );
-            let w = Warning {
-                code: "message.prohibited_words_masked",
-                message: t.en.to_string(),
-                message_zh: t.zh.to_string(),
-                findings: s.findings,
-            };
-            (t, Some(w))
-        }
+            ),
+        ),
     };
+    let warning = (!s.findings.is_empty()).then(|| Warning {
+        code,
+        message: text.en.to_string(),
+        message_zh: text.zh.to_string(),
+        findings: s.findings,
+    });
     Reply::created(
         text,
         SentView {
@@ -315,13 +311,16 @@ async fn sent(deps: &'static Deps, s: Sent) -> Reply {
 fn message_input(req: &Request) -> Result<MessageInput, ApiError> {
     let body: Map<String, Value> = json_body(req)?;
     MessageInput::parse(&body).map_err(|errors| {
-        let mut f = FieldErrors::new();
-        for (field, text) in errors {
-            f.add(&field, text);
-        }
-        let mut e = ApiError::validation(f);
-        e.code = "message.invalid";
-        e
+        violations(
+            errors
+                .into_iter()
+                .map(|(field, text)| Violation {
+                    field,
+                    code: "message.invalid",
+                    text,
+                })
+                .collect(),
+        )
     })
 }
 
@@ -391,14 +390,20 @@ pub async fn messages(deps: &'static Deps, req: Request) -> Result<Reply, ApiErr
     let (_, me) = signed_in(deps, &req).await?;
     let id: ConversationId = path_id(&req, "conversation_id", conversation_not_found)?;
     let params = ListParams::of(&req)?;
-    let (page, mine) = app::messages(
-        &deps.store,
-        me.id,
-        id,
-        params.limit,
-        params.cursor.as_deref(),
-    )
-    .await?;
+    let mine = app::membership(&deps.store, me.id, id).await?;
+    thread(deps, mine, &params).await
+}
+
+/// A page of the caller's conversation, with the other side's read receipts.
+async fn thread(
+    deps: &'static Deps,
+    mine: Membership,
+    params: &ListParams,
+) -> Result<Reply, ApiError> {
+    let page = deps
+        .store
+        .list_messages(mine.conversation_id, params.limit, params.cursor.as_deref())
+        .await?;
     let theirs = app::other_side(&deps.store, &mine).await?;
     Ok(Reply::ok(
         Text::new("成功", "OK"),
@@ -467,8 +472,7 @@ pub async fn order_messages(deps: &'static Deps, req: Request) -> Result<Reply, 
     let (_, me) = signed_in(deps, &req).await?;
     let order_id: OrderId = path_id(&req, "order_id", order_not_found)?;
     let params = ListParams::of(&req)?;
-    let (id, mine) = app::order_conversation(&deps.store, &me, order_id).await?;
-    let Some(mine) = mine else {
+    let Some(mine) = app::order_conversation(&deps.store, &me, order_id).await? else {
         return Ok(Reply::ok(
             Text::new("成功", "OK"),
             MessagePage {
@@ -478,15 +482,7 @@ pub async fn order_messages(deps: &'static Deps, req: Request) -> Result<Reply, 
             },
         ));
     };
-    let page = deps
-        .store
-        .list_messages(id, params.limit, params.cursor.as_deref())
-        .await?;
-    let theirs = app::other_side(&deps.store, &mine).await?;
-    Ok(Reply::ok(
-        Text::new("成功", "OK"),
-        message_page(page, Some(&mine), theirs.as_ref()),
-    ))
+    thread(deps, mine, &params).await
 }
 
 /// `POST /orders/{order_id}/messages` [order-message-send]: as `message-send`, into the

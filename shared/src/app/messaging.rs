@@ -15,8 +15,7 @@ use crate::domain::{
 };
 use crate::files::Files;
 use crate::store::{
-    AutoReport, ListError, Membership, Page, Party, RateLimit, RateLimited, Store, StoreError,
-    Thread,
+    AutoReport, ListError, Membership, Party, RateLimit, RateLimited, Store, StoreError, Thread,
 };
 
 /// Messages a user may send per minute (the seed's limit).
@@ -427,20 +426,6 @@ async fn note_offence(store: &Store, me: &User, message: &Message, now: DateTime
     }
 }
 
-/// `message-list`: the conversation's messages (newest first), with the other side's
-/// member item for read receipts.
-pub async fn messages(
-    store: &Store,
-    me: UserId,
-    id: ConversationId,
-    limit: i32,
-    cursor: Option<&str>,
-) -> Result<(Page<Message>, Membership), MessagingError> {
-    let mine = membership(store, me, id).await?;
-    let page = store.list_messages(id, limit, cursor).await?;
-    Ok((page, mine))
-}
-
 /// The other party's side, for read receipts (their `last_read_at`).
 pub async fn other_side(
     store: &Store,
@@ -457,10 +442,10 @@ pub async fn order_conversation(
     store: &Store,
     me: &User,
     order_id: OrderId,
-) -> Result<(ConversationId, Option<Membership>), MessagingError> {
+) -> Result<Option<Membership>, MessagingError> {
     let order = party_order(store, me, order_id).await?;
     let id = order_thread(&order).conversation_id;
-    Ok((id, store.get_membership(me.id, id).await?))
+    Ok(store.get_membership(me.id, id).await?)
 }
 
 /// `conversation-read`: everything up to now is read.

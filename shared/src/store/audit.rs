@@ -82,19 +82,12 @@ impl super::Store {
         target_id: &str,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let page = self
-            .query_page::<AuditRecord>(super::PageQuery {
-                index: Some(keys::GSI1),
-                partition_name: "GSI1PK",
-                partition: keys::gsi1_audit_target(&format!("{target_type}#{target_id}")),
-                key_names: &["PK", "SK", "GSI1PK", "GSI1SK"],
-                newest_first: true,
-                limit: 100,
-                cursor: None,
-                sort_prefix: None,
-                filter: None,
-                values: vec![],
-                names: vec![],
-            })
+            .query_page::<AuditRecord>(super::PageQuery::newest(
+                Some(keys::GSI1),
+                keys::gsi1_audit_target(&format!("{target_type}#{target_id}")),
+                100,
+                None,
+            ))
             .await
             .map_err(|e| match e {
                 super::ListError::Store(e) => e,

@@ -253,17 +253,8 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<LineRecord>, ListError> {
         self.query_page(PageQuery {
-            index: None,
-            partition_name: "PK",
-            partition: keys::wallet(account).pk,
-            key_names: &["PK", "SK"],
-            newest_first: true,
-            limit,
-            cursor,
             sort_prefix: Some(("SK", keys::LINE_PREFIX.to_owned())),
-            filter: None,
-            values: vec![],
-            names: vec![],
+            ..PageQuery::newest(None, keys::wallet(account).pk, limit, cursor)
         })
         .await
     }

@@ -268,19 +268,12 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<Membership>, ListError> {
         let page: Page<MembershipRecord> = self
-            .query_page(PageQuery {
-                index: Some(keys::GSI1),
-                partition_name: "GSI1PK",
-                partition: keys::user_conversations(user),
-                key_names: &["PK", "SK", "GSI1PK", "GSI1SK"],
-                newest_first: true,
+            .query_page(PageQuery::newest(
+                Some(keys::GSI1),
+                keys::user_conversations(user),
                 limit,
                 cursor,
-                sort_prefix: None,
-                filter: None,
-                values: vec![],
-                names: vec![],
-            })
+            ))
             .await?;
         Ok(Page {
             items: page.items.into_iter().map(|r| r.member).collect(),
@@ -297,17 +290,13 @@ impl Store {
     ) -> Result<Page<Message>, ListError> {
         let page: Page<MessageRecord> = self
             .query_page(PageQuery {
-                index: None,
-                partition_name: "PK",
-                partition: keys::conversation_messages(conversation),
-                key_names: &["PK", "SK"],
-                newest_first: true,
-                limit,
-                cursor,
                 sort_prefix: Some(("SK", "MSG#".to_owned())),
-                filter: None,
-                values: vec![],
-                names: vec![],
+                ..PageQuery::newest(
+                    None,
+                    keys::conversation_messages(conversation),
+                    limit,
+                    cursor,
+                )
             })
             .await?;
         Ok(Page {

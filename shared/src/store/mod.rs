@@ -86,6 +86,40 @@ pub(crate) struct PageQuery<'a> {
     pub names: Vec<(&'static str, &'static str)>,
 }
 
+impl<'a> PageQuery<'a> {
+    /// A page of one partition of `index` (`None`: the table), newest first, with nothing
+    /// else set. The partition key's name and the key attributes a cursor must carry follow
+    /// from the index.
+    pub fn newest(
+        index: Option<&'static str>,
+        partition: String,
+        limit: i32,
+        cursor: Option<&'a str>,
+    ) -> PageQuery<'a> {
+        let (partition_name, key_names): (&'static str, &'static [&'static str]) = match index {
+            Some(keys::GSI1) => ("GSI1PK", &["PK", "SK", "GSI1PK", "GSI1SK"]),
+            Some(keys::GSI2) => ("GSI2PK", &["PK", "SK", "GSI2PK", "GSI2SK"]),
+            Some(keys::GSI3) => ("GSI3PK", &["PK", "SK", "GSI3PK", "GSI3SK"]),
+            Some(keys::GSI4) => ("GSI4PK", &["PK", "SK", "GSI4PK", "GSI4SK"]),
+            // The table (the only other place a query can read).
+            _ => ("PK", &["PK", "SK"]),
+        };
+        PageQuery {
+            index,
+            partition_name,
+            partition,
+            key_names,
+            newest_first: true,
+            limit,
+            cursor,
+            sort_prefix: None,
+            filter: None,
+            values: vec![],
+            names: vec![],
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("dynamodb {op} failed: {message}")]

@@ -129,32 +129,16 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<NotificationRecord>, ListError> {
         let q = if unread_only {
-            PageQuery {
-                index: Some(keys::GSI1),
-                partition_name: "GSI1PK",
-                partition: keys::unread_notifications(user),
-                key_names: &["PK", "SK", "GSI1PK", "GSI1SK"],
-                newest_first: true,
+            PageQuery::newest(
+                Some(keys::GSI1),
+                keys::unread_notifications(user),
                 limit,
                 cursor,
-                sort_prefix: None,
-                filter: None,
-                values: vec![],
-                names: vec![],
-            }
+            )
         } else {
             PageQuery {
-                index: None,
-                partition_name: "PK",
-                partition: keys::user(user).pk,
-                key_names: &["PK", "SK"],
-                newest_first: true,
-                limit,
-                cursor,
                 sort_prefix: Some(("SK", "NOTIF#".to_owned())),
-                filter: None,
-                values: vec![],
-                names: vec![],
+                ..PageQuery::newest(None, keys::user(user).pk, limit, cursor)
             }
         };
         self.query_page(q).await

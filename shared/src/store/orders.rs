@@ -296,45 +296,13 @@ impl Store {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<Page<Order>, ListError> {
-        let (index, partition_name, partition, key_names, status): (
-            &'static str,
-            &'static str,
-            String,
-            &'static [&'static str],
-            Option<OrderStatus>,
-        ) = match listing {
-            OrderListing::Client(u, st) => (
-                keys::GSI1,
-                "GSI1PK",
-                keys::client_orders(u),
-                &["PK", "SK", "GSI1PK", "GSI1SK"],
-                st,
-            ),
-            OrderListing::Freelancer(u, st) => (
-                keys::GSI2,
-                "GSI2PK",
-                keys::freelancer_orders(u),
-                &["PK", "SK", "GSI2PK", "GSI2SK"],
-                st,
-            ),
-            OrderListing::Status(st) => (
-                keys::GSI3,
-                "GSI3PK",
-                keys::orders_by_status(st),
-                &["PK", "SK", "GSI3PK", "GSI3SK"],
-                None,
-            ),
+        let (index, partition, status) = match listing {
+            OrderListing::Client(u, st) => (keys::GSI1, keys::client_orders(u), st),
+            OrderListing::Freelancer(u, st) => (keys::GSI2, keys::freelancer_orders(u), st),
+            OrderListing::Status(st) => (keys::GSI3, keys::orders_by_status(st), None),
         };
         let page = self
             .query_page::<OrderRecord>(PageQuery {
-                index: Some(index),
-                partition_name,
-                partition,
-                key_names,
-                newest_first: true,
-                limit,
-                cursor,
-                sort_prefix: None,
                 filter: status.map(|_| "#status = :status".to_owned()),
                 values: status
                     .map(|st| vec![(":status", s(st.as_str()))])
@@ -344,6 +312,7 @@ impl Store {
                 } else {
                     vec![]
                 },
+                ..PageQuery::newest(Some(index), partition, limit, cursor)
             })
             .await?;
         Ok(Page {
@@ -414,17 +383,8 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<OrderStep>, ListError> {
         self.query_page(PageQuery {
-            index: None,
-            partition_name: "PK",
-            partition: keys::order(order).pk,
-            key_names: &["PK", "SK"],
-            newest_first: true,
-            limit,
-            cursor,
             sort_prefix: Some(("SK", format!("{}#", kind.prefix()))),
-            filter: None,
-            values: vec![],
-            names: vec![],
+            ..PageQuery::newest(None, keys::order(order).pk, limit, cursor)
         })
         .await
     }

@@ -250,7 +250,6 @@ impl Store {
     ) -> Result<Page<Withdrawal>, ListError> {
         self.withdrawal_page(
             keys::GSI1,
-            "GSI1",
             keys::user_withdrawals(user),
             true,
             limit,
@@ -268,7 +267,6 @@ impl Store {
     ) -> Result<Page<Withdrawal>, ListError> {
         self.withdrawal_page(
             keys::GSI3,
-            "GSI3",
             keys::withdrawals_by_status(status),
             false,
             limit,
@@ -280,29 +278,15 @@ impl Store {
     async fn withdrawal_page(
         &self,
         index: &'static str,
-        name: &'static str,
         partition: String,
         newest_first: bool,
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<Page<Withdrawal>, ListError> {
-        let (partition_name, key_names): (&'static str, &'static [&'static str]) = match name {
-            "GSI1" => ("GSI1PK", &["PK", "SK", "GSI1PK", "GSI1SK"]),
-            _ => ("GSI3PK", &["PK", "SK", "GSI3PK", "GSI3SK"]),
-        };
         let page = self
             .query_page::<WithdrawalRecord>(PageQuery {
-                index: Some(index),
-                partition_name,
-                partition,
-                key_names,
                 newest_first,
-                limit,
-                cursor,
-                sort_prefix: None,
-                filter: None,
-                values: vec![],
-                names: vec![],
+                ..PageQuery::newest(Some(index), partition, limit, cursor)
             })
             .await?;
         Ok(Page {

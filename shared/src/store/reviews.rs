@@ -148,35 +148,12 @@ impl Store {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<Page<Review>, ListError> {
-        let (index, partition_name, partition, key_names): (_, _, _, &'static [&'static str]) =
-            match listing {
-                ReviewListing::Service(id) => (
-                    keys::GSI1,
-                    "GSI1PK",
-                    keys::service_reviews(id),
-                    &["PK", "SK", "GSI1PK", "GSI1SK"],
-                ),
-                ReviewListing::Freelancer(id) => (
-                    keys::GSI2,
-                    "GSI2PK",
-                    keys::freelancer_reviews(id),
-                    &["PK", "SK", "GSI2PK", "GSI2SK"],
-                ),
-            };
+        let (index, partition) = match listing {
+            ReviewListing::Service(id) => (keys::GSI1, keys::service_reviews(id)),
+            ReviewListing::Freelancer(id) => (keys::GSI2, keys::freelancer_reviews(id)),
+        };
         let page: Page<ReviewRecord> = self
-            .query_page(PageQuery {
-                index: Some(index),
-                partition_name,
-                partition,
-                key_names,
-                newest_first: true,
-                limit,
-                cursor,
-                sort_prefix: None,
-                filter: None,
-                values: vec![],
-                names: vec![],
-            })
+            .query_page(PageQuery::newest(Some(index), partition, limit, cursor))
             .await?;
         Ok(Page {
             items: page.items.into_iter().map(|r| r.review).collect(),

@@ -332,13 +332,8 @@ pub enum MediaSlot {
 }
 
 /// Index, partition attribute, partition, key names and sort prefix of one listing.
-type ListingQuery = (
-    &'static str,
-    &'static str,
-    String,
-    &'static [&'static str],
-    Option<(&'static str, String)>,
-);
+/// The index, the partition and a sort-key prefix of a service list.
+type ListingQuery = (&'static str, String, Option<(&'static str, String)>);
 
 /// Where a service list comes from.
 #[derive(Debug, Clone)]
@@ -541,56 +536,26 @@ impl Store {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<Page<Service>, ListError> {
-        let (index, partition_name, partition, key_names, sort_prefix): ListingQuery = match listing
-        {
+        let (index, partition, sort_prefix): ListingQuery = match listing {
             ServiceListing::Category {
                 slug,
                 top_level: false,
-            } => (
-                keys::GSI1,
-                "GSI1PK",
-                keys::category_services(slug),
-                &["PK", "SK", "GSI1PK", "GSI1SK"],
-                None,
-            ),
+            } => (keys::GSI1, keys::category_services(slug), None),
             ServiceListing::Category {
                 slug,
                 top_level: true,
-            } => (
-                keys::GSI4,
-                "GSI4PK",
-                keys::category_services(slug),
-                &["PK", "SK", "GSI4PK", "GSI4SK"],
-                None,
-            ),
+            } => (keys::GSI4, keys::category_services(slug), None),
             ServiceListing::Freelancer { user, status } => (
                 keys::GSI2,
-                "GSI2PK",
                 keys::freelancer_services(*user),
-                &["PK", "SK", "GSI2PK", "GSI2SK"],
                 Some(("GSI2SK", format!("{}#", status.as_str()))),
             ),
-            ServiceListing::Status(status) => (
-                keys::GSI3,
-                "GSI3PK",
-                keys::services_by_status(*status),
-                &["PK", "SK", "GSI3PK", "GSI3SK"],
-                None,
-            ),
+            ServiceListing::Status(status) => (keys::GSI3, keys::services_by_status(*status), None),
         };
         let page: Page<ServiceRecord> = self
             .query_page(PageQuery {
-                index: Some(index),
-                partition_name,
-                partition,
-                key_names,
-                newest_first: true,
-                limit,
-                cursor,
                 sort_prefix,
-                filter: None,
-                values: vec![],
-                names: vec![],
+                ..PageQuery::newest(Some(index), partition, limit, cursor)
             })
             .await?;
         Ok(Page {
@@ -676,19 +641,12 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<SavedEntry>, ListError> {
         let page: Page<SavedRecord> = self
-            .query_page(PageQuery {
-                index: Some(keys::GSI1),
-                partition_name: "GSI1PK",
-                partition: keys::saved_list(user),
-                key_names: &["PK", "SK", "GSI1PK", "GSI1SK"],
-                newest_first: true,
+            .query_page(PageQuery::newest(
+                Some(keys::GSI1),
+                keys::saved_list(user),
                 limit,
                 cursor,
-                sort_prefix: None,
-                filter: None,
-                values: vec![],
-                names: vec![],
-            })
+            ))
             .await?;
         let items = page
             .items

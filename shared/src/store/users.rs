@@ -397,15 +397,10 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<super::Page<User>, super::ListError> {
         use crate::domain::UserStatus;
-        let (index, pk_name, partition): (&'static str, _, String) = if filter.banned == Some(true)
-        {
-            (
-                keys::GSI2,
-                "GSI2PK",
-                keys::gsi2_users_by_status(UserStatus::Banned),
-            )
+        let (index, partition) = if filter.banned == Some(true) {
+            (keys::GSI2, keys::gsi2_users_by_status(UserStatus::Banned))
         } else {
-            (keys::GSI1, "GSI1PK", keys::GSI1_USERS.to_owned())
+            (keys::GSI1, keys::GSI1_USERS.to_owned())
         };
         let mut conditions = Vec::new();
         let mut values = Vec::new();
@@ -423,24 +418,12 @@ impl Store {
             names.push(("#st", "status"));
             values.push((":banned", AttributeValue::S("banned".to_owned())));
         }
-        let key_names: &'static [&'static str] = if index == keys::GSI2 {
-            &["PK", "SK", "GSI2PK", "GSI2SK"]
-        } else {
-            &["PK", "SK", "GSI1PK", "GSI1SK"]
-        };
         let page = self
             .query_page::<UserRecord>(super::PageQuery {
-                index: Some(index),
-                partition_name: pk_name,
-                partition,
-                key_names,
-                newest_first: true,
-                limit,
-                cursor,
-                sort_prefix: None,
                 filter: (!conditions.is_empty()).then(|| conditions.join(" AND ")),
                 values,
                 names,
+                ..super::PageQuery::newest(Some(index), partition, limit, cursor)
             })
             .await?;
         Ok(super::Page {

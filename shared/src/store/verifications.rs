@@ -136,17 +136,13 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<VerificationRecord>, ListError> {
         self.query_page(PageQuery {
-            index: Some(keys::GSI1),
-            partition_name: "GSI1PK",
-            partition: keys::gsi1_verifications(status),
-            key_names: &["PK", "SK", "GSI1PK", "GSI1SK"],
             newest_first: false,
-            limit,
-            cursor,
-            sort_prefix: None,
-            filter: None,
-            values: vec![],
-            names: vec![],
+            ..PageQuery::newest(
+                Some(keys::GSI1),
+                keys::gsi1_verifications(status),
+                limit,
+                cursor,
+            )
         })
         .await
     }

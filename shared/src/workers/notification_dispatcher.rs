@@ -61,9 +61,37 @@ struct Note<'a> {
     important: bool,
 }
 
-/// Writes the notification once; a new one is pushed to the user's open sockets, and an
-/// important one reaches an offline user by email or SMS. Returns whether it was new.
-async fn deliver(deps: &Deps, note: Note<'_>) -> Result<bool, DispatchError> {
+impl<'a> Note<'a> {
+    /// A notification of `kind` to `user` caused by the event `event_id` (its id derives from
+    /// the event: a redelivery finds it written).
+    fn new(
+        event_id: &str,
+        occurred_at_ms: u64,
+        user: UserId,
+        kind: &'a str,
+        text: NotificationText,
+        related_id: Option<String>,
+    ) -> Note<'a> {
+        Note {
+            id: notification_id(event_id, occurred_at_ms),
+            user,
+            kind,
+            text,
+            related_id,
+            at: time_of(occurred_at_ms),
+            important: false,
+        }
+    }
+}
+
+/// Writes the notification once; a new one is pushed to the user's open sockets (read here
+/// unless the caller already has them), and an important one reaches an offline user by
+/// email or SMS. Returns whether it was new.
+async fn deliver(
+    deps: &Deps,
+    note: Note<'_>,
+    connections: Option<&[String]>,
+) -> Result<bool, DispatchError> {
     let record = NotificationRecord::new(
         note.id,
         note.user,
@@ -82,7 +110,15 @@ async fn deliver(deps: &Deps, note: Note<'_>) -> Result<bool, DispatchError> {
         kind: "notification",
         data: NotificationView::from(&record),
     };
-    let online = deps.pusher.push(&deps.store, note.user, &push).await > 0;
+    let read;
+    let connections = match connections {
+        Some(c) => c,
+        None => {
+            read = deps.pusher.connections(&deps.store, note.user).await;
+            &read
+        }
+    };
+    let online = deps.pusher.send(&deps.store, connections, &push).await > 0;
     if note.important && !online {
         offline(deps, note.user, &record).await;
     }
@@ -172,24 +208,14 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
             user_id: user,
             occurred_at_ms,
         } => {
-            deliver(
-                deps,
-                Note {
-                    id: notification_id(id, *occurred_at_ms),
-                    user: user_id(user)?,
-                    kind: "welcome",
-                    text: text(
-                        "Welcome to Gigbao",
-                        "欢迎加入Gigbao",
-                        "Your account is ready. Complete your profile to get started.".into(),
-                        "账号已创建成功，完善个人资料即可开始使用。".into(),
-                    ),
-                    related_id: None,
-                    at: time_of(*occurred_at_ms),
-                    important: false,
-                },
-            )
-            .await
+            let text = text(
+                "Welcome to Gigbao",
+                "欢迎加入Gigbao",
+                "Your account is ready. Complete your profile to get started.".into(),
+                "账号已创建成功，完善个人资料即可开始使用。".into(),
+            );
+            let note = Note::new(id, *occurred_at_ms, user_id(user)?, "welcome", text, None);
+            deliver(deps, note, None).await
         }
         WorkMessage::OrderEvent {
             id,
@@ -202,31 +228,9 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
             occurred_at_ms,
         } => {
             let at = time_of(*occurred_at_ms);
-            let mut created = false;
-            for (recipient, to_client) in [(client_id, true), (freelancer_id, false)] {
-                let Some(t) = order_text(event, by, to_client, order_number) else {
-                    continue;
-                };
-                created |= deliver(
-                    deps,
-                    Note {
-                        id: notification_id(&format!("{id}#{recipient}"), *occurred_at_ms),
-                        user: user_id(recipient)?,
-                        kind: event,
-                        text: t,
-                        related_id: Some(order_id.clone()),
-                        at,
-                        important: matches!(
-                            event.as_str(),
-                            "order.placed" | "order.delivered" | "order.disputed"
-                        ),
-                    },
-                )
-                .await?;
-            }
-            created |= order_timeline(deps, id, order_id, event, *occurred_at_ms).await?;
-            // Open order pages follow the change on every device of both parties.
-            let push = Push {
+            // Open order pages follow the change on every device of both parties; the other
+            // party is also notified. Each party's connections are read once for both.
+            let change = Push {
                 kind: "order",
                 data: serde_json::json!({
                     "order_id": order_id,
@@ -236,9 +240,29 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
                     "at": crate::domain::rfc3339(&at),
                 }),
             };
-            for party in [client_id, freelancer_id] {
-                deps.pusher.push(&deps.store, user_id(party)?, &push).await;
+            let mut created = false;
+            for (party, to_client) in [(client_id, true), (freelancer_id, false)] {
+                let user = user_id(party)?;
+                let connections = deps.pusher.connections(&deps.store, user).await;
+                deps.pusher.send(&deps.store, &connections, &change).await;
+                let Some(t) = order_text(event, by, to_client, order_number) else {
+                    continue;
+                };
+                let mut note = Note::new(
+                    &format!("{id}#{party}"),
+                    *occurred_at_ms,
+                    user,
+                    event,
+                    t,
+                    Some(order_id.clone()),
+                );
+                note.important = matches!(
+                    event.as_str(),
+                    "order.placed" | "order.delivered" | "order.disputed"
+                );
+                created |= deliver(deps, note, Some(&connections)).await?;
             }
+            created |= order_timeline(deps, id, order_id, event, *occurred_at_ms).await?;
             Ok(created)
         }
         WorkMessage::MessagePosted {
@@ -252,24 +276,21 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
         } => {
             let mut created = false;
             for recipient in recipients {
-                created |= deliver(
-                    deps,
-                    Note {
-                        id: notification_id(&format!("{id}#{recipient}"), *occurred_at_ms),
-                        user: user_id(recipient)?,
-                        kind: "message.received",
-                        text: text(
-                            "New message",
-                            "新消息",
-                            format!("{sender_name}: {preview}"),
-                            format!("{sender_name}：{preview}"),
-                        ),
-                        related_id: Some(conversation_id.clone()),
-                        at: time_of(*occurred_at_ms),
-                        important: false,
-                    },
-                )
-                .await?;
+                let text = text(
+                    "New message",
+                    "新消息",
+                    format!("{sender_name}: {preview}"),
+                    format!("{sender_name}：{preview}"),
+                );
+                let note = Note::new(
+                    &format!("{id}#{recipient}"),
+                    *occurred_at_ms,
+                    user_id(recipient)?,
+                    "message.received",
+                    text,
+                    Some(conversation_id.clone()),
+                );
+                created |= deliver(deps, note, None).await?;
             }
             Ok(created)
         }
@@ -281,24 +302,21 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
             rating,
             occurred_at_ms,
         } => {
-            deliver(
-                deps,
-                Note {
-                    id: notification_id(id, *occurred_at_ms),
-                    user: user_id(freelancer_id)?,
-                    kind: "review.received",
-                    text: text(
-                        "New review",
-                        "收到新评价",
-                        format!("{client_username} rated your work {rating}★."),
-                        format!("{client_username} 给了您 {rating} 星评价。"),
-                    ),
-                    related_id: Some(review_id.clone()),
-                    at: time_of(*occurred_at_ms),
-                    important: false,
-                },
-            )
-            .await
+            let text = text(
+                "New review",
+                "收到新评价",
+                format!("{client_username} rated your work {rating}★."),
+                format!("{client_username} 给了您 {rating} 星评价。"),
+            );
+            let note = Note::new(
+                id,
+                *occurred_at_ms,
+                user_id(freelancer_id)?,
+                "review.received",
+                text,
+                Some(review_id.clone()),
+            );
+            deliver(deps, note, None).await
         }
         WorkMessage::VerificationReviewed {
             id,
@@ -324,19 +342,15 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
                     format!("您的实名认证未通过审核：{why}"),
                 )
             };
-            deliver(
-                deps,
-                Note {
-                    id: notification_id(id, *occurred_at_ms),
-                    user: user_id(user)?,
-                    kind: "verification.reviewed",
-                    text: t,
-                    related_id: Some(verification_id.clone()),
-                    at: time_of(*occurred_at_ms),
-                    important: false,
-                },
-            )
-            .await
+            let note = Note::new(
+                id,
+                *occurred_at_ms,
+                user_id(user)?,
+                "verification.reviewed",
+                t,
+                Some(verification_id.clone()),
+            );
+            deliver(deps, note, None).await
         }
         WorkMessage::WithdrawalReviewed {
             id,
@@ -379,19 +393,15 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
                     format!("您的 ¥{amount} 提现未通过审核，款项已退回钱包：{why}"),
                 ),
             };
-            deliver(
-                deps,
-                Note {
-                    id: notification_id(id, *occurred_at_ms),
-                    user: user_id(user)?,
-                    kind: "withdrawal.reviewed",
-                    text: t,
-                    related_id: Some(withdrawal_id.clone()),
-                    at: time_of(*occurred_at_ms),
-                    important: false,
-                },
-            )
-            .await
+            let note = Note::new(
+                id,
+                *occurred_at_ms,
+                user_id(user)?,
+                "withdrawal.reviewed",
+                t,
+                Some(withdrawal_id.clone()),
+            );
+            deliver(deps, note, None).await
         }
         WorkMessage::ViewsChanged { .. }
         | WorkMessage::ReviewChanged { .. }
@@ -473,12 +483,7 @@ pub fn order_text(
         return None;
     }
     let t = |title: &str, title_zh: &str, message: String, message_zh: String| {
-        Some(NotificationText {
-            title: title.to_owned(),
-            title_zh: title_zh.to_owned(),
-            message,
-            message_zh,
-        })
+        Some(text(title, title_zh, message, message_zh))
     };
     match (event, to_client) {
         ("order.placed", false) => t(
