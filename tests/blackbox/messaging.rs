@@ -294,14 +294,18 @@ async fn a_closed_socket_is_forgotten_on_the_next_push() {
     let (a, b) = (client(&api).await, freelancer(&api).await);
     let store = gigbao_tests::stack_store().await;
     let user: shared::domain::UserId = b.id.parse().unwrap();
+    // B's welcome notification is pushed right after it is written; wait until it is there,
+    // so that the message below is the first push to meet the dead connection.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let notes = api.get_auth("/messaging/notifications", &b.access).await;
+        if notes.body["data"]["items"].to_string().contains("welcome") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no welcome notification");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut live = socket(&b.access).await;
-    // B's welcome notification is pushed once the stream delivers it; wait for it, so that
-    // the push below is the first to meet the dead connection.
-    next_push(&mut live, "notification", Duration::from_secs(20), |d| {
-        d["notification_type"] == "welcome"
-    })
-    .await
-    .expect("the welcome notification");
     // A connection API Gateway no longer knows (the client vanished without a $disconnect).
     let now = Utc::now();
     store
