@@ -23,7 +23,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-12)
 
-.PHONY: help dev test lint fmt template-check build clean credit reconcile reindex rank bench
+.PHONY: help dev test lint fmt template-check build clean credit reconcile reindex rank monthly bench
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
@@ -33,6 +33,7 @@ help:
 	@echo "make reconcile - check the ledger of the running dev stack"
 	@echo "make reindex - rebuild the search index of the running dev stack from its table"
 	@echo "make rank   - run the hourly ranking (scores, seller levels) on the running dev stack now"
+	@echo "make monthly - write last month's activity reports (sent as notifications) on the running dev stack now"
 	@echo "make bench  - measurements (release build) into docs/performance.md"
 
 $(TOOLS): infra/requirements.txt
@@ -61,6 +62,10 @@ reindex: $(TOOLS)
 # With `make dev` running: the hourly ranking (scores, seller levels) now.
 rank: $(TOOLS)
 	$(PY) infra/local/stack.py devtool -- rank
+
+# Last month's reports for every user, now (in AWS: the 1st of each month).
+monthly: $(TOOLS)
+	$(PY) infra/local/stack.py devtool -- monthly
 
 # Release build of the tool only (never every function): the search engine on 100,000
 # generated services.

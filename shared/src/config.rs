@@ -42,6 +42,12 @@ pub struct Config {
     pub app_base_url: String,
     pub sms: SmsConfig,
     pub mail: MailConfig,
+    /// Where new accounts and messages go to be checked (`ABUSE_QUEUE_URL`, `stream-router`
+    /// only).
+    pub abuse_queue_url: Option<String>,
+    /// Automatic spam sanctions before an account is banned (`ABUSE_BAN_AFTER_STRIKES`,
+    /// default 3; 0: never banned automatically). The operators' setting.
+    pub abuse_ban_after_strikes: u64,
     /// Where service changes go to be indexed (`SEARCH_QUEUE_URL`, `stream-router` only).
     pub search_queue_url: Option<String>,
     pub search: SearchConfig,
@@ -187,6 +193,14 @@ impl Config {
             trust_forwarded_for,
             notifications_queue_url: optional("NOTIFICATIONS_QUEUE_URL"),
             stats_queue_url: optional("STATS_QUEUE_URL"),
+            abuse_queue_url: optional("ABUSE_QUEUE_URL"),
+            abuse_ban_after_strikes: match optional("ABUSE_BAN_AFTER_STRIKES") {
+                None => 3,
+                Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+                    name: "ABUSE_BAN_AFTER_STRIKES",
+                    reason: "must be a whole number (0 turns automatic bans off)",
+                })?,
+            },
             pii_key: optional("PII_KEY").map(SecretString::from),
             media_bucket: optional("MEDIA_BUCKET"),
             payment_secret_id: optional("PAYMENT_SECRET_ID"),

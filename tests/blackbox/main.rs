@@ -11,6 +11,7 @@ mod orders;
 mod payments;
 mod profiles;
 mod reviews;
+mod safety;
 mod search;
 mod services;
 mod wiring;

@@ -409,25 +409,19 @@ async fn contact_details_are_masked_the_sender_warned_and_repeaters_reported() {
     );
     // The third attempt filed a report for the moderators.
     let store = gigbao_tests::stack_store().await;
-    let out = store
-        .client()
-        .query()
-        .table_name(store.table())
-        .index_name("GSI1")
-        .key_condition_expression("GSI1PK = :pk")
-        .filter_expression("target_id = :u")
-        .expression_attribute_values(
-            ":pk",
-            aws_sdk_dynamodb::types::AttributeValue::S("REPORTS#open".into()),
+    let page = store
+        .list_reports(
+            shared::domain::report::ReportStatus::Pending,
+            Some(shared::domain::report::TargetType::User),
+            1000,
+            None,
         )
-        .expression_attribute_values(
-            ":u",
-            aws_sdk_dynamodb::types::AttributeValue::S(a.id.clone()),
-        )
-        .send()
         .await
         .unwrap();
-    assert_eq!(out.count, 1);
+    let mine: Vec<_> = page.items.iter().filter(|r| r.target_id == a.id).collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].reason.as_str(), "off_platform_contact");
+    assert_eq!(mine[0].reporter_id, "system");
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod notify;
 mod orders;
 mod payments;
 mod reviews;
+mod safety;
 mod search;
 mod services;
 mod workers;

@@ -5,7 +5,7 @@
 //! money comes from the gateway clearing account, as a top-up's would). `devtool reconcile`
 //! runs the ledger reconciliation now. `devtool reindex` rebuilds the search index from the
 //! table (OpenSearch with `SEARCH_URL`, tantivy with `SEARCH_INDEX_DIR`). `devtool rank` runs
-//! the hourly ranking (scores and seller levels) now. `devtool
+//! the hourly ranking (scores and seller levels) now; `devtool monthly` last month's reports. `devtool
 //! bench-search N` measures the local search engine on N generated services (`make bench`).
 //! Reads the same
 //! environment as the functions (`TABLE_NAME`, `JWT_SECRET`, `AWS_ENDPOINT_URL`).
@@ -190,6 +190,17 @@ async fn rank() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes the monthly reports of last month now (the schedule runs on the 1st).
+async fn monthly() -> anyhow::Result<()> {
+    let deps = shared::Deps::from_env().await?;
+    let r = shared::workers::monthly_reports::run(&deps.store, chrono::Utc::now()).await?;
+    println!(
+        "Monthly reports for {}: {} users, {} reports stored",
+        r.month, r.users, r.stored
+    );
+    Ok(())
+}
+
 /// Loads the catalogue file (`infra/seed/catalog.json`) into the table.
 async fn seed_catalog(path: PathBuf) -> anyhow::Result<()> {
     let json =
@@ -215,6 +226,7 @@ async fn main() -> anyhow::Result<()> {
         (Some("reconcile"), None) => reconcile().await,
         (Some("reindex"), None) => reindex().await,
         (Some("rank"), None) => rank().await,
+        (Some("monthly"), None) => monthly().await,
         (Some("bench-search"), n) => {
             bench::search(n.as_deref().unwrap_or("100000").parse().context("N")?).await
         }
@@ -223,7 +235,7 @@ async fn main() -> anyhow::Result<()> {
             None => bail!("usage: devtool credit USERNAME AMOUNT"),
         },
         _ => bail!(
-            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile | devtool reindex | devtool rank | devtool bench-search N"
+            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile | devtool reindex | devtool rank | devtool monthly | devtool bench-search N"
         ),
     }
 }

@@ -114,7 +114,8 @@ fn reason_field(errors: &mut FieldErrors, reason: Option<&str>) -> Option<String
     })
 }
 
-/// `PATCH /admin/users/{user_id}` [admin-user-update]: `{action: ban|unban|verify|unverify, reason}`.
+/// `PATCH /admin/users/{user_id}` [admin-user-update]:
+/// `{action: ban|unban|verify|unverify|restrict|unrestrict, reason}`.
 pub async fn user_update(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (caller, _) = admin(deps, &req).await?;
     let target: UserId = path_id(&req, "user_id", user_not_found)?;
@@ -128,8 +129,8 @@ pub async fn user_update(deps: &'static Deps, req: Request) -> Result<Reply, Api
                 errors.add(
                     "action",
                     Text::new(
-                        "操作须为 ban、unban、verify 或 unverify",
-                        "action must be ban, unban, verify or unverify",
+                        "操作须为 ban、unban、verify、unverify、restrict 或 unrestrict",
+                        "action must be ban, unban, verify, unverify, restrict or unrestrict",
                     ),
                 );
             }

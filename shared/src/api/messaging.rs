@@ -112,6 +112,17 @@ impl From<MessagingError> for ApiError {
                 ),
             ),
             MessagingError::RateLimited(r) => ApiError::rate_limited(r.retry_after_secs),
+            MessagingError::Restricted(r) => ApiError {
+                retry_after: Some(r.retry_after_secs.max(1)),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "account.restricted",
+                    Text::new(
+                        "您的账号因疑似发送垃圾信息被限制发消息频率，请稍后再试或联系客服",
+                        "Your account may send only a few messages an hour because of suspected spam; try later or contact support",
+                    ),
+                )
+            },
             MessagingError::Rules(e) => ApiError::internal(e),
             MessagingError::Store(e) => ApiError::internal(e),
             MessagingError::Files(e) => ApiError::internal(e),

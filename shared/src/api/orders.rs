@@ -856,9 +856,9 @@ pub async fn dispute(deps: &'static Deps, req: Request) -> Result<Reply, ApiErro
 /// `GET /admin/orders` [admin-order-list]: `?status=` (default `disputed`), most recently
 /// changed first.
 pub async fn admin_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    admin(deps, &req).await?;
     let params = ListParams::of(&req)?;
     let status = status_param(&req)?.unwrap_or(OrderStatus::Disputed);
-    admin(deps, &req).await?;
     let page = app::list(
         &deps.store,
         OrderListing::Status(status),
@@ -872,6 +872,8 @@ pub async fn admin_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
 /// `POST /admin/orders/{order_id}/resolve` [admin-order-resolve]:
 /// `{resolution: refund|release|split, refund_amount (split), note}`.
 pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    // Operators only, before anything about the request is looked at.
+    let (_, operator) = admin(deps, &req).await?;
     let id = order_id(&req)?;
     let body: Value = json_body(&req)?;
     let mut errors = FieldErrors::new();
@@ -924,7 +926,6 @@ pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, A
     let note = text_field(&body, &mut errors, "note", MAX_REASON_CHARS, true);
     errors.finish()?;
     let resolution = resolution.ok_or_else(|| ApiError::internal("resolution checked above"))?;
-    let (_, operator) = admin(deps, &req).await?;
     let order = app::resolve(
         &deps.store,
         &operator,

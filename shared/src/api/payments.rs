@@ -719,6 +719,7 @@ pub async fn withdrawal_list(deps: &'static Deps, req: Request) -> Result<Reply,
 /// `GET /admin/withdrawals` [admin-withdrawal-list]: `?status=` (default `pending`), oldest
 /// first.
 pub async fn admin_withdrawal_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    admin(deps, &req).await?;
     let params = ListParams::of(&req)?;
     let status = match query_param(&req, "status") {
         None => WithdrawalStatus::Pending,
@@ -732,7 +733,6 @@ pub async fn admin_withdrawal_list(deps: &'static Deps, req: Request) -> Result<
             )
         })?,
     };
-    admin(deps, &req).await?;
     let page =
         pay_app::withdrawal_queue(&deps.store, status, params.limit, params.cursor.as_deref())
             .await?;
@@ -742,6 +742,8 @@ pub async fn admin_withdrawal_list(deps: &'static Deps, req: Request) -> Result<
 /// `POST /admin/withdrawals/{withdrawal_id}/review` [admin-withdrawal-review]:
 /// `{action: approve|reject, reason (reject)}`.
 pub async fn admin_withdrawal_review(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    // Operators only, before anything about the request is looked at.
+    let (_, admin_user) = admin(deps, &req).await?;
     let id: WithdrawalId = path_id(&req, "withdrawal_id", withdrawal_not_found)?;
     let body: Value = json_body(&req)?;
     let mut errors = FieldErrors::new();
@@ -782,7 +784,6 @@ pub async fn admin_withdrawal_review(deps: &'static Deps, req: Request) -> Resul
     let Some(review) = review else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let (_, admin_user) = admin(deps, &req).await?;
     let done = pay_app::review_withdrawal(
         &deps.store,
         &deps.gateways,

@@ -150,6 +150,9 @@ pub struct AdminUserView {
     pub email_verified: bool,
     pub phone_verified: bool,
     pub verification_status: Option<VerificationStatus>,
+    /// Messages limited until then (suspected spam); `null` when not restricted.
+    pub restricted_until: Option<String>,
+    pub registered_ip: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -161,6 +164,12 @@ impl From<&User> for AdminUserView {
             username: u.username.as_str().to_owned(),
             email: u.email.as_ref().map(|e| e.as_str().to_owned()),
             phone: u.phone.as_ref().map(|p| p.masked()),
+            restricted_until: u
+                .restricted_until
+                .filter(|t| *t > chrono::Utc::now())
+                .as_ref()
+                .map(rfc3339),
+            registered_ip: u.registered_ip.clone(),
             user_type: u.user_type,
             status: u.status,
             is_verified: u.is_verified,

@@ -12,6 +12,10 @@ pub enum UserAction {
     Unban,
     Verify,
     Unverify,
+    /// Limits the user's messages for a day (as the abuse detector does).
+    Restrict,
+    /// Lifts a restriction and clears the spam strikes.
+    Unrestrict,
 }
 
 impl UserAction {
@@ -21,6 +25,8 @@ impl UserAction {
             "unban" => Some(UserAction::Unban),
             "verify" => Some(UserAction::Verify),
             "unverify" => Some(UserAction::Unverify),
+            "restrict" => Some(UserAction::Restrict),
+            "unrestrict" => Some(UserAction::Unrestrict),
             _ => None,
         }
     }
@@ -31,6 +37,8 @@ impl UserAction {
             UserAction::Unban => "unban",
             UserAction::Verify => "verify",
             UserAction::Unverify => "unverify",
+            UserAction::Restrict => "restrict",
+            UserAction::Unrestrict => "unrestrict",
         }
     }
 }
@@ -77,6 +85,7 @@ pub async fn update_user(
         .await?
         .ok_or(AdminUserError::NotFound)?;
     let before = (user.status, user.is_verified);
+    let restricted_before = user.is_restricted(now);
     match action {
         UserAction::Ban => {
             user.status = UserStatus::Banned;
@@ -86,8 +95,14 @@ pub async fn update_user(
         UserAction::Unban => {}
         UserAction::Verify => user.is_verified = true,
         UserAction::Unverify => user.is_verified = false,
+        UserAction::Restrict if !restricted_before => {
+            user.restricted_until =
+                Some(now + chrono::Duration::hours(crate::domain::report::RESTRICTION_HOURS));
+        }
+        UserAction::Unrestrict if restricted_before => user.restricted_until = None,
+        UserAction::Restrict | UserAction::Unrestrict => {}
     }
-    if (user.status, user.is_verified) == before {
+    if (user.status, user.is_verified) == before && user.is_restricted(now) == restricted_before {
         return Err(AdminUserError::NoChange);
     }
     let read_version = user.version;
@@ -102,11 +117,17 @@ pub async fn update_user(
         serde_json::json!({
             "status": { "from": before.0.as_str(), "to": user.status.as_str() },
             "is_verified": { "from": before.1, "to": user.is_verified },
+            "restricted_until": user.restricted_until.map(|t| t.to_rfc3339()),
         }),
         now,
     );
+    let mut companions = vec![audit.put(store.table())?];
+    // Lifting a sanction also forgives the strikes that led to it.
+    if matches!(action, UserAction::Unban | UserAction::Unrestrict) {
+        companions.push(store.clear_strikes_op(target)?);
+    }
     if !store
-        .replace_user_audited(&user, read_version, &audit)
+        .replace_user_with(&user, read_version, companions)
         .await?
     {
         return Err(AdminUserError::Conflict);

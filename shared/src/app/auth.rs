@@ -96,7 +96,7 @@ pub async fn register(
 ) -> Result<SignedIn, RegisterError> {
     let hash =
         hash_password(&account.password).map_err(|e| RegisterError::Internal(e.to_string()))?;
-    let user = User::new(
+    let mut user = User::new(
         account.username,
         account.email,
         account.phone,
@@ -104,6 +104,7 @@ pub async fn register(
         Some(hash),
         now,
     );
+    user.registered_ip = Some(client.ip.chars().take(64).collect());
     let session = Session::start(user.id, user.user_type, &client.ip, &client.user_agent, now);
     store
         .create_user_with_session(&user, &session)

@@ -9,13 +9,12 @@ use crate::domain::messaging::{
 };
 use crate::domain::moderation::{Finding, RulesError};
 use crate::domain::order::{Order, PaymentStatus};
+use crate::domain::report::{Reason, Report, TargetType};
 use crate::domain::service::ServiceStatus;
-use crate::domain::{
-    ConversationId, MessageId, OrderId, ReportId, ServiceId, User, UserId, UserType,
-};
+use crate::domain::{ConversationId, MessageId, OrderId, ServiceId, User, UserId, UserType};
 use crate::files::Files;
 use crate::store::{
-    AutoReport, ListError, Membership, Party, RateLimit, RateLimited, Store, StoreError, Thread,
+    ListError, Membership, Party, RateLimit, RateLimited, Store, StoreError, Thread,
 };
 
 /// Messages a user may send per minute (the seed's limit).
@@ -23,6 +22,13 @@ pub const MESSAGES_PER_MINUTE: RateLimit = RateLimit {
     name: "messages",
     limit: 30,
     window_secs: 60,
+};
+
+/// What a user restricted for suspected spam may still send.
+pub const RESTRICTED_MESSAGES: RateLimit = RateLimit {
+    name: "messages-restricted",
+    limit: crate::domain::report::RESTRICTED_MESSAGES_PER_HOUR,
+    window_secs: 3_600,
 };
 
 /// Attachment uploads per user per hour.
@@ -79,6 +85,8 @@ pub enum MessagingError {
     AttachmentTooLarge,
     #[error("rate limited")]
     RateLimited(RateLimited),
+    #[error("restricted for suspected spam")]
+    Restricted(RateLimited),
     #[error(transparent)]
     Rules(#[from] RulesError),
     #[error(transparent)]
@@ -329,6 +337,12 @@ async fn post(
     input: MessageInput,
     now: DateTime<Utc>,
 ) -> Result<Sent, MessagingError> {
+    if me.is_restricted(now) {
+        store
+            .hit_rate_limit(RESTRICTED_MESSAGES, &me.id.to_string(), now)
+            .await?
+            .map_err(MessagingError::Restricted)?;
+    }
     store
         .hit_rate_limit(MESSAGES_PER_MINUTE, &me.id.to_string(), now)
         .await?
@@ -403,21 +417,25 @@ async fn check_attachment(
 async fn note_offence(store: &Store, me: &User, message: &Message, now: DateTime<Utc>) {
     match store.add_offence(me.id, now).await {
         Ok(n) if n == REPORT_AFTER_OFFENCES => {
-            let report = AutoReport {
-                id: ReportId::new(),
-                reporter_id: "system".to_owned(),
-                target_type: "user".to_owned(),
-                target_id: me.id.to_string(),
-                reason: "off_platform_contact".to_owned(),
-                description: format!(
+            let report = Report::automatic(
+                TargetType::User,
+                &me.id.to_string(),
+                Some(me.id.to_string()),
+                Reason::OffPlatformContact,
+                format!(
                     "{n} messages with contact details before payment; the last in conversation {} (message {})",
                     message.conversation_id, message.id
                 ),
-                status: "open".to_owned(),
-                created_at: now,
-            };
-            match store.put_report(&report).await {
-                Ok(()) => tracing::warn!(user = %me.id, "reported for repeated contact details"),
+                serde_json::json!({
+                    "offences": n,
+                    "conversation_id": message.conversation_id.to_string(),
+                    "message_id": message.id.to_string(),
+                }),
+                now,
+            );
+            match store.create_report(&report).await {
+                Ok(true) => tracing::warn!(user = %me.id, "reported for repeated contact details"),
+                Ok(false) => tracing::info!(user = %me.id, "already reported"),
                 Err(e) => tracing::error!(error = %e, "report not filed"),
             }
         }

@@ -1,6 +1,7 @@
 //! Use cases. Each takes the store and typed input and returns a typed result or its own error
 //! enum; none sees an SDK or Lambda type.
 
+pub mod abuse;
 pub mod access;
 pub mod account;
 pub mod admin;
@@ -11,12 +12,15 @@ pub mod ledger;
 pub mod messaging;
 pub mod orders;
 pub mod payments;
+pub mod privacy;
 pub mod ranking;
+pub mod reports;
 pub mod reviews;
 pub mod search;
 pub mod service_media;
 pub mod services;
 pub mod sms;
+pub mod stats;
 pub mod users;
 pub mod verification;
 

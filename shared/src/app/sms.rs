@@ -220,6 +220,7 @@ pub async fn login(
             now,
         );
         user.phone_verified = true;
+        user.registered_ip = Some(client.ip.chars().take(64).collect());
         let session = Session::start(user.id, user.user_type, &client.ip, &client.user_agent, now);
         match store.create_user_with_session(&user, &session).await {
             Ok(()) => {

@@ -11,9 +11,11 @@ pub mod order;
 pub mod payment;
 pub mod profile;
 pub mod ranking;
+pub mod report;
 pub mod review;
 pub mod service;
 pub mod session;
+pub mod stats;
 pub mod user;
 pub mod values;
 

@@ -181,6 +181,11 @@ pub struct User {
     pub tokens_valid_after: Option<DateTime<Utc>>,
     pub verification: Option<VerificationSummary>,
     pub notification_preferences: NotificationPreferences,
+    /// Where the account was registered from (the abuse rules count accounts per address).
+    pub registered_ip: Option<String>,
+    /// Until then the user may send only a few messages an hour (suspected spam); lifted by
+    /// an operator or by time.
+    pub restricted_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -231,6 +236,8 @@ impl User {
             tokens_valid_after: None,
             verification: None,
             notification_preferences: NotificationPreferences::default(),
+            registered_ip: None,
+            restricted_until: None,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -239,6 +246,11 @@ impl User {
 
     pub fn is_active(&self) -> bool {
         self.status == UserStatus::Active
+    }
+
+    /// Whether an automatic or operator restriction is in force at `now`.
+    pub fn is_restricted(&self, now: DateTime<Utc>) -> bool {
+        self.restricted_until.is_some_and(|until| until > now)
     }
 }
 

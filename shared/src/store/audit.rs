@@ -19,7 +19,7 @@ pub struct AuditRecord {
     pub gsi1sk: String,
     pub entity_type: String,
     pub id: String,
-    /// The admin who acted.
+    /// The admin who acted, or `system` for an automatic action.
     pub actor_id: String,
     /// e.g. `user.ban`, `verification.approve`.
     pub action: String,
@@ -41,6 +41,47 @@ impl AuditRecord {
         details: serde_json::Value,
         now: DateTime<Utc>,
     ) -> AuditRecord {
+        AuditRecord::by(
+            actor.to_string(),
+            action,
+            target_type,
+            target_id,
+            reason,
+            details,
+            now,
+        )
+    }
+
+    /// An automatic action (the abuse detector's): actor `system`, with its evidence in
+    /// `details`.
+    pub fn system(
+        action: &str,
+        target_type: &str,
+        target_id: &str,
+        reason: Option<&str>,
+        details: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> AuditRecord {
+        AuditRecord::by(
+            crate::domain::report::SYSTEM.to_owned(),
+            action,
+            target_type,
+            target_id,
+            reason,
+            details,
+            now,
+        )
+    }
+
+    fn by(
+        actor_id: String,
+        action: &str,
+        target_type: &str,
+        target_id: &str,
+        reason: Option<&str>,
+        details: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> AuditRecord {
         let id = AuditId::new();
         let key = keys::audit(now, id);
         AuditRecord {
@@ -50,7 +91,7 @@ impl AuditRecord {
             gsi1sk: id.to_string(),
             entity_type: "audit".to_owned(),
             id: id.to_string(),
-            actor_id: actor.to_string(),
+            actor_id,
             action: action.to_owned(),
             target_type: target_type.to_owned(),
             target_id: target_id.to_owned(),
@@ -75,6 +116,13 @@ impl AuditRecord {
 }
 
 impl super::Store {
+    /// Writes an audit entry on its own (an action whose change was written before).
+    pub async fn put_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
+        self.transact(vec![audit.put(&self.table)?])
+            .await?
+            .map_err(|_| StoreError::Decode(format!("audit entry {} already exists", audit.id)))
+    }
+
     /// What was done to one target, newest first (one Query).
     pub async fn audit_for_target(
         &self,

@@ -400,3 +400,61 @@ pub fn report(id: ReportId) -> Key {
 pub fn reports_by_status(status: &str) -> String {
     format!("REPORTS#{status}")
 }
+
+/// The operators' queue by status and type: `GSI2PK=REPORTS#{status}#{type}`, same sort.
+pub fn reports_by_status_type(status: &str, target_type: &str) -> String {
+    format!("REPORTS#{status}#{target_type}")
+}
+
+/// `REPORTGUARD#{reporter}#{type}#{target} / OPEN`: one open report per reporter and target;
+/// deleted when the report is decided.
+pub fn report_guard(reporter: &str, target_type: &str, target_id: &str) -> Key {
+    key(
+        format!("REPORTGUARD#{reporter}#{target_type}#{target_id}"),
+        "OPEN",
+    )
+}
+
+/// The month partition of the audit log.
+pub fn audit_month(month: &str) -> String {
+    format!("AUDIT#{month}")
+}
+
+/// `IPREG#{ip} / {registered_at}#{user}`: an account registered from `ip` (TTL a day).
+pub fn ip_registration(ip: &str, at: DateTime<Utc>, user: UserId) -> Key {
+    key(format!("IPREG#{ip}"), &format!("{}#{user}", ms(at)))
+}
+
+/// `DUPMSG#{sender}#{fingerprint} / W#{hour}`: the people one text went to unsolicited in an
+/// hour (TTL).
+pub fn duplicate_messages(sender: UserId, fingerprint: &str, window_start: i64) -> Key {
+    key(
+        format!("DUPMSG#{sender}#{fingerprint}"),
+        &format!("W#{window_start}"),
+    )
+}
+
+/// `SANCTION#{user}#{rule}#{evidence} / SANCTION`: an automatic sanction is applied once.
+pub fn sanction_guard(user: UserId, rule: &str, evidence: &str) -> Key {
+    key(format!("SANCTION#{user}#{rule}#{evidence}"), "SANCTION")
+}
+
+/// `STATS / CURRENT`: the maintained gauges (users by type, orders by status, open queues).
+pub fn stats_current() -> Key {
+    key("STATS".to_owned(), "CURRENT")
+}
+
+/// `STATS / DAY#{yyyy-mm-dd}`: what happened on a day (UTC+8): new users, GMV, revenue.
+pub fn stats_day(day: &str) -> Key {
+    key("STATS".to_owned(), &format!("DAY#{day}"))
+}
+
+/// `COUNTED#{change id} / COUNTED`: a change already counted (TTL a week).
+pub fn counted(change: &str) -> Key {
+    key(format!("COUNTED#{change}"), "COUNTED")
+}
+
+/// `USER#{user} / MONTHLY#{yyyy-mm}`: the user's activity report of a month.
+pub fn monthly_report(user: UserId, month: &str) -> Key {
+    key(format!("USER#{user}"), &format!("MONTHLY#{month}"))
+}

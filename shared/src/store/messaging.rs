@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::ops::{self, n, s};
 use super::{ListError, Page, PageQuery, Store, StoreError, from_item, keys, to_item};
 use crate::domain::messaging::{Enquiry, Message, MessageKind};
-use crate::domain::{ConversationId, OrderId, ReportId, ServiceId, UserId};
+use crate::domain::{ConversationId, MessageId, OrderId, ServiceId, UserId};
 
 /// The last message, as a conversation list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -261,6 +261,18 @@ impl Store {
     }
 
     /// A user's conversations, most recent activity first.
+    /// One message of a conversation.
+    pub async fn get_message(
+        &self,
+        conversation: ConversationId,
+        id: MessageId,
+    ) -> Result<Option<Message>, StoreError> {
+        let record: Option<MessageRecord> = self
+            .get_record(keys::message(conversation, id), false)
+            .await?;
+        Ok(record.map(|r| r.message))
+    }
+
     pub async fn list_conversations(
         &self,
         user: UserId,
@@ -369,28 +381,6 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// Files an automatic report to the moderators.
-    pub async fn put_report(&self, report: &AutoReport) -> Result<(), StoreError> {
-        let key = keys::report(report.id);
-        let record = ReportRecord {
-            pk: key.pk,
-            sk: key.sk,
-            gsi1pk: keys::reports_by_status("open"),
-            gsi1sk: format!("{}#{}", keys::ms(report.created_at), report.id),
-            entity_type: "report".to_owned(),
-            report: report.clone(),
-        };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&record)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(())
-    }
-
     /// Remembers an open WebSocket of `user` until `expires_at` (TTL).
     pub async fn put_connection(
         &self,
@@ -468,34 +458,4 @@ impl Store {
         }
         Ok(ids)
     }
-}
-
-/// A report the platform files itself (repeated contact details in chat). The operators'
-/// report queue (`REPORTS#open`) lists it with the users' reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AutoReport {
-    pub id: ReportId,
-    /// `system` for the platform's own reports.
-    pub reporter_id: String,
-    pub target_type: String,
-    pub target_id: String,
-    pub reason: String,
-    pub description: String,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct ReportRecord {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: String,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: String,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: String,
-    entity_type: String,
-    #[serde(flatten)]
-    report: AutoReport,
 }

@@ -45,6 +45,10 @@ pub(super) struct UserRecord {
     pub verification: Option<VerificationSummary>,
     #[serde(default)]
     pub notification_preferences: crate::domain::NotificationPreferences,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restricted_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -148,6 +152,8 @@ impl From<&User> for UserRecord {
             tokens_valid_after: u.tokens_valid_after,
             verification: u.verification.clone(),
             notification_preferences: u.notification_preferences,
+            registered_ip: u.registered_ip.clone(),
+            restricted_until: u.restricted_until,
             created_at: u.created_at,
             updated_at: u.updated_at,
             version: u.version,
@@ -187,6 +193,8 @@ impl TryFrom<UserRecord> for User {
             tokens_valid_after: r.tokens_valid_after,
             verification: r.verification,
             notification_preferences: r.notification_preferences,
+            registered_ip: r.registered_ip,
+            restricted_until: r.restricted_until,
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,

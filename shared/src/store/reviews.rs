@@ -110,6 +110,20 @@ impl Store {
             .map(|r| r.review))
     }
 
+    /// The full write of a changed review (version already bumped) read at `read_version`;
+    /// its index keys follow its visibility.
+    pub(crate) fn replace_review_op(
+        &self,
+        review: &Review,
+        read_version: u64,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        super::ops::put_versioned(
+            &self.table,
+            to_item(&ReviewRecord::from(review))?,
+            Some(read_version),
+        )
+    }
+
     /// The review of an order, if it has one (through its guard).
     pub async fn order_review_id(&self, order: OrderId) -> Result<Option<ReviewId>, StoreError> {
         Ok(self

@@ -160,7 +160,7 @@ pub struct AdminUserFilter {
 
 impl Store {
     /// The full-item write of a changed user, conditional on the version it was read at.
-    pub(super) fn replace_user_op(
+    pub(crate) fn replace_user_op(
         &self,
         user: &User,
         read_version: u64,
@@ -180,17 +180,15 @@ impl Store {
         Ok(self.transact(vec![op]).await?.is_ok())
     }
 
-    /// Writes a changed user and its audit entry together.
-    pub async fn replace_user_audited(
+    /// Writes a changed user with companion items (audit entry, cleared strikes) together.
+    pub async fn replace_user_with(
         &self,
         user: &User,
         read_version: u64,
-        audit: &super::AuditRecord,
+        companions: Vec<TransactWriteItem>,
     ) -> Result<bool, StoreError> {
-        let ops = vec![
-            self.replace_user_op(user, read_version)?,
-            audit.put(&self.table)?,
-        ];
+        let mut ops = vec![self.replace_user_op(user, read_version)?];
+        ops.extend(companions);
         Ok(self.transact(ops).await?.is_ok())
     }
 

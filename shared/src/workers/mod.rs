@@ -1,8 +1,10 @@
 //! Event-driven functions: the stream router and the queue workers. Delivery is at least once,
 //! so every worker is idempotent.
 
+pub mod abuse_detector;
 pub mod ledger_reconciler;
 pub mod media_processor;
+pub mod monthly_reports;
 pub mod notification_dispatcher;
 pub mod order_timers;
 pub mod ranking_updater;
@@ -95,6 +97,59 @@ pub enum WorkMessage {
         reason: Option<String>,
         occurred_at_ms: u64,
     },
+    /// What a change adds to the operators' counters; applied once per change id.
+    #[serde(rename = "stats.counters")]
+    Counters(crate::domain::stats::CounterChange),
+    /// A new account and the address it came from (abuse detector).
+    #[serde(rename = "abuse.account_registered")]
+    AccountRegistered {
+        user_id: String,
+        ip: String,
+        occurred_at_ms: u64,
+    },
+    /// A user's message (abuse detector).
+    #[serde(rename = "abuse.message_sent")]
+    MessageSent {
+        message_id: String,
+        conversation_id: String,
+        sender_id: String,
+        recipients: Vec<String>,
+        content: String,
+        sent_at_ms: u64,
+    },
+    /// An operator decided a user's report: the reporter is told.
+    #[serde(rename = "report.decided")]
+    ReportDecided {
+        id: String,
+        report_id: String,
+        reporter_id: String,
+        /// `resolved` or `dismissed`.
+        status: String,
+        target_type: String,
+        occurred_at_ms: u64,
+    },
+    /// A user's monthly report was stored: they are sent it.
+    #[serde(rename = "monthly.report")]
+    MonthlyReport {
+        id: String,
+        user_id: String,
+        month: String,
+        report: serde_json::Value,
+        occurred_at_ms: u64,
+    },
+}
+
+impl WorkMessage {
+    /// Work every copy of which does the same (state-based): one per batch is enough.
+    pub fn is_state_based(&self) -> bool {
+        matches!(
+            self,
+            WorkMessage::ViewsChanged { .. }
+                | WorkMessage::ReviewChanged { .. }
+                | WorkMessage::SearchService { .. }
+                | WorkMessage::SearchFreelancer { .. }
+        )
+    }
 }
 
 /// The answer of a batch handler with `ReportBatchItemFailures`: the ids of the records to

@@ -403,11 +403,98 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
             );
             deliver(deps, note, None).await
         }
+        WorkMessage::ReportDecided {
+            id,
+            report_id,
+            reporter_id,
+            status,
+            target_type,
+            occurred_at_ms,
+        } => {
+            let (what_en, what_zh) = match target_type.as_str() {
+                "service" => ("service", "服务"),
+                "review" => ("review", "评价"),
+                "message" => ("message", "消息"),
+                _ => ("user", "用户"),
+            };
+            let t = if status == "resolved" {
+                text(
+                    "Your report was upheld",
+                    "您的举报已处理",
+                    format!("Thank you. We reviewed the {what_en} you reported and took action."),
+                    format!("感谢您的举报。我们已核实您举报的{what_zh}并作出处理。"),
+                )
+            } else {
+                text(
+                    "Your report was reviewed",
+                    "您的举报已审核",
+                    format!(
+                        "We reviewed the {what_en} you reported and found no breach of our rules."
+                    ),
+                    format!("我们已审核您举报的{what_zh}，未发现违反平台规则的情况。"),
+                )
+            };
+            let note = Note::new(
+                id,
+                *occurred_at_ms,
+                user_id(reporter_id)?,
+                "report.decided",
+                t,
+                Some(report_id.clone()),
+            );
+            deliver(deps, note, None).await
+        }
+        WorkMessage::MonthlyReport {
+            id,
+            user_id: user,
+            month,
+            report,
+            occurred_at_ms,
+        } => {
+            let orders = report["total_orders"].as_u64().unwrap_or(0);
+            let t = match report["total_earnings"].as_str() {
+                Some(earned) => text(
+                    "Your monthly report",
+                    "您的月度报告",
+                    format!(
+                        "{month}: {orders} orders completed, ¥{earned} earned, rating {}, response rate {}%.",
+                        report["average_rating"].as_str().unwrap_or("0"),
+                        report["response_rate"].as_str().unwrap_or("0"),
+                    ),
+                    format!(
+                        "{month}：完成订单 {orders} 个，收入 ¥{earned}，评分 {}，回复率 {}%。",
+                        report["average_rating"].as_str().unwrap_or("0"),
+                        report["response_rate"].as_str().unwrap_or("0"),
+                    ),
+                ),
+                None => {
+                    let spent = report["total_spent"].as_str().unwrap_or("0.00");
+                    text(
+                        "Your monthly report",
+                        "您的月度报告",
+                        format!("{month}: {orders} orders completed, ¥{spent} spent."),
+                        format!("{month}：完成订单 {orders} 个，支出 ¥{spent}。"),
+                    )
+                }
+            };
+            let note = Note::new(
+                id,
+                *occurred_at_ms,
+                user_id(user)?,
+                "report.monthly",
+                t,
+                Some(month.clone()),
+            );
+            deliver(deps, note, None).await
+        }
         WorkMessage::ViewsChanged { .. }
         | WorkMessage::ReviewChanged { .. }
         | WorkMessage::SearchService { .. }
-        | WorkMessage::SearchFreelancer { .. } => Err(DispatchError::BadMessage(
-            "a stats or search message on the notifications queue".into(),
+        | WorkMessage::SearchFreelancer { .. }
+        | WorkMessage::Counters(_)
+        | WorkMessage::AccountRegistered { .. }
+        | WorkMessage::MessageSent { .. } => Err(DispatchError::BadMessage(
+            "a stats, search or abuse message on the notifications queue".into(),
         )),
     }
 }

@@ -1,6 +1,8 @@
 //! `stats-updater`: keeps the counters other writes feed.
 //! - View shards are folded into `views_count`: the total is set from the shards' current sum
 //!   and never lowered.
+//! - A change's counter deltas (`stats.counters`) go into the operators' gauges and the day's
+//!   flows once (`Store::apply_counts` guards each change id).
 //! - A review's rating goes into (or out of) its service's and freelancer's sums
 //!   (`Store::count_review`): the review records whether it is counted, so a redelivered or
 //!   reordered message changes nothing.
@@ -9,14 +11,16 @@ use aws_lambda_events::event::sqs::SqsEvent;
 
 use super::{BatchResponse, ItemFailure, WorkMessage};
 use crate::deps::Deps;
+use crate::domain::stats::CounterChange;
 use crate::domain::{ReviewId, ServiceId};
 use crate::entry::BoxError;
 
 /// One unit of work: at most once per batch each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Job {
     Views(ServiceId),
     Review(ReviewId),
+    Counters(CounterChange),
 }
 
 fn job(message: WorkMessage) -> Result<Option<Job>, String> {
@@ -29,20 +33,30 @@ fn job(message: WorkMessage) -> Result<Option<Job>, String> {
             .parse()
             .map(|r| Some(Job::Review(r)))
             .map_err(|_| format!("bad review id {review_id}")),
+        WorkMessage::Counters(change) => Ok(Some(Job::Counters(change))),
         _ => Ok(None),
     }
 }
 
-async fn run(deps: &Deps, job: Job) -> Result<String, crate::store::StoreError> {
+async fn run(deps: &Deps, job: &Job) -> Result<String, crate::store::StoreError> {
     Ok(match job {
+        Job::Counters(change) => format!(
+            "counters {}: {}",
+            change.id,
+            if deps.store.apply_counts(change, chrono::Utc::now()).await? {
+                "applied"
+            } else {
+                "counted before"
+            }
+        ),
         Job::Views(service) => format!(
             "views {service}: {:?}",
-            deps.store.fold_views(service).await?
+            deps.store.fold_views(*service).await?
         ),
         Job::Review(review) => {
             format!(
                 "review {review}: {:?}",
-                deps.store.count_review(review).await?
+                deps.store.count_review(*review).await?
             )
         }
     })
@@ -70,7 +84,7 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
         if done.contains(&job) {
             continue;
         }
-        match run(deps, job).await {
+        match run(deps, &job).await {
             Ok(outcome) => {
                 tracing::info!(message_id = %id, %outcome, "stats updated");
                 done.push(job);

@@ -6,6 +6,7 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use super::{BatchResponse, ItemFailure, WorkMessage};
 use crate::config::Config;
 use crate::deps::Deps;
+use crate::domain::stats::CounterChange;
 use crate::entry::BoxError;
 
 /// Service attributes whose change search does not show: such a change is not re-indexed.
@@ -51,13 +52,125 @@ fn card_fields(
 
 /// The follow-up work a change calls for (none, one or several), each with its queue.
 pub fn route(record: &EventRecord) -> Vec<(Queue, WorkMessage)> {
-    if let Some(routed) = route_search(record) {
-        return vec![routed];
+    let mut out: Vec<(Queue, WorkMessage)> = match route_search(record) {
+        Some(routed) => vec![routed],
+        None => route_one(record)
+            .into_iter()
+            .chain(route_notice(record))
+            .collect(),
+    };
+    out.extend(route_abuse(record));
+    out.extend(route_counts(record));
+    out
+}
+
+fn attr_text(image: &serde_dynamo::Item, name: &str) -> Option<String> {
+    match image.get(name) {
+        Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
     }
-    route_one(record)
-        .into_iter()
-        .chain(route_notice(record))
-        .collect()
+}
+
+fn attr_number(image: &serde_dynamo::Item, name: &str) -> Option<i64> {
+    match image.get(name) {
+        Some(serde_dynamo::AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+/// What the abuse detector looks at: new accounts (with the address they came from) and
+/// users' messages.
+fn route_abuse(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
+    if record.event_name != "INSERT" {
+        return None;
+    }
+    let new = &record.change.new_image;
+    let message = match attr_text(new, "entity_type").as_deref() {
+        Some("user") => WorkMessage::AccountRegistered {
+            user_id: attr_text(new, "id")?,
+            ip: attr_text(new, "registered_ip")?,
+            occurred_at_ms: occurred_ms(record),
+        },
+        Some("message") => {
+            let m: crate::domain::messaging::Message = serde_dynamo::from_item(new.clone()).ok()?;
+            WorkMessage::MessageSent {
+                message_id: m.id.to_string(),
+                conversation_id: m.conversation_id.to_string(),
+                sender_id: m.sender_id?.to_string(),
+                recipients: m.recipients.iter().map(ToString::to_string).collect(),
+                content: m.content,
+                sent_at_ms: u64::try_from(m.created_at.timestamp_millis()).unwrap_or(0),
+            }
+        }
+        _ => return None,
+    };
+    Some((Queue::Abuse, message))
+}
+
+/// What a change adds to the operators' counters (`None` when nothing).
+pub fn counter_change(record: &EventRecord) -> Option<CounterChange> {
+    let (old, new) = (&record.change.old_image, &record.change.new_image);
+    let image = if new.is_empty() { old } else { new };
+    let kind = attr_text(image, "entity_type")?;
+    let mut c = CounterChange {
+        id: record.event_id.clone(),
+        day: crate::domain::stats::china_day(record.change.approximate_creation_date_time),
+        ..CounterChange::default()
+    };
+    let (inserted, modified) = match record.event_name.as_str() {
+        "INSERT" => (true, false),
+        "MODIFY" => (false, true),
+        _ => return None,
+    };
+    let was = |name: &str| attr_text(old, name);
+    let is = |name: &str| attr_text(new, name);
+    match kind.as_str() {
+        "user" => {
+            let user_type = is("user_type")?;
+            if inserted {
+                c.add_current(format!("users_{user_type}"), 1);
+                c.add_daily("new_users", 1);
+                c.add_daily(format!("new_users_{user_type}"), 1);
+            } else if is("status").as_deref() == Some("deactivated")
+                && was("status").as_deref() != Some("deactivated")
+            {
+                c.add_current(format!("users_{user_type}"), -1);
+            }
+        }
+        "order" => {
+            let status = is("status")?;
+            if modified && let Some(before) = was("status") {
+                c.add_current(format!("orders_{before}"), -1);
+            }
+            c.add_current(format!("orders_{status}"), 1);
+            if is("payment_status").as_deref() == Some("paid")
+                && was("payment_status").as_deref() != Some("paid")
+            {
+                c.add_daily("orders_paid", 1);
+                c.add_daily("gmv_fen", attr_number(new, "total_amount").unwrap_or(0));
+            }
+            if status == "completed" && was("status").as_deref() != Some("completed") {
+                c.add_daily("orders_completed", 1);
+            }
+        }
+        "ledger_line" if inserted => {
+            if is("account")?.starts_with("platform:revenue:") {
+                c.add_daily("revenue_fen", attr_number(new, "amount")?);
+            }
+        }
+        "report" | "verification" | "withdrawal" => {
+            let gauge = format!("{kind}s_pending");
+            let pending = |v: Option<String>| i64::from(v.as_deref() == Some("pending"));
+            c.add_current(gauge, pending(is("status")) - pending(was("status")));
+        }
+        _ => return None,
+    }
+    let c = c.tidy();
+    (!c.is_empty()).then_some(c)
+}
+
+fn route_counts(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
+    counter_change(record).map(|c| (Queue::Stats, WorkMessage::Counters(c)))
 }
 
 fn occurred_ms(record: &EventRecord) -> u64 {
@@ -132,6 +245,36 @@ fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
             reason: text(new, "reason"),
             occurred_at_ms,
         },
+        ("MODIFY", Some("report")) if changed("status") => WorkMessage::ReportDecided {
+            id,
+            report_id: text(new, "id")?,
+            reporter_id: text(new, "reporter_id").filter(|r| r != crate::domain::report::SYSTEM)?,
+            status: text(new, "status").filter(|s| s != "pending")?,
+            target_type: text(new, "target_type")?,
+            occurred_at_ms,
+        },
+        ("INSERT", Some("monthly_report")) => {
+            let mut report: serde_json::Value = serde_dynamo::from_item(new.clone()).ok()?;
+            if let Some(map) = report.as_object_mut() {
+                for k in [
+                    "PK",
+                    "SK",
+                    "entity_type",
+                    "user_id",
+                    "created_at",
+                    "version",
+                ] {
+                    map.remove(k);
+                }
+            }
+            WorkMessage::MonthlyReport {
+                id,
+                user_id: text(new, "user_id")?,
+                month: text(new, "month")?,
+                report,
+                occurred_at_ms,
+            }
+        }
         _ => return None,
     };
     Some((Queue::Notifications, message))
@@ -159,7 +302,9 @@ fn route_one(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
                 .unwrap_or(0),
             },
         )),
-        ("INSERT" | "MODIFY", Some("order")) => {
+        ("INSERT" | "MODIFY", Some("order"))
+            if record.change.old_image.get("last_event") != image.get("last_event") =>
+        {
             let event = match image.get("last_event") {
                 Some(serde_dynamo::AttributeValue::M(m)) => m,
                 _ => return None,
@@ -255,6 +400,7 @@ pub enum Queue {
     Notifications,
     Stats,
     Search,
+    Abuse,
 }
 
 /// Routes a batch in order. On the first failure it stops and reports that record, so the
@@ -268,14 +414,7 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
     {
         // Folding and indexing read the current state: one message per item per batch is
         // enough.
-        if matches!(
-            message,
-            WorkMessage::ViewsChanged { .. }
-                | WorkMessage::ReviewChanged { .. }
-                | WorkMessage::SearchService { .. }
-                | WorkMessage::SearchFreelancer { .. }
-        ) && sent.contains(&message)
-        {
+        if message.is_state_based() && sent.contains(&message) {
             continue;
         }
         let queue_url = match queue {
@@ -285,6 +424,7 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
             )?,
             Queue::Stats => Config::require(&deps.config.stats_queue_url, "STATS_QUEUE_URL")?,
             Queue::Search => Config::require(&deps.config.search_queue_url, "SEARCH_QUEUE_URL")?,
+            Queue::Abuse => Config::require(&deps.config.abuse_queue_url, "ABUSE_QUEUE_URL")?,
         };
         let body = serde_json::to_string(&message)?;
         if let Err(e) = deps
@@ -319,7 +459,11 @@ mod tests {
 
     /// The one message a change calls for (these changes call for at most one).
     fn one(r: &EventRecord) -> Option<(Queue, WorkMessage)> {
-        let v = route(r);
+        let v: Vec<_> = route(r)
+            .into_iter()
+            .filter(|(q, _)| !matches!(q, Queue::Abuse))
+            .filter(|(_, m)| !matches!(m, WorkMessage::Counters(_)))
+            .collect();
         assert!(v.len() <= 1, "{v:?}");
         v.into_iter().next()
     }
@@ -588,5 +732,82 @@ mod tests {
         ));
         r.change.old_image = r.change.new_image.clone();
         assert_eq!(one(&r), None);
+    }
+
+    fn s(v: &str) -> serde_dynamo::AttributeValue {
+        serde_dynamo::AttributeValue::S(v.into())
+    }
+
+    #[test]
+    fn a_paid_order_moves_the_gauges_and_adds_to_gmv_once() {
+        let mut r = record("MODIFY", "order");
+        for (k, v) in [("status", "pending"), ("payment_status", "pending")] {
+            r.change.old_image.insert(k.into(), s(v));
+        }
+        r.change.old_image.insert("entity_type".into(), s("order"));
+        for (k, v) in [("status", "in_progress"), ("payment_status", "paid")] {
+            r.change.new_image.insert(k.into(), s(v));
+        }
+        r.change.new_image.insert(
+            "total_amount".into(),
+            serde_dynamo::AttributeValue::N("19900".into()),
+        );
+        let c = counter_change(&r).unwrap();
+        assert_eq!(c.id, "ev-1");
+        assert_eq!(c.day, "2025-11-25");
+        assert_eq!(c.current["orders_pending"], -1);
+        assert_eq!(c.current["orders_in_progress"], 1);
+        assert_eq!(c.daily["gmv_fen"], 19_900);
+        assert_eq!(c.daily["orders_paid"], 1);
+        // A later change that does not touch status or payment counts nothing.
+        let mut later = r.clone();
+        later.change.old_image = later.change.new_image.clone();
+        assert_eq!(counter_change(&later), None);
+    }
+
+    #[test]
+    fn a_decided_report_leaves_the_queue_and_tells_its_reporter_not_the_system() {
+        let mut r = record("MODIFY", "report");
+        r.change.old_image.insert("entity_type".into(), s("report"));
+        r.change.old_image.insert("status".into(), s("pending"));
+        for (k, v) in [
+            ("status", "resolved"),
+            ("reporter_id", "01JREPORTER"),
+            ("target_type", "service"),
+        ] {
+            r.change.new_image.insert(k.into(), s(v));
+        }
+        let c = counter_change(&r).unwrap();
+        assert_eq!(c.current["reports_pending"], -1);
+        let routed = route(&r);
+        assert!(routed.iter().any(|(q, m)| *q == Queue::Notifications
+            && matches!(m, WorkMessage::ReportDecided { reporter_id, status, .. }
+                if reporter_id == "01JREPORTER" && status == "resolved")));
+        r.change
+            .new_image
+            .insert("reporter_id".into(), s(crate::domain::report::SYSTEM));
+        assert!(
+            !route(&r)
+                .iter()
+                .any(|(_, m)| matches!(m, WorkMessage::ReportDecided { .. }))
+        );
+    }
+
+    #[test]
+    fn new_accounts_are_counted_and_checked_for_abuse() {
+        let mut r = record("INSERT", "user");
+        r.change
+            .new_image
+            .insert("user_type".into(), s("freelancer"));
+        r.change
+            .new_image
+            .insert("registered_ip".into(), s("198.51.100.7"));
+        let routed = route(&r);
+        assert!(routed.iter().any(|(q, m)| *q == Queue::Abuse
+            && matches!(m, WorkMessage::AccountRegistered { ip, .. } if ip == "198.51.100.7")));
+        let c = counter_change(&r).unwrap();
+        assert_eq!(c.current["users_freelancer"], 1);
+        assert_eq!(c.daily["new_users"], 1);
+        assert_eq!(c.daily["new_users_freelancer"], 1);
     }
 }

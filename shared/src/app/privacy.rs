@@ -1,0 +1,296 @@
+//! PIPL: a user may take everything we hold about them, and may have their account erased.
+//! Erasure keeps what accounting needs (the ledger, the orders, with the account id as a
+//! pseudonym) and detaches their messages from them; the other party keeps the conversation.
+
+use chrono::{DateTime, Utc};
+use tracing::instrument;
+
+use crate::domain::ledger::Account;
+use crate::domain::order::{Order, OrderStatus};
+use crate::domain::service::{Service, ServiceStatus};
+use crate::domain::{
+    FreelancerProfile, NotificationPreferences, User, UserId, UserStatus, UserType, Username,
+};
+use crate::store::{ListError, OrderListing, ServiceListing, Store, StoreError, keys};
+
+/// How an erased account's copies of the name read.
+pub const DELETED_NAME: &str = "已注销用户";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrivacyError {
+    #[error("orders are still open")]
+    OpenOrders(usize),
+    #[error("the wallet is not empty")]
+    BalanceNotZero,
+    #[error("the password is needed")]
+    PasswordRequired,
+    #[error("wrong password")]
+    WrongPassword,
+    #[error("changed concurrently")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    List(#[from] ListError),
+}
+
+async fn all_orders(store: &Store, user: UserId) -> Result<Vec<Order>, ListError> {
+    let mut out = Vec::new();
+    for listing in [
+        OrderListing::Client(user, None),
+        OrderListing::Freelancer(user, None),
+    ] {
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = store.list_orders(listing, 100, cursor.as_deref()).await?;
+            out.extend(page.items);
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn all_services(store: &Store, user: UserId) -> Result<Vec<Service>, ListError> {
+    let mut out = Vec::new();
+    for status in [
+        ServiceStatus::Draft,
+        ServiceStatus::Active,
+        ServiceStatus::Paused,
+        ServiceStatus::Rejected,
+    ] {
+        let listing = ServiceListing::Freelancer { user, status };
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = store
+                .list_services(&listing, 100, cursor.as_deref())
+                .await?;
+            out.extend(page.items);
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Everything held about a user: `data`, plus their services (rendered by the API).
+#[derive(Debug)]
+pub struct Export {
+    pub data: serde_json::Value,
+    pub services: Vec<Service>,
+}
+
+/// `user-data-export`: the account, its services, orders (with their reviews),
+/// conversations with their messages, notifications, saved services, monthly reports,
+/// wallet and every ledger line, withdrawals. Identity numbers stay masked.
+pub async fn export(store: &Store, me: &User) -> Result<Export, PrivacyError> {
+    let partition = store.user_partition(me.id).await?;
+    let of = |kind: &str| -> Vec<serde_json::Value> {
+        partition
+            .iter()
+            .filter(|v| v["entity_type"] == kind)
+            .cloned()
+            .collect()
+    };
+    let mut account = of("user").into_iter().next().unwrap_or_default();
+    if let Some(a) = account.as_object_mut() {
+        a.remove("tokens_valid_after");
+    }
+    let mut conversations = Vec::new();
+    for side in of("conversation_member") {
+        let Some(id) = side["conversation_id"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+        else {
+            continue;
+        };
+        let messages = store.all_messages(id).await?;
+        conversations.push(serde_json::json!({"conversation": side, "messages": messages}));
+    }
+    let orders = all_orders(store, me.id).await?;
+    let mut reviews = Vec::new();
+    for order in &orders {
+        if let Some(id) = store.order_review_id(order.id).await?
+            && let Some(review) = store.get_review(id, false).await?
+        {
+            reviews.push(review);
+        }
+    }
+    let services = all_services(store, me.id).await?;
+    let account_key = Account::User(me.id);
+    let snapshot = store.account_snapshot(account_key).await?;
+    let mut withdrawals = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .user_withdrawals(me.id, 100, cursor.as_deref())
+            .await?;
+        withdrawals.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let data = serde_json::json!({
+        "account": account,
+        "orders": orders,
+        "reviews": reviews,
+        "conversations": conversations,
+        "notifications": of("notification"),
+        "saved_services": of("saved"),
+        "monthly_reports": of("monthly_report"),
+        "wallet": {
+            "balance": crate::domain::Money::from_fen(snapshot.balances.available_fen).to_string(),
+            "frozen_balance": crate::domain::Money::from_fen(snapshot.balances.frozen_fen).to_string(),
+        },
+        "ledger_lines": snapshot.lines,
+        "withdrawals": withdrawals,
+    });
+    Ok(Export { data, services })
+}
+
+/// `user-delete`: refused while an order is open or money is held; otherwise erases the
+/// account. `password` is required of accounts that have one.
+#[instrument(skip_all, fields(user_id = %me.id), err)]
+pub async fn delete(
+    store: &Store,
+    me: &User,
+    password: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), PrivacyError> {
+    if let Some(phc) = &me.password_hash {
+        let candidate = password.ok_or(PrivacyError::PasswordRequired)?;
+        if !crate::auth::verify_password(phc, candidate) {
+            return Err(PrivacyError::WrongPassword);
+        }
+    }
+    let orders = all_orders(store, me.id).await?;
+    let open = orders
+        .iter()
+        .filter(|o| !matches!(o.status, OrderStatus::Completed | OrderStatus::Cancelled))
+        .count();
+    if open > 0 {
+        return Err(PrivacyError::OpenOrders(open));
+    }
+    let (balances, _) = store.balances(Account::User(me.id), true).await?;
+    if balances.available_fen != 0 || balances.frozen_fen != 0 {
+        return Err(PrivacyError::BalanceNotZero);
+    }
+
+    // Conversations first: if anything below fails the account still exists, and deleting
+    // again picks up where this stopped (each step is idempotent).
+    let ghost = UserId::new();
+    for side in store.user_partition(me.id).await? {
+        if side["entity_type"] != "conversation_member" {
+            continue;
+        }
+        let Some(conversation) = side["conversation_id"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+        else {
+            continue;
+        };
+        let other = side["other_user_id"].as_str().and_then(|u| u.parse().ok());
+        store
+            .detach_conversation(me.id, ghost, DELETED_NAME, conversation, other)
+            .await?;
+    }
+    for order in &orders {
+        let field = if order.client_id == me.id {
+            "client_username"
+        } else {
+            "freelancer_username"
+        };
+        store
+            .rename_copy(keys::order(order.id), field, DELETED_NAME)
+            .await?;
+        if let Some(review) = store.order_review_id(order.id).await? {
+            store
+                .rename_copy(keys::review(review), field, DELETED_NAME)
+                .await?;
+        }
+    }
+    for mut service in all_services(store, me.id).await? {
+        let read = service.version;
+        service.status = ServiceStatus::Deleted;
+        service.freelancer_username = DELETED_NAME.to_owned();
+        service.version += 1;
+        service.updated_at = now;
+        store.update_service(&service, read, false, vec![]).await?;
+    }
+
+    let mut guards = vec![keys::unique_username(&me.username.canonical())];
+    if let Some(email) = &me.email {
+        guards.push(keys::unique_email(email.as_str()));
+    }
+    if let Some(phone) = &me.phone {
+        guards.push(keys::unique_phone(phone.as_str()));
+    }
+    let verification = match &me.verification {
+        Some(summary) => match summary.id.parse() {
+            Ok(id) => store
+                .get_verification(id)
+                .await?
+                .map(|r| (keys::verification(id), keys::unique_id_number(&r.id_index))),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let erased = anonymised(me, now);
+    if !store
+        .erase_account(&erased, me.version, guards, verification)
+        .await?
+    {
+        return Err(PrivacyError::Conflict);
+    }
+    let revoked = store.revoke_user_sessions(me.id, "deleted").await?;
+    let removed = store.delete_user_items(me.id).await?;
+    tracing::info!(revoked, removed, "account erased");
+    Ok(())
+}
+
+/// The account with nothing personal left: a placeholder name, no contact details, no
+/// password, an empty profile, no 实名认证.
+fn anonymised(me: &User, now: DateTime<Utc>) -> User {
+    let id = me.id.to_string().to_lowercase();
+    let tail: String = id
+        .chars()
+        .rev()
+        .take(8)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let username =
+        Username::parse(&format!("{DELETED_NAME}_{tail}")).unwrap_or_else(|_| me.username.clone());
+    User {
+        id: me.id,
+        username,
+        email: None,
+        phone: None,
+        user_type: me.user_type,
+        status: UserStatus::Deactivated,
+        avatar: None,
+        is_verified: false,
+        email_verified: false,
+        phone_verified: false,
+        password_hash: None,
+        freelancer_profile: (me.user_type == UserType::Freelancer).then(FreelancerProfile::default),
+        client_profile: me.client_profile.as_ref().map(|_| Default::default()),
+        tokens_valid_after: Some(now),
+        verification: None,
+        notification_preferences: NotificationPreferences {
+            email: false,
+            sms: false,
+        },
+        registered_ip: None,
+        restricted_until: None,
+        created_at: me.created_at,
+        updated_at: now,
+        version: me.version + 1,
+    }
+}

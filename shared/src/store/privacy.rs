@@ -1,0 +1,229 @@
+//! What PIPL asks of the table: everything held about a user, and erasing it while keeping
+//! what accounting needs.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::ops::s;
+use super::{Store, StoreError, from_item, keys, to_item};
+use crate::domain::messaging::Message;
+use crate::domain::{ConversationId, User, UserId};
+
+/// Item attributes that are keys, not data.
+const KEY_ATTRIBUTES: [&str; 10] = [
+    "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK",
+];
+
+impl Store {
+    /// Every item of the user's partition (account, conversation sides, notifications,
+    /// saved services, offences, monthly reports) as JSON without its keys, all pages.
+    pub async fn user_partition(&self, user: UserId) -> Result<Vec<serde_json::Value>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.partition_items(keys::user(user).pk).await? {
+            let mut item = item;
+            for k in KEY_ATTRIBUTES {
+                item.remove(k);
+            }
+            // Secrets are not personal data to hand out.
+            item.remove("password_hash");
+            out.push(from_item::<serde_json::Value>(item)?);
+        }
+        Ok(out)
+    }
+
+    async fn partition_items(
+        &self,
+        pk: String,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?;
+            out.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Every message of a conversation, oldest first.
+    pub async fn all_messages(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<Message>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            #[serde(rename = "SK")]
+            sk: String,
+            #[serde(flatten)]
+            message: Message,
+        }
+        let mut out = Vec::new();
+        for item in self
+            .partition_items(keys::conversation_messages(conversation))
+            .await?
+        {
+            let row: Row = from_item(item)?;
+            if row.sk.starts_with("MSG#") {
+                out.push(row.message);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Detaches `user` from a conversation: their messages and the other side's view of them
+    /// point at `ghost` (an id that belongs to nobody) under `name`, and their own side is
+    /// deleted. Idempotent.
+    pub async fn detach_conversation(
+        &self,
+        user: UserId,
+        ghost: UserId,
+        name: &str,
+        conversation: ConversationId,
+        other: Option<UserId>,
+    ) -> Result<(), StoreError> {
+        for mut message in self.all_messages(conversation).await? {
+            let mine = message.sender_id == Some(user);
+            let addressed = message.recipients.contains(&user);
+            if !mine && !addressed {
+                continue;
+            }
+            if mine {
+                message.sender_id = Some(ghost);
+                message.sender_name = Some(name.to_owned());
+            }
+            for r in &mut message.recipients {
+                if *r == user {
+                    *r = ghost;
+                }
+            }
+            let key = keys::message(conversation, message.id);
+            let mut item = to_item(&message)?;
+            item.insert(keys::PK.to_owned(), s(key.pk));
+            item.insert(keys::SK.to_owned(), s(key.sk));
+            item.insert("entity_type".to_owned(), s("message"));
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("PutItem", e))?;
+        }
+        if let Some(other) = other {
+            let key = keys::conversation_member(other, conversation);
+            self.update_if(
+                key,
+                "SET other_user_id = :ghost, other_username = :name",
+                "attribute_exists(PK)",
+                &[],
+                vec![(":ghost", s(ghost.to_string())), (":name", s(name))],
+            )
+            .await?;
+            // The preview of the last message names its sender by id.
+            self.update_if(
+                keys::conversation_member(other, conversation),
+                "SET last_message.sender_id = :ghost",
+                "last_message.sender_id = :user",
+                &[],
+                vec![
+                    (":ghost", s(ghost.to_string())),
+                    (":user", s(user.to_string())),
+                ],
+            )
+            .await?;
+        }
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(
+                keys::PK,
+                s(keys::conversation_member(user, conversation).pk),
+            )
+            .key(
+                keys::SK,
+                s(keys::conversation_member(user, conversation).sk),
+            )
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("DeleteItem", e))?;
+        Ok(())
+    }
+
+    /// Replaces a name copied onto another item (an order's or a review's party name).
+    pub async fn rename_copy(
+        &self,
+        key: keys::Key,
+        field: &'static str,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        self.update_if(
+            key,
+            "SET #f = :name",
+            "attribute_exists(PK)",
+            &[("#f", field)],
+            vec![(":name", s(name))],
+        )
+        .await
+    }
+
+    /// The last step of an erasure, in one transaction: the anonymised account (read at
+    /// `read_version`), its freed uniqueness guards, and the 实名认证 record with the identity
+    /// number's blind-index guard. `Ok(false)`: the account changed meanwhile.
+    pub async fn erase_account(
+        &self,
+        user: &User,
+        read_version: u64,
+        guards: Vec<keys::Key>,
+        verification: Option<(keys::Key, keys::Key)>,
+    ) -> Result<bool, StoreError> {
+        let mut ops = vec![self.replace_user_op(user, read_version)?];
+        let owned = "attribute_not_exists(PK) OR user_id = :uid";
+        let uid = || vec![(":uid", s(user.id.to_string()))];
+        for key in guards {
+            ops.push(super::ops::delete(&self.table, key, Some(owned), uid())?);
+        }
+        if let Some((record, guard)) = verification {
+            ops.push(super::ops::delete(&self.table, record, Some(owned), uid())?);
+            ops.push(super::ops::delete(&self.table, guard, Some(owned), uid())?);
+        }
+        Ok(self.transact(ops).await?.is_ok())
+    }
+
+    /// Deletes everything in the user's partition but the account itself (notifications,
+    /// saved services, offences, monthly reports, leftover conversation sides).
+    pub async fn delete_user_items(&self, user: UserId) -> Result<usize, StoreError> {
+        let pk = keys::user(user).pk;
+        let mut deleted = 0;
+        for item in self.partition_items(pk.clone()).await? {
+            let Some(AttributeValue::S(sk)) = item.get(keys::SK) else {
+                continue;
+            };
+            if sk == "USER" {
+                continue;
+            }
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key(keys::PK, s(pk.clone()))
+                .key(keys::SK, s(sk.clone()))
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("DeleteItem", e))?;
+            deleted += 1;
+        }
+        Ok(deleted)
+    }
+}

@@ -1,0 +1,85 @@
+//! `abuse-detector`: new accounts and users' messages from the stream (abuse queue) → the
+//! rules of `app::abuse`. Every action is guarded by its evidence, so a redelivery does
+//! nothing twice.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use chrono::{DateTime, Utc};
+
+use super::{BatchResponse, ItemFailure, WorkMessage};
+use crate::app::abuse::{self, AbuseSettings, SentMessage, Verdict};
+use crate::deps::Deps;
+use crate::entry::BoxError;
+use crate::store::StoreError;
+
+fn at(ms: u64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(0)).unwrap_or_default()
+}
+
+/// Checks one message. `Err(None)`: unreadable (dropped); `Err(Some(_))`: retry.
+pub async fn check(
+    deps: &Deps,
+    message: WorkMessage,
+    now: DateTime<Utc>,
+) -> Result<Verdict, Option<StoreError>> {
+    let settings = AbuseSettings {
+        ban_after_strikes: deps.config.abuse_ban_after_strikes,
+    };
+    match message {
+        WorkMessage::AccountRegistered {
+            user_id,
+            ip,
+            occurred_at_ms,
+        } => {
+            let user = user_id.parse().map_err(|_| None)?;
+            abuse::registration(&deps.store, user, &ip, at(occurred_at_ms), now)
+                .await
+                .map_err(Some)
+        }
+        WorkMessage::MessageSent {
+            message_id,
+            conversation_id,
+            sender_id,
+            recipients,
+            content,
+            sent_at_ms,
+        } => {
+            let m = SentMessage {
+                id: message_id.parse().map_err(|_| None)?,
+                conversation_id: conversation_id.parse().map_err(|_| None)?,
+                sender_id: sender_id.parse().map_err(|_| None)?,
+                recipients: recipients.iter().filter_map(|r| r.parse().ok()).collect(),
+                content,
+                created_at: at(sent_at_ms),
+            };
+            abuse::message(&deps.store, settings, &m, now)
+                .await
+                .map_err(Some)
+        }
+        _ => Err(None),
+    }
+}
+
+pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
+    let mut failures = Vec::new();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let Ok(message) = serde_json::from_str::<WorkMessage>(record.body.as_deref().unwrap_or(""))
+        else {
+            tracing::error!(message_id = %id, "unreadable; dropped");
+            continue;
+        };
+        match check(deps, message, Utc::now()).await {
+            Ok(verdict) => tracing::info!(message_id = %id, ?verdict, "checked"),
+            Err(None) => tracing::error!(message_id = %id, "not an abuse message; dropped"),
+            Err(Some(e)) => {
+                tracing::error!(message_id = %id, error = %e, "check failed");
+                failures.push(ItemFailure {
+                    item_identifier: id,
+                });
+            }
+        }
+    }
+    Ok(BatchResponse {
+        batch_item_failures: failures,
+    })
+}
