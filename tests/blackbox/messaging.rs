@@ -69,7 +69,7 @@ async fn client(api: &Api) -> Party {
     }
 }
 
-async fn freelancer(api: &Api) -> Party {
+pub(crate) async fn freelancer(api: &Api) -> Party {
     let (_, _, data) = register_freelancer(api, "huifu").await;
     Party {
         access: data["access"].as_str().unwrap().to_owned(),
@@ -77,7 +77,7 @@ async fn freelancer(api: &Api) -> Party {
     }
 }
 
-async fn open(api: &Api, from: &Party, to: &Party) -> String {
+pub(crate) async fn open(api: &Api, from: &Party, to: &Party) -> String {
     let a = api
         .post_auth(
             "/messaging/conversations",

@@ -8,8 +8,9 @@ use chrono::{Datelike, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::messaging::{freelancer, open};
 use crate::orders::{Party, act, buyer, deliver, order, pay, seller, service};
-use crate::{Answer, Api, admin_session, is_chinese, register_freelancer};
+use crate::{Answer, Api, admin_session, is_chinese};
 
 async fn client(api: &Api) -> (Party, String, String) {
     let (username, password, data) = api.register("anquan").await;
@@ -21,26 +22,6 @@ async fn client(api: &Api) -> (Party, String, String) {
         username,
         password,
     )
-}
-
-async fn freelancer(api: &Api) -> Party {
-    let (_, _, data) = register_freelancer(api, "anquan").await;
-    Party {
-        access: data["access"].as_str().unwrap().to_owned(),
-        id: data["user"]["id"].as_str().unwrap().to_owned(),
-    }
-}
-
-async fn open(api: &Api, from: &Party, to: &Party) -> String {
-    let a = api
-        .post_auth(
-            "/messaging/conversations",
-            &from.access,
-            json!({"participant_id": to.id}),
-        )
-        .await;
-    assert!(a.status == 201 || a.status == 200, "{}", a.body);
-    a.body["data"]["id"].as_str().unwrap().to_owned()
 }
 
 async fn say(api: &Api, from: &Party, conversation: &str, text: &str) -> Answer {
