@@ -11,7 +11,7 @@ use shared::domain::messaging::{MessageInput, MessageKind};
 use shared::domain::report::{ReportStatus, TargetType};
 use shared::domain::stats::CounterChange;
 use shared::domain::{MessageId, User, UserStatus, UserType};
-use shared::store::Store;
+use shared::store::{Membership, Store, all_pages};
 
 fn text(s: &str) -> MessageInput {
     MessageInput {
@@ -22,20 +22,26 @@ fn text(s: &str) -> MessageInput {
     }
 }
 
-/// A cold message from `from` to a new freelancer, as the detector would see it.
-async fn cold_message(store: &Store, from: &User, content: &str) -> SentMessage {
-    let to = new_user(store, UserType::Freelancer).await;
-    let (side, _) = messaging::open(
+/// `from`'s side of a new direct conversation with `to`.
+async fn conversation(store: &Store, from: &User, to: shared::domain::UserId) -> Membership {
+    messaging::open(
         store,
         from,
         OpenRequest {
-            participant_id: Some(to.id),
+            participant_id: Some(to),
             ..OpenRequest::default()
         },
         Utc::now(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .0
+}
+
+/// A cold message from `from` to a new freelancer, as the detector would see it.
+async fn cold_message(store: &Store, from: &User, content: &str) -> SentMessage {
+    let to = new_user(store, UserType::Freelancer).await;
+    let side = conversation(store, from, to.id).await;
     let sent = messaging::send(
         store,
         None,
@@ -57,28 +63,21 @@ async fn cold_message(store: &Store, from: &User, content: &str) -> SentMessage 
 }
 
 async fn reports_about(store: &Store, user: &User) -> Vec<shared::domain::report::Report> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = store
+    all_pages(|c| async move {
+        store
             .list_reports(
                 ReportStatus::Pending,
                 Some(TargetType::User),
                 100,
-                cursor.as_deref(),
+                c.as_deref(),
             )
             .await
-            .unwrap();
-        out.extend(
-            page.items
-                .into_iter()
-                .filter(|r| r.target_id == user.id.to_string()),
-        );
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            return out;
-        }
-    }
+    })
+    .await
+    .unwrap()
+    .into_iter()
+    .filter(|r| r.target_id == user.id.to_string())
+    .collect()
 }
 
 #[tokio::test]
@@ -182,17 +181,7 @@ async fn three_spam_words_pass_and_four_restrict_the_sender_once() {
 
     // Restricted: 5 messages an hour, the sixth refused with a wait.
     let to = new_user(&store, UserType::Freelancer).await;
-    let (side, _) = messaging::open(
-        &store,
-        &user,
-        OpenRequest {
-            participant_id: Some(to.id),
-            ..OpenRequest::default()
-        },
-        Utc::now(),
-    )
-    .await
-    .unwrap();
+    let side = conversation(&store, &user, to.id).await;
     let mut refused = None;
     for i in 0..6 {
         match messaging::send(
@@ -273,17 +262,7 @@ async fn the_same_cold_text_to_five_people_passes_and_to_six_restricts() {
     let other = new_user(&store, UserType::Freelancer).await;
     for _ in 0..7 {
         let client = new_user(&store, UserType::Client).await;
-        let (side, _) = messaging::open(
-            &store,
-            &client,
-            OpenRequest {
-                participant_id: Some(other.id),
-                ..OpenRequest::default()
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+        let side = conversation(&store, &client, other.id).await;
         messaging::send(
             &store,
             None,

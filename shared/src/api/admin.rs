@@ -27,7 +27,7 @@ fn verification_not_found() -> ApiError {
     )
 }
 
-fn bad_query(name: &str, allowed: &str) -> ApiError {
+pub(super) fn bad_query(name: &str, allowed: &str) -> ApiError {
     ApiError::bad_request(
         "request.invalid_query",
         Text::owned(

@@ -4,6 +4,7 @@ use chrono::{NaiveDate, Utc};
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
+use super::admin::bad_query;
 use super::services::violations;
 use super::session::{admin, signed_in};
 use super::views::{PageView, rfc3339};
@@ -254,12 +255,13 @@ pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     ))
 }
 
-fn bad_query(name: &str, allowed: &str) -> ApiError {
+/// A query parameter that is not in `format` (`yyyy-mm`, `yyyy-mm-dd`).
+fn bad_format(name: &str, format: &str) -> ApiError {
     ApiError::bad_request(
         "request.invalid_query",
         Text::owned(
-            format!("查询参数 {name} 须为 {allowed}"),
-            format!("Query parameter {name} must be {allowed}"),
+            format!("查询参数 {name} 的格式须为 {format}"),
+            format!("Query parameter {name} must be written {format}"),
         ),
     )
 }
@@ -416,7 +418,7 @@ pub async fn audit_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
                 None => Utc::now().format("%Y-%m").to_string(),
                 Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
                     .map(|d| d.format("%Y-%m").to_string())
-                    .map_err(|_| bad_query("month", "yyyy-mm"))?,
+                    .map_err(|_| bad_format("month", "yyyy-mm"))?,
             };
             deps.store
                 .audit_month(&month, list.limit, list.cursor.as_deref())
@@ -445,7 +447,7 @@ fn day(req: &Request, name: &'static str) -> Result<Option<NaiveDate>, ApiError>
     query_param(req, name)
         .map(|d| {
             NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
-                .map_err(|_| bad_query(name, "a date, yyyy-mm-dd"))
+                .map_err(|_| bad_format(name, "yyyy-mm-dd"))
         })
         .transpose()
 }

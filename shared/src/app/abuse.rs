@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::report::{
     ACCOUNTS_PER_IP, DUPLICATE_RECIPIENTS, IP_WINDOW_HOURS, RESTRICTION_HOURS, Reason, Report,
-    SPAM_KEYWORDS_ALLOWED, TargetType, duplicate_fingerprint, spam_keywords,
+    SPAM_KEYWORDS_ALLOWED, SYSTEM, TargetType, duplicate_fingerprint, spam_keywords,
 };
 use crate::domain::{ConversationId, MessageId, UserId, UserStatus, UserType};
 use crate::store::{AuditRecord, Store, StoreError};
@@ -87,16 +87,16 @@ pub async fn registration(
         evidence.clone(),
         now,
     );
-    if store.create_report(&report).await? {
-        let audit = AuditRecord::system(
-            "abuse.flag",
-            "user",
-            &user.to_string(),
-            Some("accounts_per_ip"),
-            serde_json::json!({"report_id": report.id.to_string(), "evidence": evidence}),
-            now,
-        );
-        store.put_audit(&audit).await?;
+    let audit = AuditRecord::new(
+        SYSTEM,
+        "abuse.flag",
+        "user",
+        &user.to_string(),
+        Some("accounts_per_ip"),
+        serde_json::json!({"report_id": report.id.to_string(), "evidence": evidence}),
+        now,
+    );
+    if store.create_report_with(&report, Some(&audit)).await? {
         tracing::warn!(user = %user, ip, count = accounts.len(), "flagged: accounts per IP");
     }
     Ok(Verdict::Flagged)
@@ -202,7 +202,8 @@ async fn sanction(
         return Ok(Verdict::Clean);
     }
     let until = now + Duration::hours(RESTRICTION_HOURS);
-    let audit = AuditRecord::system(
+    let audit = AuditRecord::new(
+        SYSTEM,
         "user.restrict",
         "user",
         &user.to_string(),
@@ -257,7 +258,8 @@ async fn ban(
         target.tokens_valid_after = Some(now);
         target.version += 1;
         target.updated_at = now;
-        let audit = AuditRecord::system(
+        let audit = AuditRecord::new(
+            SYSTEM,
             "user.ban",
             "user",
             &user.to_string(),

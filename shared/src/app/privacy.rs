@@ -11,7 +11,7 @@ use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::{
     FreelancerProfile, NotificationPreferences, User, UserId, UserStatus, UserType, Username,
 };
-use crate::store::{ListError, OrderListing, ServiceListing, Store, StoreError, keys};
+use crate::store::{ListError, OrderListing, ServiceListing, Store, StoreError, all_pages, keys};
 
 /// How an erased account's copies of the name read.
 pub const DELETED_NAME: &str = "已注销用户";
@@ -40,15 +40,10 @@ async fn all_orders(store: &Store, user: UserId) -> Result<Vec<Order>, ListError
         OrderListing::Client(user, None),
         OrderListing::Freelancer(user, None),
     ] {
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = store.list_orders(listing, 100, cursor.as_deref()).await?;
-            out.extend(page.items);
-            cursor = page.next_cursor;
-            if cursor.is_none() {
-                break;
-            }
-        }
+        out.extend(
+            all_pages(|c| async move { store.list_orders(listing, 100, c.as_deref()).await })
+                .await?,
+        );
     }
     Ok(out)
 }
@@ -61,18 +56,11 @@ async fn all_services(store: &Store, user: UserId) -> Result<Vec<Service>, ListE
         ServiceStatus::Paused,
         ServiceStatus::Rejected,
     ] {
-        let listing = ServiceListing::Freelancer { user, status };
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = store
-                .list_services(&listing, 100, cursor.as_deref())
-                .await?;
-            out.extend(page.items);
-            cursor = page.next_cursor;
-            if cursor.is_none() {
-                break;
-            }
-        }
+        let listing = &ServiceListing::Freelancer { user, status };
+        out.extend(
+            all_pages(|c| async move { store.list_services(listing, 100, c.as_deref()).await })
+                .await?,
+        );
     }
     Ok(out)
 }
@@ -123,18 +111,9 @@ pub async fn export(store: &Store, me: &User) -> Result<Export, PrivacyError> {
     let services = all_services(store, me.id).await?;
     let account_key = Account::User(me.id);
     let snapshot = store.account_snapshot(account_key).await?;
-    let mut withdrawals = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .user_withdrawals(me.id, 100, cursor.as_deref())
+    let withdrawals =
+        all_pages(|c| async move { store.user_withdrawals(me.id, 100, c.as_deref()).await })
             .await?;
-        withdrawals.extend(page.items);
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            break;
-        }
-    }
     let data = serde_json::json!({
         "account": account,
         "orders": orders,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use crate::domain::order::OrderStatus;
 use crate::domain::stats::{self, MAX_PERIOD_DAYS, Overview};
 use crate::domain::{Money, User, UserStatus, UserType};
-use crate::store::{OrderListing, Store, StoreError};
+use crate::store::{OrderListing, Store, StoreError, all_pages};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StatsError {
@@ -63,8 +63,8 @@ pub async fn overview(
 
 /// The month before `now` (China time): `(yyyy-mm, start, end)` as instants.
 pub fn previous_month(now: DateTime<Utc>) -> (String, DateTime<Utc>, DateTime<Utc>) {
-    let china = stats::china();
-    let local = now.with_timezone(&china);
+    let local = crate::domain::china_time(now);
+    let china = *local.offset();
     let first_this = NaiveDate::from_ymd_opt(local.year(), local.month(), 1).unwrap_or_default();
     let first_prev = (first_this - Duration::days(1))
         .with_day(1)
@@ -100,29 +100,16 @@ pub async fn monthly_report(
         UserType::Freelancer => OrderListing::Freelancer(user.id, Some(OrderStatus::Completed)),
         _ => OrderListing::Client(user.id, Some(OrderStatus::Completed)),
     };
-    let mut count = 0u64;
-    let mut earned = 0i64;
-    let mut spent = 0i64;
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .list_orders(listing, 100, cursor.as_deref())
-            .await
-            .map_err(|e| match e {
-                crate::store::ListError::Store(e) => e,
-                crate::store::ListError::BadCursor(_) => StoreError::Decode("cursor".into()),
-            })?;
-        for o in &page.items {
-            if o.completed_at.is_some_and(|t| t >= start && t < end) {
-                count += 1;
-                earned += o.freelancer_earnings.fen();
-                spent += o.total_amount.fen();
-            }
-        }
-        cursor = page.next_cursor;
-        if cursor.is_none() {
-            break;
-        }
+    let orders =
+        all_pages(|c| async move { store.list_orders(listing, 100, c.as_deref()).await }).await?;
+    let (mut count, mut earned, mut spent) = (0u64, 0i64, 0i64);
+    for o in orders
+        .iter()
+        .filter(|o| o.completed_at.is_some_and(|t| t >= start && t < end))
+    {
+        count += 1;
+        earned += o.freelancer_earnings.fen();
+        spent += o.total_amount.fen();
     }
     if count == 0 {
         return Ok(None);

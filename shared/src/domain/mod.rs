@@ -32,6 +32,15 @@ pub use user::{
 };
 pub use values::{Email, Password, Phone, Username, WechatId};
 
+/// A time in China (UTC+8): the marketplace's days, order numbers and both gateways'
+/// formats use it.
+pub fn china_time(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::FixedOffset> {
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(offset) => t.with_timezone(&offset),
+        None => t.fixed_offset(),
+    }
+}
+
 /// A time as the API shows it: RFC 3339, whole seconds, `Z`.
 pub fn rfc3339(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

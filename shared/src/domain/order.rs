@@ -5,7 +5,7 @@
 //! order and the money that moves with it. The store writes the result conditionally on the
 //! version read, so two racing transitions cannot both happen.
 
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ids::{OrderId, ServiceId, UserId};
@@ -334,10 +334,7 @@ pub fn stamped_number(prefix: &str, now: DateTime<Utc>, random: u128, n: usize) 
             c
         })
         .collect();
-    let local = match FixedOffset::east_opt(8 * 3600) {
-        Some(china) => now.with_timezone(&china).format("%Y%m%d%H%M%S").to_string(),
-        None => now.format("%Y%m%d%H%M%S").to_string(),
-    };
+    let local = super::china_time(now).format("%Y%m%d%H%M%S");
     format!("{prefix}{local}{tail}")
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Offset, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::order::OrderStatus;
@@ -45,18 +45,14 @@ impl CounterChange {
     }
 }
 
-/// China Standard Time: the marketplace's day starts at midnight in Beijing.
-pub fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3_600).unwrap_or(Utc.fix())
-}
-
-/// The day of `at` in China, `yyyy-mm-dd`.
+/// The day of `at` in China (the marketplace's day starts at midnight in Beijing),
+/// `yyyy-mm-dd`.
 pub fn china_day(at: DateTime<Utc>) -> String {
-    at.with_timezone(&china()).format("%Y-%m-%d").to_string()
+    super::china_time(at).format("%Y-%m-%d").to_string()
 }
 
 pub fn china_today(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&china()).date_naive()
+    super::china_time(now).date_naive()
 }
 
 /// The days from `from` to `to`, both included.

@@ -7,7 +7,7 @@ pub mod alipay;
 pub mod keys;
 pub mod wechat;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use alipay::{Alipay, AlipayConfig};
@@ -17,12 +17,7 @@ use crate::domain::Money;
 use crate::domain::payment::Gateway;
 
 /// A time in China (UTC+8), the zone both gateways' formats use.
-pub fn china(t: DateTime<Utc>) -> DateTime<FixedOffset> {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(offset) => t.with_timezone(&offset),
-        None => t.fixed_offset(),
-    }
-}
+pub use crate::domain::china_time as china;
 
 /// What a gateway needs to take a payment.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{StoreError, keys, ops, to_item};
-use crate::domain::{AuditId, UserId};
+use crate::domain::AuditId;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -32,49 +32,10 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    /// `actor`: the operator's id, or [`crate::domain::report::SYSTEM`] for an automatic
+    /// action (the abuse detector's), whose evidence goes in `details`.
     pub fn new(
-        actor: UserId,
-        action: &str,
-        target_type: &str,
-        target_id: &str,
-        reason: Option<&str>,
-        details: serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> AuditRecord {
-        AuditRecord::by(
-            actor.to_string(),
-            action,
-            target_type,
-            target_id,
-            reason,
-            details,
-            now,
-        )
-    }
-
-    /// An automatic action (the abuse detector's): actor `system`, with its evidence in
-    /// `details`.
-    pub fn system(
-        action: &str,
-        target_type: &str,
-        target_id: &str,
-        reason: Option<&str>,
-        details: serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> AuditRecord {
-        AuditRecord::by(
-            crate::domain::report::SYSTEM.to_owned(),
-            action,
-            target_type,
-            target_id,
-            reason,
-            details,
-            now,
-        )
-    }
-
-    fn by(
-        actor_id: String,
+        actor: impl std::fmt::Display,
         action: &str,
         target_type: &str,
         target_id: &str,
@@ -91,7 +52,7 @@ impl AuditRecord {
             gsi1sk: id.to_string(),
             entity_type: "audit".to_owned(),
             id: id.to_string(),
-            actor_id,
+            actor_id: actor.to_string(),
             action: action.to_owned(),
             target_type: target_type.to_owned(),
             target_id: target_id.to_owned(),
@@ -116,13 +77,6 @@ impl AuditRecord {
 }
 
 impl super::Store {
-    /// Writes an audit entry on its own (an action whose change was written before).
-    pub async fn put_audit(&self, audit: &AuditRecord) -> Result<(), StoreError> {
-        self.transact(vec![audit.put(&self.table)?])
-            .await?
-            .map_err(|_| StoreError::Decode(format!("audit entry {} already exists", audit.id)))
-    }
-
     /// What was done to one target, newest first (one Query).
     pub async fn audit_for_target(
         &self,
@@ -136,11 +90,7 @@ impl super::Store {
                 100,
                 None,
             ))
-            .await
-            .map_err(|e| match e {
-                super::ListError::Store(e) => e,
-                super::ListError::BadCursor(_) => StoreError::Decode("cursor".into()),
-            })?;
+            .await?;
         Ok(page.items)
     }
 }

@@ -123,6 +123,34 @@ impl<'a> PageQuery<'a> {
     }
 }
 
+/// Where a whole list is read internally (no client cursor), a bad cursor is our own bug.
+impl From<ListError> for StoreError {
+    fn from(e: ListError) -> StoreError {
+        match e {
+            ListError::Store(e) => e,
+            ListError::BadCursor(e) => StoreError::Decode(format!("own cursor refused: {e}")),
+        }
+    }
+}
+
+/// Every item of a paged list: `page(cursor)` is called until there is no next cursor.
+pub async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, ListError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, ListError>>,
+{
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let p = page(cursor).await?;
+        out.extend(p.items);
+        cursor = p.next_cursor;
+        if cursor.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("dynamodb {op} failed: {message}")]

@@ -66,15 +66,18 @@ impl Store {
     /// Files a report with its guard. `Ok(false)`: the reporter already has an open report
     /// on that target (nothing written).
     pub async fn create_report(&self, report: &Report) -> Result<bool, StoreError> {
-        Ok(self
-            .transact(self.create_report_ops(report)?)
-            .await?
-            .is_ok())
+        self.create_report_with(report, None).await
     }
 
-    fn create_report_ops(&self, report: &Report) -> Result<Vec<TransactWriteItem>, StoreError> {
+    /// As [`Store::create_report`], with the audit entry of the automatic action that filed
+    /// it in the same transaction (neither is written when the report is a duplicate).
+    pub async fn create_report_with(
+        &self,
+        report: &Report,
+        audit: Option<&AuditRecord>,
+    ) -> Result<bool, StoreError> {
         let guard = guard_key(report);
-        Ok(vec![
+        let mut ops = vec![
             super::ops::put_versioned(
                 &self.table,
                 to_item(&ReportGuard {
@@ -87,7 +90,11 @@ impl Store {
                 None,
             )?,
             super::ops::put_versioned(&self.table, to_item(&ReportRecord::from(report))?, None)?,
-        ])
+        ];
+        if let Some(audit) = audit {
+            ops.push(audit.put(&self.table)?);
+        }
+        Ok(self.transact(ops).await?.is_ok())
     }
 
     pub async fn get_report(&self, id: ReportId) -> Result<Option<Report>, StoreError> {

@@ -27,11 +27,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<Report, StoreError
     loop {
         let page = store
             .list_users(&AdminUserFilter::default(), 100, cursor.as_deref())
-            .await
-            .map_err(|e| match e {
-                crate::store::ListError::Store(e) => e,
-                crate::store::ListError::BadCursor(_) => StoreError::Decode("cursor".into()),
-            })?;
+            .await?;
         for user in &page.items {
             out.users += 1;
             if let Some(report) = monthly_report(store, user, &month, start, end).await?

@@ -187,10 +187,7 @@ fn occurred_ms(record: &EventRecord) -> u64 {
 /// or withdrawal decided.
 fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
     let (old, new) = (&record.change.old_image, &record.change.new_image);
-    let text = |image: &serde_dynamo::Item, name: &str| match image.get(name) {
-        Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
-        _ => None,
-    };
+    let text = attr_text;
     let id = record.event_id.clone();
     let occurred_at_ms = occurred_ms(record);
     let changed = |name: &str| text(old, name) != text(new, name);
@@ -217,10 +214,7 @@ fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
             review_id: text(new, "id")?,
             freelancer_id: text(new, "freelancer_id")?,
             client_username: text(new, "client_username").unwrap_or_default(),
-            rating: match new.get("rating") {
-                Some(serde_dynamo::AttributeValue::N(n)) => n.parse().ok()?,
-                _ => return None,
-            },
+            rating: u8::try_from(attr_number(new, "rating")?).ok()?,
             occurred_at_ms,
         },
         ("MODIFY", Some("verification")) if changed("status") => {
@@ -238,10 +232,7 @@ fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
             withdrawal_id: text(new, "id")?,
             user_id: text(new, "user_id")?,
             status: text(new, "status").filter(|s| s != "pending")?,
-            amount_fen: match new.get("amount") {
-                Some(serde_dynamo::AttributeValue::N(n)) => n.parse().ok()?,
-                _ => return None,
-            },
+            amount_fen: attr_number(new, "amount")?,
             reason: text(new, "reason"),
             occurred_at_ms,
         },
@@ -283,23 +274,14 @@ fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
 /// Stats and order work.
 fn route_one(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
     let image = &record.change.new_image;
-    let text = |name: &str| match image.get(name) {
-        Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
-        _ => None,
-    };
+    let text = |name: &str| attr_text(image, name);
     match (record.event_name.as_str(), text("entity_type").as_deref()) {
         ("INSERT", Some("user")) => Some((
             Queue::Notifications,
             WorkMessage::UserRegistered {
                 id: record.event_id.clone(),
                 user_id: text("id")?,
-                occurred_at_ms: u64::try_from(
-                    record
-                        .change
-                        .approximate_creation_date_time
-                        .timestamp_millis(),
-                )
-                .unwrap_or(0),
+                occurred_at_ms: occurred_ms(record),
             },
         )),
         ("INSERT" | "MODIFY", Some("order"))
@@ -325,13 +307,7 @@ fn route_one(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
                     by: field("by")?,
                     client_id: text("client_id")?,
                     freelancer_id: text("freelancer_id")?,
-                    occurred_at_ms: u64::try_from(
-                        record
-                            .change
-                            .approximate_creation_date_time
-                            .timestamp_millis(),
-                    )
-                    .unwrap_or(0),
+                    occurred_at_ms: occurred_ms(record),
                 },
             ))
         }
@@ -370,10 +346,7 @@ fn route_one(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
 fn route_search(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
     let (old, new) = (&record.change.old_image, &record.change.new_image);
     let image = if new.is_empty() { old } else { new };
-    let text = |name: &str| match image.get(name) {
-        Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
-        _ => None,
-    };
+    let text = |name: &str| attr_text(image, name);
     match (record.event_name.as_str(), text("entity_type").as_deref()) {
         ("INSERT" | "REMOVE", Some("service")) => {}
         ("MODIFY", Some("service")) if differs(record, &UNSEARCHED) => {}
