@@ -23,11 +23,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-12)
 
-.PHONY: help dev test lint fmt template-check build clean credit reconcile reindex rank monthly bench
+.PHONY: help dev test fuzz lint fmt template-check build clean credit reconcile reindex rank monthly bench
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
 	@echo "make test   - every test: unit, emulator-backed, handler, black-box, template and lint checks"
+	@echo "make fuzz   - contract fuzzing only: schemathesis against /api/v1/openapi.json on a fresh stack"
 	@echo "make lint   - cargo fmt --check and clippy -D warnings"
 	@echo "make credit USER_NAME=demo_client AMOUNT=1000.00 - demo money (with make dev running)"
 	@echo "make reconcile - check the ledger of the running dev stack"
@@ -67,13 +68,20 @@ rank: $(TOOLS)
 monthly: $(TOOLS)
 	$(PY) infra/local/stack.py devtool -- monthly
 
-# Release build of the tool only (never every function): the search engine on 100,000
+# Release builds of the measured functions, the plain baseline and the tool only (never every
+# function). On a fresh stack: the black-box suite runs first (its request log gives DynamoDB
+# requests per endpoint), then infra/bench/lambda.py starts each release binary against a local
+# Runtime API stand-in (cold start, CPU, RSS, size); then the search engine on 100,000
 # generated services.
 BENCH_SERVICES ?= 100000
-bench:
-	cargo build --release -p devtool
+BENCH_FUNCTIONS := health service-get order-create auth-login bench-plain-get
+bench: build
+	cargo build --release $(addprefix -p ,$(BENCH_FUNCTIONS)) -p devtool
+	mkdir -p .local/bench
+	$(PY) infra/local/stack.py test -- sh -c 'cargo test -q -p gigbao-tests --test blackbox > .local/bench/blackbox.log 2>&1; $(PY) infra/bench/lambda.py > .local/bench/lambda.md'
 	@{ echo "# Performance"; echo; \
 	  echo "Written by \`make bench\` on $$(date -u +%Y-%m-%d) ($$(nproc) cores, $$(uname -m)); do not edit by hand."; echo; \
+	  cat .local/bench/lambda.md; echo; \
 	  $(CARGO_TARGET_DIR)/release/devtool bench-search $(BENCH_SERVICES); } > docs/performance.md.tmp
 	mv docs/performance.md.tmp docs/performance.md
 	@cat docs/performance.md
@@ -90,9 +98,15 @@ test: $(TOOLS)
 	@start=$$(date +%s); \
 	cargo build --workspace --all-targets; \
 	$(MAKE) --no-print-directory build template-check; \
-	$(PY) infra/local/stack.py test -- cargo test --workspace --all-targets; \
+	$(PY) tests/contract/test_harness.py; \
+	$(PY) infra/local/stack.py test -- sh -c 'cargo test --workspace --all-targets && $(PY) tests/contract/fuzz.py'; \
 	$(MAKE) --no-print-directory lint; \
 	echo "make test took $$(( $$(date +%s) - start )) s"
+
+# Only the contract fuzzing (schemathesis against the OpenAPI document), on a fresh stack.
+fuzz: build
+	$(PY) tests/contract/test_harness.py
+	$(PY) infra/local/stack.py test -- $(PY) tests/contract/fuzz.py
 
 fmt:
 	cargo fmt --all

@@ -219,3 +219,39 @@ fn every_function_has_sample_events() {
         assert!(n > 0, "events/{dir}/ has no sample event");
     }
 }
+
+/// Every HTTP route of the template is an operation of the OpenAPI document, with the
+/// function's name as its `operationId`, and the document has no route the template lacks.
+#[test]
+fn the_openapi_document_has_exactly_the_template_routes() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&shared::api::openapi::document_json()).expect("the document is JSON");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut in_doc = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            in_doc.insert((
+                method.to_uppercase(),
+                path.clone(),
+                op["operationId"].as_str().expect("operationId").to_owned(),
+            ));
+        }
+    }
+    let from_template: BTreeSet<(String, String, String)> = template_functions()
+        .into_iter()
+        .flat_map(|f| {
+            let b = f.binary.clone();
+            f.routes.into_iter().map(move |(m, p)| (m, p, b.clone()))
+        })
+        .collect();
+    let missing: Vec<_> = from_template.difference(&in_doc).collect();
+    let extra: Vec<_> = in_doc.difference(&from_template).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from the document: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "documented routes with no function: {extra:?}"
+    );
+}

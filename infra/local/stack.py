@@ -293,7 +293,10 @@ class Stack:
     def seed(self, path: Path, command: str = "seed") -> str:
         out = subprocess.run(
             ["cargo", "run", "--quiet", "-p", "devtool", "--", command, str(path)],
-            cwd=ROOT, env=self.process_env(), check=True, capture_output=True, text=True)
+            cwd=ROOT, env=self.process_env(), capture_output=True, text=True)
+        if out.returncode != 0:
+            log(f"devtool {command} failed:\n{out.stderr[-4000:]}")
+            raise SystemExit(1)
         return out.stdout
 
     def stop(self) -> None:

@@ -47,7 +47,11 @@ impl Deps {
 
     pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Deps, ConfigError> {
         let store = Store::new(
-            aws_sdk_dynamodb::Client::new(aws),
+            aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(aws)
+                    .interceptor(crate::telemetry::CountDynamoDbCalls)
+                    .build(),
+            ),
             config.table_name.clone(),
         );
         let keys = TokenKeys::new(&config.jwt_secret);

@@ -38,6 +38,16 @@ where
     .await
 }
 
+/// Serves a route whose answer needs nothing but the request (no table, no secrets): no
+/// [`Deps`] are built, so the cold start is the runtime's alone.
+pub async fn static_http(handler: fn(&Request) -> Response<Body>) -> Result<(), BoxError> {
+    telemetry::init();
+    lambda_http::run(service_fn(move |req: Request| async move {
+        Ok::<_, std::convert::Infallible>(handler(&req))
+    }))
+    .await
+}
+
 /// Runs one request through `handler` and renders the envelope. Also used by tests to call a
 /// handler in-process.
 pub async fn respond<H, F>(deps: &'static Deps, req: Request, handler: H) -> Response<Body>
@@ -49,22 +59,24 @@ where
     let span = tracing::info_span!("request", request_id = %meta.request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let calls_before = telemetry::DYNAMODB_CALLS.load(std::sync::atomic::Ordering::Relaxed);
     // Boxed: the handler's future is deep; the box keeps each function's async state machine
     // shallow for the compiler's layout queries.
     let outcome = AssertUnwindSafe(Box::pin(handler(deps, req)).instrument(span.clone()))
         .catch_unwind()
         .await;
     let _enter = span.enter();
+    let dynamodb_calls = telemetry::dynamodb_calls_since(calls_before);
     match outcome {
         Ok(Ok(reply)) => {
-            tracing::info!(%method, %path, status = reply.status().as_u16(), "handled");
+            tracing::info!(%method, %path, status = reply.status().as_u16(), dynamodb_calls, "handled");
             reply.into_response(meta.lang)
         }
         Ok(Err(err)) => {
             if err.status.is_server_error() {
-                tracing::error!(%method, %path, status = err.status.as_u16(), cause = err.cause.as_deref().unwrap_or(""), "request failed");
+                tracing::error!(%method, %path, status = err.status.as_u16(), dynamodb_calls, cause = err.cause.as_deref().unwrap_or(""), "request failed");
             } else {
-                tracing::info!(%method, %path, status = err.status.as_u16(), code = err.code, "refused");
+                tracing::info!(%method, %path, status = err.status.as_u16(), dynamodb_calls, code = err.code, "refused");
             }
             envelope_error(&err, &meta)
         }

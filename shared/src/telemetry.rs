@@ -15,3 +15,35 @@ pub fn init() {
         .with_target(false)
         .try_init();
 }
+
+/// DynamoDB requests this process has sent (every attempt, retries included). The request log
+/// line of each HTTP function carries the requests of that request (`dynamodb_calls`), which is
+/// what `make bench` reports per endpoint.
+pub static DYNAMODB_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts requests into [`DYNAMODB_CALLS`] as they are sent.
+#[derive(Debug)]
+pub struct CountDynamoDbCalls;
+
+impl aws_sdk_dynamodb::config::Intercept for CountDynamoDbCalls {
+    fn name(&self) -> &'static str {
+        "CountDynamoDbCalls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        DYNAMODB_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// The DynamoDB requests sent since `before` (a reading of [`DYNAMODB_CALLS`]).
+pub fn dynamodb_calls_since(before: u64) -> u64 {
+    DYNAMODB_CALLS
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .saturating_sub(before)
+}

@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod auth;
+mod authz;
 mod avatar;
 mod errors;
 mod logs;

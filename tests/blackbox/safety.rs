@@ -42,7 +42,7 @@ async fn report(api: &Api, who: &Party, body: Value) -> Answer {
 }
 
 /// Polls `f` until it returns `Some`, for what the stream does asynchronously.
-async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,

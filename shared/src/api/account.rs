@@ -82,8 +82,8 @@ fn code_refused(e: CodeRefused, status: lambda_http::http::StatusCode) -> ApiErr
     ApiError::new(status, code, text)
 }
 
-#[derive(Debug, Deserialize)]
-struct SmsCodeRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct SmsCodeRequest {
     phone: Option<String>,
     purpose: Option<String>,
 }
@@ -130,8 +130,8 @@ pub async fn sms_code(deps: &'static Deps, req: Request) -> Result<Reply, ApiErr
     )))
 }
 
-#[derive(Debug, Deserialize)]
-struct SmsLoginRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct SmsLoginRequest {
     phone: Option<String>,
     code: Option<String>,
 }
@@ -246,8 +246,8 @@ pub async fn verify_email_send(deps: &'static Deps, req: Request) -> Result<Repl
     )))
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct TokenRequest {
     token: Option<String>,
 }
 
@@ -270,8 +270,8 @@ pub async fn verify_email(deps: &'static Deps, req: Request) -> Result<Reply, Ap
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct ResetRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ResetRequest {
     email: Option<String>,
     phone: Option<String>,
 }
@@ -321,8 +321,8 @@ pub async fn password_reset(deps: &'static Deps, req: Request) -> Result<Reply, 
     )))
 }
 
-#[derive(Debug, Deserialize)]
-struct ResetConfirmRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ResetConfirmRequest {
     token: Option<String>,
     phone: Option<String>,
     code: Option<String>,
@@ -386,6 +386,14 @@ pub async fn password_reset_confirm(deps: &'static Deps, req: Request) -> Result
             "密码已重置，请使用新密码登录",
             "Password reset; sign in with your new password",
         ),
-        serde_json::json!({ "signed_out_everywhere": true }),
+        ResetDone {
+            signed_out_everywhere: true,
+        },
     ))
+}
+
+/// A confirmed password reset: every session of the account was ended.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ResetDone {
+    signed_out_everywhere: bool,
 }

@@ -63,8 +63,8 @@ pub async fn user_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiEr
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct UserUpdateRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct UserUpdateRequest {
     action: Option<String>,
     reason: Option<String>,
 }
@@ -156,8 +156,8 @@ pub async fn user_update(deps: &'static Deps, req: Request) -> Result<Reply, Api
     ))
 }
 
-#[derive(Debug, Serialize)]
-struct VerificationView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct VerificationView {
     id: String,
     user_id: String,
     username: String,
@@ -220,8 +220,8 @@ pub async fn verification_list(deps: &'static Deps, req: Request) -> Result<Repl
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct ReviewRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ReviewRequest {
     decision: Option<String>,
     reason: Option<String>,
 }
@@ -258,12 +258,22 @@ pub async fn verification_review(deps: &'static Deps, req: Request) -> Result<Re
         verification::review(&deps.store, caller.user_id, id, decision, Utc::now()).await?;
     Ok(Reply::ok(
         Text::new("审核完成", "Reviewed"),
-        serde_json::json!({
-            "id": record.id,
-            "user_id": record.user_id,
-            "status": record.status,
-            "reason": record.reason,
-            "reviewed_at": record.reviewed_at.as_ref().map(rfc3339),
-        }),
+        VerificationDecision {
+            id: record.id.to_string(),
+            user_id: record.user_id.to_string(),
+            status: record.status,
+            reason: record.reason,
+            reviewed_at: record.reviewed_at.as_ref().map(rfc3339),
+        },
     ))
+}
+
+/// An operator's decision on a 实名认证 submission.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct VerificationDecision {
+    id: String,
+    user_id: String,
+    status: VerificationStatus,
+    reason: Option<String>,
+    reviewed_at: Option<String>,
 }

@@ -11,8 +11,8 @@ use crate::domain::{Email, Password, Phone, UserType, Username};
 use crate::http::{ApiError, FieldErrors, Reply, client_ip, header, json_body};
 use crate::i18n::Text;
 
-#[derive(Debug, Deserialize)]
-struct RegisterRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct RegisterRequest {
     username: Option<String>,
     password: Option<String>,
     user_type: Option<String>,
@@ -69,7 +69,7 @@ impl TryFrom<RegisterRequest> for NewAccount {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SignedInView {
     user: OwnUserView,
     access: String,
@@ -143,8 +143,8 @@ pub async fn register(deps: &'static Deps, req: Request) -> Result<Reply, ApiErr
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct LoginRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct LoginRequest {
     login: Option<String>,
     password: Option<String>,
 }
@@ -199,8 +199,8 @@ pub async fn login(deps: &'static Deps, req: Request) -> Result<Reply, ApiError>
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct RefreshRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct RefreshRequest {
     refresh: Option<String>,
 }
 

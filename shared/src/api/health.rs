@@ -1,5 +1,5 @@
 use lambda_http::Request;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::deps::Deps;
 use crate::http::{ApiError, Reply};
@@ -10,6 +10,20 @@ use crate::i18n::Text;
 pub async fn health(_deps: &'static Deps, _req: Request) -> Result<Reply, ApiError> {
     Ok(Reply::ok(
         Text::new("服务正常", "OK"),
-        json!({ "status": "ok", "service": "gigbao", "version": env!("CARGO_PKG_VERSION") }),
+        HealthView {
+            status: "ok",
+            service: "gigbao",
+            version: env!("CARGO_PKG_VERSION"),
+        },
     ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct HealthView {
+    #[schema(example = "ok")]
+    status: &'static str,
+    #[schema(example = "gigbao")]
+    service: &'static str,
+    #[schema(example = "0.1.0")]
+    version: &'static str,
 }

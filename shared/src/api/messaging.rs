@@ -131,14 +131,14 @@ impl From<MessagingError> for ApiError {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct UserCard {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct UserCard {
     id: String,
     username: String,
 }
 
-#[derive(Debug, Serialize)]
-struct LastMessageView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LastMessageView {
     id: String,
     sender_id: Option<String>,
     message_type: &'static str,
@@ -147,7 +147,7 @@ struct LastMessageView {
 }
 
 /// A conversation as one participant sees it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConversationView {
     id: String,
     participants: [String; 2],
@@ -189,7 +189,7 @@ impl From<&Membership> for ConversationView {
 
 /// A message. `is_read`: whether its recipient has read the conversation since it was sent
 /// (read receipts); unknown (`false`) in pushes.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MessageView {
     id: String,
     conversation_id: String,
@@ -225,8 +225,8 @@ impl MessageView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct MessagePage {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct MessagePage {
     items: Vec<MessageView>,
     next_cursor: Option<String>,
     conversation: Option<ConversationView>,
@@ -258,16 +258,16 @@ fn message_page(
     }
 }
 
-#[derive(Debug, Serialize)]
-struct Warning {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Warning {
     code: &'static str,
     message: String,
     message_zh: String,
     findings: Vec<Finding>,
 }
 
-#[derive(Debug, Serialize)]
-struct SentView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SentView {
     #[serde(flatten)]
     message: MessageView,
     warning: Option<Warning>,
@@ -443,12 +443,19 @@ pub async fn read(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> 
     app::read(&deps.store, me.id, id, now).await?;
     Ok(Reply::ok(
         Text::new("已读", "Marked as read"),
-        serde_json::json!({
-            "conversation_id": id.to_string(),
-            "unread_count": 0,
-            "read_at": rfc3339(&now),
-        }),
+        ConversationRead {
+            conversation_id: id.to_string(),
+            unread_count: 0,
+            read_at: rfc3339(&now),
+        },
     ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ConversationRead {
+    conversation_id: String,
+    unread_count: u32,
+    read_at: String,
 }
 
 /// `POST /messaging/conversations/{conversation_id}/attachments`
@@ -523,7 +530,7 @@ fn notification_not_found() -> ApiError {
 }
 
 /// A notification, both languages.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     id: String,
     notification_type: String,
@@ -554,8 +561,8 @@ impl From<&NotificationRecord> for NotificationView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct NotificationPage {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct NotificationPage {
     items: Vec<NotificationView>,
     next_cursor: Option<String>,
     unread_count: u64,
@@ -595,8 +602,17 @@ pub async fn notification_read(deps: &'static Deps, req: Request) -> Result<Repl
     }
     Ok(Reply::ok(
         Text::new("已读", "Marked as read"),
-        serde_json::json!({"id": id.to_string(), "is_read": true}),
+        NotificationRead {
+            id: id.to_string(),
+            is_read: true,
+        },
     ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct NotificationRead {
+    id: String,
+    is_read: bool,
 }
 
 /// `POST /messaging/notifications/read-all` [notification-read-all].
@@ -608,6 +624,15 @@ pub async fn notification_read_all(deps: &'static Deps, req: Request) -> Result<
         .await?;
     Ok(Reply::ok(
         Text::new("全部已读", "All marked as read"),
-        serde_json::json!({"updated": n, "unread_count": 0}),
+        AllRead {
+            updated: n,
+            unread_count: 0,
+        },
     ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AllRead {
+    updated: u64,
+    unread_count: u32,
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod health;
 pub mod messaging;
+pub mod openapi;
 pub mod orders;
 pub mod payments;
 pub mod privacy;

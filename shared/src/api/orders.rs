@@ -165,21 +165,23 @@ fn rule_error(r: OrderRuleError) -> ApiError {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct PartyView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct PartyView {
     id: String,
     username: String,
 }
 
-#[derive(Debug, Serialize)]
-struct ServiceRef {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ServiceRef {
     id: String,
     title: Option<String>,
     title_zh: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct PackageView {
+/// The package as bought (a copy taken when the order was placed).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = OrderPackageView)]
+pub(crate) struct PackageView {
     tier: Tier,
     name: &'static str,
     name_zh: &'static str,
@@ -190,15 +192,15 @@ struct PackageView {
     features: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct CancellationView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct CancellationView {
     requested_by: Party,
     reason: String,
     requested_at: String,
 }
 
-#[derive(Debug, Serialize)]
-struct DisputeView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DisputeView {
     opened_by: Party,
     reason: String,
     evidence_keys: Vec<String>,
@@ -218,8 +220,8 @@ impl From<&Dispute> for DisputeView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct SettlementView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SettlementView {
     resolution: Resolution,
     refund_amount: Money,
     note: String,
@@ -237,7 +239,7 @@ impl From<&Settlement> for SettlementView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     id: String,
     order_number: String,
@@ -348,8 +350,8 @@ fn order_json(o: &Order) -> String {
     serde_json::to_string(&OrderView::of(o)).unwrap_or_else(|_| "null".to_owned())
 }
 
-#[derive(Debug, Serialize)]
-struct StepView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct StepView {
     id: String,
     order_id: String,
     number: u32,
@@ -638,8 +640,8 @@ pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
 
 /// An order as `order-get` shows it: with its review once it has one (`null` before, so a
 /// client knows whether to offer "leave a review").
-#[derive(Debug, Serialize)]
-struct OrderWithReview {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct OrderWithReview {
     #[serde(flatten)]
     order: OrderView,
     review: Option<ReviewView>,
@@ -774,8 +776,17 @@ pub async fn deliver(deps: &'static Deps, req: Request) -> Result<Reply, ApiErro
             "已交付，等待买家验收（3天后自动确认）",
             "Delivered; the client has 3 days to accept before it completes by itself",
         ),
-        serde_json::json!({"delivery": StepView::of(&step), "order": OrderView::of(&order)}),
+        Delivered {
+            delivery: StepView::of(&step),
+            order: OrderView::of(&order),
+        },
     ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Delivered {
+    delivery: StepView,
+    order: OrderView,
 }
 
 /// `POST /orders/{order_id}/revisions` [order-revision-request]: `{message}`.
@@ -789,8 +800,17 @@ pub async fn request_revision(deps: &'static Deps, req: Request) -> Result<Reply
     let (order, step) = app::request_revision(&deps.store, &user, id, message, Utc::now()).await?;
     Ok(Reply::created(
         Text::new("已提交修改要求", "Revision requested"),
-        serde_json::json!({"revision": StepView::of(&step), "order": OrderView::of(&order)}),
+        RevisionRequested {
+            revision: StepView::of(&step),
+            order: OrderView::of(&order),
+        },
     ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct RevisionRequested {
+    revision: StepView,
+    order: OrderView,
 }
 
 /// `POST /orders/{order_id}/accept` [order-accept]: the client accepts; escrow released.

@@ -27,8 +27,8 @@ use crate::i18n::Text;
 use crate::payments::{CallbackError, PayParams, SignatureHeaders};
 use crate::store::LineRecord;
 
-#[derive(Debug, Serialize)]
-struct WalletView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct WalletView {
     /// Spendable.
     balance: Money,
     /// Held in escrow for orders in progress.
@@ -54,8 +54,8 @@ pub async fn wallet(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     ))
 }
 
-#[derive(Debug, Serialize)]
-struct LineView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LineView {
     id: String,
     movement_id: String,
     #[serde(rename = "type")]
@@ -233,8 +233,8 @@ fn withdrawal_not_found() -> ApiError {
     )
 }
 
-#[derive(Debug, Serialize)]
-struct MethodView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct MethodView {
     method: &'static str,
     name: &'static str,
     name_zh: &'static str,
@@ -287,27 +287,54 @@ pub async fn methods(deps: &'static Deps, _req: Request) -> Result<Reply, ApiErr
     });
     Ok(Reply::ok(
         Text::new("成功", "OK"),
-        serde_json::json!({
-            "order_payment": pay,
-            "topup": {
-                "methods": topup,
-                "min_amount": Money::from_fen(TOPUP_MIN_FEN),
-                "max_amount": Money::from_fen(TOPUP_MAX_FEN),
+        MethodsView {
+            order_payment: pay,
+            topup: TopupMethods {
+                methods: topup,
+                min_amount: Money::from_fen(TOPUP_MIN_FEN),
+                max_amount: Money::from_fen(TOPUP_MAX_FEN),
             },
-            "withdrawal": {
-                "methods": withdraw,
-                "min_amount": Money::from_fen(WITHDRAW_MIN_FEN),
-                "max_amount": Money::from_fen(WITHDRAW_MAX_FEN),
-                "fee_rate": "0.02",
-                "fee_min": "1.00",
-                "fee_max": "50.00",
-                "requires_verification": true,
+            withdrawal: WithdrawalMethods {
+                methods: withdraw,
+                min_amount: Money::from_fen(WITHDRAW_MIN_FEN),
+                max_amount: Money::from_fen(WITHDRAW_MAX_FEN),
+                fee_rate: "0.02",
+                fee_min: "1.00",
+                fee_max: "50.00",
+                requires_verification: true,
             },
-        }),
+        },
     ))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct MethodsView {
+    order_payment: Vec<MethodView>,
+    topup: TopupMethods,
+    withdrawal: WithdrawalMethods,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TopupMethods {
+    methods: Vec<MethodView>,
+    min_amount: Money,
+    max_amount: Money,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct WithdrawalMethods {
+    methods: Vec<MethodView>,
+    min_amount: Money,
+    max_amount: Money,
+    /// The fee's share of the amount.
+    fee_rate: &'static str,
+    fee_min: &'static str,
+    fee_max: &'static str,
+    /// Only accounts with an approved 实名认证 can withdraw.
+    requires_verification: bool,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ChargeView {
     out_trade_no: String,
     method: Gateway,
@@ -569,8 +596,8 @@ pub async fn callback_wechat(deps: &'static Deps, req: Request) -> Result<Reply,
 // ---------------------------------------------------------------------------------------------
 // Withdrawals
 
-#[derive(Debug, Serialize)]
-struct WithdrawalView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct WithdrawalView {
     id: String,
     amount: Money,
     fee: Money,

@@ -72,8 +72,8 @@ pub async fn export(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     Ok(Reply::ok(Text::new("成功", "OK"), data))
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct DeleteRequest {
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub(crate) struct DeleteRequest {
     password: Option<String>,
 }
 
@@ -92,6 +92,15 @@ pub async fn delete(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
             "账号已注销，个人信息已删除",
             "Your account is deleted and your personal data erased",
         ),
-        serde_json::json!({"id": me.id.to_string(), "status": "deactivated"}),
+        Deleted {
+            id: me.id.to_string(),
+            status: crate::domain::UserStatus::Deactivated,
+        },
     ))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Deleted {
+    id: String,
+    status: crate::domain::UserStatus,
 }

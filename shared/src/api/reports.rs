@@ -82,8 +82,8 @@ impl From<ReportError> for ApiError {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct CreateRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CreateRequest {
     target_type: Option<String>,
     target_id: Option<String>,
     conversation_id: Option<String>,
@@ -91,8 +91,8 @@ struct CreateRequest {
     description: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct ReportView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ReportView {
     id: String,
     reporter_id: String,
     target_type: TargetType,
@@ -300,8 +300,8 @@ pub async fn admin_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct ResolveRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ResolveRequest {
     decision: Option<String>,
     action: Option<String>,
     note: Option<String>,
@@ -370,8 +370,8 @@ pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, A
     ))
 }
 
-#[derive(Debug, Serialize)]
-struct AuditView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct AuditView {
     id: String,
     actor_id: String,
     automatic: bool,

@@ -90,28 +90,29 @@ fn rule_error(r: ReviewRuleError) -> ApiError {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct PartyCard {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct PartyCard {
     id: String,
     username: String,
 }
 
-#[derive(Debug, Serialize)]
-struct ServiceCard {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ReviewServiceCard)]
+pub(crate) struct ServiceCard {
     id: String,
     title: Option<String>,
     title_zh: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
-struct ResponseView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ResponseView {
     response: String,
     response_zh: Option<String>,
     created_at: String,
 }
 
 /// A review as anybody sees it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     id: String,
     service: ServiceCard,

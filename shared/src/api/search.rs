@@ -179,8 +179,8 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiErr
     })
 }
 
-#[derive(Debug, Serialize)]
-struct Results {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Results {
     items: Vec<ServiceCard>,
     total: u64,
     page: u32,

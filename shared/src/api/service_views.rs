@@ -7,7 +7,7 @@ use crate::domain::catalog::{Catalog, Category, Label, Skill};
 use crate::domain::moderation::Finding;
 use crate::domain::service::{Package, Service, ServiceStatus, ServiceType, Tier};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PackageView {
     name: &'static str,
     name_zh: &'static str,
@@ -31,14 +31,14 @@ fn package(tier: Tier, p: &Package) -> PackageView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PackagesView {
     basic: PackageView,
     standard: Option<PackageView>,
     premium: Option<PackageView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FindingView {
     code: &'static str,
     #[serde(flatten)]
@@ -59,14 +59,14 @@ impl From<&Finding> for FindingView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ModerationView {
     findings: Vec<FindingView>,
     note: Option<String>,
     at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FreelancerCard {
     id: String,
     username: String,
@@ -74,7 +74,7 @@ pub struct FreelancerCard {
 }
 
 /// A service as clients see it. `moderation` only for the owner and admins.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceView {
     id: String,
     title: Option<String>,
@@ -164,7 +164,7 @@ impl ServiceView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SkillView {
     slug: String,
     name: String,
@@ -183,7 +183,7 @@ impl From<&Skill> for SkillView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CategoryView {
     slug: String,
     name: String,
@@ -194,6 +194,7 @@ pub struct CategoryView {
     parent: Option<String>,
     sort_order: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     children: Option<Vec<CategoryView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     skills: Option<Vec<SkillView>>,

@@ -378,8 +378,8 @@ pub async fn pause(deps: &'static Deps, req: Request) -> Result<Reply, ApiError>
     ))
 }
 
-#[derive(Debug, Serialize)]
-struct SavedView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SavedView {
     service_id: String,
     saved_at: String,
     /// `null` once the service is no longer available.
@@ -397,8 +397,17 @@ pub async fn save(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> 
         } else {
             Text::new("已在收藏中", "Already saved")
         },
-        serde_json::json!({"service_id": id.to_string(), "saved": true}),
+        Saved {
+            service_id: id.to_string(),
+            saved: true,
+        },
     ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Saved {
+    service_id: String,
+    saved: bool,
 }
 
 /// `DELETE /services/{service_id}/save` [service-unsave]: 204 whether or not it was saved.
@@ -538,8 +547,8 @@ pub async fn admin_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct ModerateRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ModerateRequest {
     action: Option<String>,
     reason: Option<String>,
 }

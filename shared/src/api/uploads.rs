@@ -9,8 +9,8 @@ use crate::files::{Files, UploadTicket};
 use crate::http::{ApiError, FieldErrors, json_body};
 use crate::i18n::Text;
 
-#[derive(Debug, Deserialize)]
-struct UploadRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct UploadRequest {
     content_type: Option<String>,
     content_length: Option<u64>,
 }
@@ -42,7 +42,7 @@ pub(crate) fn media_files(deps: &Deps) -> Result<Files, ApiError> {
     Ok(Files::new(deps.s3.clone(), bucket))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct UploadView {
     upload_url: String,
     method: &'static str,

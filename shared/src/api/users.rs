@@ -166,8 +166,8 @@ pub async fn avatar_upload(deps: &'static Deps, req: Request) -> Result<Reply, A
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct VerificationRequest {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct VerificationRequest {
     real_name: Option<String>,
     id_number: Option<String>,
     #[serde(default)]

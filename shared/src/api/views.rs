@@ -10,7 +10,7 @@ use crate::domain::{
 pub(crate) use crate::domain::rfc3339;
 
 /// The caller's own account: everything, including contact details. Never shown to others.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OwnUserView {
     pub id: String,
     pub username: String,
@@ -32,7 +32,7 @@ pub struct OwnUserView {
 }
 
 /// The owner's view of their 实名认证: masked values only.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VerificationSummaryView {
     pub id: String,
     pub status: VerificationStatus,
@@ -82,7 +82,7 @@ impl From<&User> for OwnUserView {
 }
 
 /// What anybody may see of a user: no phone, email, WeChat id or identity details.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicUserView {
     pub id: String,
     pub username: String,
@@ -138,7 +138,7 @@ impl From<&User> for PublicUserView {
 }
 
 /// A user in the operators' list: contact details masked.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminUserView {
     pub id: String,
     pub username: String,
@@ -183,7 +183,7 @@ impl From<&User> for AdminUserView {
 }
 
 /// A list page in the envelope's shape.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageView<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

@@ -54,7 +54,7 @@ pub struct RefreshToken {
 }
 
 /// The pair handed to a client after login or refresh.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Tokens {
     pub access: String,
     pub refresh: String,

@@ -32,7 +32,7 @@ pub struct Skill {
 }
 
 /// The slug and both names of a category or skill, as copied onto a service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Label {
     pub slug: String,
     pub name: String,

@@ -23,7 +23,7 @@ const SENSITIVE_WORDS: &str = include_str!("../../data/sensitive-words.txt");
 pub const TITLE_PROHIBITED: [&str; 4] = ["illegal", "prohibited", "违禁", "违法"];
 
 /// One kind of off-platform contact detail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContactKind {
     Phone,
@@ -65,7 +65,7 @@ impl ContactKind {
 }
 
 /// Why a text failed moderation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Finding {
     /// A word of the sensitive list (as listed, normalised).

@@ -129,6 +129,22 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// In the OpenAPI document: a decimal string with two places, never a number.
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(r"^-?[0-9]+\.[0-9]{2}$"))
+            .description(Some(
+                "人民币金额，两位小数的字符串 / CNY, a decimal string with two places",
+            ))
+            .examples([serde_json::json!("199.00")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Money {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

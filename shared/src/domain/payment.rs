@@ -13,7 +13,7 @@ use super::money::{Money, fen};
 use super::order::stamped_number;
 
 /// A payment gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Gateway {
     Alipay,
@@ -48,7 +48,7 @@ impl FromStr for Gateway {
 }
 
 /// How the payer meets the gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// Alipay on a computer: a page on Alipay's site (`alipay.trade.page.pay`).
@@ -176,7 +176,7 @@ pub struct GatewayNotice {
 // Withdrawals
 
 /// Where a withdrawal is paid out to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutMethod {
     /// An Alipay account (the phone number or email it logs in with).
@@ -248,7 +248,7 @@ impl PayoutMethod {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WithdrawalStatus {
     /// Waiting for an operator; the money is frozen.

@@ -70,7 +70,7 @@ pub fn days(from: NaiveDate, to: NaiveDate) -> Vec<String> {
 pub const MAX_PERIOD_DAYS: i64 = 366;
 
 /// What `admin-stats` shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     pub users: UsersOverview,
     pub orders: BTreeMap<String, i64>,
@@ -81,14 +81,14 @@ pub struct Overview {
     pub pending_withdrawals: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct UsersOverview {
     pub total: i64,
     pub by_type: BTreeMap<String, i64>,
     pub new_today: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PeriodOverview {
     pub from: String,
     pub to: String,

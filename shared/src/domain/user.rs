@@ -8,7 +8,7 @@ use super::{Email, Money, Phone, UserId, Username};
 
 /// What a user is on the platform. Chosen at registration (freelancer or client); admins are
 /// made by operators only. Never writable through the profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UserType {
     Freelancer,
@@ -35,7 +35,7 @@ impl UserType {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
     Active,
@@ -56,7 +56,7 @@ impl UserStatus {
 }
 
 /// Where a user's 实名认证 stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VerificationStatus {
     Pending,
@@ -101,7 +101,7 @@ pub struct VerificationSummary {
 /// user. `rating` is derived from the exact `rating_sum` (see `domain::review::average`).
 /// `response_rate` (percent) and `response_time` (hours) keep their defaults until messaging
 /// exists; `docs/ranking.md` defines them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FreelancerProfile {
     pub bio: String,
     pub skills: Vec<String>,
@@ -150,7 +150,7 @@ impl Default for FreelancerProfile {
 }
 
 /// The seed's client profile.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClientProfile {
     pub company_name: Option<String>,
     pub company_size: Option<String>,
@@ -193,7 +193,7 @@ pub struct User {
 
 /// Whether the user wants important notifications (new order, delivery, dispute) by email
 /// and by SMS while they are offline. Both on unless turned off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NotificationPreferences {
     pub email: bool,
     pub sms: bool,

@@ -29,7 +29,7 @@ pub struct ChargeRequest {
 }
 
 /// The client parameters of a WeChat JSAPI payment (`wx.requestPayment`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JsapiParams {
     pub app_id: String,
@@ -46,7 +46,7 @@ fn rsa() -> &'static str {
 }
 
 /// How the client takes the payer to the gateway.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PayParams {
     /// Open this URL (Alipay page / WAP).

@@ -21,7 +21,7 @@ pub const DEFAULT_INDEX: &str = "services";
 pub const MAX_WINDOW: u32 = 10_000;
 
 /// What a search result shows: enough for a card, without a second read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ServiceCard {
     pub id: String,
     pub title: Option<String>,
@@ -42,7 +42,7 @@ pub struct ServiceCard {
     pub published_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CardFreelancer {
     pub id: String,
     pub username: String,

@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""Function-level measurements for `make bench`, run inside `stack.py test` (MiniStack with the
+table of template.yaml; the black-box suite has just run against the same stack).
+
+- cold start: process start → the function asks the Runtime API for its first event (a local
+  stand-in of the Lambda Runtime API below), median of STARTS starts;
+- first answer: process start → the first event answered;
+- warm CPU per request: user + system time of the function process over WARM requests;
+- peak RSS (VmHWM) after the warm run, and the release binary's size;
+- the same for `bench-plain-get` (infra/bench/plain-get), the plain way of writing a read;
+- DynamoDB requests per endpoint, from the `dynamodb_calls` field of every request log line the
+  black-box suite produced.
+
+Prints Markdown on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RELEASE = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
+STARTS = int(os.environ.get("BENCH_STARTS", "20"))
+WARM = int(os.environ.get("BENCH_WARM", "1000"))
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class RuntimeApi:
+    """Just enough of the Lambda Runtime API for one function process at a time."""
+
+    def __init__(self) -> None:
+        self.events: queue.Queue = queue.Queue()
+        self.answers: queue.Queue = queue.Queue()
+        self.first_next: float | None = None
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_):
+                pass
+
+            def reply(self, status: int, body: bytes = b"{}", headers: dict | None = None):
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                if self.path.endswith("/runtime/invocation/next"):
+                    if api.first_next is None:
+                        api.first_next = time.perf_counter()
+                    event = api.events.get()
+                    rid = str(uuid.uuid4())
+                    self.reply(200, json.dumps(event).encode(), {
+                        "Lambda-Runtime-Aws-Request-Id": rid,
+                        "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 30000),
+                        "Lambda-Runtime-Invoked-Function-Arn":
+                            "arn:aws:lambda:us-east-1:123456789012:function:bench",
+                        "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000",
+                    })
+                else:
+                    self.reply(404)
+
+            def do_POST(self):
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                self.reply(202)
+                if "/response" in self.path:
+                    api.answers.put(("ok", body))
+                elif "/error" in self.path:
+                    api.answers.put(("error", body))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.address = f"127.0.0.1:{self.server.server_address[1]}"
+
+    def reset(self) -> None:
+        self.first_next = None
+        while not self.answers.empty():
+            self.answers.get()
+
+    def invoke(self, event: dict) -> tuple[str, bytes]:
+        self.events.put(event)
+        return self.answers.get(timeout=60)
+
+
+def cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def spawn(binary: Path, api: RuntimeApi) -> subprocess.Popen:
+    env = {**os.environ, "AWS_LAMBDA_RUNTIME_API": api.address,
+           "AWS_LAMBDA_FUNCTION_NAME": binary.name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+           "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "RUST_LOG": "warn"}
+    return subprocess.Popen([str(binary)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def stop(p: subprocess.Popen, api: RuntimeApi) -> None:
+    p.kill()
+    p.wait()
+    # The killed process's pending `next` took nothing; drain anything left for it.
+    while not api.events.empty():
+        api.events.get()
+
+
+def measure(name: str, binary: Path, event_of, api: RuntimeApi) -> dict:
+    colds, firsts = [], []
+    for i in range(STARTS):
+        api.reset()
+        t0 = time.perf_counter()
+        p = spawn(binary, api)
+        status, body = api.invoke(event_of(i))
+        t1 = time.perf_counter()
+        if status != "ok":
+            raise SystemExit(f"{name}: first event failed: {body[:300]!r}")
+        colds.append((api.first_next or t1) - t0)
+        firsts.append(t1 - t0)
+        stop(p, api)
+    api.reset()
+    p = spawn(binary, api)
+    api.invoke(event_of(10_000))
+    before = cpu_ticks(p.pid)
+    statuses: dict[int, int] = {}
+    t0 = time.perf_counter()
+    for i in range(WARM):
+        status, body = api.invoke(event_of(20_000 + i))
+        code = json.loads(body).get("statusCode", 0) if status == "ok" else 599
+        statuses[code] = statuses.get(code, 0) + 1
+    wall = time.perf_counter() - t0
+    cpu = (cpu_ticks(p.pid) - before) / TICK
+    rss = peak_rss_kib(p.pid)
+    stop(p, api)
+    return {
+        "name": name,
+        "cold_ms": statistics.median(colds) * 1000,
+        "first_ms": statistics.median(firsts) * 1000,
+        "cpu_ms": cpu * 1000 / WARM,
+        "wall_ms": wall * 1000 / WARM,
+        "rss_mib": rss / 1024,
+        "size_mib": binary.stat().st_size / 2**20,
+        "statuses": statuses,
+    }
+
+
+# ---- Events, built from the sample events of events/ with real ids of the seeded stack.
+
+def sample(function: str) -> dict:
+    path = sorted((ROOT / "events" / function).glob("*.json"))[0]
+    return json.loads(path.read_text())
+
+
+def http_event(base: dict, method: str, path: str, body: dict | None = None,
+               token: str | None = None, ip: str | None = None,
+               params: dict | None = None) -> dict:
+    e = json.loads(json.dumps(base))
+    e["rawPath"] = path
+    e["requestContext"]["http"]["method"] = method
+    e["requestContext"]["http"]["path"] = path
+    if ip:
+        e["requestContext"]["http"]["sourceIp"] = ip
+    e.setdefault("headers", {})
+    if token:
+        e["headers"]["authorization"] = f"Bearer {token}"
+    if body is not None:
+        e["body"] = json.dumps(body)
+        e["headers"]["content-type"] = "application/json"
+    if params:
+        e["pathParameters"] = params
+    return e
+
+
+def api_call(method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+    base = os.environ["GIGBAO_API_URL"].rstrip("/")
+    req = urllib.request.Request(base + path, method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"content-type": "application/json",
+                                          "x-forwarded-for": f"203.0.113.{len(path) % 200}",
+                                          **({"authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.load(r)
+
+
+# ---- DynamoDB requests per endpoint, from the request log of the black-box run.
+
+def calls_per_route(log: Path, templates: list[tuple[str, str]]) -> dict:
+    patterns = [(m, p, re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", p) + "$"))
+                for m, p in templates]
+    # Literal paths win over templated ones (/services/featured before /services/{id}).
+    patterns.sort(key=lambda t: t[1].count("{"))
+    seen: dict[tuple[str, str], list[int]] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        if '"dynamodb_calls"' not in line:
+            continue
+        try:
+            rec = json.loads(line[line.index("{"):])
+        except ValueError:
+            continue
+        fields = rec.get("fields", rec)
+        method, path, calls = fields.get("method"), fields.get("path"), fields.get("dynamodb_calls")
+        if method is None or path is None or calls is None:
+            continue
+        for m, p, rx in patterns:
+            if m == method and rx.match(path):
+                seen.setdefault((m, p), []).append(int(calls))
+                break
+    return seen
+
+
+# AWS list prices, us-east-1, as of 2026 (USD).
+API_PER_M = 1.00            # HTTP API, per million requests
+LAMBDA_PER_M = 0.20         # per million invocations
+LAMBDA_GB_S = 0.0000166667  # per GB-second, x86_64
+RRU_PER_M = 0.125           # DynamoDB on-demand, per million read request units
+WRU_PER_M = 0.625           # per million write request units
+MEMORY_GB = 0.25            # MemorySize 256 of template.yaml's Globals (service-get, order-*)
+RTT_MS = 4.0                # an assumed DynamoDB round trip inside a region
+
+
+def cost(results: dict, seen: dict) -> list[str]:
+    """Cost per million requests, with the arithmetic."""
+    def calls(route: tuple[str, str]) -> float:
+        c = seen.get(route)
+        return statistics.median(c) if c else 0.0
+
+    def lambda_cost(name: str, n_calls: float) -> tuple[float, str]:
+        ms = results[name]["cpu_ms"] + n_calls * RTT_MS
+        billed = max(1.0, round(ms))
+        dollars = LAMBDA_PER_M + billed / 1000 * MEMORY_GB * LAMBDA_GB_S * 1e6
+        return dollars, (f"Lambda {LAMBDA_PER_M:.2f} + {billed:.0f} ms × {MEMORY_GB} GB × "
+                         f"{LAMBDA_GB_S} × 10⁶ = {dollars:.2f}")
+
+    lines = ["## Cost per million requests\n",
+             f"List prices (us-east-1): HTTP API ${API_PER_M:.2f}/M, Lambda ${LAMBDA_PER_M:.2f}/M + "
+             f"${LAMBDA_GB_S}/GB-s (256 MB), DynamoDB on-demand ${RRU_PER_M}/M read units and "
+             f"${WRU_PER_M}/M write units. Billed duration = measured CPU per request + "
+             f"{RTT_MS:.0f} ms per DynamoDB request (an in-region round trip; the loopback "
+             f"emulator is faster). Reads are counted as 1 read unit each (items under 4 KB); "
+             f"every request of a paid order is priced as a transactional write of 2 write "
+             f"units (an upper bound: some are reads).\n"]
+    get_calls = calls(("GET", "/api/v1/services/{service_id}"))
+    lam, arith = lambda_cost("service-get", get_calls)
+    ddb = get_calls * RRU_PER_M
+    total = API_PER_M + lam + ddb
+    lines.append(f"- **Read** (`GET /services/{{id}}`, {get_calls:g} DynamoDB requests): API "
+                 f"{API_PER_M:.2f} + {arith} + DynamoDB {get_calls:g} × {RRU_PER_M} = {ddb:.3f} → "
+                 f"**${total:.2f} per million**.")
+    create = calls(("POST", "/api/v1/services/{service_id}/order"))
+    pay = calls(("POST", "/api/v1/orders/{order_id}/pay"))
+    lam_c, arith_c = lambda_cost("order-create", create)
+    lam_p = LAMBDA_PER_M + max(1.0, round(results["order-create"]["cpu_ms"] + pay * RTT_MS)) / 1000 * MEMORY_GB * LAMBDA_GB_S * 1e6
+    ddb = (create + pay) * 2 * WRU_PER_M
+    total = 2 * API_PER_M + lam_c + lam_p + ddb
+    lines.append(f"- **Paid order** (`order-create` with {create:g} + `order-pay` (wallet) with "
+                 f"{pay:g} DynamoDB requests; the pay function's CPU taken as order-create's): "
+                 f"API 2 × {API_PER_M:.2f} + create ({arith_c}) + pay {lam_p:.2f} + DynamoDB "
+                 f"({create:g} + {pay:g}) × 2 × {WRU_PER_M} = {ddb:.2f} → **${total:.2f} per "
+                 f"million orders**.")
+    lines.append("")
+    return lines
+
+
+def main() -> int:
+    subprocess.run(["cargo", "run", "--quiet", "--release", "-p", "devtool", "--", "seed",
+                    str(ROOT / "infra" / "seed" / "demo-users.json")],
+                   cwd=ROOT, check=True, capture_output=True)
+    client = api_call("POST", "/auth/login", {"login": "demo_client", "password": "Gigbao-Client-2026"})["data"]
+    seller = api_call("POST", "/auth/login", {"login": "demo_freelancer", "password": "Gigbao-Freelancer-2026"})["data"]
+    services = api_call("GET", f"/users/{seller['user']['id']}/services")["data"]["items"]
+    service_id = services[0]["id"]
+    token = client["access"]
+
+    api = RuntimeApi()
+    health = sample("health")
+    get = sample("service-get")
+    create = sample("order-create")
+    login = sample("auth-login")
+    cases = [
+        ("health", lambda i: http_event(health, "GET", "/api/v1/health")),
+        ("service-get", lambda i: http_event(get, "GET", f"/api/v1/services/{service_id}",
+                                             params={"service_id": service_id})),
+        ("order-create", lambda i: http_event(create, "POST", f"/api/v1/services/{service_id}/order",
+                                              {"package": "basic", "requirements": "品牌名：云栖茶舍"},
+                                              token=token, params={"service_id": service_id})),
+        ("auth-login", lambda i: http_event(login, "POST", "/api/v1/auth/login",
+                                            {"login": "demo_client", "password": "Gigbao-Client-2026"},
+                                            ip=f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}")),
+        ("bench-plain-get", lambda i: http_event(get, "GET", f"/api/v1/services/{service_id}",
+                                                 params={"service_id": service_id})),
+    ]
+    results = {}
+    for name, event_of in cases:
+        print(f"[bench] {name}", file=sys.stderr, flush=True)
+        results[name] = measure(name, RELEASE / name, event_of, api)
+    base = results["bench-plain-get"]
+
+    out = []
+    out.append("## Functions (release build, local Runtime API stand-in)\n")
+    out.append(f"Cold start = process start → first request for an event (median of {STARTS} "
+               f"starts); first answer = process start → first event answered (includes the "
+               f"first DynamoDB round trip to MiniStack on loopback); CPU = user + system time "
+               f"per request over {WARM} warm requests; ratios against `bench-plain-get`, the "
+               f"same read written the plain way (config and client per request, `Value` "
+               f"plumbing).\n")
+    out.append("| function | cold start ms | ×plain | first answer ms | ×plain | CPU ms/request | ×plain | wall ms/request | peak RSS MiB | binary MiB | statuses |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for name, r in results.items():
+        out.append(
+            f"| `{name}` | {r['cold_ms']:.1f} | {r['cold_ms'] / base['cold_ms']:.2f} | "
+            f"{r['first_ms']:.1f} | {r['first_ms'] / base['first_ms']:.2f} | "
+            f"{r['cpu_ms']:.3f} | {r['cpu_ms'] / base['cpu_ms']:.2f} | {r['wall_ms']:.2f} | "
+            f"{r['rss_mib']:.1f} | {r['size_mib']:.1f} | "
+            + ", ".join(f"{k}×{v}" for k, v in sorted(r["statuses"].items())) + " |")
+    out.append("")
+
+    doc = api_call("GET", "/openapi.json")
+    templates = [(m.upper(), p) for p, item in doc["paths"].items() for m in item]
+    log = Path(os.environ["GIGBAO_LOG_DIR"]) / "cargo-lambda-watch.log"
+    seen = calls_per_route(log, templates)
+    out.append("## DynamoDB requests per endpoint\n")
+    out.append("Counted by an SDK interceptor (`telemetry::CountDynamoDbCalls`, every attempt) "
+               "and logged with each request as `dynamodb_calls`; these are the requests of the "
+               "black-box suite, successes and refusals alike.\n")
+    out.append("| route | requests seen | median | max |")
+    out.append("|---|---:|---:|---:|")
+    for m, p in sorted(templates, key=lambda t: (t[1], t[0])):
+        calls = seen.get((m, p))
+        if calls:
+            out.append(f"| `{m} {p}` | {len(calls)} | {statistics.median(calls):g} | {max(calls)} |")
+        else:
+            out.append(f"| `{m} {p}` | 0 | — | — |")
+    out.append("")
+    out.extend(cost(results, seen))
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
