@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import http.client
 import json
 import threading
 import time
@@ -16,15 +17,32 @@ import uuid
 
 
 def invoke(api_port: int, function: str, event: dict, timeout: float = 120.0) -> dict | None:
-    """Invokes `function` with `event` through `cargo lambda watch`; returns its JSON answer."""
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{api_port}/2015-03-31/functions/{function}/invocations",
-        data=json.dumps(event).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        body = resp.read()
+    """Invokes `function` with `event` through `cargo lambda watch`; returns its JSON answer.
+
+    The router sometimes drops the connection when a function instance's own connection to it
+    breaks (`IncompleteMessage` in its log; the instance exits and is started again). Lambda's
+    event source mappings retry such an invocation, so the emulation retries it too (the
+    functions are idempotent per record), rather than leaving the batch for the queue's
+    visibility timeout."""
+    for attempt in range(4):
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{api_port}/2015-03-31/functions/{function}/invocations",
+            data=json.dumps(event).encode(),
+            headers={"content-type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                body = resp.read()
+            break
+        except (http.client.RemoteDisconnected, ConnectionResetError):
+            if attempt == 3:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+        except urllib.error.HTTPError as e:
+            if e.code != 500 or attempt == 3:
+                raise
+            time.sleep(0.5 * (attempt + 1))
     if not body:
         return None
     answer = json.loads(body)

@@ -505,11 +505,14 @@ async fn only_participants_reach_a_conversation_or_an_order_thread() {
     // C does not see A and B's conversation in their list either.
     assert!(conversation_of(&api, &c, &id).await.is_null());
     // Another user's notification is not there to read.
-    let notes = api.get_auth("/messaging/notifications", &a.access).await;
-    let note_id = notes.body["data"]["items"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // (Notifications are written by a worker from the stream: wait for A's first.)
+    let note_id = crate::safety::eventually("a notification of A", || async {
+        let notes = api.get_auth("/messaging/notifications", &a.access).await;
+        notes.body["data"]["items"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+    })
+    .await;
     let r = api
         .post_auth(
             &format!("/messaging/notifications/{note_id}/read"),

@@ -503,8 +503,13 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
     assert_eq!(say(&api, &c, &conv, "谢谢，设计很满意").await.status, 201);
     assert_eq!(say(&api, &owner, &conv, "感谢支持").await.status, 201);
 
-    // Their own export has it all, and no secrets.
-    let export = api.get_auth("/users/profile/export", &c.access).await;
+    // Their own export has it all, and no secrets. The order's conversation is written by the
+    // notification worker (its system lines), so wait for it first.
+    let export = eventually("the order's conversation", || async {
+        let e = api.get_auth("/users/profile/export", &c.access).await;
+        (e.body["data"]["conversations"].as_array().map(Vec::len) == Some(2)).then_some(e)
+    })
+    .await;
     assert_eq!(export.status, 200, "{}", export.body);
     let data = &export.body["data"];
     assert_eq!(data["account"]["username"], username.as_str());

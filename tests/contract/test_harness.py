@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fuzz import run_schemathesis  # noqa: E402
+from fuzz import router_made, run_schemathesis  # noqa: E402
 
 ENVELOPE = {
     "type": "object",
@@ -86,6 +86,9 @@ def main() -> int:
     assert code != 0 and failures > 0, ("a 500 fails the run", cases, failures, code)
     cases, failures, code = run_against(["/healthy", "/drifted"])
     assert code != 0 and failures > 0, ("a schema violation fails the run", cases, failures, code)
+    # Only the local router's own problem document is set aside; a 500 in our envelope counts.
+    assert router_made('{"type":"https://httpstatuses.com/500","status":500,"title":"Internal Server Error"}')
+    assert not router_made('{"type":"https://httpstatuses.com/500"} {"success": false, "code": "internal"}')
     print("[contract] the harness fails on a 500 and on a schema violation, and passes a correct API",
           file=sys.stderr)
     return 0
