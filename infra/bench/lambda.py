@@ -282,12 +282,12 @@ def cost(results: dict, seen: dict) -> list[str]:
     create = calls(("POST", "/api/v1/services/{service_id}/order"))
     pay = calls(("POST", "/api/v1/orders/{order_id}/pay"))
     lam_c, arith_c = lambda_cost("order-create", create)
-    lam_p = LAMBDA_PER_M + max(1.0, round(results["order-create"]["cpu_ms"] + pay * RTT_MS)) / 1000 * MEMORY_GB * LAMBDA_GB_S * 1e6
+    lam_p, arith_p = lambda_cost("order-create", pay)
     ddb = (create + pay) * 2 * WRU_PER_M
     total = 2 * API_PER_M + lam_c + lam_p + ddb
     lines.append(f"- **Paid order** (`order-create` with {create:g} + `order-pay` (wallet) with "
                  f"{pay:g} DynamoDB requests; the pay function's CPU taken as order-create's): "
-                 f"API 2 × {API_PER_M:.2f} + create ({arith_c}) + pay {lam_p:.2f} + DynamoDB "
+                 f"API 2 × {API_PER_M:.2f} + create ({arith_c}) + pay ({arith_p}) + DynamoDB "
                  f"({create:g} + {pay:g}) × 2 × {WRU_PER_M} = {ddb:.2f} → **${total:.2f} per "
                  f"million orders**.")
     lines.append("")

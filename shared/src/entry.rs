@@ -59,14 +59,14 @@ where
     let span = tracing::info_span!("request", request_id = %meta.request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let calls_before = telemetry::DYNAMODB_CALLS.load(std::sync::atomic::Ordering::Relaxed);
+    let calls_before = telemetry::dynamodb_calls();
     // Boxed: the handler's future is deep; the box keeps each function's async state machine
     // shallow for the compiler's layout queries.
     let outcome = AssertUnwindSafe(Box::pin(handler(deps, req)).instrument(span.clone()))
         .catch_unwind()
         .await;
     let _enter = span.enter();
-    let dynamodb_calls = telemetry::dynamodb_calls_since(calls_before);
+    let dynamodb_calls = telemetry::dynamodb_calls().saturating_sub(calls_before);
     match outcome {
         Ok(Ok(reply)) => {
             tracing::info!(%method, %path, status = reply.status().as_u16(), dynamodb_calls, "handled");

@@ -19,7 +19,7 @@ pub fn init() {
 /// DynamoDB requests this process has sent (every attempt, retries included). The request log
 /// line of each HTTP function carries the requests of that request (`dynamodb_calls`), which is
 /// what `make bench` reports per endpoint.
-pub static DYNAMODB_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static DYNAMODB_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Counts requests into [`DYNAMODB_CALLS`] as they are sent.
 #[derive(Debug)]
@@ -41,9 +41,7 @@ impl aws_sdk_dynamodb::config::Intercept for CountDynamoDbCalls {
     }
 }
 
-/// The DynamoDB requests sent since `before` (a reading of [`DYNAMODB_CALLS`]).
-pub fn dynamodb_calls_since(before: u64) -> u64 {
-    DYNAMODB_CALLS
-        .load(std::sync::atomic::Ordering::Relaxed)
-        .saturating_sub(before)
+/// The DynamoDB requests this process has sent so far.
+pub fn dynamodb_calls() -> u64 {
+    DYNAMODB_CALLS.load(std::sync::atomic::Ordering::Relaxed)
 }

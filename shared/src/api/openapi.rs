@@ -41,7 +41,6 @@ use super::uploads::{UploadRequest, UploadView};
 use super::users::VerificationRequest;
 use super::views::{AdminUserView, OwnUserView, PublicUserView, VerificationSummaryView};
 use crate::auth::Tokens;
-use crate::domain::Money;
 use crate::domain::stats::Overview;
 
 /// Where the API is mounted; the paths below are relative to it.
@@ -209,209 +208,200 @@ fn date_time() -> ObjectBuilder {
 // ---- Request bodies read field by field by their handlers (so that every field error is
 // reported at once); these types are their contract.
 
-/// `PATCH /users/profile`: any of these; `user_type`, `is_verified`, `rating`, counters and
-/// contact details are read-only here (400 `profile.read_only_field`).
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({
-    "freelancer_profile": {"bio": "十年品牌设计经验，擅长 logo 与 VI 设计", "skills": ["logo-design"], "location": "杭州"},
-    "notification_preferences": {"email": true, "sms": false}
-}))]
-#[allow(dead_code)]
-pub(crate) struct ProfilePatch {
-    freelancer_profile: Option<crate::domain::FreelancerProfile>,
-    client_profile: Option<crate::domain::ClientProfile>,
-    notification_preferences: Option<crate::domain::NotificationPreferences>,
-}
+pub(crate) use bodies::*;
 
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub(crate) struct PackageBody {
-    price: Money,
-    #[schema(max_length = 500)]
-    description: String,
-    #[schema(minimum = 1, maximum = 90)]
-    delivery_days: u32,
-    #[schema(maximum = 10)]
-    revisions: u32,
-    features: Vec<String>,
-}
+/// Their fields are read by the schema derive only.
+mod bodies {
+    #![allow(dead_code)]
 
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub(crate) struct PackagesBody {
-    basic: PackageBody,
-    standard: Option<PackageBody>,
-    premium: Option<PackageBody>,
-}
+    use crate::domain::Money;
 
-/// A service as its owner writes it (`POST /services`; `PATCH` takes any subset). Title 10–100
-/// characters without prohibited words; prices 5.00–50,000.00, standard > basic, premium >
-/// standard. `status`, `freelancer`, `rating` and counters are the platform's.
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({
-    "title": "Professional logo design for your brand",
-    "title_zh": "专业品牌 Logo 设计，三天交付",
-    "description": "Three concepts, unlimited colour variants, source files included.",
-    "description_zh": "提供三套方案，不限配色调整，交付 AI/PSD 源文件。",
-    "category": "logo-design",
-    "skills": ["logo-design", "brand-identity"],
-    "service_type": "digital",
-    "packages": {
-        "basic": {"price": "199.00", "description": "一套方案", "delivery_days": 3, "revisions": 2, "features": ["源文件"]},
-        "standard": {"price": "399.00", "description": "三套方案", "delivery_days": 5, "revisions": 5, "features": ["源文件", "名片设计"]}
-    },
-    "images": [],
-    "requirements": "请提供品牌名称和喜欢的颜色"
-}))]
-#[allow(dead_code)]
-pub(crate) struct ServiceBody {
-    #[schema(min_length = 10, max_length = 100)]
-    title: String,
-    title_zh: Option<String>,
-    description: String,
-    description_zh: Option<String>,
-    category: String,
-    skills: Vec<String>,
-    service_type: crate::domain::service::ServiceType,
-    packages: PackagesBody,
-    images: Vec<String>,
-    video_url: Option<String>,
-    requirements: Option<String>,
-}
+    /// `PATCH /users/profile`: any of these; `user_type`, `is_verified`, `rating`, counters and
+    /// contact details are read-only here (400 `profile.read_only_field`).
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({
+        "freelancer_profile": {"bio": "十年品牌设计经验，擅长 logo 与 VI 设计", "skills": ["logo-design"], "location": "杭州"},
+        "notification_preferences": {"email": true, "sms": false}
+    }))]
+    pub(crate) struct ProfilePatch {
+        freelancer_profile: Option<crate::domain::FreelancerProfile>,
+        client_profile: Option<crate::domain::ClientProfile>,
+        notification_preferences: Option<crate::domain::NotificationPreferences>,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"package": "standard", "requirements": "公司名称：杭州青禾茶业，主色调绿色"}))]
-#[allow(dead_code)]
-pub(crate) struct OrderBody {
-    package: crate::domain::service::Tier,
-    #[schema(max_length = 2000)]
-    requirements: Option<String>,
-}
+    #[derive(utoipa::ToSchema)]
+    pub(crate) struct PackageBody {
+        price: Money,
+        #[schema(max_length = 500)]
+        description: String,
+        #[schema(minimum = 1, maximum = 90)]
+        delivery_days: u32,
+        #[schema(maximum = 10)]
+        revisions: u32,
+        features: Vec<String>,
+    }
 
-/// `wallet` pays now; `alipay` and `wechat` answer with the parameters to pay with.
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"method": "wallet"}))]
-#[allow(dead_code)]
-pub(crate) struct PayBody {
-    #[schema(pattern = "^(wallet|alipay|wechat)$")]
-    method: String,
-    /// `page`/`wap` (Alipay), `native`/`jsapi` (WeChat Pay).
-    channel: Option<String>,
-    /// The payer's WeChat openid (`jsapi`).
-    openid: Option<String>,
-}
+    #[derive(utoipa::ToSchema)]
+    pub(crate) struct PackagesBody {
+        basic: PackageBody,
+        standard: Option<PackageBody>,
+        premium: Option<PackageBody>,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"message": "初稿已完成，请查收附件中的三套方案", "file_keys": []}))]
-#[allow(dead_code)]
-pub(crate) struct DeliverBody {
-    message: String,
-    file_keys: Vec<String>,
-}
+    /// A service as its owner writes it (`POST /services`; `PATCH` takes any subset). Title 10–100
+    /// characters without prohibited words; prices 5.00–50,000.00, standard > basic, premium >
+    /// standard. `status`, `freelancer`, `rating` and counters are the platform's.
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({
+        "title": "Professional logo design for your brand",
+        "title_zh": "专业品牌 Logo 设计，三天交付",
+        "description": "Three concepts, unlimited colour variants, source files included.",
+        "description_zh": "提供三套方案，不限配色调整，交付 AI/PSD 源文件。",
+        "category": "logo-design",
+        "skills": ["logo-design", "brand-identity"],
+        "service_type": "digital",
+        "packages": {
+            "basic": {"price": "199.00", "description": "一套方案", "delivery_days": 3, "revisions": 2, "features": ["源文件"]},
+            "standard": {"price": "399.00", "description": "三套方案", "delivery_days": 5, "revisions": 5, "features": ["源文件", "名片设计"]}
+        },
+        "images": [],
+        "requirements": "请提供品牌名称和喜欢的颜色"
+    }))]
+    pub(crate) struct ServiceBody {
+        #[schema(min_length = 10, max_length = 100)]
+        title: String,
+        title_zh: Option<String>,
+        description: String,
+        description_zh: Option<String>,
+        category: String,
+        skills: Vec<String>,
+        service_type: crate::domain::service::ServiceType,
+        packages: PackagesBody,
+        images: Vec<String>,
+        video_url: Option<String>,
+        requirements: Option<String>,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"message": "请把字体换成更圆润的风格"}))]
-#[allow(dead_code)]
-pub(crate) struct MessageOnlyBody {
-    message: String,
-}
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"package": "standard", "requirements": "公司名称：杭州青禾茶业，主色调绿色"}))]
+    pub(crate) struct OrderBody {
+        package: crate::domain::service::Tier,
+        #[schema(max_length = 2000)]
+        requirements: Option<String>,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"reason": "需求有变，双方协商取消"}))]
-#[allow(dead_code)]
-pub(crate) struct ReasonBody {
-    reason: String,
-}
+    /// `wallet` pays now; `alipay` and `wechat` answer with the parameters to pay with.
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"method": "wallet"}))]
+    pub(crate) struct PayBody {
+        #[schema(pattern = "^(wallet|alipay|wechat)$")]
+        method: String,
+        /// `page`/`wap` (Alipay), `native`/`jsapi` (WeChat Pay).
+        channel: Option<String>,
+        /// The payer's WeChat openid (`jsapi`).
+        openid: Option<String>,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"reason": "卖家逾期未交付且不回复消息", "evidence_keys": []}))]
-#[allow(dead_code)]
-pub(crate) struct DisputeBody {
-    reason: String,
-    evidence_keys: Vec<String>,
-}
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"message": "初稿已完成，请查收附件中的三套方案", "file_keys": []}))]
+    pub(crate) struct DeliverBody {
+        message: String,
+        file_keys: Vec<String>,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"resolution": "split", "refund_amount": "100.00", "note": "部分完成，退还一半"}))]
-#[allow(dead_code)]
-pub(crate) struct SettleBody {
-    resolution: crate::domain::order::Resolution,
-    /// Only for `split`: more than 0 and less than the total.
-    refund_amount: Option<Money>,
-    note: String,
-}
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"message": "请把字体换成更圆润的风格"}))]
+    pub(crate) struct MessageOnlyBody {
+        message: String,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"rating": 5, "comment": "Great work", "comment_zh": "设计很专业，沟通顺畅，推荐！"}))]
-#[allow(dead_code)]
-pub(crate) struct ReviewBody {
-    #[schema(minimum = 1, maximum = 5)]
-    rating: u8,
-    comment: String,
-    comment_zh: Option<String>,
-}
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"reason": "需求有变，双方协商取消"}))]
+    pub(crate) struct ReasonBody {
+        reason: String,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"response": "感谢您的认可，期待再次合作！"}))]
-#[allow(dead_code)]
-pub(crate) struct ResponseBody {
-    response: String,
-    response_zh: Option<String>,
-}
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"reason": "卖家逾期未交付且不回复消息", "evidence_keys": []}))]
+    pub(crate) struct DisputeBody {
+        reason: String,
+        evidence_keys: Vec<String>,
+    }
 
-/// One of `participant_id`, `service_id` (its freelancer) or `order_id` (its other party).
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"service_id": "01JD0000000000000000000000", "message": "您好，请问可以加急吗？"}))]
-#[allow(dead_code)]
-pub(crate) struct ConversationBody {
-    participant_id: Option<String>,
-    service_id: Option<String>,
-    order_id: Option<String>,
-    message: Option<String>,
-}
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"resolution": "split", "refund_amount": "100.00", "note": "部分完成，退还一半"}))]
+    pub(crate) struct SettleBody {
+        resolution: crate::domain::order::Resolution,
+        /// Only for `split`: more than 0 and less than the total.
+        refund_amount: Option<Money>,
+        note: String,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"message_type": "text", "content": "您好，初稿什么时候可以看到？"}))]
-#[allow(dead_code)]
-pub(crate) struct MessageBody {
-    #[schema(pattern = "^(text|image|file)$")]
-    message_type: Option<String>,
-    #[schema(max_length = 5000)]
-    content: Option<String>,
-    /// The `key` of an upload (image and file messages).
-    file_key: Option<String>,
-    file_name: Option<String>,
-}
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"rating": 5, "comment": "Great work", "comment_zh": "设计很专业，沟通顺畅，推荐！"}))]
+    pub(crate) struct ReviewBody {
+        #[schema(minimum = 1, maximum = 5)]
+        rating: u8,
+        comment: String,
+        comment_zh: Option<String>,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"amount": "500.00", "method": "alipay", "channel": "page"}))]
-#[allow(dead_code)]
-pub(crate) struct TopupBody {
-    amount: Money,
-    #[schema(pattern = "^(alipay|wechat)$")]
-    method: String,
-    channel: Option<String>,
-    openid: Option<String>,
-}
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"response": "感谢您的认可，期待再次合作！"}))]
+    pub(crate) struct ResponseBody {
+        response: String,
+        response_zh: Option<String>,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"amount": "300.00", "method": "alipay", "account": "zhang.san@example.cn"}))]
-#[allow(dead_code)]
-pub(crate) struct WithdrawalBody {
-    amount: Money,
-    #[schema(pattern = "^(alipay|wechat|bank)$")]
-    method: String,
-    account: String,
-}
+    /// One of `participant_id`, `service_id` (its freelancer) or `order_id` (its other party).
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"service_id": "01JD0000000000000000000000", "message": "您好，请问可以加急吗？"}))]
+    pub(crate) struct ConversationBody {
+        participant_id: Option<String>,
+        service_id: Option<String>,
+        order_id: Option<String>,
+        message: Option<String>,
+    }
 
-#[derive(utoipa::ToSchema)]
-#[schema(example = json!({"action": "reject", "reason": "收款账户与实名信息不一致"}))]
-#[allow(dead_code)]
-pub(crate) struct WithdrawalReviewBody {
-    #[schema(pattern = "^(approve|reject)$")]
-    action: String,
-    /// Required to reject.
-    reason: Option<String>,
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"message_type": "text", "content": "您好，初稿什么时候可以看到？"}))]
+    pub(crate) struct MessageBody {
+        #[schema(pattern = "^(text|image|file)$")]
+        message_type: Option<String>,
+        #[schema(max_length = 5000)]
+        content: Option<String>,
+        /// The `key` of an upload (image and file messages).
+        file_key: Option<String>,
+        file_name: Option<String>,
+    }
+
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"amount": "500.00", "method": "alipay", "channel": "page"}))]
+    pub(crate) struct TopupBody {
+        amount: Money,
+        #[schema(pattern = "^(alipay|wechat)$")]
+        method: String,
+        channel: Option<String>,
+        openid: Option<String>,
+    }
+
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"amount": "300.00", "method": "alipay", "account": "zhang.san@example.cn"}))]
+    pub(crate) struct WithdrawalBody {
+        amount: Money,
+        #[schema(pattern = "^(alipay|wechat|bank)$")]
+        method: String,
+        account: String,
+    }
+
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"action": "reject", "reason": "收款账户与实名信息不一致"}))]
+    pub(crate) struct WithdrawalReviewBody {
+        #[schema(pattern = "^(approve|reject)$")]
+        action: String,
+        /// Required to reject.
+        reason: Option<String>,
+    }
 }
 
 // ---- The routes.
