@@ -1,6 +1,14 @@
 //! Everything a function needs, built once per cold start and shared by every invocation.
+//!
+//! A cold start builds only what every invocation needs: the configuration, the token keys and
+//! the DynamoDB client. The queue and file clients are built on first use, and the AWS SDK's
+//! HTTP client trusts the few roots AWS endpoints chain to instead of reading and parsing the
+//! operating system's whole certificate store (`make bench` measures the difference).
+
+use std::sync::OnceLock;
 
 use aws_config::BehaviorVersion;
+use aws_smithy_http_client::tls;
 
 use crate::auth::TokenKeys;
 use crate::config::SearchConfig;
@@ -17,8 +25,9 @@ pub struct Deps {
     pub config: Config,
     pub store: Store,
     pub keys: TokenKeys,
-    pub sqs: aws_sdk_sqs::Client,
-    pub s3: aws_sdk_s3::Client,
+    aws: aws_config::SdkConfig,
+    sqs: OnceLock<aws_sdk_sqs::Client>,
+    s3: OnceLock<aws_sdk_s3::Client>,
     pub sms: SmsSender,
     pub mail: Mailer,
     /// Present where `PII_KEY` is configured (the 实名认证 functions).
@@ -36,7 +45,7 @@ impl Deps {
     /// credentials and endpoints (`AWS_ENDPOINT_URL` for the local stack) resolve lazily.
     pub async fn from_env() -> Result<Deps, ConfigError> {
         let config = Config::from_env()?;
-        let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let aws = sdk_config().await;
         let secret_id = config.payment_secret_id.clone();
         let mut deps = Deps::build(config, &aws)?;
         if let Some(id) = secret_id {
@@ -55,11 +64,6 @@ impl Deps {
             config.table_name.clone(),
         );
         let keys = TokenKeys::new(&config.jwt_secret);
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(aws)
-                .force_path_style(config.s3_force_path_style)
-                .build(),
-        );
         let sms = match &config.sms {
             SmsConfig::Disabled => SmsSender::Disabled,
             SmsConfig::Outbox { dir } => SmsSender::Outbox(Outbox::new(dir)),
@@ -103,8 +107,9 @@ impl Deps {
             search,
             store,
             keys,
-            sqs: aws_sdk_sqs::Client::new(aws),
-            s3,
+            aws: aws.clone(),
+            sqs: OnceLock::new(),
+            s3: OnceLock::new(),
             sms,
             mail,
             pii,
@@ -112,6 +117,87 @@ impl Deps {
             config,
         })
     }
+
+    /// The queue client, built on first use (most functions never send to a queue).
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        self.sqs.get_or_init(|| aws_sdk_sqs::Client::new(&self.aws))
+    }
+
+    /// The file store client, built on first use.
+    pub fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3.get_or_init(|| {
+            aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&self.aws)
+                    .force_path_style(self.config.s3_force_path_style)
+                    .build(),
+            )
+        })
+    }
+}
+
+/// The roots AWS service endpoints chain to (Amazon Trust Services and the Starfield root that
+/// cross-signs them).
+const AMAZON_ROOTS: &[u8] = include_bytes!("../data/amazon-trust-services.pem");
+
+/// Which certificates the AWS SDK's HTTP client trusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Roots {
+    /// [`AMAZON_ROOTS`]: five certificates compiled in, nothing read from disk.
+    Amazon,
+    /// The operating system's store (about 150 roots read and parsed at cold start).
+    System,
+}
+
+impl Roots {
+    /// Amazon's roots wherever the endpoints are AWS's own. The China partition (`cn-*`) is run
+    /// by local operators, and an `https` endpoint of our choosing (a proxy, an emulator with
+    /// TLS) may chain anywhere: those keep the system store.
+    fn for_endpoints(region: Option<&str>, endpoint_url: Option<&str>) -> Roots {
+        let china = region.is_some_and(|r| r.starts_with("cn-"));
+        let own_tls_endpoint = endpoint_url.is_some_and(|u| u.starts_with("https://"));
+        if china || own_tls_endpoint {
+            Roots::System
+        } else {
+            Roots::Amazon
+        }
+    }
+}
+
+/// `loader` with the SDK's HTTPS client (rustls on aws-lc, as the SDK's default) trusting
+/// `roots`.
+fn trusting(loader: aws_config::ConfigLoader, roots: Roots) -> aws_config::ConfigLoader {
+    let store = match roots {
+        Roots::Amazon => tls::TrustStore::empty().with_pem_certificate(AMAZON_ROOTS),
+        Roots::System => tls::TrustStore::default(),
+    };
+    let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
+        tls::rustls_provider::CryptoMode::AwsLc,
+    ));
+    loader.http_client(
+        match tls::TlsContext::builder().with_trust_store(store).build() {
+            Ok(context) => builder.tls_context(context).build_https(),
+            Err(_) => builder.build_https(),
+        },
+    )
+}
+
+/// The SDK configuration of a function. In Lambda the region and the execution role's
+/// credentials are always in the environment, so only those providers are built (the default
+/// chain would also set up profile, SSO, web identity, container and instance-metadata
+/// providers); elsewhere (devtool, a developer's shell) the default chain applies.
+async fn sdk_config() -> aws_config::SdkConfig {
+    let var = |name: &str| std::env::var(name).ok();
+    let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
+    let roots = Roots::for_endpoints(region.as_deref(), var("AWS_ENDPOINT_URL").as_deref());
+    let mut loader = trusting(aws_config::defaults(BehaviorVersion::latest()), roots);
+    if var("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        loader = loader
+            .region(aws_config::environment::EnvironmentVariableRegionProvider::new())
+            .credentials_provider(
+                aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+            );
+    }
+    loader.load().await
 }
 
 /// Reads the payment settings secret once, at cold start.
@@ -139,4 +225,45 @@ async fn load_gateways(aws: &aws_config::SdkConfig, id: &str) -> Result<Gateways
         name: "PAYMENT_SECRET_ID",
         reason: "a key in the payment settings is not a valid RSA key",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_endpoints_are_trusted_through_amazons_roots_only_outside_china() {
+        assert_eq!(Roots::for_endpoints(Some("ap-east-1"), None), Roots::Amazon);
+        assert_eq!(Roots::for_endpoints(None, None), Roots::Amazon);
+        // The local emulator speaks plain HTTP: no certificate is ever checked.
+        assert_eq!(
+            Roots::for_endpoints(Some("us-east-1"), Some("http://127.0.0.1:4566")),
+            Roots::Amazon
+        );
+        assert_eq!(
+            Roots::for_endpoints(Some("cn-north-1"), None),
+            Roots::System
+        );
+        assert_eq!(
+            Roots::for_endpoints(Some("cn-northwest-1"), None),
+            Roots::System
+        );
+        assert_eq!(
+            Roots::for_endpoints(Some("us-east-1"), Some("https://proxy.internal")),
+            Roots::System
+        );
+    }
+
+    #[test]
+    fn the_compiled_in_roots_are_five_valid_trust_anchors() {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let certs = CertificateDer::pem_slice_iter(AMAZON_ROOTS)
+            .collect::<Result<Vec<_>, _>>()
+            .expect("PEM");
+        assert_eq!(certs.len(), 5);
+        let mut store = rustls::RootCertStore::empty();
+        let (valid, invalid) = store.add_parsable_certificates(certs);
+        assert_eq!((valid, invalid), (5, 0));
+    }
 }

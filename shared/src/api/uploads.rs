@@ -11,6 +11,7 @@ use crate::i18n::Text;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct UploadRequest {
+    #[schema(required = true, nullable = false)]
     content_type: Option<String>,
     content_length: Option<u64>,
 }
@@ -39,7 +40,7 @@ pub(crate) fn upload_request(req: &Request) -> Result<(String, u64), ApiError> {
 pub(crate) fn media_files(deps: &Deps) -> Result<Files, ApiError> {
     let bucket = crate::config::Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")
         .map_err(ApiError::internal)?;
-    Ok(Files::new(deps.s3.clone(), bucket))
+    Ok(Files::new(deps.s3().clone(), bucket))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -61,7 +61,7 @@ pub fn created_keys(body: &str) -> Result<Vec<String>, serde_json::Error> {
 
 pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
     let bucket = Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")?;
-    let files = Files::new(deps.s3.clone(), bucket);
+    let files = Files::new(deps.s3().clone(), bucket);
     let mut failures = Vec::new();
     for msg in &event.records {
         let id = msg.message_id.clone().unwrap_or_default();

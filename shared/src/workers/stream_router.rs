@@ -401,7 +401,7 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
         };
         let body = serde_json::to_string(&message)?;
         if let Err(e) = deps
-            .sqs
+            .sqs()
             .send_message()
             .queue_url(queue_url)
             .message_body(body)
