@@ -8,8 +8,8 @@ table of template.yaml; the black-box suite has just run against the same stack)
 - warm CPU per request: user + system time of the function process over WARM requests;
 - peak RSS (VmHWM) after the warm run, and the release binary's size;
 - the same for `bench-plain-get` (infra/bench/plain-get), the plain way of writing a read;
-- DynamoDB requests per endpoint, from the `dynamodb_calls` field of every request log line the
-  black-box suite produced.
+- DynamoDB requests per endpoint, from the `dynamodb_operations` field of every request log line
+  the black-box suite produced, beside what each route's access pattern needs (MINIMUM).
 
 Prints Markdown on stdout.
 """
@@ -218,27 +218,158 @@ def api_call(method: str, path: str, body: dict | None = None, token: str | None
 # ---- DynamoDB requests per endpoint, from the request log of the black-box run.
 
 def calls_per_route(log: Path, templates: list[tuple[str, str]]) -> dict:
+    """Per route template, each request the log shows: (status, DynamoDB operations)."""
     patterns = [(m, p, re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", p) + "$"))
                 for m, p in templates]
     # Literal paths win over templated ones (/services/featured before /services/{id}).
     patterns.sort(key=lambda t: t[1].count("{"))
-    seen: dict[tuple[str, str], list[int]] = {}
+    seen: dict[tuple[str, str], list[tuple[int, list[str]]]] = {}
     for line in log.read_text(errors="replace").splitlines():
-        if '"dynamodb_calls"' not in line:
+        if '"dynamodb_operations"' not in line:
             continue
         try:
             rec = json.loads(line[line.index("{"):])
         except ValueError:
             continue
         fields = rec.get("fields", rec)
-        method, path, calls = fields.get("method"), fields.get("path"), fields.get("dynamodb_calls")
-        if method is None or path is None or calls is None:
+        method, path, status = fields.get("method"), fields.get("path"), fields.get("status")
+        ops = fields.get("dynamodb_operations")
+        if method is None or path is None or status is None or ops is None:
             continue
         for m, p, rx in patterns:
             if m == method and rx.match(path):
-                seen.setdefault((m, p), []).append(int(calls))
+                seen.setdefault((m, p), []).append((int(status), [o for o in ops.split(",") if o]))
                 break
     return seen
+
+
+def answered(seen: dict, route: tuple[str, str]) -> list[list[str]]:
+    """The operations of each successful (2xx) request of `route`."""
+    return [ops for status, ops in seen.get(route, []) if 200 <= status < 300]
+
+
+# What each route's access pattern needs at least, on this table design. "account" is the
+# caller's user item, read on every signed-in request so that a ban or a deactivation takes
+# effect at once; "limit" is a rate-limit counter (one UpdateItem); "txn" one transaction.
+MINIMUM: dict[str, tuple[int, str]] = {
+    "GET /admin/audit-log": (2, "account + one query"),
+    "GET /admin/orders": (2, "account + one query"),
+    "POST /admin/orders/{order_id}/resolve": (3, "account + order + txn (order, money, audit)"),
+    "GET /admin/reports": (2, "account + one query"),
+    "POST /admin/reports/{report_id}/resolve": (3, "account + report + txn; + the target when sanctioning; a ban also revokes sessions (query + one write each)"),
+    "GET /admin/services": (2, "account + one query"),
+    "POST /admin/services/{service_id}/moderate": (3, "account + service + txn (service, audit)"),
+    "GET /admin/stats": (2, "account + one batch of the counters"),
+    "GET /admin/users": (2, "account + one query"),
+    "PATCH /admin/users/{user_id}": (3, "account + user + txn (user, audit); a ban also revokes sessions"),
+    "GET /admin/verifications": (2, "account + one query"),
+    "POST /admin/verifications/{verification_id}/review": (4, "account + submission + user + txn"),
+    "GET /admin/withdrawals": (2, "account + one query"),
+    "POST /admin/withdrawals/{withdrawal_id}/review": (6, "account + withdrawal + claim txn, then (after the gateway) the payee's verified name (2) + settle txn"),
+    "POST /auth/login": (4, "limit + login name → user id + user + session"),
+    "POST /auth/login/sms": (5, "2 limits + the code (consumed) + phone → user + txn (session, …)"),
+    "POST /auth/logout": (1, "the session, revoked"),
+    "POST /auth/password-reset": (5, "2 limits + login → user + user + the code; unknown logins stop early"),
+    "POST /auth/password-reset/confirm": (6, "limit + code + user + txn, then the sessions revoked: a query + one write each (one here)"),
+    "POST /auth/refresh-token": (1, "the session, rotated conditionally"),
+    "POST /auth/register": (1, "one txn: user, unique username/phone/email guards, wallet"),
+    "POST /auth/sms-code": (4, "3 limits (phone, IP, day) + the code"),
+    "POST /auth/verify-email": (3, "the token + txn + the account for the answer"),
+    "POST /auth/verify-email/send": (3, "account + limit + the token"),
+    "GET /health": (0, ""),
+    "GET /docs": (0, ""),
+    "GET /openapi.json": (0, ""),
+    "GET /messaging/conversations": (2, "account + one query"),
+    "POST /messaging/conversations": (3, "account + the other party + txn (both memberships)"),
+    "POST /messaging/conversations/{conversation_id}/attachments": (3, "account + membership + limit"),
+    "GET /messaging/conversations/{conversation_id}/messages": (4, "account + membership + one query + the other side's read receipt"),
+    "POST /messaging/conversations/{conversation_id}/messages": (6, "account + membership + limit + txn (message, both memberships) + each party's open connections (2 queries, for the push)"),
+    "POST /messaging/conversations/{conversation_id}/read": (2, "account + the membership, updated"),
+    "GET /messaging/notifications": (3, "account + one query + the unread count"),
+    "POST /messaging/notifications/read-all": (4, "account + one query + one update per unread notification (two here)"),
+    "POST /messaging/notifications/{notification_id}/read": (2, "account + the notification, updated"),
+    "GET /orders": (2, "account + one query"),
+    "GET /orders/{order_id}": (2, "account + order; + review or dispute when there is one"),
+    "POST /orders/{order_id}/accept": (3, "account + order + txn (order, escrow → seller, fee, ledger, counters)"),
+    "POST /orders/{order_id}/cancel": (3, "account + order + txn"),
+    "GET /orders/{order_id}/deliveries": (3, "account + order + one query"),
+    "POST /orders/{order_id}/deliveries": (3, "account + order + txn (order, delivery)"),
+    "POST /orders/{order_id}/dispute": (3, "account + order + the order, updated"),
+    "GET /orders/{order_id}/messages": (5, "account + order + membership + one query + the other side's read receipt"),
+    "POST /orders/{order_id}/messages": (6, "as a message in a conversation, with the order in place of the membership"),
+    "POST /orders/{order_id}/pay": (3, "account + order + txn (order, wallet → escrow, ledger)"),
+    "POST /orders/{order_id}/review": (3, "account + order + txn (review, order)"),
+    "GET /orders/{order_id}/revisions": (3, "account + order + one query"),
+    "POST /orders/{order_id}/revisions": (3, "account + order + txn"),
+    "POST /payments/callbacks/alipay": (2, "the charge + txn (charge, money, order)"),
+    "POST /payments/callbacks/wechat": (2, "the charge + txn (charge, money, order)"),
+    "GET /payments/methods": (0, ""),
+    "POST /payments/topups": (3, "account + the charge before the gateway call + its pay parameters after"),
+    "GET /payments/transactions": (2, "account + one query"),
+    "GET /payments/wallet": (2, "account + wallet"),
+    "GET /payments/withdrawals": (2, "account + one query"),
+    "POST /payments/withdrawals": (2, "account + txn (withdrawal, wallet hold, ledger)"),
+    "POST /reports": (4, "account + the target + limit + txn (report, one-open-report guard)"),
+    "POST /reviews/{review_id}/response": (3, "account + review + the review, updated"),
+    "GET /services": (1, "one query"),
+    "POST /services": (3, "account + limit + the draft"),
+    "GET /services/categories": (1, "one query"),
+    "GET /services/featured": (2, "the ranking + one batch of services"),
+    "GET /services/search": (0, "the search index"),
+    "GET /services/skills": (1, "one query"),
+    "DELETE /services/{service_id}": (3, "account + service + the service, updated"),
+    "GET /services/{service_id}": (2, "service + one view counter shard"),
+    "PATCH /services/{service_id}": (3, "account + service + the service, written"),
+    "POST /services/{service_id}/media": (3, "account + service + the service, updated"),
+    "POST /services/{service_id}/order": (3, "account + service + txn (order, number guard, open-order count)"),
+    "POST /services/{service_id}/pause": (3, "account + service + the service, updated"),
+    "POST /services/{service_id}/publish": (3, "account + service + the service, updated"),
+    "GET /services/{service_id}/reviews": (2, "service + one query"),
+    "DELETE /services/{service_id}/save": (2, "account + the saved item, deleted"),
+    "POST /services/{service_id}/save": (3, "account + service (visible to the caller) + the saved item"),
+    "DELETE /users/profile": (0, "one request per item erased (varies with the account's history)"),
+    "GET /users/profile": (1, "account"),
+    "PATCH /users/profile": (2, "account + the account, written"),
+    "POST /users/profile/avatar": (2, "account + the account, updated"),
+    "GET /users/profile/export": (0, "one query per section of the account's data (varies)"),
+    "GET /users/profile/saved": (3, "account + one query + one batch of services"),
+    "POST /users/profile/verification": (3, "account + limit + txn (submission, user)"),
+    "GET /users/{user_id}": (1, "user"),
+    "GET /users/{user_id}/reviews": (2, "user + one query"),
+    "GET /users/{user_id}/services": (2, "user + one query"),
+}
+
+READS = {"GetItem", "Query", "Scan"}
+
+
+def units(ops: list[str]) -> tuple[float, float]:
+    """(read units, write units) of a request's operations: items under 4 KB read and 1 KB
+    written; a read of a query or a get is counted as one unit (eventually consistent reads
+    cost half, longer query pages more); a transaction item costs two."""
+    rru = wru = 0.0
+    for op in ops:
+        name, _, count = op.partition("(")
+        n = int(count.rstrip(")")) if count else 1
+        if name in READS:
+            rru += 1
+        elif name == "BatchGetItem":
+            rru += n
+        elif name == "TransactGetItems":
+            rru += 2 * n
+        elif name == "TransactWriteItems":
+            wru += 2 * n
+        else:  # PutItem, UpdateItem, DeleteItem, BatchWriteItem
+            wru += n
+    return rru, wru
+
+
+def typical(runs: list[list[str]]) -> list[str]:
+    """The most frequent operation sequence."""
+    counts: dict[str, int] = {}
+    for ops in runs:
+        counts[",".join(ops)] = counts.get(",".join(ops), 0) + 1
+    best = max(counts, key=lambda k: counts[k])
+    return [o for o in best.split(",") if o]
 
 
 # AWS list prices, us-east-1, as of 2026 (USD).
@@ -253,43 +384,46 @@ RTT_MS = 4.0                # an assumed DynamoDB round trip inside a region
 
 def cost(results: dict, seen: dict) -> list[str]:
     """Cost per million requests, with the arithmetic."""
-    def calls(route: tuple[str, str]) -> float:
-        c = seen.get(route)
-        return statistics.median(c) if c else 0.0
+    def ops(route: tuple[str, str]) -> list[str]:
+        runs = answered(seen, route)
+        return typical(runs) if runs else []
 
-    def lambda_cost(name: str, n_calls: float) -> tuple[float, str]:
+    def lambda_cost(name: str, n_calls: int) -> tuple[float, str]:
         ms = results[name]["cpu_ms"] + n_calls * RTT_MS
         billed = max(1.0, round(ms))
         dollars = LAMBDA_PER_M + billed / 1000 * MEMORY_GB * LAMBDA_GB_S * 1e6
         return dollars, (f"Lambda {LAMBDA_PER_M:.2f} + {billed:.0f} ms × {MEMORY_GB} GB × "
                          f"{LAMBDA_GB_S} × 10⁶ = {dollars:.2f}")
 
+    def dynamodb(sequence: list[str]) -> tuple[float, str]:
+        rru, wru = units(sequence)
+        dollars = rru * RRU_PER_M + wru * WRU_PER_M
+        return dollars, f"DynamoDB {rru:g} RRU × {RRU_PER_M} + {wru:g} WRU × {WRU_PER_M} = {dollars:.3f}"
+
     lines = ["## Cost per million requests\n",
              f"List prices (us-east-1): HTTP API ${API_PER_M:.2f}/M, Lambda ${LAMBDA_PER_M:.2f}/M + "
-             f"${LAMBDA_GB_S}/GB-s (256 MB), DynamoDB on-demand ${RRU_PER_M}/M read units and "
-             f"${WRU_PER_M}/M write units. Billed duration = measured CPU per request + "
+             f"${LAMBDA_GB_S}/GB-s (256 MB), DynamoDB on-demand ${RRU_PER_M}/M read request units "
+             f"and ${WRU_PER_M}/M write request units. Billed duration = measured CPU per request + "
              f"{RTT_MS:.0f} ms per DynamoDB request (an in-region round trip; the loopback "
-             f"emulator is faster). Reads are counted as 1 read unit each (items under 4 KB); "
-             f"every request of a paid order is priced as a transactional write of 2 write "
-             f"units (an upper bound: some are reads).\n"]
-    get_calls = calls(("GET", "/api/v1/services/{service_id}"))
-    lam, arith = lambda_cost("service-get", get_calls)
-    ddb = get_calls * RRU_PER_M
+             f"emulator is faster). Units from the logged operations: a get or a query 1 RRU "
+             f"(an upper bound for eventually consistent reads of items under 4 KB), a write "
+             f"1 WRU (items under 1 KB), each transaction item 2 WRU.\n"]
+    get = ops(("GET", "/api/v1/services/{service_id}"))
+    lam, arith = lambda_cost("service-get", len(get))
+    ddb, ddb_arith = dynamodb(get)
     total = API_PER_M + lam + ddb
-    lines.append(f"- **Read** (`GET /services/{{id}}`, {get_calls:g} DynamoDB requests): API "
-                 f"{API_PER_M:.2f} + {arith} + DynamoDB {get_calls:g} × {RRU_PER_M} = {ddb:.3f} → "
-                 f"**${total:.2f} per million**.")
-    create = calls(("POST", "/api/v1/services/{service_id}/order"))
-    pay = calls(("POST", "/api/v1/orders/{order_id}/pay"))
-    lam_c, arith_c = lambda_cost("order-create", create)
-    lam_p, arith_p = lambda_cost("order-create", pay)
-    ddb = (create + pay) * 2 * WRU_PER_M
+    lines.append(f"- **Read** (`GET /services/{{id}}`: {', '.join(get)}): API {API_PER_M:.2f} + "
+                 f"{arith} + {ddb_arith} → **${total:.2f} per million**.")
+    create = ops(("POST", "/api/v1/services/{service_id}/order"))
+    pay = ops(("POST", "/api/v1/orders/{order_id}/pay"))
+    lam_c, arith_c = lambda_cost("order-create", len(create))
+    lam_p, arith_p = lambda_cost("order-create", len(pay))
+    ddb, ddb_arith = dynamodb(create + pay)
     total = 2 * API_PER_M + lam_c + lam_p + ddb
-    lines.append(f"- **Paid order** (`order-create` with {create:g} + `order-pay` (wallet) with "
-                 f"{pay:g} DynamoDB requests; the pay function's CPU taken as order-create's): "
-                 f"API 2 × {API_PER_M:.2f} + create ({arith_c}) + pay ({arith_p}) + DynamoDB "
-                 f"({create:g} + {pay:g}) × 2 × {WRU_PER_M} = {ddb:.2f} → **${total:.2f} per "
-                 f"million orders**.")
+    lines.append(f"- **Paid order** (`order-create`: {', '.join(create)}; `order-pay` from the "
+                 f"wallet: {', '.join(pay)}; the pay function's CPU taken as order-create's): "
+                 f"API 2 × {API_PER_M:.2f} + create ({arith_c}) + pay ({arith_p}) + {ddb_arith} → "
+                 f"**${total:.2f} per million orders**.")
     lines.append("")
     return lines
 
@@ -351,18 +485,35 @@ def main() -> int:
     log = Path(os.environ["GIGBAO_LOG_DIR"]) / "cargo-lambda-watch.log"
     seen = calls_per_route(log, templates)
     out.append("## DynamoDB requests per endpoint\n")
-    out.append("Counted by an SDK interceptor (`telemetry::CountDynamoDbCalls`, every attempt) "
-               "and logged with each request as `dynamodb_calls`; these are the requests of the "
-               "black-box suite, successes and refusals alike.\n")
-    out.append("| route | requests seen | median | max |")
-    out.append("|---|---:|---:|---:|")
+    out.append("Every request the DynamoDB client sends inside a request is recorded by an SDK "
+               "interceptor (`telemetry::CountDynamoDbCalls`, every attempt, transactions and "
+               "batches with their item count) and logged with the request as `dynamodb_calls` "
+               "and `dynamodb_operations`. These are the successful (2xx) requests of the "
+               "black-box suite; *minimum* is what the route's access pattern needs on this "
+               "table (\"account\" is the caller's user item, read on every signed-in request "
+               "so that a ban takes effect at once; \"limit\" a rate-limit counter; \"txn\" "
+               "one transaction). Units as in the cost section.\n")
+    out.append("| route | 2xx seen | requests (median) | minimum | typical operations | RRU | WRU | what the minimum is |")
+    out.append("|---|---:|---:|---:|---|---:|---:|---|")
+    over = []
     for m, p in sorted(templates, key=lambda t: (t[1], t[0])):
-        calls = seen.get((m, p))
-        if calls:
-            out.append(f"| `{m} {p}` | {len(calls)} | {statistics.median(calls):g} | {max(calls)} |")
-        else:
-            out.append(f"| `{m} {p}` | 0 | — | — |")
+        short = f"{m} {p.removeprefix('/api/v1')}"
+        need, basis = MINIMUM.get(short, (None, "not assessed"))
+        runs = answered(seen, (m, p))
+        need_text = "—" if need is None else ("varies" if need == 0 and basis else f"{need}")
+        if not runs:
+            out.append(f"| `{short}` | 0 | — | {need_text} | — | — | — | {basis} |")
+            continue
+        median = statistics.median(len(r) for r in runs)
+        seq = typical(runs)
+        rru, wru = units(seq)
+        out.append(f"| `{short}` | {len(runs)} | {median:g} | {need_text} | "
+                   f"{', '.join(seq) or '—'} | {rru:g} | {wru:g} | {basis} |")
+        if need is not None and (need or not basis) and len(seq) > need:
+            over.append(f"`{short}` {len(seq)} > {need}")
     out.append("")
+    out.append("Typical sequences above the minimum: " + ("; ".join(over) if over else "none")
+               + ".\n")
     out.extend(cost(results, seen))
     print("\n".join(out))
     return 0

@@ -59,24 +59,25 @@ where
     let span = tracing::info_span!("request", request_id = %meta.request_id);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let calls_before = telemetry::dynamodb_calls();
     // Boxed: the handler's future is deep; the box keeps each function's async state machine
     // shallow for the compiler's layout queries.
-    let outcome = AssertUnwindSafe(Box::pin(handler(deps, req)).instrument(span.clone()))
-        .catch_unwind()
-        .await;
+    let (outcome, operations) = telemetry::recording_dynamodb(
+        AssertUnwindSafe(Box::pin(handler(deps, req)).instrument(span.clone())).catch_unwind(),
+    )
+    .await;
     let _enter = span.enter();
-    let dynamodb_calls = telemetry::dynamodb_calls().saturating_sub(calls_before);
+    let dynamodb_calls = operations.len();
+    let dynamodb_operations = operations.join(",");
     match outcome {
         Ok(Ok(reply)) => {
-            tracing::info!(%method, %path, status = reply.status().as_u16(), dynamodb_calls, "handled");
+            tracing::info!(%method, %path, status = reply.status().as_u16(), dynamodb_calls, dynamodb_operations, "handled");
             reply.into_response(meta.lang)
         }
         Ok(Err(err)) => {
             if err.status.is_server_error() {
-                tracing::error!(%method, %path, status = err.status.as_u16(), dynamodb_calls, cause = err.cause.as_deref().unwrap_or(""), "request failed");
+                tracing::error!(%method, %path, status = err.status.as_u16(), dynamodb_calls, dynamodb_operations, cause = err.cause.as_deref().unwrap_or(""), "request failed");
             } else {
-                tracing::info!(%method, %path, status = err.status.as_u16(), dynamodb_calls, code = err.code, "refused");
+                tracing::info!(%method, %path, status = err.status.as_u16(), dynamodb_calls, dynamodb_operations, code = err.code, "refused");
             }
             envelope_error(&err, &meta)
         }

@@ -139,3 +139,64 @@ async fn enquiries_and_replies_give_the_response_metrics() {
     // Mean of 2 h and 30 h.
     assert_eq!(hours, 16);
 }
+
+#[tokio::test]
+async fn read_all_is_one_query_and_one_update_per_unread_notification() {
+    use shared::store::NotificationRecord;
+    use shared::telemetry::recording_dynamodb;
+    // GIVEN a user with three unread notifications, on a table whose client records requests
+    let store = gigbao_tests::counting_store().await;
+    let user = shared::domain::UserId::new();
+    let now = chrono::Utc::now();
+    for _ in 0..3 {
+        let n = NotificationRecord::new(
+            shared::domain::NotificationId::new(),
+            user,
+            "order_update",
+            "Order delivered",
+            "订单已交付",
+            "Your order was delivered.",
+            "您的订单已交付。",
+            None,
+            now,
+        );
+        assert!(store.put_notification_once(&n).await.unwrap());
+    }
+
+    // WHEN they are all marked read
+    let (marked, sent) = recording_dynamodb(store.mark_all_notifications_read(user, now)).await;
+
+    // THEN three were marked, by one query of the unread index and one update each: the
+    // last page is not queried again to find the index empty
+    assert_eq!(marked.unwrap(), 3);
+    assert_eq!(sent, ["Query", "UpdateItem", "UpdateItem", "UpdateItem"]);
+}
+
+#[tokio::test]
+async fn opening_a_conversation_writes_it_without_reading_it_back() {
+    use shared::telemetry::recording_dynamodb;
+    // GIVEN two users on a table whose client records requests
+    let store = gigbao_tests::counting_store().await;
+    let a = new_user(&store, UserType::Client).await;
+    let b = new_user(&store, UserType::Freelancer).await;
+    let open = OpenRequest {
+        participant_id: Some(b.id),
+        ..OpenRequest::default()
+    };
+    let now = Utc::now();
+
+    // WHEN a opens a conversation with b, twice
+    let (first, sent_first) =
+        recording_dynamodb(messaging::open(&store, &a, open.clone(), now)).await;
+    let (second, sent_second) = recording_dynamodb(messaging::open(&store, &a, open, now)).await;
+
+    // THEN the first reads b and writes both memberships, and answers with what it wrote; the
+    // second finds it there and reads the caller's side
+    let (mine, created) = first.unwrap();
+    assert!(created);
+    assert_eq!(sent_first, ["GetItem", "TransactWriteItems(2)"]);
+    let (again, created) = second.unwrap();
+    assert!(!created);
+    assert_eq!(sent_second, ["GetItem", "TransactWriteItems(2)", "GetItem"]);
+    assert_eq!(again, mine);
+}

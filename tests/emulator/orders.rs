@@ -12,6 +12,7 @@ use shared::domain::order::{Order, OrderRuleError, OrderStatus, Resolution};
 use shared::domain::service::{Service, Tier};
 use shared::domain::{Money, User, UserType};
 use shared::store::Store;
+use shared::telemetry::recording_dynamodb;
 
 fn yuan(s: &str) -> Money {
     s.parse().unwrap()
@@ -556,7 +557,7 @@ async fn the_reconciler_reports_a_wallet_that_disagrees_with_its_lines() {
 #[tokio::test]
 async fn each_transition_costs_one_read_and_one_transaction() {
     // GIVEN a market on a table whose client counts requests
-    let (store, calls) = gigbao_tests::counting_store().await;
+    let store = gigbao_tests::counting_store().await;
     let Market {
         store,
         seller,
@@ -567,10 +568,9 @@ async fn each_transition_costs_one_read_and_one_transaction() {
     ledger::deposit(&store, buyer.id, yuan("199.00"), "seed", now)
         .await
         .unwrap();
-    calls.take();
 
     // WHEN an order is placed, paid, delivered and accepted
-    let Outcome::Done(o) = orders::place(
+    let (placed, place) = recording_dynamodb(orders::place(
         &store,
         &buyer,
         service.id,
@@ -579,26 +579,35 @@ async fn each_transition_costs_one_read_and_one_transaction() {
         None,
         &render,
         now,
-    )
-    .await
-    .unwrap() else {
+    ))
+    .await;
+    let Outcome::Done(o) = placed.unwrap() else {
         panic!("placed")
     };
-    let place = calls.take();
-    orders::pay_from_wallet(&store, &buyer, o.id, None, &render, now)
-        .await
-        .unwrap();
-    let pay = calls.take();
-    orders::deliver(&store, &seller, o.id, "交付".into(), vec![], now)
-        .await
-        .unwrap();
-    let deliver = calls.take();
-    orders::accept(&store, &buyer, o.id, now).await.unwrap();
-    let accept = calls.take();
+    let (paid, pay) = recording_dynamodb(orders::pay_from_wallet(
+        &store, &buyer, o.id, None, &render, now,
+    ))
+    .await;
+    paid.unwrap();
+    let (delivered, deliver) = recording_dynamodb(orders::deliver(
+        &store,
+        &seller,
+        o.id,
+        "交付".into(),
+        vec![],
+        now,
+    ))
+    .await;
+    delivered.unwrap();
+    let (accepted, accept) = recording_dynamodb(orders::accept(&store, &buyer, o.id, now)).await;
+    accepted.unwrap();
 
-    // THEN each is one read and one transaction (money included)
-    assert_eq!(place, ["GetItem", "TransactWriteItems"]);
-    for (name, sent) in [("pay", pay), ("deliver", deliver), ("accept", accept)] {
-        assert_eq!(sent, ["GetItem", "TransactWriteItems"], "{name}");
-    }
+    // THEN each is one read and one transaction (money included). The transactions' sizes are
+    // what they are billed by: placing writes the order, its number's guard and the service's
+    // open-order count; the others write the order and what the step adds (the delivery; the
+    // money movement's balances and ledger lines; the service's counters when the order closes)
+    assert_eq!(place, ["GetItem", "TransactWriteItems(3)"]);
+    assert_eq!(pay, ["GetItem", "TransactWriteItems(5)"]);
+    assert_eq!(deliver, ["GetItem", "TransactWriteItems(2)"]);
+    assert_eq!(accept, ["GetItem", "TransactWriteItems(9)"]);
 }

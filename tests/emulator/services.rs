@@ -6,6 +6,7 @@ use serde_json::json;
 use shared::app::services::{self, Viewer};
 use shared::domain::{User, UserType};
 use shared::store::{FoldOutcome, keys};
+use shared::telemetry::recording_dynamodb;
 
 async fn freelancer(store: &shared::store::Store) -> User {
     let keys = shared::auth::TokenKeys::new(&secrecy::SecretString::from(
@@ -45,7 +46,7 @@ fn input() -> serde_json::Map<String, serde_json::Value> {
 #[tokio::test]
 async fn a_burst_of_500_views_is_one_write_each_on_16_shards_and_folds_exactly_once() {
     // GIVEN an active service in a table whose client counts its requests
-    let (store, calls) = gigbao_tests::counting_store().await;
+    let store = gigbao_tests::counting_store().await;
     store
         .put_catalog(&gigbao_tests::seed_catalog())
         .await
@@ -58,19 +59,19 @@ async fn a_burst_of_500_views_is_one_write_each_on_16_shards_and_folds_exactly_o
     let service = services::publish(&store, owner.id, service.id, now)
         .await
         .unwrap();
-    calls.take();
 
     // WHEN 500 visitors view it at once
-    let counted = futures_util::stream::iter(0..500)
-        .map(|_| services::count_view(&store, &service, None))
-        .buffer_unordered(50)
-        .collect::<Vec<_>>()
-        .await;
+    let (counted, sent) = recording_dynamodb(
+        futures_util::stream::iter(0..500)
+            .map(|_| services::count_view(&store, &service, None))
+            .buffer_unordered(50)
+            .collect::<Vec<_>>(),
+    )
+    .await;
     assert!(counted.iter().all(|c| matches!(c, Ok(true))));
 
     // THEN each view cost exactly one UpdateItem, on one of 16 shard items (each its own
     // partition key), none of them on the service item itself
-    let sent = calls.take();
     assert_eq!(sent.len(), 500);
     assert!(sent.iter().all(|op| op == "UpdateItem"));
     let mut per_shard = Vec::new();
@@ -94,7 +95,6 @@ async fn a_burst_of_500_views_is_one_write_each_on_16_shards_and_folds_exactly_o
                 .unwrap_or(0),
         );
     }
-    calls.take();
     assert_eq!(per_shard.iter().sum::<u64>(), 500);
     let hottest = *per_shard.iter().max().unwrap();
     println!("views per shard: {per_shard:?} (hottest item took {hottest} of 500 writes)");
@@ -110,7 +110,6 @@ async fn a_burst_of_500_views_is_one_write_each_on_16_shards_and_folds_exactly_o
         0,
         "views are not written to the service item per view"
     );
-    calls.take();
 
     // WHEN the stats worker gets a batch that names the service three times (the stream
     // router sends one per batch; redelivery can repeat it)
@@ -120,13 +119,12 @@ async fn a_burst_of_500_views_is_one_write_each_on_16_shards_and_folds_exactly_o
         "messageId": format!("m{i}"), "body": body.to_string(), "eventSource": "aws:sqs"
     })).collect::<Vec<_>>()}))
     .unwrap();
-    let answer = shared::workers::stats_updater::handle(deps, event)
-        .await
-        .unwrap();
-    assert!(answer.batch_item_failures.is_empty());
+    let (answer, sent) =
+        recording_dynamodb(shared::workers::stats_updater::handle(deps, event)).await;
+    assert!(answer.unwrap().batch_item_failures.is_empty());
 
-    // THEN the service shows 500, for one BatchGetItem and one UpdateItem in all
-    assert_eq!(calls.take(), vec!["BatchGetItem", "UpdateItem"]);
+    // THEN the service shows 500, for one BatchGetItem (the 16 shards) and one UpdateItem
+    assert_eq!(sent, vec!["BatchGetItem(16)", "UpdateItem"]);
     let stored = store.get_service(service.id, true).await.unwrap().unwrap();
     assert_eq!(stored.views_count, 500);
 
@@ -202,4 +200,34 @@ async fn of_two_concurrent_edits_one_wins_and_the_other_is_a_conflict() {
     );
     let stored = store.get_service(s.id, true).await.unwrap().unwrap();
     assert_eq!(stored.version, 1 + ok as u64);
+}
+
+#[tokio::test]
+async fn a_one_item_transaction_is_one_plain_conditional_write() {
+    // GIVEN a table whose client records its requests, and a user and a service id
+    let store = gigbao_tests::counting_store().await;
+    let user = shared::domain::UserId::new();
+    let service = shared::domain::ServiceId::new();
+    let now = chrono::Utc::now();
+
+    // WHEN a service is saved twice and unsaved twice (each a one-item conditional write)
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (saved, sent) = recording_dynamodb(store.save_service(user, service, now)).await;
+        seen.push((saved.unwrap(), sent.join(",")));
+    }
+    for _ in 0..2 {
+        let (removed, sent) = recording_dynamodb(store.unsave_service(user, service)).await;
+        seen.push((removed.unwrap(), sent.join(",")));
+    }
+
+    // THEN each is a single PutItem or DeleteItem (one write unit, not a transaction's two),
+    // and a failed condition still reads as "nothing changed"
+    let expected = [
+        (true, "PutItem"),
+        (false, "PutItem"),
+        (true, "DeleteItem"),
+        (false, "DeleteItem"),
+    ];
+    assert_eq!(seen, expected.map(|(changed, op)| (changed, op.to_owned())));
 }

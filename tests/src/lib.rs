@@ -42,48 +42,13 @@ pub async fn fresh_store() -> Store {
     fresh_store_with(aws_sdk_dynamodb::Client::new(&aws_config().await)).await
 }
 
-/// The DynamoDB operations a client sent (`UpdateItem`, `Query`, …), in order.
-#[derive(Debug, Clone, Default)]
-pub struct Calls(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-impl Calls {
-    pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
-
-impl aws_sdk_dynamodb::config::Intercept for Calls {
-    fn name(&self) -> &'static str {
-        "CountCalls"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _: &aws_sdk_dynamodb::config::RuntimeComponents,
-        _: &mut aws_sdk_dynamodb::config::ConfigBag,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or("?")
-            .trim_start_matches("DynamoDB_20120810.")
-            .to_owned();
-        self.0.lock().unwrap().push(target);
-        Ok(())
-    }
-}
-
-/// A fresh table whose client records every DynamoDB request it sends.
-pub async fn counting_store() -> (Store, Calls) {
-    let calls = Calls::default();
+/// A fresh table whose client records the DynamoDB requests it sends, as functions do (read
+/// them with `shared::telemetry::recording_dynamodb`).
+pub async fn counting_store() -> Store {
     let config = aws_sdk_dynamodb::config::Builder::from(&aws_config().await)
-        .interceptor(calls.clone())
+        .interceptor(shared::telemetry::CountDynamoDbCalls)
         .build();
-    let store = fresh_store_with(aws_sdk_dynamodb::Client::from_conf(config)).await;
-    calls.take();
-    (store, calls)
+    fresh_store_with(aws_sdk_dynamodb::Client::from_conf(config)).await
 }
 
 async fn fresh_store_with(client: aws_sdk_dynamodb::Client) -> Store {

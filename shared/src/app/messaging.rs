@@ -204,12 +204,14 @@ pub async fn open(
             parties: [party(me), party(&other)],
         }
     };
-    let created = store.open_conversation(&thread, now).await?;
+    if let Some(mine) = store.open_conversation(&thread, now).await? {
+        return Ok((mine, true));
+    }
     let mine = store
         .get_membership(me.id, thread.conversation_id)
         .await?
         .ok_or(MessagingError::NotFound)?;
-    Ok((mine, created))
+    Ok((mine, false))
 }
 
 /// The caller's side of a conversation (404 for anyone else).

@@ -111,14 +111,15 @@ fn ms(t: DateTime<Utc>) -> AttributeValue {
 }
 
 impl Store {
-    /// Opens a conversation: both member items, once. `Ok(false)` when it already existed
-    /// (the caller's item is then read back as it is).
+    /// Opens a conversation: both member items, once. Returns the first party's item as
+    /// written, or `None` when the conversation already existed (nothing written).
     pub async fn open_conversation(
         &self,
         thread: &Thread,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Membership>, StoreError> {
         let mut items = Vec::new();
+        let mut first = None;
         for (me, other) in [(0, 1), (1, 0)] {
             let member = Membership {
                 conversation_id: thread.conversation_id,
@@ -144,6 +145,7 @@ impl Store {
                 entity_type: "conversation_member".to_owned(),
                 member,
             };
+            first.get_or_insert_with(|| record.member.clone());
             items.push(ops::put(
                 &self.table,
                 to_item(&record)?,
@@ -151,7 +153,7 @@ impl Store {
                 vec![],
             )?);
         }
-        Ok(self.transact(items).await?.is_ok())
+        Ok(self.transact(items).await?.ok().and(first))
     }
 
     /// The caller's side of a conversation; `None` when they are not in it.

@@ -240,6 +240,11 @@ impl Store {
                     }
                 }
             }
+            // The page was the last one: no query to find the (sparse, eventually consistent)
+            // unread index empty, which could also still list what was just marked.
+            if out.last_evaluated_key.is_none() {
+                return Ok(marked);
+            }
         }
     }
 }
