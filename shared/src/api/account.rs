@@ -84,7 +84,9 @@ fn code_refused(e: CodeRefused, status: lambda_http::http::StatusCode) -> ApiErr
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct SmsCodeRequest {
+    #[schema(required = true, nullable = false)]
     phone: Option<String>,
+    #[schema(required = true, nullable = false)]
     purpose: Option<String>,
 }
 
@@ -132,7 +134,9 @@ pub async fn sms_code(deps: &'static Deps, req: Request) -> Result<Reply, ApiErr
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct SmsLoginRequest {
+    #[schema(required = true, nullable = false)]
     phone: Option<String>,
+    #[schema(required = true, nullable = false)]
     code: Option<String>,
 }
 
@@ -248,6 +252,7 @@ pub async fn verify_email_send(deps: &'static Deps, req: Request) -> Result<Repl
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct TokenRequest {
+    #[schema(required = true, nullable = false)]
     token: Option<String>,
 }
 
@@ -326,6 +331,7 @@ pub(crate) struct ResetConfirmRequest {
     token: Option<String>,
     phone: Option<String>,
     code: Option<String>,
+    #[schema(required = true, nullable = false)]
     new_password: Option<String>,
 }
 

@@ -65,6 +65,7 @@ pub async fn user_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiEr
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct UserUpdateRequest {
+    #[schema(required = true, nullable = false)]
     action: Option<String>,
     reason: Option<String>,
 }
@@ -222,6 +223,7 @@ pub async fn verification_list(deps: &'static Deps, req: Request) -> Result<Repl
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ReviewRequest {
+    #[schema(required = true, nullable = false)]
     decision: Option<String>,
     reason: Option<String>,
 }

@@ -13,8 +13,11 @@ use crate::i18n::Text;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct RegisterRequest {
+    #[schema(required = true, nullable = false)]
     username: Option<String>,
+    #[schema(required = true, nullable = false)]
     password: Option<String>,
+    #[schema(required = true, nullable = false)]
     user_type: Option<String>,
     email: Option<String>,
     phone: Option<String>,
@@ -145,7 +148,9 @@ pub async fn register(deps: &'static Deps, req: Request) -> Result<Reply, ApiErr
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct LoginRequest {
+    #[schema(required = true, nullable = false)]
     login: Option<String>,
+    #[schema(required = true, nullable = false)]
     password: Option<String>,
 }
 
@@ -201,6 +206,7 @@ pub async fn login(deps: &'static Deps, req: Request) -> Result<Reply, ApiError>
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct RefreshRequest {
+    #[schema(required = true, nullable = false)]
     refresh: Option<String>,
 }
 

@@ -84,9 +84,12 @@ impl From<ReportError> for ApiError {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct CreateRequest {
+    #[schema(required = true, nullable = false)]
     target_type: Option<String>,
+    #[schema(required = true, nullable = false)]
     target_id: Option<String>,
     conversation_id: Option<String>,
+    #[schema(required = true, nullable = false)]
     reason: Option<String>,
     description: Option<String>,
 }
@@ -302,6 +305,7 @@ pub async fn admin_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ResolveRequest {
+    #[schema(required = true, nullable = false)]
     decision: Option<String>,
     action: Option<String>,
     note: Option<String>,

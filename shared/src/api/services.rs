@@ -549,6 +549,7 @@ pub async fn admin_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct ModerateRequest {
+    #[schema(required = true, nullable = false)]
     action: Option<String>,
     reason: Option<String>,
 }

@@ -168,7 +168,9 @@ pub async fn avatar_upload(deps: &'static Deps, req: Request) -> Result<Reply, A
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct VerificationRequest {
+    #[schema(required = true, nullable = false)]
     real_name: Option<String>,
+    #[schema(required = true, nullable = false)]
     id_number: Option<String>,
     #[serde(default)]
     document_keys: Vec<String>,
