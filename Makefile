@@ -23,7 +23,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-12)
 
-.PHONY: help dev test fuzz lint fmt template-check build clean credit reconcile reindex rank monthly bench
+.PHONY: help dev test fuzz lint fmt template-check build clean prune credit reconcile reindex rank monthly bench
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
@@ -36,6 +36,7 @@ help:
 	@echo "make rank   - run the hourly ranking (scores, seller levels) on the running dev stack now"
 	@echo "make monthly - write last month's activity reports (sent as notifications) on the running dev stack now"
 	@echo "make bench  - measurements (release build) into docs/performance.md"
+	@echo "make prune  - remove superseded build artifacts from the shared target directory"
 
 $(TOOLS): infra/requirements.txt
 	@command -v cargo >/dev/null || { echo "cargo is required (rustup.rs)"; exit 1; }
@@ -99,9 +100,14 @@ test: $(TOOLS)
 	cargo build --workspace --all-targets; \
 	$(MAKE) --no-print-directory build template-check; \
 	$(PY) tests/contract/test_harness.py; \
+	$(PY) infra/local/test_prune_target.py; \
 	$(PY) infra/local/stack.py test -- sh -c 'cargo test --workspace --all-targets && $(PY) tests/contract/fuzz.py'; \
 	$(MAKE) --no-print-directory lint; \
 	echo "make test took $$(( $$(date +%s) - start )) s"
+
+# Superseded build artifacts out of the shared target directory (.ci/run does it after each run).
+prune:
+	python3 infra/local/prune_target.py "$(CARGO_TARGET_DIR)"
 
 # Only the contract fuzzing (schemathesis against the OpenAPI document), on a fresh stack.
 fuzz: build

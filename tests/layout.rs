@@ -144,15 +144,20 @@ fn function_folder_package_and_binary_share_one_name() {
     }
 }
 
-#[test]
-fn the_watch_router_lists_exactly_the_template_routes() {
-    let from_template: BTreeSet<(String, String, String)> = template_functions()
+/// Every HTTP route of template.yaml: (method, path, function).
+fn template_routes() -> BTreeSet<(String, String, String)> {
+    template_functions()
         .into_iter()
         .flat_map(|f| {
             let b = f.binary.clone();
             f.routes.into_iter().map(move |(m, p)| (m, p, b.clone()))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn the_watch_router_lists_exactly_the_template_routes() {
+    let from_template = template_routes();
     assert!(!from_template.is_empty());
     assert_eq!(router_routes(), from_template);
 }
@@ -237,13 +242,7 @@ fn the_openapi_document_has_exactly_the_template_routes() {
             ));
         }
     }
-    let from_template: BTreeSet<(String, String, String)> = template_functions()
-        .into_iter()
-        .flat_map(|f| {
-            let b = f.binary.clone();
-            f.routes.into_iter().map(move |(m, p)| (m, p, b.clone()))
-        })
-        .collect();
+    let from_template = template_routes();
     let missing: Vec<_> = from_template.difference(&in_doc).collect();
     let extra: Vec<_> = in_doc.difference(&from_template).collect();
     assert!(
