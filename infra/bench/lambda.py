@@ -27,6 +27,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -365,11 +366,8 @@ def units(ops: list[str]) -> tuple[float, float]:
 
 def typical(runs: list[list[str]]) -> list[str]:
     """The most frequent operation sequence."""
-    counts: dict[str, int] = {}
-    for ops in runs:
-        counts[",".join(ops)] = counts.get(",".join(ops), 0) + 1
-    best = max(counts, key=lambda k: counts[k])
-    return [o for o in best.split(",") if o]
+    best, _ = Counter(tuple(ops) for ops in runs).most_common(1)[0]
+    return list(best)
 
 
 # AWS list prices, us-east-1, as of 2026 (USD).

@@ -430,6 +430,12 @@ fn route(
 
 impl Route {
     fn body(mut self, f: SchemaFn) -> Route {
+        debug_assert!(
+            matches!(self.input, In::Nothing),
+            "{} {}: a second request body would replace the first",
+            self.method,
+            self.path
+        );
         self.input = In::Json(f);
         self
     }
@@ -548,15 +554,8 @@ pub fn routes() -> Vec<Route> {
             "退出登录 / Sign out",
         )
         .body(one::<RefreshRequest>)
-        .body(|_| {
-            ObjectBuilder::new()
-                .description(Some(
-                    "微信支付 v3 通知（AES-256-GCM 加密的 resource）/ WeChat Pay v3 notification",
-                ))
-                .into()
-        })
         .out(Out::NoContent)
-        .errors(&[404, 409]),
+        .errors(&[401]),
         route(
             "POST",
             "/auth/verify-email/send",
