@@ -414,6 +414,62 @@ async fn timers_find_due_orders_through_the_index_and_act_once() {
     m.assert_reconciles().await;
 }
 
+/// Delivered on time, sent back for a revision two days after the deadline: the timers do
+/// not mark it late and the client cannot cancel alone (and be refunded for delivered work)
+/// until the revision's own due time has passed.
+#[tokio::test]
+async fn a_revision_asked_after_the_deadline_is_not_late_until_its_own_due_time() {
+    // GIVEN a paid 3-day order delivered a day before its deadline
+    let m = market().await;
+    m.fund("1000.00").await;
+    let paid = m.paid().await;
+    let deadline = paid.delivery_deadline;
+    orders::deliver(
+        &m.store,
+        &m.seller,
+        paid.id,
+        "初稿".into(),
+        vec![],
+        deadline - Duration::days(1),
+    )
+    .await
+    .unwrap();
+    // WHEN the client asks for a revision two days after the deadline
+    let asked = deadline + Duration::days(2);
+    let (revising, _) =
+        orders::request_revision(&m.store, &m.buyer, paid.id, "颜色再亮一些".into(), asked)
+            .await
+            .unwrap();
+    let due = asked + Duration::days(3);
+    assert_eq!(revising.due(), due);
+    // THEN the timers an hour later leave it alone…
+    let r = orders::run_timers(&m.store, asked + Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!((r.marked_late, r.failed), (0, 0));
+    // …the client's cancellation is only a request, and the escrow stays frozen…
+    let c = orders::cancel(
+        &m.store,
+        &m.buyer,
+        paid.id,
+        "太慢了".into(),
+        asked + Duration::hours(2),
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.status, OrderStatus::InProgress);
+    assert!(c.cancellation.is_some());
+    assert_eq!(m.balances(&m.buyer).await.1, 19_900);
+    // …and only once the revision is overdue is it marked late
+    let r = orders::run_timers(&m.store, due + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!((r.marked_late, r.failed), (1, 0));
+    let late = m.store.get_order(paid.id, true).await.unwrap().unwrap();
+    assert!(late.is_late);
+    m.assert_reconciles().await;
+}
+
 /// A small deterministic generator (the test must not depend on luck).
 struct Lcg(u64);
 

@@ -255,6 +255,9 @@ pub struct OrderView {
     payment_status: PaymentStatus,
     payment_method: Option<String>,
     delivery_deadline: String,
+    /// While a revision is being worked on: when it is due (the order's deadline, or a grace
+    /// period after a revision asked for near or after it). The order is late only after it.
+    revision_due_at: Option<String>,
     is_late: bool,
     revisions_used: u32,
     revisions_left: u32,
@@ -314,6 +317,10 @@ impl OrderView {
             payment_status: o.payment_status,
             payment_method: o.payment_method.clone(),
             delivery_deadline: rfc3339(&o.delivery_deadline),
+            revision_due_at: o
+                .revision_due
+                .filter(|_| o.status == OrderStatus::InProgress)
+                .map(|_| rfc3339(&o.due())),
             is_late: o.is_late,
             revisions_used: o.revisions_used,
             revisions_left: o.package.revisions.saturating_sub(o.revisions_used),

@@ -18,6 +18,10 @@ use super::user::User;
 pub const PAY_WITHIN: Duration = Duration::minutes(30);
 /// A delivered order completes itself this long after the delivery.
 pub const AUTO_COMPLETE_AFTER: Duration = Duration::days(3);
+/// The most a revision gives the freelancer beyond the order's own deadline: a revision
+/// asked for near or after the deadline is due the package's delivery days later, at most
+/// this many (at least one day), so that on-time work is never "late" for the deadline it met.
+pub const REVISION_GRACE_MAX_DAYS: u32 = 3;
 pub const MAX_REQUIREMENTS_CHARS: usize = 5_000;
 pub const MAX_MESSAGE_CHARS: usize = 5_000;
 pub const MAX_REASON_CHARS: usize = 1_000;
@@ -249,6 +253,9 @@ pub struct Order {
     /// The first delivery: whether the order was delivered on time is judged on it.
     #[serde(default)]
     pub first_delivered_at: Option<DateTime<Utc>>,
+    /// When the delivery after the latest revision request is due (see [`Order::due`]).
+    #[serde(default)]
+    pub revision_due: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
@@ -374,6 +381,7 @@ impl Order {
             paid_at: None,
             delivered_at: None,
             first_delivered_at: None,
+            revision_due: None,
             completed_at: None,
             cancelled_at: None,
             cancel_reason: None,
@@ -408,9 +416,7 @@ impl Order {
     pub fn timer(&self) -> Option<(TimerKind, DateTime<Utc>)> {
         match self.status {
             OrderStatus::Pending => Some((TimerKind::AutoCancel, self.created_at + PAY_WITHIN)),
-            OrderStatus::InProgress if !self.is_late => {
-                Some((TimerKind::MarkLate, self.delivery_deadline))
-            }
+            OrderStatus::InProgress if !self.is_late => Some((TimerKind::MarkLate, self.due())),
             OrderStatus::Delivered => self
                 .delivered_at
                 .map(|d| (TimerKind::AutoComplete, d + AUTO_COMPLETE_AFTER)),
@@ -425,9 +431,16 @@ impl Order {
             .map_or(!self.is_late, |d| d <= self.delivery_deadline)
     }
 
-    /// Past the deadline without a delivery waiting for the client.
+    /// When the freelancer's next delivery is due: the order's deadline, or after a revision
+    /// request the revision's own due time (never earlier than the deadline).
+    pub fn due(&self) -> DateTime<Utc> {
+        self.revision_due
+            .map_or(self.delivery_deadline, |d| d.max(self.delivery_deadline))
+    }
+
+    /// Past the due time without a delivery waiting for the client.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
-        self.status == OrderStatus::InProgress && (self.is_late || now > self.delivery_deadline)
+        self.status == OrderStatus::InProgress && (self.is_late || now > self.due())
     }
 
     fn next(&self, kind: EventKind, by: Actor, now: DateTime<Utc>) -> Order {
@@ -516,6 +529,11 @@ impl Order {
         let mut o = self.next(EventKind::RevisionRequested, Actor::Client, now);
         o.status = OrderStatus::InProgress;
         o.revisions_used += 1;
+        // The revision is new work the client asked for: it is due a grace period from now,
+        // and the order is not late until that passes (whatever the first deadline was).
+        let grace = self.package.delivery_days.clamp(1, REVISION_GRACE_MAX_DAYS);
+        o.revision_due = Some((now + Duration::days(i64::from(grace))).max(self.delivery_deadline));
+        o.is_late = false;
         Ok(Order::plain(o))
     }
 
@@ -856,6 +874,65 @@ mod tests {
         // …but not the freelancer alone.
         let ask = late.cancel(Party::Freelancer, "sorry", at(&o, 10)).unwrap();
         assert_eq!(ask.order.status, OrderStatus::InProgress);
+    }
+
+    /// Delivered on time, sent back for a revision after the deadline: the freelancer gets
+    /// the grace period, the order is not late, and the client cannot cancel alone with a
+    /// full refund until the revision itself is overdue.
+    #[test]
+    fn a_revision_asked_after_the_deadline_does_not_make_on_time_work_late() {
+        // GIVEN a 3-day order delivered on day 2
+        let o = order("100.00", 2);
+        let paid = o.pay(Party::Client, "wallet", at(&o, 1)).unwrap().order;
+        let deadline = paid.delivery_deadline;
+        let delivered = paid
+            .deliver(Party::Freelancer, deadline - Duration::days(1))
+            .unwrap()
+            .order;
+        assert!(delivered.delivered_on_time());
+        // WHEN the client asks for a revision two days after the deadline
+        let asked_at = deadline + Duration::days(2);
+        let revising = delivered
+            .request_revision(Party::Client, asked_at)
+            .unwrap()
+            .order;
+        // THEN the revision is due 3 days (the package's delivery days) later
+        let due = asked_at + Duration::days(3);
+        assert_eq!(revising.due(), due);
+        assert_eq!(revising.timer(), Some((TimerKind::MarkLate, due)));
+        assert!(!revising.is_overdue(asked_at + Duration::minutes(1)));
+        assert_eq!(
+            revising.on_timer(asked_at + Duration::minutes(1)),
+            Err(OrderRuleError::NotDue)
+        );
+        // …a cancellation by the client is only a request the freelancer must agree to
+        let ask = revising
+            .cancel(Party::Client, "too slow", asked_at + Duration::hours(1))
+            .unwrap();
+        assert_eq!(ask.order.status, OrderStatus::InProgress);
+        assert!(ask.movement.is_none());
+        // …and only once the revision is overdue may the client cancel alone
+        let late = revising.on_timer(due + Duration::minutes(1)).unwrap().order;
+        assert!(late.is_late);
+        let gone = late
+            .cancel(Party::Client, "too late", due + Duration::hours(1))
+            .unwrap();
+        assert_eq!(gone.order.status, OrderStatus::Cancelled);
+    }
+
+    #[test]
+    fn a_revision_asked_well_before_the_deadline_keeps_the_deadline() {
+        let o = order("100.00", 2);
+        let mut pkg = o.clone();
+        pkg.package.delivery_days = 10;
+        let paid = pkg.pay(Party::Client, "wallet", at(&o, 1)).unwrap().order;
+        let delivered = paid.deliver(Party::Freelancer, at(&o, 60)).unwrap().order;
+        let revising = delivered
+            .request_revision(Party::Client, at(&o, 120))
+            .unwrap()
+            .order;
+        // 10-day package: the grace is capped at 3 days, well inside the deadline
+        assert_eq!(revising.due(), paid.delivery_deadline);
     }
 
     #[test]
