@@ -7,6 +7,7 @@ mod messaging;
 mod notify;
 mod orders;
 mod payments;
+mod races;
 mod reviews;
 mod safety;
 mod search;

@@ -246,8 +246,9 @@ async fn ban(
     settings: AbuseSettings,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    for _ in 0..3 {
-        let Some(mut target) = store.get_user(user).await? else {
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let Some(mut target) = store.get_user_latest(user).await? else {
             return Ok(false);
         };
         if target.status != UserStatus::Active {

@@ -80,58 +80,70 @@ pub async fn update_user(
     if admin == target {
         return Err(AdminUserError::SelfAction);
     }
-    let mut user = store
-        .get_user(target)
-        .await?
-        .ok_or(AdminUserError::NotFound)?;
-    let before = (user.status, user.is_verified);
-    let restricted_before = user.is_restricted(now);
-    match action {
-        UserAction::Ban => {
-            user.status = UserStatus::Banned;
-            user.tokens_valid_after = Some(now);
+    // Background work may bump the account's version between the read and the write.
+    let mut written = None;
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let mut user = store
+            .get_user_latest(target)
+            .await?
+            .ok_or(AdminUserError::NotFound)?;
+        let before = (user.status, user.is_verified);
+        let restricted_before = user.is_restricted(now);
+        match action {
+            UserAction::Ban => {
+                user.status = UserStatus::Banned;
+                user.tokens_valid_after = Some(now);
+            }
+            UserAction::Unban if user.status == UserStatus::Banned => {
+                user.status = UserStatus::Active
+            }
+            UserAction::Unban => {}
+            UserAction::Verify => user.is_verified = true,
+            UserAction::Unverify => user.is_verified = false,
+            UserAction::Restrict if !restricted_before => {
+                user.restricted_until =
+                    Some(now + chrono::Duration::hours(crate::domain::report::RESTRICTION_HOURS));
+            }
+            UserAction::Unrestrict if restricted_before => user.restricted_until = None,
+            UserAction::Restrict | UserAction::Unrestrict => {}
         }
-        UserAction::Unban if user.status == UserStatus::Banned => user.status = UserStatus::Active,
-        UserAction::Unban => {}
-        UserAction::Verify => user.is_verified = true,
-        UserAction::Unverify => user.is_verified = false,
-        UserAction::Restrict if !restricted_before => {
-            user.restricted_until =
-                Some(now + chrono::Duration::hours(crate::domain::report::RESTRICTION_HOURS));
+        if (user.status, user.is_verified) == before && user.is_restricted(now) == restricted_before
+        {
+            return Err(AdminUserError::NoChange);
         }
-        UserAction::Unrestrict if restricted_before => user.restricted_until = None,
-        UserAction::Restrict | UserAction::Unrestrict => {}
+        let read_version = user.version;
+        user.version += 1;
+        user.updated_at = now;
+        let audit = AuditRecord::new(
+            admin,
+            &format!("user.{}", action.as_str()),
+            "user",
+            &target.to_string(),
+            Some(reason),
+            serde_json::json!({
+                "status": { "from": before.0.as_str(), "to": user.status.as_str() },
+                "is_verified": { "from": before.1, "to": user.is_verified },
+                "restricted_until": user.restricted_until.map(|t| t.to_rfc3339()),
+            }),
+            now,
+        );
+        let mut companions = vec![audit.put(store.table())?];
+        // Lifting a sanction also forgives the strikes that led to it.
+        if matches!(action, UserAction::Unban | UserAction::Unrestrict) {
+            companions.push(store.clear_strikes_op(target)?);
+        }
+        if store
+            .replace_user_with(&user, read_version, companions)
+            .await?
+        {
+            written = Some(user);
+            break;
+        }
     }
-    if (user.status, user.is_verified) == before && user.is_restricted(now) == restricted_before {
-        return Err(AdminUserError::NoChange);
-    }
-    let read_version = user.version;
-    user.version += 1;
-    user.updated_at = now;
-    let audit = AuditRecord::new(
-        admin,
-        &format!("user.{}", action.as_str()),
-        "user",
-        &target.to_string(),
-        Some(reason),
-        serde_json::json!({
-            "status": { "from": before.0.as_str(), "to": user.status.as_str() },
-            "is_verified": { "from": before.1, "to": user.is_verified },
-            "restricted_until": user.restricted_until.map(|t| t.to_rfc3339()),
-        }),
-        now,
-    );
-    let mut companions = vec![audit.put(store.table())?];
-    // Lifting a sanction also forgives the strikes that led to it.
-    if matches!(action, UserAction::Unban | UserAction::Unrestrict) {
-        companions.push(store.clear_strikes_op(target)?);
-    }
-    if !store
-        .replace_user_with(&user, read_version, companions)
-        .await?
-    {
+    let Some(user) = written else {
         return Err(AdminUserError::Conflict);
-    }
+    };
     if action == UserAction::Ban {
         let revoked = store.revoke_user_sessions(target, "banned").await?;
         tracing::info!(revoked, "sessions revoked");

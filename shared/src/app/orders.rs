@@ -172,7 +172,8 @@ async fn change<F>(
 where
     F: Fn(&Order, Option<Party>) -> Result<Transition, OrderError>,
 {
-    for _ in 0..5 {
+    let mut tries = super::Tries::new();
+    while tries.next().await {
         let order = store
             .get_order(id, true)
             .await?

@@ -337,7 +337,8 @@ pub async fn settle(
     notice: &GatewayNotice,
     now: DateTime<Utc>,
 ) -> Result<Settled, SettleError> {
-    for _ in 0..5 {
+    let mut tries = super::Tries::new();
+    while tries.next().await {
         let rec = store
             .get_charge(&notice.out_trade_no, true)
             .await?

@@ -193,13 +193,30 @@ pub async fn delete(
                 .await?;
         }
     }
-    for mut service in all_services(store, me.id).await? {
-        let read = service.version;
-        service.status = ServiceStatus::Deleted;
-        service.freelancer_username = DELETED_NAME.to_owned();
-        service.version += 1;
-        service.updated_at = now;
-        store.update_service(&service, read, false, vec![]).await?;
+    for service in all_services(store, me.id).await? {
+        // Counters and gallery images may bump a service's version meanwhile: read it again.
+        let mut read = Some(service);
+        let mut tries = super::Tries::new();
+        while tries.next().await {
+            let Some(mut service) = read.take() else {
+                break;
+            };
+            let version = service.version;
+            service.status = ServiceStatus::Deleted;
+            service.freelancer_username = DELETED_NAME.to_owned();
+            service.version += 1;
+            service.updated_at = now;
+            if store
+                .update_service(&service, version, false, vec![])
+                .await?
+            {
+                break;
+            }
+            read = store.get_service(service.id, true).await?;
+            if tries.spent() {
+                return Err(PrivacyError::Conflict);
+            }
+        }
     }
 
     let mut guards = vec![keys::unique_username(&me.username.canonical())];
@@ -219,11 +236,30 @@ pub async fn delete(
         },
         None => None,
     };
-    let erased = anonymised(me, now);
-    if !store
-        .erase_account(&erased, me.version, guards, verification)
-        .await?
-    {
+    // Background work (ratings, levels) may bump the account's version meanwhile.
+    let mut current = me.clone();
+    let mut erased = false;
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let anonymous = anonymised(&current, now);
+        if store
+            .erase_account(
+                &anonymous,
+                current.version,
+                guards.clone(),
+                verification.clone(),
+            )
+            .await?
+        {
+            erased = true;
+            break;
+        }
+        current = store
+            .get_user_latest(me.id)
+            .await?
+            .ok_or(PrivacyError::Conflict)?;
+    }
+    if !erased {
         return Err(PrivacyError::Conflict);
     }
     let revoked = store.revoke_user_sessions(me.id, "deleted").await?;

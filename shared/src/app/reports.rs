@@ -174,118 +174,129 @@ pub async fn decide(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<Report, ReportError> {
-    let mut report = store.get_report(id).await?.ok_or(ReportError::NotFound)?;
-    if report.status != ReportStatus::Pending {
-        return Err(ReportError::AlreadyDecided);
-    }
-    let read_version = report.version;
-    let (status, sanction) = match decision {
-        Decision::Resolve(s) => (ReportStatus::Resolved, s),
-        Decision::Dismiss => (ReportStatus::Dismissed, Sanction::None),
-    };
-    if !sanction.fits(report.target_type) {
-        return Err(ReportError::SanctionMismatch);
-    }
-    let mut companions = Vec::new();
-    let mut details = serde_json::json!({
-        "report_id": id.to_string(),
-        "reason": report.reason.as_str(),
-        "target_type": report.target_type.as_str(),
-        "target_id": report.target_id,
-        "action": sanction.as_str(),
-    });
-    let mut banned = None;
-    match sanction {
-        Sanction::None => {}
-        Sanction::HideReview => {
-            let review_id: ReviewId = report
-                .target_id
-                .parse()
-                .map_err(|_| ReportError::TargetNotFound)?;
-            let mut review = store
-                .get_review(review_id, true)
-                .await?
-                .ok_or(ReportError::TargetNotFound)?;
-            if !review.hidden {
-                let read = review.version;
-                review.hidden = true;
-                review.version += 1;
-                review.updated_at = now;
-                companions.push(store.replace_review_op(&review, read)?);
+    // The target (a service, an account) may change meanwhile — counters and levels bump
+    // its version: read everything again and decide afresh.
+    let mut written = None;
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let mut report = store.get_report(id).await?.ok_or(ReportError::NotFound)?;
+        if report.status != ReportStatus::Pending {
+            return Err(ReportError::AlreadyDecided);
+        }
+        let read_version = report.version;
+        let (status, sanction) = match decision {
+            Decision::Resolve(s) => (ReportStatus::Resolved, s),
+            Decision::Dismiss => (ReportStatus::Dismissed, Sanction::None),
+        };
+        if !sanction.fits(report.target_type) {
+            return Err(ReportError::SanctionMismatch);
+        }
+        let mut companions = Vec::new();
+        let mut details = serde_json::json!({
+            "report_id": id.to_string(),
+            "reason": report.reason.as_str(),
+            "target_type": report.target_type.as_str(),
+            "target_id": report.target_id,
+            "action": sanction.as_str(),
+        });
+        let mut banned = None;
+        match sanction {
+            Sanction::None => {}
+            Sanction::HideReview => {
+                let review_id: ReviewId = report
+                    .target_id
+                    .parse()
+                    .map_err(|_| ReportError::TargetNotFound)?;
+                let mut review = store
+                    .get_review(review_id, true)
+                    .await?
+                    .ok_or(ReportError::TargetNotFound)?;
+                if !review.hidden {
+                    let read = review.version;
+                    review.hidden = true;
+                    review.version += 1;
+                    review.updated_at = now;
+                    companions.push(store.replace_review_op(&review, read)?);
+                }
+            }
+            Sanction::PauseService => {
+                let service_id: ServiceId = report
+                    .target_id
+                    .parse()
+                    .map_err(|_| ReportError::TargetNotFound)?;
+                let mut service = store
+                    .get_service(service_id, true)
+                    .await?
+                    .ok_or(ReportError::TargetNotFound)?;
+                if service.status == ServiceStatus::Active {
+                    let read = service.version;
+                    service.status = ServiceStatus::Paused;
+                    service.version += 1;
+                    service.updated_at = now;
+                    companions.push(store.update_service_op(&service, read, false)?);
+                    details["service_status"] =
+                        serde_json::json!({"from": "active", "to": "paused"});
+                }
+            }
+            Sanction::BanUser => {
+                let user_id: UserId = report
+                    .reported_user_id
+                    .as_deref()
+                    .and_then(|u| u.parse().ok())
+                    .ok_or(ReportError::TargetNotFound)?;
+                let mut user = store
+                    .get_user_latest(user_id)
+                    .await?
+                    .ok_or(ReportError::TargetNotFound)?;
+                if user.user_type == UserType::Admin || user.id == admin {
+                    return Err(ReportError::AdminTarget);
+                }
+                if user.status == UserStatus::Active {
+                    let read = user.version;
+                    user.status = UserStatus::Banned;
+                    user.tokens_valid_after = Some(now);
+                    user.version += 1;
+                    user.updated_at = now;
+                    companions.push(store.replace_user_op(&user, read)?);
+                    details["user_status"] = serde_json::json!({"from": "active", "to": "banned"});
+                    banned = Some(user.id);
+                }
             }
         }
-        Sanction::PauseService => {
-            let service_id: ServiceId = report
-                .target_id
-                .parse()
-                .map_err(|_| ReportError::TargetNotFound)?;
-            let mut service = store
-                .get_service(service_id, true)
-                .await?
-                .ok_or(ReportError::TargetNotFound)?;
-            if service.status == ServiceStatus::Active {
-                let read = service.version;
-                service.status = ServiceStatus::Paused;
-                service.version += 1;
-                service.updated_at = now;
-                companions.push(store.update_service_op(&service, read, false)?);
-                details["service_status"] = serde_json::json!({"from": "active", "to": "paused"});
-            }
-        }
-        Sanction::BanUser => {
-            let user_id: UserId = report
-                .reported_user_id
-                .as_deref()
-                .and_then(|u| u.parse().ok())
-                .ok_or(ReportError::TargetNotFound)?;
-            let mut user = store
-                .get_user(user_id)
-                .await?
-                .ok_or(ReportError::TargetNotFound)?;
-            if user.user_type == UserType::Admin || user.id == admin {
-                return Err(ReportError::AdminTarget);
-            }
-            if user.status == UserStatus::Active {
-                let read = user.version;
-                user.status = UserStatus::Banned;
-                user.tokens_valid_after = Some(now);
-                user.version += 1;
-                user.updated_at = now;
-                companions.push(store.replace_user_op(&user, read)?);
-                details["user_status"] = serde_json::json!({"from": "active", "to": "banned"});
-                banned = Some(user.id);
-            }
+        report.status = status;
+        report.action = Some(sanction);
+        report.note = Some(note.to_owned());
+        report.resolved_by = Some(admin.to_string());
+        report.resolved_at = Some(now);
+        report.version += 1;
+        let audit = AuditRecord::new(
+            admin,
+            &format!(
+                "report.{}",
+                if status == ReportStatus::Resolved {
+                    "resolve"
+                } else {
+                    "dismiss"
+                }
+            ),
+            "report",
+            &id.to_string(),
+            Some(note),
+            details,
+            now,
+        );
+        companions.push(audit.put(store.table())?);
+        if store
+            .decide_report(&report, read_version, companions)
+            .await?
+        {
+            written = Some((report, banned));
+            break;
         }
     }
-    report.status = status;
-    report.action = Some(sanction);
-    report.note = Some(note.to_owned());
-    report.resolved_by = Some(admin.to_string());
-    report.resolved_at = Some(now);
-    report.version += 1;
-    let audit = AuditRecord::new(
-        admin,
-        &format!(
-            "report.{}",
-            if status == ReportStatus::Resolved {
-                "resolve"
-            } else {
-                "dismiss"
-            }
-        ),
-        "report",
-        &id.to_string(),
-        Some(note),
-        details,
-        now,
-    );
-    companions.push(audit.put(store.table())?);
-    if !store
-        .decide_report(&report, read_version, companions)
-        .await?
-    {
+    let Some((report, banned)) = written else {
         return Err(ReportError::Conflict);
-    }
+    };
     if let Some(user) = banned {
         let revoked = store.revoke_user_sessions(user, "banned").await?;
         tracing::info!(revoked, "sessions revoked");

@@ -108,24 +108,20 @@ fn input_of(body: Map<String, Value>) -> Result<ServiceInput, ServiceError> {
 }
 
 /// Writes a changed service read at `read_version` (stamping `updated_at` and the next
-/// version) with its companion items; someone else's write in between is a conflict.
+/// version) with its companion items. `Ok(false)`: someone else wrote it in between (the
+/// caller reads again, see [`super::Tries`]).
 async fn write(
     store: &Store,
     service: &mut Service,
     read_version: u64,
     companions: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
     now: DateTime<Utc>,
-) -> Result<(), ServiceError> {
+) -> Result<bool, ServiceError> {
     service.updated_at = now;
     service.version = read_version + 1;
-    if store
+    Ok(store
         .update_service(service, read_version, false, companions)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(ServiceError::Conflict)
-    }
+        .await?)
 }
 
 /// A freelancer creates a draft from a request body. Rules first (a refused body costs no
@@ -223,38 +219,45 @@ pub async fn update(
     if patch.is_empty() {
         return Err(ServiceError::EmptyPatch);
     }
-    let mut service = owned(store, owner, id).await?;
-    let read_version = service.version;
-    let mut merged = service.content.to_input_map();
-    for (k, v) in patch {
-        merged.insert(k, v);
-    }
-    let input: ServiceInput = serde_json::from_value(Value::Object(merged)).map_err(|e| {
-        ServiceError::Invalid(vec![Violation {
-            field: "body".into(),
-            code: "validation.failed",
-            text: crate::i18n::Text::owned(
-                format!("字段类型有误：{e}"),
-                format!("Wrong type: {e}"),
-            ),
-        }])
-    })?;
-    let media = MediaKeys {
-        images: service.content.images.clone(),
-        video: service.content.video.clone(),
-    };
     let catalog = catalog(store).await?;
-    service.content = input
-        .parse(&catalog, &media)
-        .map_err(ServiceError::Invalid)?;
-    if service.status == ServiceStatus::Active {
-        let findings = service.moderate()?;
-        if !findings.is_empty() {
-            return Err(ServiceError::ModerationFailed(findings));
+    // A gallery image attached or an order placed in between bumps the version: apply the
+    // patch again to what is there now.
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let mut service = owned(store, owner, id).await?;
+        let read_version = service.version;
+        let mut merged = service.content.to_input_map();
+        for (k, v) in &patch {
+            merged.insert(k.clone(), v.clone());
+        }
+        let input: ServiceInput = serde_json::from_value(Value::Object(merged)).map_err(|e| {
+            ServiceError::Invalid(vec![Violation {
+                field: "body".into(),
+                code: "validation.failed",
+                text: crate::i18n::Text::owned(
+                    format!("字段类型有误：{e}"),
+                    format!("Wrong type: {e}"),
+                ),
+            }])
+        })?;
+        let media = MediaKeys {
+            images: service.content.images.clone(),
+            video: service.content.video.clone(),
+        };
+        service.content = input
+            .parse(&catalog, &media)
+            .map_err(ServiceError::Invalid)?;
+        if service.status == ServiceStatus::Active {
+            let findings = service.moderate()?;
+            if !findings.is_empty() {
+                return Err(ServiceError::ModerationFailed(findings));
+            }
+        }
+        if write(store, &mut service, read_version, vec![], now).await? {
+            return Ok(service);
         }
     }
-    write(store, &mut service, read_version, vec![], now).await?;
-    Ok(service)
+    Err(ServiceError::Conflict)
 }
 
 /// The owner publishes a draft, paused or rejected service: automated moderation either
@@ -266,26 +269,31 @@ pub async fn publish(
     id: ServiceId,
     now: DateTime<Utc>,
 ) -> Result<Service, ServiceError> {
-    let mut service = owned(store, owner, id).await?;
-    if !service.status.can_publish() {
-        return Err(ServiceError::InvalidTransition(service.status));
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let mut service = owned(store, owner, id).await?;
+        if !service.status.can_publish() {
+            return Err(ServiceError::InvalidTransition(service.status));
+        }
+        let read_version = service.version;
+        let findings = service.moderate()?;
+        if findings.is_empty() {
+            service.status = ServiceStatus::Active;
+            service.rejection = None;
+            service.published_at.get_or_insert(now);
+        } else {
+            service.status = ServiceStatus::Rejected;
+            service.rejection = Some(Rejection {
+                findings,
+                note: None,
+                at: now,
+            });
+        }
+        if write(store, &mut service, read_version, vec![], now).await? {
+            return Ok(service);
+        }
     }
-    let read_version = service.version;
-    let findings = service.moderate()?;
-    if findings.is_empty() {
-        service.status = ServiceStatus::Active;
-        service.rejection = None;
-        service.published_at.get_or_insert(now);
-    } else {
-        service.status = ServiceStatus::Rejected;
-        service.rejection = Some(Rejection {
-            findings,
-            note: None,
-            at: now,
-        });
-    }
-    write(store, &mut service, read_version, vec![], now).await?;
-    Ok(service)
+    Err(ServiceError::Conflict)
 }
 
 /// The owner takes an active service off the market.
@@ -295,14 +303,19 @@ pub async fn pause(
     id: ServiceId,
     now: DateTime<Utc>,
 ) -> Result<Service, ServiceError> {
-    let mut service = owned(store, owner, id).await?;
-    if service.status != ServiceStatus::Active {
-        return Err(ServiceError::InvalidTransition(service.status));
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let mut service = owned(store, owner, id).await?;
+        if service.status != ServiceStatus::Active {
+            return Err(ServiceError::InvalidTransition(service.status));
+        }
+        let read_version = service.version;
+        service.status = ServiceStatus::Paused;
+        if write(store, &mut service, read_version, vec![], now).await? {
+            return Ok(service);
+        }
     }
-    let read_version = service.version;
-    service.status = ServiceStatus::Paused;
-    write(store, &mut service, read_version, vec![], now).await?;
-    Ok(service)
+    Err(ServiceError::Conflict)
 }
 
 /// The owner deletes a service without open orders. The item stays (orders and reviews
@@ -314,28 +327,28 @@ pub async fn delete(
     id: ServiceId,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let mut service = owned(store, owner, id).await?;
-    if service.open_orders > 0 {
-        return Err(ServiceError::HasOpenOrders);
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let mut service = owned(store, owner, id).await?;
+        if service.open_orders > 0 {
+            return Err(ServiceError::HasOpenOrders);
+        }
+        let read_version = service.version;
+        let mut companions = Vec::new();
+        if let Some(at) = service.featured_at.take() {
+            companions.push(store.featured_delete_op(id, at)?);
+        }
+        service.status = ServiceStatus::Deleted;
+        service.updated_at = now;
+        service.version += 1;
+        if store
+            .update_service(&service, read_version, true, companions)
+            .await?
+        {
+            return Ok(());
+        }
     }
-    let read_version = service.version;
-    let mut companions = Vec::new();
-    if let Some(at) = service.featured_at.take() {
-        companions.push(store.featured_delete_op(id, at)?);
-    }
-    service.status = ServiceStatus::Deleted;
-    service.updated_at = now;
-    service.version += 1;
-    if store
-        .update_service(&service, read_version, true, companions)
-        .await?
-    {
-        return Ok(());
-    }
-    match store.get_service(id, true).await? {
-        Some(s) if s.open_orders > 0 => Err(ServiceError::HasOpenOrders),
-        _ => Err(ServiceError::Conflict),
-    }
+    Err(ServiceError::Conflict)
 }
 
 /// One page of a list, newest first.
@@ -469,61 +482,66 @@ pub async fn moderate(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Service, ServiceError> {
-    let mut service = store
-        .get_service(id, true)
-        .await?
-        .filter(|s| s.status != ServiceStatus::Deleted)
-        .ok_or(ServiceError::NotFound)?;
-    let read_version = service.version;
-    let before = service.status;
-    let mut companions = Vec::new();
-    match action {
-        ModerationAction::Approve => {
-            if service.status == ServiceStatus::Active {
-                return Err(ServiceError::NoChange);
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let mut service = store
+            .get_service(id, true)
+            .await?
+            .filter(|s| s.status != ServiceStatus::Deleted)
+            .ok_or(ServiceError::NotFound)?;
+        let read_version = service.version;
+        let before = service.status;
+        let mut companions = Vec::new();
+        match action {
+            ModerationAction::Approve => {
+                if service.status == ServiceStatus::Active {
+                    return Err(ServiceError::NoChange);
+                }
+                service.status = ServiceStatus::Active;
+                service.rejection = None;
+                service.published_at.get_or_insert(now);
             }
-            service.status = ServiceStatus::Active;
-            service.rejection = None;
-            service.published_at.get_or_insert(now);
+            ModerationAction::Reject => {
+                if service.status == ServiceStatus::Rejected {
+                    return Err(ServiceError::NoChange);
+                }
+                service.status = ServiceStatus::Rejected;
+                service.rejection = Some(Rejection {
+                    findings: Vec::new(),
+                    note: reason.map(str::to_owned),
+                    at: now,
+                });
+            }
+            ModerationAction::Feature => {
+                if service.status != ServiceStatus::Active {
+                    return Err(ServiceError::InvalidTransition(service.status));
+                }
+                if service.is_featured() {
+                    return Err(ServiceError::NoChange);
+                }
+                service.featured_at = Some(now);
+                companions.push(store.featured_put_op(id, now)?);
+            }
+            ModerationAction::Unfeature => {
+                let Some(at) = service.featured_at.take() else {
+                    return Err(ServiceError::NoChange);
+                };
+                companions.push(store.featured_delete_op(id, at)?);
+            }
         }
-        ModerationAction::Reject => {
-            if service.status == ServiceStatus::Rejected {
-                return Err(ServiceError::NoChange);
-            }
-            service.status = ServiceStatus::Rejected;
-            service.rejection = Some(Rejection {
-                findings: Vec::new(),
-                note: reason.map(str::to_owned),
-                at: now,
-            });
-        }
-        ModerationAction::Feature => {
-            if service.status != ServiceStatus::Active {
-                return Err(ServiceError::InvalidTransition(service.status));
-            }
-            if service.is_featured() {
-                return Err(ServiceError::NoChange);
-            }
-            service.featured_at = Some(now);
-            companions.push(store.featured_put_op(id, now)?);
-        }
-        ModerationAction::Unfeature => {
-            let Some(at) = service.featured_at.take() else {
-                return Err(ServiceError::NoChange);
-            };
-            companions.push(store.featured_delete_op(id, at)?);
+        let audit = AuditRecord::new(
+            admin,
+            &format!("service.{}", action.as_str()),
+            "service",
+            &id.to_string(),
+            reason,
+            serde_json::json!({"from": before.as_str(), "to": service.status.as_str()}),
+            now,
+        );
+        companions.push(audit.put(store.table())?);
+        if write(store, &mut service, read_version, companions, now).await? {
+            return Ok(service);
         }
     }
-    let audit = AuditRecord::new(
-        admin,
-        &format!("service.{}", action.as_str()),
-        "service",
-        &id.to_string(),
-        reason,
-        serde_json::json!({"from": before.as_str(), "to": service.status.as_str()}),
-        now,
-    );
-    companions.push(audit.put(store.table())?);
-    write(store, &mut service, read_version, companions, now).await?;
-    Ok(service)
+    Err(ServiceError::Conflict)
 }

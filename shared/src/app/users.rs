@@ -20,27 +20,30 @@ pub enum ProfileUpdateError {
 
 /// Applies a profile patch to the caller's account with optimistic concurrency (one
 /// conditional Put on the version that was read). Workers bump the version when they change
-/// the computed fields (ratings, level), so a lost race is retried on a fresh read.
+/// the computed fields (ratings, level, avatar), so a lost race is retried on a fresh read
+/// ([`super::Tries`]).
 #[instrument(skip_all, fields(user_id = %user.id), err)]
 pub async fn update_profile(
     store: &Store,
-    mut user: User,
+    user: User,
     patch: serde_json::Map<String, serde_json::Value>,
     now: DateTime<Utc>,
 ) -> Result<User, ProfileUpdateError> {
-    for _ in 0..3 {
-        let read_version = user.version;
+    let id = user.id;
+    let mut read = Some(user);
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let Some(user) = read.take() else {
+            break;
+        };
         let mut next = user.clone();
         apply_patch(&mut next, patch.clone())?;
         next.version += 1;
         next.updated_at = now;
-        if store.replace_user(&next, read_version).await? {
+        if store.replace_user(&next, user.version).await? {
             return Ok(next);
         }
-        match store.get_user(user.id).await? {
-            Some(fresh) => user = fresh,
-            None => break,
-        }
+        read = store.get_user_latest(id).await?;
     }
     Err(ProfileUpdateError::Conflict)
 }

@@ -113,21 +113,42 @@ pub async fn submit(
         reviewed_at: None,
         reason: None,
     };
-    let read_version = user.version;
-    user.verification = Some(summary.clone());
-    user.version += 1;
-    user.updated_at = now;
-    match store
-        .submit_verification(&record, &user, read_version)
-        .await?
-    {
-        SubmitOutcome::Submitted => {
-            tracing::info!(verification_id = %id, "submitted");
-            Ok(summary)
+    // Background work (ratings, levels, the avatar) may change the account between the read
+    // and the write: read it again and re-check rather than asking the user to retry.
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let read_version = user.version;
+        let mut next = user.clone();
+        next.verification = Some(summary.clone());
+        next.version += 1;
+        next.updated_at = now;
+        match store
+            .submit_verification(&record, &next, read_version)
+            .await?
+        {
+            SubmitOutcome::Submitted => {
+                tracing::info!(verification_id = %id, "submitted");
+                return Ok(summary);
+            }
+            SubmitOutcome::IdInUse => return Err(VerificationError::IdInUse),
+            SubmitOutcome::Conflict => {}
         }
-        SubmitOutcome::IdInUse => Err(VerificationError::IdInUse),
-        SubmitOutcome::Conflict => Err(VerificationError::Conflict),
+        user = store
+            .get_user_latest(user.id)
+            .await?
+            .ok_or(VerificationError::NotFound)?;
+        if user.is_verified {
+            return Err(VerificationError::AlreadyVerified);
+        }
+        if user
+            .verification
+            .as_ref()
+            .is_some_and(|v| v.status == VerificationStatus::Pending)
+        {
+            return Err(VerificationError::Pending);
+        }
     }
+    Err(VerificationError::Conflict)
 }
 
 /// A submission as the reviewer sees it: the legal name in full (they compare it with the
@@ -180,63 +201,68 @@ pub async fn review(
     decision: Decision,
     now: DateTime<Utc>,
 ) -> Result<VerificationRecord, VerificationError> {
-    let mut record = store
-        .get_verification(id)
-        .await?
-        .ok_or(VerificationError::NotFound)?;
-    if record.status != VerificationStatus::Pending {
-        return Err(VerificationError::AlreadyReviewed);
+    // The account may change under the decision (background work bumps its version): read
+    // both again and decide afresh.
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        let mut record = store
+            .get_verification(id)
+            .await?
+            .ok_or(VerificationError::NotFound)?;
+        if record.status != VerificationStatus::Pending {
+            return Err(VerificationError::AlreadyReviewed);
+        }
+        let user_id: UserId = record
+            .user_id
+            .parse()
+            .map_err(|_| VerificationError::Internal("bad user id on verification".into()))?;
+        let mut user = store
+            .get_user_latest(user_id)
+            .await?
+            .ok_or(VerificationError::NotFound)?;
+        let (status, reason) = match &decision {
+            Decision::Approve => (VerificationStatus::Approved, None),
+            Decision::Reject { reason } => (VerificationStatus::Rejected, Some(reason.clone())),
+        };
+        let record_version = record.version;
+        record.set_status(status);
+        record.reviewed_at = Some(now);
+        record.reviewer_id = Some(admin.to_string());
+        record.reason = reason.clone();
+        record.version += 1;
+        let user_version = user.version;
+        if status == VerificationStatus::Approved {
+            user.is_verified = true;
+        }
+        if let Some(summary) = user.verification.as_mut().filter(|s| s.id == record.id) {
+            summary.status = status;
+            summary.reviewed_at = Some(now);
+            summary.reason = reason.clone();
+        }
+        user.version += 1;
+        user.updated_at = now;
+        let audit = AuditRecord::new(
+            admin,
+            &format!("verification.{}", status.as_str()),
+            "verification",
+            &record.id,
+            reason.as_deref(),
+            serde_json::json!({ "user_id": record.user_id }),
+            now,
+        );
+        let outcome = store
+            .review_verification(&VerificationReview {
+                verification: record.clone(),
+                verification_read_version: record_version,
+                user,
+                user_read_version: user_version,
+                release_id_index: status == VerificationStatus::Rejected,
+                audit,
+            })
+            .await?;
+        if let ReviewOutcome::Reviewed = outcome {
+            return Ok(record);
+        }
     }
-    let user_id: UserId = record
-        .user_id
-        .parse()
-        .map_err(|_| VerificationError::Internal("bad user id on verification".into()))?;
-    let mut user = store
-        .get_user(user_id)
-        .await?
-        .ok_or(VerificationError::NotFound)?;
-    let (status, reason) = match &decision {
-        Decision::Approve => (VerificationStatus::Approved, None),
-        Decision::Reject { reason } => (VerificationStatus::Rejected, Some(reason.clone())),
-    };
-    let record_version = record.version;
-    record.set_status(status);
-    record.reviewed_at = Some(now);
-    record.reviewer_id = Some(admin.to_string());
-    record.reason = reason.clone();
-    record.version += 1;
-    let user_version = user.version;
-    if status == VerificationStatus::Approved {
-        user.is_verified = true;
-    }
-    if let Some(summary) = user.verification.as_mut().filter(|s| s.id == record.id) {
-        summary.status = status;
-        summary.reviewed_at = Some(now);
-        summary.reason = reason.clone();
-    }
-    user.version += 1;
-    user.updated_at = now;
-    let audit = AuditRecord::new(
-        admin,
-        &format!("verification.{}", status.as_str()),
-        "verification",
-        &record.id,
-        reason.as_deref(),
-        serde_json::json!({ "user_id": record.user_id }),
-        now,
-    );
-    let outcome = store
-        .review_verification(&VerificationReview {
-            verification: record.clone(),
-            verification_read_version: record_version,
-            user,
-            user_read_version: user_version,
-            release_id_index: status == VerificationStatus::Rejected,
-            audit,
-        })
-        .await?;
-    match outcome {
-        ReviewOutcome::Reviewed => Ok(record),
-        ReviewOutcome::Conflict => Err(VerificationError::Conflict),
-    }
+    Err(VerificationError::Conflict)
 }

@@ -139,6 +139,15 @@ impl Store {
             .transpose()
     }
 
+    /// The account as last written (a strongly consistent read): what a read-modify-write
+    /// reads again after losing a race, so that it does not read the version it lost to.
+    pub async fn get_user_latest(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.get_record::<UserRecord>(keys::user(id), true)
+            .await?
+            .map(User::try_from)
+            .transpose()
+    }
+
     /// Users by id, in one `BatchGetItem` per 100 (any order; missing ones left out).
     pub async fn get_users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
         self.batch_get(ids.iter().map(|id| keys::user(*id)).collect(), false)
