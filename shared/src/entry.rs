@@ -32,7 +32,7 @@ where
 {
     telemetry::init();
     let deps = deps().await?;
-    lambda_http::run(service_fn(move |req: Request| async move {
+    serve_http(service_fn(move |req: Request| async move {
         Ok::<_, std::convert::Infallible>(respond(deps, req, handler).await)
     }))
     .await
@@ -42,10 +42,54 @@ where
 /// [`Deps`] are built, so the cold start is the runtime's alone.
 pub async fn static_http(handler: fn(&Request) -> Response<Body>) -> Result<(), BoxError> {
     telemetry::init();
-    lambda_http::run(service_fn(move |req: Request| async move {
+    serve_http(service_fn(move |req: Request| async move {
         Ok::<_, std::convert::Infallible>(handler(&req))
     }))
     .await
+}
+
+/// What `lambda_http::run` does, except that an event it cannot read is answered 400 in the
+/// envelope instead of failing the invocation (which API Gateway answers 500 or 502). API
+/// Gateway passes on header values the HTTP library refuses — a NUL or another control
+/// character —, and `lambda_http` fails on the whole event before any code of ours runs.
+async fn serve_http<S>(handler: S) -> Result<(), BoxError>
+where
+    S: lambda_http::Service<Request, Response = Response<Body>, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    use lambda_http::tower::ServiceExt;
+    let adapter = lambda_http::Adapter::from(handler);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: lambda_runtime::LambdaEvent<Box<serde_json::value::RawValue>>| {
+            let adapter = adapter.clone();
+            async move {
+                let (raw, context) = (ev.payload, ev.context);
+                match crate::http::lenient_request(raw.get()) {
+                    Ok(request) => adapter
+                        .oneshot(lambda_runtime::LambdaEvent::new(request, context))
+                        .await
+                        .map(Answer::Handled),
+                    Err(why) => {
+                        tracing::info!(status = 400, code = "request.malformed", why, "refused");
+                        Ok(Answer::Refused(Box::new(crate::http::malformed_request())))
+                    }
+                }
+            }
+        },
+    ))
+    .await
+}
+
+/// The function's answer: what the handler made of the request, or the refusal of an event
+/// that is not a request we can read.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Answer<L> {
+    Handled(L),
+    Refused(Box<aws_lambda_events::apigw::ApiGatewayV2httpResponse>),
 }
 
 /// Runs one request through `handler` and renders the envelope. Also used by tests to call a

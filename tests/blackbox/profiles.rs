@@ -16,7 +16,7 @@ async fn a_freelancer_edits_the_seed_fields_and_reads_them_back() {
             json!({
                 "bio": "十年品牌设计经验，擅长 Logo 与 VI。",
                 "skills": ["Logo设计", "VI设计"],
-                "hourly_rate": "200",
+                "hourly_rate": "200.00",
                 "portfolio_url": "https://www.zcool.com.cn/u/123",
                 "wechat_id": "sheji_2026",
                 "location": "上海",

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The contract-fuzzing harness catches what it is there to catch: run against a tiny API
-whose one handler answers 500 (and another that breaks its own schema), it fails; against the
-same API with those handlers correct, it passes. Run by `make test` before `fuzz.py`."""
+whose one handler answers 500, another that breaks its own schema, or another that accepts a
+request its schema forbids, it fails; against the same API with those handlers correct, it
+passes. Run by `make test` before `fuzz.py`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fuzz import router_made, run_schemathesis  # noqa: E402
+from fuzz import run_schemathesis  # noqa: E402
 
 ENVELOPE = {
     "type": "object",
@@ -23,13 +24,33 @@ ENVELOPE = {
 }
 
 
+# `/strict` and `/lax` take one required query parameter, `size`, an integer from 1 to 50.
+SIZE = [{"name": "size", "in": "query", "required": True,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 50}}]
+
+
 def document(paths: list[str]) -> dict:
     ok = {"200": {"description": "OK", "content": {"application/json": {"schema": ENVELOPE}}}}
+    refused = {"400": {"description": "Bad request",
+                       "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+    def operation(p: str) -> dict:
+        op = {"operationId": p.strip("/"), "responses": dict(ok)}
+        if p in ("/strict", "/lax"):
+            op["parameters"] = SIZE
+            op["responses"].update(refused)
+        return op
+
     return {
         "openapi": "3.1.0",
         "info": {"title": "harness", "version": "1"},
-        "paths": {p: {"get": {"operationId": p.strip("/"), "responses": ok}} for p in paths},
+        "paths": {p: {"get": operation(p)} for p in paths},
     }
+
+
+def size_ok(query: str) -> bool:
+    values = [v for k, _, v in (pair.partition("=") for pair in query.split("&")) if k == "size"]
+    return len(values) == 1 and values[0].isdigit() and 1 <= int(values[0]) <= 50
 
 
 class Api(BaseHTTPRequestHandler):
@@ -47,7 +68,7 @@ class Api(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
-        path = self.path.split("?")[0]
+        path, _, query = self.path.partition("?")
         if path == "/openapi.json":
             self.answer(200, document(self.paths))
         elif path == "/healthy":
@@ -58,6 +79,14 @@ class Api(BaseHTTPRequestHandler):
         elif path == "/drifted":
             # A handler whose answer no longer matches the document.
             self.answer(200, {"success": True, "data": {"status": 42}})
+        elif path == "/strict":
+            if size_ok(query):
+                self.answer(200, {"success": True, "data": {"status": "ok"}})
+            else:
+                self.answer(400, {"success": False})
+        elif path == "/lax":
+            # A handler that takes what its schema forbids (`size=0`, `size=abc`, none).
+            self.answer(200, {"success": True, "data": {"status": "ok"}})
         else:
             self.answer(404, {"success": False})
 
@@ -80,17 +109,17 @@ def run_against(paths: list[str]) -> tuple[int, int, int]:
 
 
 def main() -> int:
-    cases, failures, code = run_against(["/healthy"])
+    cases, failures, code = run_against(["/healthy", "/strict"])
     assert code == 0 and failures == 0 and cases > 0, ("a correct API passes", cases, failures, code)
     cases, failures, code = run_against(["/healthy", "/broken"])
     assert code != 0 and failures > 0, ("a 500 fails the run", cases, failures, code)
     cases, failures, code = run_against(["/healthy", "/drifted"])
     assert code != 0 and failures > 0, ("a schema violation fails the run", cases, failures, code)
-    # Only the local router's own problem document is set aside; a 500 in our envelope counts.
-    assert router_made('{"type":"https://httpstatuses.com/500","status":500,"title":"Internal Server Error"}')
-    assert not router_made('{"type":"https://httpstatuses.com/500"} {"success": false, "code": "internal"}')
-    print("[contract] the harness fails on a 500 and on a schema violation, and passes a correct API",
-          file=sys.stderr)
+    cases, failures, code = run_against(["/healthy", "/lax"])
+    assert code != 0 and failures > 0, ("accepting forbidden data fails the run", cases, failures,
+                                        code)
+    print("[contract] the harness fails on a 500, on a schema violation and on accepting what the "
+          "schema forbids, and passes a correct API", file=sys.stderr)
     return 0
 
 

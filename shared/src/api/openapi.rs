@@ -103,6 +103,8 @@ pub struct Route {
     output: Out,
     /// Errors beyond those every route of its kind can answer.
     errors: &'static [u16],
+    /// What a client should know beyond the summary.
+    notes: Option<&'static str>,
 }
 
 /// Named schemas collected while the routes are described.
@@ -229,17 +231,24 @@ mod bodies {
         notification_preferences: Option<crate::domain::NotificationPreferences>,
     }
 
+    /// One package. `revisions` defaults to 1; `features` to none.
     #[derive(utoipa::ToSchema)]
     pub(crate) struct PackageBody {
         price: Money,
-        #[schema(max_length = 500)]
+        #[schema(min_length = 1, max_length = 500)]
         description: String,
         #[schema(minimum = 1, maximum = 90)]
         delivery_days: u32,
-        #[schema(maximum = 10)]
-        revisions: u32,
-        features: Vec<String>,
+        #[schema(minimum = 0, maximum = 10)]
+        revisions: Option<u32>,
+        #[schema(max_items = 10)]
+        features: Option<Vec<Feature>>,
     }
+
+    /// One line of what a package includes.
+    #[derive(utoipa::ToSchema)]
+    #[schema(min_length = 1, max_length = 60, example = "源文件")]
+    pub(crate) struct Feature(String);
 
     #[derive(utoipa::ToSchema)]
     pub(crate) struct PackagesBody {
@@ -248,9 +257,11 @@ mod bodies {
         premium: Option<PackageBody>,
     }
 
-    /// A service as its owner writes it (`POST /services`; `PATCH` takes any subset). Title 10–100
-    /// characters without prohibited words; prices 5.00–50,000.00, standard > basic, premium >
-    /// standard. `status`, `freelancer`, `rating` and counters are the platform's.
+    /// A service as its owner writes it (`POST /services`; `PATCH` takes any subset). A title
+    /// (`title` or `title_zh`, 10–100 characters each, without prohibited words) and a
+    /// description (`description` or `description_zh`, 20–5,000 characters) are required;
+    /// prices 5.00–50,000.00, standard > basic, premium > standard. `status`, `freelancer`,
+    /// `rating` and counters are the platform's.
     #[derive(utoipa::ToSchema)]
     #[schema(example = json!({
         "title": "Professional logo design for your brand",
@@ -259,26 +270,33 @@ mod bodies {
         "description_zh": "提供三套方案，不限配色调整，交付 AI/PSD 源文件。",
         "category": "logo-design",
         "skills": ["logo-design", "brand-identity"],
-        "service_type": "digital",
+        "service_type": "fixed",
         "packages": {
             "basic": {"price": "199.00", "description": "一套方案", "delivery_days": 3, "revisions": 2, "features": ["源文件"]},
             "standard": {"price": "399.00", "description": "三套方案", "delivery_days": 5, "revisions": 5, "features": ["源文件", "名片设计"]}
         },
-        "images": [],
         "requirements": "请提供品牌名称和喜欢的颜色"
     }))]
     pub(crate) struct ServiceBody {
         #[schema(min_length = 10, max_length = 100)]
-        title: String,
+        title: Option<String>,
+        #[schema(min_length = 10, max_length = 100)]
         title_zh: Option<String>,
-        description: String,
+        #[schema(min_length = 20, max_length = 5000)]
+        description: Option<String>,
+        #[schema(min_length = 20, max_length = 5000)]
         description_zh: Option<String>,
         category: String,
-        skills: Vec<String>,
-        service_type: crate::domain::service::ServiceType,
+        #[schema(max_items = 10)]
+        skills: Option<Vec<String>>,
+        service_type: Option<crate::domain::service::ServiceType>,
         packages: PackagesBody,
-        images: Vec<String>,
+        /// Keys of the service's processed gallery images.
+        #[schema(max_items = 5)]
+        images: Option<Vec<String>>,
         video_url: Option<String>,
+        /// What the buyer must provide when ordering.
+        #[schema(max_length = 2000)]
         requirements: Option<String>,
     }
 
@@ -286,7 +304,7 @@ mod bodies {
     #[schema(example = json!({"package": "standard", "requirements": "公司名称：杭州青禾茶业，主色调绿色"}))]
     pub(crate) struct OrderBody {
         package: crate::domain::service::Tier,
-        #[schema(max_length = 2000)]
+        #[schema(max_length = 5000)]
         requirements: Option<String>,
     }
 
@@ -425,10 +443,16 @@ fn route(
         input: In::Nothing,
         output: Out::Data(200, |_| ObjectBuilder::new().into()),
         errors: &[],
+        notes: None,
     }
 }
 
 impl Route {
+    fn notes(mut self, text: &'static str) -> Route {
+        self.notes = Some(text);
+        self
+    }
+
     fn body(mut self, f: SchemaFn) -> Route {
         debug_assert!(
             matches!(self.input, In::Nothing),
@@ -747,11 +771,7 @@ pub fn routes() -> Vec<Route> {
             ),
             ("category", Type::String, "分类 slug / a category slug"),
             ("skills", Type::String, "逗号分隔 / comma-separated"),
-            (
-                "service_type",
-                Type::String,
-                "digital | physical | consultation",
-            ),
+            ("service_type", Type::String, "fixed | hourly | package"),
             ("min_price", Type::String, "例如 100.00 / e.g. 100.00"),
             ("max_price", Type::String, "例如 500.00 / e.g. 500.00"),
             ("min_rating", Type::Number, "0–5"),
@@ -870,6 +890,10 @@ pub fn routes() -> Vec<Route> {
             User,
             "services",
             "取消收藏 / Unsave",
+        )
+        .notes(
+            "幂等：无论服务是否存在、是否已收藏，都返回 204。/ Idempotent: 204 whether or not \
+             the service exists or was saved, so a client may retry it freely.",
         )
         .out(Out::NoContent),
         route(
@@ -1650,7 +1674,10 @@ fn operation(r: &Route, c: &mut Components) -> utoipa::openapi::path::Operation 
         .operation_id(Some(r.function))
         .tag(r.tag)
         .summary(Some(r.summary))
-        .description(Some(format!("Lambda: `{}`", r.function)));
+        .description(Some(match r.notes {
+            Some(notes) => format!("{notes}\n\nLambda: `{}`", r.function),
+            None => format!("Lambda: `{}`", r.function),
+        }));
     let mut params = path_params(r.path);
     params.extend(r.query.iter().map(|(name, ty, desc)| {
         ParameterBuilder::new()
@@ -1991,6 +2018,33 @@ mod tests {
             operation(&r, &mut c);
         }
         assert!(c.clashes.is_empty(), "{:?}", c.clashes);
+    }
+
+    /// The limits the document states are the ones the domain enforces (a schema attribute
+    /// takes only literals, so the two are tied here).
+    #[test]
+    fn documented_limits_are_the_domain_limits() {
+        use crate::domain::{Money, order, service};
+        let doc: serde_json::Value =
+            serde_json::from_str(&document_json()).expect("the document is JSON");
+        let schema = |name: &str| doc["components"]["schemas"][name]["properties"].clone();
+        assert_eq!(
+            schema("OrderBody")["requirements"]["maxLength"],
+            order::MAX_REQUIREMENTS_CHARS
+        );
+        let package = schema("PackageBody");
+        assert_eq!(package["delivery_days"]["minimum"], 1);
+        assert_eq!(
+            package["delivery_days"]["maximum"],
+            service::MAX_DELIVERY_DAYS
+        );
+        assert_eq!(package["revisions"]["maximum"], service::MAX_REVISIONS);
+        let money = &doc["components"]["schemas"]["Money"];
+        assert_eq!(money["pattern"], Money::PATTERN);
+        assert_eq!(
+            schema("CreateRequest")["description"]["maxLength"],
+            crate::api::reports::MAX_DESCRIPTION_CHARS
+        );
     }
 
     #[test]

@@ -406,12 +406,17 @@ pub(crate) fn pay_with(body: &Value, errors: &mut FieldErrors) -> Option<PayWith
         );
         return None;
     };
-    let openid = body
-        .get("openid")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|o| !o.is_empty())
-        .map(str::to_owned);
+    let openid = match body.get("openid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(o)) => Some(o.trim().to_owned()).filter(|o| !o.is_empty()),
+        Some(_) => {
+            errors.add(
+                "openid",
+                Text::new("openid 须为字符串", "openid must be a string"),
+            );
+            return None;
+        }
+    };
     if channel == Channel::Jsapi
         && !openid.as_deref().is_some_and(|o| {
             o.len() <= 128
@@ -451,8 +456,8 @@ fn amount_field(body: &Value, errors: &mut FieldErrors, name: &str) -> Option<Mo
             errors.add(
                 name,
                 Text::new(
-                    "金额须为正数，最多两位小数，例如 \"100.00\"",
-                    "Must be a positive amount with at most two places, like \"100.00\"",
+                    "金额须为正数，写作两位小数的字符串，例如 \"100.00\"",
+                    "Must be a positive amount written with two places, like \"100.00\"",
                 ),
             );
             None

@@ -91,6 +91,8 @@ pub(crate) struct CreateRequest {
     conversation_id: Option<String>,
     #[schema(required = true, nullable = false)]
     reason: Option<String>,
+    /// What happened, in the reporter's words (optional: the reason alone is enough).
+    #[schema(max_length = 2000)]
     description: Option<String>,
 }
 
@@ -207,12 +209,10 @@ pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
             None
         }
     };
-    let description = bounded(
-        &mut v,
-        "description",
-        body.description.as_deref(),
-        MAX_DESCRIPTION_CHARS,
-    );
+    let description = match body.description.as_deref().map(str::trim) {
+        None | Some("") => Some(String::new()),
+        given => bounded(&mut v, "description", given, MAX_DESCRIPTION_CHARS),
+    };
     if target_type == Some(TargetType::Message)
         && body
             .conversation_id

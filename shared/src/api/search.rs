@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::deps::Deps;
 use crate::domain::Money;
 use crate::domain::service::{MAX_SKILLS, ServiceType};
-use crate::http::{ApiError, Reply, query_param};
+use crate::http::{ApiError, Reply};
 use crate::i18n::Text;
 use crate::search::{MAX_WINDOW, SearchQuery, ServiceCard, Sort, text};
 
@@ -16,7 +16,7 @@ use crate::search::{MAX_WINDOW, SearchQuery, ServiceCard, Sort, text};
 pub const MAX_QUERY_CHARS: usize = 100;
 pub const MAX_SIZE: u32 = 50;
 pub const DEFAULT_SIZE: u32 = 20;
-const MAX_DELIVERY_DAYS: u32 = 365;
+const MAX_DELIVERY_DAYS: u32 = crate::domain::service::MAX_DELIVERY_DAYS;
 
 fn bad(code: &'static str, zh: &'static str, en: &'static str) -> ApiError {
     ApiError::bad_request(code, Text::new(zh, en))
@@ -34,7 +34,7 @@ fn whole(
     range: std::ops::RangeInclusive<u32>,
     err: fn() -> ApiError,
 ) -> Result<Option<u32>, ApiError> {
-    raw.map(|s| match s.trim().parse::<u32>() {
+    raw.map(|s| match s.parse::<u32>() {
         Ok(n) if range.contains(&n) => Ok(n),
         _ => Err(err()),
     })
@@ -42,7 +42,7 @@ fn whole(
 }
 
 fn price(raw: Option<String>) -> Result<Option<i64>, ApiError> {
-    raw.map(|s| match s.parse::<Money>() {
+    raw.map(|s| match Money::parse_query(&s) {
         Ok(m) if m.fen() >= 0 => Ok(m.fen()),
         _ => Err(bad(
             "search.invalid_price",
@@ -53,9 +53,10 @@ fn price(raw: Option<String>) -> Result<Option<i64>, ApiError> {
     .transpose()
 }
 
-/// Reads and checks the query string. `get` returns a parameter's value (empty counts as
-/// absent).
-pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiError> {
+/// Reads and checks the query string. `raw` returns a parameter's value as sent: an empty
+/// text parameter counts as absent, an empty number is refused (it is not a number).
+pub fn parse(raw: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiError> {
+    let get = |name: &str| raw(name).filter(|s| !s.is_empty());
     let q = get("q").map(|s| s.trim().to_owned()).unwrap_or_default();
     if q.chars().count() > MAX_QUERY_CHARS {
         return Err(bad(
@@ -64,7 +65,7 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiErr
             "The search text may have at most 100 characters",
         ));
     }
-    let page = whole(get("page"), 1..=u32::MAX, || {
+    let page = whole(raw("page"), 1..=u32::MAX, || {
         bad(
             "search.invalid_page",
             "page 须为从 1 开始的整数",
@@ -72,7 +73,7 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiErr
         )
     })?
     .unwrap_or(1);
-    let size = whole(get("size"), 1..=MAX_SIZE, || {
+    let size = whole(raw("size"), 1..=MAX_SIZE, || {
         bad(
             "search.invalid_size",
             "size 须为 1 到 50 的整数",
@@ -97,8 +98,8 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiErr
             )
         })?,
     };
-    let min_price = price(get("min_price"))?;
-    let max_price = price(get("max_price"))?;
+    let min_price = price(raw("min_price"))?;
+    let max_price = price(raw("max_price"))?;
     if let (Some(lo), Some(hi)) = (min_price, max_price)
         && lo > hi
     {
@@ -108,9 +109,9 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiErr
             "min_price cannot be above max_price",
         ));
     }
-    let min_rating = match get("min_rating") {
+    let min_rating = match raw("min_rating") {
         None => None,
-        Some(s) => match s.trim().parse::<Decimal>() {
+        Some(s) => match s.parse::<Decimal>() {
             Ok(r) if r >= Decimal::ZERO && r <= Decimal::from(5) => r.to_f64(),
             _ => {
                 return Err(bad(
@@ -121,11 +122,11 @@ pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiErr
             }
         },
     };
-    let max_delivery_days = whole(get("max_delivery_days"), 1..=MAX_DELIVERY_DAYS, || {
+    let max_delivery_days = whole(raw("max_delivery_days"), 1..=MAX_DELIVERY_DAYS, || {
         bad(
             "search.invalid_delivery_days",
-            "max_delivery_days 须为 1 到 365 的整数",
-            "max_delivery_days must be a whole number from 1 to 365",
+            "max_delivery_days 须为 1 到 90 的整数",
+            "max_delivery_days must be a whole number from 1 to 90",
         )
     })?;
     let service_type = match get("service_type") {
@@ -188,7 +189,7 @@ pub(crate) struct Results {
 }
 
 pub async fn search(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let query = parse(|name| query_param(&req, name))?;
+    let query = parse(|name| crate::http::query_raw(&req, name))?;
     let page = crate::app::search::search(&deps.search, &query)
         .await
         .map_err(|e| {
@@ -277,6 +278,10 @@ mod tests {
         assert_eq!(code(&[("page", "-1")]), "search.invalid_page");
         assert_eq!(code(&[("page", "0")]), "search.invalid_page");
         assert_eq!(code(&[("page", "two")]), "search.invalid_page");
+        assert_eq!(code(&[("page", "")]), "search.invalid_page");
+        assert_eq!(code(&[("size", " 5")]), "search.invalid_size");
+        assert_eq!(code(&[("min_price", "")]), "search.invalid_price");
+        assert_eq!(code(&[("min_price", "+1")]), "search.invalid_price");
         assert_eq!(code(&[("size", "51")]), "search.invalid_size");
         assert_eq!(code(&[("size", "0")]), "search.invalid_size");
         assert_eq!(

@@ -183,7 +183,7 @@ pub async fn skill_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
 
 /// `GET /services/featured` [service-featured]: `?limit=` (default 12, at most 50).
 pub async fn featured(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let limit = match query_param(&req, "limit") {
+    let limit = match crate::http::query_raw(&req, "limit") {
         None => 12,
         Some(l) => l
             .parse::<usize>()

@@ -584,7 +584,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn yuan(s: &str) -> Money {
-        s.parse().unwrap()
+        s.parse().or_else(|_| Money::parse_query(s)).unwrap()
     }
 
     #[test]

@@ -16,6 +16,10 @@ pub struct Money(Decimal);
 pub enum MoneyError {
     #[error("not a decimal amount")]
     NotANumber,
+    /// Not written as the API writes amounts: two places, no sign but `-`, no spacing or
+    /// leading zeros ("199.00", not "199", "+199.00", " 199.00" or "0199.00").
+    #[error("amounts are written with two decimal places, like 199.00")]
+    NotCanonical,
     #[error("more than two decimal places")]
     TooPrecise,
     #[error("amount out of range")]
@@ -86,18 +90,55 @@ impl Money {
     }
 }
 
-impl FromStr for Money {
-    type Err = MoneyError;
+/// Whether `s` is digits with no leading zero (or a lone `0`).
+fn whole_part(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'))
+}
 
-    fn from_str(s: &str) -> Result<Money, MoneyError> {
-        let s = s.trim();
-        if s.is_empty() || s.contains(['e', 'E']) {
-            return Err(MoneyError::NotANumber);
+impl Money {
+    /// An amount as the API writes it, and as it accepts it in every request body: `-?`,
+    /// whole yuan without leading zeros, `.`, exactly two places — the OpenAPI pattern
+    /// [`Money::PATTERN`].
+    pub fn parse_canonical(s: &str) -> Result<Money, MoneyError> {
+        let digits = s.strip_prefix('-').unwrap_or(s);
+        let Some((whole, places)) = digits.split_once('.') else {
+            return Err(Self::diagnose(s));
+        };
+        if !whole_part(whole) || places.len() != 2 || !places.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Self::diagnose(s));
         }
+        Self::from_decimal_str(s)
+    }
+
+    /// An amount in a query parameter, as people type one: whole yuan, or with one or two
+    /// places ("500", "99.5", "99.50"); never negative. The pattern [`Money::QUERY_PATTERN`].
+    pub fn parse_query(s: &str) -> Result<Money, MoneyError> {
+        let (whole, places) = s.split_once('.').unwrap_or((s, "00"));
+        if !whole_part(whole)
+            || places.is_empty()
+            || places.len() > 2
+            || !places.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(Self::diagnose(s));
+        }
+        Self::from_decimal_str(s)
+    }
+
+    pub const PATTERN: &'static str = r"^-?(0|[1-9][0-9]*)\.[0-9]{2}$";
+    pub const QUERY_PATTERN: &'static str = r"^(0|[1-9][0-9]*)(\.[0-9]{1,2})?$";
+
+    /// Why a string is not an amount: not a number at all, too many places, or a number
+    /// written another way.
+    fn diagnose(s: &str) -> MoneyError {
+        match Decimal::from_str(s.trim()) {
+            Err(_) => MoneyError::NotANumber,
+            Ok(d) if d.scale() > 2 && d.normalize().scale() > 2 => MoneyError::TooPrecise,
+            Ok(_) => MoneyError::NotCanonical,
+        }
+    }
+
+    fn from_decimal_str(s: &str) -> Result<Money, MoneyError> {
         let d = Decimal::from_str(s).map_err(|_| MoneyError::NotANumber)?;
-        if d.scale() > 2 && d.normalize().scale() > 2 {
-            return Err(MoneyError::TooPrecise);
-        }
         // ±90 trillion CNY keeps every amount representable in i64 fen with room to add.
         if d.abs() > Decimal::from(90_000_000_000_000i64) {
             return Err(MoneyError::OutOfRange);
@@ -105,6 +146,15 @@ impl FromStr for Money {
         let mut d = d.normalize();
         d.rescale(2);
         Ok(Money(d))
+    }
+}
+
+/// The API's own form ([`Money::parse_canonical`]).
+impl FromStr for Money {
+    type Err = MoneyError;
+
+    fn from_str(s: &str) -> Result<Money, MoneyError> {
+        Money::parse_canonical(s)
     }
 }
 
@@ -134,7 +184,7 @@ impl utoipa::PartialSchema for Money {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::Type::String)
-            .pattern(Some(r"^-?[0-9]+\.[0-9]{2}$"))
+            .pattern(Some(Money::PATTERN))
             .description(Some(
                 "人民币金额，两位小数的字符串 / CNY, a decimal string with two places",
             ))
@@ -151,14 +201,68 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn money_parses_and_prints_two_places() {
-        assert_eq!("199".parse::<Money>().unwrap().to_string(), "199.00");
-        assert_eq!("199.5".parse::<Money>().unwrap().to_string(), "199.50");
+    fn money_is_read_only_in_the_form_the_api_writes_it() {
+        assert_eq!("199.00".parse::<Money>().unwrap().to_string(), "199.00");
         assert_eq!("0.01".parse::<Money>().unwrap().fen(), 1);
-        assert_eq!("199.500".parse::<Money>().unwrap().fen(), 19950);
+        assert_eq!("-3.50".parse::<Money>().unwrap().fen(), -350);
+        for other in [
+            "199", "199.5", "199.500", "+199.00", " 199.00", "199.00 ", "0199.00",
+        ] {
+            assert_eq!(
+                other.parse::<Money>(),
+                Err(MoneyError::NotCanonical),
+                "{other}"
+            );
+        }
         assert_eq!("199.001".parse::<Money>(), Err(MoneyError::TooPrecise));
         assert_eq!("abc".parse::<Money>(), Err(MoneyError::NotANumber));
-        assert_eq!("1e3".parse::<Money>(), Err(MoneyError::NotANumber));
+        assert_eq!("1e3".parse::<Money>(), Err(MoneyError::NotCanonical));
+        assert_eq!("".parse::<Money>(), Err(MoneyError::NotANumber));
+    }
+
+    #[test]
+    fn query_amounts_may_leave_out_the_places() {
+        assert_eq!(Money::parse_query("500").unwrap().fen(), 50_000);
+        assert_eq!(Money::parse_query("99.5").unwrap().fen(), 9_950);
+        assert_eq!(Money::parse_query("99.50").unwrap().fen(), 9_950);
+        assert_eq!(Money::parse_query("0").unwrap().fen(), 0);
+        for bad in ["-1", "+1", " 1", "01", "1.", "1.234", "1e3", "", "abc"] {
+            assert!(Money::parse_query(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The two parsers accept exactly what their documented patterns match.
+    #[test]
+    fn the_parsers_and_the_documented_patterns_agree() {
+        let canonical = regex::Regex::new(Money::PATTERN).unwrap();
+        let query = regex::Regex::new(Money::QUERY_PATTERN).unwrap();
+        for s in [
+            "0.00",
+            "-0.00",
+            "1.00",
+            "10.50",
+            "-99.99",
+            "100",
+            "1.5",
+            "01.00",
+            "+1.00",
+            "1.234",
+            " 1.00",
+            "1.00\n",
+            "",
+            ".50",
+            "1.",
+            "-1",
+            "1e2",
+            "１.００",
+        ] {
+            assert_eq!(
+                Money::parse_canonical(s).is_ok(),
+                canonical.is_match(s),
+                "{s:?}"
+            );
+            assert_eq!(Money::parse_query(s).is_ok(), query.is_match(s), "{s:?}");
+        }
     }
 
     #[test]

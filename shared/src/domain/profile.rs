@@ -333,6 +333,44 @@ fn skills(value: &Value) -> Result<Vec<String>, Text> {
     Ok(out)
 }
 
+/// One of the profile's `languages`, as [`languages`] checks it (the OpenAPI schema of the
+/// stored items).
+#[derive(utoipa::ToSchema)]
+#[schema(as = Language)]
+#[allow(dead_code)]
+pub struct LanguageDoc {
+    #[schema(min_length = 1, max_length = 50, example = "中文")]
+    language: String,
+    level: LanguageLevel,
+}
+
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum LanguageLevel {
+    Native,
+    Fluent,
+    Conversational,
+    Basic,
+}
+
+/// One of the profile's `education` entries, as [`education`] checks it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Education)]
+#[allow(dead_code)]
+pub struct EducationDoc {
+    #[schema(min_length = 1, max_length = 100, example = "同济大学")]
+    school: String,
+    #[schema(min_length = 1, max_length = 100)]
+    degree: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
+    major: Option<String>,
+    #[schema(minimum = 1950, maximum = 2100)]
+    start_year: Option<u32>,
+    #[schema(minimum = 1950, maximum = 2100)]
+    end_year: Option<u32>,
+}
+
 fn languages(value: &Value) -> Result<Vec<Value>, Text> {
     let bad = || {
         Text::new(
@@ -455,7 +493,7 @@ mod tests {
         apply_patch(
             &mut u,
             obj(json!({
-                "bio": "十年 UI 设计经验", "skills": ["Figma", "figma", "UI"], "hourly_rate": "150.5",
+                "bio": "十年 UI 设计经验", "skills": ["Figma", "figma", "UI"], "hourly_rate": "150.50",
                 "portfolio_url": "https://dribbble.com/lilei", "linkedin_url": "https://cn.linkedin.com/in/lilei",
                 "wechat_id": "lilei_design", "location": "上海",
                 "languages": [{"language": "中文", "level": "native"}],

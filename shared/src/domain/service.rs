@@ -19,6 +19,10 @@ use crate::i18n::Text;
 pub const MIN_PRICE_FEN: i64 = 500;
 pub const MAX_PRICE_FEN: i64 = 5_000_000;
 pub const MAX_IMAGES: usize = 5;
+/// A package is delivered within 1 to this many days (the OpenAPI schema says the same).
+pub const MAX_DELIVERY_DAYS: u32 = 90;
+/// A package includes 0 to this many revisions.
+pub const MAX_REVISIONS: u32 = 10;
 pub const MAX_SKILLS: usize = 10;
 const MAX_FEATURES: usize = 10;
 
@@ -361,10 +365,10 @@ impl Check {
     }
 }
 
+/// A price as the API writes amounts: a string with two places (`"199.00"`).
 fn money_value(v: &Value) -> Option<Money> {
     match v {
         Value::String(s) => s.parse().ok(),
-        Value::Number(n) => n.to_string().parse().ok(),
         _ => None,
     }
 }
@@ -401,8 +405,8 @@ fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
                     &format!("{field}.price"),
                     "service.invalid_price",
                     Text::new(
-                        "价格须为最多两位小数的金额，如 \"199.00\"",
-                        "The price must be an amount with at most two decimals, like \"199.00\"",
+                        "价格须为两位小数的金额字符串，如 \"199.00\"",
+                        "The price must be an amount string with two places, like \"199.00\"",
                     ),
                 );
                 None
@@ -438,14 +442,14 @@ fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
         }
     };
     let delivery_days = match count_value(obj.get("delivery_days")) {
-        Some(Some(d)) if (1..=365).contains(&d) => Some(d),
+        Some(Some(d)) if (1..=MAX_DELIVERY_DAYS).contains(&d) => Some(d),
         _ => {
             c.fail(
                 &format!("{field}.delivery_days"),
                 "service.invalid_delivery_days",
-                Text::new(
-                    "交付天数须为 1–365 的整数",
-                    "Delivery days must be a whole number from 1 to 365",
+                Text::owned(
+                    format!("交付天数须为 1–{MAX_DELIVERY_DAYS} 的整数"),
+                    format!("Delivery days must be a whole number from 1 to {MAX_DELIVERY_DAYS}"),
                 ),
             );
             None
@@ -453,14 +457,14 @@ fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
     };
     let revisions = match count_value(obj.get("revisions")) {
         Some(None) => Some(1),
-        Some(Some(r)) if r <= 99 => Some(r),
+        Some(Some(r)) if r <= MAX_REVISIONS => Some(r),
         _ => {
             c.fail(
                 &format!("{field}.revisions"),
                 "service.invalid_revisions",
-                Text::new(
-                    "修改次数须为 0–99 的整数",
-                    "Revisions must be a whole number from 0 to 99",
+                Text::owned(
+                    format!("修改次数须为 0–{MAX_REVISIONS} 的整数"),
+                    format!("Revisions must be a whole number from 0 to {MAX_REVISIONS}"),
                 ),
             );
             None
@@ -590,9 +594,10 @@ impl ServiceInput {
         media: &MediaKeys,
     ) -> Result<ServiceContent, Vec<Violation>> {
         let mut c = Check::default();
-        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-        let (title, title_zh) = (nonempty(self.title), nonempty(self.title_zh));
-        if title.is_none() && title_zh.is_none() {
+        // A blank text is given but too short (as the schema says), not absent.
+        let given = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
+        let (title, title_zh) = (self.title, self.title_zh);
+        if !given(&title) && !given(&title_zh) {
             c.fail(
                 "title",
                 "service.title_required",
@@ -629,9 +634,8 @@ impl ServiceInput {
             }
         }
         let [title, title_zh] = titles;
-        let (description, description_zh) =
-            (nonempty(self.description), nonempty(self.description_zh));
-        if description.is_none() && description_zh.is_none() {
+        let (description, description_zh) = (self.description, self.description_zh);
+        if !given(&description) && !given(&description_zh) {
             c.fail(
                 "description",
                 "service.description_required",
@@ -876,8 +880,8 @@ mod tests {
             "skills": ["illustrator", "vi-system"],
             "packages": {
                 "basic": {"price": "199.00", "description": "1 concept", "delivery_days": 3, "revisions": 2, "features": ["源文件"]},
-                "standard": {"price": "399", "description": "3 concepts", "delivery_days": 5},
-                "premium": {"price": 799.5, "description": "Full VI", "delivery_days": 10, "revisions": 5}
+                "standard": {"price": "399.00", "description": "3 concepts", "delivery_days": 5},
+                "premium": {"price": "799.50", "description": "Full VI", "delivery_days": 10, "revisions": 5}
             }
         })
         .as_object()
@@ -988,9 +992,29 @@ mod tests {
                 "service.invalid_delivery_days",
             ),
             (
+                with(&["packages", "basic", "delivery_days"], json!(91)),
+                "packages.basic.delivery_days",
+                "service.invalid_delivery_days",
+            ),
+            (
                 with(&["packages", "basic", "revisions"], json!(-1)),
                 "packages.basic.revisions",
                 "service.invalid_revisions",
+            ),
+            (
+                with(&["packages", "basic", "revisions"], json!(11)),
+                "packages.basic.revisions",
+                "service.invalid_revisions",
+            ),
+            (
+                with(&["packages", "basic", "price"], json!(199)),
+                "packages.basic.price",
+                "service.invalid_price",
+            ),
+            (
+                with(&["packages", "basic", "price"], json!("199")),
+                "packages.basic.price",
+                "service.invalid_price",
             ),
             (
                 with(&["category"], json!("design")),
@@ -1042,8 +1066,8 @@ mod tests {
         let m = with(
             &["packages"],
             json!({
-                "basic": {"price": "100", "description": "x", "delivery_days": 1},
-                "premium": {"price": "100", "description": "y", "delivery_days": 1}
+                "basic": {"price": "100.00", "description": "x", "delivery_days": 1},
+                "premium": {"price": "100.00", "description": "y", "delivery_days": 1}
             }),
         );
         assert_eq!(

@@ -110,7 +110,9 @@ pub struct FreelancerProfile {
     pub linkedin_url: Option<String>,
     pub wechat_id: Option<String>,
     pub location: String,
+    #[schema(value_type = Vec<crate::domain::profile::LanguageDoc>)]
     pub languages: Vec<serde_json::Value>,
+    #[schema(value_type = Vec<crate::domain::profile::EducationDoc>)]
     pub education: Vec<serde_json::Value>,
     pub experience_years: u32,
     pub rating: Decimal,

@@ -23,11 +23,17 @@ pub fn path_id<T: std::str::FromStr>(
         .ok_or_else(not_found)
 }
 
+/// A text query parameter; given empty, it counts as not given.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    query_raw(req, name).filter(|s| !s.is_empty())
+}
+
+/// A query parameter as sent, empty included: for numbers and flags, where `?limit=` is not
+/// a number (the OpenAPI document says so) and is refused rather than taken as absent.
+pub fn query_raw(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref()
         .and_then(|q| q.first(name))
         .map(str::to_owned)
-        .filter(|s| !s.is_empty())
 }
 
 /// `?limit=` (default 20, 1–100) and `?cursor=`.
@@ -39,7 +45,7 @@ pub struct ListParams {
 
 impl ListParams {
     pub fn of(req: &Request) -> Result<ListParams, ApiError> {
-        let limit = match query_param(req, "limit") {
+        let limit = match query_raw(req, "limit") {
             None => 20,
             Some(s) => match s.parse::<i32>() {
                 Ok(n) if (1..=100).contains(&n) => n,
@@ -63,7 +69,7 @@ impl ListParams {
 
 /// A boolean query parameter: `true`/`false` (also `1`/`0`).
 pub fn query_bool(req: &Request, name: &'static str) -> Result<Option<bool>, ApiError> {
-    match query_param(req, name).as_deref() {
+    match query_raw(req, name).as_deref() {
         None => Ok(None),
         Some("true" | "1") => Ok(Some(true)),
         Some("false" | "0") => Ok(Some(false)),
