@@ -95,8 +95,12 @@ template-check: $(TOOLS)
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 
+# One build: the workspace build gives the functions the same features `make build` and
+# `cargo lambda watch` give them (check_features.py fails when a dependency change breaks
+# that), so the stack starts without building them a second time.
 test: $(TOOLS)
 	@start=$$(date +%s); \
+	python3 infra/local/check_features.py; \
 	cargo build --workspace --all-targets; \
 	$(MAKE) --no-print-directory build template-check; \
 	$(PY) tests/contract/test_harness.py; \
