@@ -19,16 +19,22 @@ export SAM_CLI_TELEMETRY := 0
 # without compiling anything.
 FUNCTIONS := $(notdir $(wildcard functions/*))
 
-VENV := .venv
+# The pinned Python tools live outside the clone, one environment per version of
+# infra/requirements.txt: inside it, its ~4,500 directories were watched by every function's
+# file watcher under `cargo lambda watch`, beyond the machine's inotify limits.
+REQUIREMENTS_HASH := $(shell sha256sum infra/requirements.txt | cut -c1-12)
+VENV ?= $(HOME)/.cache/gigbao/venv-$(REQUIREMENTS_HASH)
 PY := $(VENV)/bin/python
-TOOLS := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-12)
+TOOLS := $(VENV)/.installed
 
-.PHONY: help dev test fuzz lint fmt template-check build clean prune credit reconcile reindex rank monthly bench
+.PHONY: help dev test fuzz soak check-reload venv-path lint fmt template-check build clean prune credit reconcile reindex rank monthly bench
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
 	@echo "make test   - every test: unit, emulator-backed, handler, black-box, template and lint checks"
 	@echo "make fuzz   - contract fuzzing only: schemathesis against /api/v1/openapi.json on a fresh stack"
+	@echo "make soak   - 10,000 sequential requests through the local edge on a fresh stack: no 5xx"
+	@echo "make check-reload - with make dev running: editing a function rebuilds it and serves the new build"
 	@echo "make lint   - cargo fmt --check and clippy -D warnings"
 	@echo "make credit USER_NAME=demo_client AMOUNT=1000.00 - demo money (with make dev running)"
 	@echo "make reconcile - check the ledger of the running dev stack"
@@ -42,7 +48,6 @@ $(TOOLS): infra/requirements.txt
 	@command -v cargo >/dev/null || { echo "cargo is required (rustup.rs)"; exit 1; }
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
-	rm -f $(VENV)/.installed-*
 	touch $@
 
 build: $(TOOLS)
@@ -95,6 +100,7 @@ template-check: $(TOOLS)
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 
+# The soak test runs beside contract fuzzing (two sequential clients on two cores).
 # One build: the workspace build gives the functions the same features `make build` and
 # `cargo lambda watch` give them (check_features.py fails when a dependency change breaks
 # that), so the stack starts without building them a second time.
@@ -105,7 +111,10 @@ test: $(TOOLS)
 	$(MAKE) --no-print-directory build template-check; \
 	$(PY) tests/contract/test_harness.py; \
 	$(PY) infra/local/test_prune_target.py; \
-	$(PY) infra/local/stack.py test -- sh -c 'cargo test --workspace --all-targets && $(PY) tests/contract/fuzz.py'; \
+	$(PY) infra/local/test_edge.py; \
+	$(PY) infra/local/stack.py test -- sh -c 'cargo test --workspace --all-targets && \
+	  { $(PY) tests/contract/soak.py & soak=$$!; $(PY) tests/contract/fuzz.py; fuzz=$$?; \
+	    wait $$soak && [ $$fuzz -eq 0 ]; }'; \
 	$(MAKE) --no-print-directory lint; \
 	echo "make test took $$(( $$(date +%s) - start )) s"
 
@@ -117,6 +126,18 @@ prune:
 fuzz: build
 	$(PY) tests/contract/test_harness.py
 	$(PY) infra/local/stack.py test -- $(PY) tests/contract/fuzz.py
+
+# Where the pinned Python tools are (cargo-lambda, MiniStack, …).
+venv-path:
+	@echo $(VENV)
+
+# Only the soak test of the local edge, on a fresh stack.
+soak: build
+	$(PY) infra/local/stack.py test -- $(PY) tests/contract/soak.py
+
+# With `make dev` running: an edit of a function is rebuilt and served (cargo lambda watch).
+check-reload: $(TOOLS)
+	$(PY) infra/local/check_reload.py
 
 fmt:
 	cargo fmt --all

@@ -1,5 +1,6 @@
-//! The functions in `functions/`, the resources of `template.yaml` and the `cargo lambda watch`
-//! router must describe the same functions and exactly the same routes.
+//! The functions in `functions/`, the resources of `template.yaml` and the OpenAPI document
+//! must describe the same functions and exactly the same routes (the local edge reads its
+//! routes from the template itself).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -70,10 +71,14 @@ fn template_functions() -> Vec<TemplateFunction> {
                 if ev["Type"].as_str() == Some("HttpApi") {
                     let p = &ev["Properties"];
                     assert!(matches!(untag(&p["ApiId"]), Value::String(s) if s == "HttpApi"));
-                    routes.push((
-                        p["Method"].as_str().unwrap().to_uppercase(),
-                        p["Path"].as_str().unwrap().to_owned(),
-                    ));
+                    // No path and no method: the API's `$default` route.
+                    routes.push(match (p["Method"].as_str(), p["Path"].as_str()) {
+                        (Some(m), Some(path)) => (m.to_uppercase(), path.to_owned()),
+                        (None, None) => ("*".to_owned(), DEFAULT_ROUTE.to_owned()),
+                        other => {
+                            panic!("{binary}: a route needs both a method and a path: {other:?}")
+                        }
+                    });
                 } else {
                     has_other_events = true;
                 }
@@ -88,24 +93,7 @@ fn template_functions() -> Vec<TemplateFunction> {
     out
 }
 
-fn router_routes() -> BTreeSet<(String, String, String)> {
-    let text = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-    let manifest: toml::Table = text.parse().unwrap();
-    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
-        .as_table()
-        .unwrap();
-    let mut out = BTreeSet::new();
-    for (path, routes) in router {
-        for r in routes.as_array().unwrap() {
-            out.insert((
-                r["method"].as_str().unwrap().to_uppercase(),
-                path.clone(),
-                r["function"].as_str().unwrap().to_owned(),
-            ));
-        }
-    }
-    out
-}
+const DEFAULT_ROUTE: &str = "$default";
 
 fn function_dirs() -> BTreeSet<String> {
     std::fs::read_dir(root().join("functions"))
@@ -144,8 +132,8 @@ fn function_folder_package_and_binary_share_one_name() {
     }
 }
 
-/// Every HTTP route of template.yaml: (method, path, function).
-fn template_routes() -> BTreeSet<(String, String, String)> {
+/// Every HTTP route of template.yaml: (method, path, function), `$default` included.
+fn all_template_routes() -> BTreeSet<(String, String, String)> {
     template_functions()
         .into_iter()
         .flat_map(|f| {
@@ -155,11 +143,31 @@ fn template_routes() -> BTreeSet<(String, String, String)> {
         .collect()
 }
 
+/// The template's routes with a path and a method (the API's operations).
+fn template_routes() -> BTreeSet<(String, String, String)> {
+    all_template_routes()
+        .into_iter()
+        .filter(|(_, path, _)| path != DEFAULT_ROUTE)
+        .collect()
+}
+
+/// A request that no route takes is answered by our own function in the envelope, in AWS
+/// and locally alike (the local edge reads the same route).
 #[test]
-fn the_watch_router_lists_exactly_the_template_routes() {
-    let from_template = template_routes();
-    assert!(!from_template.is_empty());
-    assert_eq!(router_routes(), from_template);
+fn unknown_routes_go_to_the_not_found_function() {
+    let defaults: Vec<_> = all_template_routes()
+        .into_iter()
+        .filter(|(_, path, _)| path == DEFAULT_ROUTE)
+        .collect();
+    assert_eq!(
+        defaults,
+        vec![(
+            "*".to_owned(),
+            DEFAULT_ROUTE.to_owned(),
+            "not-found".to_owned()
+        )]
+    );
+    assert!(!template_routes().is_empty());
 }
 
 /// Functions behind a route of the WebSocket API (an `AWS::ApiGatewayV2::Integration` whose

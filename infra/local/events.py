@@ -16,17 +16,13 @@ import urllib.request
 import uuid
 
 
-def invoke(api_port: int, function: str, event: dict, timeout: float = 120.0) -> dict | None:
-    """Invokes `function` with `event` through `cargo lambda watch`; returns its JSON answer.
-
-    The router sometimes drops the connection when a function instance's own connection to it
-    breaks (`IncompleteMessage` in its log; the instance exits and is started again). Lambda's
-    event source mappings retry such an invocation, so the emulation retries it too (the
-    functions are idempotent per record), rather than leaving the batch for the queue's
-    visibility timeout."""
+def invoke(invoke_port: int, function: str, event: dict, timeout: float = 120.0) -> dict | None:
+    """Invokes `function` with `event` through `cargo lambda watch`'s Invoke API; returns its
+    JSON answer. An invocation that fails is retried, as Lambda's event source mappings retry
+    a batch (the functions are idempotent per record)."""
     for attempt in range(4):
         req = urllib.request.Request(
-            f"http://127.0.0.1:{api_port}/2015-03-31/functions/{function}/invocations",
+            f"http://127.0.0.1:{invoke_port}/2015-03-31/functions/{function}/invocations",
             data=json.dumps(event).encode(),
             headers={"content-type": "application/json"},
             method="POST",
@@ -125,7 +121,7 @@ class EventSources:
                 "eventSourceARN": arn,
                 "awsRegion": self.stack.region,
             } for m in messages]}
-            failed = _failures(invoke(self.stack.api_port, function, event))
+            failed = _failures(invoke(self.stack.invoke_port, function, event))
             for m in messages:
                 if m["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
@@ -153,7 +149,7 @@ class EventSources:
                 event = {"Records": [
                     {**_json_safe(r), "eventSourceARN": stream_arn} for r in records
                 ]}
-                failed = _failures(invoke(self.stack.api_port, function, event))
+                failed = _failures(invoke(self.stack.invoke_port, function, event))
                 if failed:
                     # Retry from the first failed record, as Lambda does for streams.
                     seq = sorted(failed)[0]
@@ -178,4 +174,4 @@ class EventSources:
                 "resources": [],
                 "detail": {},
             }
-            invoke(self.stack.api_port, function, event)
+            invoke(self.stack.invoke_port, function, event)

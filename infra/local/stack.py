@@ -3,7 +3,8 @@
 
   MiniStack (DynamoDB + Streams, SQS, S3) on 127.0.0.1
   + the table, queues and bucket of template.yaml
-  + `cargo lambda watch` serving the HTTP routes on 127.0.0.1
+  + `cargo lambda watch` running the functions (its Invoke API on an internal port)
+  + the HTTP edge on the API port (API Gateway's routing and events, see edge.py)
   + event sources (stream → stream-router, SQS → workers, schedules)
   + the WebSocket API (ws://127.0.0.1:<ws port>/ws?token=…, and its @connections endpoint)
 
@@ -35,6 +36,7 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gateway_sandbox  # noqa: E402
 import template as tpl  # noqa: E402
+from edge import Edge, Route, Router  # noqa: E402
 from events import EventSources  # noqa: E402
 from websocket import WebSocketApi  # noqa: E402
 
@@ -67,6 +69,11 @@ def wait_until(check, what: str, timeout: float) -> None:
     raise SystemExit(f"[stack] {what} did not come up within {timeout:.0f}s")
 
 
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 def http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=120) as r:
@@ -80,9 +87,13 @@ class Stack:
 
     def __init__(self, name: str, aws_port: int, api_port: int, log_dir: Path, jwt_secret: str,
                  pii_key: str, outbox_dir: Path, sandbox_port: int, ws_port: int,
-                 ws_mgmt_port: int):
+                 ws_mgmt_port: int, invoke_port: int):
         self.ws_port = ws_port
         self.ws_mgmt_port = ws_mgmt_port
+        # `cargo lambda watch` listens here; only the edge, the event sources and the
+        # WebSocket emulation call it (in AWS: the Lambda service itself).
+        self.invoke_port = invoke_port
+        self.edge: Edge | None = None
         self.websocket: WebSocketApi | None = None
         self.sandbox_port = sandbox_port
         self.sandbox = None
@@ -276,19 +287,30 @@ class Stack:
 
     def start_functions(self, reload: bool) -> None:
         cmd = ["cargo", "lambda", "watch", "--invoke-address", "127.0.0.1",
-               "--invoke-port", str(self.api_port)]
+               "--invoke-port", str(self.invoke_port)]
         if not reload:
             cmd.append("--ignore-changes")
         self._spawn("cargo-lambda-watch", cmd, self.process_env())
+        wait_until(lambda: port_open(self.invoke_port), "cargo lambda watch", 120)
+        self.edge = Edge(self.api_port, self.router(), self.invoke_port,
+                         tpl.http_api_cors(self.template), log,
+                         open(self.log_dir / "edge-access.log", "a", encoding="utf-8"))
+        self.edge.start()
         wait_until(lambda: http_ok(f"{self.api_url}/health"), "cargo lambda watch", 600)
         log(f"API on {self.api_url}")
         self.events = EventSources(self, self.functions, log)
         self.events.start()
         log("event sources polling (stream → stream-router, SQS → workers, schedules)")
-        self.websocket = WebSocketApi(self.api_port, tpl.websocket_routes(self.template),
+        self.websocket = WebSocketApi(self.invoke_port, tpl.websocket_routes(self.template),
                                       self.ws_port, self.ws_mgmt_port, log)
         self.websocket.start()
         log(f"WebSocket API on {self.ws_url} (@connections on 127.0.0.1:{self.ws_mgmt_port})")
+
+    def router(self) -> Router:
+        """The HTTP API's routes, from the template, as API Gateway has them."""
+        routes = [Route(m, p, fn.binary) for fn in self.functions for (m, p) in fn.routes]
+        defaults = [fn.binary for fn in self.functions if fn.default_route]
+        return Router(routes, defaults[0] if defaults else None)
 
     def seed(self, path: Path, command: str = "seed") -> str:
         out = subprocess.run(
@@ -300,6 +322,8 @@ class Stack:
         return out.stdout
 
     def stop(self) -> None:
+        if self.edge:
+            self.edge.close()
         if self.websocket:
             self.websocket.close()
         if self.events:
@@ -322,7 +346,7 @@ class Stack:
 def dev(args) -> int:
     stack = Stack("gigbao-dev", args.aws_port, args.api_port, ROOT / ".local" / "logs",
                   DEV_JWT_SECRET, DEV_PII_KEY, ROOT / ".local" / "outbox", args.sandbox_port,
-                  args.ws_port, args.ws_mgmt_port)
+                  args.ws_port, args.ws_mgmt_port, args.invoke_port)
     stopping = False
 
     def on_signal(*_):
@@ -347,6 +371,9 @@ def dev(args) -> int:
               f"notifications and order changes; send {{\"action\": \"ping\"}})")
         print(f"Gateway sandbox: {stack.sandbox_url}   (open a top-up's pay_url to pay it; "
               f"WeChat: POST {stack.sandbox_url}/wechat/sandbox/pay/<out_trade_no>)")
+        print(f"Lambda Invoke API: 127.0.0.1:{stack.invoke_port}   ({VENV_BIN}/cargo-lambda lambda "
+              f"invoke -A 127.0.0.1 -P {stack.invoke_port} <function> --data-file "
+              f"events/<function>/<event>.json)")
         print(f"Logs: {stack.log_dir}/   SMS codes and emails: {stack.outbox_dir}/   Stop: Ctrl-C\n",
               flush=True)
         while not stopping:
@@ -371,7 +398,7 @@ def test(args) -> int:
             f.unlink()
     stack = Stack(name, free_port(), free_port(), ROOT / ".local" / "test-logs",
                   secrets.token_urlsafe(32), base64.b64encode(secrets.token_bytes(32)).decode(),
-                  outbox, free_port(), free_port(), free_port())
+                  outbox, free_port(), free_port(), free_port(), free_port())
     try:
         stack.start_emulator()
         stack.create_resources()
@@ -454,6 +481,9 @@ def main() -> int:
     d.add_argument("--ws-port", type=int, default=int(os.environ.get("GIGBAO_WS_PORT", 9001)))
     d.add_argument("--ws-mgmt-port", type=int,
                    default=int(os.environ.get("GIGBAO_WS_MGMT_PORT", 9002)))
+    d.add_argument("--invoke-port", type=int,
+                   default=int(os.environ.get("GIGBAO_INVOKE_PORT", 9003)),
+                   help="cargo lambda watch's Lambda Invoke API (for `cargo lambda invoke -P`)")
     t = sub.add_parser("test", help="run CMD against a fresh stack on free ports")
     t.add_argument("cmd", nargs=argparse.REMAINDER)
     dt = sub.add_parser("devtool", help="run infra/devtool against the running dev stack")

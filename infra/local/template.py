@@ -42,6 +42,7 @@ class Function:
     binary: str
     env: dict[str, object]
     routes: list[tuple[str, str]] = field(default_factory=list)  # (method, path)
+    default_route: bool = False  # the HTTP API's $default route (no path, no method)
     sqs: list[str] = field(default_factory=list)  # queue logical ids
     streams: list[str] = field(default_factory=list)  # table logical ids
     schedules: list[int] = field(default_factory=list)  # periods in seconds
@@ -71,7 +72,10 @@ def functions(tpl: dict) -> list[Function]:
         for ev in props.get("Events", {}).values():
             p = ev.get("Properties", {})
             if ev["Type"] == "HttpApi":
-                fn.routes.append((p["Method"].upper(), p["Path"]))
+                if "Path" in p or "Method" in p:
+                    fn.routes.append((p["Method"].upper(), p["Path"]))
+                else:
+                    fn.default_route = True
             elif ev["Type"] == "SQS":
                 fn.sqs.append(p["Queue"]["Fn::GetAtt"][0])
             elif ev["Type"] == "DynamoDB":
@@ -117,3 +121,11 @@ def websocket_routes(tpl: dict) -> dict[str, str]:
         function = re.search(r"\$\{(\w+)\.Arn\}", uri).group(1)
         out[props["RouteKey"]] = binaries[function]
     return out
+
+
+def http_api_cors(tpl: dict) -> dict | None:
+    """The HTTP API's CorsConfiguration, if any."""
+    for r in tpl["Resources"].values():
+        if r["Type"] == "AWS::Serverless::HttpApi":
+            return (r.get("Properties") or {}).get("CorsConfiguration")
+    return None

@@ -28,8 +28,9 @@ def _connection_id() -> str:
 
 
 class WebSocketApi:
-    def __init__(self, api_port: int, routes: dict[str, str], ws_port: int, mgmt_port: int, log):
-        self.api_port = api_port
+    def __init__(self, invoke_port: int, routes: dict[str, str], ws_port: int, mgmt_port: int,
+                 log):
+        self.invoke_port = invoke_port
         self.routes = routes
         self.ws_port = ws_port
         self.mgmt_port = mgmt_port
@@ -61,7 +62,7 @@ class WebSocketApi:
         function = self.routes.get(route) or self.routes.get("$default")
         if not function:
             return None
-        return await asyncio.to_thread(invoke, self.api_port, function, event, 60.0)
+        return await asyncio.to_thread(invoke, self.invoke_port, function, event, 60.0)
 
     # ------------------------------------------------------------------ sockets
     async def _process_request(self, connection: ServerConnection, request):
