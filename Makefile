@@ -112,9 +112,11 @@ test: $(TOOLS)
 	$(PY) tests/contract/test_harness.py; \
 	$(PY) infra/local/test_prune_target.py; \
 	$(PY) infra/local/test_edge.py; \
+	$(PY) infra/local/test_check_permissions.py; \
 	$(PY) infra/local/stack.py test -- sh -c 'cargo test --workspace --all-targets && \
 	  { $(PY) tests/contract/soak.py & soak=$$!; $(PY) tests/contract/fuzz.py; fuzz=$$?; \
 	    wait $$soak && [ $$fuzz -eq 0 ]; }'; \
+	$(PY) infra/local/check_permissions.py .local/test-logs; \
 	$(MAKE) --no-print-directory lint; \
 	echo "make test took $$(( $$(date +%s) - start )) s"
 

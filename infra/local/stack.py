@@ -45,6 +45,8 @@ VENV_BIN = Path(sys.executable).parent
 # Only for the local stack: fixed keys so tokens and sealed data survive a restart of `make dev`.
 DEV_JWT_SECRET = "local-development-only-secret-0123456789abcdef"
 DEV_PII_KEY = base64.b64encode(b"local-development-only-pii-key!!").decode()
+# MiniStack's account: the ARNs it hands out, and the one the template's ${AWS::AccountId} is.
+ACCOUNT_ID = "000000000000"
 
 
 def log(msg: str) -> None:
@@ -93,6 +95,7 @@ class Stack:
         # `cargo lambda watch` listens here; only the edge, the event sources and the
         # WebSocket emulation call it (in AWS: the Lambda service itself).
         self.invoke_port = invoke_port
+        self.record_aws_calls = False
         self.edge: Edge | None = None
         self.websocket: WebSocketApi | None = None
         self.sandbox_port = sandbox_port
@@ -163,7 +166,8 @@ class Stack:
         """Creates what template.yaml describes, in dependency order (DLQs before queues)."""
         resources = self.template["Resources"]
         self.refs.update({
-            "AWS::Region": self.region, "AWS::AccountId": "000000000000",
+            "AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackName": self.name, "JwtSecret": self.jwt_secret,
             "PiiKey": self.pii_key,
             # The WebSocket API is emulated (see websocket.py); WS_ENDPOINT is set locally.
@@ -251,34 +255,75 @@ class Stack:
                     })
         log(f"created table, queues and bucket of template.yaml as {self.name}-*")
 
+    def write_resources(self) -> None:
+        """What the template's names resolved to here, for check_permissions.py."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        (self.log_dir / "resources.json").write_text(json.dumps({
+            "refs": self.refs,
+            "atts": {f"{lid}.{att}": v for (lid, att), v in self.atts.items()},
+        }, indent=1, sort_keys=True))
+
     # ------------------------------------------------------------------ functions
-    def function_env(self) -> dict[str, str]:
-        """The environment of every function, resolved as CloudFormation would, plus what
-        points the SDK at the emulator."""
-        env: dict[str, str] = {}
-        for fn in self.functions:
-            for k, v in fn.env.items():
-                env[k] = tpl.resolve(v, self.refs, self.atts)
-        env.update({
+    def local_env(self) -> dict[str, str]:
+        """What the local stack gives every function process: the emulator's endpoint and
+        credentials (in AWS: the runtime's own variables and the real endpoints)."""
+        env = {
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "TRUST_FORWARDED_FOR": "true",
-            # Nothing leaves the machine: codes and mail go to JSON-lines files.
-            "SMS_PROVIDER": "outbox",
-            "MAIL_PROVIDER": "outbox",
-            "OUTBOX_DIR": str(self.outbox_dir),
             "S3_FORCE_PATH_STYLE": "true",
-            "APP_BASE_URL": f"http://127.0.0.1:{self.api_port}",
-            "SEARCH_INDEX_DIR": str(self.search_dir),
-            # The emulated WebSocket API's @connections endpoint.
-            "WS_ENDPOINT": f"http://127.0.0.1:{self.ws_mgmt_port}",
-        })
-        for k in ("SEARCH_URL", "SEARCH_INDEX"):
-            env.pop(k, None)
+            "RUST_LOG": "info",
+        }
+        if self.record_aws_calls:
+            # Each AWS call is logged as IAM authorizes it (check_permissions.py reads them).
+            env.update({"GIGBAO_RECORD_AWS_CALLS": "1", "GIGBAO_ACCOUNT_ID": ACCOUNT_ID})
         return env
+
+    def own_env(self, fn) -> dict[str, str]:
+        """One function's environment as the template gives it (CloudFormation's resolution),
+        with local stand-ins where the template points at what cannot run here: only the
+        functions the template gives a provider, a search domain or a WebSocket endpoint get
+        the local one."""
+        env = {k: tpl.resolve(v, self.refs, self.atts) for k, v in fn.env.items()}
+        if "SMS_PROVIDER" in env:
+            # Nothing leaves the machine: codes and mail go to JSON-lines files.
+            env.update({"SMS_PROVIDER": "outbox", "OUTBOX_DIR": str(self.outbox_dir)})
+        if "MAIL_PROVIDER" in env:
+            env.update({"MAIL_PROVIDER": "outbox", "OUTBOX_DIR": str(self.outbox_dir)})
+        if "APP_BASE_URL" in env:
+            env["APP_BASE_URL"] = f"http://127.0.0.1:{self.api_port}"
+        if "WS_ENDPOINT" in env:
+            # The emulated WebSocket API's @connections endpoint.
+            env["WS_ENDPOINT"] = f"http://127.0.0.1:{self.ws_mgmt_port}"
+        if "SEARCH_URL" in env:
+            # No OpenSearch here: the local tantivy index instead.
+            env.pop("SEARCH_URL")
+            env.pop("SEARCH_INDEX", None)
+            env["SEARCH_INDEX_DIR"] = str(self.search_dir)
+        return env
+
+    def function_env(self) -> dict[str, str]:
+        """Every function's variables together, for the tools and tests that act as any of
+        them (devtool, the test suites)."""
+        env: dict[str, str] = {}
+        for fn in self.functions:
+            env.update(self.own_env(fn))
+        env.update(self.local_env())
+        return env
+
+    def write_function_env(self) -> Path:
+        """Each function's own variables, by binary: `cargo lambda watch` gives every function
+        process the same environment, so the functions read theirs from this file
+        (`GIGBAO_FUNCTION_ENV`; never set in AWS) — a function sees what it would see in AWS
+        and nothing more."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        path = self.log_dir / "function-env.json"
+        path.write_text(json.dumps({fn.binary: self.own_env(fn) for fn in self.functions},
+                                   indent=1, sort_keys=True))
+        return path
 
     def process_env(self) -> dict[str, str]:
         env = {**os.environ, **self.function_env()}
@@ -290,7 +335,10 @@ class Stack:
                "--invoke-port", str(self.invoke_port)]
         if not reload:
             cmd.append("--ignore-changes")
-        self._spawn("cargo-lambda-watch", cmd, self.process_env())
+        watch_env = {**os.environ, **self.local_env(),
+                     "GIGBAO_FUNCTION_ENV": str(self.write_function_env())}
+        watch_env["PATH"] = f"{VENV_BIN}{os.pathsep}{watch_env.get('PATH', '')}"
+        self._spawn("cargo-lambda-watch", cmd, watch_env)
         wait_until(lambda: port_open(self.invoke_port), "cargo lambda watch", 120)
         self.edge = Edge(self.api_port, self.router(), self.invoke_port,
                          tpl.http_api_cors(self.template), log,
@@ -399,10 +447,12 @@ def test(args) -> int:
     stack = Stack(name, free_port(), free_port(), ROOT / ".local" / "test-logs",
                   secrets.token_urlsafe(32), base64.b64encode(secrets.token_bytes(32)).decode(),
                   outbox, free_port(), free_port(), free_port(), free_port())
+    stack.record_aws_calls = True
     try:
         stack.start_emulator()
         stack.create_resources()
         stack.start_sandbox()
+        stack.write_resources()
         stack.seed(ROOT / "infra" / "seed" / "catalog.json", "seed-catalog")
         stack.start_functions(reload=False)
         env = {

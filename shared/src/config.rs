@@ -97,7 +97,12 @@ pub enum MailConfig {
 
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
-        Config::from_lookup(|k| std::env::var(k).ok())
+        match local_function_env() {
+            Some(own) => {
+                Config::from_lookup(|k| own.get(k).cloned().or_else(|| std::env::var(k).ok()))
+            }
+            None => Config::from_lookup(|k| std::env::var(k).ok()),
+        }
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -227,6 +232,19 @@ impl Config {
     ) -> Result<&'a str, ConfigError> {
         value.as_deref().ok_or(ConfigError::Missing(name))
     }
+}
+
+/// Locally `cargo lambda watch` gives every function process the same environment; the local
+/// stack writes each function's own variables (as the template gives them) to the file
+/// `GIGBAO_FUNCTION_ENV` names, and a function reads its own from there — so it sees what it
+/// would see in AWS and nothing of the others'. Never set in AWS.
+fn local_function_env() -> Option<std::collections::HashMap<String, String>> {
+    let path = std::env::var_os("GIGBAO_FUNCTION_ENV")?;
+    let name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok()?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut all: std::collections::HashMap<String, std::collections::HashMap<String, String>> =
+        serde_json::from_str(&text).ok()?;
+    all.remove(&name)
 }
 
 #[cfg(test)]

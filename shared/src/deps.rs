@@ -11,6 +11,7 @@ use aws_config::BehaviorVersion;
 use aws_smithy_http_client::tls;
 
 use crate::auth::TokenKeys;
+use crate::aws_calls::{self, RecordAwsCalls};
 use crate::config::SearchConfig;
 use crate::config::{Config, ConfigError, MailConfig, SmsConfig};
 use crate::crypto::PiiVault;
@@ -55,12 +56,13 @@ impl Deps {
     }
 
     pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Deps, ConfigError> {
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(aws)
+            .interceptor(crate::telemetry::CountDynamoDbCalls);
+        if aws_calls::enabled() {
+            dynamodb = dynamodb.interceptor(RecordAwsCalls);
+        }
         let store = Store::new(
-            aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(aws)
-                    .interceptor(crate::telemetry::CountDynamoDbCalls)
-                    .build(),
-            ),
+            aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             config.table_name.clone(),
         );
         let keys = TokenKeys::new(&config.jwt_secret);
@@ -73,7 +75,14 @@ impl Deps {
             MailConfig::Disabled => Mailer::Disabled,
             MailConfig::Outbox { dir } => Mailer::Outbox(Outbox::new(dir)),
             MailConfig::Ses { from } => {
-                Mailer::Ses(SesMailer::new(aws_sdk_sesv2::Client::new(aws), from))
+                let mut ses = aws_sdk_sesv2::config::Builder::from(aws);
+                if aws_calls::enabled() {
+                    ses = ses.interceptor(RecordAwsCalls);
+                }
+                Mailer::Ses(SesMailer::new(
+                    aws_sdk_sesv2::Client::from_conf(ses.build()),
+                    from,
+                ))
             }
         };
         let pii = config
@@ -120,17 +129,24 @@ impl Deps {
 
     /// The queue client, built on first use (most functions never send to a queue).
     pub fn sqs(&self) -> &aws_sdk_sqs::Client {
-        self.sqs.get_or_init(|| aws_sdk_sqs::Client::new(&self.aws))
+        self.sqs.get_or_init(|| {
+            let mut sqs = aws_sdk_sqs::config::Builder::from(&self.aws);
+            if aws_calls::enabled() {
+                sqs = sqs.interceptor(RecordAwsCalls);
+            }
+            aws_sdk_sqs::Client::from_conf(sqs.build())
+        })
     }
 
     /// The file store client, built on first use.
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         self.s3.get_or_init(|| {
-            aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&self.aws)
-                    .force_path_style(self.config.s3_force_path_style)
-                    .build(),
-            )
+            let mut s3 = aws_sdk_s3::config::Builder::from(&self.aws)
+                .force_path_style(self.config.s3_force_path_style);
+            if aws_calls::enabled() {
+                s3 = s3.interceptor(RecordAwsCalls);
+            }
+            aws_sdk_s3::Client::from_conf(s3.build())
         })
     }
 }
@@ -206,7 +222,11 @@ async fn load_gateways(aws: &aws_config::SdkConfig, id: &str) -> Result<Gateways
         name: "PAYMENT_SECRET_ID",
         reason: "the secret could not be read",
     };
-    let out = aws_sdk_secretsmanager::Client::new(aws)
+    let mut secrets = aws_sdk_secretsmanager::config::Builder::from(aws);
+    if aws_calls::enabled() {
+        secrets = secrets.interceptor(RecordAwsCalls);
+    }
+    let out = aws_sdk_secretsmanager::Client::from_conf(secrets.build())
         .get_secret_value()
         .secret_id(id)
         .send()

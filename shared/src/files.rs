@@ -91,6 +91,7 @@ impl Files {
             .presigned(config)
             .await
             .map_err(|e| s3_err("presign", e))?;
+
         Ok(PresignedPut {
             url: req.uri().to_owned(),
             headers: req

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod aws_calls;
 pub mod config;
 pub mod crypto;
 pub mod deps;

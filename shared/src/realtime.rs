@@ -28,11 +28,12 @@ impl Pusher {
     pub fn new(aws: &aws_config::SdkConfig, endpoint: Option<&str>) -> Pusher {
         Pusher {
             client: endpoint.map(|url| {
-                aws_sdk_apigatewaymanagement::Client::from_conf(
-                    aws_sdk_apigatewaymanagement::config::Builder::from(aws)
-                        .endpoint_url(url)
-                        .build(),
-                )
+                let mut config =
+                    aws_sdk_apigatewaymanagement::config::Builder::from(aws).endpoint_url(url);
+                if crate::aws_calls::enabled() {
+                    config = config.interceptor(crate::aws_calls::RecordAwsCalls);
+                }
+                aws_sdk_apigatewaymanagement::Client::from_conf(config.build())
             }),
         }
     }
