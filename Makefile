@@ -27,7 +27,7 @@ VENV ?= $(HOME)/.cache/gigbao/venv-$(REQUIREMENTS_HASH)
 PY := $(VENV)/bin/python
 TOOLS := $(VENV)/.installed
 
-.PHONY: help dev test fuzz soak check-reload venv-path lint fmt template-check build clean prune credit reconcile reindex rank monthly bench
+.PHONY: help dev test fuzz soak check-reload venv-path lint fmt template-check deployable build clean prune credit reconcile reindex rank monthly bench deploy deploy-check
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
@@ -42,6 +42,8 @@ help:
 	@echo "make rank   - run the hourly ranking (scores, seller levels) on the running dev stack now"
 	@echo "make monthly - write last month's activity reports (sent as notifications) on the running dev stack now"
 	@echo "make bench  - measurements (release build) into docs/performance.md"
+	@echo "make deploy STACK=gigbao AWS_REGION=cn-north-1 PARAMS='Key=Value ...' - sam build + sam deploy (docs/deploying.md)"
+	@echo "make deploy-check - sam build (arm64, release) of health and order-create offline; each zip holds only bootstrap"
 	@echo "make prune  - remove superseded build artifacts from the shared target directory"
 
 $(TOOLS): infra/requirements.txt
@@ -96,9 +98,39 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
+# The root template and its nested stacks (stacks/), each linted on its own.
+STACKS := template.yaml $(wildcard stacks/*.yaml)
 template-check: $(TOOLS)
-	$(VENV)/bin/cfn-lint template.yaml
-	$(VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+	$(VENV)/bin/cfn-lint $(STACKS)
+	for t in $(STACKS); do $(VENV)/bin/sam validate --lint --template $$t --region us-east-1; done
+
+# Deployability offline: the SAM transform of every stack for aws and aws-cn, sizes and
+# resource counts against CloudFormation's limits, no literal partition, DLQ/alarm/log
+# retention of every worker, and the stacks created on MiniStack's CloudFormation.
+deployable: $(TOOLS)
+	$(PY) infra/deploy/test_check_deployable.py
+	$(PY) infra/deploy/check_deployable.py
+
+# Deploying (docs/deploying.md). `sam build` builds every function with cargo lambda (release,
+# arm64, provided.al2023) into a directory outside the clone, one `bootstrap` per function;
+# `sam deploy` uploads the zips and the nested stacks' templates to an S3 bucket (DEPLOY_BUCKET,
+# or one SAM makes and reuses) and creates or updates the root stack and its nested stacks.
+STACK ?= gigbao
+AWS_REGION ?= cn-north-1
+DEPLOY_BUCKET ?=
+PARAMS ?=
+SAM_BUILD_DIR ?= $(HOME)/.cache/gigbao/sam-build/deploy
+deploy: $(TOOLS)
+	PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --beta-features --template template.yaml --build-dir $(SAM_BUILD_DIR)
+	PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/sam deploy --template-file $(SAM_BUILD_DIR)/template.yaml \
+	  --stack-name $(STACK) --region $(AWS_REGION) \
+	  $(if $(DEPLOY_BUCKET),--s3-bucket $(DEPLOY_BUCKET),--resolve-s3) --s3-prefix $(STACK) \
+	  --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+	  $(if $(PARAMS),--parameter-overrides $(PARAMS))
+
+# What `make deploy` would upload, for two functions, offline (release builds: not in make test).
+deploy-check: $(TOOLS)
+	$(PY) infra/deploy/check_build.py Operators/HealthFunction Orders/OrderCreateFunction
 
 # The soak test runs beside contract fuzzing (two sequential clients on two cores).
 # One build: the workspace build gives the functions the same features `make build` and
@@ -113,6 +145,7 @@ test: $(TOOLS)
 	$(PY) infra/local/test_prune_target.py; \
 	$(PY) infra/local/test_edge.py; \
 	$(PY) infra/local/test_check_permissions.py; \
+	$(MAKE) --no-print-directory deployable; \
 	$(PY) infra/local/stack.py test -- sh -c 'cargo test --workspace --all-targets && \
 	  { $(PY) tests/contract/soak.py & soak=$$!; $(PY) tests/contract/fuzz.py; fuzz=$$?; \
 	    wait $$soak && [ $$fuzz -eq 0 ]; }'; \

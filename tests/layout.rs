@@ -1,6 +1,7 @@
-//! The functions in `functions/`, the resources of `template.yaml` and the OpenAPI document
-//! must describe the same functions and exactly the same routes (the local edge reads its
-//! routes from the template itself).
+//! The functions in `functions/`, the resources of the templates (`template.yaml` and the
+//! nested stacks it names in `stacks/`) and the OpenAPI document must describe the same
+//! functions and exactly the same routes (the local edge reads its routes from the templates
+//! themselves).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -14,9 +15,71 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-fn template() -> Value {
-    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+fn load(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     serde_norway::from_str(&text).unwrap()
+}
+
+/// The resources of every nested stack of `template.yaml`, together (logical ids are unique
+/// across stacks).
+fn template() -> Value {
+    let root_template = load(&root().join("template.yaml"));
+    let mut resources = serde_norway::Mapping::new();
+    for (lid, res) in root_template["Resources"].as_mapping().unwrap() {
+        assert_eq!(
+            res["Type"].as_str(),
+            Some("AWS::Serverless::Application"),
+            "the root template holds nested stacks only: {lid:?}"
+        );
+        let location = res["Properties"]["Location"].as_str().unwrap();
+        let stack = load(&root().join(location));
+        for (rid, r) in stack["Resources"].as_mapping().unwrap() {
+            assert!(
+                resources.insert(rid.clone(), r.clone()).is_none(),
+                "{rid:?} is in two stacks"
+            );
+        }
+    }
+    let mut out = serde_norway::Mapping::new();
+    out.insert("Resources".into(), Value::Mapping(resources));
+    Value::Mapping(out)
+}
+
+/// `!Ref X` → "X", `!GetAtt X.Arn` → "X.Arn", `!Sub "…"` → "…".
+fn text(v: &Value) -> String {
+    match untag(v) {
+        Value::String(s) => s.clone(),
+        other => panic!("expected a string or a tagged string, got {other:?}"),
+    }
+}
+
+/// Routes of one API (`HttpApi` or `WebSocketApi`): route key → the logical id of the
+/// function its integration invokes.
+fn api_routes(tpl: &Value, api: &str) -> Vec<(String, String)> {
+    let resources = tpl["Resources"].as_mapping().unwrap();
+    let mut out = Vec::new();
+    for res in resources.values() {
+        if res["Type"].as_str() != Some("AWS::ApiGatewayV2::Route")
+            || text(&res["Properties"]["ApiId"]) != api
+        {
+            continue;
+        }
+        let target = text(&res["Properties"]["Target"]);
+        let integration = target
+            .strip_prefix("integrations/${")
+            .and_then(|t| t.strip_suffix('}'))
+            .unwrap_or_else(|| panic!("route target {target}"));
+        let uri = text(&tpl["Resources"][integration]["Properties"]["IntegrationUri"]);
+        let function = uri
+            .split("${")
+            .filter_map(|p| p.split_once(".Arn}"))
+            .map(|(lid, _)| lid.to_owned())
+            .next()
+            .or_else(|| uri.strip_suffix(".Arn").map(str::to_owned))
+            .unwrap_or_else(|| panic!("integration URI {uri}"));
+        out.push((text(&res["Properties"]["RouteKey"]), function));
+    }
+    out
 }
 
 fn untag(v: &Value) -> &Value {
@@ -34,6 +97,7 @@ struct TemplateFunction {
 
 fn template_functions() -> Vec<TemplateFunction> {
     let tpl = template();
+    let http_routes = api_routes(&tpl, "HttpApi");
     let mut out = Vec::new();
     for (lid, res) in tpl["Resources"].as_mapping().unwrap() {
         if res["Type"].as_str() != Some("AWS::Serverless::Function") {
@@ -64,26 +128,18 @@ fn template_functions() -> Vec<TemplateFunction> {
             Some(expected_lid.as_str()),
             "logical id of {binary}"
         );
-        let mut routes = Vec::new();
-        let mut has_other_events = false;
-        if let Some(events) = res["Properties"]["Events"].as_mapping() {
-            for ev in events.values() {
-                if ev["Type"].as_str() == Some("HttpApi") {
-                    let p = &ev["Properties"];
-                    assert!(matches!(untag(&p["ApiId"]), Value::String(s) if s == "HttpApi"));
-                    // No path and no method: the API's `$default` route.
-                    routes.push(match (p["Method"].as_str(), p["Path"].as_str()) {
-                        (Some(m), Some(path)) => (m.to_uppercase(), path.to_owned()),
-                        (None, None) => ("*".to_owned(), DEFAULT_ROUTE.to_owned()),
-                        other => {
-                            panic!("{binary}: a route needs both a method and a path: {other:?}")
-                        }
-                    });
-                } else {
-                    has_other_events = true;
-                }
-            }
-        }
+        let routes = http_routes
+            .iter()
+            .filter(|(_, function)| function == lid.as_str().unwrap())
+            .map(|(key, _)| match key.split_once(' ') {
+                Some((m, path)) => (m.to_owned(), path.to_owned()),
+                // The API's `$default` route: no method, no path.
+                None => ("*".to_owned(), key.clone()),
+            })
+            .collect();
+        let has_other_events = res["Properties"]["Events"]
+            .as_mapping()
+            .is_some_and(|events| !events.is_empty());
         out.push(TemplateFunction {
             binary,
             routes,
@@ -132,7 +188,7 @@ fn function_folder_package_and_binary_share_one_name() {
     }
 }
 
-/// Every HTTP route of template.yaml: (method, path, function), `$default` included.
+/// Every HTTP route of the templates: (method, path, function), `$default` included.
 fn all_template_routes() -> BTreeSet<(String, String, String)> {
     template_functions()
         .into_iter()
@@ -174,25 +230,13 @@ fn unknown_routes_go_to_the_not_found_function() {
 /// URI names the function), by binary name.
 fn websocket_functions() -> BTreeSet<String> {
     let tpl = template();
-    let mut out = BTreeSet::new();
-    for res in tpl["Resources"].as_mapping().unwrap().values() {
-        if res["Type"].as_str() != Some("AWS::ApiGatewayV2::Integration") {
-            continue;
-        }
-        let uri = match untag(&res["Properties"]["IntegrationUri"]) {
-            Value::String(s) => s.clone(),
-            other => panic!("IntegrationUri {other:?}"),
-        };
-        let lid = uri
-            .split("${")
-            .filter_map(|p| p.split_once(".Arn}"))
-            .map(|(lid, _)| lid.to_owned())
-            .next()
-            .unwrap();
-        let binary = &tpl["Resources"][lid.as_str()]["Metadata"]["BuildProperties"]["Binary"];
-        out.insert(binary.as_str().unwrap().to_owned());
-    }
-    out
+    api_routes(&tpl, "WebSocketApi")
+        .into_iter()
+        .map(|(_, lid)| {
+            let binary = &tpl["Resources"][lid.as_str()]["Metadata"]["BuildProperties"]["Binary"];
+            binary.as_str().unwrap().to_owned()
+        })
+        .collect()
 }
 
 #[test]

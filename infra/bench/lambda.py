@@ -115,7 +115,7 @@ def peak_rss_kib(pid: int) -> int:
     return 0
 
 
-# What the measured functions get in template.yaml (its Globals), plus what points the SDK at
+# What the measured functions get in the templates (their stack's Globals), plus what points the SDK at
 # the emulator. The stack's own environment is the union of every function's (payment
 # secrets, PII keys, queues), which would make a cold start do work it does not do in AWS.
 FUNCTION_ENV = {"TABLE_NAME", "JWT_SECRET", "PATH", "HOME", "TRUST_FORWARDED_FOR",
@@ -376,7 +376,7 @@ LAMBDA_PER_M = 0.20         # per million invocations
 LAMBDA_GB_S = 0.0000166667  # per GB-second, x86_64
 RRU_PER_M = 0.125           # DynamoDB on-demand, per million read request units
 WRU_PER_M = 0.625           # per million write request units
-MEMORY_GB = 0.25            # MemorySize 256 of template.yaml's Globals (service-get, order-*)
+MEMORY_GB = 0.25            # MemorySize 256 of the stacks' Globals (service-get, order-*)
 RTT_MS = 4.0                # an assumed DynamoDB round trip inside a region
 
 

@@ -277,7 +277,7 @@ def main() -> int:
     p.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     args = p.parse_args()
     resources = json.loads((args.log_dir / "resources.json").read_text())
-    template = tpl.load(args.template)
+    template = tpl.load_app(args.template)
     denied, unused, result = check(template, resources,
                                    args.log_dir / "cargo-lambda-watch.log")
     write_doc(args.doc, result, resources["refs"], resources["atts"], unused)

@@ -1,7 +1,7 @@
 """The local HTTP edge: what API Gateway's HTTP API does in front of the functions, on the
 public API port, so that the local stack answers as production does.
 
-- Routes are the template's `HttpApi` events (method + path with `{param}` segments); a
+- Routes are the HTTP API's routes in the templates (method + path with `{param}` segments); a
   request no route takes goes to the `$default` route's function (our `not-found`), as in
   production. Nothing else is reachable: background workers cannot be invoked over HTTP.
 - Each request becomes a payload format 2.0 event (lower-case headers, duplicates joined with

@@ -2,7 +2,7 @@
 """The local stack, with no Docker and no internet:
 
   MiniStack (DynamoDB + Streams, SQS, S3) on 127.0.0.1
-  + the table, queues and bucket of template.yaml
+  + the table, queues and bucket of template.yaml and its nested stacks (stacks/)
   + `cargo lambda watch` running the functions (its Invoke API on an internal port)
   + the HTTP edge on the API port (API Gateway's routing and events, see edge.py)
   + event sources (stream → stream-router, SQS → workers, schedules)
@@ -112,7 +112,7 @@ class Stack:
         self.search_dir = ROOT / ".local" / "search" / name
         shutil.rmtree(self.search_dir, ignore_errors=True)
         self.events: EventSources | None = None
-        self.template = tpl.load(ROOT / "template.yaml")
+        self.template = tpl.load_app(ROOT / "template.yaml")
         self.functions = tpl.functions(self.template)
         self.refs: dict[str, str] = {}
         self.atts: dict[tuple[str, str], str] = {}

@@ -1,5 +1,13 @@
-"""Reads template.yaml and resolves what the local stack needs from it: the table, queues and
-bucket to create, each function's environment, routes and event sources."""
+"""Reads the templates (template.yaml and its nested stacks in stacks/) and resolves what the
+local stack needs from them: the table, queues and bucket to create, each function's
+environment, routes and event sources.
+
+`load_app` reads the root and every nested stack it names and gives one template back, as if
+it had never been split: each nested stack's parameters are replaced by what the root passes
+(a root parameter, or the shared stack's output, itself resolved to the shared stack's
+resource), and each stack's `Globals` are folded into its functions (the environment
+merged, the function's own variables first). The tools
+that read the template (the local stack, the permission check, the benchmarks) read that."""
 
 from __future__ import annotations
 
@@ -36,6 +44,90 @@ def load(path: Path) -> dict:
         return yaml.load(f, Loader=_CfnLoader)
 
 
+def nested_stacks(root: dict, root_path: Path) -> dict[str, tuple[Path, dict]]:
+    """The root's nested stacks: logical id → (template path, parameters the root passes)."""
+    out = {}
+    for lid, res in root["Resources"].items():
+        if res["Type"] != "AWS::Serverless::Application":
+            continue
+        props = res["Properties"]
+        out[lid] = (root_path.parent / props["Location"], props.get("Parameters") or {})
+    return out
+
+
+def _as_sub_name(expr) -> str:
+    """`${…}` text for an expression a parameter stands for."""
+    if "Ref" in expr:
+        return expr["Ref"]
+    if "Fn::GetAtt" in expr:
+        return ".".join(expr["Fn::GetAtt"])
+    raise ValueError(f"a nested stack parameter must be a Ref or a GetAtt, not {expr!r}")
+
+
+def _inline(value, params: dict):
+    """`value` with every reference to a nested stack's parameter replaced by what it is."""
+    if isinstance(value, list):
+        return [_inline(v, params) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in params:
+        return params[value["Ref"]]
+    if "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        text, extra = (sub, None) if isinstance(sub, str) else (sub[0], sub[1])
+
+        def one(m):
+            name = m.group(1)
+            if name in params and not (extra and name in extra):
+                return "${" + _as_sub_name(params[name]) + "}"
+            return m.group(0)
+        text = re.sub(r"\$\{([^}!]+)\}", one, text)
+        return {"Fn::Sub": text if extra is None else [text, _inline(extra, params)]}
+    return {k: _inline(v, params) for k, v in value.items()}
+
+
+def load_app(root_path: Path) -> dict:
+    """The root template and its nested stacks as one template (see the module's doc)."""
+    root = load(root_path)
+    stacks = nested_stacks(root, root_path)
+    loaded = {lid: load(path) for lid, (path, _) in stacks.items()}
+    outputs = {}  # (stack, output) → expression in that stack
+    for lid, t in loaded.items():
+        for name, out in (t.get("Outputs") or {}).items():
+            outputs[(lid, name)] = out["Value"]
+    merged: dict = {"Parameters": dict(root.get("Parameters") or {}), "Resources": {},
+                    "Conditions": {}, "Outputs": {}, "Globals": {}, "Stacks": {}}
+    for lid, t in loaded.items():
+        params = {}
+        for name, given in stacks[lid][1].items():
+            if "Fn::GetAtt" in given and given["Fn::GetAtt"][1].startswith("Outputs."):
+                source = given["Fn::GetAtt"][0]
+                params[name] = outputs[(source, given["Fn::GetAtt"][1][len("Outputs."):])]
+            else:
+                params[name] = given
+        declared = set(t.get("Parameters") or {})
+        if declared != set(params):
+            raise ValueError(f"{lid}: the root passes {sorted(set(params) - declared)} it does "
+                             f"not declare and omits {sorted(declared - set(params))}")
+        globals_fn = _inline((t.get("Globals") or {}).get("Function") or {}, params)
+        env = (globals_fn.get("Environment") or {}).get("Variables") or {}
+        for rid, res in (t.get("Resources") or {}).items():
+            if rid in merged["Resources"]:
+                raise ValueError(f"logical id {rid} is in two stacks")
+            res = _inline(res, params)
+            if res["Type"] == "AWS::Serverless::Function":
+                props = res.setdefault("Properties", {})
+                for key, value in globals_fn.items():
+                    props.setdefault(key, value)
+                own = (props.get("Environment") or {}).get("Variables") or {}
+                props["Environment"] = {"Variables": {**env, **own}}
+            merged["Resources"][rid] = res
+            merged["Stacks"][rid] = lid
+        merged["Conditions"].update(t.get("Conditions") or {})
+        merged["Outputs"].update(t.get("Outputs") or {})
+    return merged
+
+
 @dataclass
 class Function:
     logical_id: str
@@ -56,10 +148,30 @@ def _rate_seconds(expr: str) -> int:
     return n * {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
 
 
+def http_routes(tpl: dict) -> dict[str, list[tuple[str, str]]]:
+    """The HTTP API's routes by function logical id: (method, path), or ("*", "$default")."""
+    res = tpl["Resources"]
+    http = {lid for lid, r in res.items() if r["Type"] == "AWS::ApiGatewayV2::Api"
+            and r["Properties"].get("ProtocolType") == "HTTP"}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for r in res.values():
+        props = r.get("Properties") or {}
+        if r["Type"] != "AWS::ApiGatewayV2::Route" or props["ApiId"].get("Ref") not in http:
+            continue
+        integration = re.fullmatch(r"integrations/\$\{(\w+)\}", props["Target"]["Fn::Sub"]).group(1)
+        uri = res[integration]["Properties"]["IntegrationUri"]
+        function = uri["Fn::GetAtt"][0]
+        key = props["RouteKey"]
+        out.setdefault(function, []).append(("*", key) if key == "$default" else
+                                            tuple(key.split(" ", 1)))
+    return out
+
+
 def functions(tpl: dict) -> list[Function]:
     globals_env = (
         tpl.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     )
+    routes = http_routes(tpl)
     out = []
     for lid, res in tpl["Resources"].items():
         if res["Type"] != "AWS::Serverless::Function":
@@ -69,19 +181,19 @@ def functions(tpl: dict) -> list[Function]:
         env = dict(globals_env)
         env.update(props.get("Environment", {}).get("Variables", {}))
         fn = Function(lid, binary, env)
+        for method, path in routes.get(lid, []):
+            if path == "$default":
+                fn.default_route = True
+            else:
+                fn.routes.append((method, path))
         for ev in props.get("Events", {}).values():
             p = ev.get("Properties", {})
-            if ev["Type"] == "HttpApi":
-                if "Path" in p or "Method" in p:
-                    fn.routes.append((p["Method"].upper(), p["Path"]))
-                else:
-                    fn.default_route = True
-            elif ev["Type"] == "SQS":
+            if ev["Type"] == "SQS":
                 fn.sqs.append(p["Queue"]["Fn::GetAtt"][0])
             elif ev["Type"] == "DynamoDB":
                 fn.streams.append(p["Stream"]["Fn::GetAtt"][0])
             elif ev["Type"] in ("Schedule", "ScheduleV2"):
-                expr = p["ScheduleExpression"].strip()
+                expr = (p.get("Schedule") or p["ScheduleExpression"]).strip()
                 # Calendar schedules (the monthly reports) are run on demand locally
                 # (`make monthly`); only periods are fired by the local stack.
                 if not expr.startswith("cron("):
@@ -110,9 +222,12 @@ def websocket_routes(tpl: dict) -> dict[str, str]:
     res = tpl["Resources"]
     binaries = {lid: r.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
                 for lid, r in res.items() if r["Type"] == "AWS::Serverless::Function"}
+    websocket = {lid for lid, r in res.items() if r["Type"] == "AWS::ApiGatewayV2::Api"
+                 and r["Properties"].get("ProtocolType") == "WEBSOCKET"}
     out = {}
     for r in res.values():
-        if r["Type"] != "AWS::ApiGatewayV2::Route":
+        if r["Type"] != "AWS::ApiGatewayV2::Route" or r["Properties"]["ApiId"].get(
+                "Ref") not in websocket:
             continue
         props = r["Properties"]
         target = props["Target"]["Fn::Sub"]
@@ -126,6 +241,7 @@ def websocket_routes(tpl: dict) -> dict[str, str]:
 def http_api_cors(tpl: dict) -> dict | None:
     """The HTTP API's CorsConfiguration, if any."""
     for r in tpl["Resources"].values():
-        if r["Type"] == "AWS::Serverless::HttpApi":
-            return (r.get("Properties") or {}).get("CorsConfiguration")
+        props = r.get("Properties") or {}
+        if r["Type"] == "AWS::ApiGatewayV2::Api" and props.get("ProtocolType") == "HTTP":
+            return props.get("CorsConfiguration")
     return None

@@ -36,7 +36,7 @@ pub async fn stack_store() -> Store {
     )
 }
 
-/// A new, empty table with the keys and indexes of template.yaml, so tests run in parallel
+/// A new, empty table with the keys and indexes of the table in stacks/shared.yaml, so tests run in parallel
 /// without seeing each other's items.
 pub async fn fresh_store() -> Store {
     fresh_store_with(aws_sdk_dynamodb::Client::new(&aws_config().await)).await

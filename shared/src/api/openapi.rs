@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the HTTP API (`GET /openapi.json` [openapi]), built from the
 //! Rust types the handlers answer with (`utoipa::ToSchema`) and one table of routes below.
-//! Every route of `template.yaml` is in the table (a test checks); a snapshot test pins the
+//! Every HTTP API route of the templates (`stacks/*.yaml`) is in the table (a test checks); a snapshot test pins the
 //! document, so a change to a response type shows up in review as a change of the contract.
 
 use std::collections::BTreeMap;

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Self-test of check_deployable.py: the check fails on what the template was before the
+split into nested stacks — one stack holding every resource, ARNs with a literal partition, a
+worker with no alarm, a function whose logs are kept forever — and passes on today's root
+and stacks."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import check_deployable as cd  # noqa: E402
+
+import template as tpl  # noqa: E402  (check_deployable put infra/local on the path)
+
+
+def one_stack(app: dict) -> dict:
+    """Every area's resources in a single SAM template, as the template was before."""
+    single = {k: v for k, v in app.items() if k not in ("Stacks", "Globals") and v}
+    single["AWSTemplateFormatVersion"] = "2010-09-09"
+    single["Transform"] = "AWS::Serverless-2016-10-31"
+    return single
+
+
+def written(template: dict) -> Path:
+    f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    json.dump(template, f, indent=1)
+    f.close()
+    return Path(f.name)
+
+
+def main() -> int:
+    root_path = cd.ROOT / "template.yaml"
+    app = tpl.load_app(root_path)
+
+    # Before: one stack. Over the request-body limit and near the resource limit.
+    single = one_stack(app)
+    report = cd.measure("single", written(single), single, "https://artifacts.invalid")
+    size = [p for p in report.problems if p.startswith("template size")]
+    resources = [p for p in report.problems if p.startswith("resources")]
+    assert size and resources, report.problems
+    assert report.resources > cd.RESOURCES * cd.HEADROOM, report.resources
+
+    # Before: `arn:aws:` written literally cannot deploy in aws-cn.
+    literal = copy.deepcopy(single)
+    fn = next(r for r in literal["Resources"].values() if r["Type"] == "AWS::Serverless::Function")
+    fn["Properties"].setdefault("Policies", []).append({"Statement": [{
+        "Effect": "Allow", "Action": ["ses:SendEmail"],
+        "Resource": "arn:aws:ses:us-east-1:000000000000:identity/*"}]})
+    found = cd.literal_partitions(literal, "single")
+    assert any("arn:aws:ses" in f for f in found), found
+    # ...while a service principal is a name, not an endpoint, and is allowed.
+    assert not cd.literal_partitions({"Principal": {"Service": "lambda.amazonaws.com"}}, "p")
+
+    # Before: a worker with no alarm and a function logging to a group kept forever.
+    broken = copy.deepcopy(app)
+    res = broken["Resources"]
+    alarms = [lid for lid, r in res.items() if r["Type"] == "AWS::CloudWatch::Alarm"
+              and r["Properties"].get("MetricName") == "Errors"]
+    worker_alarm = next(lid for lid in alarms if "StreamRouter" in lid)
+    del res[worker_alarm]
+    groups = [lid for lid, r in res.items() if r["Type"] == "AWS::Logs::LogGroup"]
+    del res[groups[0]]["Properties"]["RetentionInDays"]
+    problems = cd.operations_problems(broken)
+    assert "StreamRouterFunction: a worker with no alarm on its errors" in problems, problems
+    assert any("logs to no log group with a retention" in p for p in problems), problems
+    # ...and a stream consumer whose failed records would be dropped.
+    del res["StreamRouterFunction"]["Properties"]["Events"]["Stream"]["Properties"][
+        "DestinationConfig"]
+    assert any("StreamRouterFunction: stream records" in p
+               for p in cd.operations_problems(broken))
+
+    # Today: the root and every nested stack pass, each well inside every limit.
+    reports = cd.analyse(root_path)
+    assert len(reports) >= 8, [r.name for r in reports]
+    for r in reports:
+        assert not r.problems, (r.name, r.problems)
+        assert r.source_bytes <= cd.TEMPLATE_BODY_BYTES * cd.HEADROOM
+        assert r.resources <= cd.RESOURCES * cd.HEADROOM
+    print(f"[deployable] self-test passed: the single template ({report.source_bytes:,} bytes, "
+          f"{report.resources} resources) fails, a literal partition, a worker without alarm or "
+          f"dead letters and logs kept forever fail; the {len(reports)} stacks pass",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
