@@ -306,3 +306,53 @@ fn the_openapi_document_has_exactly_the_template_routes() {
         "documented routes with no function: {extra:?}"
     );
 }
+
+/// What API Gateway does before any function runs: throttling from the operator's parameters,
+/// CORS that lets browser clients read `Retry-After` and `Idempotency-Key`, and a custom domain
+/// only when the operator names one.
+#[test]
+fn the_http_api_edge_is_throttled_exposes_retry_headers_and_takes_an_optional_domain() {
+    let root_template = load(&root().join("template.yaml"));
+    let shared = load(&root().join("stacks/shared.yaml"));
+    let res = &shared["Resources"];
+    let params = root_template["Parameters"].as_mapping().unwrap();
+    for name in [
+        "ApiRateLimit",
+        "ApiBurstLimit",
+        "ApiDomainName",
+        "ApiCertificateArn",
+    ] {
+        assert!(params.contains_key(name), "root parameter {name}");
+    }
+    assert_eq!(params["ApiDomainName"]["Default"].as_str(), Some(""));
+
+    let settings = &res["HttpApiStage"]["Properties"]["DefaultRouteSettings"];
+    assert_eq!(text(&settings["ThrottlingRateLimit"]), "ApiRateLimit");
+    assert_eq!(text(&settings["ThrottlingBurstLimit"]), "ApiBurstLimit");
+
+    let cors = &res["HttpApi"]["Properties"]["CorsConfiguration"];
+    let exposed: BTreeSet<String> = cors["ExposeHeaders"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    assert!(exposed.contains("retry-after") && exposed.contains("idempotency-key"));
+    let allowed: BTreeSet<String> = cors["AllowHeaders"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_ascii_lowercase())
+        .collect();
+    assert!(allowed.contains("idempotency-key") && allowed.contains("authorization"));
+
+    for lid in ["ApiDomain", "ApiDomainMapping"] {
+        assert_eq!(
+            res[lid]["Condition"].as_str(),
+            Some("HasApiDomain"),
+            "{lid} exists only with a domain"
+        );
+    }
+    let condition = format!("{:?}", shared["Conditions"]["HasApiDomain"]);
+    assert!(condition.contains("ApiDomainName"), "{condition}");
+}
