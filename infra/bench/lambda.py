@@ -115,15 +115,27 @@ def peak_rss_kib(pid: int) -> int:
     return 0
 
 
-# What the measured functions get in the templates (their stack's Globals), plus what points the SDK at
-# the emulator. The stack's own environment is the union of every function's (payment
-# secrets, PII keys, queues), which would make a cold start do work it does not do in AWS.
-FUNCTION_ENV = {"TABLE_NAME", "JWT_SECRET", "PATH", "HOME", "TRUST_FORWARDED_FOR",
-                "SMS_PROVIDER", "MAIL_PROVIDER", "OUTBOX_DIR", "S3_FORCE_PATH_STYLE"}
+# What a measured function gets: its own variables as the templates give them (the stack
+# writes them to function-env.json; `auth-login` reads the token secret at cold start, the
+# others only the public key), plus what points the SDK at the emulator. The stack's own
+# environment is the union of every function's (payment secrets, PII keys, queues), which
+# would make a cold start do work it does not do in AWS. The plain baseline, which is in no
+# template, gets the variables every function has.
+BASE_ENV = {"PATH", "HOME", "TRUST_FORWARDED_FOR", "S3_FORCE_PATH_STYLE"}
+COMMON_ENV = {"TABLE_NAME", "ACCESS_TOKEN_PUBLIC_KEY"}
+
+
+def own_env(name: str) -> dict[str, str]:
+    path = Path(os.environ.get("GIGBAO_LOG_DIR", ".")) / "function-env.json"
+    every = json.loads(path.read_text()) if path.exists() else {}
+    if name in every:
+        return every[name]
+    return {k: v for k, v in os.environ.items() if k in COMMON_ENV}
 
 
 def spawn(binary: Path, api: RuntimeApi) -> subprocess.Popen:
-    own = {k: v for k, v in os.environ.items() if k in FUNCTION_ENV or k.startswith("AWS_")}
+    own = {k: v for k, v in os.environ.items() if k in BASE_ENV or k.startswith("AWS_")}
+    own.update(own_env(binary.name))
     env = {**own, "AWS_LAMBDA_RUNTIME_API": api.address,
            "AWS_LAMBDA_FUNCTION_NAME": binary.name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "RUST_LOG": "warn"}

@@ -219,11 +219,54 @@ def operations_problems(app: dict) -> list[str]:
     return problems
 
 
+# The pseudo parameters of a stack deployed in each partition.
+PSEUDO = {"aws": {"AWS::Partition": "aws", "AWS::Region": "us-east-1",
+                  "AWS::URLSuffix": "amazonaws.com", "AWS::AccountId": "111122223333"},
+          "aws-cn": {"AWS::Partition": "aws-cn", "AWS::Region": "cn-north-1",
+                     "AWS::URLSuffix": "amazonaws.com.cn", "AWS::AccountId": "111122223333"}}
+# Services the templates may call that are not offered in a partition.
+NOT_OFFERED = {"aws-cn": {"ses": "Amazon SES (mail goes through Aliyun DirectMail there)"}}
+
+
+def default(app: dict, value):
+    """A root parameter's default where `value` refers to one."""
+    if isinstance(value, dict) and value.get("Ref") in app["Parameters"]:
+        return app["Parameters"][value["Ref"]].get("Default")
+    return value
+
+
+def partition_problems(root_path: Path) -> list[str]:
+    """The application as CloudFormation would create it in each partition (conditions
+    decided with the parameters' defaults): no function is granted or configured to use a
+    service the partition does not offer, and every function that sends mail or SMS through
+    Aliyun can read the Aliyun key pair."""
+    problems = []
+    for partition, pseudo in PSEUDO.items():
+        app = tpl.load_app(root_path, pseudo)
+        for lid, r in app["Resources"].items():
+            if r["Type"] != "AWS::Serverless::Function":
+                continue
+            props = r.get("Properties") or {}
+            env = {k: default(app, v) for k, v in
+                   ((props.get("Environment") or {}).get("Variables") or {}).items()}
+            policies = json.dumps(props.get("Policies") or [])
+            for service, why in NOT_OFFERED.get(partition, {}).items():
+                if f'"{service}:' in policies or env.get("MAIL_PROVIDER") == service:
+                    problems.append(f"{partition}: {lid} uses {why.split(' (')[0]}, not offered "
+                                    f"in {partition}: {why}")
+            aliyun = env.get("SMS_PROVIDER") == "aliyun" or env.get("MAIL_PROVIDER") == "directmail"
+            if aliyun and not ("ALIYUN_SECRET_ID" in env and "AliyunSecretArn" in policies):
+                problems.append(f"{partition}: {lid} sends through Aliyun but cannot read "
+                                "the Aliyun key pair (ALIYUN_SECRET_ID and its grant)")
+    return problems
+
+
 def analyse(root_path: Path, base_url: str = "https://artifacts.invalid/gigbao"
             ) -> list[StackReport]:
     root = tpl.load(root_path)
     reports = [measure("root", root_path, with_locations(root, base_url), base_url)]
     reports[0].problems += operations_problems(tpl.load_app(root_path))
+    reports[0].problems += partition_problems(root_path)
     for lid, (path, _) in tpl.nested_stacks(root, root_path).items():
         reports.append(measure(lid, path, tpl.load(path), base_url))
     return reports
@@ -253,8 +296,10 @@ def supported_types() -> set[str]:
 
 # Values for the root's parameters that have no default (operator secrets and ARNs).
 REHEARSAL_PARAMETERS = {
-    "JwtSecret": "rehearsal-only-secret-rehearsal-only-secret",
-    "PiiKey": "cmVoZWFyc2FsLW9ubHktcGlpLWtleS0wMTIzNDU2Nzg5YWI=",
+    "AccessTokenPublicKey": "A" * 43,
+    "TokenSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:tokens",
+    "PiiSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:pii",
+    "AliyunSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:aliyun",
     "PaymentSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:payments",
 }
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Self-test of check_deployable.py: the check fails on what the template was before the
 split into nested stacks — one stack holding every resource, ARNs with a literal partition, a
-worker with no alarm, a function whose logs are kept forever — and passes on today's root
-and stacks."""
+worker with no alarm, a function whose logs are kept forever, mail through SES in the China
+partition — and passes on today's root and stacks."""
 
 from __future__ import annotations
 
 import copy
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -74,6 +75,26 @@ def main() -> int:
     assert any("StreamRouterFunction: stream records" in p
                for p in cd.operations_problems(broken))
 
+    # Before: mail through SES wherever the stack is deployed. SES is not offered in aws-cn.
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copytree(cd.ROOT / "stacks", Path(d) / "stacks")
+        root = (cd.ROOT / "template.yaml").read_text()
+        root = root.replace("!If [MailAuto, !If [InChina, directmail, ses], !Ref MailProvider]",
+                            "!Ref MailProvider").replace("Default: auto", "Default: ses")
+        (Path(d) / "template.yaml").write_text(root)
+        problems = cd.partition_problems(Path(d) / "template.yaml")
+        assert any(p.startswith("aws-cn: NotificationDispatcherFunction uses Amazon SES")
+                   for p in problems), problems
+        assert not any(p.startswith("aws:") for p in problems), problems
+        # A function sending through DirectMail without the key pair's secret.
+        identity = (Path(d) / "stacks" / "identity.yaml").read_text()
+        (Path(d) / "stacks" / "identity.yaml").write_text(
+            identity.replace("          ALIYUN_SECRET_ID: !Ref AliyunSecretArn\n", "", 1))
+        (Path(d) / "template.yaml").write_text((cd.ROOT / "template.yaml").read_text())
+        problems = cd.partition_problems(Path(d) / "template.yaml")
+        assert any("cannot read the Aliyun key pair" in p for p in problems), problems
+    assert cd.partition_problems(root_path) == []
+
     # Today: the root and every nested stack pass, each well inside every limit.
     reports = cd.analyse(root_path)
     assert len(reports) >= 8, [r.name for r in reports]
@@ -83,7 +104,7 @@ def main() -> int:
         assert r.resources <= cd.RESOURCES * cd.HEADROOM
     print(f"[deployable] self-test passed: the single template ({report.source_bytes:,} bytes, "
           f"{report.resources} resources) fails, a literal partition, a worker without alarm or "
-          f"dead letters and logs kept forever fail; the {len(reports)} stacks pass",
+          f"dead letters, logs kept forever and SES in aws-cn fail; the {len(reports)} stacks pass",
           file=sys.stderr)
     return 0
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import re
 import json
 import os
@@ -29,6 +30,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -43,8 +45,33 @@ from websocket import WebSocketApi  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 # Only for the local stack: fixed keys so tokens and sealed data survive a restart of `make dev`.
-DEV_JWT_SECRET = "local-development-only-secret-0123456789abcdef"
+# `make dev` keeps its keys across restarts (tokens in a client survive a restart); test
+# stacks make new ones.
+DEV_KEY_SEED = hashlib.sha256(b"gigbao local development only").digest()
 DEV_PII_KEY = base64.b64encode(b"local-development-only-pii-key!!").decode()
+
+
+@dataclass
+class Keys:
+    """What the operator keeps in Secrets Manager (docs/deploying.md), made here: the token
+    secret and its public key, the 实名认证 key."""
+    token_secret: str  # JSON: signing_key (PKCS#8 Ed25519, base64), mac_key (base64)
+    public_key: str  # base64url of the raw Ed25519 public key (AccessTokenPublicKey)
+    pii_key: str
+
+    @staticmethod
+    def from_seed(seed: bytes, pii_key: str) -> "Keys":
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        private = Ed25519PrivateKey.from_private_bytes(seed)
+        pkcs8 = private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+        raw = private.public_key().public_bytes(serialization.Encoding.Raw,
+                                                serialization.PublicFormat.Raw)
+        mac = hashlib.sha256(b"mac" + seed).digest()
+        return Keys(json.dumps({"signing_key": base64.b64encode(pkcs8).decode(),
+                                "mac_key": base64.b64encode(mac).decode()}),
+                    base64.urlsafe_b64encode(raw).decode().rstrip("="), pii_key)
 # MiniStack's account: the ARNs it hands out, and the one the template's ${AWS::AccountId} is.
 ACCOUNT_ID = "000000000000"
 
@@ -87,8 +114,8 @@ def http_ok(url: str) -> bool:
 class Stack:
     region = "us-east-1"
 
-    def __init__(self, name: str, aws_port: int, api_port: int, log_dir: Path, jwt_secret: str,
-                 pii_key: str, outbox_dir: Path, sandbox_port: int, ws_port: int,
+    def __init__(self, name: str, aws_port: int, api_port: int, log_dir: Path, keys: Keys,
+                 outbox_dir: Path, sandbox_port: int, ws_port: int,
                  ws_mgmt_port: int, invoke_port: int):
         self.ws_port = ws_port
         self.ws_mgmt_port = ws_mgmt_port
@@ -100,13 +127,12 @@ class Stack:
         self.websocket: WebSocketApi | None = None
         self.sandbox_port = sandbox_port
         self.sandbox = None
-        self.pii_key = pii_key
+        self.keys = keys
         self.outbox_dir = outbox_dir
         self.name = name
         self.aws_port = aws_port
         self.api_port = api_port
         self.log_dir = log_dir
-        self.jwt_secret = jwt_secret
         self.procs: list[subprocess.Popen] = []
         # The local search index (tantivy), fresh with the fresh table.
         self.search_dir = ROOT / ".local" / "search" / name
@@ -168,8 +194,7 @@ class Stack:
         self.refs.update({
             "AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID,
             "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackName": self.name, "JwtSecret": self.jwt_secret,
-            "PiiKey": self.pii_key,
+            "AWS::StackName": self.name, "AccessTokenPublicKey": self.keys.public_key,
             # The WebSocket API is emulated (see websocket.py); WS_ENDPOINT is set locally.
             "WebSocketApi": "local", "WebSocketStage": "ws",
         })
@@ -177,6 +202,16 @@ class Stack:
             # Parameters without a default (production secrets) are unused locally.
             self.refs.setdefault(pname, str(p.get("Default", "local-unset")))
         ddb, sqs, s3 = self.aws("dynamodb"), self.aws("sqs"), self.aws("s3")
+        # The secrets the operator creates before deploying, created the same way here. The
+        # Aliyun key pair is never read locally (SMS and mail go to the outbox).
+        sm = self.aws("secretsmanager")
+        for param, suffix, value in [
+                ("TokenSecretArn", "tokens", self.keys.token_secret),
+                ("PiiSecretArn", "pii", json.dumps({"pii_key": self.keys.pii_key})),
+                ("AliyunSecretArn", "aliyun", json.dumps({"access_key_id": "local-unused",
+                                                          "access_key_secret": "local-unused"}))]:
+            self.refs[param] = sm.create_secret(Name=f"{self.name}/{suffix}",
+                                                SecretString=value)["ARN"]
 
         def order(item):
             # Dead-letter queues before the queues that name them; buckets (whose
@@ -393,7 +428,7 @@ class Stack:
 
 def dev(args) -> int:
     stack = Stack("gigbao-dev", args.aws_port, args.api_port, ROOT / ".local" / "logs",
-                  DEV_JWT_SECRET, DEV_PII_KEY, ROOT / ".local" / "outbox", args.sandbox_port,
+                  Keys.from_seed(DEV_KEY_SEED, DEV_PII_KEY), ROOT / ".local" / "outbox", args.sandbox_port,
                   args.ws_port, args.ws_mgmt_port, args.invoke_port)
     stopping = False
 
@@ -445,7 +480,8 @@ def test(args) -> int:
         for f in outbox.iterdir():
             f.unlink()
     stack = Stack(name, free_port(), free_port(), ROOT / ".local" / "test-logs",
-                  secrets.token_urlsafe(32), base64.b64encode(secrets.token_bytes(32)).decode(),
+                  Keys.from_seed(secrets.token_bytes(32),
+                                 base64.b64encode(secrets.token_bytes(32)).decode()),
                   outbox, free_port(), free_port(), free_port(), free_port())
     stack.record_aws_calls = True
     try:
@@ -463,7 +499,9 @@ def test(args) -> int:
             "GIGBAO_MEDIA_BUCKET": stack.refs["MediaBucket"],
             "GIGBAO_OUTBOX_DIR": str(stack.outbox_dir),
             "GIGBAO_LOG_DIR": str(stack.log_dir),
-            "GIGBAO_PII_KEY": stack.pii_key,
+            "GIGBAO_PII_KEY": stack.keys.pii_key,
+            # For tests that mint tokens as the stack's token-issuing functions do.
+            "GIGBAO_TOKEN_SECRET": stack.keys.token_secret,
             "GIGBAO_SANDBOX_URL": stack.sandbox_url,
             "GIGBAO_WS_URL": stack.ws_url,
         }

@@ -6,8 +6,11 @@ environment, routes and event sources.
 it had never been split: each nested stack's parameters are replaced by what the root passes
 (a root parameter, or the shared stack's output, itself resolved to the shared stack's
 resource), and each stack's `Globals` are folded into its functions (the environment
-merged, the function's own variables first). The tools
-that read the template (the local stack, the permission check, the benchmarks) read that."""
+merged, the function's own variables first). Conditions are decided as CloudFormation would
+decide them for the local stack — partition `aws`, every parameter at its default: a resource
+whose condition is false is left out, an `Fn::If` becomes the branch taken, `AWS::NoValue`
+disappears. The tools that read the template (the local stack, the permission check, the
+benchmarks) read that."""
 
 from __future__ import annotations
 
@@ -86,8 +89,64 @@ def _inline(value, params: dict):
     return {k: _inline(v, params) for k, v in value.items()}
 
 
-def load_app(root_path: Path) -> dict:
-    """The root template and its nested stacks as one template (see the module's doc)."""
+# What the local stack stands for, for the conditions of the templates.
+LOCAL_PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1",
+                "AWS::URLSuffix": "amazonaws.com", "AWS::AccountId": "000000000000"}
+
+
+class _Decide:
+    """Conditions and `Fn::If` of the merged template, decided for the local stack."""
+
+    def __init__(self, conditions: dict, params: dict, pseudo: dict):
+        self.conditions, self.params, self.pseudo, self.known = conditions, params, pseudo, {}
+
+    def condition(self, name: str) -> bool:
+        if name not in self.known:
+            self.known[name] = bool(self.value(self.conditions[name]))
+        return self.known[name]
+
+    def value(self, v):
+        if not isinstance(v, dict):
+            return v
+        if "Ref" in v:
+            name = v["Ref"]
+            if name in self.pseudo:
+                return self.pseudo[name]
+            return str(self.params[name].get("Default", ""))
+        if "Condition" in v:
+            return self.condition(v["Condition"])
+        if "Fn::If" in v:
+            name, yes, no = v["Fn::If"]
+            return self.value(yes if self.condition(name) else no)
+        if "Fn::Equals" in v:
+            a, b = v["Fn::Equals"]
+            return str(self.value(a)) == str(self.value(b))
+        if "Fn::Not" in v:
+            return not self.value(v["Fn::Not"][0])
+        if "Fn::And" in v:
+            return all(self.value(c) for c in v["Fn::And"])
+        if "Fn::Or" in v:
+            return any(self.value(c) for c in v["Fn::Or"])
+        raise ValueError(f"cannot decide {v!r} locally")
+
+    def walk(self, v):
+        """`v` with every `Fn::If` replaced by its branch and `AWS::NoValue` removed."""
+        no_value = {"Ref": "AWS::NoValue"}
+        if isinstance(v, list):
+            out = [self.walk(x) for x in v]
+            return [x for x in out if x != no_value]
+        if not isinstance(v, dict):
+            return v
+        if set(v) == {"Fn::If"}:
+            name, yes, no = v["Fn::If"]
+            return self.walk(yes if self.condition(name) else no)
+        out = {k: self.walk(x) for k, x in v.items()}
+        return {k: x for k, x in out.items() if x != no_value}
+
+
+def load_app(root_path: Path, pseudo: dict | None = None) -> dict:
+    """The root template and its nested stacks as one template (see the module's doc), its
+    conditions decided for `pseudo` (the local stack's partition and region by default)."""
     root = load(root_path)
     stacks = nested_stacks(root, root_path)
     loaded = {lid: load(path) for lid, (path, _) in stacks.items()}
@@ -123,8 +182,17 @@ def load_app(root_path: Path) -> dict:
                 props["Environment"] = {"Variables": {**env, **own}}
             merged["Resources"][rid] = res
             merged["Stacks"][rid] = lid
-        merged["Conditions"].update(t.get("Conditions") or {})
+        for name, cond in _inline(t.get("Conditions") or {}, params).items():
+            if merged["Conditions"].get(name, cond) != cond:
+                raise ValueError(f"condition {name} means two things in two stacks")
+            merged["Conditions"][name] = cond
         merged["Outputs"].update(t.get("Outputs") or {})
+    merged["Conditions"].update(root.get("Conditions") or {})
+    decide = _Decide(merged["Conditions"], merged["Parameters"], pseudo or LOCAL_PSEUDO)
+    merged["Resources"] = {
+        rid: decide.walk({k: v for k, v in res.items() if k != "Condition"})
+        for rid, res in merged["Resources"].items()
+        if "Condition" not in res or decide.condition(res["Condition"])}
     return merged
 
 

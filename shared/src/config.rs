@@ -1,7 +1,7 @@
 //! Settings, read from the environment once per cold start. A missing or bad variable fails
 //! the cold start with a message naming it, never a request.
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -18,8 +18,21 @@ pub enum ConfigError {
 pub struct Config {
     /// The single DynamoDB table (`TABLE_NAME`).
     pub table_name: String,
-    /// HMAC key for access tokens and refresh tokens (`JWT_SECRET`, at least 32 bytes).
-    pub jwt_secret: SecretString,
+    /// The Ed25519 public key access tokens are verified with (`ACCESS_TOKEN_PUBLIC_KEY`,
+    /// base64url of the 32-byte key); every function has it.
+    pub access_token_public_key: String,
+    /// The Secrets Manager secret with the token signing and MAC keys (`TOKEN_SECRET_ID`);
+    /// only the functions that issue tokens or check SMS codes have it.
+    pub token_secret_id: Option<String>,
+    /// That secret's text, read at cold start ([`crate::Deps::from_env`]).
+    pub token_secret: Option<SecretString>,
+    /// The Secrets Manager secret holding `{"pii_key": …}` (`PII_SECRET_ID`); only the
+    /// 实名认证 functions have it.
+    pub pii_secret_id: Option<String>,
+    /// The Secrets Manager secret holding the Aliyun AccessKey pair (`ALIYUN_SECRET_ID`,
+    /// `{"access_key_id": …, "access_key_secret": …}`); only the functions that send SMS
+    /// (or mail through DirectMail) have it.
+    pub aliyun_secret_id: Option<String>,
     /// Take the client IP from `X-Forwarded-For` (`TRUST_FORWARDED_FOR=true`). Only for the
     /// local stack, where API Gateway's `sourceIp` is always 127.0.0.1.
     pub trust_forwarded_for: bool,
@@ -28,8 +41,8 @@ pub struct Config {
     pub notifications_queue_url: Option<String>,
     /// Where view-counter changes go to be folded (`stream-router` only).
     pub stats_queue_url: Option<String>,
-    /// Base64 of the 32-byte master key for sensitive personal information (`PII_KEY`); only
-    /// the 实名认证 functions have it.
+    /// Base64 of the 32-byte master key for sensitive personal information, read from the
+    /// `PII_SECRET_ID` secret at cold start.
     pub pii_key: Option<SecretString>,
     /// The bucket for uploads and processed media (`MEDIA_BUCKET`).
     pub media_bucket: Option<String>,
@@ -76,8 +89,9 @@ pub enum SmsConfig {
     Disabled,
     /// `outbox`: JSON lines under `OUTBOX_DIR` (local stack and tests only).
     Outbox { dir: String },
-    /// `aliyun`: `ALIYUN_ACCESS_KEY_ID`, `ALIYUN_ACCESS_KEY_SECRET`, `ALIYUN_SMS_SIGN_NAME`,
-    /// `ALIYUN_SMS_TEMPLATE_SIGNIN`, `ALIYUN_SMS_TEMPLATE_RESET`, optional `ALIYUN_SMS_ENDPOINT`.
+    /// `aliyun`: `ALIYUN_SECRET_ID` (the AccessKey pair, read at cold start),
+    /// `ALIYUN_SMS_SIGN_NAME`, `ALIYUN_SMS_TEMPLATE_SIGNIN`, `ALIYUN_SMS_TEMPLATE_RESET`,
+    /// optional `ALIYUN_SMS_ENDPOINT`.
     Aliyun(crate::notify::AliyunSmsConfig),
 }
 
@@ -89,10 +103,13 @@ pub enum MailConfig {
     Outbox {
         dir: String,
     },
-    /// `ses`: Amazon SES v2 from `MAIL_FROM`.
+    /// `ses`: Amazon SES v2 from `MAIL_FROM` (the global regions).
     Ses {
         from: String,
     },
+    /// `directmail`: Aliyun DirectMail from `MAIL_FROM` (the China regions, where SES is not
+    /// offered); `ALIYUN_SECRET_ID`, optional `MAIL_FROM_ALIAS`, `ALIYUN_DM_ENDPOINT`.
+    DirectMail(crate::notify::DirectMailConfig),
 }
 
 impl Config {
@@ -112,13 +129,7 @@ impl Config {
                 .ok_or(ConfigError::Missing(name))
         };
         let table_name = required("TABLE_NAME")?;
-        let jwt_secret = SecretString::from(required("JWT_SECRET")?);
-        if jwt_secret.expose_secret().len() < 32 {
-            return Err(ConfigError::Invalid {
-                name: "JWT_SECRET",
-                reason: "must be at least 32 bytes",
-            });
-        }
+        let access_token_public_key = required("ACCESS_TOKEN_PUBLIC_KEY")?;
         let trust_forwarded_for = match get("TRUST_FORWARDED_FOR").as_deref() {
             None | Some("") | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
@@ -140,8 +151,12 @@ impl Config {
             None => SmsConfig::Disabled,
             Some("outbox") => SmsConfig::Outbox { dir: outbox_dir()? },
             Some("aliyun") => SmsConfig::Aliyun(crate::notify::AliyunSmsConfig {
-                access_key_id: required("ALIYUN_ACCESS_KEY_ID")?,
-                access_key_secret: SecretString::from(required("ALIYUN_ACCESS_KEY_SECRET")?),
+                // Filled from the ALIYUN_SECRET_ID secret at cold start.
+                access_key_id: {
+                    required("ALIYUN_SECRET_ID")?;
+                    String::new()
+                },
+                access_key_secret: SecretString::from(String::new()),
                 sign_name: required("ALIYUN_SMS_SIGN_NAME")?,
                 template_signin: required("ALIYUN_SMS_TEMPLATE_SIGNIN")?,
                 template_reset: required("ALIYUN_SMS_TEMPLATE_RESET")?,
@@ -162,10 +177,22 @@ impl Config {
             Some("ses") => MailConfig::Ses {
                 from: required("MAIL_FROM")?,
             },
+            Some("directmail") => MailConfig::DirectMail(crate::notify::DirectMailConfig {
+                // Filled from the ALIYUN_SECRET_ID secret at cold start.
+                access_key_id: {
+                    required("ALIYUN_SECRET_ID")?;
+                    String::new()
+                },
+                access_key_secret: SecretString::from(String::new()),
+                from: required("MAIL_FROM")?,
+                from_alias: optional("MAIL_FROM_ALIAS"),
+                endpoint: optional("ALIYUN_DM_ENDPOINT")
+                    .unwrap_or_else(|| "https://dm.aliyuncs.com".to_owned()),
+            }),
             Some(_) => {
                 return Err(ConfigError::Invalid {
                     name: "MAIL_PROVIDER",
-                    reason: "must be outbox or ses",
+                    reason: "must be outbox, ses or directmail",
                 });
             }
         };
@@ -194,7 +221,11 @@ impl Config {
         };
         Ok(Config {
             table_name,
-            jwt_secret,
+            access_token_public_key,
+            token_secret_id: optional("TOKEN_SECRET_ID"),
+            token_secret: None,
+            pii_secret_id: optional("PII_SECRET_ID"),
+            aliyun_secret_id: optional("ALIYUN_SECRET_ID"),
             trust_forwarded_for,
             notifications_queue_url: optional("NOTIFICATIONS_QUEUE_URL"),
             stats_queue_url: optional("STATS_QUEUE_URL"),
@@ -206,7 +237,7 @@ impl Config {
                     reason: "must be a whole number (0 turns automatic bans off)",
                 })?,
             },
-            pii_key: optional("PII_KEY").map(SecretString::from),
+            pii_key: None,
             media_bucket: optional("MEDIA_BUCKET"),
             payment_secret_id: optional("PAYMENT_SECRET_ID"),
             s3_force_path_style: matches!(
@@ -223,6 +254,23 @@ impl Config {
             search,
             ws_endpoint: optional("WS_ENDPOINT").map(|u| u.trim_end_matches('/').to_owned()),
         })
+    }
+
+    /// Whether a provider of this function signs its requests with the Aliyun AccessKey.
+    pub fn uses_aliyun(&self) -> bool {
+        matches!(self.sms, SmsConfig::Aliyun(_)) || matches!(self.mail, MailConfig::DirectMail(_))
+    }
+
+    /// The Aliyun AccessKey pair, read from `ALIYUN_SECRET_ID` at cold start.
+    pub fn set_aliyun_credentials(&mut self, access_key_id: String, secret: SecretString) {
+        if let SmsConfig::Aliyun(c) = &mut self.sms {
+            c.access_key_id = access_key_id.clone();
+            c.access_key_secret = secret.clone();
+        }
+        if let MailConfig::DirectMail(c) = &mut self.mail {
+            c.access_key_id = access_key_id;
+            c.access_key_secret = secret;
+        }
     }
 
     /// A value only some functions need, checked at their cold start.
@@ -262,7 +310,7 @@ mod tests {
 
     #[test]
     fn a_missing_variable_is_named() {
-        let err = Config::from_lookup(lookup(&[("JWT_SECRET", &"x".repeat(32))])).unwrap_err();
+        let err = Config::from_lookup(lookup(&[("ACCESS_TOKEN_PUBLIC_KEY", "k")])).unwrap_err();
         assert_eq!(err, ConfigError::Missing("TABLE_NAME"));
         assert_eq!(
             err.to_string(),
@@ -271,23 +319,30 @@ mod tests {
     }
 
     #[test]
-    fn a_short_secret_is_refused() {
-        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", "short")]))
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            ConfigError::Invalid {
-                name: "JWT_SECRET",
-                ..
-            }
-        ));
+    fn the_public_key_is_required_and_secrets_are_never_read_from_the_environment() {
+        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("ACCESS_TOKEN_PUBLIC_KEY"));
+        // The old plain variables are ignored: the keys come from Secrets Manager only.
+        let cfg = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("ACCESS_TOKEN_PUBLIC_KEY", "k"),
+            ("JWT_SECRET", "an-old-shared-secret-of-32-bytes!!"),
+            ("PII_KEY", "dGVzdC1vbmx5LXBpaS1rZXktMDEyMzQ1Njc4OWFiY2Q="),
+            ("TOKEN_SECRET_ID", "arn:secret:token"),
+        ]))
+        .unwrap();
+        assert!(cfg.token_secret.is_none() && cfg.pii_key.is_none());
+        assert_eq!(cfg.token_secret_id.as_deref(), Some("arn:secret:token"));
     }
 
     #[test]
     fn defaults_are_safe() {
-        let secret = "x".repeat(32);
-        let cfg =
-            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", &secret)])).unwrap();
+        let secret = "k";
+        let cfg = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("ACCESS_TOKEN_PUBLIC_KEY", secret),
+        ]))
+        .unwrap();
         assert!(!cfg.trust_forwarded_for);
         assert!(cfg.notifications_queue_url.is_none());
         assert!(Config::require(&cfg.notifications_queue_url, "NOTIFICATIONS_QUEUE_URL").is_err());
@@ -298,17 +353,17 @@ mod tests {
 
     #[test]
     fn a_provider_names_what_it_is_missing() {
-        let secret = "x".repeat(32);
+        let secret = "k";
         let err = Config::from_lookup(lookup(&[
             ("TABLE_NAME", "t"),
-            ("JWT_SECRET", &secret),
+            ("ACCESS_TOKEN_PUBLIC_KEY", secret),
             ("SMS_PROVIDER", "aliyun"),
         ]))
         .unwrap_err();
-        assert_eq!(err, ConfigError::Missing("ALIYUN_ACCESS_KEY_ID"));
+        assert_eq!(err, ConfigError::Missing("ALIYUN_SECRET_ID"));
         let err = Config::from_lookup(lookup(&[
             ("TABLE_NAME", "t"),
-            ("JWT_SECRET", &secret),
+            ("ACCESS_TOKEN_PUBLIC_KEY", secret),
             ("MAIL_PROVIDER", "carrier-pigeon"),
         ]))
         .unwrap_err();

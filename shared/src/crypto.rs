@@ -51,7 +51,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Seals and opens sensitive personal information (real names, ID numbers) with AES-256-GCM,
 /// and computes a keyed blind index so equal ID numbers can be found without decrypting.
-/// Both keys are derived with HKDF from one 32-byte master key (`PII_KEY`, base64).
+/// Both keys are derived with HKDF from one 32-byte master key (base64, the `pii_key` of the `PII_SECRET_ID` secret).
 pub struct PiiVault {
     seal: LessSafeKey,
     index: hmac::Key,
@@ -71,13 +71,21 @@ impl hkdf::KeyType for Len {
     }
 }
 
+/// A new 实名认证 key secret, as `PII_SECRET_ID` names it: `{"pii_key": "<base64 of 32
+/// random bytes>"}` (`devtool pii-key`).
+pub fn new_pii_secret() -> Result<String, CryptoError> {
+    let mut key = [0u8; 32];
+    rand::fill(&mut key).map_err(|_| CryptoError::Key("no randomness"))?;
+    Ok(serde_json::json!({ "pii_key": STANDARD.encode(key) }).to_string())
+}
+
 impl PiiVault {
     pub fn new(master_b64: &SecretString) -> Result<PiiVault, CryptoError> {
         let master = STANDARD
             .decode(master_b64.expose_secret().trim())
-            .map_err(|_| CryptoError::Key("PII_KEY must be base64"))?;
+            .map_err(|_| CryptoError::Key("the PII key must be base64"))?;
         if master.len() != 32 {
-            return Err(CryptoError::Key("PII_KEY must decode to 32 bytes"));
+            return Err(CryptoError::Key("the PII key must decode to 32 bytes"));
         }
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"gigbao/pii").extract(&master);
         let expand = |label: &'static [u8]| -> Result<[u8; 32], CryptoError> {

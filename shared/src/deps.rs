@@ -9,13 +9,14 @@ use std::sync::OnceLock;
 
 use aws_config::BehaviorVersion;
 use aws_smithy_http_client::tls;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::auth::TokenKeys;
+use crate::auth::{KeyError, TokenKeys, TokenSecret};
 use crate::aws_calls::{self, RecordAwsCalls};
 use crate::config::SearchConfig;
 use crate::config::{Config, ConfigError, MailConfig, SmsConfig};
 use crate::crypto::PiiVault;
-use crate::notify::{AliyunSms, Mailer, Outbox, SesMailer, SmsSender};
+use crate::notify::{AliyunSms, DirectMailer, Mailer, Outbox, SesMailer, SmsSender};
 use crate::payments::{Gateways, PaymentSettings};
 use crate::realtime::Pusher;
 use crate::search::SearchEngine;
@@ -31,7 +32,7 @@ pub struct Deps {
     s3: OnceLock<aws_sdk_s3::Client>,
     pub sms: SmsSender,
     pub mail: Mailer,
-    /// Present where `PII_KEY` is configured (the 实名认证 functions).
+    /// Present where `PII_SECRET_ID` is configured (the 实名认证 functions).
     pub pii: Option<PiiVault>,
     /// The gateways this function has settings for (`PAYMENT_SECRET_ID`).
     pub gateways: Gateways,
@@ -42,15 +43,55 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// Reads the configuration and builds the AWS clients. No network call happens here:
-    /// credentials and endpoints (`AWS_ENDPOINT_URL` for the local stack) resolve lazily.
+    /// Reads the configuration, the secrets this function is given (each one Secrets Manager
+    /// read, together, once per process) and builds the AWS clients. Most functions are given
+    /// no secret and make no network call here: credentials and endpoints
+    /// (`AWS_ENDPOINT_URL` for the local stack) resolve lazily.
     pub async fn from_env() -> Result<Deps, ConfigError> {
-        let config = Config::from_env()?;
+        let mut config = Config::from_env()?;
         let aws = sdk_config().await;
-        let secret_id = config.payment_secret_id.clone();
+        let aliyun_id = config
+            .uses_aliyun()
+            .then(|| config.aliyun_secret_id.clone())
+            .flatten();
+        let ids = [
+            ("TOKEN_SECRET_ID", config.token_secret_id.clone()),
+            ("PII_SECRET_ID", config.pii_secret_id.clone()),
+            ("ALIYUN_SECRET_ID", aliyun_id),
+            ("PAYMENT_SECRET_ID", config.payment_secret_id.clone()),
+        ];
+        let [token, pii, aliyun, payments] = if ids.iter().all(|(_, id)| id.is_none()) {
+            [None, None, None, None]
+        } else {
+            let client = secrets_client(&aws);
+            let read = |(name, id): (&'static str, Option<String>)| {
+                let client = &client;
+                async move {
+                    match id {
+                        Some(id) => read_secret(client, name, &id).await.map(Some),
+                        None => Ok(None),
+                    }
+                }
+            };
+            let [a, b, c, d] = ids;
+            let (a, b, c, d) = tokio::join!(read(a), read(b), read(c), read(d));
+            [a?, b?, c?, d?]
+        };
+        config.token_secret = token;
+        if let Some(text) = pii {
+            config.pii_key = Some(secret_field(&text, "pii_key", "PII_SECRET_ID")?);
+        }
+        if let Some(text) = aliyun {
+            config.set_aliyun_credentials(
+                secret_field(&text, "access_key_id", "ALIYUN_SECRET_ID")?
+                    .expose_secret()
+                    .to_owned(),
+                secret_field(&text, "access_key_secret", "ALIYUN_SECRET_ID")?,
+            );
+        }
         let mut deps = Deps::build(config, &aws)?;
-        if let Some(id) = secret_id {
-            deps.gateways = load_gateways(&aws, &id).await?;
+        if let Some(text) = payments {
+            deps.gateways = gateways(&text)?;
         }
         Ok(deps)
     }
@@ -65,7 +106,7 @@ impl Deps {
             aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             config.table_name.clone(),
         );
-        let keys = TokenKeys::new(&config.jwt_secret);
+        let keys = token_keys(&config)?;
         let sms = match &config.sms {
             SmsConfig::Disabled => SmsSender::Disabled,
             SmsConfig::Outbox { dir } => SmsSender::Outbox(Outbox::new(dir)),
@@ -84,6 +125,7 @@ impl Deps {
                     from,
                 ))
             }
+            MailConfig::DirectMail(c) => Mailer::DirectMail(DirectMailer::new(c.clone())),
         };
         let pii = config
             .pii_key
@@ -91,7 +133,7 @@ impl Deps {
             .map(PiiVault::new)
             .transpose()
             .map_err(|_| ConfigError::Invalid {
-                name: "PII_KEY",
+                name: "PII_SECRET_ID",
                 reason: "must be the base64 of 32 random bytes",
             })?;
         let search = match &config.search {
@@ -216,28 +258,98 @@ async fn sdk_config() -> aws_config::SdkConfig {
     loader.load().await
 }
 
-/// Reads the payment settings secret once, at cold start.
-async fn load_gateways(aws: &aws_config::SdkConfig, id: &str) -> Result<Gateways, ConfigError> {
-    let unreadable = ConfigError::Invalid {
-        name: "PAYMENT_SECRET_ID",
-        reason: "the secret could not be read",
-    };
+fn secrets_client(aws: &aws_config::SdkConfig) -> aws_sdk_secretsmanager::Client {
     let mut secrets = aws_sdk_secretsmanager::config::Builder::from(aws);
     if aws_calls::enabled() {
         secrets = secrets.interceptor(RecordAwsCalls);
     }
-    let out = aws_sdk_secretsmanager::Client::from_conf(secrets.build())
+    aws_sdk_secretsmanager::Client::from_conf(secrets.build())
+}
+
+/// One secret's text, read once, at cold start. A secret that cannot be read fails the cold
+/// start with the variable that names it.
+async fn read_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    name: &'static str,
+    id: &str,
+) -> Result<SecretString, ConfigError> {
+    let out = client
         .get_secret_value()
         .secret_id(id)
         .send()
         .await
         .map_err(|e| {
-            tracing::error!(error = %aws_sdk_secretsmanager::error::DisplayErrorContext(&e), "payment settings");
-            unreadable
+            tracing::error!(secret = name, error = %aws_sdk_secretsmanager::error::DisplayErrorContext(&e), "secret unreadable");
+            ConfigError::Invalid {
+                name,
+                reason: "the secret could not be read",
+            }
         })?;
-    let text = out.secret_string().unwrap_or_default();
+    out.secret_string()
+        .map(|s| SecretString::from(s.to_owned()))
+        .ok_or(ConfigError::Invalid {
+            name,
+            reason: "the secret has no string value",
+        })
+}
+
+/// A string field of a JSON secret.
+fn secret_field(
+    text: &SecretString,
+    field: &'static str,
+    name: &'static str,
+) -> Result<SecretString, ConfigError> {
+    let json: serde_json::Value =
+        serde_json::from_str(text.expose_secret()).map_err(|_| ConfigError::Invalid {
+            name,
+            reason: "the secret is not JSON",
+        })?;
+    json.get(field)
+        .and_then(|v| v.as_str())
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| SecretString::from(v.to_owned()))
+        .ok_or(ConfigError::Invalid {
+            name,
+            reason: "the secret lacks a field this function needs",
+        })
+}
+
+/// The token keys: verification for every function, signing where the secret is given.
+fn token_keys(config: &Config) -> Result<TokenKeys, ConfigError> {
+    let secret = config
+        .token_secret
+        .as_ref()
+        .map(|text| TokenSecret::from_json(text.expose_secret()))
+        .transpose()
+        .map_err(|e| ConfigError::Invalid {
+            name: "TOKEN_SECRET_ID",
+            reason: key_reason(e),
+        })?;
+    TokenKeys::new(&config.access_token_public_key, secret.as_ref()).map_err(|e| {
+        ConfigError::Invalid {
+            name: match e {
+                KeyError::PublicKey => "ACCESS_TOKEN_PUBLIC_KEY",
+                _ => "TOKEN_SECRET_ID",
+            },
+            reason: key_reason(e),
+        }
+    })
+}
+
+fn key_reason(e: KeyError) -> &'static str {
+    match e {
+        KeyError::PublicKey => "must be the base64url of a 32-byte Ed25519 public key",
+        KeyError::SecretShape => "the secret is not JSON with signing_key and mac_key",
+        KeyError::SigningKey => "signing_key is not a base64 PKCS#8 Ed25519 private key",
+        KeyError::MacKey => "mac_key is not the base64 of at least 32 bytes",
+        KeyError::Mismatch => "its signing key is not the private half of ACCESS_TOKEN_PUBLIC_KEY",
+    }
+}
+
+/// The payment gateways from their settings secret.
+fn gateways(text: &SecretString) -> Result<Gateways, ConfigError> {
     let settings: PaymentSettings =
-        serde_json::from_str(text).map_err(|_| ConfigError::Invalid {
+        serde_json::from_str(text.expose_secret()).map_err(|_| ConfigError::Invalid {
             name: "PAYMENT_SECRET_ID",
             reason: "the secret is not valid payment settings JSON",
         })?;

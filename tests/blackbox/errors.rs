@@ -1,7 +1,6 @@
 use chrono::{Duration, Utc};
 use reqwest::Method;
 use serde_json::json;
-use shared::auth::TokenKeys;
 use shared::domain::{SessionId, UserId, UserType};
 
 use crate::{Api, is_chinese};
@@ -196,10 +195,9 @@ async fn a_tampered_token_is_a_401() {
 #[tokio::test]
 async fn an_expired_token_is_a_401() {
     let api = Api::connect();
-    // The stack's own key (the harness passes JWT_SECRET) signs a token that expired a minute ago.
-    let keys = TokenKeys::new(&secrecy::SecretString::from(gigbao_tests::env(
-        "JWT_SECRET",
-    )));
+    // The stack's own key (the harness passes the token secret) signs a token that expired a
+    // minute ago.
+    let keys = gigbao_tests::stack_keys();
     let issued = Utc::now() - Duration::minutes(16);
     let token = keys
         .issue_access(UserId::new(), UserType::Client, SessionId::new(), issued)

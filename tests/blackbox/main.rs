@@ -183,9 +183,7 @@ pub async fn admin_session(api: &Api) -> (String, String) {
     use shared::app::auth::{self, NewAccount};
     use shared::domain::{Password, UserType, Username};
     let store = gigbao_tests::stack_store().await;
-    let keys = shared::auth::TokenKeys::new(&secrecy::SecretString::from(gigbao_tests::env(
-        "JWT_SECRET",
-    )));
+    let keys = gigbao_tests::stack_keys();
     let name = gigbao_tests::unique_name("admin");
     let password = "Guanli-2026-safe";
     auth::register(

@@ -304,7 +304,10 @@ async fn logout_revokes_the_session_and_is_idempotent() {
         Err(RefreshError::Revoked)
     ));
     // A well-formed token for a session that never existed is refused.
-    let ghost = deps.keys.issue_refresh(shared::domain::SessionId::new(), 1);
+    let ghost = deps
+        .keys
+        .issue_refresh(shared::domain::SessionId::new(), 1)
+        .unwrap();
     assert!(matches!(
         auth::logout(&deps.store, &deps.keys, &ghost).await,
         Err(RefreshError::Invalid)

@@ -8,7 +8,7 @@ use shared::store::CodeCheck;
 #[tokio::test]
 async fn an_expired_code_is_refused_even_before_ttl_deletes_it() {
     let deps = deps_for(fresh_store().await).await;
-    let tag = deps.keys.code_tag("13800138000#signin", "123456");
+    let tag = deps.keys.code_tag("13800138000#signin", "123456").unwrap();
     deps.store
         .put_sms_code(
             "13800138000",
@@ -35,7 +35,7 @@ async fn an_expired_code_is_refused_even_before_ttl_deletes_it() {
 async fn ten_parallel_uses_of_one_code_succeed_once() {
     let deps = deps_for(fresh_store().await).await;
     let now = Utc::now();
-    let tag = deps.keys.code_tag("13900000000#signin", "246810");
+    let tag = deps.keys.code_tag("13900000000#signin", "246810").unwrap();
     deps.store
         .put_sms_code("13900000000", "signin", &tag, now)
         .await
@@ -62,7 +62,7 @@ async fn a_code_for_one_phone_does_not_open_another() {
     let deps = deps_for(fresh_store().await).await;
     let now = Utc::now();
     // The MAC binds the code to its phone and purpose.
-    let tag = deps.keys.code_tag("13800000001#signin", "111111");
+    let tag = deps.keys.code_tag("13800000001#signin", "111111").unwrap();
     assert!(!deps.keys.code_matches("13800000002#signin", "111111", &tag));
     assert!(!deps.keys.code_matches("13800000001#reset", "111111", &tag));
     deps.store

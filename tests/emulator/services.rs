@@ -9,9 +9,7 @@ use shared::store::{FoldOutcome, keys};
 use shared::telemetry::recording_dynamodb;
 
 async fn freelancer(store: &shared::store::Store) -> User {
-    let keys = shared::auth::TokenKeys::new(&secrecy::SecretString::from(
-        gigbao_tests::TEST_SECRET.to_owned(),
-    ));
+    let keys = gigbao_tests::test_keys();
     let signed = shared::app::auth::register(
         store,
         &keys,

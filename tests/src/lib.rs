@@ -104,7 +104,26 @@ async fn fresh_store_with(client: aws_sdk_dynamodb::Client) -> Store {
     Store::new(client, name)
 }
 
-pub const TEST_SECRET: &str = "test-secret-for-in-process-tests-0123456789";
+/// The token secret of in-process tests (a fixed Ed25519 key pair and MAC key).
+pub fn test_token_secret() -> shared::auth::TokenSecret {
+    shared::auth::TokenSecret::from_seed(&[7; 32], &[9; 32]).expect("test token secret")
+}
+
+/// Keys that verify and issue tokens as the in-process tests' functions do.
+pub fn test_keys() -> shared::auth::TokenKeys {
+    let secret = test_token_secret();
+    shared::auth::TokenKeys::new(&secret.public_key().expect("public key"), Some(&secret))
+        .expect("test keys")
+}
+
+/// Keys that issue tokens the running stack accepts (the harness passes the stack's public
+/// key and token secret, as the token-issuing functions get them).
+pub fn stack_keys() -> shared::auth::TokenKeys {
+    let secret = shared::auth::TokenSecret::from_json(&env("GIGBAO_TOKEN_SECRET"))
+        .expect("the stack's token secret");
+    shared::auth::TokenKeys::new(&env("ACCESS_TOKEN_PUBLIC_KEY"), Some(&secret))
+        .expect("the stack's token keys")
+}
 
 /// Deps around `store` for calling use cases and handlers in-process.
 pub async fn deps_for(store: Store) -> &'static Deps {
@@ -117,7 +136,11 @@ async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'stat
         abuse_queue_url: None,
         abuse_ban_after_strikes: 3,
         table_name: store.table().to_owned(),
-        jwt_secret: SecretString::from(TEST_SECRET.to_owned()),
+        access_token_public_key: test_token_secret().public_key().expect("public key"),
+        token_secret_id: None,
+        token_secret: Some(SecretString::from(test_token_secret().to_json())),
+        pii_secret_id: None,
+        aliyun_secret_id: None,
         trust_forwarded_for: false,
         notifications_queue_url: None,
         pii_key: Some(SecretString::from(TEST_PII_KEY.to_owned())),
@@ -201,7 +224,7 @@ pub fn seed_catalog() -> shared::domain::catalog::Catalog {
 
 /// A new account of `user_type` with a unique name, made through the use case.
 pub async fn new_user(store: &Store, user_type: shared::domain::UserType) -> shared::domain::User {
-    let keys = shared::auth::TokenKeys::new(&SecretString::from(TEST_SECRET.to_owned()));
+    let keys = test_keys();
     shared::app::auth::register(
         store,
         &keys,

@@ -7,8 +7,10 @@
 //! table (OpenSearch with `SEARCH_URL`, tantivy with `SEARCH_INDEX_DIR`). `devtool rank` runs
 //! the hourly ranking (scores and seller levels) now; `devtool monthly` last month's reports. `devtool
 //! bench-search N` measures the local search engine on N generated services (`make bench`).
-//! Reads the same
-//! environment as the functions (`TABLE_NAME`, `JWT_SECRET`, `AWS_ENDPOINT_URL`).
+//! `devtool token-keys` prints a new token secret (for Secrets Manager) and its public key
+//! (the `AccessTokenPublicKey` parameter); `devtool pii-key` a new 实名认证 key secret.
+//! Reads the same environment as the functions (`TABLE_NAME`, `ACCESS_TOKEN_PUBLIC_KEY`,
+//! `TOKEN_SECRET_ID`, `AWS_ENDPOINT_URL`).
 
 mod bench;
 
@@ -227,6 +229,19 @@ async fn main() -> anyhow::Result<()> {
         (Some("reindex"), None) => reindex().await,
         (Some("rank"), None) => rank().await,
         (Some("monthly"), None) => monthly().await,
+        (Some("token-keys"), None) => {
+            let secret = shared::auth::TokenSecret::generate()?;
+            println!(
+                "token secret (Secrets Manager, SecretString):\n{}",
+                secret.to_json()
+            );
+            println!("AccessTokenPublicKey:\n{}", secret.public_key()?);
+            Ok(())
+        }
+        (Some("pii-key"), None) => {
+            println!("{}", shared::crypto::new_pii_secret()?);
+            Ok(())
+        }
         (Some("bench-search"), n) => {
             bench::search(n.as_deref().unwrap_or("100000").parse().context("N")?).await
         }
@@ -235,7 +250,7 @@ async fn main() -> anyhow::Result<()> {
             None => bail!("usage: devtool credit USERNAME AMOUNT"),
         },
         _ => bail!(
-            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile | devtool reindex | devtool rank | devtool monthly | devtool bench-search N"
+            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile | devtool reindex | devtool rank | devtool monthly | devtool bench-search N | devtool token-keys | devtool pii-key"
         ),
     }
 }

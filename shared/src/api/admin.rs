@@ -175,7 +175,7 @@ pub(crate) struct VerificationView {
 fn vault(deps: &Deps) -> Result<&crate::crypto::PiiVault, ApiError> {
     deps.pii
         .as_ref()
-        .ok_or_else(|| ApiError::internal("PII_KEY is not configured"))
+        .ok_or_else(|| ApiError::internal("PII_SECRET_ID is not configured"))
 }
 
 /// `GET /admin/verifications` [admin-verification-list]: `?status=pending|approved|rejected`

@@ -664,7 +664,7 @@ fn withdrawal_json(w: &Withdrawal) -> String {
 fn vault(deps: &Deps) -> Result<&PiiVault, ApiError> {
     deps.pii
         .as_ref()
-        .ok_or_else(|| ApiError::internal("PII_KEY is not configured for this function"))
+        .ok_or_else(|| ApiError::internal("PII_SECRET_ID is not configured for this function"))
 }
 
 /// `POST /payments/withdrawals` [withdrawal-create]: `{amount, method: alipay|wechat|bank,

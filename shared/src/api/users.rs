@@ -256,7 +256,7 @@ pub async fn verification_submit(deps: &'static Deps, req: Request) -> Result<Re
     let vault = deps
         .pii
         .as_ref()
-        .ok_or_else(|| ApiError::internal("PII_KEY is not configured"))?;
+        .ok_or_else(|| ApiError::internal("PII_SECRET_ID is not configured"))?;
     let summary = verification::submit(
         &deps.store,
         vault,

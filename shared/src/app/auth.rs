@@ -78,7 +78,9 @@ pub(crate) fn issue(
         .map_err(|e| format!("issuing access token: {e}"))?;
     Ok(Tokens {
         access,
-        refresh: keys.issue_refresh(session.id, session.generation),
+        refresh: keys
+            .issue_refresh(session.id, session.generation)
+            .map_err(|e| format!("issuing refresh token: {e}"))?,
         token_type: "Bearer",
         expires_in: ACCESS_TTL_SECS,
     })
@@ -207,6 +209,7 @@ pub(crate) async fn start_session(
 fn parse_refresh(keys: &TokenKeys, token: &str) -> Result<RefreshToken, RefreshError> {
     keys.parse_refresh(token).map_err(|e| match e {
         TokenError::Expired | TokenError::Invalid => RefreshError::Invalid,
+        TokenError::NoSecret => RefreshError::Internal(e.to_string()),
     })
 }
 

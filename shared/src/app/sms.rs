@@ -108,7 +108,9 @@ pub async fn issue_code(
         return Ok(());
     }
     let code = random_digits(6).map_err(|e| SmsCodeError::Internal(e.to_string()))?;
-    let tag = keys.code_tag(&subject(phone, purpose), &code);
+    let tag = keys
+        .code_tag(&subject(phone, purpose), &code)
+        .map_err(|e| SmsCodeError::Internal(e.to_string()))?;
     store
         .put_sms_code(phone.as_str(), purpose.slot(), &tag, now)
         .await?;

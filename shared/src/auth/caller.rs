@@ -67,7 +67,7 @@ pub fn caller_of_token(token: &str, keys: &TokenKeys) -> Result<Caller, ApiError
                 "Access token expired; refresh it or sign in again",
             ),
         ),
-        TokenError::Invalid => invalid(),
+        TokenError::Invalid | TokenError::NoSecret => invalid(),
     })?;
     Ok(Caller {
         user_id: claims.sub.parse().map_err(|_| invalid())?,

@@ -7,5 +7,6 @@ mod tokens;
 pub use caller::{Caller, caller, caller_of_token};
 pub use password::{hash_password, verify_against_nothing, verify_password};
 pub use tokens::{
-    ACCESS_TTL_SECS, AccessClaims, REFRESH_TTL_SECS, RefreshToken, TokenError, TokenKeys, Tokens,
+    ACCESS_TTL_SECS, AccessClaims, KeyError, REFRESH_TTL_SECS, RefreshToken, TokenError, TokenKeys,
+    TokenSecret, Tokens,
 };

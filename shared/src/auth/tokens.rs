@@ -1,14 +1,18 @@
-//! Access tokens are short-lived HS256 JWTs. Refresh tokens are opaque:
-//! `<session id>.<generation>.<HMAC(session id, generation)>`. The session item in DynamoDB
-//! holds the current generation; a token with a valid MAC but an older generation is a
-//! replay of a rotated token and revokes the whole session (token family).
+//! Access tokens are short-lived EdDSA (Ed25519) JWTs: every function verifies them with the
+//! public key (`ACCESS_TOKEN_PUBLIC_KEY`), and only the functions that issue tokens hold the
+//! private key, read from Secrets Manager at cold start (`TOKEN_SECRET_ID`, see [`TokenSecret`]).
+//! Refresh tokens are opaque: `<session id>.<generation>.<HMAC(session id, generation)>`, keyed
+//! by the same secret. The session item in DynamoDB holds the current generation; a token with a
+//! valid MAC but an older generation is a replay of a rotated token and revokes the whole
+//! session (token family).
 
 use aws_lc_rs::hmac;
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{SessionId, UserId, UserType};
@@ -44,6 +48,25 @@ pub enum TokenError {
     Expired,
     #[error("token invalid")]
     Invalid,
+    /// Issuing tokens or checking codes in a function the template gives no token secret
+    /// (`TOKEN_SECRET_ID`): a deployment error, never the client's.
+    #[error("this function holds no token secret (TOKEN_SECRET_ID)")]
+    NoSecret,
+}
+
+/// Why token keys could not be built (at cold start; the function does not start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("the public key is not the base64url of 32 bytes (an Ed25519 key)")]
+    PublicKey,
+    #[error("the secret is not JSON with signing_key and mac_key")]
+    SecretShape,
+    #[error("signing_key is not the base64 of an Ed25519 private key in PKCS#8")]
+    SigningKey,
+    #[error("mac_key is not the base64 of at least 32 bytes")]
+    MacKey,
+    #[error("the signing key is not the private half of ACCESS_TOKEN_PUBLIC_KEY")]
+    Mismatch,
 }
 
 /// A parsed refresh token whose MAC has been checked.
@@ -62,40 +85,163 @@ pub struct Tokens {
     pub expires_in: i64,
 }
 
-/// Keys derived once per cold start from `JWT_SECRET`.
-pub struct TokenKeys {
+/// The token secret, as stored in Secrets Manager:
+/// `{"signing_key": "<base64 PKCS#8 Ed25519 private key>", "mac_key": "<base64, ≥ 32 bytes>"}`.
+/// The MAC key keys refresh tokens and stored SMS codes; rotating the signing key alone signs
+/// everyone's access token out within 15 minutes while their refresh tokens stay valid.
+pub struct TokenSecret {
+    signing_key: SecretSlice<u8>,
+    mac_key: SecretSlice<u8>,
+}
+
+impl std::fmt::Debug for TokenSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSecret(***)")
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenSecretJson {
+    signing_key: SecretString,
+    mac_key: SecretString,
+}
+
+impl TokenSecret {
+    pub fn from_json(text: &str) -> Result<TokenSecret, KeyError> {
+        let json: TokenSecretJson =
+            serde_json::from_str(text).map_err(|_| KeyError::SecretShape)?;
+        let signing_key = STANDARD
+            .decode(json.signing_key.expose_secret().trim())
+            .map_err(|_| KeyError::SigningKey)?;
+        Ed25519KeyPair::from_pkcs8(&signing_key).map_err(|_| KeyError::SigningKey)?;
+        let mac_key = STANDARD
+            .decode(json.mac_key.expose_secret().trim())
+            .map_err(|_| KeyError::MacKey)?;
+        if mac_key.len() < 32 {
+            return Err(KeyError::MacKey);
+        }
+        Ok(TokenSecret {
+            signing_key: signing_key.into(),
+            mac_key: mac_key.into(),
+        })
+    }
+
+    /// A new random secret (`devtool token-keys`).
+    pub fn generate() -> Result<TokenSecret, KeyError> {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| KeyError::SigningKey)?;
+        let mut mac_key = vec![0u8; 32];
+        aws_lc_rs::rand::SecureRandom::fill(&rng, &mut mac_key).map_err(|_| KeyError::MacKey)?;
+        Ok(TokenSecret {
+            signing_key: pkcs8.as_ref().to_vec().into(),
+            mac_key: mac_key.into(),
+        })
+    }
+
+    /// The secret built from fixed bytes (tests: the same keys in every process).
+    pub fn from_seed(seed: &[u8; 32], mac_key: &[u8; 32]) -> Result<TokenSecret, KeyError> {
+        let pair = Ed25519KeyPair::from_seed_unchecked(seed).map_err(|_| KeyError::SigningKey)?;
+        let pkcs8 = pair.to_pkcs8().map_err(|_| KeyError::SigningKey)?;
+        Ok(TokenSecret {
+            signing_key: pkcs8.as_ref().to_vec().into(),
+            mac_key: mac_key.to_vec().into(),
+        })
+    }
+
+    /// The JSON stored in Secrets Manager.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "signing_key": STANDARD.encode(self.signing_key.expose_secret()),
+            "mac_key": STANDARD.encode(self.mac_key.expose_secret()),
+        })
+        .to_string()
+    }
+
+    /// The public half, as `ACCESS_TOKEN_PUBLIC_KEY` holds it (base64url, the JWK's `x`).
+    pub fn public_key(&self) -> Result<String, KeyError> {
+        let pair = Ed25519KeyPair::from_pkcs8(self.signing_key.expose_secret())
+            .map_err(|_| KeyError::SigningKey)?;
+        Ok(URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()))
+    }
+}
+
+/// What only the token-issuing functions hold.
+struct Signing {
     encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
     refresh_mac: hmac::Key,
     code_mac: hmac::Key,
 }
 
+/// The keys of a function, built once per cold start: the public key for every function,
+/// the signing keys for those given the token secret.
+pub struct TokenKeys {
+    decoding: DecodingKey,
+    validation: Validation,
+    signing: Option<Signing>,
+}
+
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenKeys(***)")
+        f.write_str(if self.signing.is_some() {
+            "TokenKeys(verify, sign: ***)"
+        } else {
+            "TokenKeys(verify)"
+        })
     }
 }
 
 impl TokenKeys {
-    pub fn new(secret: &SecretString) -> TokenKeys {
-        let bytes = secret.expose_secret().as_bytes();
-        // Separate keys for the two token kinds, both derived from the one secret.
-        let derive = |label: &[u8]| hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, bytes), label);
-        let jwt_key = derive(b"gigbao/jwt/v1");
-        let refresh_key = derive(b"gigbao/refresh/v1");
-        let code_key = derive(b"gigbao/sms-code/v1");
-        let mut validation = Validation::new(Algorithm::HS256);
+    /// Keys that verify access tokens with `public_key` (base64url of the raw Ed25519 key)
+    /// and, given the token secret, issue them and refresh tokens. The secret's key must be
+    /// the private half of `public_key`: a mismatch fails the cold start, not every request.
+    pub fn new(public_key: &str, secret: Option<&TokenSecret>) -> Result<TokenKeys, KeyError> {
+        let raw = URL_SAFE_NO_PAD
+            .decode(public_key.trim().trim_end_matches('='))
+            .map_err(|_| KeyError::PublicKey)?;
+        if raw.len() != 32 {
+            return Err(KeyError::PublicKey);
+        }
+        let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 0;
-        TokenKeys {
-            encoding: EncodingKey::from_secret(jwt_key.as_ref()),
-            decoding: DecodingKey::from_secret(jwt_key.as_ref()),
+        let signing = match secret {
+            None => None,
+            Some(secret) => {
+                let pair = Ed25519KeyPair::from_pkcs8(secret.signing_key.expose_secret())
+                    .map_err(|_| KeyError::SigningKey)?;
+                if pair.public_key().as_ref() != raw.as_slice() {
+                    return Err(KeyError::Mismatch);
+                }
+                let mac = secret.mac_key.expose_secret();
+                // Separate keys for refresh tokens and SMS codes, both derived from the one key.
+                let derive =
+                    |label: &[u8]| hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, mac), label);
+                Some(Signing {
+                    encoding: EncodingKey::from_ed_der(secret.signing_key.expose_secret()),
+                    refresh_mac: hmac::Key::new(
+                        hmac::HMAC_SHA256,
+                        derive(b"gigbao/refresh/v1").as_ref(),
+                    ),
+                    code_mac: hmac::Key::new(
+                        hmac::HMAC_SHA256,
+                        derive(b"gigbao/sms-code/v1").as_ref(),
+                    ),
+                })
+            }
+        };
+        Ok(TokenKeys {
+            decoding: DecodingKey::from_ed_der(&raw),
             validation,
-            refresh_mac: hmac::Key::new(hmac::HMAC_SHA256, refresh_key.as_ref()),
-            code_mac: hmac::Key::new(hmac::HMAC_SHA256, code_key.as_ref()),
-        }
+            signing,
+        })
+    }
+
+    fn signing(&self) -> Result<&Signing, TokenError> {
+        self.signing.as_ref().ok_or_else(|| {
+            tracing::error!("token secret needed but not configured (TOKEN_SECRET_ID)");
+            TokenError::NoSecret
+        })
     }
 
     pub fn issue_access(
@@ -116,8 +262,12 @@ impl TokenKeys {
             iss: ISSUER.to_owned(),
             typ: "access".to_owned(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|_| TokenError::Invalid)
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::EdDSA),
+            &claims,
+            &self.signing()?.encoding,
+        )
+        .map_err(|_| TokenError::Invalid)
     }
 
     pub fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenError> {
@@ -132,39 +282,43 @@ impl TokenKeys {
         Ok(data.claims)
     }
 
-    fn refresh_mac(&self, session_id: SessionId, generation: u64) -> String {
-        let tag = hmac::sign(
-            &self.refresh_mac,
-            format!("{session_id}.{generation}").as_bytes(),
-        );
-        URL_SAFE_NO_PAD.encode(tag.as_ref())
-    }
-
     /// The stored form of a one-time SMS code: a keyed MAC over where it was sent and the
     /// code, so a leaked table reveals no code (six digits are too few for a plain hash).
-    pub fn code_tag(&self, subject: &str, code: &str) -> String {
-        let tag = hmac::sign(&self.code_mac, format!("{subject}\n{code}").as_bytes());
-        URL_SAFE_NO_PAD.encode(tag.as_ref())
+    pub fn code_tag(&self, subject: &str, code: &str) -> Result<String, TokenError> {
+        let tag = hmac::sign(
+            &self.signing()?.code_mac,
+            format!("{subject}\n{code}").as_bytes(),
+        );
+        Ok(URL_SAFE_NO_PAD.encode(tag.as_ref()))
     }
 
-    /// Whether `code` matches `stored`, in constant time.
+    /// Whether `code` matches `stored`, in constant time. Without the token secret no code
+    /// matches (and the error is logged: see [`TokenKeys::code_tag`], which refuses to issue).
     pub fn code_matches(&self, subject: &str, code: &str, stored: &str) -> bool {
-        let Ok(tag) = URL_SAFE_NO_PAD.decode(stored) else {
+        let (Ok(signing), Ok(tag)) = (self.signing(), URL_SAFE_NO_PAD.decode(stored)) else {
             return false;
         };
         hmac::verify(
-            &self.code_mac,
+            &signing.code_mac,
             format!("{subject}\n{code}").as_bytes(),
             &tag,
         )
         .is_ok()
     }
 
-    pub fn issue_refresh(&self, session_id: SessionId, generation: u64) -> String {
-        format!(
+    pub fn issue_refresh(
+        &self,
+        session_id: SessionId,
+        generation: u64,
+    ) -> Result<String, TokenError> {
+        let tag = hmac::sign(
+            &self.signing()?.refresh_mac,
+            format!("{session_id}.{generation}").as_bytes(),
+        );
+        Ok(format!(
             "{session_id}.{generation}.{}",
-            self.refresh_mac(session_id, generation)
-        )
+            URL_SAFE_NO_PAD.encode(tag.as_ref())
+        ))
     }
 
     /// Checks the shape and MAC of a refresh token. Does not say whether it is still current:
@@ -182,7 +336,7 @@ impl TokenKeys {
             .decode(mac)
             .map_err(|_| TokenError::Invalid)?;
         hmac::verify(
-            &self.refresh_mac,
+            &self.signing()?.refresh_mac,
             format!("{session_id}.{generation}").as_bytes(),
             &given,
         )
@@ -198,8 +352,113 @@ impl TokenKeys {
 mod tests {
     use super::*;
 
-    fn keys(secret: &str) -> TokenKeys {
-        TokenKeys::new(&SecretString::from(secret.to_owned()))
+    /// Signing keys from a seed: different seeds are different key pairs.
+    fn keys(seed: &str) -> TokenKeys {
+        let secret = secret(seed);
+        TokenKeys::new(&secret.public_key().unwrap(), Some(&secret)).unwrap()
+    }
+
+    fn secret(seed: &str) -> TokenSecret {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, seed.as_bytes());
+        let mut bytes = [0u8; 32];
+        bytes.copy_from_slice(digest.as_ref());
+        TokenSecret::from_seed(&bytes, &bytes).unwrap()
+    }
+
+    #[test]
+    fn functions_without_the_secret_verify_but_cannot_issue() {
+        let signer = keys("an-example-secret-of-at-least-32-bytes");
+        let public = secret("an-example-secret-of-at-least-32-bytes")
+            .public_key()
+            .unwrap();
+        let verifier = TokenKeys::new(&public, None).unwrap();
+        let (uid, sid) = (UserId::new(), SessionId::new());
+        let t = signer
+            .issue_access(uid, UserType::Freelancer, sid, Utc::now())
+            .unwrap();
+        assert_eq!(verifier.verify_access(&t).unwrap().sub, uid.to_string());
+        // No private key, no MAC key: nothing can be minted, no refresh token or code checked.
+        assert_eq!(
+            verifier.issue_access(uid, UserType::Admin, sid, Utc::now()),
+            Err(TokenError::NoSecret)
+        );
+        assert_eq!(verifier.issue_refresh(sid, 1), Err(TokenError::NoSecret));
+        let refresh = signer.issue_refresh(sid, 1).unwrap();
+        assert_eq!(verifier.parse_refresh(&refresh), Err(TokenError::NoSecret));
+        assert_eq!(verifier.code_tag("s", "123456"), Err(TokenError::NoSecret));
+        let tag = signer.code_tag("s", "123456").unwrap();
+        assert!(signer.code_matches("s", "123456", &tag));
+        assert!(!verifier.code_matches("s", "123456", &tag));
+        assert!(format!("{verifier:?}").ends_with("(verify)"));
+    }
+
+    #[test]
+    fn a_secret_that_is_not_the_public_keys_other_half_fails_the_cold_start() {
+        let a = secret("one");
+        let b = secret("two");
+        assert_eq!(
+            TokenKeys::new(&a.public_key().unwrap(), Some(&b)).unwrap_err(),
+            KeyError::Mismatch
+        );
+        assert_eq!(
+            TokenKeys::new("short", None).unwrap_err(),
+            KeyError::PublicKey
+        );
+        // The stored JSON round-trips; malformed secrets are named.
+        let again = TokenSecret::from_json(&a.to_json()).unwrap();
+        assert_eq!(again.public_key(), a.public_key());
+        assert_eq!(
+            TokenSecret::from_json("{}").unwrap_err(),
+            KeyError::SecretShape
+        );
+        assert_eq!(
+            TokenSecret::from_json(r#"{"signing_key":"AAAA","mac_key":"AAAA"}"#).unwrap_err(),
+            KeyError::SigningKey
+        );
+        let short_mac = serde_json::json!({
+            "signing_key": STANDARD.encode(a.signing_key.expose_secret()),
+            "mac_key": STANDARD.encode([1u8; 16]),
+        });
+        assert_eq!(
+            TokenSecret::from_json(&short_mac.to_string()).unwrap_err(),
+            KeyError::MacKey
+        );
+        let generated = TokenSecret::generate().unwrap();
+        assert_ne!(generated.public_key(), a.public_key());
+        assert_eq!(
+            URL_SAFE_NO_PAD
+                .decode(generated.public_key().unwrap())
+                .unwrap()
+                .len(),
+            32
+        );
+    }
+
+    #[test]
+    fn a_token_made_with_a_shared_secret_is_refused() {
+        // The algorithm is pinned: an HS256 token (what tokens were before) is not accepted,
+        // whatever key it was made with, the public key included.
+        let k = keys("an-example-secret-of-at-least-32-bytes");
+        let public = secret("an-example-secret-of-at-least-32-bytes")
+            .public_key()
+            .unwrap();
+        let claims = AccessClaims {
+            sub: UserId::new().to_string(),
+            ut: UserType::Admin,
+            sid: SessionId::new().to_string(),
+            iat: Utc::now().timestamp(),
+            iat_ms: 0,
+            exp: Utc::now().timestamp() + 60,
+            iss: ISSUER.to_owned(),
+            typ: "access".to_owned(),
+        };
+        let forged = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(public.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(k.verify_access(&forged), Err(TokenError::Invalid));
     }
 
     #[test]
@@ -214,6 +473,7 @@ mod tests {
         assert_eq!(c.sub, uid.to_string());
         assert_eq!(c.ut, UserType::Client);
         assert_eq!(c.exp - c.iat, 900);
+        assert!(t.starts_with(&URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT","alg":"EdDSA"}"#)));
     }
 
     #[test]
@@ -263,7 +523,7 @@ mod tests {
     fn refresh_tokens_carry_a_mac() {
         let k = keys("an-example-secret-of-at-least-32-bytes");
         let sid = SessionId::new();
-        let t = k.issue_refresh(sid, 3);
+        let t = k.issue_refresh(sid, 3).unwrap();
         assert_eq!(
             k.parse_refresh(&t),
             Ok(RefreshToken {

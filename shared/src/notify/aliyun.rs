@@ -1,5 +1,6 @@
-//! Aliyun SMS (`dysmsapi` `SendSms`, version 2017-05-25), signed with Alibaba Cloud's
-//! signature method V3 (`ACS3-HMAC-SHA256`):
+//! Aliyun SMS (`dysmsapi` `SendSms`, version 2017-05-25) — and the signer every Alibaba Cloud
+//! RPC call of ours uses (DirectMail too) — signed with Alibaba Cloud's signature method V3
+//! (`ACS3-HMAC-SHA256`):
 //!
 //! ```text
 //! CanonicalRequest = METHOD \n "/" \n CanonicalQuery \n CanonicalHeaders \n SignedHeaders \n hex(sha256(body))
@@ -7,8 +8,9 @@
 //! Authorization    = ACS3-HMAC-SHA256 Credential=<id>,SignedHeaders=<names>,Signature=hex(hmac_sha256(secret, StringToSign))
 //! ```
 //!
-//! Parameters travel in the query string (RFC 3986 percent-encoding, sorted by name); the body
-//! is empty. The gateway answers HTTP 200 with `{"Code": "OK", ...}` on success and another
+//! SMS parameters travel in the query string (RFC 3986 percent-encoding, sorted by name) and
+//! the body is empty; a call with long parameters sends them as a form body instead, whose
+//! SHA-256 is then the payload hash. The gateway answers HTTP 200 with `{"Code": "OK", ...}` on success and another
 //! `Code` (e.g. `isv.BUSINESS_LIMIT_CONTROL`) when it refuses.
 
 use std::time::Duration;
@@ -59,6 +61,8 @@ pub struct AliyunSms {
 pub struct SignedRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// The form body (empty when the parameters are in the query string).
+    pub body: Vec<u8>,
     pub canonical_request: String,
 }
 
@@ -78,6 +82,110 @@ fn sha256_hex(data: &[u8]) -> String {
     hex(digest::digest(&digest::SHA256, data).as_ref())
 }
 
+/// An Alibaba Cloud AccessKey pair (the `ALIYUN_SECRET_ID` secret).
+pub(super) struct AcsCredentials<'a> {
+    pub access_key_id: &'a str,
+    pub access_key_secret: &'a SecretString,
+}
+
+/// Where an RPC call's parameters travel: the query string (short ones) or a form body
+/// (`application/x-www-form-urlencoded`, for mail bodies up to the API's limit).
+pub(super) enum Params<'a> {
+    Query(&'a [(&'a str, &'a str)]),
+    Form(&'a [(&'a str, &'a str)]),
+}
+
+fn encoded(params: &[(&str, &str)]) -> String {
+    let mut pairs: Vec<(String, String)> = params.iter().map(|(k, v)| (enc(k), enc(v))).collect();
+    pairs.sort();
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Signs an RPC-style call (`action`, `version`) to `endpoint` with the V3 method.
+pub(super) fn sign_rpc(
+    credentials: &AcsCredentials<'_>,
+    endpoint: &str,
+    (action, version): (&str, &str),
+    params: Params<'_>,
+    now: DateTime<Utc>,
+    nonce: &str,
+) -> SignedRequest {
+    let (canonical_query, body) = match params {
+        Params::Query(p) => (encoded(p), Vec::new()),
+        Params::Form(p) => (String::new(), encoded(p).into_bytes()),
+    };
+    let host = endpoint
+        .strip_prefix("https://")
+        .or_else(|| endpoint.strip_prefix("http://"))
+        .unwrap_or(endpoint)
+        .trim_end_matches('/');
+    let date = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let payload_hash = sha256_hex(&body);
+    // Sorted by name; all are signed.
+    let headers = [
+        ("host", host.to_owned()),
+        ("x-acs-action", action.to_owned()),
+        ("x-acs-content-sha256", payload_hash.clone()),
+        ("x-acs-date", date),
+        ("x-acs-signature-nonce", nonce.to_owned()),
+        ("x-acs-version", version.to_owned()),
+    ];
+    let canonical_headers: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}:{}\n", v.trim()))
+        .collect();
+    let signed_headers = headers
+        .iter()
+        .map(|(k, _)| *k)
+        .collect::<Vec<_>>()
+        .join(";");
+    let canonical_request = format!(
+        "POST\n/\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}"
+    );
+    let string_to_sign = format!(
+        "ACS3-HMAC-SHA256\n{}",
+        sha256_hex(canonical_request.as_bytes())
+    );
+    let key = hmac::Key::new(
+        hmac::HMAC_SHA256,
+        credentials.access_key_secret.expose_secret().as_bytes(),
+    );
+    let signature = hex(hmac::sign(&key, string_to_sign.as_bytes()).as_ref());
+    let mut out_headers: Vec<(String, String)> = headers
+        .into_iter()
+        .filter(|(k, _)| *k != "host")
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    if !body.is_empty() {
+        out_headers.push((
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        ));
+    }
+    out_headers.push((
+        "authorization".to_owned(),
+        format!(
+            "ACS3-HMAC-SHA256 Credential={},SignedHeaders={signed_headers},Signature={signature}",
+            credentials.access_key_id
+        ),
+    ));
+    let base = endpoint.trim_end_matches('/');
+    SignedRequest {
+        url: if canonical_query.is_empty() {
+            format!("{base}/")
+        } else {
+            format!("{base}/?{canonical_query}")
+        },
+        headers: out_headers,
+        body,
+        canonical_request,
+    }
+}
+
 impl AliyunSms {
     pub fn new(config: AliyunSmsConfig) -> AliyunSms {
         AliyunSms {
@@ -87,15 +195,6 @@ impl AliyunSms {
                 .build()
                 .unwrap_or_default(),
         }
-    }
-
-    fn host(&self) -> &str {
-        let e = self.config.endpoint.as_str();
-        let e = e
-            .strip_prefix("https://")
-            .or_else(|| e.strip_prefix("http://"))
-            .unwrap_or(e);
-        e.trim_end_matches('/')
     }
 
     /// Builds and signs the `SendSms` request for `msg` at `now` with `nonce`.
@@ -110,71 +209,23 @@ impl AliyunSms {
                 .unwrap_or(&self.config.template_signin),
         };
         let template_param = msg.template_param().to_string();
-        let mut query = [
-            ("PhoneNumbers", msg.phone.as_str()),
-            ("SignName", self.config.sign_name.as_str()),
-            ("TemplateCode", template.as_str()),
-            ("TemplateParam", template_param.as_str()),
-        ]
-        .map(|(k, v)| (enc(k), enc(v)));
-        query.sort();
-        let canonical_query = query
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&");
-        let date = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let payload_hash = sha256_hex(b"");
-        // Sorted by name; all are signed.
-        let headers = [
-            ("host", self.host().to_owned()),
-            ("x-acs-action", ACTION.to_owned()),
-            ("x-acs-content-sha256", payload_hash.clone()),
-            ("x-acs-date", date),
-            ("x-acs-signature-nonce", nonce.to_owned()),
-            ("x-acs-version", VERSION.to_owned()),
-        ];
-        let canonical_headers: String = headers
-            .iter()
-            .map(|(k, v)| format!("{k}:{}\n", v.trim()))
-            .collect();
-        let signed_headers = headers
-            .iter()
-            .map(|(k, _)| *k)
-            .collect::<Vec<_>>()
-            .join(";");
-        let canonical_request = format!(
-            "POST\n/\n{canonical_query}\n{canonical_headers}\n{signed_headers}\n{payload_hash}"
-        );
-        let string_to_sign = format!(
-            "ACS3-HMAC-SHA256\n{}",
-            sha256_hex(canonical_request.as_bytes())
-        );
-        let key = hmac::Key::new(
-            hmac::HMAC_SHA256,
-            self.config.access_key_secret.expose_secret().as_bytes(),
-        );
-        let signature = hex(hmac::sign(&key, string_to_sign.as_bytes()).as_ref());
-        let mut out_headers: Vec<(String, String)> = headers
-            .into_iter()
-            .filter(|(k, _)| *k != "host")
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        out_headers.push((
-            "authorization".to_owned(),
-            format!(
-                "ACS3-HMAC-SHA256 Credential={},SignedHeaders={signed_headers},Signature={signature}",
-                self.config.access_key_id
-            ),
-        ));
-        SignedRequest {
-            url: format!(
-                "{}/?{canonical_query}",
-                self.config.endpoint.trim_end_matches('/')
-            ),
-            headers: out_headers,
-            canonical_request,
-        }
+        let credentials = AcsCredentials {
+            access_key_id: &self.config.access_key_id,
+            access_key_secret: &self.config.access_key_secret,
+        };
+        sign_rpc(
+            &credentials,
+            &self.config.endpoint,
+            (ACTION, VERSION),
+            Params::Query(&[
+                ("PhoneNumbers", msg.phone.as_str()),
+                ("SignName", self.config.sign_name.as_str()),
+                ("TemplateCode", template.as_str()),
+                ("TemplateParam", template_param.as_str()),
+            ]),
+            now,
+            nonce,
+        )
     }
 
     pub async fn send(&self, msg: &SmsMessage<'_>) -> Result<(), NotifyError> {

@@ -71,6 +71,7 @@ pub enum Mailer {
     Disabled,
     Outbox(Outbox),
     Ses(SesMailer),
+    DirectMail(super::DirectMailer),
 }
 
 impl Mailer {
@@ -88,6 +89,7 @@ impl Mailer {
                 }),
             ),
             Mailer::Ses(s) => s.send(mail).await,
+            Mailer::DirectMail(d) => d.send(mail).await,
         }
     }
 }

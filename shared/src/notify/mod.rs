@@ -1,14 +1,17 @@
-//! Outgoing SMS and email. Each is a port with two adapters: the real gateway (Aliyun SMS,
-//! Amazon SES) in production, and an outbox — JSON lines in a local folder — on a developer's
+//! Outgoing SMS and email. Each is a port with its real gateways (Aliyun SMS; Amazon SES in the
+//! global regions, Aliyun DirectMail in China, where SES is not offered) in production, and an
+//! outbox — JSON lines in a local folder — on a developer's
 //! machine and in tests, where nothing may leave the machine. The outbox is the only place a
 //! code or link is written in the clear; logs never see one.
 
 mod aliyun;
+mod directmail;
 mod mail;
 mod outbox;
 mod sms;
 
-pub use aliyun::{AliyunSms, AliyunSmsConfig};
+pub use aliyun::{AliyunSms, AliyunSmsConfig, SignedRequest};
+pub use directmail::{DirectMailConfig, DirectMailer};
 pub use mail::{Mail, Mailer, SesMailer};
 pub use outbox::Outbox;
 pub use sms::{SmsMessage, SmsSender, SmsTemplate};
