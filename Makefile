@@ -27,7 +27,7 @@ VENV ?= $(HOME)/.cache/gigbao/venv-$(REQUIREMENTS_HASH)
 PY := $(VENV)/bin/python
 TOOLS := $(VENV)/.installed
 
-.PHONY: help dev test fuzz soak check-reload venv-path lint fmt template-check deployable build clean prune credit reconcile reindex rank monthly bench deploy deploy-check
+.PHONY: help dev test fuzz soak check-reload venv-path lint fmt template-check deployable build clean prune credit reconcile reindex rank monthly bench deploy deploy-check redrive
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
@@ -41,6 +41,7 @@ help:
 	@echo "make reindex - rebuild the search index of the running dev stack from its table"
 	@echo "make rank   - run the hourly ranking (scores, seller levels) on the running dev stack now"
 	@echo "make monthly - write last month's activity reports (sent as notifications) on the running dev stack now"
+	@echo "make redrive QUEUE=Notifications - move a dead-letter queue's messages back (with make dev running)"
 	@echo "make bench  - measurements (release build) into docs/performance.md"
 	@echo "make deploy STACK=gigbao AWS_REGION=cn-north-1 PARAMS='Key=Value ...' - sam build + sam deploy (docs/deploying.md)"
 	@echo "make deploy-check - sam build (arm64, release) of health and order-create offline; each zip holds only bootstrap"
@@ -111,6 +112,7 @@ template-check: $(TOOLS)
 deployable: $(TOOLS)
 	$(PY) infra/deploy/test_check_deployable.py
 	$(PY) infra/deploy/check_deployable.py
+	$(PY) infra/ops/test_redrive.py
 
 # Deploying (docs/deploying.md). `sam build` builds every function with cargo lambda (release,
 # arm64, provided.al2023) into a directory outside the clone, one `bootstrap` per function;
@@ -157,6 +159,13 @@ test: $(TOOLS)
 # Superseded build artifacts out of the shared target directory (.ci/run does it after each run).
 prune:
 	python3 infra/local/prune_target.py "$(CARGO_TARGET_DIR)"
+
+# With `make dev` running: move a dead-letter queue's messages back to their queue
+# (QUEUE=Notifications|Stats|Search|Abuse|Media). In AWS: infra/ops/redrive.py --dlq URL.
+redrive: $(TOOLS)
+	$(PY) infra/ops/redrive.py --endpoint http://127.0.0.1:4566 \
+	  --dlq http://127.0.0.1:4566/000000000000/gigbao-dev-$(QUEUE)DeadLetterQueue \
+	  --to http://127.0.0.1:4566/000000000000/gigbao-dev-$(QUEUE)Queue
 
 # Only the contract fuzzing (schemathesis against the OpenAPI document), on a fresh stack.
 fuzz: build

@@ -18,7 +18,9 @@ For the root template and every nested stack it names (stacks/*.yaml):
    A resource type MiniStack does not implement is named and left out of the rehearsal, with
    the reason; a stack that fails to create fails the check, with CloudFormation's events.
 
-It writes docs/stacks.md (per stack: size, resources, parameters, against the limits).
+It writes docs/stacks.md (per stack: size, resources, parameters, against the limits) and
+docs/operations.md (per worker and queue: where failed work goes, alarms, concurrency,
+timeouts, log retention).
 
     check_deployable.py [--no-rehearsal] [--doc docs/stacks.md]
 """
@@ -177,15 +179,77 @@ def measure(name: str, path: Path, template: dict, base_url: str) -> StackReport
 
 
 def _refers_to(value, lid: str) -> bool:
-    return re.search(rf'"Ref": "{lid}"|"{lid}", "Arn"|\$\{{{lid}[.}}]', json.dumps(value)) is not None
+    return re.search(rf'"Ref": "{lid}"|\["{lid}", "\w+"\]|\$\{{{lid}[.}}]',
+                     json.dumps(value)) is not None
 
 
-def operations_problems(app: dict) -> list[str]:
-    """What an operator needs of every function: logs kept for a set time, and of every
-    worker (a function fed by a queue, the table's stream or a schedule) a place where failed
-    work goes instead of being lost, and an alarm when it fails."""
+def _alarms_on(res: dict, lid: str, metric: str | None = None) -> list[str]:
+    """The alarms whose metric names resource `lid` (a function, a queue), by metric name."""
+    found = []
+    for aid, a in res.items():
+        if a["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        props = a["Properties"]
+        named = props.get("MetricName")
+        if named and _refers_to(props.get("Dimensions"), lid) and metric in (None, named):
+            found.append(named)
+    return found
+
+
+def _days(app: dict, retention) -> str:
+    if retention is None:
+        return "forever"
+    if isinstance(retention, dict) and "Ref" in retention:
+        name = retention["Ref"]
+        return f"`{name}` (default {app['Parameters'][name].get('Default')} days)"
+    return f"{retention} days"
+
+
+def _period_seconds(expr: str) -> int | None:
+    m = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expr.strip())
+    if not m:
+        return None
+    return int(m.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[m.group(2).rstrip("s")]
+
+
+@dataclass
+class Worker:
+    function: str
+    trigger: str
+    timeout: int
+    concurrency: str
+    failures: str
+    alarms: list[str]
+    log_retention: str
+
+
+@dataclass
+class QueueRow:
+    queue: str
+    consumer: str
+    visibility: int
+    needed: int
+    dead_letters: str
+
+
+def operations(app: dict) -> tuple[list[str], list[Worker], list[QueueRow]]:
+    """What an operator needs of every function: logs kept for a set time; and of every
+    worker (a function fed by a queue, the table's stream or a schedule): a place where failed
+    work goes instead of being lost, alarms on its errors and throttles, a ceiling on its
+    concurrency, a queue that does not hand a message out again while it is in work (visibility
+    ≥ 6 × timeout + batching window, AWS's guidance), a stream consumer that cannot fall behind
+    unnoticed, a schedule whose runs cannot overlap. Every dead-letter queue is alarmed."""
     res = app["Resources"]
-    problems = []
+    problems: list[str] = []
+    workers: list[Worker] = []
+    queues: list[QueueRow] = []
+    dead_letter_queues: set[str] = set()
+    for lid, r in res.items():
+        if r["Type"] == "AWS::SQS::Queue":
+            target = ((r.get("Properties") or {}).get("RedrivePolicy") or {}).get(
+                "deadLetterTargetArn")
+            if target:
+                dead_letter_queues.add(target["Fn::GetAtt"][0])
     for lid, r in res.items():
         if r["Type"] != "AWS::Serverless::Function":
             continue
@@ -194,29 +258,89 @@ def operations_problems(app: dict) -> list[str]:
         retention = (res.get(group) or {}).get("Properties", {}).get("RetentionInDays")
         if retention is None:
             problems.append(f"{lid}: logs to no log group with a retention")
-        events = (props.get("Events") or {}).values()
+        events = list((props.get("Events") or {}).values())
         if not events:
             continue
+        timeout = int(props.get("Timeout", 3))
+        triggers, failures, concurrency = [], [], []
+        if props.get("ReservedConcurrentExecutions"):
+            concurrency.append(f"reserved {props['ReservedConcurrentExecutions']}")
         for ev in events:
             p = ev.get("Properties") or {}
             if ev["Type"] == "SQS":
                 queue = p["Queue"]["Fn::GetAtt"][0]
-                if "RedrivePolicy" not in res[queue].get("Properties", {}):
+                qprops = res[queue].get("Properties", {})
+                triggers.append(f"SQS `{queue}` (batch {p.get('BatchSize', 10)})")
+                redrive = qprops.get("RedrivePolicy")
+                if not redrive:
                     problems.append(f"{lid}: its queue {queue} has no dead-letter queue")
+                    dlq = "none"
+                else:
+                    dlq = (f"`{redrive['deadLetterTargetArn']['Fn::GetAtt'][0]}` after "
+                           f"{redrive['maxReceiveCount']} receives")
+                failures.append(dlq)
+                window = int(p.get("MaximumBatchingWindowInSeconds", 0))
+                needed = 6 * timeout + window
+                visibility = int(qprops.get("VisibilityTimeout", 30))
+                if visibility < needed:
+                    problems.append(f"{lid}: {queue}'s visibility timeout {visibility} s is under "
+                                    f"6 × {timeout} s + {window} s = {needed} s")
+                queues.append(QueueRow(queue, lid, visibility, needed, dlq))
+                maximum = (p.get("ScalingConfig") or {}).get("MaximumConcurrency")
+                if not maximum:
+                    problems.append(f"{lid}: no MaximumConcurrency on its {queue} mapping")
+                else:
+                    concurrency.append(f"max {maximum} from SQS")
             elif ev["Type"] == "DynamoDB":
-                if not (p.get("DestinationConfig") or {}).get("OnFailure"):
+                triggers.append(f"table stream (batch {p.get('BatchSize', 100)})")
+                on_failure = (p.get("DestinationConfig") or {}).get("OnFailure")
+                if not on_failure:
                     problems.append(f"{lid}: stream records that fail every retry are dropped "
                                     "(no DestinationConfig.OnFailure)")
+                else:
+                    failures.append(f"on failure → `{on_failure['Destination']['Fn::GetAtt'][0]}`"
+                                    f" ({p.get('MaximumRetryAttempts', '∞')} retries, records "
+                                    f"over {p.get('MaximumRecordAgeInSeconds', '∞')} s)")
+                if not p.get("MaximumRecordAgeInSeconds"):
+                    problems.append(f"{lid}: no MaximumRecordAgeInSeconds on its stream mapping")
+                if not _alarms_on(res, lid, "IteratorAge"):
+                    problems.append(f"{lid}: a stream consumer with no IteratorAge alarm")
+                concurrency.append("one per shard")
             elif ev["Type"] in ("Schedule", "ScheduleV2"):
-                if not props.get("DeadLetterQueue") and not p.get("DeadLetterConfig"):
+                expr = p.get("Schedule") or p.get("ScheduleExpression")
+                triggers.append(f"schedule `{expr}`")
+                target = (props.get("DeadLetterQueue") or {}).get("TargetArn")
+                if not target and not p.get("DeadLetterConfig"):
                     problems.append(f"{lid}: failed scheduled runs are dropped "
                                     "(no DeadLetterQueue)")
-        alarmed = any(a["Type"] == "AWS::CloudWatch::Alarm" and a["Properties"].get(
-            "MetricName") == "Errors" and _refers_to(a["Properties"].get("Dimensions"), lid)
-            for a in res.values())
-        if not alarmed:
-            problems.append(f"{lid}: a worker with no alarm on its errors")
-    return problems
+                else:
+                    failures.append(f"failed runs → `{target['Fn::GetAtt'][0]}`" if isinstance(
+                        target, dict) and "Fn::GetAtt" in target else "failed runs → DLQ")
+                    if isinstance(target, dict) and "Fn::GetAtt" in target:
+                        dead_letter_queues.add(target["Fn::GetAtt"][0])
+                period = _period_seconds(expr)
+                if period is not None and timeout >= period:
+                    problems.append(f"{lid}: runs every {period} s with a {timeout} s timeout, "
+                                    "so two runs can overlap")
+        for dest in (p for ev in events for p in [ev.get("Properties") or {}]):
+            on_failure = ((dest.get("DestinationConfig") or {}).get("OnFailure") or {})
+            if "Destination" in on_failure:
+                dead_letter_queues.add(on_failure["Destination"]["Fn::GetAtt"][0])
+        alarms = _alarms_on(res, lid)
+        for metric in ("Errors", "Throttles"):
+            if metric not in alarms:
+                problems.append(f"{lid}: a worker with no alarm on its {metric.lower()}")
+        workers.append(Worker(lid, "; ".join(triggers), timeout,
+                              ", ".join(concurrency) or "account", "; ".join(failures) or "none",
+                              sorted(alarms), _days(app, retention)))
+    for q in sorted(dead_letter_queues):
+        if not _alarms_on(res, q, "ApproximateNumberOfMessagesVisible"):
+            problems.append(f"{q}: a dead-letter queue with no alarm on its depth")
+    return problems, workers, queues
+
+
+def operations_problems(app: dict) -> list[str]:
+    return operations(app)[0]
 
 
 # The pseudo parameters of a stack deployed in each partition.
@@ -317,6 +441,15 @@ def without_unsupported(name: str, template: dict, supported: set[str],
         skipped.append(f"{name}.{lid} ({resources[lid]['Type']}): MiniStack's CloudFormation "
                        "has no provisioner for this type; AWS creates it, the rehearsal cannot")
         del resources[lid]
+    # Types MiniStack creates, but not in every form we use.
+    partial = [lid for lid, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
+               and "Metrics" in (r.get("Properties") or {})]
+    for lid in partial:
+        skipped.append(f"{name}.{lid} (AWS::CloudWatch::Alarm on metric math): MiniStack's "
+                       "CloudFormation creates alarms on one metric only; AWS creates this one, "
+                       "the rehearsal cannot")
+        del resources[lid]
+    gone += partial
     text = json.dumps(template)
     for lid in gone:
         if re.search(rf'"{lid}"|\$\{{{lid}[.}}]', text):
@@ -457,11 +590,48 @@ def write_doc(path: Path, reports: list[StackReport], skipped: list[str] | None)
     path.write_text("\n".join(lines))
 
 
+def write_operations_doc(path: Path, workers: list[Worker], queues: list[QueueRow]) -> None:
+    """Per worker and per queue: what keeps its failures from being lost or silent."""
+    lines = [
+        "# Operations",
+        "",
+        "Generated by `make test` (`infra/deploy/check_deployable.py`); do not edit by hand. The",
+        "check fails when a worker lacks any of these: a log group with a retention, a place",
+        "where its failed work goes, alarms on its errors and throttles (to the `AlarmTopic`), a",
+        "concurrency ceiling on each queue mapping, a stream mapping with a record age limit and",
+        "an iterator-age alarm, a schedule whose runs cannot overlap; or a queue whose",
+        "visibility timeout is under six times its consumer's timeout plus its batching window;",
+        "or a dead-letter queue without an alarm on its depth. The HTTP API (5xx rate, p99",
+        "latency), the table (throttles, system errors), the account's Lambda concurrency and",
+        "the ledger reconciler (`LedgerMismatches`) have alarms of their own; the dashboard",
+        "`<stack>-Shared-…` shows them with the business metrics (EMF, namespace `Gigbao`).",
+        "",
+        "## Workers",
+        "",
+        "| function | trigger | timeout s | concurrency | failed work goes to | alarms | logs kept |",
+        "|---|---|---:|---|---|---|---|",
+    ]
+    for w in sorted(workers, key=lambda w: w.function):
+        lines.append(f"| `{w.function}` | {w.trigger} | {w.timeout} | {w.concurrency} | "
+                     f"{w.failures} | {', '.join(w.alarms)} | {w.log_retention} |")
+    lines += ["", "## Queues", "",
+              "| queue | consumer | visibility s | needed (6 × timeout + window) | dead letters |",
+              "|---|---|---:|---:|---|"]
+    for q in sorted(queues, key=lambda q: q.queue):
+        lines.append(f"| `{q.queue}` | `{q.consumer}` | {q.visibility} | {q.needed} | "
+                     f"{q.dead_letters} |")
+    lines += ["", "Every dead-letter queue (the five above, `StreamFailuresQueue` for stream "
+              "records, `JobsDeadLetterQueue` for scheduled runs) alarms on its first message; "
+              "how to replay them: [deploying.md](deploying.md#rollback).", ""]
+    path.write_text("\n".join(lines))
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     p.add_argument("--doc", type=Path, default=ROOT / "docs" / "stacks.md")
+    p.add_argument("--operations-doc", type=Path, default=ROOT / "docs" / "operations.md")
     p.add_argument("--no-rehearsal", action="store_true")
     args = p.parse_args()
 
@@ -483,6 +653,8 @@ def main() -> int:
         failed = not ok
     if not failed:
         write_doc(args.doc, reports, skipped)
+        _, workers, queues = operations(tpl.load_app(args.template))
+        write_operations_doc(args.operations_doc, workers, queues)
     return 1 if failed else 0
 
 

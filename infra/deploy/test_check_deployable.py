@@ -95,6 +95,34 @@ def main() -> int:
         assert any("cannot read the Aliyun key pair" in p for p in problems), problems
     assert cd.partition_problems(root_path) == []
 
+    # Before: workers without throttle alarms or a concurrency ceiling, a queue that hands a
+    # message out again while it is in work, a timer whose runs overlap, a silent DLQ.
+    broken = copy.deepcopy(app)
+    res = broken["Resources"]
+    del res["MediaProcessorThrottlesAlarm"]
+    del res["SearchIndexerFunction"]["Properties"]["Events"]["Queue"]["Properties"][
+        "ScalingConfig"]
+    res["MediaQueue"]["Properties"]["VisibilityTimeout"] = 120
+    res["OrderTimersFunction"]["Properties"]["Timeout"] = 300
+    del res["StreamRouterFunction"]["Properties"]["Events"]["Stream"]["Properties"][
+        "MaximumRecordAgeInSeconds"]
+    del res["StreamRouterIteratorAgeAlarm"]
+    del res["JobsDeadLetterQueueAlarm"]
+    problems = cd.operations_problems(broken)
+    for expected in [
+        "MediaProcessorFunction: a worker with no alarm on its throttles",
+        "SearchIndexerFunction: no MaximumConcurrency on its SearchQueue mapping",
+        "MediaProcessorFunction: MediaQueue's visibility timeout 120 s is under 6 × 60 s + 0 s = 360 s",
+        "OrderTimersFunction: runs every 60 s with a 300 s timeout, so two runs can overlap",
+        "StreamRouterFunction: no MaximumRecordAgeInSeconds on its stream mapping",
+        "StreamRouterFunction: a stream consumer with no IteratorAge alarm",
+        "JobsDeadLetterQueue: a dead-letter queue with no alarm on its depth",
+    ]:
+        assert expected in problems, (expected, problems)
+    _, workers, queues = cd.operations(app)
+    assert len(workers) == 10 and len(queues) == 5, (workers, queues)
+    assert all({"Errors", "Throttles"} <= set(w.alarms) for w in workers)
+
     # Today: the root and every nested stack pass, each well inside every limit.
     reports = cd.analyse(root_path)
     assert len(reports) >= 8, [r.name for r in reports]

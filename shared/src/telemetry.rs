@@ -120,3 +120,65 @@ mod tests {
         );
     }
 }
+
+/// The namespace of Gigbao's own metrics in CloudWatch.
+pub const METRICS_NAMESPACE: &str = "Gigbao";
+
+/// One CloudWatch embedded metric format (EMF) line with `metrics` (name, value, unit), or
+/// `None` when all are zero. CloudWatch turns such a line in a function's log into metric data
+/// points (no API call, no permission); the dashboard and alarms read them.
+pub fn emf_line(metrics: &[(&str, i64, &str)], timestamp_ms: i64) -> Option<String> {
+    let nonzero: Vec<_> = metrics.iter().filter(|(_, v, _)| *v != 0).collect();
+    if nonzero.is_empty() {
+        return None;
+    }
+    let mut line = serde_json::Map::new();
+    line.insert(
+        "_aws".into(),
+        serde_json::json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": METRICS_NAMESPACE,
+                "Dimensions": [[]],
+                "Metrics": nonzero.iter().map(|(name, _, unit)| serde_json::json!({"Name": name, "Unit": unit})).collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    for (name, value, _) in nonzero {
+        line.insert((*name).into(), (*value).into());
+    }
+    Some(serde_json::Value::Object(line).to_string())
+}
+
+/// Writes an EMF line to stdout, where the Lambda runtime sends it to CloudWatch Logs.
+pub fn emit_metrics(metrics: &[(&str, i64, &str)]) {
+    if let Some(line) = emf_line(metrics, chrono::Utc::now().timestamp_millis()) {
+        println!("{line}");
+    }
+}
+
+#[cfg(test)]
+mod emf_tests {
+    use super::*;
+
+    #[test]
+    fn an_emf_line_declares_each_metric_and_carries_its_value() {
+        let line = emf_line(
+            &[("OrdersPaid", 2, "Count"), ("GmvFen", 0, "None")],
+            1_764_720_000_000,
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["_aws"]["Timestamp"], 1_764_720_000_000i64);
+        let m = &v["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(m["Namespace"], "Gigbao");
+        assert_eq!(m["Dimensions"], serde_json::json!([[]]));
+        assert_eq!(
+            m["Metrics"],
+            serde_json::json!([{"Name": "OrdersPaid", "Unit": "Count"}])
+        );
+        assert_eq!(v["OrdersPaid"], 2);
+        assert!(v.get("GmvFen").is_none(), "zero values are left out");
+        assert_eq!(emf_line(&[("OrdersPaid", 0, "Count")], 0), None);
+    }
+}

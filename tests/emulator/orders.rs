@@ -356,6 +356,58 @@ async fn retries_with_the_same_idempotency_key_make_one_order_and_one_movement()
 }
 
 #[tokio::test]
+async fn two_timer_runs_started_at_once_do_one_runs_work() {
+    use shared::workers::order_timers::{LEASE_SECONDS, run_once};
+    let m = market().await;
+    let unpaid = m.place(Tier::Basic).await;
+    let due = Utc::now() + Duration::minutes(31);
+
+    // A run holding the lease keeps every other run out until it gives it back.
+    assert!(
+        m.store
+            .take_lease("order-timers", "a", due, LEASE_SECONDS)
+            .await
+            .unwrap()
+    );
+    let blocked = run_once(&m.store, "b", due).await.unwrap();
+    assert_eq!((blocked.cancelled, blocked.skipped), (0, 0));
+    let o = m.store.get_order(unpaid.id, true).await.unwrap().unwrap();
+    assert_eq!(o.status, OrderStatus::Pending);
+    // Only its holder gives a lease back.
+    m.store.release_lease("order-timers", "b").await.unwrap();
+    assert!(
+        !m.store
+            .take_lease("order-timers", "c", due, LEASE_SECONDS)
+            .await
+            .unwrap()
+    );
+    m.store.release_lease("order-timers", "a").await.unwrap();
+
+    // Two runs at once: the order is cancelled once, by one of them.
+    let (x, y) = tokio::join!(run_once(&m.store, "x", due), run_once(&m.store, "y", due));
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.cancelled + y.cancelled, 1, "{x:?} {y:?}");
+    let o = m.store.get_order(unpaid.id, true).await.unwrap().unwrap();
+    assert_eq!(o.status, OrderStatus::Cancelled);
+
+    // A run that died holding the lease blocks the next only until the lease runs out.
+    let later = due + Duration::minutes(5);
+    assert!(
+        m.store
+            .take_lease("order-timers", "dead", later, LEASE_SECONDS)
+            .await
+            .unwrap()
+    );
+    let after = later + Duration::seconds(LEASE_SECONDS + 1);
+    assert!(
+        m.store
+            .take_lease("order-timers", "next", after, LEASE_SECONDS)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
 async fn timers_find_due_orders_through_the_index_and_act_once() {
     let m = market().await;
     m.fund("1000.00").await;

@@ -111,6 +111,11 @@ pub fn gsi1_user_sessions(user: UserId) -> String {
 }
 
 /// `RATE#{name}#{subject} / W#{window_start}`: a fixed-window counter with TTL.
+/// `LEASE#{job} / LEASE`: the run of a scheduled job that may work now.
+pub fn lease(job: &str) -> Key {
+    key(format!("LEASE#{job}"), "LEASE")
+}
+
 pub fn rate(name: &str, subject: &str, window_start: i64) -> Key {
     key(
         format!("RATE#{name}#{subject}"),

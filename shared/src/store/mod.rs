@@ -7,6 +7,7 @@ mod codes;
 pub mod cursor;
 mod idempotency;
 pub mod keys;
+mod leases;
 mod ledger;
 mod messaging;
 mod notifications;

@@ -1,7 +1,8 @@
 //! `ledger-reconciler` (daily): proves from the ledger alone that every wallet equals its
 //! lines and that all postings sum to zero. A disagreement is logged at error level with
-//! `alarm = "ledger_mismatch"` and the accounts involved (a metric filter alarms on it) and
-//! fails the invocation.
+//! `alarm = "ledger_mismatch"` and the accounts involved, and fails the invocation; the
+//! `LedgerMismatchMetric` filter of `stacks/workers.yaml` counts those lines and
+//! `LedgerMismatchAlarm` alarms on the first.
 
 use chrono::Utc;
 

@@ -1,15 +1,36 @@
 //! `order-timers` (every minute): unpaid orders cancel after 30 minutes, overdue orders are
-//! marked late, delivered orders complete 3 days after delivery.
+//! marked late, delivered orders complete 3 days after delivery. One run at a time: a run
+//! takes the job's lease first and does nothing when another run holds it.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::app::orders::{TimerReport, run_timers};
 use crate::deps::Deps;
 use crate::entry::BoxError;
+use crate::store::Store;
+
+/// The lease outlasts the function's timeout (50 s in the template), so a run that dies
+/// holding it blocks at most the next run.
+pub const LEASE_SECONDS: i64 = 55;
 
 /// Handles the schedule's event (its content does not matter: "now" is the clock's).
 pub async fn handle(deps: &'static Deps, _event: serde_json::Value) -> Result<Report, BoxError> {
-    let r = run_timers(&deps.store, Utc::now()).await?;
+    let holder = crate::crypto::random_token()?;
+    run_once(&deps.store, &holder, Utc::now()).await
+}
+
+/// One run as `holder` at `now`: the timers' work if it takes the lease, nothing otherwise.
+pub async fn run_once(store: &Store, holder: &str, now: DateTime<Utc>) -> Result<Report, BoxError> {
+    if !store
+        .take_lease("order-timers", holder, now, LEASE_SECONDS)
+        .await?
+    {
+        tracing::info!("another run holds the order timers' lease: nothing to do");
+        return Ok(Report::default());
+    }
+    let ran = run_timers(store, now).await;
+    store.release_lease("order-timers", holder).await?;
+    let r = ran?;
     tracing::info!(?r, "order timers ran");
     if r.failed > 0 {
         return Err(format!("{} order timers failed", r.failed).into());
@@ -17,7 +38,7 @@ pub async fn handle(deps: &'static Deps, _event: serde_json::Value) -> Result<Re
     Ok(Report::from(r))
 }
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct Report {
     pub cancelled: u32,
     pub marked_late: u32,

@@ -169,6 +169,58 @@ pub fn counter_change(record: &EventRecord) -> Option<CounterChange> {
     (!c.is_empty()).then_some(c)
 }
 
+/// The business metrics a committed change counts (CloudWatch EMF, namespace `Gigbao`): orders
+/// placed and paid, GMV in fen, withdrawals paid out and refused by the gateway, messages
+/// sent, new users. The stream delivers a change at least once, so a retried batch can count
+/// a change twice: these are for dashboards and alarms, the ledger is for money.
+pub fn business_metrics(record: &EventRecord) -> [(&'static str, i64, &'static str); 7] {
+    let (old, new) = (&record.change.old_image, &record.change.new_image);
+    let kind = attr_text(new, "entity_type");
+    let inserted = record.event_name == "INSERT";
+    let became = |name: &str, value: &str| {
+        attr_text(new, name).as_deref() == Some(value)
+            && attr_text(old, name).as_deref() != Some(value)
+    };
+    let (mut placed, mut paid, mut gmv, mut w_paid, mut w_failed, mut messages, mut users) =
+        (0, 0, 0, 0, 0, 0, 0);
+    match kind.as_deref() {
+        Some("order") => {
+            placed = i64::from(inserted);
+            if became("payment_status", "paid") {
+                paid = 1;
+                gmv = attr_number(new, "total_amount").unwrap_or(0);
+            }
+        }
+        Some("withdrawal") => {
+            w_paid = i64::from(became("status", "paid"));
+            w_failed = i64::from(became("status", "failed"));
+        }
+        Some("message") => messages = i64::from(inserted),
+        Some("user") => users = i64::from(inserted),
+        _ => {}
+    }
+    [
+        ("OrdersPlaced", placed, "Count"),
+        ("OrdersPaid", paid, "Count"),
+        ("GmvFen", gmv, "None"),
+        ("WithdrawalsPaid", w_paid, "Count"),
+        ("WithdrawalsFailed", w_failed, "Count"),
+        ("MessagesSent", messages, "Count"),
+        ("NewUsers", users, "Count"),
+    ]
+}
+
+/// The business metrics of `records`, summed, as one EMF line on stdout.
+fn emit_business_metrics(records: &[EventRecord]) {
+    let mut sums = [("", 0i64, ""); 7];
+    for record in records {
+        for (i, (name, value, unit)) in business_metrics(record).into_iter().enumerate() {
+            sums[i] = (name, sums[i].1 + value, unit);
+        }
+    }
+    crate::telemetry::emit_metrics(&sums);
+}
+
 fn route_counts(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
     counter_change(record).map(|c| (Queue::Stats, WorkMessage::Counters(c)))
 }
@@ -409,6 +461,13 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
             .await
         {
             tracing::error!(event_id = %record.event_id, error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "send failed");
+            // The records before this one are done (the stream retries from this one).
+            let done = event
+                .records
+                .iter()
+                .position(|r| r.event_id == record.event_id)
+                .unwrap_or(0);
+            emit_business_metrics(&event.records[..done]);
             let id = record
                 .change
                 .sequence_number
@@ -423,6 +482,7 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
         tracing::info!(event_id = %record.event_id, "routed");
         sent.push(message);
     }
+    emit_business_metrics(&event.records);
     Ok(BatchResponse::default())
 }
 
@@ -458,6 +518,76 @@ mod tests {
             }
         }))
         .unwrap()
+    }
+
+    /// A change of one item from `old` to `new` attributes (strings, or numbers as `N`).
+    fn change(name: &str, old: serde_json::Value, new: serde_json::Value) -> EventRecord {
+        let image = |v: serde_json::Value| -> serde_json::Value {
+            v.as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| {
+                    let attr = match v {
+                        serde_json::Value::Number(n) => serde_json::json!({"N": n.to_string()}),
+                        other => serde_json::json!({"S": other.as_str().unwrap()}),
+                    };
+                    (k.clone(), attr)
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        };
+        serde_json::from_value(serde_json::json!({
+            "awsRegion": "us-east-1", "eventID": "ev-2", "eventName": name,
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1764000000.0,
+                "OldImage": image(old), "NewImage": image(new),
+                "SequenceNumber": "101", "SizeBytes": 10, "StreamViewType": "NEW_AND_OLD_IMAGES"
+            }
+        }))
+        .unwrap()
+    }
+
+    fn metric(record: &EventRecord, name: &str) -> i64 {
+        business_metrics(record)
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, v, _)| *v)
+            .unwrap()
+    }
+
+    #[test]
+    fn committed_changes_count_as_business_metrics_once_per_transition() {
+        let placed = change(
+            "INSERT",
+            serde_json::json!({}),
+            serde_json::json!({"entity_type": "order", "status": "pending", "payment_status": "unpaid", "total_amount": 12345}),
+        );
+        assert_eq!(metric(&placed, "OrdersPlaced"), 1);
+        assert_eq!(metric(&placed, "OrdersPaid"), 0);
+        let paid = change(
+            "MODIFY",
+            serde_json::json!({"entity_type": "order", "payment_status": "unpaid", "total_amount": 12345}),
+            serde_json::json!({"entity_type": "order", "payment_status": "paid", "total_amount": 12345}),
+        );
+        assert_eq!(metric(&paid, "OrdersPaid"), 1);
+        assert_eq!(metric(&paid, "GmvFen"), 12345);
+        assert_eq!(metric(&paid, "OrdersPlaced"), 0);
+        // Another change of a paid order is not another payment.
+        let later = change(
+            "MODIFY",
+            serde_json::json!({"entity_type": "order", "payment_status": "paid", "status": "in_progress"}),
+            serde_json::json!({"entity_type": "order", "payment_status": "paid", "status": "delivered"}),
+        );
+        assert_eq!(metric(&later, "OrdersPaid"), 0);
+        let refused = change(
+            "MODIFY",
+            serde_json::json!({"entity_type": "withdrawal", "status": "processing"}),
+            serde_json::json!({"entity_type": "withdrawal", "status": "failed"}),
+        );
+        assert_eq!(metric(&refused, "WithdrawalsFailed"), 1);
+        assert_eq!(metric(&refused, "WithdrawalsPaid"), 0);
+        assert_eq!(metric(&record("INSERT", "message"), "MessagesSent"), 1);
+        assert_eq!(metric(&record("INSERT", "user"), "NewUsers"), 1);
     }
 
     #[test]

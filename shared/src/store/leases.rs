@@ -1,0 +1,74 @@
+//! Leases for scheduled jobs: `LEASE#{job} / LEASE`, held by one run until it releases it or
+//! until `held_until` passes (a run that died does not block the next for longer than the
+//! lease). A schedule can start a job twice (EventBridge delivers at least once) or start the
+//! next run while the last still works; only the run holding the lease does the work.
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+
+use super::sessions::n;
+use super::{Store, StoreError, keys};
+
+impl Store {
+    /// Takes `job`'s lease for `holder` until `now + seconds`, unless another holder has it
+    /// and it has not run out. `Ok(false)`: someone else holds it.
+    pub async fn take_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        seconds: i64,
+    ) -> Result<bool, StoreError> {
+        let key = keys::lease(job);
+        let until_ms = now.timestamp_millis() + seconds * 1000;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(keys::PK, AttributeValue::S(key.pk))
+            .item(keys::SK, AttributeValue::S(key.sk))
+            .item("entity_type", AttributeValue::S("lease".to_owned()))
+            .item("holder", AttributeValue::S(holder.to_owned()))
+            .item("held_until_ms", n(until_ms))
+            // Removed by the table's TTL a day after it runs out.
+            .item("expires_at", n(until_ms / 1000 + 86_400))
+            .condition_expression("attribute_not_exists(PK) OR held_until_ms < :now")
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::dynamo("PutItem", e)),
+        }
+    }
+
+    /// Gives `job`'s lease back if `holder` still has it (a lease that ran out and was taken
+    /// by another run stays theirs).
+    pub async fn release_lease(&self, job: &str, holder: &str) -> Result<(), StoreError> {
+        let key = keys::lease(job);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, AttributeValue::S(key.pk))
+            .key(keys::SK, AttributeValue::S(key.sk))
+            .condition_expression("holder = :holder")
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(e) => Err(StoreError::dynamo("DeleteItem", e)),
+        }
+    }
+}
