@@ -622,7 +622,11 @@ def write_operations_doc(path: Path, workers: list[Worker], queues: list[QueueRo
                      f"{q.dead_letters} |")
     lines += ["", "Every dead-letter queue (the five above, `StreamFailuresQueue` for stream "
               "records, `JobsDeadLetterQueue` for scheduled runs) alarms on its first message; "
-              "how to replay them: [deploying.md](deploying.md#rollback).", ""]
+              "how to replay them: [deploying.md](deploying.md#rollback).", "",
+              "Every queue worker reads its batch through one helper (`workers::Batch`) with one "
+              "poison-message policy: a message it cannot read, or that is not for it, is "
+              "reported failed with the reason logged — retried, then kept in the dead-letter "
+              "queue — never dropped.", ""]
     path.write_text("\n".join(lines))
 
 

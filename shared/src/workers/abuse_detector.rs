@@ -5,7 +5,7 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{DateTime, Utc};
 
-use super::{BatchResponse, ItemFailure, WorkMessage};
+use super::{Batch, BatchResponse, WorkMessage, work_message};
 use crate::app::abuse::{self, AbuseSettings, SentMessage, Verdict};
 use crate::deps::Deps;
 use crate::entry::BoxError;
@@ -15,7 +15,8 @@ fn at(ms: u64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(0)).unwrap_or_default()
 }
 
-/// Checks one message. `Err(None)`: unreadable (dropped); `Err(Some(_))`: retry.
+/// Checks one message. `Err(None)`: ids that do not parse (a poison message, kept in the
+/// dead-letter queue after its retries); `Err(Some(_))`: the store failed, retry.
 pub async fn check(
     deps: &Deps,
     message: WorkMessage,
@@ -60,26 +61,24 @@ pub async fn check(
 }
 
 pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
-    let mut failures = Vec::new();
-    for record in &event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let Ok(message) = serde_json::from_str::<WorkMessage>(record.body.as_deref().unwrap_or(""))
-        else {
-            tracing::error!(message_id = %id, "unreadable; dropped");
-            continue;
-        };
-        match check(deps, message, Utc::now()).await {
-            Ok(verdict) => tracing::info!(message_id = %id, ?verdict, "checked"),
-            Err(None) => tracing::error!(message_id = %id, "not an abuse message; dropped"),
-            Err(Some(e)) => {
-                tracing::error!(message_id = %id, error = %e, "check failed");
-                failures.push(ItemFailure {
-                    item_identifier: id,
-                });
-            }
-        }
-    }
-    Ok(BatchResponse {
-        batch_item_failures: failures,
-    })
+    let batch = Batch::decode(&event, |body| {
+        work_message(body, |m| {
+            matches!(
+                m,
+                WorkMessage::AccountRegistered { .. } | WorkMessage::MessageSent { .. }
+            )
+            .then_some(m)
+        })
+    });
+    Ok(batch
+        .each(|message| async move {
+            check(deps, message, Utc::now())
+                .await
+                .map(|verdict| format!("checked: {verdict:?}"))
+                .map_err(|e| match e {
+                    None => "ids that do not parse".to_owned(),
+                    Some(e) => e.to_string(),
+                })
+        })
+        .await)
 }

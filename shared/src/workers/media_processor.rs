@@ -6,7 +6,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{BatchResponse, ItemFailure};
+use super::{Batch, BatchResponse};
 use crate::app::avatar::process_upload;
 use crate::app::service_media;
 use crate::config::Config;
@@ -62,18 +62,11 @@ pub fn created_keys(body: &str) -> Result<Vec<String>, serde_json::Error> {
 pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
     let bucket = Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")?;
     let files = Files::new(deps.s3().clone(), bucket);
-    let mut failures = Vec::new();
-    for msg in &event.records {
-        let id = msg.message_id.clone().unwrap_or_default();
-        let keys = match created_keys(msg.body.as_deref().unwrap_or("")) {
-            Ok(keys) => keys,
-            Err(e) => {
-                // Not an S3 event: retrying cannot help; let it go to the DLQ via retries
-                // would only delay. Log and drop.
-                tracing::error!(message_id = %id, error = %e, "not an S3 event; dropped");
-                continue;
-            }
-        };
+    let mut batch = Batch::decode(&event, |body| {
+        created_keys(body).map_err(|e| format!("not an S3 event: {e}"))
+    });
+    let mut failed = Vec::new();
+    for (id, keys) in std::mem::take(&mut batch.items) {
         for key in keys {
             // Boxed: the S3 and image futures nest deeply enough to overflow layout computation.
             let result = if key.starts_with(service_media::UPLOAD_PREFIX) {
@@ -91,17 +84,13 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
                 Ok(outcome) => tracing::info!(message_id = %id, %outcome, "processed"),
                 Err(e) => {
                     tracing::error!(message_id = %id, error = %e, "processing failed");
-                    failures.push(ItemFailure {
-                        item_identifier: id.clone(),
-                    });
+                    failed.push(id.clone());
                     break;
                 }
             }
         }
     }
-    Ok(BatchResponse {
-        batch_item_failures: failures,
-    })
+    Ok(batch.answer(failed))
 }
 
 #[cfg(test)]

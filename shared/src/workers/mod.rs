@@ -152,6 +152,86 @@ impl WorkMessage {
     }
 }
 
+/// An SQS batch as every queue worker takes it: the messages it can work on, decoded, and a
+/// failure for every other message. The one poison-message policy: a message a worker cannot
+/// read, or that is not for it, is never dropped — it is reported failed, retried up to the
+/// queue's `maxReceiveCount` and then kept in the dead-letter queue, whose alarm fires on it.
+#[derive(Debug)]
+pub struct Batch<T> {
+    /// (SQS message id, what the worker made of it), in the queue's order.
+    pub items: Vec<(String, T)>,
+    failed: Vec<String>,
+}
+
+impl<T> Batch<T> {
+    /// Decodes each message's body with `read`; an `Err` names why it cannot be worked on.
+    pub fn decode(
+        event: &aws_lambda_events::event::sqs::SqsEvent,
+        read: impl Fn(&str) -> Result<T, String>,
+    ) -> Batch<T> {
+        let mut batch = Batch {
+            items: Vec::new(),
+            failed: Vec::new(),
+        };
+        for record in &event.records {
+            let id = record.message_id.clone().unwrap_or_default();
+            match read(record.body.as_deref().unwrap_or("")) {
+                Ok(item) => batch.items.push((id, item)),
+                Err(reason) => {
+                    tracing::error!(message_id = %id, %reason, "poison message: left for the dead-letter queue");
+                    batch.failed.push(id);
+                }
+            }
+        }
+        batch
+    }
+
+    /// The answer to the queue: the poison messages and `failed` (those the work failed on)
+    /// are retried, each once.
+    pub fn answer(self, failed: impl IntoIterator<Item = String>) -> BatchResponse {
+        let mut ids = self.failed;
+        ids.extend(failed);
+        ids.sort();
+        ids.dedup();
+        BatchResponse {
+            batch_item_failures: ids
+                .into_iter()
+                .map(|item_identifier| ItemFailure { item_identifier })
+                .collect(),
+        }
+    }
+
+    /// Runs `work` on each item in order and answers with the items it failed on.
+    pub async fn each<F, Fut>(mut self, mut work: F) -> BatchResponse
+    where
+        F: FnMut(T) -> Fut,
+        Fut: std::future::Future<Output = Result<String, String>>,
+    {
+        let mut failed = Vec::new();
+        for (id, item) in std::mem::take(&mut self.items) {
+            match work(item).await {
+                Ok(outcome) => tracing::info!(message_id = %id, %outcome, "done"),
+                Err(e) => {
+                    tracing::error!(message_id = %id, error = %e, "failed; retried");
+                    failed.push(id);
+                }
+            }
+        }
+        self.answer(failed)
+    }
+}
+
+/// A queue body as a [`WorkMessage`] that `take` accepts (`None`: not for this worker).
+pub fn work_message<T>(body: &str, take: impl Fn(WorkMessage) -> Option<T>) -> Result<T, String> {
+    let message: WorkMessage =
+        serde_json::from_str(body).map_err(|e| format!("unreadable: {e}"))?;
+    let kind = serde_json::to_value(&message)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    take(message).ok_or_else(|| format!("not for this worker: {kind}"))
+}
+
 /// The answer of a batch handler with `ReportBatchItemFailures`: the ids of the records to
 /// retry (SQS message ids, or stream sequence numbers).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,4 +244,70 @@ pub struct BatchResponse {
 pub struct ItemFailure {
     #[serde(rename = "itemIdentifier")]
     pub item_identifier: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(bodies: &[&str]) -> aws_lambda_events::event::sqs::SqsEvent {
+        serde_json::from_value(serde_json::json!({
+            "Records": bodies.iter().enumerate().map(|(i, b)| serde_json::json!({
+                "messageId": format!("m{i}"), "body": b, "eventSource": "aws:sqs"
+            })).collect::<Vec<_>>()
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn poison_messages_are_reported_failed_never_dropped() {
+        let views =
+            |id: &str| format!(r#"{{"type": "service.views_changed", "service_id": "{id}"}}"#);
+        let search = r#"{"type": "search.service", "service_id": "s2"}"#;
+        let bodies = [
+            views("s1"),
+            "not json".to_owned(),
+            search.to_owned(),
+            views("s9"),
+        ];
+        let bodies: Vec<&str> = bodies.iter().map(String::as_str).collect();
+        let batch = Batch::decode(&event(&bodies), |body| {
+            work_message(body, |m| match m {
+                WorkMessage::ViewsChanged { service_id } => Some(service_id),
+                _ => None,
+            })
+        });
+        // The unreadable message and the one for another worker fail at once; the others are
+        // worked on, and the one whose work fails is retried too.
+        assert_eq!(batch.items.len(), 2);
+        let answer = batch
+            .each(|service| async move {
+                if service == "s9" {
+                    Err("store down".to_owned())
+                } else {
+                    Ok(format!("folded {service}"))
+                }
+            })
+            .await;
+        let failed: Vec<_> = answer
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["m1", "m2", "m3"]);
+    }
+
+    #[test]
+    fn a_message_for_another_worker_names_its_kind() {
+        let err = work_message(r#"{"type": "search.service", "service_id": "s2"}"#, |_| {
+            None::<()>
+        })
+        .unwrap_err();
+        assert_eq!(err, "not for this worker: search.service");
+        assert!(
+            work_message("{", Some)
+                .unwrap_err()
+                .starts_with("unreadable")
+        );
+    }
 }

@@ -7,7 +7,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{DateTime, TimeZone, Utc};
 use ulid::Ulid;
 
-use super::{BatchResponse, ItemFailure, WorkMessage};
+use super::{Batch, BatchResponse, WorkMessage, work_message};
 use crate::api::messaging::NotificationView;
 use crate::deps::Deps;
 use crate::domain::{NotificationId, UserId};
@@ -638,28 +638,17 @@ pub fn order_text(
 }
 
 /// Handles an SQS batch; failed messages are reported for retry (and reach the DLQ after the
-/// queue's `maxReceiveCount`).
+/// queue's `maxReceiveCount`), unreadable ones too (see [`Batch`]).
 pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
-    let mut failures = Vec::new();
-    for msg in &event.records {
-        let id = msg.message_id.clone().unwrap_or_default();
-        let result = match serde_json::from_str::<WorkMessage>(msg.body.as_deref().unwrap_or("")) {
-            Ok(work) => dispatch(deps, &work).await,
-            Err(e) => Err(DispatchError::BadMessage(e.to_string())),
-        };
-        match result {
-            Ok(created) => tracing::info!(message_id = %id, created, "dispatched"),
-            Err(e) => {
-                tracing::error!(message_id = %id, error = %e, "dispatch failed");
-                failures.push(ItemFailure {
-                    item_identifier: id,
-                });
-            }
-        }
-    }
-    Ok(BatchResponse {
-        batch_item_failures: failures,
-    })
+    let batch = Batch::decode(&event, |body| work_message(body, Some));
+    Ok(batch
+        .each(|work| async move {
+            dispatch(deps, &work)
+                .await
+                .map(|created| format!("dispatched: {created} created"))
+                .map_err(|e| e.to_string())
+        })
+        .await)
 }
 
 #[cfg(test)]

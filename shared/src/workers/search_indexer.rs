@@ -6,35 +6,51 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 
-use super::{BatchResponse, ItemFailure, WorkMessage};
+use super::{Batch, BatchResponse, WorkMessage};
 use crate::app::search as app;
 use crate::deps::Deps;
 use crate::domain::{ServiceId, UserId};
 use crate::entry::BoxError;
 
+/// What a search message asks for.
+enum Wanted {
+    Service(ServiceId),
+    Freelancer(UserId),
+}
+
+fn wanted(message: WorkMessage) -> Result<Wanted, String> {
+    match message {
+        WorkMessage::SearchService { service_id } => service_id
+            .parse()
+            .map(Wanted::Service)
+            .map_err(|_| format!("bad service id {service_id}")),
+        WorkMessage::SearchFreelancer { user_id } => user_id
+            .parse()
+            .map(Wanted::Freelancer)
+            .map_err(|_| format!("bad user id {user_id}")),
+        _ => Err("not a search message".to_owned()),
+    }
+}
+
 pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
+    let mut batch = Batch::decode(&event, |body| {
+        let message: WorkMessage =
+            serde_json::from_str(body).map_err(|e| format!("unreadable: {e}"))?;
+        wanted(message)
+    });
     // Which message asked for which service: a failed service fails those messages.
     let mut wanted: Vec<(ServiceId, String)> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
-    for msg in &event.records {
-        let id = msg.message_id.clone().unwrap_or_default();
-        match serde_json::from_str::<WorkMessage>(msg.body.as_deref().unwrap_or("")) {
-            Ok(WorkMessage::SearchService { service_id }) => match service_id.parse() {
-                Ok(s) => wanted.push((s, id)),
-                Err(_) => tracing::error!(message_id = %id, "bad service id; dropped"),
+    for (id, item) in std::mem::take(&mut batch.items) {
+        match item {
+            Wanted::Service(s) => wanted.push((s, id)),
+            Wanted::Freelancer(user) => match app::freelancer_services(&deps.store, user).await {
+                Ok(ids) => wanted.extend(ids.into_iter().map(|s| (s, id.clone()))),
+                Err(e) => {
+                    tracing::error!(message_id = %id, error = %e, "freelancer's services unread");
+                    failures.push(id);
+                }
             },
-            Ok(WorkMessage::SearchFreelancer { user_id }) => match user_id.parse::<UserId>() {
-                Ok(user) => match app::freelancer_services(&deps.store, user).await {
-                    Ok(ids) => wanted.extend(ids.into_iter().map(|s| (s, id.clone()))),
-                    Err(e) => {
-                        tracing::error!(message_id = %id, error = %e, "freelancer's services unread");
-                        failures.push(id);
-                    }
-                },
-                Err(_) => tracing::error!(message_id = %id, "bad user id; dropped"),
-            },
-            Ok(other) => tracing::warn!(message_id = %id, ?other, "not a search message; dropped"),
-            Err(e) => tracing::error!(message_id = %id, error = %e, "unreadable; dropped"),
         }
     }
     let mut ids: Vec<ServiceId> = wanted.iter().map(|(s, _)| *s).collect();
@@ -62,12 +78,5 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
             failures.extend(wanted.iter().map(|(_, m)| m.clone()));
         }
     }
-    failures.sort();
-    failures.dedup();
-    Ok(BatchResponse {
-        batch_item_failures: failures
-            .into_iter()
-            .map(|item_identifier| ItemFailure { item_identifier })
-            .collect(),
-    })
+    Ok(batch.answer(failures))
 }

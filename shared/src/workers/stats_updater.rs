@@ -9,7 +9,7 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 
-use super::{BatchResponse, ItemFailure, WorkMessage};
+use super::{Batch, BatchResponse, WorkMessage};
 use crate::deps::Deps;
 use crate::domain::stats::CounterChange;
 use crate::domain::{ReviewId, ServiceId};
@@ -63,24 +63,14 @@ async fn run(deps: &Deps, job: &Job) -> Result<String, crate::store::StoreError>
 }
 
 pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
+    let mut batch = Batch::decode(&event, |body| {
+        let message: WorkMessage =
+            serde_json::from_str(body).map_err(|e| format!("unreadable: {e}"))?;
+        job(message)?.ok_or_else(|| "not a stats message".to_owned())
+    });
     let mut done: Vec<Job> = Vec::new();
-    let mut failures = Vec::new();
-    for msg in &event.records {
-        let id = msg.message_id.clone().unwrap_or_default();
-        let parsed = serde_json::from_str::<WorkMessage>(msg.body.as_deref().unwrap_or(""))
-            .map_err(|e| e.to_string())
-            .and_then(job);
-        let job = match parsed {
-            Ok(Some(job)) => job,
-            Ok(None) => {
-                tracing::warn!(message_id = %id, "not a stats message; dropped");
-                continue;
-            }
-            Err(e) => {
-                tracing::error!(message_id = %id, error = %e, "unreadable; dropped");
-                continue;
-            }
-        };
+    let mut failed = Vec::new();
+    for (id, job) in std::mem::take(&mut batch.items) {
         if done.contains(&job) {
             continue;
         }
@@ -91,13 +81,9 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
             }
             Err(e) => {
                 tracing::error!(message_id = %id, error = %e, "stats update failed");
-                failures.push(ItemFailure {
-                    item_identifier: id,
-                });
+                failed.push(id);
             }
         }
     }
-    Ok(BatchResponse {
-        batch_item_failures: failures,
-    })
+    Ok(batch.answer(failed))
 }
