@@ -8,6 +8,7 @@ mod notify;
 mod orders;
 mod payments;
 mod races;
+mod retries;
 mod reviews;
 mod safety;
 mod search;
