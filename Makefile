@@ -147,6 +147,7 @@ test: $(TOOLS)
 	$(PY) tests/contract/test_harness.py; \
 	$(PY) infra/local/test_prune_target.py; \
 	$(PY) infra/local/test_edge.py; \
+	$(PY) infra/local/test_events.py; \
 	$(PY) infra/local/test_check_permissions.py; \
 	$(MAKE) --no-print-directory deployable; \
 	$(PY) infra/local/stack.py test -- sh -c 'cargo test --workspace --all-targets && \

@@ -66,22 +66,32 @@ def _json_safe(v):
 
 
 class EventSources:
+    """Each mapping as its template says: SQS batches up to `BatchSize` gathered within
+    `MaximumBatchingWindowInSeconds`; stream batches up to `BatchSize`, retried from the first
+    failed record up to `MaximumRetryAttempts`, then described to the on-failure queue and
+    passed; every invocation given the function's `Timeout` (a batch that runs over it failed,
+    as in Lambda). A stream poller that stops on an error resumes after the last record it
+    finished, not from the start of the stream."""
+
     def __init__(self, stack, functions, log):
         self.stack = stack
         self.functions = functions
         self.log = log
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
+        # (stream ARN, shard) → the sequence number of the last record handled.
+        self.checkpoints: dict[tuple[str, str], str] = {}
+        # (stream ARN, shard, sequence number) → failed attempts of the batch starting there.
+        self.attempts: dict[tuple[str, str, str], int] = {}
 
     def start(self):
         for fn in self.functions:
             for queue in fn.sqs:
-                self._spawn(self._poll_queue, fn.binary, self.stack.refs[queue],
-                            self.stack.atts[(queue, "Arn")])
+                self._spawn(self._poll_queue, fn, queue)
             for table in fn.streams:
-                self._spawn(self._poll_stream, fn.binary, self.stack.atts[(table, "StreamArn")])
+                self._spawn(self._poll_stream, fn, table)
             for period in fn.schedules:
-                self._spawn(self._schedule, fn.binary, period)
+                self._spawn(self._schedule, fn, period)
 
     def close(self):
         self.stop.set()
@@ -99,17 +109,42 @@ class EventSources:
                 target(*args)
                 return
             except Exception as e:  # keep polling through hiccups (a function still compiling)
-                self.log(f"events: {target.__name__}{args[:1]}: {e}")
+                name = getattr(args[0], "binary", args[:1])
+                self.log(f"events: {target.__name__}({name}): {e}")
                 self.stop.wait(2)
 
-    def _poll_queue(self, function, url, arn):
+    def _invoke(self, fn, event) -> set[str] | None:
+        """The ids the function reported failed, or None when the whole batch failed (an
+        error, or longer than its timeout)."""
+        try:
+            # A little over the timeout: the Invoke API's own round trip.
+            return _failures(invoke(self.stack.invoke_port, fn.binary, event,
+                                    timeout=fn.timeout + 2))
+        except (TimeoutError, OSError, RuntimeError) as e:
+            self.log(f"events: {fn.binary} failed its batch: {e}")
+            return None
+
+    def _poll_queue(self, fn, queue):
         sqs = self.stack.aws("sqs")
+        url, arn = self.stack.refs[queue], self.stack.atts[(queue, "Arn")]
+        batch_size, window = fn.sqs_batch.get(queue, (10, 0))
         while not self.stop.is_set():
-            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                      AttributeNames=["All"])
-            messages = got.get("Messages", [])
+            messages = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=min(10, batch_size), WaitTimeSeconds=1,
+                AttributeNames=["All"]).get("Messages", [])
             if not messages:
                 continue
+            # SQS hands out at most 10 at a time: gather up to BatchSize within the window.
+            deadline = time.monotonic() + window
+            while len(messages) < batch_size:
+                more = sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=min(10, batch_size - len(messages)),
+                    WaitTimeSeconds=0, AttributeNames=["All"]).get("Messages", [])
+                messages += more
+                if not more and time.monotonic() >= deadline:
+                    break
+                if not more:
+                    self.stop.wait(0.1)
             event = {"Records": [{
                 "messageId": m["MessageId"],
                 "receiptHandle": m["ReceiptHandle"],
@@ -121,26 +156,37 @@ class EventSources:
                 "eventSourceARN": arn,
                 "awsRegion": self.stack.region,
             } for m in messages]}
-            failed = _failures(invoke(self.stack.invoke_port, function, event))
+            failed = self._invoke(fn, event)
+            if failed is None:
+                # Nothing is deleted: every message comes back after its visibility timeout,
+                # and the queue's redrive policy moves it to the DLQ after maxReceiveCount.
+                continue
             for m in messages:
                 if m["MessageId"] not in failed:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
-    def _poll_stream(self, function, stream_arn):
+    def _poll_stream(self, fn, table):
         streams = self.stack.aws("dynamodbstreams")
+        stream_arn = self.stack.atts[(table, "StreamArn")]
+        batch_size, retries, on_failure = fn.stream_config.get(table, (100, -1, None))
         shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
-        iterators = {
-            s["ShardId"]: streams.get_shard_iterator(
-                StreamArn=stream_arn, ShardId=s["ShardId"], ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
-            for s in shards
-        }
+
+        def iterator(shard, kind, seq=None):
+            extra = {"SequenceNumber": seq} if seq else {}
+            return streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard,
+                                              ShardIteratorType=kind, **extra)["ShardIterator"]
+
+        iterators = {}
+        for s in shards:
+            done = self.checkpoints.get((stream_arn, s["ShardId"]))
+            iterators[s["ShardId"]] = iterator(s["ShardId"], "AFTER_SEQUENCE_NUMBER", done) \
+                if done else iterator(s["ShardId"], "TRIM_HORIZON")
         while not self.stop.is_set():
             idle = True
             for shard, it in list(iterators.items()):
                 if it is None:
                     continue
-                got = streams.get_records(ShardIterator=it, Limit=100)
+                got = streams.get_records(ShardIterator=it, Limit=batch_size)
                 records = got.get("Records", [])
                 iterators[shard] = got.get("NextShardIterator")
                 if not records:
@@ -149,20 +195,50 @@ class EventSources:
                 event = {"Records": [
                     {**_json_safe(r), "eventSourceARN": stream_arn} for r in records
                 ]}
-                failed = _failures(invoke(self.stack.invoke_port, function, event))
-                if failed:
-                    # Retry from the first failed record, as Lambda does for streams.
-                    seq = sorted(failed)[0]
-                    self.log(f"events: {function} failed at {seq}; retrying")
-                    iterators[shard] = streams.get_shard_iterator(
-                        StreamArn=stream_arn, ShardId=shard,
-                        ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=seq,
-                    )["ShardIterator"]
-                    self.stop.wait(1)
+                failed = self._invoke(fn, event)
+                sequences = [r["dynamodb"]["SequenceNumber"] for r in records]
+                if failed is None:
+                    failed = {sequences[0]}
+                if not failed:
+                    self.checkpoints[(stream_arn, shard)] = sequences[-1]
+                    continue
+                first = min(failed, key=int)
+                done = [q for q in sequences if int(q) < int(first)]
+                if done:
+                    self.checkpoints[(stream_arn, shard)] = done[-1]
+                key = (stream_arn, shard, first)
+                self.attempts[key] = self.attempts.get(key, 0) + 1
+                if 0 <= retries < self.attempts[key]:
+                    # Retries used up: described to the on-failure destination, then passed.
+                    self.log(f"events: {fn.binary} gave up at {first} after {retries} retries")
+                    if on_failure:
+                        self._describe_failure(on_failure, stream_arn, shard, first,
+                                               sequences[-1], len(records) - len(done))
+                    self.checkpoints[(stream_arn, shard)] = sequences[-1]
+                    iterators[shard] = iterator(shard, "AFTER_SEQUENCE_NUMBER", sequences[-1])
+                    continue
+                # Retry from the first failed record, as Lambda does for streams.
+                self.log(f"events: {fn.binary} failed at {first}; retrying")
+                iterators[shard] = iterator(shard, "AT_SEQUENCE_NUMBER", first)
+                self.stop.wait(1)
             if idle:
                 self.stop.wait(0.3)
 
-    def _schedule(self, function, period):
+    def _describe_failure(self, queue, stream_arn, shard, start, end, size):
+        """What Lambda sends an on-failure destination for a stream batch: where the records
+        are, not the records."""
+        body = {
+            "requestContext": {"condition": "RetryAttemptsExhausted",
+                               "approximateInvokeCount": 1 + self.attempts.get(
+                                   (stream_arn, shard, start), 0)},
+            "DDBStreamBatchInfo": {"shardId": shard, "startSequenceNumber": start,
+                                   "endSequenceNumber": end, "streamArn": stream_arn,
+                                   "batchSize": size},
+        }
+        self.stack.aws("sqs").send_message(QueueUrl=self.stack.refs[queue],
+                                           MessageBody=json.dumps(body))
+
+    def _schedule(self, fn, period):
         while not self.stop.wait(period):
             event = {
                 "version": "0",
@@ -174,4 +250,4 @@ class EventSources:
                 "resources": [],
                 "detail": {},
             }
-            invoke(self.stack.invoke_port, function, event)
+            self._invoke(fn, event)

@@ -206,6 +206,11 @@ class Function:
     sqs: list[str] = field(default_factory=list)  # queue logical ids
     streams: list[str] = field(default_factory=list)  # table logical ids
     schedules: list[int] = field(default_factory=list)  # periods in seconds
+    timeout: int = 3  # seconds, as Lambda stops an invocation
+    # Per event source, what its mapping says: SQS {queue: (BatchSize, window seconds)};
+    # streams {table: (BatchSize, MaximumRetryAttempts, on-failure queue logical id or None)}.
+    sqs_batch: dict[str, tuple[int, int]] = field(default_factory=dict)
+    stream_config: dict[str, tuple[int, int, str | None]] = field(default_factory=dict)
 
 
 def _rate_seconds(expr: str) -> int:
@@ -248,7 +253,7 @@ def functions(tpl: dict) -> list[Function]:
         binary = res.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
         env = dict(globals_env)
         env.update(props.get("Environment", {}).get("Variables", {}))
-        fn = Function(lid, binary, env)
+        fn = Function(lid, binary, env, timeout=int(props.get("Timeout", 3)))
         for method, path in routes.get(lid, []):
             if path == "$default":
                 fn.default_route = True
@@ -257,9 +262,18 @@ def functions(tpl: dict) -> list[Function]:
         for ev in props.get("Events", {}).values():
             p = ev.get("Properties", {})
             if ev["Type"] == "SQS":
-                fn.sqs.append(p["Queue"]["Fn::GetAtt"][0])
+                queue = p["Queue"]["Fn::GetAtt"][0]
+                fn.sqs.append(queue)
+                fn.sqs_batch[queue] = (int(p.get("BatchSize", 10)),
+                                       int(p.get("MaximumBatchingWindowInSeconds", 0)))
             elif ev["Type"] == "DynamoDB":
-                fn.streams.append(p["Stream"]["Fn::GetAtt"][0])
+                table = p["Stream"]["Fn::GetAtt"][0]
+                fn.streams.append(table)
+                on_failure = ((p.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+                    "Destination")
+                fn.stream_config[table] = (
+                    int(p.get("BatchSize", 100)), int(p.get("MaximumRetryAttempts", -1)),
+                    on_failure["Fn::GetAtt"][0] if isinstance(on_failure, dict) else None)
             elif ev["Type"] in ("Schedule", "ScheduleV2"):
                 expr = (p.get("Schedule") or p["ScheduleExpression"]).strip()
                 # Calendar schedules (the monthly reports) are run on demand locally
