@@ -620,7 +620,7 @@ def write_operations_doc(path: Path, workers: list[Worker], queues: list[QueueRo
     for q in sorted(queues, key=lambda q: q.queue):
         lines.append(f"| `{q.queue}` | `{q.consumer}` | {q.visibility} | {q.needed} | "
                      f"{q.dead_letters} |")
-    lines += ["", "Every dead-letter queue (the five above, `StreamFailuresQueue` for stream "
+    lines += ["", "Every dead-letter queue (the six above, `StreamFailuresQueue` for stream "
               "records, `JobsDeadLetterQueue` for scheduled runs) alarms on its first message; "
               "how to replay them: [deploying.md](deploying.md#rollback).", "",
               "Every queue worker reads its batch through one helper (`workers::Batch`) with one "

@@ -110,7 +110,8 @@ def main() -> int:
 
         def behave(function, event):
             if function == "slow":
-                time.sleep(3)
+                # Well over its 1 s timeout (the poller waits the timeout + 2 s).
+                time.sleep(6)
                 return {}
             if function == "router":
                 ids = [r["dynamodb"]["NewImage"]["PK"]["S"] for r in event["Records"]]

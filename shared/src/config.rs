@@ -41,6 +41,8 @@ pub struct Config {
     pub notifications_queue_url: Option<String>,
     /// Where view-counter changes go to be folded (`stream-router` only).
     pub stats_queue_url: Option<String>,
+    /// Where the monthly reports' pages go (`REPORTS_QUEUE_URL`, `monthly-reports` only).
+    pub reports_queue_url: Option<String>,
     /// Base64 of the 32-byte master key for sensitive personal information, read from the
     /// `PII_SECRET_ID` secret at cold start.
     pub pii_key: Option<SecretString>,
@@ -229,6 +231,7 @@ impl Config {
             trust_forwarded_for,
             notifications_queue_url: optional("NOTIFICATIONS_QUEUE_URL"),
             stats_queue_url: optional("STATS_QUEUE_URL"),
+            reports_queue_url: optional("REPORTS_QUEUE_URL"),
             abuse_queue_url: optional("ABUSE_QUEUE_URL"),
             abuse_ban_after_strikes: match optional("ABUSE_BAN_AFTER_STRIKES") {
                 None => 3,

@@ -133,6 +133,7 @@ pub async fn deps_for(store: Store) -> &'static Deps {
 async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'static Deps {
     let config = Config {
         stats_queue_url: None,
+        reports_queue_url: None,
         abuse_queue_url: None,
         abuse_ban_after_strikes: 3,
         table_name: store.table().to_owned(),

@@ -460,6 +460,11 @@ pub fn counted(change: &str) -> Key {
 }
 
 /// `USER#{user} / MONTHLY#{yyyy-mm}`: the user's activity report of a month.
+/// `REPORTS#{month} / PAGE#{cursor}`: a page of the month's reports whose successor was sent.
+pub fn report_page(month: &str, cursor: &str) -> Key {
+    key(format!("REPORTS#{month}"), &format!("PAGE#{cursor}"))
+}
+
 pub fn monthly_report(user: UserId, month: &str) -> Key {
     key(format!("USER#{user}"), &format!("MONTHLY#{month}"))
 }

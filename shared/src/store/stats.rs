@@ -134,6 +134,25 @@ impl Store {
         Ok((current, daily))
     }
 
+    /// Claims the sending of the page after `cursor` of `month`'s reports: `Ok(false)` when a
+    /// delivery of the same page claimed it before (so a redelivered page starts no second
+    /// chain).
+    pub async fn claim_report_page(
+        &self,
+        month: &str,
+        cursor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let key = keys::report_page(month, cursor);
+        self.put_once(HashMap::from([
+            (keys::PK.to_owned(), s(key.pk)),
+            (keys::SK.to_owned(), s(key.sk)),
+            ("entity_type".to_owned(), s("report_page")),
+            ("expires_at".to_owned(), n(now.timestamp() + 40 * 86_400)),
+        ]))
+        .await
+    }
+
     /// Stores a user's report of a month once. `Ok(false)`: it was stored before.
     pub async fn put_monthly_report(
         &self,
@@ -152,6 +171,11 @@ impl Store {
         item.insert("month".to_owned(), s(month));
         item.insert("created_at".to_owned(), s(keys::ms(now)));
         item.insert("version".to_owned(), n(1));
+        self.put_once(item).await
+    }
+
+    /// Writes `item` unless its key exists. `Ok(false)`: it existed.
+    async fn put_once(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
         match self
             .client
             .put_item()

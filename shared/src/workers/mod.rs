@@ -25,6 +25,14 @@ pub enum WorkMessage {
         user_id: String,
         occurred_at_ms: u64,
     },
+    /// One page of a month's reports: the users after `cursor` (`None`: from the first).
+    #[serde(rename = "reports.page")]
+    ReportsPage {
+        month: String,
+        cursor: Option<String>,
+        /// When the schedule started the month's run (reports are dated by it).
+        started_at_ms: i64,
+    },
     /// A view counter shard of the service changed: fold the shards into `views_count`.
     /// Folding reads the shards' current sum, so one message per service per batch is enough
     /// and a repeat is harmless.

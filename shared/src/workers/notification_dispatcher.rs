@@ -493,8 +493,9 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
         | WorkMessage::SearchFreelancer { .. }
         | WorkMessage::Counters(_)
         | WorkMessage::AccountRegistered { .. }
-        | WorkMessage::MessageSent { .. } => Err(DispatchError::BadMessage(
-            "a stats, search or abuse message on the notifications queue".into(),
+        | WorkMessage::MessageSent { .. }
+        | WorkMessage::ReportsPage { .. } => Err(DispatchError::BadMessage(
+            "a stats, search, abuse or reports message on the notifications queue".into(),
         )),
     }
 }
