@@ -138,10 +138,7 @@ pub async fn process_upload(
         }
         Err(reason) => {
             tracing::info!(user_id = %user, %reason, "upload rejected");
-            let id = crate::workers::notification_dispatcher::notification_id(
-                key,
-                upload.timestamp_ms(),
-            );
+            let id = crate::domain::NotificationId::for_event(key, upload.timestamp_ms());
             store
                 .put_notification_once(&NotificationRecord::new(
                     id,

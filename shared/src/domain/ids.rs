@@ -67,6 +67,24 @@ id_type!(
     /// An in-app notification.
     NotificationId
 );
+impl NotificationId {
+    /// The id of the notification an event causes: it sorts by the time of the event and is
+    /// the same every time the same event is handled, so a redelivered event writes nothing
+    /// new.
+    pub fn for_event(event_id: &str, occurred_at_ms: u64) -> NotificationId {
+        NotificationId::from_ulid(event_ulid(event_id, occurred_at_ms))
+    }
+}
+
+/// A ULID with an event's time and random bits derived from the event's id: the same event
+/// always gives the same id.
+pub fn event_ulid(event_id: &str, occurred_at_ms: u64) -> Ulid {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, event_id.as_bytes());
+    let mut random = [0u8; 16];
+    random[6..].copy_from_slice(&digest.as_ref()[..10]);
+    Ulid::from_parts(occurred_at_ms, u128::from_be_bytes(random))
+}
+
 id_type!(
     /// One 实名认证 submission.
     VerificationId

@@ -22,7 +22,7 @@ pub mod values;
 pub use identity::{IdNumber, RealName};
 pub use ids::{
     AuditId, ConversationId, MessageId, NotificationId, OrderId, OrderStepId, ReportId, ReviewId,
-    ServiceId, SessionId, UploadId, UserId, VerificationId, WithdrawalId,
+    ServiceId, SessionId, UploadId, UserId, VerificationId, WithdrawalId, event_ulid,
 };
 pub use money::Money;
 pub use session::Session;

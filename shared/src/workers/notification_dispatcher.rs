@@ -5,7 +5,6 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{DateTime, TimeZone, Utc};
-use ulid::Ulid;
 
 use super::{Batch, BatchResponse, WorkMessage, work_message};
 use crate::api::messaging::NotificationView;
@@ -17,17 +16,9 @@ use crate::realtime::Push;
 use crate::store::{NotificationRecord, StoreError};
 
 /// A notification id that sorts by the time of the event and is the same every time the same
-/// event is handled.
+/// event is handled ([`NotificationId::for_event`]).
 pub fn notification_id(event_id: &str, occurred_at_ms: u64) -> NotificationId {
-    NotificationId::from_ulid(event_ulid(event_id, occurred_at_ms))
-}
-
-/// A ULID with the event's time and random bits derived from the event id.
-fn event_ulid(event_id: &str, occurred_at_ms: u64) -> Ulid {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, event_id.as_bytes());
-    let mut random = [0u8; 16];
-    random[6..].copy_from_slice(&digest.as_ref()[..10]);
-    Ulid::from_parts(occurred_at_ms, u128::from_be_bytes(random))
+    NotificationId::for_event(event_id, occurred_at_ms)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -518,7 +509,8 @@ async fn order_timeline(
     let Some(order) = deps.store.get_order(id, false).await? else {
         return Ok(false);
     };
-    let message_id = crate::domain::MessageId::from_ulid(event_ulid(event_id, occurred_at_ms));
+    let message_id =
+        crate::domain::MessageId::from_ulid(crate::domain::event_ulid(event_id, occurred_at_ms));
     let at = time_of(occurred_at_ms);
     if !crate::app::messaging::post_system(&deps.store, &order, message_id, line, at).await? {
         return Ok(false);
