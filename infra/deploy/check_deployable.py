@@ -33,21 +33,17 @@ import io
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra" / "local"))
+import emulator  # noqa: E402
 import template as tpl  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
 
 # CloudFormation's quotas (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
 # cloudformation-limits.html).
@@ -206,10 +202,11 @@ def _days(app: dict, retention) -> str:
 
 
 def _period_seconds(expr: str) -> int | None:
-    m = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expr.strip())
-    if not m:
+    """A `rate(...)` schedule's period (the same reading as the local stack's); None for cron."""
+    try:
+        return tpl.rate_seconds(expr)
+    except ValueError:
         return None
-    return int(m.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[m.group(2).rstrip("s")]
 
 
 @dataclass
@@ -397,12 +394,6 @@ def analyse(root_path: Path, base_url: str = "https://artifacts.invalid/gigbao"
 
 
 # ---------------------------------------------------------------- rehearsal on MiniStack
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def stub_zip() -> bytes:
     """A function package with a stub bootstrap: nothing is invoked in the rehearsal."""
     buf = io.BytesIO()
@@ -461,26 +452,8 @@ def without_unsupported(name: str, template: dict, supported: set[str],
 def rehearse(root_path: Path, log) -> tuple[bool, list[str]]:
     import boto3
 
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "BIND_HOST": "127.0.0.1", "GATEWAY_PORT": str(port)}
-    logf = tempfile.NamedTemporaryFile("wb", prefix="ministack-rehearsal-", suffix=".log",
-                                       delete=False)
-    proc = subprocess.Popen([str(VENV_BIN / "ministack")], env=env, stdout=logf,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
     skipped: list[str] = []
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/_ministack/health", timeout=1)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise SystemExit("[deployable] MiniStack did not start")
-                time.sleep(0.2)
-
+    with emulator.running("rehearsal") as endpoint:
         def client(service):
             return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
                                 aws_access_key_id="test", aws_secret_access_key="test")
@@ -534,13 +507,6 @@ def rehearse(root_path: Path, log) -> tuple[bool, list[str]]:
         for line in lines:
             log(line)
         return ok, skipped
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        logf.close()
 
 
 # ---------------------------------------------------------------- report

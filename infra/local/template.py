@@ -213,7 +213,7 @@ class Function:
     stream_config: dict[str, tuple[int, int, str | None]] = field(default_factory=dict)
 
 
-def _rate_seconds(expr: str) -> int:
+def rate_seconds(expr: str) -> int:
     m = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expr.strip())
     if not m:
         raise ValueError(f"only rate(...) schedules run locally, not {expr!r}")
@@ -279,7 +279,7 @@ def functions(tpl: dict) -> list[Function]:
                 # Calendar schedules (the monthly reports) are run on demand locally
                 # (`make monthly`); only periods are fired by the local stack.
                 if not expr.startswith("cron("):
-                    fn.schedules.append(_rate_seconds(expr))
+                    fn.schedules.append(rate_seconds(expr))
         out.append(fn)
     return out
 

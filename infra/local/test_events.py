@@ -9,30 +9,18 @@ records after it are delivered."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import emulator  # noqa: E402
 from events import EventSources  # noqa: E402
 from template import Function  # noqa: E402
-
-VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Invoked:
@@ -97,17 +85,13 @@ def wait_for(what, check, seconds=30):
 
 
 def main() -> int:
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    log = tempfile.NamedTemporaryFile("wb", prefix="ministack-events-", delete=False)
-    proc = subprocess.Popen([str(VENV_BIN / "ministack")], stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True,
-                            env={**os.environ, "BIND_HOST": "127.0.0.1",
-                                 "GATEWAY_PORT": str(port)})
+    with emulator.running("events") as endpoint:
+        return _run(endpoint)
+
+
+def _run(endpoint: str) -> int:
     sources = None
     try:
-        wait_for("MiniStack", lambda: _up(endpoint), 60)
-
         def behave(function, event):
             if function == "slow":
                 # Well over its 1 s timeout (the poller waits the timeout + 2 s).
@@ -177,16 +161,6 @@ def main() -> int:
     finally:
         if sources:
             sources.close()
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _up(endpoint: str) -> bool:
-    try:
-        urllib.request.urlopen(f"{endpoint}/_ministack/health", timeout=1)
-        return True
-    except OSError:
-        return False
 
 
 def _depth(sqs, url: str) -> int:

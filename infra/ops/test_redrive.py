@@ -6,43 +6,20 @@ cause is fixed: nothing is lost on the way, and the DLQ is empty afterwards."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "local"))
+import emulator  # noqa: E402
 import redrive  # noqa: E402
-
-VENV_BIN = Path(sys.executable).parent
 
 
 def main() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    endpoint = f"http://127.0.0.1:{port}"
-    log = tempfile.NamedTemporaryFile("wb", prefix="ministack-redrive-", delete=False)
-    proc = subprocess.Popen([str(VENV_BIN / "ministack")], stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True,
-                            env={**os.environ, "BIND_HOST": "127.0.0.1",
-                                 "GATEWAY_PORT": str(port)})
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{endpoint}/_ministack/health", timeout=1)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise SystemExit("[redrive] MiniStack did not start")
-                time.sleep(0.2)
+    with emulator.running("redrive") as endpoint:
         sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
                            aws_access_key_id="test", aws_secret_access_key="test")
         dlq = sqs.create_queue(QueueName="work-dlq")["QueueUrl"]
@@ -83,10 +60,6 @@ def main() -> int:
         print("[redrive] self-test passed: a poison message reached the DLQ after "
               "maxReceiveCount receives and was moved back to its queue", file=sys.stderr)
         return 0
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
 
 if __name__ == "__main__":
     sys.exit(main())
