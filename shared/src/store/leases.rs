@@ -4,7 +4,6 @@
 //! next run while the last still works; only the run holding the lease does the work.
 
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
@@ -23,30 +22,24 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let key = keys::lease(job);
         let until_ms = now.timestamp_millis() + seconds * 1000;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item(keys::PK, AttributeValue::S(key.pk))
-            .item(keys::SK, AttributeValue::S(key.sk))
-            .item("entity_type", AttributeValue::S("lease".to_owned()))
-            .item("holder", AttributeValue::S(holder.to_owned()))
-            .item("held_until_ms", n(until_ms))
+        let item = std::collections::HashMap::from([
+            (keys::PK.to_owned(), AttributeValue::S(key.pk)),
+            (keys::SK.to_owned(), AttributeValue::S(key.sk)),
+            (
+                "entity_type".to_owned(),
+                AttributeValue::S("lease".to_owned()),
+            ),
+            ("holder".to_owned(), AttributeValue::S(holder.to_owned())),
+            ("held_until_ms".to_owned(), n(until_ms)),
             // Removed by the table's TTL a day after it runs out.
-            .item("expires_at", n(until_ms / 1000 + 86_400))
-            .condition_expression("attribute_not_exists(PK) OR held_until_ms < :now")
-            .expression_attribute_values(":now", n(now.timestamp_millis()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamo("PutItem", e)),
-        }
+            ("expires_at".to_owned(), n(until_ms / 1000 + 86_400)),
+        ]);
+        self.put_if(
+            item,
+            "attribute_not_exists(PK) OR held_until_ms < :now",
+            vec![(":now", n(now.timestamp_millis()))],
+        )
+        .await
     }
 
     /// Gives `job`'s lease back if `holder` still has it (a lease that ran out and was taken

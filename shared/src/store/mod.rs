@@ -428,6 +428,35 @@ impl Store {
         Ok(items)
     }
 
+    /// One `PutItem` that only happens if `condition` holds (`attribute_not_exists(PK)`: only
+    /// if the item is new). `Ok(false)` when it did not.
+    pub(crate) async fn put_if(
+        &self,
+        item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+        condition: &str,
+        values: Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
+    ) -> Result<bool, StoreError> {
+        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition);
+        for (name, value) in values {
+            put = put.expression_attribute_values(name, value);
+        }
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(aws_sdk_dynamodb::error::SdkError::ServiceError(e))
+                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::dynamo("PutItem", e)),
+        }
+    }
+
     /// One `UpdateItem` that only happens if `condition` holds. `Ok(false)` when it did not.
     pub(crate) async fn update_if(
         &self,

@@ -1,5 +1,3 @@
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -75,23 +73,8 @@ impl Store {
     /// Writes a notification once: the id is derived from the event that caused it, so a
     /// redelivered event finds the item already there. Returns false for such a duplicate.
     pub async fn put_notification_once(&self, n: &NotificationRecord) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(n)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::dynamo("PutItem", e)),
-        }
+        self.put_if(to_item(n)?, "attribute_not_exists(PK)", vec![])
+            .await
     }
 
     /// A user's notifications, newest first (one Query).

@@ -144,12 +144,16 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let key = keys::report_page(month, cursor);
-        self.put_once(HashMap::from([
-            (keys::PK.to_owned(), s(key.pk)),
-            (keys::SK.to_owned(), s(key.sk)),
-            ("entity_type".to_owned(), s("report_page")),
-            ("expires_at".to_owned(), n(now.timestamp() + 40 * 86_400)),
-        ]))
+        self.put_if(
+            HashMap::from([
+                (keys::PK.to_owned(), s(key.pk)),
+                (keys::SK.to_owned(), s(key.sk)),
+                ("entity_type".to_owned(), s("report_page")),
+                ("expires_at".to_owned(), n(now.timestamp() + 40 * 86_400)),
+            ]),
+            "attribute_not_exists(PK)",
+            vec![],
+        )
         .await
     }
 
@@ -171,27 +175,6 @@ impl Store {
         item.insert("month".to_owned(), s(month));
         item.insert("created_at".to_owned(), s(keys::ms(now)));
         item.insert("version".to_owned(), n(1));
-        self.put_once(item).await
-    }
-
-    /// Writes `item` unless its key exists. `Ok(false)`: it existed.
-    async fn put_once(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
-        match self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) => match e.as_service_error() {
-                Some(
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(_),
-                ) => Ok(false),
-                _ => Err(StoreError::dynamo("PutItem", e)),
-            },
-        }
+        self.put_if(item, "attribute_not_exists(PK)", vec![]).await
     }
 }
