@@ -60,6 +60,8 @@ pub struct Config {
     /// Where new accounts and messages go to be checked (`ABUSE_QUEUE_URL`, `stream-router`
     /// only).
     pub abuse_queue_url: Option<String>,
+    /// Data exports to write (`EXPORTS_QUEUE_URL`, the stream router sends them).
+    pub exports_queue_url: Option<String>,
     /// Automatic spam sanctions before an account is banned (`ABUSE_BAN_AFTER_STRIKES`,
     /// default 3; 0: never banned automatically). The operators' setting.
     pub abuse_ban_after_strikes: u64,
@@ -233,6 +235,7 @@ impl Config {
             stats_queue_url: optional("STATS_QUEUE_URL"),
             reports_queue_url: optional("REPORTS_QUEUE_URL"),
             abuse_queue_url: optional("ABUSE_QUEUE_URL"),
+            exports_queue_url: optional("EXPORTS_QUEUE_URL"),
             abuse_ban_after_strikes: match optional("ABUSE_BAN_AFTER_STRIKES") {
                 None => 3,
                 Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {

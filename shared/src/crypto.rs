@@ -42,7 +42,12 @@ pub fn random_digits(n: usize) -> Result<String, CryptoError> {
 
 /// Lower-case hex SHA-256: how single-use tokens are stored (the token itself never is).
 pub fn sha256_hex(data: &str) -> String {
-    hex(digest::digest(&digest::SHA256, data.as_bytes()).as_ref())
+    sha256_hex_of(data.as_bytes())
+}
+
+/// Lower-case hex SHA-256 of bytes (a file's checksum).
+pub fn sha256_hex_of(data: &[u8]) -> String {
+    hex(digest::digest(&digest::SHA256, data).as_ref())
 }
 
 pub fn hex(bytes: &[u8]) -> String {

@@ -176,6 +176,47 @@ impl Files {
         Ok(())
     }
 
+    /// Stores a private file (never cached by a CDN) that browsers save as `download_name`.
+    pub async fn put_private(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        download_name: &str,
+    ) -> Result<(), FilesError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_disposition(attachment(download_name))
+            .cache_control("private, no-store")
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| s3_err("PutObject", e))?;
+        Ok(())
+    }
+
+    /// A URL that downloads `key` within `expires_in` (signed with the caller's credentials,
+    /// so it needs their `s3:GetObject` and stops working when those expire, whichever is
+    /// first).
+    pub async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, FilesError> {
+        let config = PresigningConfig::expires_in(expires_in).map_err(|e| FilesError::S3 {
+            op: "presign",
+            message: e.to_string(),
+        })?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| s3_err("presign", e))?;
+        Ok(req.uri().to_owned())
+    }
+
     /// The first `n` bytes of `key` (a ranged GET), or `None` when it does not exist.
     pub async fn head_bytes(&self, key: &str, n: u64) -> Result<Option<Vec<u8>>, FilesError> {
         let out = match self
@@ -227,5 +268,50 @@ impl Files {
             .await
             .map_err(|e| s3_err("DeleteObject", e))?;
         Ok(())
+    }
+}
+
+/// A `Content-Disposition` that saves as `name`: ASCII names as they are, others also as
+/// RFC 5987 UTF-8.
+fn attachment(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if ascii == name {
+        format!("attachment; filename=\"{name}\"")
+    } else {
+        let encoded: String = name
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn downloads_save_under_their_name_in_any_script() {
+        assert_eq!(
+            super::attachment("gigbao-export-20261202.json"),
+            "attachment; filename=\"gigbao-export-20261202.json\""
+        );
+        assert_eq!(
+            super::attachment("设计稿 v2.pdf"),
+            "attachment; filename=\"____v2.pdf\"; filename*=UTF-8''%E8%AE%BE%E8%AE%A1%E7%A8%BF%20v2.pdf"
+        );
     }
 }

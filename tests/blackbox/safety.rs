@@ -57,6 +57,55 @@ where
     }
 }
 
+/// The caller's data as the export hands it over: asked for, written by the worker, told,
+/// downloaded through its short-lived link (as `{"data": archive}`).
+pub(crate) async fn exported(api: &Api, who: &Party) -> Value {
+    let started = api
+        .send(
+            api.request(Method::POST, "/users/profile/export")
+                .bearer_auth(&who.access),
+        )
+        .await;
+    assert_eq!(started.status, 202, "{}", started.body);
+    assert_eq!(
+        started.body["data"]["status"], "pending",
+        "{}",
+        started.body
+    );
+    let id = started.body["data"]["id"].as_str().unwrap().to_owned();
+    let ready = eventually("the export", || async {
+        let e = api.get_auth("/users/profile/export", &who.access).await;
+        (e.body["data"]["id"] == id.as_str() && e.body["data"]["status"] == "ready").then_some(e)
+    })
+    .await;
+    let url = ready.body["data"]["download_url"].as_str().unwrap();
+    let download = reqwest::get(url).await.unwrap();
+    assert_eq!(download.status(), 200);
+    let archive: Value = download.json().await.unwrap();
+    // The owner is told, in both languages.
+    let told = eventually("the export's notification", || async {
+        let n = api.get_auth("/messaging/notifications", &who.access).await;
+        n.body["data"]["items"]
+            .as_array()?
+            .iter()
+            .find(|n| n["notification_type"] == "export.ready" && n["related_id"] == id.as_str())
+            .cloned()
+    })
+    .await;
+    assert!(
+        is_chinese(told["title_zh"].as_str().unwrap_or("")),
+        "{told}"
+    );
+    assert!(
+        told["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("15 minutes"),
+        "{told}"
+    );
+    json!({ "data": archive })
+}
+
 async fn pending_reports(api: &Api, admin: &str, kind: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
@@ -505,13 +554,13 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
 
     // Their own export has it all, and no secrets. The order's conversation is written by the
     // notification worker (its system lines), so wait for it first.
-    let export = eventually("the order's conversation", || async {
-        let e = api.get_auth("/users/profile/export", &c.access).await;
-        (e.body["data"]["conversations"].as_array().map(Vec::len) == Some(2)).then_some(e)
+    eventually("the order's conversation", || async {
+        let list = api.get_auth("/messaging/conversations", &c.access).await;
+        (list.body["data"]["items"].as_array().map(Vec::len) == Some(2)).then_some(())
     })
     .await;
-    assert_eq!(export.status, 200, "{}", export.body);
-    let data = &export.body["data"];
+    let export = exported(&api, &c).await;
+    let data = &export["data"];
     assert_eq!(data["account"]["username"], username.as_str());
     assert_eq!(data["orders"].as_array().unwrap().len(), 1);
     // The direct conversation and the order's own (with its system lines).
@@ -525,14 +574,11 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
             .unwrap()
     };
     assert_eq!(data["conversations"].as_array().unwrap().len(), 2);
-    assert_eq!(
-        direct(&export.body)["messages"].as_array().unwrap().len(),
-        2
-    );
+    assert_eq!(direct(&export)["messages"].as_array().unwrap().len(), 2);
     assert!(data["ledger_lines"].as_array().unwrap().len() >= 2);
     assert_eq!(data["wallet"]["balance"], "0.00");
-    assert!(!export.body.to_string().contains("password_hash"));
-    assert!(!export.body.to_string().contains("argon2"));
+    assert!(!export.to_string().contains("password_hash"));
+    assert!(!export.to_string().contains("argon2"));
 
     let gone = api
         .send(
@@ -560,13 +606,10 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
 
     // The freelancer keeps the conversation and the order, with nothing personal of the
     // client in them.
-    let theirs = api.get_auth("/users/profile/export", &owner.access).await;
-    assert_eq!(theirs.status, 200);
+    let theirs = exported(&api, &owner).await;
     let text = format!(
         "{}{}{}",
-        theirs.body["data"]["conversations"],
-        theirs.body["data"]["orders"],
-        theirs.body["data"]["reviews"]
+        theirs["data"]["conversations"], theirs["data"]["orders"], theirs["data"]["reviews"]
     );
     for secret in [&username, &email, &phone] {
         assert!(
@@ -574,17 +617,17 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
             "{secret} in the other party's export"
         );
     }
-    let conversations = theirs.body["data"]["conversations"].to_string();
+    let conversations = theirs["data"]["conversations"].to_string();
     assert!(
         !conversations.contains(&c.id),
         "the deleted account's id in conversations"
     );
-    let kept_conv = direct(&theirs.body);
+    let kept_conv = direct(&theirs);
     let messages = kept_conv["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2);
     assert!(messages.iter().any(|m| m["content"] == "谢谢，设计很满意"));
     assert_eq!(kept_conv["conversation"]["other_username"], "已注销用户");
-    let kept = &theirs.body["data"]["orders"][0];
+    let kept = &theirs["data"]["orders"][0];
     assert_eq!(kept["status"], "completed");
     assert_eq!(kept["client_username"], "已注销用户");
 

@@ -135,6 +135,7 @@ async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'stat
         stats_queue_url: None,
         reports_queue_url: None,
         abuse_queue_url: None,
+        exports_queue_url: None,
         abuse_ban_after_strikes: 3,
         table_name: store.table().to_owned(),
         access_token_public_key: test_token_secret().public_key().expect("public key"),

@@ -31,7 +31,7 @@ use super::messaging::{
 };
 use super::orders::{Delivered, OrderView, OrderWithReview, RevisionRequested, StepView};
 use super::payments::{ChargeView, LineView, MethodsView, WalletView, WithdrawalView};
-use super::privacy::{DeleteRequest, Deleted};
+use super::privacy::{DeleteRequest, Deleted, ExportView};
 use super::reports::{AuditView, CreateRequest, ReportView, ResolveRequest};
 use super::reviews::ReviewView;
 use super::search::Results;
@@ -166,34 +166,6 @@ fn paid(c: &mut Components) -> RefOr<Schema> {
     OneOfBuilder::new()
         .item(c.of::<OrderView>())
         .item(c.of::<ChargeView>())
-        .into()
-}
-
-/// The PIPL export: every section is a list or object of what the other routes show.
-fn export(c: &mut Components) -> RefOr<Schema> {
-    let any = || {
-        ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
-            .description(Some("按存储原样导出 / as stored"))
-    };
-    ObjectBuilder::new()
-        .property("account", any())
-        .property("services", ArrayBuilder::new().items(c.of::<ServiceView>()))
-        .property("orders", any())
-        .property("conversations", any())
-        .property("notifications", any())
-        .property("saved_services", any())
-        .property("monthly_reports", any())
-        .property("wallet", any())
-        .property("transactions", any())
-        .property("withdrawals", any())
-        .property(
-            "exported_at",
-            ObjectBuilder::new().schema_type(Type::String).format(Some(
-                utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime),
-            )),
-        )
-        .required("exported_at")
         .into()
 }
 
@@ -656,14 +628,38 @@ pub fn routes() -> Vec<Route> {
         .ok(one::<Deleted>)
         .errors(&[409]),
         route(
+            "POST",
+            "/users/profile/export",
+            "user-data-export-request",
+            User,
+            "users",
+            "申请导出我的数据（个人信息保护法）/ Ask for an export of my data (PIPL)",
+        )
+        .out(Out::Data(202, one::<ExportView>))
+        .notes(
+            "导出在后台进行，完成后通知您；导出进行中再次申请返回同一次导出；每天最多 10 次。\n\
+             The export is written in the background and you are notified when it is ready; \
+             asking again while it is being written answers with the same export; at most 10 \
+             exports a day. The archive is one \
+             JSON document: account, services, orders, reviews, conversations with their \
+             messages, notifications, saved services, monthly reports, wallet, ledger lines \
+             and withdrawals, each as stored (identity numbers masked).",
+        ),
+        route(
             "GET",
             "/users/profile/export",
             "user-data-export",
             User,
             "users",
-            "导出我的数据（个人信息保护法）/ Export my data (PIPL)",
+            "我的数据导出 / My data export (PIPL)",
         )
-        .ok(export),
+        .ok(one::<ExportView>)
+        .errors(&[404])
+        .notes(
+            "最近一次导出；完成后 download_url 在 15 分钟内有效，存档保留 7 天。\n\
+             The newest export; once ready, download_url works for 15 minutes (ask again for \
+             a fresh one) and the archive is kept for 7 days.",
+        ),
         route(
             "POST",
             "/users/profile/avatar",

@@ -1,13 +1,13 @@
-//! PIPL: `GET /users/profile/export` and `DELETE /users/profile`.
+//! PIPL: `POST`/`GET /users/profile/export` and `DELETE /users/profile`.
 
 use chrono::Utc;
 use lambda_http::Request;
 use serde::Deserialize;
 
-use super::service_views::ServiceView;
 use super::session::signed_in;
-use crate::app::privacy::{self, PrivacyError};
+use crate::app::privacy::{self, Link, PrivacyError};
 use crate::deps::Deps;
+use crate::domain::export::{DataExport, ExportStatus};
 use crate::http::{ApiError, Reply, json_body};
 use crate::i18n::Text;
 
@@ -50,26 +50,91 @@ impl From<PrivacyError> for ApiError {
                 ),
             ),
             PrivacyError::Store(e) => ApiError::internal(e),
+            PrivacyError::Files(e) => ApiError::internal(e),
+            PrivacyError::RateLimited(secs) => ApiError::rate_limited(secs),
             PrivacyError::List(e) => e.into(),
         }
     }
 }
 
-/// `GET /users/profile/export` [user-data-export]: everything held about the caller.
+/// A data export as its owner sees it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ExportView {
+    id: String,
+    /// `pending`: being written; `ready`: `download_url` works until `download_expires_at`
+    /// (ask again for a fresh one), the archive is kept until `archive_expires_at`.
+    status: ExportStatus,
+    requested_at: String,
+    completed_at: Option<String>,
+    /// The archive's size (JSON, UTF-8).
+    size_bytes: Option<u64>,
+    /// SHA-256 of the archive, hex.
+    sha256: Option<String>,
+    archive_expires_at: Option<String>,
+    download_url: Option<String>,
+    download_expires_at: Option<String>,
+}
+
+impl ExportView {
+    fn of(export: &DataExport, link: Option<&Link>) -> ExportView {
+        let time = |t: &chrono::DateTime<Utc>| crate::domain::rfc3339(t);
+        ExportView {
+            id: export.id.to_string(),
+            status: export.status,
+            requested_at: time(&export.requested_at),
+            completed_at: export.completed_at.as_ref().map(time),
+            size_bytes: export.size_bytes,
+            sha256: export.sha256.clone(),
+            archive_expires_at: export.archive_expires_at().as_ref().map(time),
+            download_url: link.map(|l| l.url.clone()),
+            download_expires_at: link.map(|l| time(&l.expires_at)),
+        }
+    }
+}
+
+/// `POST /users/profile/export` [user-data-export-request]: starts writing everything held
+/// about the caller into an archive (202); while the last export is recent it is answered
+/// instead. The caller is notified when it is ready.
+pub async fn request_export(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, me) = signed_in(deps, &req).await?;
+    let (export, started) = privacy::request_export(&deps.store, &me, Utc::now()).await?;
+    let message = if started {
+        Text::new(
+            "正在导出您的数据，完成后会通知您",
+            "Your data is being exported; you will be notified when it is ready",
+        )
+    } else {
+        Text::new(
+            "您最近已申请过导出，以下是该次导出",
+            "You asked for an export recently; this is that export",
+        )
+    };
+    Ok(Reply::with(
+        lambda_http::http::StatusCode::ACCEPTED,
+        message,
+        ExportView::of(&export, None),
+    ))
+}
+
+/// `GET /users/profile/export` [user-data-export]: the caller's newest export; once ready,
+/// with a download link that works for 15 minutes. 404 before the first request.
 pub async fn export(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (_, me) = signed_in(deps, &req).await?;
-    let export = privacy::export(&deps.store, &me).await?;
-    let mut data = export.data;
-    data["services"] = serde_json::to_value(
-        export
-            .services
-            .iter()
-            .map(|s| ServiceView::of(s, true))
-            .collect::<Vec<_>>(),
-    )
-    .map_err(ApiError::internal)?;
-    data["exported_at"] = serde_json::Value::String(crate::domain::rfc3339(&Utc::now()));
-    Ok(Reply::ok(Text::new("成功", "OK"), data))
+    let files = super::uploads::media_files(deps)?;
+    let Some((export, link)) = privacy::latest_export(&deps.store, &files, &me, Utc::now()).await?
+    else {
+        return Err(ApiError::not_found(
+            "export.not_found",
+            Text::new(
+                "您还没有申请过数据导出",
+                "You have not asked for a data export yet",
+            ),
+        ));
+    };
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        ExportView::of(&export, link.as_ref()),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

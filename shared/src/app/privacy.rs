@@ -5,13 +5,18 @@
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
+use crate::domain::export::{DataExport, ExportStatus, LINK_SECONDS};
 use crate::domain::ledger::Account;
 use crate::domain::order::{Order, OrderStatus};
 use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::{
-    FreelancerProfile, NotificationPreferences, User, UserId, UserStatus, UserType, Username,
+    ExportId, FreelancerProfile, NotificationPreferences, User, UserId, UserStatus, UserType,
+    Username,
 };
-use crate::store::{ListError, OrderListing, ServiceListing, Store, StoreError, all_pages, keys};
+use crate::files::{Files, FilesError};
+use crate::store::{
+    ListError, OrderListing, RateLimit, ServiceListing, Store, StoreError, all_pages, keys,
+};
 
 /// How an erased account's copies of the name read.
 pub const DELETED_NAME: &str = "已注销用户";
@@ -30,6 +35,10 @@ pub enum PrivacyError {
     Conflict,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    #[error("too many exports; retry after {0} s")]
+    RateLimited(u64),
     #[error(transparent)]
     List(#[from] ListError),
 }
@@ -65,18 +74,16 @@ async fn all_services(store: &Store, user: UserId) -> Result<Vec<Service>, ListE
     Ok(out)
 }
 
-/// Everything held about a user: `data`, plus their services (rendered by the API).
-#[derive(Debug)]
-pub struct Export {
-    pub data: serde_json::Value,
-    pub services: Vec<Service>,
-}
-
-/// `user-data-export`: the account, its services, orders (with their reviews),
-/// conversations with their messages, notifications, saved services, monthly reports,
-/// wallet and every ledger line, withdrawals. Identity numbers stay masked.
-pub async fn export(store: &Store, me: &User) -> Result<Export, PrivacyError> {
-    let partition = store.user_partition(me.id).await?;
+/// `user-data-exporter`: everything held about a user — the account, its services (as
+/// stored), orders (with their reviews), conversations with their messages, notifications,
+/// saved services, monthly reports, wallet and every ledger line, withdrawals. Identity
+/// numbers stay masked. Reads grow with the account, which is why a worker runs it.
+pub async fn collect(
+    store: &Store,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, PrivacyError> {
+    let partition = store.user_partition(user).await?;
     let of = |kind: &str| -> Vec<serde_json::Value> {
         partition
             .iter()
@@ -99,7 +106,7 @@ pub async fn export(store: &Store, me: &User) -> Result<Export, PrivacyError> {
         let messages = store.all_messages(id).await?;
         conversations.push(serde_json::json!({"conversation": side, "messages": messages}));
     }
-    let orders = all_orders(store, me.id).await?;
+    let orders = all_orders(store, user).await?;
     let mut reviews = Vec::new();
     for order in &orders {
         if let Some(id) = store.order_review_id(order.id).await?
@@ -108,14 +115,22 @@ pub async fn export(store: &Store, me: &User) -> Result<Export, PrivacyError> {
             reviews.push(review);
         }
     }
-    let services = all_services(store, me.id).await?;
-    let account_key = Account::User(me.id);
+    let services = store
+        .items_as_json(
+            all_services(store, user)
+                .await?
+                .iter()
+                .map(|s| keys::service(s.id))
+                .collect(),
+        )
+        .await?;
+    let account_key = Account::User(user);
     let snapshot = store.account_snapshot(account_key).await?;
     let withdrawals =
-        all_pages(|c| async move { store.user_withdrawals(me.id, 100, c.as_deref()).await })
-            .await?;
-    let data = serde_json::json!({
+        all_pages(|c| async move { store.user_withdrawals(user, 100, c.as_deref()).await }).await?;
+    Ok(serde_json::json!({
         "account": account,
+        "services": services,
         "orders": orders,
         "reviews": reviews,
         "conversations": conversations,
@@ -128,8 +143,115 @@ pub async fn export(store: &Store, me: &User) -> Result<Export, PrivacyError> {
         },
         "ledger_lines": snapshot.lines,
         "withdrawals": withdrawals,
-    });
-    Ok(Export { data, services })
+        "exported_at": crate::domain::rfc3339(&now),
+    }))
+}
+
+/// `user-data-export-request`: starts an export (at most `EXPORTS_PER_USER_DAY`), or answers
+/// with the last one while it is being written (`DataExport::answers_request_at`). `true`: a
+/// new one was started.
+#[instrument(skip_all, fields(user_id = %me.id), err)]
+pub async fn request_export(
+    store: &Store,
+    me: &User,
+    now: DateTime<Utc>,
+) -> Result<(DataExport, bool), PrivacyError> {
+    if let Some(last) = store.latest_export(me.id).await?
+        && last.answers_request_at(now)
+    {
+        return Ok((last, false));
+    }
+    store
+        .hit_rate_limit(RateLimit::EXPORTS_PER_USER_DAY, &me.id.to_string(), now)
+        .await?
+        .map_err(|r| PrivacyError::RateLimited(r.retry_after_secs))?;
+    let export = DataExport::new(me.id, now);
+    store.create_export(&export).await?;
+    tracing::info!(export_id = %export.id, "data export requested");
+    Ok((export, true))
+}
+
+/// What became of an export job.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exported {
+    /// The archive was written: its size in bytes.
+    Written(u64),
+    /// Written by an earlier delivery of the same job, or no longer asked for.
+    AlreadyDone,
+}
+
+/// `user-data-exporter`: writes the archive of a pending export to the file store and marks
+/// it ready (the stream then notifies the user). A redelivered job finds it ready and does
+/// nothing; one that dies half way is redone whole (the archive is one object, replaced).
+#[instrument(skip_all, fields(user_id = %user, export_id = %id), err)]
+pub async fn write_export(
+    store: &Store,
+    files: &Files,
+    user: UserId,
+    id: ExportId,
+    now: DateTime<Utc>,
+) -> Result<Exported, PrivacyError> {
+    let Some(export) = store.get_export(user, id).await? else {
+        return Ok(Exported::AlreadyDone);
+    };
+    if export.status != ExportStatus::Pending {
+        return Ok(Exported::AlreadyDone);
+    }
+    let data = collect(store, user, now).await?;
+    let bytes = serde_json::to_vec_pretty(&data)
+        .map_err(|e| PrivacyError::Store(StoreError::Decode(e.to_string())))?;
+    let size = bytes.len() as u64;
+    let sha256 = crate::crypto::sha256_hex_of(&bytes);
+    files
+        .put_private(
+            &export.object_key(),
+            bytes,
+            "application/json; charset=utf-8",
+            &export.file_name(),
+        )
+        .await?;
+    let ready = export.ready(size, sha256, Utc::now());
+    if !store.finish_export(&ready).await? {
+        return Ok(Exported::AlreadyDone);
+    }
+    tracing::info!(size_bytes = size, "data export written");
+    Ok(Exported::Written(size))
+}
+
+/// The user's newest export and, when it can be downloaded, a link that works for
+/// `LINK_SECONDS`.
+pub async fn latest_export(
+    store: &Store,
+    files: &Files,
+    me: &User,
+    now: DateTime<Utc>,
+) -> Result<Option<(DataExport, Option<Link>)>, PrivacyError> {
+    let Some(export) = store.latest_export(me.id).await? else {
+        return Ok(None);
+    };
+    let link = match export.archive_expires_at() {
+        Some(until) if export.status == ExportStatus::Ready && now < until => {
+            let url = files
+                .presign_get(
+                    &export.object_key(),
+                    std::time::Duration::from_secs(LINK_SECONDS),
+                )
+                .await?;
+            Some(Link {
+                url,
+                expires_at: now + chrono::Duration::seconds(LINK_SECONDS as i64),
+            })
+        }
+        _ => None,
+    };
+    Ok(Some((export, link)))
+}
+
+/// A short-lived download link.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// `user-delete`: refused while an order is open or money is held; otherwise erases the

@@ -118,6 +118,10 @@ id_type!(
     /// A request to take money out of the wallet.
     WithdrawalId
 );
+id_type!(
+    /// One archive of everything held about a user (PIPL export).
+    ExportId
+);
 
 #[cfg(test)]
 mod tests {

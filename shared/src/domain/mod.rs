@@ -1,6 +1,7 @@
 //! Pure types and rules: no AWS, no Lambda, no I/O.
 
 pub mod catalog;
+pub mod export;
 pub mod identity;
 pub mod ids;
 pub mod ledger;
@@ -21,8 +22,8 @@ pub mod values;
 
 pub use identity::{IdNumber, RealName};
 pub use ids::{
-    AuditId, ConversationId, MessageId, NotificationId, OrderId, OrderStepId, ReportId, ReviewId,
-    ServiceId, SessionId, UploadId, UserId, VerificationId, WithdrawalId, event_ulid,
+    AuditId, ConversationId, ExportId, MessageId, NotificationId, OrderId, OrderStepId, ReportId,
+    ReviewId, ServiceId, SessionId, UploadId, UserId, VerificationId, WithdrawalId, event_ulid,
 };
 pub use money::Money;
 pub use session::Session;

@@ -26,6 +26,11 @@ impl Reply {
         Reply::with_status(StatusCode::CREATED, message, data)
     }
 
+    /// Any success status with data (`202` with what was started).
+    pub fn with(status: StatusCode, message: Text, data: impl Serialize) -> Reply {
+        Reply::with_status(status, message, data)
+    }
+
     pub fn accepted(message: Text) -> Reply {
         Reply::with_status(StatusCode::ACCEPTED, message, Value::Null)
     }

@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::hmac;
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use secrecy::{ExposeSecret, SecretString};
@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use super::NotifyError;
 use super::sms::{SmsMessage, SmsTemplate};
-use crate::crypto::hex;
+use crate::crypto::{hex, sha256_hex_of as sha256_hex};
 
 /// RFC 3986 unreserved characters stay; everything else is `%XX`.
 const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
@@ -76,10 +76,6 @@ struct SendSmsResponse {
 
 fn enc(s: &str) -> String {
     utf8_percent_encode(s, RFC3986).to_string()
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    hex(digest::digest(&digest::SHA256, data).as_ref())
 }
 
 /// An Alibaba Cloud AccessKey pair (the `ALIYUN_SECRET_ID` secret).

@@ -468,3 +468,8 @@ pub fn report_page(month: &str, cursor: &str) -> Key {
 pub fn monthly_report(user: UserId, month: &str) -> Key {
     key(format!("USER#{user}"), &format!("MONTHLY#{month}"))
 }
+
+/// A user's data export: `USER#{u} / EXPORT#{id}` (ids sort by time, so the newest is last).
+pub fn data_export(user: UserId, id: crate::domain::ExportId) -> Key {
+    key(format!("USER#{user}"), &format!("EXPORT#{id}"))
+}

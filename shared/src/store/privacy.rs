@@ -5,17 +5,112 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::ops::s;
+use super::ops::{n, s};
 use super::{Store, StoreError, from_item, keys, to_item};
+use crate::domain::export::{DataExport, ExportStatus};
 use crate::domain::messaging::Message;
-use crate::domain::{ConversationId, User, UserId};
+use crate::domain::{ConversationId, ExportId, User, UserId};
 
 /// Item attributes that are keys, not data.
 const KEY_ATTRIBUTES: [&str; 10] = [
     "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK",
 ];
 
+/// How long an export's record is kept (its archive goes after `ARCHIVE_DAYS`).
+const EXPORT_KEEP_DAYS: i64 = 30;
+
 impl Store {
+    /// Stores a new export request (the stream hands it to the exporter).
+    pub async fn create_export(&self, export: &DataExport) -> Result<(), StoreError> {
+        let key = keys::data_export(export.user_id, export.id);
+        let mut item = to_item(export)?;
+        item.insert(keys::PK.to_owned(), s(key.pk));
+        item.insert(keys::SK.to_owned(), s(key.sk));
+        item.insert("entity_type".to_owned(), s("data_export"));
+        // The record goes with the table's TTL some weeks after the archive itself.
+        item.insert(
+            "expires_at".to_owned(),
+            n(export.requested_at.timestamp() + EXPORT_KEEP_DAYS * 86_400),
+        );
+        if self
+            .put_if(item, "attribute_not_exists(PK)", vec![])
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(StoreError::Decode(format!("export {} exists", export.id)))
+        }
+    }
+
+    /// The user's newest export, if any (one Query).
+    pub async fn latest_export(&self, user: UserId) -> Result<Option<DataExport>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :export)")
+            .expression_attribute_values(":pk", s(keys::user(user).pk))
+            .expression_attribute_values(":export", s("EXPORT#"))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query", e))?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(from_item)
+            .transpose()
+    }
+
+    pub async fn get_export(
+        &self,
+        user: UserId,
+        id: ExportId,
+    ) -> Result<Option<DataExport>, StoreError> {
+        self.get_record(keys::data_export(user, id), true).await
+    }
+
+    /// Records a written archive. `Ok(false)`: it was recorded before (a redelivered job).
+    pub async fn finish_export(&self, export: &DataExport) -> Result<bool, StoreError> {
+        let (Some(done), Some(size), Some(sha)) =
+            (export.completed_at, export.size_bytes, &export.sha256)
+        else {
+            return Err(StoreError::Decode("an unfinished export".into()));
+        };
+        self.update_if(
+            keys::data_export(export.user_id, export.id),
+            "SET #s = :ready, completed_at = :done, size_bytes = :size, sha256 = :sha",
+            "#s = :pending",
+            &[("#s", "status")],
+            vec![
+                (":ready", s(status_name(ExportStatus::Ready))),
+                (":pending", s(status_name(ExportStatus::Pending))),
+                (":done", s(text_of(&done))),
+                (":size", n(size)),
+                (":sha", s(sha.clone())),
+            ],
+        )
+        .await
+    }
+
+    /// The stored items of `keys` that exist, as JSON without their keys.
+    pub async fn items_as_json(
+        &self,
+        keys: Vec<keys::Key>,
+    ) -> Result<Vec<serde_json::Value>, StoreError> {
+        let mut out = Vec::new();
+        for mut item in self.batch_get(keys, false).await? {
+            for k in KEY_ATTRIBUTES {
+                item.remove(k);
+            }
+            out.push(from_item::<serde_json::Value>(item)?);
+        }
+        Ok(out)
+    }
+
     /// Every item of the user's partition (account, conversation sides, notifications,
     /// saved services, offences, monthly reports) as JSON without its keys, all pages.
     pub async fn user_partition(&self, user: UserId) -> Result<Vec<serde_json::Value>, StoreError> {
@@ -225,5 +320,17 @@ impl Store {
             deleted += 1;
         }
         Ok(deleted)
+    }
+}
+
+fn status_name(status: ExportStatus) -> String {
+    text_of(&status)
+}
+
+/// A value as serde writes it into an item (a string).
+fn text_of(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
     }
 }

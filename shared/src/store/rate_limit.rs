@@ -57,6 +57,12 @@ impl RateLimit {
         limit: 3,
         window_secs: 3_600,
     };
+    /// Data exports started per user (each reads the whole account).
+    pub const EXPORTS_PER_USER_DAY: RateLimit = RateLimit {
+        name: "export-day",
+        limit: 10,
+        window_secs: 86_400,
+    };
     /// Verification emails per user.
     pub const VERIFY_EMAIL_PER_USER: RateLimit = RateLimit {
         name: "verify-email",

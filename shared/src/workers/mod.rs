@@ -11,6 +11,7 @@ pub mod ranking_updater;
 pub mod search_indexer;
 pub mod stats_updater;
 pub mod stream_router;
+pub mod user_data_exporter;
 
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +135,18 @@ pub enum WorkMessage {
         /// `resolved` or `dismissed`.
         status: String,
         target_type: String,
+        occurred_at_ms: u64,
+    },
+    /// A user asked for their data: the exporter writes the archive. State-based (a ready
+    /// export is not written again).
+    #[serde(rename = "export.requested")]
+    ExportRequested { user_id: String, export_id: String },
+    /// A user's data export was written: they are told where to take it.
+    #[serde(rename = "export.ready")]
+    ExportReady {
+        id: String,
+        user_id: String,
+        export_id: String,
         occurred_at_ms: u64,
     },
     /// A user's monthly report was stored: they are sent it.

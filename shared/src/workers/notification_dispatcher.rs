@@ -435,6 +435,36 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
             );
             deliver(deps, note, None).await
         }
+        WorkMessage::ExportReady {
+            id,
+            user_id: user,
+            export_id,
+            occurred_at_ms,
+        } => {
+            let t = text(
+                "Your data export is ready",
+                "您的数据导出已完成",
+                format!(
+                    "Download it from Account settings → Export my data within {} days. The link there works for 15 minutes; open the page again for a fresh one.",
+                    crate::domain::export::ARCHIVE_DAYS
+                ),
+                format!(
+                    "请在 {} 天内到「账号设置 → 导出我的数据」下载。下载链接 15 分钟内有效，过期后重新打开页面即可获取新链接。",
+                    crate::domain::export::ARCHIVE_DAYS
+                ),
+            );
+            let mut note = Note::new(
+                id,
+                *occurred_at_ms,
+                user_id(user)?,
+                "export.ready",
+                t,
+                Some(export_id.clone()),
+            );
+            // Someone who asked for their data and went away hears of it by e-mail or SMS.
+            note.important = true;
+            deliver(deps, note, None).await
+        }
         WorkMessage::MonthlyReport {
             id,
             user_id: user,
@@ -485,7 +515,8 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
         | WorkMessage::Counters(_)
         | WorkMessage::AccountRegistered { .. }
         | WorkMessage::MessageSent { .. }
-        | WorkMessage::ReportsPage { .. } => Err(DispatchError::BadMessage(
+        | WorkMessage::ReportsPage { .. }
+        | WorkMessage::ExportRequested { .. } => Err(DispatchError::BadMessage(
             "a stats, search, abuse or reports message on the notifications queue".into(),
         )),
     }

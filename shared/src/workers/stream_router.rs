@@ -296,6 +296,14 @@ fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
             target_type: text(new, "target_type")?,
             occurred_at_ms,
         },
+        ("MODIFY", Some("data_export")) if changed("status") => WorkMessage::ExportReady {
+            id,
+            user_id: text(new, "user_id")?,
+            export_id: text(new, "id")?,
+            occurred_at_ms: text(new, "status")
+                .filter(|s| s == "ready")
+                .map(|_| occurred_at_ms)?,
+        },
         ("INSERT", Some("monthly_report")) => {
             let mut report: serde_json::Value = serde_dynamo::from_item(new.clone()).ok()?;
             if let Some(map) = report.as_object_mut() {
@@ -363,6 +371,13 @@ fn route_one(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
                 },
             ))
         }
+        ("INSERT", Some("data_export")) => Some((
+            Queue::Exports,
+            WorkMessage::ExportRequested {
+                user_id: text("user_id")?,
+                export_id: text("id")?,
+            },
+        )),
         ("INSERT", Some("review")) => Some((
             Queue::Stats,
             WorkMessage::ReviewChanged {
@@ -426,6 +441,7 @@ pub enum Queue {
     Stats,
     Search,
     Abuse,
+    Exports,
 }
 
 /// Routes a batch in order. On the first failure it stops and reports that record, so the
@@ -450,6 +466,7 @@ pub async fn handle(deps: &'static Deps, event: Event) -> Result<BatchResponse, 
             Queue::Stats => Config::require(&deps.config.stats_queue_url, "STATS_QUEUE_URL")?,
             Queue::Search => Config::require(&deps.config.search_queue_url, "SEARCH_QUEUE_URL")?,
             Queue::Abuse => Config::require(&deps.config.abuse_queue_url, "ABUSE_QUEUE_URL")?,
+            Queue::Exports => Config::require(&deps.config.exports_queue_url, "EXPORTS_QUEUE_URL")?,
         };
         let body = serde_json::to_string(&message)?;
         if let Err(e) = deps
@@ -771,6 +788,35 @@ mod tests {
             .new_image
             .insert("hidden".into(), serde_dynamo::AttributeValue::Bool(true));
         assert_eq!(one(&r), counted);
+    }
+
+    #[test]
+    fn an_export_request_goes_to_the_exporter_and_its_completion_to_its_owner() {
+        let requested = change(
+            "INSERT",
+            serde_json::json!({}),
+            serde_json::json!({"entity_type": "data_export", "id": "01JEXPORT", "user_id": "01JUSER", "status": "pending"}),
+        );
+        assert_eq!(
+            route(&requested),
+            vec![(
+                Queue::Exports,
+                WorkMessage::ExportRequested {
+                    user_id: "01JUSER".into(),
+                    export_id: "01JEXPORT".into()
+                }
+            )]
+        );
+        let ready = change(
+            "MODIFY",
+            serde_json::json!({"entity_type": "data_export", "id": "01JEXPORT", "user_id": "01JUSER", "status": "pending"}),
+            serde_json::json!({"entity_type": "data_export", "id": "01JEXPORT", "user_id": "01JUSER", "status": "ready"}),
+        );
+        let routed = route(&ready);
+        assert!(
+            matches!(routed.as_slice(), [(Queue::Notifications, WorkMessage::ExportReady { export_id, user_id, .. })] if export_id == "01JEXPORT" && user_id == "01JUSER"),
+            "{routed:?}"
+        );
     }
 
     #[test]
