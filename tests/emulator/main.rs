@@ -8,6 +8,7 @@ mod notify;
 mod orders;
 mod payments;
 mod races;
+mod reconcile;
 mod retries;
 mod reviews;
 mod safety;

@@ -3,7 +3,8 @@
 //! services, and prints the credentials. `devtool seed-catalog FILE` loads the category and
 //! skill catalogue. `devtool credit USERNAME AMOUNT` credits a wallet (local stack only: the
 //! money comes from the gateway clearing account, as a top-up's would). `devtool reconcile`
-//! runs the ledger reconciliation now. `devtool reindex` rebuilds the search index from the
+//! runs the full ledger reconciliation now; `devtool reconcile-export DIR` runs it over a
+//! table export's (gunzipped) data files. `devtool reindex` rebuilds the search index from the
 //! table (OpenSearch with `SEARCH_URL`, tantivy with `SEARCH_INDEX_DIR`). `devtool rank` runs
 //! the hourly ranking (scores and seller levels) now; `devtool monthly` last month's reports. `devtool
 //! bench-search N` measures the local search engine on N generated services (`make bench`).
@@ -150,10 +151,40 @@ async fn credit(username: &str, amount: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the ledger reconciliation now and prints what it found.
+/// Runs the full ledger reconciliation on the live table now and prints what it found.
 async fn reconcile() -> anyhow::Result<()> {
     let deps = shared::Deps::from_env().await?;
     let r = shared::app::ledger::reconcile(&deps.store, chrono::Utc::now()).await?;
+    print_reconciliation(&r)
+}
+
+/// The full reconciliation over a table export: every `*.json` file under `dir` (the
+/// export's `data/` files, gunzipped). Reads nothing from AWS.
+fn reconcile_export(dir: &str) -> anyhow::Result<()> {
+    let mut texts = Vec::new();
+    let mut pending = vec![PathBuf::from(dir)];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).with_context(|| path.display().to_string())? {
+                pending.push(entry?.path());
+            }
+        } else if path.extension().is_some_and(|e| e == "json") {
+            texts.push(std::fs::read_to_string(&path).with_context(|| path.display().to_string())?);
+        }
+    }
+    if texts.is_empty() {
+        bail!("no .json data files under {dir} (gunzip the export's data/ files first)");
+    }
+    let modified = std::fs::metadata(dir)
+        .and_then(|m| m.modified())
+        .map(chrono::DateTime::<chrono::Utc>::from)
+        .unwrap_or_else(|_| chrono::Utc::now());
+    println!("Export: {} data files", texts.len());
+    let r = shared::app::ledger::reconcile_export(texts.iter().map(String::as_str), modified)?;
+    print_reconciliation(&r)
+}
+
+fn print_reconciliation(r: &shared::app::ledger::Reconciliation) -> anyhow::Result<()> {
     println!(
         "Ledger: {} wallets, {} movements, {} lines; settled lines sum to {} fen",
         r.accounts, r.movements, r.lines, r.settled_sum_fen
@@ -226,6 +257,7 @@ async fn main() -> anyhow::Result<()> {
         (Some("seed"), Some(file)) => seed(PathBuf::from(file)).await,
         (Some("seed-catalog"), Some(file)) => seed_catalog(PathBuf::from(file)).await,
         (Some("reconcile"), None) => reconcile().await,
+        (Some("reconcile-export"), Some(dir)) => reconcile_export(&dir),
         (Some("reindex"), None) => reindex().await,
         (Some("rank"), None) => rank().await,
         (Some("monthly"), None) => monthly().await,
@@ -250,7 +282,7 @@ async fn main() -> anyhow::Result<()> {
             None => bail!("usage: devtool credit USERNAME AMOUNT"),
         },
         _ => bail!(
-            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile | devtool reindex | devtool rank | devtool monthly | devtool bench-search N | devtool token-keys | devtool pii-key"
+            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile | devtool reconcile-export DIR | devtool reindex | devtool rank | devtool monthly | devtool bench-search N | devtool token-keys | devtool pii-key"
         ),
     }
 }

@@ -473,3 +473,14 @@ pub fn monthly_report(user: UserId, month: &str) -> Key {
 pub fn data_export(user: UserId, id: crate::domain::ExportId) -> Key {
     key(format!("USER#{user}"), &format!("EXPORT#{id}"))
 }
+
+/// Movements by the day they were written (UTC): `GSI2PK=MOVEMENTS#{yyyy-mm-dd}`,
+/// `GSI2SK={at}#{id}`, so the reconciler reads only what moved since its last run.
+pub fn movements_of_day(day: chrono::NaiveDate) -> String {
+    format!("MOVEMENTS#{}", day.format("%Y-%m-%d"))
+}
+
+/// The incremental reconciliation's checkpoint: `RECONCILE#LEDGER / CHECKPOINT`.
+pub fn reconcile_checkpoint() -> Key {
+    key("RECONCILE#LEDGER".to_owned(), "CHECKPOINT")
+}

@@ -61,6 +61,31 @@ pub struct MovementRecord {
     pub order_id: Option<OrderId>,
     pub postings: Vec<Posting>,
     pub created_at: DateTime<Utc>,
+    /// The day index (`keys::movements_of_day`); absent on movements written before it.
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
+}
+
+impl MovementRecord {
+    /// The keys of the lines the movement wrote, one per posting, in order.
+    pub fn line_keys(&self) -> Vec<keys::Key> {
+        self.postings
+            .iter()
+            .enumerate()
+            .map(|(i, p)| keys::ledger_line(p.account, self.created_at, &self.id, i))
+            .collect()
+    }
+}
+
+/// Where the incremental reconciliation stopped: movements written up to `through` are
+/// checked; the rolling wallet sample resumes after the table key `sample_after` (`None`: from
+/// the start of the table).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconcileCheckpoint {
+    pub through: Option<DateTime<Utc>>,
+    pub sample_after: Option<(String, String)>,
 }
 
 /// Why a movement (and the change it came with) was not written.
@@ -101,6 +126,8 @@ impl Store {
             order_id: m.order,
             postings: m.postings.clone(),
             created_at: now,
+            gsi2pk: Some(keys::movements_of_day(now.date_naive())),
+            gsi2sk: Some(format!("{}#{}", keys::ms(now), m.id)),
         };
         let mut ops = vec![super::ops::put(
             &self.table,
@@ -345,4 +372,212 @@ impl Store {
     pub async fn movement(&self, id: &str) -> Result<Option<MovementRecord>, StoreError> {
         self.get_record(keys::movement(id), true).await
     }
+}
+
+impl Store {
+    pub async fn reconcile_checkpoint(&self) -> Result<ReconcileCheckpoint, StoreError> {
+        #[derive(Deserialize)]
+        struct Row {
+            through: Option<DateTime<Utc>>,
+            sample_pk: Option<String>,
+            sample_sk: Option<String>,
+        }
+        let row: Option<Row> = self.get_record(keys::reconcile_checkpoint(), true).await?;
+        Ok(row
+            .map(|r| ReconcileCheckpoint {
+                through: r.through,
+                sample_after: r.sample_pk.zip(r.sample_sk),
+            })
+            .unwrap_or_default())
+    }
+
+    pub async fn save_reconcile_checkpoint(
+        &self,
+        checkpoint: &ReconcileCheckpoint,
+    ) -> Result<(), StoreError> {
+        let key = keys::reconcile_checkpoint();
+        let mut item = HashMap::from([
+            (keys::PK.to_owned(), s(key.pk)),
+            (keys::SK.to_owned(), s(key.sk)),
+            ("entity_type".to_owned(), s("reconcile_checkpoint")),
+        ]);
+        if let Some(t) = checkpoint.through {
+            item.insert("through".to_owned(), s(t.to_rfc3339()));
+        }
+        if let Some((pk, sk)) = &checkpoint.sample_after {
+            item.insert("sample_pk".to_owned(), s(pk.clone()));
+            item.insert("sample_sk".to_owned(), s(sk.clone()));
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", e))?;
+        Ok(())
+    }
+
+    /// The movements written after `after` and up to `until`, oldest first: one Query per day
+    /// of the day index (and its pages).
+    pub async fn movements_between(
+        &self,
+        after: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<MovementRecord>, StoreError> {
+        let mut out = Vec::new();
+        let mut day = after.date_naive();
+        while day <= until.date_naive() {
+            let mut start = None;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(keys::GSI2)
+                    .key_condition_expression("GSI2PK = :day AND GSI2SK BETWEEN :from AND :to")
+                    .expression_attribute_values(":day", s(keys::movements_of_day(day)))
+                    // `{at}#{id}`: '$' sorts right after '#', so the bounds are (after, until].
+                    .expression_attribute_values(":from", s(format!("{}$", keys::ms(after))))
+                    .expression_attribute_values(":to", s(format!("{}$", keys::ms(until))))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| StoreError::dynamo("Query", e))?;
+                for item in page.items.unwrap_or_default() {
+                    out.push(from_item(item)?);
+                }
+                start = page.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+            }
+            let Some(next) = day.succ_opt() else { break };
+            day = next;
+        }
+        Ok(out)
+    }
+
+    /// The lines `movement` wrote that exist (one `BatchGetItem` per 100).
+    pub async fn movement_lines(
+        &self,
+        movements: &[MovementRecord],
+    ) -> Result<Vec<LineRecord>, StoreError> {
+        let keys = movements
+            .iter()
+            .flat_map(MovementRecord::line_keys)
+            .collect();
+        self.batch_get(keys, true)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    /// The next stretch of the rolling wallet sample: one `Scan` page of at most `items`
+    /// items after the key `after`, and the wallets among them (user wallets; the platform's
+    /// few accounts hold every order's lines and are checked by the full reconciliation).
+    /// Returns where the next stretch starts (`None`: the table's end was reached).
+    pub async fn wallet_sample(
+        &self,
+        after: Option<&(String, String)>,
+        items: i32,
+    ) -> Result<(Vec<Account>, Option<(String, String)>), StoreError> {
+        let start = after.map(|(pk, sk)| {
+            HashMap::from([
+                (keys::PK.to_owned(), s(pk.clone())),
+                (keys::SK.to_owned(), s(sk.clone())),
+            ])
+        });
+        let page = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .limit(items)
+            .filter_expression("entity_type = :w AND begins_with(PK, :user)")
+            .expression_attribute_values(":w", s("wallet"))
+            .expression_attribute_values(":user", s("WALLET#user:"))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Scan", e))?;
+        let mut accounts = Vec::new();
+        for item in page.items.unwrap_or_default() {
+            accounts.push(from_item::<WalletRecord>(item)?.account);
+        }
+        let next = page.last_evaluated_key.and_then(|k| {
+            let text = |name: &str| k.get(name).and_then(|v| v.as_s().ok()).cloned();
+            text(keys::PK).zip(text(keys::SK))
+        });
+        Ok((accounts, next))
+    }
+}
+
+/// The items of one data file of a table export (`ExportTableToPointInTime`, DynamoDB JSON:
+/// one `{"Item": {...}}` per line).
+pub fn export_items(text: &str) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+    #[derive(Deserialize)]
+    struct Line {
+        #[serde(rename = "Item")]
+        item: serde_dynamo::Item,
+    }
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<Line>(l)
+                .map(|line| line.item.into())
+                .map_err(|e| StoreError::Decode(format!("export line: {e}")))
+        })
+        .collect()
+}
+
+/// The books as a table export holds them (`ExportTableToPointInTime`, DynamoDB JSON): every
+/// wallet with its lines, and every movement. Other items are skipped.
+pub fn books_of(
+    items: impl IntoIterator<Item = HashMap<String, AttributeValue>>,
+) -> Result<(Vec<AccountSnapshot>, Vec<MovementRecord>), StoreError> {
+    let mut wallets: std::collections::BTreeMap<String, AccountSnapshot> = Default::default();
+    let mut movements = Vec::new();
+    let mut lines = Vec::new();
+    for item in items {
+        let kind = item
+            .get("entity_type")
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default();
+        match kind.as_str() {
+            "wallet" => {
+                let w: WalletRecord = from_item(item)?;
+                wallets.insert(
+                    w.account.to_string(),
+                    AccountSnapshot {
+                        account: w.account,
+                        balances: Balances {
+                            available_fen: w.available,
+                            frozen_fen: w.frozen,
+                            total_earned_fen: w.total_earned,
+                            total_spent_fen: w.total_spent,
+                        },
+                        lines: Vec::new(),
+                    },
+                );
+            }
+            "ledger_line" => lines.push(from_item::<LineRecord>(item)?),
+            "movement" => movements.push(from_item::<MovementRecord>(item)?),
+            _ => {}
+        }
+    }
+    for line in lines {
+        let account = line.account;
+        wallets
+            .entry(account.to_string())
+            .or_insert_with(|| AccountSnapshot {
+                account,
+                balances: Balances::default(),
+                lines: Vec::new(),
+            })
+            .lines
+            .push(line);
+    }
+    Ok((wallets.into_values().collect(), movements))
 }

@@ -32,7 +32,10 @@ pub use audit::AuditRecord;
 pub use codes::{CodeCheck, TokenRecord};
 pub use cursor::{BadCursor, Page};
 pub use idempotency::{IdempotencyRecord, Replay};
-pub use ledger::{AccountSnapshot, LineRecord, MoveRefusal, MovementRecord};
+pub use ledger::{
+    AccountSnapshot, LineRecord, MoveRefusal, MovementRecord, ReconcileCheckpoint, books_of,
+    export_items,
+};
 pub use messaging::{LastMessage, Membership, Party, Thread};
 pub use notifications::NotificationRecord;
 pub use orders::{OrderListing, OrderStep, StepKind, TransitionRefusal};
