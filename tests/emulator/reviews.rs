@@ -233,3 +233,84 @@ async fn the_ranking_run_scores_and_levels_from_fixed_inputs() {
     let u = m.store.get_user(m.seller.id).await.unwrap().unwrap();
     assert_eq!(u.freelancer_profile.unwrap().seller_level, SellerLevel::New);
 }
+
+/// The hourly ranking reads only what the stream marked (the dirty set, drained as it goes);
+/// once a day it ranks everything again, since levels also move with time alone.
+#[tokio::test]
+async fn the_hourly_ranking_reads_the_dirty_set_and_everything_once_a_day() {
+    use shared::telemetry::recording_dynamodb;
+    let m = market_on(gigbao_tests::counting_store().await).await;
+    let deps = gigbao_tests::deps_for(m.store.clone()).await;
+    m.fund("1000.00").await;
+    for _ in 0..4 {
+        crate::orders::market_on(m.store.clone()).await;
+    }
+    let now = Utc::now();
+    let first = ranking::run_hourly(&m.store, now).await.unwrap();
+    assert!(first.full);
+    assert_eq!(first.services, 5);
+
+    // An hour on, nothing changed: the dirty set is empty and no service is read.
+    let (quiet, sent) =
+        recording_dynamodb(ranking::run_hourly(&m.store, now + Duration::hours(1))).await;
+    let quiet = quiet.unwrap();
+    assert!(!quiet.full);
+    assert_eq!((quiet.dirty, quiet.services), (0, 0));
+    // The state, one Query per shard of the dirty set.
+    assert_eq!(
+        sent.len(),
+        1 + shared::store::keys::RANKING_DIRTY_SHARDS as usize,
+        "{sent:?}"
+    );
+
+    // The seller completes an order and is reviewed; the stream marks what changed, as
+    // stats-updater receives it.
+    let o = m.completed(Tier::Standard).await;
+    let r = m.review(&o, 5).await;
+    stats_updater::handle(deps, sqs(&changed(&[r.id])))
+        .await
+        .unwrap();
+    let marks = [
+        WorkMessage::RankService {
+            service_id: m.service.id.to_string(),
+        },
+        WorkMessage::RankFreelancer {
+            user_id: m.seller.id.to_string(),
+        },
+    ];
+    let answer = stats_updater::handle(deps, sqs(&marks)).await.unwrap();
+    assert!(answer.batch_item_failures.is_empty());
+    let dirty = ranking::run_hourly(&m.store, now + Duration::hours(2))
+        .await
+        .unwrap();
+    assert!(!dirty.full);
+    assert_eq!(
+        (
+            dirty.dirty,
+            dirty.freelancers,
+            dirty.services,
+            dirty.rescored
+        ),
+        (2, 1, 1, 1),
+        "the seller and their one service, scored once"
+    );
+    let s = m
+        .store
+        .get_service(m.service.id, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s.ranking_score > 0.2, "{}", s.ranking_score);
+    // Drained.
+    let after = ranking::run_hourly(&m.store, now + Duration::hours(3))
+        .await
+        .unwrap();
+    assert_eq!((after.dirty, after.services), (0, 0));
+
+    // A day after the last full pass: everything again.
+    let daily = ranking::run_hourly(&m.store, now + Duration::hours(25))
+        .await
+        .unwrap();
+    assert!(daily.full);
+    assert_eq!(daily.services, 5);
+}

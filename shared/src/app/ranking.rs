@@ -1,5 +1,6 @@
-//! The hourly ranking run: every active service gets its score, every freelancer who sells
-//! one gets their level (see `domain::ranking` and `docs/ranking.md`). Reads go through the
+//! The hourly ranking run: services whose inputs changed (the dirty set the stream keeps) get
+//! their score, freelancers whose record changed their level; once a day every active service
+//! and every freelancer who sells one (see `domain::ranking` and `docs/ranking.md`). Reads go through the
 //! status index and per-freelancer key ranges, never a scan; a write happens only where the
 //! value moved.
 
@@ -8,14 +9,20 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use crate::domain::ranking::{self, LEVEL_WINDOW, Record, SellerLevel, Signals};
-use crate::domain::service::ServiceStatus;
+use crate::domain::ranking::{
+    self, FULL_PASS_EVERY, LEVEL_WINDOW, RankTarget, Record, SellerLevel, Signals,
+};
+use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::{User, UserId};
-use crate::store::{ListError, ServiceListing, Store, StoreError};
+use crate::store::{ListError, ServiceListing, Store, StoreError, all_pages};
 
 /// What one run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RankingReport {
+    /// Every active service was ranked (else only the dirty set).
+    pub full: bool,
+    /// Entries of the dirty set this run found.
+    pub dirty: u32,
     pub services: u32,
     pub rescored: u32,
     pub freelancers: u32,
@@ -104,6 +111,38 @@ async fn standings(
     Ok(out)
 }
 
+/// Scores one service with its freelancer's standing, written if it moved.
+async fn rescore(
+    store: &Store,
+    service: &Service,
+    standing: Standing,
+    report: &mut RankingReport,
+) -> Result<(), StoreError> {
+    report.services += 1;
+    let score = ranking::score(&Signals {
+        rating_sum: service.rating_sum,
+        reviews: service.reviews_count,
+        orders: service.orders_count,
+        views: service.views_count,
+        response_rate: standing.response_rate,
+    });
+    let moved = (score - service.ranking_score).abs() > f64::EPSILON
+        || standing.level != service.seller_level;
+    if moved
+        && store
+            .set_service_ranking(service.id, score, standing.level)
+            .await?
+    {
+        report.rescored += 1;
+    }
+    Ok(())
+}
+
+const UNRANKED: Standing = Standing {
+    level: SellerLevel::New,
+    response_rate: Decimal::ZERO,
+};
+
 /// One run over every active service.
 pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<RankingReport, ListError> {
     let mut report = RankingReport::default();
@@ -124,34 +163,109 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<RankingReport, Lis
         new.dedup();
         known.extend(standings(store, new, now, &mut report).await?);
         for service in &page.items {
-            report.services += 1;
             let standing = known
                 .get(&service.freelancer_id)
                 .copied()
-                .unwrap_or(Standing {
-                    level: SellerLevel::New,
-                    response_rate: Decimal::ZERO,
-                });
-            let score = ranking::score(&Signals {
-                rating_sum: service.rating_sum,
-                reviews: service.reviews_count,
-                orders: service.orders_count,
-                views: service.views_count,
-                response_rate: standing.response_rate,
-            });
-            let moved = (score - service.ranking_score).abs() > f64::EPSILON
-                || standing.level != service.seller_level;
-            if moved
-                && store
-                    .set_service_ranking(service.id, score, standing.level)
-                    .await?
-            {
-                report.rescored += 1;
-            }
+                .unwrap_or(UNRANKED);
+            rescore(store, service, standing, &mut report).await?;
         }
         match page.next_cursor {
             Some(c) => cursor = Some(c),
             None => return Ok(report),
         }
     }
+}
+
+/// One run over the dirty set only: each marked freelancer's level and response metrics
+/// again and every active service of theirs; each marked service with its freelancer's
+/// standing as stored. Entries are cleared once handled (unless marked again meanwhile).
+pub async fn run_dirty(store: &Store, now: DateTime<Utc>) -> Result<RankingReport, ListError> {
+    let mut report = RankingReport::default();
+    let dirty = store.ranking_dirty().await?;
+    report.dirty = dirty.len() as u32;
+    let mut freelancers: Vec<UserId> = dirty
+        .iter()
+        .filter_map(|d| match d.target {
+            RankTarget::Freelancer(u) => Some(u),
+            RankTarget::Service(_) => None,
+        })
+        .collect();
+    freelancers.sort();
+    freelancers.dedup();
+    let mut known = standings(store, freelancers.clone(), now, &mut report).await?;
+    for user in &freelancers {
+        let standing = known.get(user).copied().unwrap_or(UNRANKED);
+        let listing = &ServiceListing::Freelancer {
+            user: *user,
+            status: ServiceStatus::Active,
+        };
+        let services =
+            all_pages(|c| async move { store.list_services(listing, 100, c.as_deref()).await })
+                .await?;
+        for service in &services {
+            rescore(store, service, standing, &mut report).await?;
+        }
+    }
+    let mut services = Vec::new();
+    for d in &dirty {
+        if let RankTarget::Service(id) = d.target
+            && let Some(service) = store.get_service(id, false).await?
+            && service.status == ServiceStatus::Active
+            && !freelancers.contains(&service.freelancer_id)
+        {
+            services.push(service);
+        }
+    }
+    let mut owners: Vec<UserId> = services
+        .iter()
+        .map(|s| s.freelancer_id)
+        .filter(|u| !known.contains_key(u))
+        .collect();
+    owners.sort();
+    owners.dedup();
+    for user in store.get_users(&owners).await? {
+        if let Some(p) = &user.freelancer_profile {
+            known.insert(
+                user.id,
+                Standing {
+                    level: p.seller_level,
+                    response_rate: p.response_rate,
+                },
+            );
+        }
+    }
+    for service in &services {
+        let standing = known
+            .get(&service.freelancer_id)
+            .copied()
+            .unwrap_or(UNRANKED);
+        rescore(store, service, standing, &mut report).await?;
+    }
+    for d in dirty {
+        store.clear_ranking_dirty(d).await?;
+    }
+    Ok(report)
+}
+
+/// `ranking-updater` (hourly): the dirty set, or everything when the last full pass is
+/// `FULL_PASS_EVERY` old (levels and response rates also move with time alone). A full pass
+/// clears the entries marked before it started.
+pub async fn run_hourly(store: &Store, now: DateTime<Utc>) -> Result<RankingReport, ListError> {
+    let full_due = store
+        .ranking_full_at()
+        .await?
+        .is_none_or(|at| now - at >= FULL_PASS_EVERY - chrono::Duration::minutes(5));
+    if !full_due {
+        return run_dirty(store, now).await;
+    }
+    let started_ms = now.timestamp_millis();
+    let before = store.ranking_dirty().await?;
+    let mut report = run(store, now).await?;
+    report.full = true;
+    report.dirty = before.len() as u32;
+    for d in before.into_iter().filter(|d| d.marked_at_ms <= started_ms) {
+        store.clear_ranking_dirty(d).await?;
+    }
+    store.set_ranking_full_at(now).await?;
+    Ok(report)
 }

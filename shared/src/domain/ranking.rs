@@ -320,3 +320,17 @@ mod tests {
         assert_eq!(level(&r), SellerLevel::New);
     }
 }
+
+/// What the hourly ranking run must look at again because one of its inputs changed (the
+/// stream marks it; see `app::ranking::run_hourly`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RankTarget {
+    /// Its ratings, orders or views changed, or it was published.
+    Service(super::ServiceId),
+    /// Their reviews or completed orders changed: their level, and so every service of theirs.
+    Freelancer(super::UserId),
+}
+
+/// How often the whole catalogue is ranked again, whatever changed: levels and response rates
+/// move with time alone (orders leave the 60-day window, accounts grow older).
+pub const FULL_PASS_EVERY: Duration = Duration::hours(24);

@@ -484,3 +484,29 @@ pub fn movements_of_day(day: chrono::NaiveDate) -> String {
 pub fn reconcile_checkpoint() -> Key {
     key("RECONCILE#LEDGER".to_owned(), "CHECKPOINT")
 }
+
+/// Shards of the ranking's dirty set (a busy catalogue marks services often).
+pub const RANKING_DIRTY_SHARDS: u32 = 8;
+
+/// One entry of the ranking's dirty set: `RANKING#DIRTY#{shard}` / `SERVICE#{id}` or
+/// `USER#{id}`.
+pub fn ranking_dirty(target: crate::domain::ranking::RankTarget) -> Key {
+    use crate::domain::ranking::RankTarget;
+    let (sk, random) = match target {
+        RankTarget::Service(id) => (format!("SERVICE#{id}"), id.random()),
+        RankTarget::Freelancer(id) => (format!("USER#{id}"), id.random()),
+    };
+    key(
+        ranking_dirty_shard((random % u128::from(RANKING_DIRTY_SHARDS)) as u32),
+        &sk,
+    )
+}
+
+pub fn ranking_dirty_shard(shard: u32) -> String {
+    format!("RANKING#DIRTY#{shard}")
+}
+
+/// When the ranking last ranked everything: `RANKING#STATE / FULL`.
+pub fn ranking_state() -> Key {
+    key("RANKING#STATE".to_owned(), "FULL")
+}

@@ -50,6 +50,14 @@ pub enum WorkMessage {
     /// A freelancer's name or location changed: every card of theirs is re-indexed.
     #[serde(rename = "search.freelancer")]
     SearchFreelancer { user_id: String },
+    /// An input of a service's score changed (ratings, orders, views, publication): the next
+    /// ranking run scores it. State-based.
+    #[serde(rename = "ranking.service")]
+    RankService { service_id: String },
+    /// A freelancer's record changed (a review counted, an order completed): the next ranking
+    /// run levels them and scores their services. State-based.
+    #[serde(rename = "ranking.freelancer")]
+    RankFreelancer { user_id: String },
     /// Something happened to an order (placed, paid, delivered, …): the parties are told.
     #[serde(rename = "order.event")]
     OrderEvent {
@@ -169,6 +177,8 @@ impl WorkMessage {
                 | WorkMessage::ReviewChanged { .. }
                 | WorkMessage::SearchService { .. }
                 | WorkMessage::SearchFreelancer { .. }
+                | WorkMessage::RankService { .. }
+                | WorkMessage::RankFreelancer { .. }
         )
     }
 }

@@ -516,7 +516,9 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
         | WorkMessage::AccountRegistered { .. }
         | WorkMessage::MessageSent { .. }
         | WorkMessage::ReportsPage { .. }
-        | WorkMessage::ExportRequested { .. } => Err(DispatchError::BadMessage(
+        | WorkMessage::ExportRequested { .. }
+        | WorkMessage::RankService { .. }
+        | WorkMessage::RankFreelancer { .. } => Err(DispatchError::BadMessage(
             "a stats, search, abuse or reports message on the notifications queue".into(),
         )),
     }

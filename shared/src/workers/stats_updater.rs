@@ -6,11 +6,14 @@
 //! - A review's rating goes into (or out of) its service's and freelancer's sums
 //!   (`Store::count_review`): the review records whether it is counted, so a redelivered or
 //!   reordered message changes nothing.
+//! - A service or freelancer whose ranking inputs changed joins the ranking's dirty set
+//!   (`ranking-updater` drains it hourly).
 
 use aws_lambda_events::event::sqs::SqsEvent;
 
 use super::{Batch, BatchResponse, WorkMessage};
 use crate::deps::Deps;
+use crate::domain::ranking::RankTarget;
 use crate::domain::stats::CounterChange;
 use crate::domain::{ReviewId, ServiceId};
 use crate::entry::BoxError;
@@ -21,6 +24,7 @@ enum Job {
     Views(ServiceId),
     Review(ReviewId),
     Counters(CounterChange),
+    Rank(RankTarget),
 }
 
 fn job(message: WorkMessage) -> Result<Option<Job>, String> {
@@ -34,6 +38,14 @@ fn job(message: WorkMessage) -> Result<Option<Job>, String> {
             .map(|r| Some(Job::Review(r)))
             .map_err(|_| format!("bad review id {review_id}")),
         WorkMessage::Counters(change) => Ok(Some(Job::Counters(change))),
+        WorkMessage::RankService { service_id } => service_id
+            .parse()
+            .map(|s| Some(Job::Rank(RankTarget::Service(s))))
+            .map_err(|_| format!("bad service id {service_id}")),
+        WorkMessage::RankFreelancer { user_id } => user_id
+            .parse()
+            .map(|u| Some(Job::Rank(RankTarget::Freelancer(u))))
+            .map_err(|_| format!("bad user id {user_id}")),
         _ => Ok(None),
     }
 }
@@ -53,6 +65,12 @@ async fn run(deps: &Deps, job: &Job) -> Result<String, crate::store::StoreError>
             "views {service}: {:?}",
             deps.store.fold_views(*service).await?
         ),
+        Job::Rank(target) => {
+            deps.store
+                .mark_ranking_dirty(*target, chrono::Utc::now())
+                .await?;
+            format!("ranking: {target:?} marked")
+        }
         Job::Review(review) => {
             format!(
                 "review {review}: {:?}",

@@ -61,7 +61,71 @@ pub fn route(record: &EventRecord) -> Vec<(Queue, WorkMessage)> {
     };
     out.extend(route_abuse(record));
     out.extend(route_counts(record));
+    out.extend(route_ranking(record));
     out
+}
+
+/// A service's score reads these of it (and its freelancer's level and response rate).
+const SCORED: [&str; 5] = [
+    "rating_sum",
+    "reviews_count",
+    "orders_count",
+    "views_count",
+    "status",
+];
+
+/// A field of the freelancer profile (a map attribute of the user item).
+fn profile_field(image: &serde_dynamo::Item, name: &str) -> Option<serde_dynamo::AttributeValue> {
+    match image.get("freelancer_profile") {
+        Some(serde_dynamo::AttributeValue::M(m)) => m.get(name).cloned(),
+        _ => None,
+    }
+}
+
+/// What the ranking must look at again: an active service whose scored fields changed (or
+/// that was just published), a freelancer whose review sums changed or whose order completed.
+/// The ranking's own writes (`ranking_score`, `seller_level`, response metrics) change none of
+/// these, so they mark nothing.
+fn route_ranking(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
+    let (old, new) = (&record.change.old_image, &record.change.new_image);
+    let text = |name: &str| attr_text(new, name);
+    match (record.event_name.as_str(), text("entity_type").as_deref()) {
+        ("INSERT" | "MODIFY", Some("service"))
+            if text("status").as_deref() == Some("active")
+                && SCORED.iter().any(|k| old.get(*k) != new.get(*k)) =>
+        {
+            Some((
+                Queue::Stats,
+                WorkMessage::RankService {
+                    service_id: text("id")?,
+                },
+            ))
+        }
+        ("MODIFY", Some("user"))
+            if ["rating_sum", "total_reviews"]
+                .iter()
+                .any(|k| profile_field(old, k) != profile_field(new, k)) =>
+        {
+            Some((
+                Queue::Stats,
+                WorkMessage::RankFreelancer {
+                    user_id: text("id")?,
+                },
+            ))
+        }
+        ("MODIFY", Some("order"))
+            if text("status").as_deref() == Some("completed")
+                && attr_text(old, "status").as_deref() != Some("completed") =>
+        {
+            Some((
+                Queue::Stats,
+                WorkMessage::RankFreelancer {
+                    user_id: text("freelancer_id")?,
+                },
+            ))
+        }
+        _ => None,
+    }
 }
 
 fn attr_text(image: &serde_dynamo::Item, name: &str) -> Option<String> {
@@ -512,7 +576,14 @@ mod tests {
         let v: Vec<_> = route(r)
             .into_iter()
             .filter(|(q, _)| !matches!(q, Queue::Abuse))
-            .filter(|(_, m)| !matches!(m, WorkMessage::Counters(_)))
+            .filter(|(_, m)| {
+                !matches!(
+                    m,
+                    WorkMessage::Counters(_)
+                        | WorkMessage::RankService { .. }
+                        | WorkMessage::RankFreelancer { .. }
+                )
+            })
             .collect();
         assert!(v.len() <= 1, "{v:?}");
         v.into_iter().next()
@@ -743,6 +814,103 @@ mod tests {
             ("version", "3"),
         ]);
         assert_eq!(one(&service_change("MODIFY", &base, &new)), None);
+    }
+
+    fn ranked(r: &EventRecord) -> Vec<WorkMessage> {
+        route(r)
+            .into_iter()
+            .filter(|(_, m)| {
+                matches!(
+                    m,
+                    WorkMessage::RankService { .. } | WorkMessage::RankFreelancer { .. }
+                )
+            })
+            .map(|(q, m)| {
+                assert_eq!(q, Queue::Stats);
+                m
+            })
+            .collect()
+    }
+
+    #[test]
+    fn what_a_score_or_a_level_reads_marks_it_for_the_ranking_and_nothing_else_does() {
+        let service = WorkMessage::RankService {
+            service_id: "01JSVC".into(),
+        };
+        let base = [("status", "active"), ("title", "Logo design")];
+        // Published; its views, ratings or orders moved: marked.
+        let draft = [("status", "draft"), ("title", "Logo design")];
+        assert_eq!(
+            ranked(&service_change("MODIFY", &draft, &base)),
+            std::slice::from_ref(&service)
+        );
+        for k in ["views_count", "rating_sum", "reviews_count", "orders_count"] {
+            let mut new = base.to_vec();
+            new.push((k, "7"));
+            assert_eq!(
+                ranked(&service_change("MODIFY", &base, &new)),
+                std::slice::from_ref(&service),
+                "{k}"
+            );
+        }
+        // Its own score written, a title edited, a paused service's views: not marked.
+        for (k, v) in [
+            ("ranking_score", "0.8"),
+            ("seller_level", "level_one"),
+            ("title", "x"),
+        ] {
+            let mut new = base.to_vec();
+            new.retain(|(n, _)| *n != k);
+            new.push((k, v));
+            assert!(
+                ranked(&service_change("MODIFY", &base, &new)).is_empty(),
+                "{k}"
+            );
+        }
+        let paused = [("status", "paused"), ("title", "Logo design")];
+        let mut viewed = paused.to_vec();
+        viewed.push(("views_count", "3"));
+        assert!(ranked(&service_change("MODIFY", &paused, &viewed)).is_empty());
+
+        // A review counted into the freelancer's sums, an order completed: the freelancer.
+        let profile = |sum: &str, level: &str| {
+            serde_json::json!({"M": {
+                "rating_sum": {"N": sum}, "total_reviews": {"N": "1"},
+                "seller_level": {"S": level}
+            }})
+        };
+        let user = |old: serde_json::Value, new: serde_json::Value| -> EventRecord {
+            let mut r = record("MODIFY", "user");
+            r.change.old_image = r.change.new_image.clone();
+            r.change.old_image.insert(
+                "freelancer_profile".into(),
+                serde_json::from_value(old).unwrap(),
+            );
+            r.change.new_image.insert(
+                "freelancer_profile".into(),
+                serde_json::from_value(new).unwrap(),
+            );
+            r
+        };
+        assert_eq!(
+            ranked(&user(profile("4", "new"), profile("9", "new"))),
+            [WorkMessage::RankFreelancer {
+                user_id: "01JUSER".into()
+            }]
+        );
+        // The ranking writing a level back marks nothing (no loop).
+        assert!(ranked(&user(profile("4", "new"), profile("4", "level_one"))).is_empty());
+        let done = change(
+            "MODIFY",
+            serde_json::json!({"entity_type": "order", "id": "01JORDER", "status": "delivered", "freelancer_id": "01JFREE"}),
+            serde_json::json!({"entity_type": "order", "id": "01JORDER", "status": "completed", "freelancer_id": "01JFREE"}),
+        );
+        assert_eq!(
+            ranked(&done),
+            [WorkMessage::RankFreelancer {
+                user_id: "01JFREE".into()
+            }]
+        );
     }
 
     #[test]
