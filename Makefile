@@ -87,10 +87,12 @@ BENCH_FUNCTIONS := health service-get order-create auth-login bench-plain-get
 bench: build
 	cargo build --release $(addprefix -p ,$(BENCH_FUNCTIONS)) -p devtool
 	mkdir -p .local/bench
-	$(PY) infra/local/stack.py test -- sh -c 'cargo test -q -p gigbao-tests --test blackbox > .local/bench/blackbox.log 2>&1; $(PY) infra/bench/lambda.py > .local/bench/lambda.md'
+	$(PY) infra/local/stack.py test -- sh -c 'cargo test -q -p gigbao-tests --test blackbox > .local/bench/blackbox.log 2>&1; $(PY) infra/bench/lambda.py > .local/bench/lambda.md; \
+	  BENCH_JOBS_OUT=.local/bench/jobs.md cargo test -q -p gigbao-tests --test bench -- --ignored > .local/bench/jobs.log 2>&1'
 	@{ echo "# Performance"; echo; \
 	  echo "Written by \`make bench\` on $$(date -u +%Y-%m-%d) ($$(nproc) cores, $$(uname -m)); do not edit by hand."; echo; \
 	  cat .local/bench/lambda.md; echo; \
+	  cat .local/bench/jobs.md; echo; \
 	  $(CARGO_TARGET_DIR)/release/devtool bench-search $(BENCH_SERVICES); } > docs/performance.md.tmp
 	mv docs/performance.md.tmp docs/performance.md
 	@cat docs/performance.md
