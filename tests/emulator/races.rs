@@ -14,9 +14,11 @@ use shared::app::verification::{self, Submission};
 use shared::domain::{User, UserType};
 use shared::store::{MediaSlot, Store};
 
-/// A busy worker writing to the same item every 30 ms until stopped (far more often than any
+/// A busy worker writing to the same item every 100 ms until stopped (far more often than any
 /// of ours does: a level or a metric is written hourly, a counter once per event); counts its
-/// writes.
+/// writes. Not much faster: an edit reads, then writes if nothing changed since, and under the
+/// full suite's load one round trip to the emulator can take tens of milliseconds, so a writer
+/// every 30 ms could outrun every retry (it did, once in CI-like load).
 struct Hammer {
     stop: Arc<AtomicBool>,
     writes: Arc<AtomicU32>,
@@ -39,7 +41,7 @@ impl Hammer {
                 if write(n).await {
                     w.fetch_add(1, Ordering::Relaxed);
                 }
-                tokio::time::sleep(Duration::from_millis(30)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
         });
         Hammer { stop, writes, task }
