@@ -88,7 +88,7 @@ bench: build
 	cargo build --release $(addprefix -p ,$(BENCH_FUNCTIONS)) -p devtool
 	mkdir -p .local/bench
 	$(PY) infra/local/stack.py test -- sh -c 'cargo test -q -p gigbao-tests --test blackbox > .local/bench/blackbox.log 2>&1; $(PY) infra/bench/lambda.py > .local/bench/lambda.md; \
-	  BENCH_JOBS_OUT=.local/bench/jobs.md cargo test -q -p gigbao-tests --test bench -- --ignored > .local/bench/jobs.log 2>&1'
+	  BENCH_JOBS_OUT=$(CURDIR)/.local/bench/jobs.md cargo test -q -p gigbao-tests --test bench -- --ignored > .local/bench/jobs.log 2>&1'
 	@{ echo "# Performance"; echo; \
 	  echo "Written by \`make bench\` on $$(date -u +%Y-%m-%d) ($$(nproc) cores, $$(uname -m)); do not edit by hand."; echo; \
 	  cat .local/bench/lambda.md; echo; \
