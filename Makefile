@@ -155,6 +155,10 @@ test: $(TOOLS)
 	$(PY) infra/local/stack.py test -- sh -c 'cargo test --workspace --all-targets && \
 	  { $(PY) tests/contract/soak.py & soak=$$!; $(PY) tests/contract/fuzz.py; fuzz=$$?; \
 	    wait $$soak && [ $$fuzz -eq 0 ]; }'; \
+	SEARCH_ENGINE=opensearch $(PY) infra/local/stack.py test -- \
+	  cargo test -q -p gigbao-tests --test blackbox search:: > .local/search-on-opensearch.log 2>&1 \
+	  || { tail -50 .local/search-on-opensearch.log; exit 1; }; \
+	$(PY) infra/local/search_summary.py .local/search-on-opensearch.log; \
 	$(PY) infra/local/check_permissions.py .local/test-logs; \
 	$(MAKE) --no-print-directory lint; \
 	echo "make test took $$(( $$(date +%s) - start )) s"

@@ -37,6 +37,7 @@ import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gateway_sandbox  # noqa: E402
+import opensearch as search_node  # noqa: E402
 import template as tpl  # noqa: E402
 from edge import Edge, Route, Router  # noqa: E402
 from events import EventSources  # noqa: E402
@@ -134,7 +135,13 @@ class Stack:
         self.api_port = api_port
         self.log_dir = log_dir
         self.procs: list[subprocess.Popen] = []
-        # The local search index (tantivy), fresh with the fresh table.
+        # The functions' search engine: tantivy in a directory fresh with the fresh table (the
+        # default: starts at once, nothing to install), or the real OpenSearch node
+        # (`SEARCH_ENGINE=opensearch`), an alias of this stack's own on it.
+        self.search_engine = os.environ.get("SEARCH_ENGINE", "tantivy")
+        if self.search_engine not in ("tantivy", "opensearch"):
+            raise SystemExit(f"SEARCH_ENGINE must be tantivy or opensearch, not {self.search_engine}")
+        self.search_node: search_node.Node | None = None
         self.search_dir = ROOT / ".local" / "search" / name
         shutil.rmtree(self.search_dir, ignore_errors=True)
         self.events: EventSources | None = None
@@ -334,10 +341,13 @@ class Stack:
             # The emulated WebSocket API's @connections endpoint.
             env["WS_ENDPOINT"] = f"http://127.0.0.1:{self.ws_mgmt_port}"
         if "SEARCH_URL" in env:
-            # No OpenSearch here: the local tantivy index instead.
-            env.pop("SEARCH_URL")
-            env.pop("SEARCH_INDEX", None)
-            env["SEARCH_INDEX_DIR"] = str(self.search_dir)
+            if self.search_engine == "opensearch" and self.search_node:
+                env["SEARCH_URL"] = self.search_node.url
+                env["SEARCH_INDEX"] = f"{self.name}-services"
+            else:
+                env.pop("SEARCH_URL")
+                env.pop("SEARCH_INDEX", None)
+                env["SEARCH_INDEX_DIR"] = str(self.search_dir)
         return env
 
     def function_env(self) -> dict[str, str]:
@@ -404,7 +414,22 @@ class Stack:
             raise SystemExit(1)
         return out.stdout
 
+    def start_search(self, always: bool) -> None:
+        """Starts the OpenSearch node if the functions search on it, or `always` (the test
+        suites run their search tests on both engines)."""
+        if self.search_engine != "opensearch" and not always:
+            log("search: tantivy (SEARCH_ENGINE=opensearch runs the functions on a real OpenSearch node)")
+            return
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        self.search_node = search_node.Node(self.log_dir / "opensearch.log")
+        log(f"OpenSearch {self.search_node.version} on {self.search_node.url} "
+            f"(a real node from Maven artifacts, started in {time.monotonic() - started:.0f} s); "
+            f"the functions search on {self.search_engine}")
+
     def stop(self) -> None:
+        if self.search_node:
+            self.search_node.stop()
         if self.edge:
             self.edge.close()
         if self.websocket:
@@ -444,6 +469,7 @@ def dev(args) -> int:
         stack.start_emulator()
         stack.create_resources()
         stack.start_sandbox()
+        stack.start_search(always=False)
         # What `stack.py devtool` needs to act on this running stack.
         DEV_ENV.write_text(json.dumps(stack.function_env(), indent=1))
         print(stack.seed(ROOT / "infra" / "seed" / "catalog.json", "seed-catalog"), end="")
@@ -488,6 +514,7 @@ def test(args) -> int:
         stack.start_emulator()
         stack.create_resources()
         stack.start_sandbox()
+        stack.start_search(always=True)
         stack.write_resources()
         stack.seed(ROOT / "infra" / "seed" / "catalog.json", "seed-catalog")
         stack.start_functions(reload=False)
@@ -504,6 +531,9 @@ def test(args) -> int:
             "GIGBAO_TOKEN_SECRET": stack.keys.token_secret,
             "GIGBAO_SANDBOX_URL": stack.sandbox_url,
             "GIGBAO_WS_URL": stack.ws_url,
+            "GIGBAO_OPENSEARCH_URL": stack.search_node.url if stack.search_node else "",
+            "GIGBAO_OPENSEARCH_VERSION": stack.search_node.version if stack.search_node else "",
+            "GIGBAO_SEARCH_ENGINE": stack.search_engine,
         }
         status = subprocess.run(args.cmd, cwd=ROOT, env=env).returncode
     finally:
@@ -591,4 +621,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except search_node.NodeError as e:
+        log(f"OpenSearch: {e}")
+        sys.exit(1)

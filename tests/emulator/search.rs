@@ -1,5 +1,6 @@
-//! Search: the indexer against MiniStack and a fresh tantivy index per test; the OpenSearch
-//! adapter against wiremock with the exact requests it must send.
+//! Search: the indexer against MiniStack on both engines — a fresh tantivy index, and an alias
+//! of its own on the real OpenSearch node `make test` starts, through the production adapter;
+//! the OpenSearch adapter against wiremock with the exact requests it must send.
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::Utc;
@@ -12,6 +13,7 @@ use shared::search::opensearch::{INDEX_DEFINITION, OpenSearchIndex};
 use shared::search::{
     CardFreelancer, Change, SearchDoc, SearchIndex, SearchQuery, ServiceCard, Sort, text,
 };
+use gigbao_tests::Engine;
 use shared::store::Store;
 use shared::workers::WorkMessage;
 use wiremock::matchers::{body_json, body_string, header, method, path, path_regex};
@@ -69,8 +71,26 @@ pub(crate) fn sqs(messages: &[WorkMessage]) -> SqsEvent {
 }
 
 #[tokio::test]
-async fn the_indexer_follows_the_table_and_every_way_of_asking_finds_it() {
-    let deps = gigbao_tests::deps_for(gigbao_tests::fresh_store().await).await;
+async fn the_indexer_follows_the_table_and_every_way_of_asking_finds_it_on_tantivy() {
+    indexer_follows_the_table(Engine::Tantivy).await;
+}
+
+#[tokio::test]
+async fn the_indexer_follows_the_table_and_every_way_of_asking_finds_it_on_opensearch() {
+    indexer_follows_the_table(Engine::OpenSearch).await;
+}
+
+/// Runs the indexer over `sqs(messages)`, then makes what it wrote searchable.
+async fn index(deps: &'static shared::Deps, messages: &[WorkMessage]) {
+    let answer = shared::workers::search_indexer::handle(deps, sqs(messages))
+        .await
+        .unwrap();
+    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+    deps.search.refresh().await.unwrap();
+}
+
+async fn indexer_follows_the_table(engine: Engine) {
+    let deps = gigbao_tests::deps_on(gigbao_tests::fresh_store().await, engine).await;
     let store = &deps.store;
     store
         .put_catalog(&gigbao_tests::seed_catalog())
@@ -116,10 +136,9 @@ async fn the_indexer_follows_the_table_and_every_way_of_asking_finds_it() {
             service_id: id.to_string(),
         })
         .collect();
-    let answer = shared::workers::search_indexer::handle(deps, sqs(&messages))
-        .await
-        .unwrap();
-    assert!(answer.batch_item_failures.is_empty());
+    // The first write finds no alias (nothing was rebuilt yet): it must not auto-create an
+    // index named like the alias, or the rebuild below could not move the alias.
+    index(deps, &messages).await;
 
     let logo_id = logo.id.to_string();
     for query in [
@@ -165,26 +184,16 @@ async fn the_indexer_follows_the_table_and_every_way_of_asking_finds_it() {
     services::pause(store, seller.id, logo.id, Utc::now())
         .await
         .unwrap();
-    let again = sqs(&messages[..1]);
-    assert!(
-        shared::workers::search_indexer::handle(deps, again)
-            .await
-            .unwrap()
-            .batch_item_failures
-            .is_empty()
-    );
+    index(deps, &messages[..1]).await;
     assert!(ids_for(&deps.search, &q("logo设计")).await.is_empty());
     // A message for a service that never existed removes nothing and fails nothing.
-    let ghost = sqs(&[WorkMessage::SearchService {
-        service_id: shared::domain::ServiceId::new().to_string(),
-    }]);
-    assert!(
-        shared::workers::search_indexer::handle(deps, ghost)
-            .await
-            .unwrap()
-            .batch_item_failures
-            .is_empty()
-    );
+    index(
+        deps,
+        &[WorkMessage::SearchService {
+            service_id: shared::domain::ServiceId::new().to_string(),
+        }],
+    )
+    .await;
     assert_eq!(deps.search.search(&q("")).await.unwrap().total, 2);
 
     // The reindex command rebuilds the same from the table.
@@ -249,9 +258,18 @@ fn doc(id: &str, rev: u64, title: &str) -> SearchDoc {
 }
 
 #[tokio::test]
-async fn a_stale_revision_never_replaces_a_newer_one() {
-    let dir = std::env::temp_dir().join(format!("gigbao-search-stale-{}", ulid::Ulid::new()));
-    let index = shared::search::local::LocalIndex::new(&dir);
+async fn a_stale_revision_never_replaces_a_newer_one_on_tantivy() {
+    stale_revisions(Engine::Tantivy).await;
+}
+
+#[tokio::test]
+async fn a_stale_revision_never_replaces_a_newer_one_on_opensearch() {
+    stale_revisions(Engine::OpenSearch).await;
+}
+
+async fn stale_revisions(engine: Engine) {
+    let name = format!("stale-{}", ulid::Ulid::new());
+    let index = gigbao_tests::search_engine(engine, &name);
     let titles = |page: shared::search::SearchPage| {
         page.items
             .into_iter()
@@ -262,10 +280,12 @@ async fn a_stale_revision_never_replaces_a_newer_one() {
         .apply(&[Change::Upsert(Box::new(doc("s1", 5, "logo newer")))])
         .await
         .unwrap();
+    index.refresh().await.unwrap();
     index
         .apply(&[Change::Upsert(Box::new(doc("s1", 4, "logo older")))])
         .await
         .unwrap();
+    index.refresh().await.unwrap();
     assert_eq!(
         titles(index.search(&q("logo")).await.unwrap()),
         ["logo newer"]
@@ -277,6 +297,7 @@ async fn a_stale_revision_never_replaces_a_newer_one() {
         }])
         .await
         .unwrap();
+    index.refresh().await.unwrap();
     assert_eq!(index.search(&q("logo")).await.unwrap().total, 1);
     index
         .apply(&[Change::Remove {
@@ -285,8 +306,48 @@ async fn a_stale_revision_never_replaces_a_newer_one() {
         }])
         .await
         .unwrap();
+    index.refresh().await.unwrap();
     assert_eq!(index.search(&q("logo")).await.unwrap().total, 0);
-    let _ = std::fs::remove_dir_all(dir);
+    if engine == Engine::Tantivy {
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("gigbao-search-{name}")));
+    }
+}
+
+/// The auto-create trap, on the real node: a write through the alias before any rebuild must
+/// not make a concrete index named like the alias (OpenSearch creates one by default), or every
+/// later rebuild's alias swap fails. The adapter requires the alias on writes and, when it is
+/// missing, creates the first index behind it.
+#[tokio::test]
+async fn a_write_before_the_first_rebuild_leaves_the_alias_movable_on_opensearch() {
+    let name = format!("trap-{}", ulid::Ulid::new()).to_lowercase();
+    let alias = format!("services-{name}");
+    let index = gigbao_tests::search_engine(Engine::OpenSearch, &name);
+    let outcomes = index
+        .apply(&[Change::Upsert(Box::new(doc("s1", 1, "logo")))])
+        .await
+        .unwrap();
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    index.refresh().await.unwrap();
+    assert_eq!(index.search(&q("logo")).await.unwrap().total, 1);
+    let held: Value = reqwest::get(format!("{}/_alias/{alias}", gigbao_tests::opensearch_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let behind: Vec<&String> = held.as_object().unwrap().keys().collect();
+    assert_eq!(behind, [&format!("{alias}-0")], "{held}");
+    // The rebuild moves the alias and drops the first index.
+    let loaded = index
+        .rebuild(vec![doc("s1", 2, "logo"), doc("s2", 1, "poster")])
+        .await
+        .unwrap();
+    assert_eq!(loaded, 2);
+    assert_eq!(index.search(&q("")).await.unwrap().total, 2);
+    let indices = reqwest::get(format!("{}/{alias}-0", gigbao_tests::opensearch_url()))
+        .await
+        .unwrap();
+    assert_eq!(indices.status(), 404, "the first index is gone");
 }
 
 // ------------------------------------------------------------------ OpenSearch contract

@@ -130,6 +130,73 @@ pub async fn deps_for(store: Store) -> &'static Deps {
     deps_with(store, shared::payments::Gateways::default()).await
 }
 
+/// The two search engines the search suites run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// tantivy in a fresh directory (the local default).
+    Tantivy,
+    /// The real OpenSearch node `make test` starts (`GIGBAO_OPENSEARCH_URL`), through the
+    /// production adapter, behind an alias of its own.
+    OpenSearch,
+}
+
+/// The real node's URL. Required: `make test` always starts one, and a suite that cannot
+/// reach it fails rather than falling back to tantivy.
+pub fn opensearch_url() -> String {
+    std::env::var("GIGBAO_OPENSEARCH_URL").unwrap_or_else(|_| {
+        panic!(
+            "GIGBAO_OPENSEARCH_URL is not set: run the search suites through `make test`, which \
+             starts the OpenSearch node (infra/local/opensearch.py)"
+        )
+    })
+}
+
+/// `engine`'s configuration for a test named `name` (its own directory or alias).
+pub fn search_config(engine: Engine, name: &str) -> shared::config::SearchConfig {
+    match engine {
+        Engine::Tantivy => shared::config::SearchConfig::Local {
+            dir: std::env::temp_dir()
+                .join(format!("gigbao-search-{name}"))
+                .to_string_lossy()
+                .into_owned(),
+        },
+        Engine::OpenSearch => shared::config::SearchConfig::OpenSearch {
+            url: opensearch_url(),
+            index: format!("services-{}", name.to_lowercase()),
+        },
+    }
+}
+
+/// `engine` on its own for a test named `name` (no AWS signing: the local node has no
+/// security plugin).
+pub fn search_engine(engine: Engine, name: &str) -> shared::search::SearchEngine {
+    use shared::search::SearchEngine;
+    match search_config(engine, name) {
+        shared::config::SearchConfig::Local { dir } => {
+            SearchEngine::Local(shared::search::local::LocalIndex::new(&dir))
+        }
+        shared::config::SearchConfig::OpenSearch { url, index } => SearchEngine::OpenSearch(
+            shared::search::opensearch::OpenSearchIndex::new(&url, &index, None)
+                .expect("the OpenSearch client"),
+        ),
+        shared::config::SearchConfig::Disabled => SearchEngine::Disabled,
+    }
+}
+
+/// Dependencies on `store` whose search is `engine`.
+pub async fn deps_on(store: Store, engine: Engine) -> &'static Deps {
+    let name = store.table().to_owned();
+    let deps = deps_with(store, shared::payments::Gateways::default()).await;
+    if engine == Engine::Tantivy {
+        return deps;
+    }
+    let mut config = deps.config.clone();
+    config.search = search_config(engine, &name);
+    let mut built = Deps::build(config, &aws_config().await).expect("test deps");
+    built.store = deps.store.clone();
+    Box::leak(Box::new(built))
+}
+
 async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'static Deps {
     let config = Config {
         stats_queue_url: None,
@@ -159,12 +226,7 @@ async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'stat
         search_queue_url: None,
         ws_endpoint: None,
         // A fresh tantivy index per test table.
-        search: shared::config::SearchConfig::Local {
-            dir: std::env::temp_dir()
-                .join(format!("gigbao-search-{}", store.table()))
-                .to_string_lossy()
-                .into_owned(),
-        },
+        search: search_config(Engine::Tantivy, store.table()),
     };
     let mut deps = Deps::build(config, &aws_config().await).expect("test deps");
     deps.store = store;

@@ -282,6 +282,25 @@ impl SearchEngine {
     fn disabled() -> SearchError {
         SearchError::Engine("no search engine configured (SEARCH_URL or SEARCH_INDEX_DIR)".into())
     }
+
+    /// Makes every write so far visible to searches (OpenSearch refreshes on its own every
+    /// `refresh_interval`; tantivy's writes are visible once applied).
+    pub async fn refresh(&self) -> Result<(), SearchError> {
+        match self {
+            SearchEngine::Disabled => Err(Self::disabled()),
+            SearchEngine::Local(_) => Ok(()),
+            SearchEngine::OpenSearch(i) => i.refresh().await,
+        }
+    }
+
+    /// Which engine this is, for reports: `tantivy`, `opensearch` or `none`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SearchEngine::Disabled => "none",
+            SearchEngine::Local(_) => "tantivy",
+            SearchEngine::OpenSearch(_) => "opensearch",
+        }
+    }
 }
 
 impl SearchIndex for SearchEngine {

@@ -233,14 +233,28 @@ impl OpenSearchIndex {
         Ok((status, value))
     }
 
-    async fn bulk(&self, index: &str, changes: &[Change]) -> Result<Outcomes, SearchError> {
+    /// One bulk request. Through the alias it requires the alias (`require_alias`): without
+    /// it, a write before the first rebuild would auto-create a concrete index named like the
+    /// alias, and every later alias swap would fail. Returns the outcomes and whether the
+    /// alias was missing.
+    async fn bulk(
+        &self,
+        index: &str,
+        changes: &[Change],
+        require_alias: bool,
+    ) -> Result<(Outcomes, bool), SearchError> {
         if changes.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), false));
         }
+        let path = if require_alias {
+            "/_bulk?require_alias=true"
+        } else {
+            "/_bulk"
+        };
         let (status, value) = self
             .call(
                 Method::Post,
-                "/_bulk",
+                path,
                 Some(bulk_body(index, changes)?),
                 true,
             )
@@ -248,8 +262,57 @@ impl OpenSearchIndex {
         if !status.is_success() {
             return Err(engine(format!("bulk answered {status}: {value}")));
         }
-        bulk_outcomes(&value, changes.len())
+        Ok((
+            bulk_outcomes(&value, changes.len())?,
+            alias_missing(&value),
+        ))
     }
+
+    /// Creates the first index behind the alias (`{alias}-0`, from the mapping, with the
+    /// alias), unless another writer just did.
+    async fn create_first_index(&self) -> Result<(), SearchError> {
+        let mut definition: Value = serde_json::from_str(INDEX_DEFINITION).map_err(engine)?;
+        definition["aliases"] = json!({ self.alias.as_str(): {} });
+        let (status, value) = self
+            .call(
+                Method::Put,
+                &format!("/{}-0", self.alias),
+                Some(definition.to_string()),
+                false,
+            )
+            .await?;
+        if status.is_success() || value["error"]["type"] == "resource_already_exists_exception"
+        {
+            tracing::info!(alias = %self.alias, "created the first index behind the alias");
+            return Ok(());
+        }
+        Err(engine(format!("index creation answered {status}: {value}")))
+    }
+
+    /// Makes what was written visible to searches now (tests and tools; production relies on
+    /// the index's `refresh_interval`).
+    pub async fn refresh(&self) -> Result<(), SearchError> {
+        let (status, value) = self
+            .call(
+                Method::Post,
+                &format!("/{}/_refresh", self.alias),
+                None,
+                false,
+            )
+            .await?;
+        ok_or(status, &value, "refresh")
+    }
+}
+
+/// Whether a bulk response says the alias it required does not exist.
+pub fn alias_missing(response: &Value) -> bool {
+    response["items"].as_array().is_some_and(|items| {
+        items.iter().any(|item| {
+            item.as_object()
+                .and_then(|o| o.values().next())
+                .is_some_and(|r| r["error"]["type"] == "index_not_found_exception")
+        })
+    })
 }
 
 fn ok_or(status: StatusCode, value: &Value, what: &str) -> Result<(), SearchError> {
@@ -261,8 +324,16 @@ fn ok_or(status: StatusCode, value: &Value, what: &str) -> Result<(), SearchErro
 }
 
 impl SearchIndex for OpenSearchIndex {
+    /// Writes through the alias; before the first rebuild there is none, so the first index
+    /// is created behind it and the batch sent again (external versions make a repeat of the
+    /// items that went through harmless).
     async fn apply(&self, changes: &[Change]) -> Result<Outcomes, SearchError> {
-        self.bulk(&self.alias, changes).await
+        let (outcomes, missing) = self.bulk(&self.alias, changes, true).await?;
+        if !missing {
+            return Ok(outcomes);
+        }
+        self.create_first_index().await?;
+        Ok(self.bulk(&self.alias, changes, true).await?.0)
     }
 
     async fn search(&self, q: &SearchQuery) -> Result<SearchPage, SearchError> {
@@ -301,8 +372,9 @@ impl SearchIndex for OpenSearchIndex {
             .collect();
         for chunk in changes.chunks(REBUILD_CHUNK) {
             if let Some(Err(e)) = self
-                .bulk(&target, chunk)
+                .bulk(&target, chunk, false)
                 .await?
+                .0
                 .into_iter()
                 .find(Result::is_err)
             {
