@@ -4,6 +4,7 @@
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::Utc;
+use gigbao_tests::Engine;
 use serde_json::{Value, json};
 use shared::app::{search as app, services};
 use shared::domain::catalog::Label;
@@ -13,7 +14,6 @@ use shared::search::opensearch::{INDEX_DEFINITION, OpenSearchIndex};
 use shared::search::{
     CardFreelancer, Change, SearchDoc, SearchIndex, SearchQuery, ServiceCard, Sort, text,
 };
-use gigbao_tests::Engine;
 use shared::store::Store;
 use shared::workers::WorkMessage;
 use wiremock::matchers::{body_json, body_string, header, method, path, path_regex};

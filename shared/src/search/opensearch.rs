@@ -252,20 +252,12 @@ impl OpenSearchIndex {
             "/_bulk"
         };
         let (status, value) = self
-            .call(
-                Method::Post,
-                path,
-                Some(bulk_body(index, changes)?),
-                true,
-            )
+            .call(Method::Post, path, Some(bulk_body(index, changes)?), true)
             .await?;
         if !status.is_success() {
             return Err(engine(format!("bulk answered {status}: {value}")));
         }
-        Ok((
-            bulk_outcomes(&value, changes.len())?,
-            alias_missing(&value),
-        ))
+        Ok((bulk_outcomes(&value, changes.len())?, alias_missing(&value)))
     }
 
     /// Creates the first index behind the alias (`{alias}-0`, from the mapping, with the
@@ -281,8 +273,7 @@ impl OpenSearchIndex {
                 false,
             )
             .await?;
-        if status.is_success() || value["error"]["type"] == "resource_already_exists_exception"
-        {
+        if status.is_success() || value["error"]["type"] == "resource_already_exists_exception" {
             tracing::info!(alias = %self.alias, "created the first index behind the alias");
             return Ok(());
         }
