@@ -322,6 +322,8 @@ async fn a_write_before_the_first_rebuild_leaves_the_alias_movable_on_opensearch
     let name = format!("trap-{}", ulid::Ulid::new()).to_lowercase();
     let alias = format!("services-{name}");
     let index = gigbao_tests::search_engine(Engine::OpenSearch, &name);
+    // Nothing indexed yet, no index behind the alias: found nothing (not an outage).
+    assert_eq!(index.search(&q("logo")).await.unwrap().total, 0);
     let outcomes = index
         .apply(&[Change::Upsert(Box::new(doc("s1", 1, "logo")))])
         .await

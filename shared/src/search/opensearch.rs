@@ -340,6 +340,15 @@ impl SearchIndex for OpenSearchIndex {
                 false,
             )
             .await?;
+        // Before anything was ever indexed there is no index behind the alias: nothing is
+        // found, which is not an outage.
+        if status == StatusCode::NOT_FOUND && value["error"]["type"] == "index_not_found_exception"
+        {
+            return Ok(SearchPage {
+                items: Vec::new(),
+                total: 0,
+            });
+        }
         ok_or(status, &value, "search")?;
         page_of(&value)
     }
