@@ -83,7 +83,7 @@ monthly: $(TOOLS)
 # Runtime API stand-in (cold start, CPU, RSS, size); then the search engine on 100,000
 # generated services.
 BENCH_SERVICES ?= 100000
-BENCH_FUNCTIONS := health service-get order-create auth-login bench-plain-get
+BENCH_FUNCTIONS := health service-get service-search order-create auth-login bench-plain-get
 bench: build
 	cargo build --release $(addprefix -p ,$(BENCH_FUNCTIONS)) -p devtool
 	mkdir -p .local/bench

@@ -5,6 +5,7 @@
 
 pub mod local;
 pub mod opensearch;
+pub mod segment;
 pub mod text;
 
 use rust_decimal::prelude::ToPrimitive;

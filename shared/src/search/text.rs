@@ -1,41 +1,27 @@
 //! Text analysis done by our code, before the text reaches either engine, so that tantivy and
 //! OpenSearch see the same tokens: fold (traditional → simplified, full-width → ASCII, lower
-//! case), segment Chinese with jieba and the marketplace dictionary, add pinyin.
+//! case), segment Chinese as jieba does with the marketplace dictionary (`segment`), add
+//! pinyin.
 //!
 //! Documents are segmented in search mode (a long word also yields its dictionary sub-words:
 //! 小程序开发 → 程序, 小程序, 开发); queries in precise mode (小程序开发 → 小程序, 开发), and
 //! every query token must match. Both use the same dictionary and no HMM guessing, so a word
 //! is cut the same way wherever it appears.
 
-use std::io::BufReader;
-use std::sync::LazyLock;
-
-use jieba_rs::Jieba;
 use pinyin::ToPinyin;
 
+use super::segment;
 use crate::domain::moderation::fold;
-
-/// Marketplace terms the general dictionary splits or misses (小程序 → 小 + 程序, …), one per
-/// line: `word frequency`.
-const USER_DICT: &str = include_str!("userdict.txt");
 
 /// The longest token kept; anything longer is noise (a URL, a run of digits).
 const MAX_TOKEN_CHARS: usize = 32;
 /// Query tokens beyond this many are ignored (all of them must match).
 pub const MAX_QUERY_TOKENS: usize = 12;
 
-static JIEBA: LazyLock<Jieba> = LazyLock::new(|| {
-    let mut jieba = Jieba::new();
-    if let Err(e) = jieba.load_dict(&mut BufReader::new(USER_DICT.as_bytes())) {
-        tracing::error!(error = %e, "search user dictionary not loaded");
-    }
-    jieba
-});
-
-/// Builds the segmenter now (about 0.1 s of dictionary loading) rather than on the first
-/// query. The indexer and the search function call it at cold start.
+/// Opens the segmenter's dictionary (compiled into the binary: nothing to parse). The indexer
+/// and the search function call it at cold start.
 pub fn warm_up() {
-    LazyLock::force(&JIEBA);
+    segment::warm_up();
 }
 
 fn is_han(c: char) -> bool {
@@ -55,8 +41,8 @@ fn keep(word: &str) -> Option<&str> {
 pub fn index_text(text: &str) -> String {
     let folded = fold(text);
     let mut out = String::with_capacity(folded.len() + 16);
-    for token in JIEBA.cut_for_search(&folded, false) {
-        if let Some(word) = keep(token.word) {
+    for token in segment::cut_for_search(&folded) {
+        if let Some(word) = keep(token) {
             if !out.is_empty() {
                 out.push(' ');
             }
@@ -70,8 +56,8 @@ pub fn index_text(text: &str) -> String {
 pub fn query_tokens(query: &str) -> Vec<String> {
     let folded = fold(query);
     let mut tokens: Vec<String> = Vec::new();
-    for token in JIEBA.cut(&folded, false) {
-        if let Some(word) = keep(token.word)
+    for token in segment::cut(&folded) {
+        if let Some(word) = keep(token)
             && !tokens.iter().any(|t| t == word)
         {
             tokens.push(word.to_owned());
@@ -97,9 +83,9 @@ pub fn pinyin_text(text: &str) -> String {
             }
         }
     };
-    for token in JIEBA.cut(&folded, false) {
-        if token.word.chars().all(is_han) {
-            push(token.word);
+    for token in segment::cut(&folded) {
+        if token.chars().all(is_han) {
+            push(token);
         }
     }
     for run in folded.split(|c: char| !is_han(c)) {
