@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def listed(test: str, filt: str) -> list[str]:
     out = subprocess.run(["cargo", "test", "-q", "-p", "gigbao-tests", "--test", test, "--",
                           "--list", filt], cwd=ROOT, capture_output=True, text=True, check=True)
-    return [line.split(":")[0] for line in out.stdout.splitlines() if line.endswith(": test")]
+    return [line.removesuffix(": test") for line in out.stdout.splitlines() if line.endswith(": test")]
 
 
 def main() -> int:
