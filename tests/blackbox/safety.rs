@@ -58,7 +58,7 @@ where
 }
 
 /// The caller's data as the export hands it over: asked for, written by the worker, told,
-/// downloaded through its short-lived link (as `{"data": archive}`).
+/// downloaded through its short-lived link (as `{"data": archive, "download_url": …}`).
 pub(crate) async fn exported(api: &Api, who: &Party) -> Value {
     let started = api
         .send(
@@ -103,7 +103,7 @@ pub(crate) async fn exported(api: &Api, who: &Party) -> Value {
             .contains("15 minutes"),
         "{told}"
     );
-    json!({ "data": archive })
+    json!({ "data": archive, "download_url": url })
 }
 
 async fn pending_reports(api: &Api, admin: &str, kind: &str) -> Vec<Value> {
@@ -588,6 +588,16 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
         )
         .await;
     assert_eq!(gone.status, 200, "{}", gone.body);
+    // The archive of their data went with the account (its link, still within its 15
+    // minutes, finds nothing).
+    let archive = reqwest::get(export["download_url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        archive.status(),
+        404,
+        "the export archive outlived the account"
+    );
     // Signed out everywhere, and the name is free again.
     assert!(matches!(
         api.get_auth("/users/profile", &c.access)

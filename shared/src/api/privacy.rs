@@ -151,7 +151,15 @@ pub async fn delete(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     } else {
         json_body(&req)?
     };
-    privacy::delete(&deps.store, &me, body.password.as_deref(), Utc::now()).await?;
+    let files = super::uploads::media_files(deps)?;
+    privacy::delete(
+        &deps.store,
+        &files,
+        &me,
+        body.password.as_deref(),
+        Utc::now(),
+    )
+    .await?;
     Ok(Reply::ok(
         Text::new(
             "账号已注销，个人信息已删除",

@@ -255,10 +255,12 @@ pub struct Link {
 }
 
 /// `user-delete`: refused while an order is open or money is held; otherwise erases the
-/// account. `password` is required of accounts that have one.
+/// account, and the archives of its data exports with it. `password` is required of accounts
+/// that have one.
 #[instrument(skip_all, fields(user_id = %me.id), err)]
 pub async fn delete(
     store: &Store,
+    files: &Files,
     me: &User,
     password: Option<&str>,
     now: DateTime<Utc>,
@@ -385,6 +387,11 @@ pub async fn delete(
         return Err(PrivacyError::Conflict);
     }
     let revoked = store.revoke_user_sessions(me.id, "deleted").await?;
+    // The archives hold everything that was just erased: they go before their records do (a
+    // failure here leaves the records, so deleting again finds the archives again).
+    for export in store.exports_of(me.id).await? {
+        files.delete(&export.object_key()).await?;
+    }
     let removed = store.delete_user_items(me.id).await?;
     tracing::info!(revoked, removed, "account erased");
     Ok(())

@@ -73,6 +73,17 @@ impl Store {
         self.get_record(keys::data_export(user, id), true).await
     }
 
+    /// Every export of the user (their archives are deleted with the account).
+    pub async fn exports_of(&self, user: UserId) -> Result<Vec<DataExport>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.partition_items(keys::user(user).pk).await? {
+            if matches!(item.get("entity_type"), Some(AttributeValue::S(t)) if t == "data_export") {
+                out.push(from_item(item)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Records a written archive. `Ok(false)`: it was recorded before (a redelivered job).
     pub async fn finish_export(&self, export: &DataExport) -> Result<bool, StoreError> {
         let (Some(done), Some(size), Some(sha)) =
