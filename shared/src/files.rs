@@ -21,6 +21,14 @@ where
     }
 }
 
+/// How long a presigned URL works.
+fn presigning(expires_in: Duration) -> Result<PresigningConfig, FilesError> {
+    PresigningConfig::expires_in(expires_in).map_err(|e| FilesError::S3 {
+        op: "presign",
+        message: e.to_string(),
+    })
+}
+
 /// A presigned `PUT`: the client sends exactly these headers, or S3 refuses the upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PresignedPut {
@@ -77,10 +85,7 @@ impl Files {
         content_length: u64,
         expires_in: Duration,
     ) -> Result<PresignedPut, FilesError> {
-        let config = PresigningConfig::expires_in(expires_in).map_err(|e| FilesError::S3 {
-            op: "presign",
-            message: e.to_string(),
-        })?;
+        let config = presigning(expires_in)?;
         let req = self
             .client
             .put_object()
@@ -157,23 +162,21 @@ impl Files {
         Ok(Fetched::Bytes(bytes))
     }
 
+    /// Stores public media (cached for a year: a new version gets a new key).
     pub async fn put(
         &self,
         key: &str,
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<(), FilesError> {
-        self.client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .cache_control("public, max-age=31536000, immutable")
-            .body(ByteStream::from(bytes))
-            .send()
-            .await
-            .map_err(|e| s3_err("PutObject", e))?;
-        Ok(())
+        self.put_object(
+            key,
+            bytes,
+            content_type,
+            "public, max-age=31536000, immutable",
+            None,
+        )
+        .await
     }
 
     /// Stores a private file (never cached by a CDN) that browsers save as `download_name`.
@@ -184,13 +187,31 @@ impl Files {
         content_type: &str,
         download_name: &str,
     ) -> Result<(), FilesError> {
+        self.put_object(
+            key,
+            bytes,
+            content_type,
+            "private, no-store",
+            Some(attachment(download_name)),
+        )
+        .await
+    }
+
+    async fn put_object(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        cache_control: &str,
+        disposition: Option<String>,
+    ) -> Result<(), FilesError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
-            .content_disposition(attachment(download_name))
-            .cache_control("private, no-store")
+            .set_content_disposition(disposition)
+            .cache_control(cache_control)
             .body(ByteStream::from(bytes))
             .send()
             .await
@@ -202,10 +223,7 @@ impl Files {
     /// so it needs their `s3:GetObject` and stops working when those expire, whichever is
     /// first).
     pub async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, FilesError> {
-        let config = PresigningConfig::expires_in(expires_in).map_err(|e| FilesError::S3 {
-            op: "presign",
-            message: e.to_string(),
-        })?;
+        let config = presigning(expires_in)?;
         let req = self
             .client
             .get_object()

@@ -49,18 +49,10 @@ fn tally(ops: &[String]) -> BTreeMap<String, usize> {
 
 /// The template unit's items: those whose key names one of `ids`.
 async fn template_items(store: &Store, ids: &[String]) -> Vec<Item> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = store
-            .client()
-            .scan()
-            .table_name(store.table())
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        for item in page.items.unwrap_or_default() {
+    gigbao_tests::all_items(store)
+        .await
+        .into_iter()
+        .filter(|item| {
             let key = |k: &str| {
                 item.get(k)
                     .and_then(|v| v.as_s().ok())
@@ -68,18 +60,10 @@ async fn template_items(store: &Store, ids: &[String]) -> Vec<Item> {
                     .unwrap_or_default()
             };
             let (pk, sk) = (key("PK"), key("SK"));
-            if ids
-                .iter()
+            ids.iter()
                 .any(|id| pk.contains(id.as_str()) || sk.contains(id.as_str()))
-            {
-                out.push(item);
-            }
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return out;
-        }
-    }
+        })
+        .collect()
 }
 
 /// Writes units `from..to`: the template's items with every id replaced.

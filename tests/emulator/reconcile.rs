@@ -30,26 +30,12 @@ async fn deposits(store: &Store, users: &[UserId], tag: &str, at: chrono::DateTi
 /// Every item of the table as the data file of a table export (DynamoDB JSON lines).
 async fn export_of(store: &Store) -> String {
     let mut out = String::new();
-    let mut start = None;
-    loop {
-        let page = store
-            .client()
-            .scan()
-            .table_name(store.table())
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        for item in page.items.unwrap_or_default() {
-            let item: serde_dynamo::Item = item.into();
-            out.push_str(&serde_json::to_string(&serde_json::json!({ "Item": item })).unwrap());
-            out.push('\n');
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return out;
-        }
+    for item in gigbao_tests::all_items(store).await {
+        let item: serde_dynamo::Item = item.into();
+        out.push_str(&serde_json::to_string(&serde_json::json!({ "Item": item })).unwrap());
+        out.push('\n');
     }
+    out
 }
 
 #[tokio::test]

@@ -268,6 +268,29 @@ pub async fn count_items(store: &Store) -> usize {
         .len()
 }
 
+/// Every item of the table, all pages (a Scan: tests and benchmarks only).
+pub async fn all_items(
+    store: &Store,
+) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = store
+            .client()
+            .scan()
+            .table_name(store.table())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        out.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return out;
+        }
+    }
+}
+
 /// A unique username for a test.
 pub fn unique_name(prefix: &str) -> String {
     let id = ulid::Ulid::new().to_string().to_lowercase();

@@ -288,29 +288,19 @@ impl Store {
 
     /// Every line of an account, oldest first, read consistently.
     async fn all_lines(&self, account: Account) -> Result<Vec<LineRecord>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-                .expression_attribute_values(":pk", s(keys::wallet(account).pk))
-                .expression_attribute_values(":p", s(keys::LINE_PREFIX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query", e))?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
+            .expression_attribute_values(":pk", s(keys::wallet(account).pk))
+            .expression_attribute_values(":p", s(keys::LINE_PREFIX));
+        self.query_all(query)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// The wallet and all its lines as of one moment: the wallet's version is the same
@@ -408,14 +398,7 @@ impl Store {
             item.insert("sample_pk".to_owned(), s(pk.clone()));
             item.insert("sample_sk".to_owned(), s(sk.clone()));
         }
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(())
+        self.put(item).await
     }
 
     /// The movements written after `after` and up to `until`, oldest first: one Query per day
@@ -428,29 +411,18 @@ impl Store {
         let mut out = Vec::new();
         let mut day = after.date_naive();
         while day <= until.date_naive() {
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(keys::GSI2)
-                    .key_condition_expression("GSI2PK = :day AND GSI2SK BETWEEN :from AND :to")
-                    .expression_attribute_values(":day", s(keys::movements_of_day(day)))
-                    // `{at}#{id}`: '$' sorts right after '#', so the bounds are (after, until].
-                    .expression_attribute_values(":from", s(format!("{}$", keys::ms(after))))
-                    .expression_attribute_values(":to", s(format!("{}$", keys::ms(until))))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::dynamo("Query", e))?;
-                for item in page.items.unwrap_or_default() {
-                    out.push(from_item(item)?);
-                }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI2)
+                .key_condition_expression("GSI2PK = :day AND GSI2SK BETWEEN :from AND :to")
+                .expression_attribute_values(":day", s(keys::movements_of_day(day)))
+                // `{at}#{id}`: '$' sorts right after '#', so the bounds are (after, until].
+                .expression_attribute_values(":from", s(format!("{}$", keys::ms(after))))
+                .expression_attribute_values(":to", s(format!("{}$", keys::ms(until))));
+            for item in self.query_all(query).await? {
+                out.push(from_item(item)?);
             }
             let Some(next) = day.succ_opt() else { break };
             day = next;

@@ -433,6 +433,22 @@ impl Store {
         Ok(items)
     }
 
+    /// One `PutItem` that replaces whatever the key held (state the writer owns alone:
+    /// checkpoints, marks).
+    pub(crate) async fn put(
+        &self,
+        item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", e))?;
+        Ok(())
+    }
+
     /// One `PutItem` that only happens if `condition` holds (`attribute_not_exists(PK)`: only
     /// if the item is new). `Ok(false)` when it did not.
     pub(crate) async fn put_if(
@@ -496,6 +512,31 @@ impl Store {
         }
     }
 
+    /// Every item `query` finds, all pages (each page starts where the last stopped).
+    pub(crate) async fn query_all(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<
+        Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+        StoreError,
+    > {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = query
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?;
+            out.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key.filter(|k| !k.is_empty());
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Every item of an index partition whose time-ordered sort key (`{time}#{id}`) is at or
     /// after `from`, all pages.
     pub(crate) async fn query_from<T: serde::de::DeserializeOwned>(
@@ -506,31 +547,19 @@ impl Store {
         from: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<T>, StoreError> {
         use aws_sdk_dynamodb::types::AttributeValue;
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .key_condition_expression(format!(
-                    "{partition_name} = :pk AND {sort_name} >= :from"
-                ))
-                .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
-                .expression_attribute_values(":from", AttributeValue::S(keys::ms(from)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query", e))?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            start = page.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression(format!("{partition_name} = :pk AND {sort_name} >= :from"))
+            .expression_attribute_values(":pk", AttributeValue::S(partition))
+            .expression_attribute_values(":from", AttributeValue::S(keys::ms(from)));
+        self.query_all(query)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// One `GetItem` by key, decoded into a record.

@@ -42,9 +42,14 @@ impl Store {
         }
     }
 
-    /// The user's newest export, if any (one Query).
-    pub async fn latest_export(&self, user: UserId) -> Result<Option<DataExport>, StoreError> {
-        let out = self
+    /// The user's exports, newest first (one Query of their `EXPORT#` items; `limit`: the
+    /// newest that many).
+    async fn exports(
+        &self,
+        user: UserId,
+        limit: Option<i32>,
+    ) -> Result<Vec<DataExport>, StoreError> {
+        let query = self
             .client
             .query()
             .table_name(&self.table)
@@ -52,17 +57,28 @@ impl Store {
             .expression_attribute_values(":pk", s(keys::user(user).pk))
             .expression_attribute_values(":export", s("EXPORT#"))
             .scan_index_forward(false)
-            .limit(1)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .next()
-            .map(from_item)
-            .transpose()
+            .set_limit(limit)
+            .consistent_read(true);
+        let items = match limit {
+            Some(_) => query
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?
+                .items
+                .unwrap_or_default(),
+            None => self.query_all(query).await?,
+        };
+        items.into_iter().map(from_item).collect()
+    }
+
+    /// The user's newest export, if any (one Query).
+    pub async fn latest_export(&self, user: UserId) -> Result<Option<DataExport>, StoreError> {
+        Ok(self.exports(user, Some(1)).await?.into_iter().next())
+    }
+
+    /// Every export of the user (their archives are deleted with the account).
+    pub async fn exports_of(&self, user: UserId) -> Result<Vec<DataExport>, StoreError> {
+        self.exports(user, None).await
     }
 
     pub async fn get_export(
@@ -71,17 +87,6 @@ impl Store {
         id: ExportId,
     ) -> Result<Option<DataExport>, StoreError> {
         self.get_record(keys::data_export(user, id), true).await
-    }
-
-    /// Every export of the user (their archives are deleted with the account).
-    pub async fn exports_of(&self, user: UserId) -> Result<Vec<DataExport>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.partition_items(keys::user(user).pk).await? {
-            if matches!(item.get("entity_type"), Some(AttributeValue::S(t)) if t == "data_export") {
-                out.push(from_item(item)?);
-            }
-        }
-        Ok(out)
     }
 
     /// Records a written archive. `Ok(false)`: it was recorded before (a redelivered job).
@@ -142,26 +147,15 @@ impl Store {
         &self,
         pk: String,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
+        self.query_all(
+            self.client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("Query", e))?;
-            out.extend(page.items.unwrap_or_default());
-            start = page.last_evaluated_key.filter(|k| !k.is_empty());
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+                .expression_attribute_values(":pk", s(pk))
+                .consistent_read(true),
+        )
+        .await
     }
 
     /// Every message of a conversation, oldest first.

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::ops::{n, s};
@@ -34,55 +33,37 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let key = keys::ranking_dirty(target);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(HashMap::from([
-                (keys::PK.to_owned(), s(key.pk)),
-                (keys::SK.to_owned(), s(key.sk)),
-                ("entity_type".to_owned(), s("ranking_dirty")),
-                ("marked_at_ms".to_owned(), n(now.timestamp_millis())),
-            ])))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(())
+        self.put(HashMap::from([
+            (keys::PK.to_owned(), s(key.pk)),
+            (keys::SK.to_owned(), s(key.sk)),
+            ("entity_type".to_owned(), s("ranking_dirty")),
+            ("marked_at_ms".to_owned(), n(now.timestamp_millis())),
+        ]))
+        .await
     }
 
     /// The whole dirty set (one Query per shard, and its pages).
     pub async fn ranking_dirty(&self) -> Result<Vec<Dirty>, StoreError> {
         let mut out = Vec::new();
         for shard in 0..keys::RANKING_DIRTY_SHARDS {
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("PK = :pk")
-                    .expression_attribute_values(":pk", s(keys::ranking_dirty_shard(shard)))
-                    .consistent_read(true)
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| StoreError::dynamo("Query", e))?;
-                for item in page.items.unwrap_or_default() {
-                    let sk = item.get(keys::SK).and_then(|v| v.as_s().ok());
-                    let at = item
-                        .get("marked_at_ms")
-                        .and_then(|v| v.as_n().ok())
-                        .and_then(|v| v.parse().ok());
-                    if let (Some(target), Some(marked_at_ms)) = (sk.and_then(|s| target_of(s)), at)
-                    {
-                        out.push(Dirty {
-                            target,
-                            marked_at_ms,
-                        });
-                    }
-                }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(keys::ranking_dirty_shard(shard)))
+                .consistent_read(true);
+            for item in self.query_all(query).await? {
+                let sk = item.get(keys::SK).and_then(|v| v.as_s().ok());
+                let at = item
+                    .get("marked_at_ms")
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse().ok());
+                if let (Some(target), Some(marked_at_ms)) = (sk.and_then(|s| target_of(s)), at) {
+                    out.push(Dirty {
+                        target,
+                        marked_at_ms,
+                    });
                 }
             }
         }
@@ -117,41 +98,22 @@ impl Store {
 
     /// When the ranking last ranked every active service.
     pub async fn ranking_full_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let key = keys::ranking_state();
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(key.pk))
-            .key(keys::SK, s(key.sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
-        Ok(out
-            .item
-            .and_then(|i| i.get("full_at_ms").cloned())
-            .and_then(|v| match v {
-                AttributeValue::N(n) => n.parse().ok(),
-                _ => None,
-            })
-            .and_then(DateTime::from_timestamp_millis))
+        #[derive(serde::Deserialize)]
+        struct State {
+            full_at_ms: i64,
+        }
+        let state: Option<State> = self.get_record(keys::ranking_state(), true).await?;
+        Ok(state.and_then(|s| DateTime::from_timestamp_millis(s.full_at_ms)))
     }
 
     pub async fn set_ranking_full_at(&self, at: DateTime<Utc>) -> Result<(), StoreError> {
         let key = keys::ranking_state();
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(HashMap::from([
-                (keys::PK.to_owned(), s(key.pk)),
-                (keys::SK.to_owned(), s(key.sk)),
-                ("entity_type".to_owned(), s("ranking_state")),
-                ("full_at_ms".to_owned(), n(at.timestamp_millis())),
-            ])))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(())
+        self.put(HashMap::from([
+            (keys::PK.to_owned(), s(key.pk)),
+            (keys::SK.to_owned(), s(key.sk)),
+            ("entity_type".to_owned(), s("ranking_state")),
+            ("full_at_ms".to_owned(), n(at.timestamp_millis())),
+        ]))
+        .await
     }
 }
