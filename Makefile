@@ -157,7 +157,8 @@ test: $(TOOLS)
 	    wait $$soak && [ $$fuzz -eq 0 ]; }'; \
 	SEARCH_ENGINE=opensearch $(PY) infra/local/stack.py test -- \
 	  cargo test -q -p gigbao-tests --test blackbox search:: > .local/search-on-opensearch.log 2>&1 \
-	  || { tail -50 .local/search-on-opensearch.log; exit 1; }; \
+	  || { grep -A4 "panicked at" .local/search-on-opensearch.log | head -60; \
+	       tail -15 .local/search-on-opensearch.log; exit 1; }; \
 	$(PY) infra/local/search_summary.py .local/search-on-opensearch.log; \
 	$(PY) infra/local/check_permissions.py .local/test-logs; \
 	$(MAKE) --no-print-directory lint; \

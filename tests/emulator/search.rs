@@ -324,10 +324,29 @@ async fn a_write_before_the_first_rebuild_leaves_the_alias_movable_on_opensearch
     let index = gigbao_tests::search_engine(Engine::OpenSearch, &name);
     // Nothing indexed yet, no index behind the alias: found nothing (not an outage).
     assert_eq!(index.search(&q("logo")).await.unwrap().total, 0);
-    let outcomes = index
-        .apply(&[Change::Upsert(Box::new(doc("s1", 1, "logo")))])
-        .await
-        .unwrap();
+    // Buyers keep searching while the first write creates the index: every search answers
+    // (nothing, then the service), none meets an alias whose index cannot answer yet.
+    let searching = std::sync::atomic::AtomicBool::new(true);
+    let searches = async {
+        let mut answered = 0;
+        while searching.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Err(e) = index.search(&q("logo")).await {
+                panic!("a search while the first index was created failed: {e}");
+            }
+            answered += 1;
+        }
+        answered
+    };
+    let write = async {
+        let outcomes = index
+            .apply(&[Change::Upsert(Box::new(doc("s1", 1, "logo")))])
+            .await
+            .unwrap();
+        searching.store(false, std::sync::atomic::Ordering::Relaxed);
+        outcomes
+    };
+    let (answered, outcomes) = tokio::join!(searches, write);
+    assert!(answered > 0);
     assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
     index.refresh().await.unwrap();
     assert_eq!(index.search(&q("logo")).await.unwrap().total, 1);

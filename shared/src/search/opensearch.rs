@@ -260,24 +260,50 @@ impl OpenSearchIndex {
         Ok((bulk_outcomes(&value, changes.len())?, alias_missing(&value)))
     }
 
-    /// Creates the first index behind the alias (`{alias}-0`, from the mapping, with the
-    /// alias), unless another writer just did.
+    /// Creates the first index behind the alias (`{alias}-0`, from the mapping), unless
+    /// another writer just did, and points the alias at it only once its primary shard is
+    /// active: an alias that exists before its index can answer makes every search in that
+    /// window fail (`search_phase_execution_exception`, 503), where no alias means "nothing
+    /// indexed yet". The same order as a rebuild: the index first, the alias last.
     async fn create_first_index(&self) -> Result<(), SearchError> {
-        let mut definition: Value = serde_json::from_str(INDEX_DEFINITION).map_err(engine)?;
-        definition["aliases"] = json!({ self.alias.as_str(): {} });
+        let index = format!("{}-0", self.alias);
         let (status, value) = self
             .call(
                 Method::Put,
-                &format!("/{}-0", self.alias),
-                Some(definition.to_string()),
+                &format!("/{index}"),
+                Some(INDEX_DEFINITION.to_owned()),
                 false,
             )
             .await?;
-        if status.is_success() || value["error"]["type"] == "resource_already_exists_exception" {
-            tracing::info!(alias = %self.alias, "created the first index behind the alias");
-            return Ok(());
+        if !status.is_success() && value["error"]["type"] != "resource_already_exists_exception" {
+            return Err(engine(format!("index creation answered {status}: {value}")));
         }
-        Err(engine(format!("index creation answered {status}: {value}")))
+        let (status, health) = self
+            .call(
+                Method::Get,
+                &format!("/_cluster/health/{index}?wait_for_status=yellow&timeout=20s"),
+                None,
+                false,
+            )
+            .await?;
+        ok_or(status, &health, "index health")?;
+        if health["timed_out"] != false {
+            return Err(engine(format!("{index} has no active shard: {health}")));
+        }
+        let (status, value) = self
+            .call(
+                Method::Post,
+                "/_aliases",
+                Some(
+                    json!({"actions": [{"add": {"index": index, "alias": self.alias}}]})
+                        .to_string(),
+                ),
+                false,
+            )
+            .await?;
+        ok_or(status, &value, "alias creation")?;
+        tracing::info!(alias = %self.alias, "created the first index behind the alias");
+        Ok(())
     }
 
     /// Makes what was written visible to searches now (tests and tools; production relies on
