@@ -80,8 +80,8 @@ monthly: $(TOOLS)
 # Release builds of the measured functions, the plain baseline and the tool only (never every
 # function). On a fresh stack: the black-box suite runs first (its request log gives DynamoDB
 # requests per endpoint), then infra/bench/lambda.py starts each release binary against a local
-# Runtime API stand-in (cold start, CPU, RSS, size); then the search engine on 100,000
-# generated services.
+# Runtime API stand-in (cold start, CPU, RSS, size); then both search engines (tantivy and a
+# real OpenSearch node) on 100,000 generated services.
 BENCH_SERVICES ?= 100000
 BENCH_FUNCTIONS := health service-get service-search order-create auth-login bench-plain-get
 bench: build
@@ -93,7 +93,8 @@ bench: build
 	  echo "Written by \`make bench\` on $$(date -u +%Y-%m-%d) ($$(nproc) cores, $$(uname -m)); do not edit by hand."; echo; \
 	  cat .local/bench/lambda.md; echo; \
 	  cat .local/bench/jobs.md; echo; \
-	  $(CARGO_TARGET_DIR)/release/devtool bench-search $(BENCH_SERVICES); } > docs/performance.md.tmp
+	  $(PY) infra/local/opensearch.py --log .local/bench/opensearch.log -- \
+	    $(CARGO_TARGET_DIR)/release/devtool bench-search $(BENCH_SERVICES); } > docs/performance.md.tmp
 	mv docs/performance.md.tmp docs/performance.md
 	@cat docs/performance.md
 

@@ -4,7 +4,9 @@ make dev`. Built once with Maven; started with `java -cp`; it stops when its std
 never outlives the process that started it. No Docker, nothing downloaded at run time but the
 Maven dependencies of the first build.
 
-`python infra/local/opensearch.py` starts one, prints its URL and waits for Ctrl-C."""
+`python infra/local/opensearch.py` starts one, prints its URL and waits for Ctrl-C;
+`python infra/local/opensearch.py [--log FILE] -- COMMAND...` runs COMMAND beside one
+(`GIGBAO_OPENSEARCH_URL`), as `make bench` does for `devtool bench-search`."""
 
 from __future__ import annotations
 
@@ -101,6 +103,25 @@ class Node:
                 self.proc.kill()
                 self.proc.wait()
 
+
+def run(command: list[str], log_path: Path | None) -> int:
+    """Runs `command` with a node of its own (`GIGBAO_OPENSEARCH_URL`,
+    `GIGBAO_OPENSEARCH_VERSION`) and returns its exit code; the node stops with it."""
+    node = Node(log_path)
+    print(f"[opensearch] OpenSearch {node.version} on {node.url}", file=sys.stderr)
+    try:
+        env = dict(os.environ, GIGBAO_OPENSEARCH_URL=node.url, GIGBAO_OPENSEARCH_VERSION=node.version)
+        return subprocess.run(command, env=env).returncode
+    finally:
+        node.stop()
+
+
+if __name__ == "__main__" and "--" in sys.argv:
+    # `opensearch.py [--log FILE] -- COMMAND...`: COMMAND beside a node of its own.
+    at = sys.argv.index("--")
+    options = sys.argv[1:at]
+    log = Path(options[options.index("--log") + 1]) if "--log" in options else None
+    sys.exit(run(sys.argv[at + 1:], log))
 
 if __name__ == "__main__":
     node = Node()

@@ -424,6 +424,51 @@ async fn pages_have_an_exact_total() {
     assert_eq!((ids(&beyond).len(), beyond["total"].clone()), (0, json!(6)));
 }
 
+/// A client walks the results by `next_cursor` (how pages past the 10,000th hit are reached):
+/// the same hits as page numbers, in the same order, counted pages, and `null` at the end; a
+/// cursor only continues its own search.
+#[tokio::test]
+async fn next_cursor_walks_the_results_to_the_end() {
+    let d = data().await;
+    let api = Api::connect();
+    let first = format!("q={}&sort=price_low&size=2", d.marker);
+    let mut page = search(&api, &first).await;
+    let mut walked = ids(&page);
+    let mut numbers = vec![page["page"].clone()];
+    while let Some(cursor) = page["next_cursor"].as_str() {
+        page = search(&api, &format!("{first}&cursor={cursor}")).await;
+        assert_eq!(page["total"], 6);
+        walked.extend(ids(&page));
+        numbers.push(page["page"].clone());
+    }
+    assert_eq!(walked, s(d, &[4, 3, 6, 1, 2, 5]));
+    assert_eq!(numbers, [json!(1), json!(2), json!(3)]);
+    assert_eq!(page["next_cursor"], Value::Null);
+    // The cursor of page 1, sent with another sort or a page number: a 400 that says why.
+    let cursor = search(&api, &first).await["next_cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (query, code) in [
+        (
+            format!("q={}&sort=newest&size=2&cursor={cursor}", d.marker),
+            "search.invalid_cursor",
+        ),
+        (
+            format!("{first}&page=2&cursor={cursor}"),
+            "search.cursor_with_page",
+        ),
+        (
+            format!("{first}&cursor=bm90LWEtY3Vyc29y"),
+            "search.invalid_cursor",
+        ),
+    ] {
+        let a = api.get(&format!("/services/search?{query}")).await;
+        assert_eq!(a.status, 400, "{}", a.body);
+        assert_eq!(a.body["code"], code, "{}", a.body);
+    }
+}
+
 #[tokio::test]
 async fn bad_search_input_is_a_400_with_a_code_in_both_languages() {
     let api = Api::connect();

@@ -313,6 +313,84 @@ async fn stale_revisions(engine: Engine) {
     }
 }
 
+#[tokio::test]
+async fn a_cursor_pages_past_the_10000th_hit_on_tantivy() {
+    deep_pages(Engine::Tantivy).await;
+}
+
+#[tokio::test]
+async fn a_cursor_pages_past_the_10000th_hit_on_opensearch() {
+    deep_pages(Engine::OpenSearch).await;
+}
+
+/// 10,050 services, some sharing a price and a publication time (so the tie-breaks decide):
+/// page numbers stop at the 10,000th hit, the cursor (`search_after`) goes on to the last one,
+/// agrees with page numbers where both reach, never repeats or skips a hit, and keeps the order.
+async fn deep_pages(engine: Engine) {
+    const N: usize = 10_050;
+    let name = format!("deep-{}", ulid::Ulid::new()).to_lowercase();
+    let index = gigbao_tests::search_engine(engine, &name);
+    let docs: Vec<SearchDoc> = (0..N)
+        .map(|i| {
+            let mut d = doc(&format!("s{i:05}"), 1, "logo");
+            d.price = 10_000 + (i as i64 % 97) * 100;
+            d.created_at = 1_795_507_200_000 + (i as i64 / 3) * 1_000;
+            d
+        })
+        .collect();
+    assert_eq!(index.rebuild(docs.clone()).await.unwrap(), N);
+    let query = |after: Option<Vec<Value>>, page: u32| SearchQuery {
+        tokens: text::query_tokens("logo"),
+        sort: Sort::PriceLow,
+        page,
+        size: 50,
+        after,
+        ..SearchQuery::default()
+    };
+    assert!(
+        index.search(&query(None, 201)).await.is_err(),
+        "page numbers stop at the 10,000th hit"
+    );
+    let mut seen: Vec<String> = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = index.search(&query(after.clone(), 1)).await.unwrap();
+        assert_eq!(page.total, N as u64);
+        if pages == 3 {
+            let numbered = index.search(&query(None, 4)).await.unwrap();
+            assert_eq!(numbered.items, page.items, "page 4 by cursor and by number");
+        }
+        if page.items.is_empty() {
+            assert_eq!(page.last, None);
+            break;
+        }
+        assert!(
+            Sort::PriceLow.fits(page.last.as_ref().unwrap()),
+            "{:?}",
+            page.last
+        );
+        seen.extend(page.items.iter().map(|c| c.id.clone()));
+        after = page.last;
+        pages += 1;
+    }
+    assert_eq!(pages, N.div_ceil(50));
+    // Every hit once, in the sort's order: price up, newest first, then the id.
+    let mut expected = docs;
+    expected.sort_by(|a, b| {
+        a.price
+            .cmp(&b.price)
+            .then(b.created_at.cmp(&a.created_at))
+            .then(a.id.cmp(&b.id))
+    });
+    let expected: Vec<String> = expected.into_iter().map(|d| d.id).collect();
+    assert_eq!(seen.len(), N);
+    assert!(seen == expected, "the cursor walk is out of order");
+    if engine == Engine::Tantivy {
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("gigbao-search-{name}")));
+    }
+}
+
 /// The auto-create trap, on the real node: a write through the alias before any rebuild must
 /// not make a concrete index named like the alias (OpenSearch creates one by default), or every
 /// later rebuild's alias swap fails. The adapter requires the alias on writes and, when it is
@@ -462,9 +540,14 @@ async fn opensearch_search_sends_the_seed_query_with_every_filter_and_reads_the_
         sort: Sort::PriceLow,
         page: 2,
         size: 10,
+        after: None,
     };
     let page = index.search(&query).await.unwrap();
     assert_eq!(page.total, 12);
+    assert_eq!(
+        page.last,
+        Some(vec![json!(39900), json!(1795507100000i64), json!("s2")])
+    );
     assert_eq!(
         page.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
         ["s1", "s2"]
@@ -507,6 +590,17 @@ async fn opensearch_sorts_and_match_all() {
         ])
     );
     assert_eq!(sorts(Sort::Newest), with(vec![]));
+    // After a hit: its sort values as `search_after`, from the first hit on.
+    let after = shared::search::opensearch::search_body(&SearchQuery {
+        page: 300,
+        after: Some(vec![json!(1795507200000i64), json!("s9")]),
+        sort: Sort::Newest,
+        ..no_text.clone()
+    });
+    assert_eq!(
+        (after["from"].clone(), after["search_after"].clone()),
+        (json!(0), json!([1795507200000i64, "s9"]))
+    );
 }
 
 #[tokio::test]

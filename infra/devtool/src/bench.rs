@@ -1,15 +1,17 @@
-//! `devtool bench-search N`: the local search engine (tantivy, with our analysis) on N
-//! generated services with realistic bilingual titles. Prints a Markdown section: indexing
-//! throughput (full rebuild, and 25-document batches as the indexer commits them) and query
-//! latency percentiles per kind of query.
+//! `devtool bench-search N`: both search engines (tantivy, and the OpenSearch node at
+//! `GIGBAO_OPENSEARCH_URL` when set), with our analysis, on N generated services with realistic
+//! bilingual titles. Prints a Markdown section: indexing (full rebuild, and 25-document batches
+//! as the indexer sends them), query latency percentiles per kind of query, and the ratios.
 
 use std::time::{Duration, Instant};
 
 use shared::domain::catalog::Label;
 use shared::domain::service::ServiceType;
 use shared::search::local::LocalIndex;
+use shared::search::opensearch::OpenSearchIndex;
 use shared::search::{
-    CardFreelancer, Change, SearchDoc, SearchIndex, SearchQuery, ServiceCard, Sort, text,
+    CardFreelancer, Change, SearchDoc, SearchEngine, SearchIndex, SearchQuery, ServiceCard, Sort,
+    text,
 };
 
 /// A small deterministic generator (xorshift64*), so every run indexes the same services.
@@ -227,35 +229,21 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-pub async fn search(n: u64) -> anyhow::Result<()> {
-    let dir = std::env::temp_dir().join(format!("gigbao-bench-search-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let index = LocalIndex::new(&dir);
+/// What one engine measured.
+struct Measured {
+    engine: String,
+    rebuild: Duration,
+    batches: Duration,
+    /// Per query kind: hits, sorted latencies.
+    queries: Vec<(u64, Vec<Duration>)>,
+}
 
-    let started = Instant::now();
-    text::warm_up();
-    let warm = started.elapsed();
+const BATCHES: u64 = 40;
+const WARM_UP: usize = 20;
+const SAMPLES: usize = 100;
 
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let started = Instant::now();
-    let docs: Vec<SearchDoc> = (0..n).map(|i| doc(i, &mut rng)).collect();
-    let analysed = started.elapsed();
-    let started = Instant::now();
-    index.rebuild(docs).await?;
-    let built = started.elapsed();
-
-    // The indexer's way: 25 changes, one commit.
-    let batches = 40u64;
-    let started = Instant::now();
-    for b in 0..batches {
-        let changes: Vec<Change> = (0..25)
-            .map(|k| Change::Upsert(Box::new(doc(n + b * 25 + k, &mut rng))))
-            .collect();
-        index.apply(&changes).await?;
-    }
-    let batched = started.elapsed();
-
-    let kinds: Vec<(&str, SearchQuery)> = vec![
+fn kinds() -> Vec<(&'static str, SearchQuery)> {
+    vec![
         ("`logo设计`, relevance", query("logo设计", |_| {})),
         ("`小程序开发`, relevance", query("小程序开发", |_| {})),
         (
@@ -291,60 +279,223 @@ pub async fn search(n: u64) -> anyhow::Result<()> {
             "no text, everything, relevance, page 50",
             query("", |q| q.page = 50),
         ),
-    ];
-    println!("## Search (tantivy, local)\n");
-    println!(
-        "{n} generated services with bilingual titles (16 kinds of work × 12 prefixes × 8 \
-         suffixes), release build, one core, measured by `devtool bench-search`.\n"
-    );
-    println!("| Step | Result |\n|---|---|");
-    println!(
-        "| Segmenter start (dictionary compiled in) | {:.0} ms |",
-        warm.as_secs_f64() * 1000.0
-    );
-    println!(
-        "| Analysis (fold, segment, pinyin) | {:.0} docs/s |",
-        n as f64 / analysed.as_secs_f64()
-    );
-    println!(
-        "| Full rebuild (one commit) | {:.0} docs/s ({:.1} s) |",
-        n as f64 / built.as_secs_f64(),
-        built.as_secs_f64()
-    );
-    println!(
-        "| Indexer batches (25 docs, one commit each) | {:.0} docs/s ({:.0} ms per batch) |",
-        (batches * 25) as f64 / batched.as_secs_f64(),
-        batched.as_secs_f64() * 1000.0 / batches as f64
-    );
-    println!("\n| Query | hits | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|");
-    let mut all = Vec::new();
-    for (name, q) in &kinds {
-        let mut times = Vec::new();
-        let mut total = 0;
-        for _ in 0..3 {
-            index.search(q).await?;
+        // Filled in by `measure`: the cursor of the 10,000th hit.
+        (
+            "no text, everything, newest, page 501 (cursor past the 10,000th hit)",
+            query("", |q| q.sort = Sort::Newest),
+        ),
+    ]
+}
+
+/// Rebuild, indexer batches, then every kind of query on one engine.
+async fn measure(
+    engine: &SearchEngine,
+    docs: &[SearchDoc],
+    extra: &[Vec<Change>],
+) -> anyhow::Result<Measured> {
+    let started = Instant::now();
+    engine.rebuild(docs.to_vec()).await?;
+    let rebuild = started.elapsed();
+    let started = Instant::now();
+    for changes in extra {
+        engine.apply(changes).await?;
+    }
+    let batches = started.elapsed();
+    engine.refresh().await?;
+    let mut kinds = kinds();
+    if let Some((_, deep)) = kinds.last_mut() {
+        let page_500 = SearchQuery {
+            page: 500,
+            ..deep.clone()
+        };
+        deep.after = engine.search(&page_500).await?.last;
+        deep.page = 501;
+    }
+    let mut queries = Vec::new();
+    for (_, q) in &kinds {
+        for _ in 0..WARM_UP {
+            engine.search(q).await?;
         }
-        for _ in 0..100 {
+        let mut times = Vec::with_capacity(SAMPLES);
+        let mut total = 0;
+        for _ in 0..SAMPLES {
             let t = Instant::now();
-            total = index.search(q).await?.total;
+            total = engine.search(q).await?.total;
             times.push(t.elapsed());
         }
         times.sort();
-        println!(
-            "| {name} | {total} | {:.2} | {:.2} | {:.2} |",
-            percentile(&times, 0.5),
-            percentile(&times, 0.95),
-            percentile(&times, 0.99)
-        );
-        all.extend(times);
+        queries.push((total, times));
     }
-    all.sort();
-    println!(
-        "| **all of the above** | | **{:.2}** | **{:.2}** | **{:.2}** |",
-        percentile(&all, 0.5),
-        percentile(&all, 0.95),
-        percentile(&all, 0.99)
-    );
+    Ok(Measured {
+        engine: engine.name().to_owned(),
+        rebuild,
+        batches,
+        queries,
+    })
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// `N` services on tantivy, and on the OpenSearch node at `GIGBAO_OPENSEARCH_URL` when set
+/// (`make bench` starts one): the same documents, changes and queries on both.
+pub async fn search(n: u64) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("gigbao-bench-search-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    let mut engines = vec![SearchEngine::Local(LocalIndex::new(&dir))];
+    let node = std::env::var("GIGBAO_OPENSEARCH_URL").ok();
+    let version = std::env::var("GIGBAO_OPENSEARCH_VERSION").unwrap_or_else(|_| "?".into());
+    if let Some(url) = &node {
+        let alias = format!("bench-{}", std::process::id());
+        engines.push(SearchEngine::OpenSearch(OpenSearchIndex::new(
+            url, &alias, None,
+        )?));
+    }
+
+    let started = Instant::now();
+    text::warm_up();
+    let warm = started.elapsed();
+
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let started = Instant::now();
+    let docs: Vec<SearchDoc> = (0..n).map(|i| doc(i, &mut rng)).collect();
+    let analysed = started.elapsed();
+    // The indexer's way: 25 changes, one bulk request (tantivy: one commit).
+    let extra: Vec<Vec<Change>> = (0..BATCHES)
+        .map(|b| {
+            (0..25)
+                .map(|k| Change::Upsert(Box::new(doc(n + b * 25 + k, &mut rng))))
+                .collect()
+        })
+        .collect();
+    let mut measured = Vec::new();
+    for engine in &engines {
+        let mut m = measure(engine, &docs, &extra).await?;
+        if matches!(engine, SearchEngine::OpenSearch(_)) {
+            m.engine = format!("OpenSearch {version}");
+        }
+        measured.push(m);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    println!("## Search on both engines\n");
+    println!(
+        "{n} generated services with bilingual titles (16 kinds of work × 12 prefixes × 8 \
+         suffixes), the same documents, changes and queries on each engine, measured by \
+         `devtool bench-search` (release build): tantivy in process (the local stack's \
+         engine), and {} — a single node on this machine, reached over loopback HTTP, 1 GB \
+         heap, so its times include a request and a JSON answer that tantivy does not pay. \
+         Latencies: {SAMPLES} runs per query after {WARM_UP} to warm up.\n",
+        if node.is_some() {
+            format!("OpenSearch {version} (the production engine)")
+        } else {
+            "no OpenSearch node (GIGBAO_OPENSEARCH_URL unset)".to_owned()
+        }
+    );
+    println!(
+        "Analysis, shared by both (fold, segment, pinyin): {:.0} docs/s; the segmenter starts in \
+         {:.0} ms (dictionary compiled in).\n",
+        n as f64 / analysed.as_secs_f64(),
+        ms(warm)
+    );
+    let head: Vec<&str> = measured.iter().map(|m| m.engine.as_str()).collect();
+    let ratio_head = if measured.len() == 2 {
+        " | OpenSearch ÷ tantivy"
+    } else {
+        ""
+    };
+    println!("| Indexing | {}{ratio_head} |", head.join(" | "));
+    println!(
+        "|---|{}{}",
+        "---|".repeat(head.len()),
+        if ratio_head.is_empty() { "" } else { "---|" }
+    );
+    let ratio = |a: f64, b: f64| {
+        if measured.len() == 2 {
+            format!(" | {:.2}×", b / a)
+        } else {
+            String::new()
+        }
+    };
+    let rebuild: Vec<f64> = measured.iter().map(|m| m.rebuild.as_secs_f64()).collect();
+    println!(
+        "| Full rebuild, {n} docs (new index, alias moved) | {}{} |",
+        rebuild
+            .iter()
+            .map(|s| format!("{s:.1} s ({:.0} docs/s)", n as f64 / s))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        ratio(rebuild[0], *rebuild.last().unwrap_or(&rebuild[0]))
+    );
+    let batch: Vec<f64> = measured
+        .iter()
+        .map(|m| ms(m.batches) / BATCHES as f64)
+        .collect();
+    println!(
+        "| Indexer batches (25 docs each) | {}{} |",
+        batch
+            .iter()
+            .map(|b| format!("{b:.0} ms per batch ({:.0} docs/s)", 25_000.0 / b))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        ratio(batch[0], *batch.last().unwrap_or(&batch[0]))
+    );
+    println!();
+    println!(
+        "| Query | hits | {} p50 / p95 / p99 ms{ratio_head} (p50) |",
+        head.join(" p50 / p95 / p99 ms | ")
+    );
+    println!(
+        "|---|---|{}{}",
+        "---|".repeat(head.len()),
+        if ratio_head.is_empty() { "" } else { "---|" }
+    );
+    let names: Vec<&str> = kinds().into_iter().map(|(name, _)| name).collect();
+    let cell = |t: &[Duration]| {
+        format!(
+            "{:.2} / {:.2} / {:.2}",
+            percentile(t, 0.5),
+            percentile(t, 0.95),
+            percentile(t, 0.99)
+        )
+    };
+    let mut all: Vec<Vec<Duration>> = vec![Vec::new(); measured.len()];
+    for (i, name) in names.iter().enumerate() {
+        let hits: Vec<String> = measured
+            .iter()
+            .map(|m| m.queries[i].0.to_string())
+            .collect();
+        let hits = if hits.iter().all(|h| *h == hits[0]) {
+            hits[0].clone()
+        } else {
+            hits.join(" / ")
+        };
+        let cells: Vec<String> = measured.iter().map(|m| cell(&m.queries[i].1)).collect();
+        let p50: Vec<f64> = measured
+            .iter()
+            .map(|m| percentile(&m.queries[i].1, 0.5))
+            .collect();
+        println!(
+            "| {name} | {hits} | {}{} |",
+            cells.join(" | "),
+            ratio(p50[0], *p50.last().unwrap_or(&p50[0]))
+        );
+        for (a, m) in all.iter_mut().zip(&measured) {
+            a.extend(&m.queries[i].1);
+        }
+    }
+    for a in &mut all {
+        a.sort();
+    }
+    let p50: Vec<f64> = all.iter().map(|a| percentile(a, 0.5)).collect();
+    println!(
+        "| **all of the above** | | {}{} |",
+        all.iter()
+            .map(|a| format!("**{}**", cell(a)))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        ratio(p50[0], *p50.last().unwrap_or(&p50[0]))
+    );
     Ok(())
 }

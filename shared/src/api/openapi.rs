@@ -777,8 +777,17 @@ pub fn routes() -> Vec<Route> {
                 Type::String,
                 "relevance | price_low | price_high | rating | newest",
             ),
-            ("page", Type::Integer, "从 1 开始 / from 1"),
+            (
+                "page",
+                Type::Integer,
+                "从 1 开始，page × size ≤ 10000 / from 1, page × size ≤ 10,000",
+            ),
             ("size", Type::Integer, "1–50"),
+            (
+                "cursor",
+                Type::String,
+                "上一页的 next_cursor（不限深度，不与 page 同用）/ the previous page's next_cursor (any depth; not with page)",
+            ),
         ])
         .ok(one::<Results>)
         .errors(&[503]),

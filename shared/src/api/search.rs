@@ -65,6 +65,7 @@ pub fn parse(raw: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiErr
             "The search text may have at most 100 characters",
         ));
     }
+    let explicit_page = raw("page").is_some();
     let page = whole(raw("page"), 1..=u32::MAX, || {
         bad(
             "search.invalid_page",
@@ -81,7 +82,8 @@ pub fn parse(raw: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiErr
         )
     })?
     .unwrap_or(DEFAULT_SIZE);
-    if u64::from(page) * u64::from(size) > u64::from(MAX_WINDOW) {
+    let cursor = get("cursor");
+    if cursor.is_none() && u64::from(page) * u64::from(size) > u64::from(MAX_WINDOW) {
         return Err(bad(
             "search.page_too_deep",
             "最多可翻到第 10000 条结果，请缩小搜索范围",
@@ -165,7 +167,7 @@ pub fn parse(raw: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiErr
             "skills must be up to 10 comma-separated skill slugs",
         ));
     }
-    Ok(SearchQuery {
+    let mut query = SearchQuery {
         tokens: text::query_tokens(&q),
         category,
         skills,
@@ -177,7 +179,103 @@ pub fn parse(raw: impl Fn(&str) -> Option<String>) -> Result<SearchQuery, ApiErr
         sort,
         page,
         size,
-    })
+        after: None,
+    };
+    if let Some(cursor) = cursor {
+        if explicit_page {
+            return Err(bad(
+                "search.cursor_with_page",
+                "cursor 与 page 只能二选一",
+                "Send either cursor or page, not both",
+            ));
+        }
+        let c = Cursor::decode(&cursor)
+            .filter(|c| c.h == fingerprint(&query) && query.sort.fits(&c.a) && c.p >= 2)
+            .ok_or_else(|| {
+                bad(
+                    "search.invalid_cursor",
+                    "cursor 无效：请使用上一页返回的 next_cursor，且搜索条件与 size 不变",
+                    "cursor is not valid: send the next_cursor of the page before, with the same search and size",
+                )
+            })?;
+        query.page = c.p;
+        query.after = Some(c.a);
+    }
+    Ok(query)
+}
+
+/// The longest cursor accepted, in bytes.
+const MAX_CURSOR: usize = 1024;
+
+/// Where the next page starts: the last hit's sort values (`a`), the number of the page it
+/// leads to (`p`) and the search it belongs to (`h`). Sent as base64url JSON: opaque to
+/// clients, checked on the way back in.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct Cursor {
+    a: Vec<serde_json::Value>,
+    p: u32,
+    h: String,
+}
+
+impl Cursor {
+    fn encode(&self) -> Option<String> {
+        use base64::Engine as _;
+        let json = serde_json::to_vec(self).ok()?;
+        Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json))
+    }
+
+    fn decode(s: &str) -> Option<Cursor> {
+        use base64::Engine as _;
+        if s.len() > MAX_CURSOR {
+            return None;
+        }
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()?;
+        serde_json::from_slice(&json).ok()
+    }
+}
+
+/// What a cursor must continue: every filter, the sort and the page size (not the page).
+fn fingerprint(q: &SearchQuery) -> String {
+    let canonical = format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}",
+        q.tokens,
+        q.category,
+        q.skills,
+        q.service_type.map(|t| t.as_str()),
+        q.min_price,
+        q.max_price,
+        q.min_rating,
+        q.max_delivery_days,
+        q.sort,
+        q.size
+    );
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+    digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The cursor of the page after this one, when there is one: a full page that has not yet
+/// reached the total.
+fn next_cursor(
+    query: &SearchQuery,
+    items: usize,
+    total: u64,
+    last: Option<Vec<serde_json::Value>>,
+) -> Option<String> {
+    let seen = u64::from(query.page) * u64::from(query.size);
+    if items < query.size as usize || seen >= total {
+        return None;
+    }
+    Cursor {
+        a: last?,
+        p: query.page.checked_add(1)?,
+        h: fingerprint(query),
+    }
+    .encode()
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -186,6 +284,9 @@ pub(crate) struct Results {
     total: u64,
     page: u32,
     size: u32,
+    /// Send it back as `cursor` for the next page (any depth, beyond the 10,000th result);
+    /// `null` on the last page.
+    next_cursor: Option<String>,
 }
 
 pub async fn search(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
@@ -203,6 +304,7 @@ pub async fn search(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
                 ),
             )
         })?;
+    let next_cursor = next_cursor(&query, page.items.len(), page.total, page.last);
     Ok(Reply::ok(
         Text::new("成功", "OK"),
         Results {
@@ -210,6 +312,7 @@ pub async fn search(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
             total: page.total,
             page: query.page,
             size: query.size,
+            next_cursor,
         },
     ))
 }
@@ -267,6 +370,80 @@ mod tests {
         );
     }
 
+    /// The cursor of page `page` of `pairs`, as the answer to it would give it.
+    fn cursor_after(pairs: &[(&str, &str)], last: serde_json::Value) -> String {
+        let q = parse_of(pairs).unwrap();
+        let last = last.as_array().cloned();
+        next_cursor(&q, q.size as usize, 1_000_000, last).unwrap()
+    }
+
+    #[test]
+    fn a_cursor_continues_its_own_search_at_any_depth() {
+        let search = [
+            ("q", "logo"),
+            ("sort", "price_low"),
+            ("size", "50"),
+            ("page", "200"),
+        ];
+        let c = cursor_after(&search, serde_json::json!([19900, 1795507200000_i64, "s1"]));
+        let next = parse_of(&[
+            ("q", "logo"),
+            ("sort", "price_low"),
+            ("size", "50"),
+            ("cursor", &c),
+        ])
+        .unwrap();
+        // Page 201 (past the 10,000th hit) starts after the last hit of page 200.
+        assert_eq!(next.page, 201);
+        assert_eq!(
+            next.after,
+            Some(vec![
+                serde_json::json!(19900),
+                serde_json::json!(1795507200000_i64),
+                serde_json::json!("s1")
+            ])
+        );
+        // Another search, another size, or a page number besides: refused.
+        for other in [
+            vec![("q", "poster"), ("sort", "price_low"), ("size", "50")],
+            vec![("q", "logo"), ("sort", "newest"), ("size", "50")],
+            vec![("q", "logo"), ("sort", "price_low"), ("size", "20")],
+            vec![
+                ("q", "logo"),
+                ("sort", "price_low"),
+                ("size", "50"),
+                ("min_price", "1"),
+            ],
+        ] {
+            let mut pairs = other.clone();
+            pairs.push(("cursor", &c));
+            assert_eq!(code(&pairs), "search.invalid_cursor", "{other:?}");
+        }
+        assert_eq!(
+            code(&[
+                ("q", "logo"),
+                ("sort", "price_low"),
+                ("size", "50"),
+                ("page", "3"),
+                ("cursor", &c)
+            ]),
+            "search.cursor_with_page"
+        );
+        // Values that do not fit the sort (a forged cursor) are refused before any engine.
+        let forged = cursor_after(&search, serde_json::json!(["cheap", 1, "s1"]));
+        let pairs = [
+            ("q", "logo"),
+            ("sort", "price_low"),
+            ("size", "50"),
+            ("cursor", forged.as_str()),
+        ];
+        assert_eq!(code(&pairs), "search.invalid_cursor");
+        // The last page has no cursor.
+        let q = parse_of(&search).unwrap();
+        assert_eq!(next_cursor(&q, 50, 10_000, Some(vec![])), None);
+        assert_eq!(next_cursor(&q, 49, 1_000_000, Some(vec![])), None);
+    }
+
     #[test]
     fn bad_input_has_a_code() {
         assert_eq!(
@@ -309,6 +486,7 @@ mod tests {
             .join(",");
         assert_eq!(code(&[("skills", &many)]), "search.invalid_skills");
         assert!(parse_of(&[("q", &"设".repeat(100))]).is_ok());
+        assert_eq!(code(&[("cursor", "not a cursor")]), "search.invalid_cursor");
         assert!(parse_of(&[("page", "200"), ("size", "50")]).is_ok());
     }
 }

@@ -10,8 +10,7 @@ use std::ops::Bound;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue, SortByString};
-use tantivy::collector::{Collector, Count, TopDocs};
+use tantivy::collector::{Count, TopDocs};
 use tantivy::directory::MmapDirectory;
 use tantivy::directory::error::LockError;
 use tantivy::query::{
@@ -26,14 +25,16 @@ use tantivy::tokenizer::{
     Language, LowerCaser, Stemmer, TextAnalyzer, TokenStream, WhitespaceTokenizer,
 };
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument,
+    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
     TantivyError, Term,
 };
 use tokio::sync::OnceCell;
 
+mod order;
+
 use super::{
-    Change, FIELDS, Outcomes, SearchDoc, SearchError, SearchIndex, SearchPage, SearchQuery,
-    ServiceCard, Sort,
+    Change, FIELDS, MAX_WINDOW, Outcomes, SearchDoc, SearchError, SearchIndex, SearchPage,
+    SearchQuery, ServiceCard,
 };
 
 /// Whitespace (the text is already segmented), lower case, English stems.
@@ -325,19 +326,6 @@ impl LocalIndex {
     }
 }
 
-/// Runs `top` with a count; returns the total and the page's addresses in order.
-fn collect<K, C>(
-    searcher: &Searcher,
-    query: &dyn Query,
-    top: C,
-) -> Result<(usize, Vec<DocAddress>), SearchError>
-where
-    C: Collector<Fruit = Vec<(K, DocAddress)>>,
-{
-    let (total, hits) = searcher.search(query, &(Count, top)).map_err(engine)?;
-    Ok((total, hits.into_iter().map(|(_, a)| a).collect()))
-}
-
 impl SearchIndex for LocalIndex {
     async fn apply(&self, changes: &[Change]) -> Result<Outcomes, SearchError> {
         let o = self.open().await?;
@@ -370,63 +358,32 @@ impl SearchIndex for LocalIndex {
         let o = self.open().await?;
         let searcher = o.reader.searcher();
         let query = Self::query(o, q)?;
-        let top = TopDocs::with_limit(q.size.max(1) as usize).and_offset(q.offset());
-        let newest = (
-            (
-                SortByStaticFastValue::<i64>::for_field("created_at"),
-                Order::Desc,
+        let size = q.size.max(1) as usize;
+        let (skip, after) = match &q.after {
+            Some(values) => (
+                0,
+                Some(
+                    order::from_values(q.sort, values)
+                        .ok_or_else(|| engine("a cursor that does not fit the sort"))?,
+                ),
             ),
-            (SortByString::for_field("id"), Order::Asc),
-        );
-        let (total, addrs) = match q.sort {
-            Sort::Relevance => collect(
-                &searcher,
-                query.as_ref(),
-                top.order_by((
-                    (SortBySimilarityScore, Order::Desc),
-                    (
-                        (
-                            SortByStaticFastValue::<f64>::for_field("ranking_score"),
-                            Order::Desc,
-                        ),
-                        newest,
-                    ),
-                )),
-            )?,
-            Sort::PriceLow | Sort::PriceHigh => collect(
-                &searcher,
-                query.as_ref(),
-                top.order_by((
-                    (
-                        SortByStaticFastValue::<i64>::for_field("price"),
-                        if q.sort == Sort::PriceLow {
-                            Order::Asc
-                        } else {
-                            Order::Desc
-                        },
-                    ),
-                    newest,
-                )),
-            )?,
-            Sort::Rating => collect(
-                &searcher,
-                query.as_ref(),
-                top.order_by((
-                    (
-                        SortByStaticFastValue::<f64>::for_field("rating"),
-                        Order::Desc,
-                    ),
-                    (
-                        (
-                            SortByStaticFastValue::<u64>::for_field("reviews_count"),
-                            Order::Desc,
-                        ),
-                        newest,
-                    ),
-                )),
-            )?,
-            Sort::Newest => collect(&searcher, query.as_ref(), top.order_by(newest))?,
+            // The same window as OpenSearch's: deeper pages take a cursor.
+            None if q.offset() + size > MAX_WINDOW as usize => {
+                return Err(engine("beyond the result window"));
+            }
+            None => (q.offset(), None),
         };
+        let ordered = order::Ordered {
+            sort: q.sort,
+            limit: skip + size,
+            after,
+        };
+        let (total, hits) = searcher
+            .search(query.as_ref(), &(Count, ordered))
+            .map_err(engine)?;
+        let hits: Vec<_> = hits.into_iter().skip(skip).collect();
+        let last = hits.last().map(|(k, _)| order::to_values(q.sort, k));
+        let addrs: Vec<DocAddress> = hits.into_iter().map(|(_, a)| a).collect();
         let mut items = Vec::with_capacity(addrs.len());
         for addr in addrs {
             let doc: TantivyDocument = searcher.doc(addr).map_err(engine)?;
@@ -439,6 +396,7 @@ impl SearchIndex for LocalIndex {
         Ok(SearchPage {
             items,
             total: total as u64,
+            last,
         })
     }
 

@@ -206,6 +206,77 @@ impl Sort {
     }
 }
 
+/// What a sort key holds: the relevance score, a decimal field, a whole-number field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Score,
+    Float,
+    /// A signed whole number (`price` in fen, `created_at` in epoch milliseconds).
+    Int,
+    /// An unsigned count (`reviews_count`).
+    Count,
+}
+
+/// One key of a sort: the indexed field (`_score` for relevance) and its direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    pub field: &'static str,
+    pub desc: bool,
+    pub kind: KeyKind,
+}
+
+const fn key(field: &'static str, desc: bool, kind: KeyKind) -> SortKey {
+    SortKey { field, desc, kind }
+}
+
+const NEWEST: SortKey = key("created_at", true, KeyKind::Int);
+
+/// The field every sort ends with, ascending: it makes every hit's sort values unique.
+pub const TIE_BREAK: &str = "id";
+
+impl Sort {
+    /// This sort's keys, in order, before the final tie-break ([`TIE_BREAK`] ascending). Both
+    /// engines sort by exactly these, and a cursor holds one value per key, then the id.
+    pub fn keys(self) -> &'static [SortKey] {
+        use KeyKind::{Count, Float, Int, Score};
+        const RELEVANCE: [SortKey; 3] = [
+            key("_score", true, Score),
+            key("ranking_score", true, Float),
+            NEWEST,
+        ];
+        const PRICE_LOW: [SortKey; 2] = [key("price", false, Int), NEWEST];
+        const PRICE_HIGH: [SortKey; 2] = [key("price", true, Int), NEWEST];
+        const RATING: [SortKey; 3] = [
+            key("rating", true, Float),
+            key("reviews_count", true, Count),
+            NEWEST,
+        ];
+        const BY_NEWEST: [SortKey; 1] = [NEWEST];
+        match self {
+            Sort::Relevance => &RELEVANCE,
+            Sort::PriceLow => &PRICE_LOW,
+            Sort::PriceHigh => &PRICE_HIGH,
+            Sort::Rating => &RATING,
+            Sort::Newest => &BY_NEWEST,
+        }
+    }
+
+    /// Whether `values` can be a hit's sort values in this sort: a finite number per key (a
+    /// whole one where the field is whole), then the id.
+    pub fn fits(self, values: &[serde_json::Value]) -> bool {
+        let keys = self.keys();
+        values.len() == keys.len() + 1
+            && keys.iter().zip(values).all(|(k, v)| match k.kind {
+                KeyKind::Score | KeyKind::Float => v.as_f64().is_some_and(f64::is_finite),
+                KeyKind::Int => v.as_i64().is_some(),
+                KeyKind::Count => v.as_u64().is_some(),
+            })
+            && values[keys.len()]
+                .as_str()
+                .is_some_and(|id| !id.is_empty() && id.len() <= 64)
+    }
+}
+
 /// A checked search: tokens already analysed, money in fen.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchQuery {
@@ -224,6 +295,9 @@ pub struct SearchQuery {
     /// From 1.
     pub page: u32,
     pub size: u32,
+    /// Continue after the hit with these sort values (`SearchPage::last` of the page before)
+    /// instead of skipping `offset()` hits: pages beyond the engines' 10,000-hit window.
+    pub after: Option<Vec<serde_json::Value>>,
 }
 
 impl SearchQuery {
@@ -248,6 +322,9 @@ pub const FIELDS: [(&str, f32); 8] = [
 pub struct SearchPage {
     pub items: Vec<ServiceCard>,
     pub total: u64,
+    /// The sort values of the last item (the sort's keys and its tie-breaks, as the engine
+    /// compares them): what `SearchQuery::after` continues from. `None` for an empty page.
+    pub last: Option<Vec<serde_json::Value>>,
 }
 
 #[derive(Debug, thiserror::Error)]

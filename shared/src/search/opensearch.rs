@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::{
     Change, FIELDS, MAX_WINDOW, Outcomes, SearchDoc, SearchError, SearchIndex, SearchPage,
-    SearchQuery, ServiceCard, Sort,
+    SearchQuery, ServiceCard, TIE_BREAK,
 };
 
 /// Settings and mappings of a services index (`infra/opensearch/services.json`).
@@ -142,28 +142,33 @@ pub fn search_body(q: &SearchQuery) -> Value {
     if let Some(d) = q.max_delivery_days {
         filter.push(json!({"range": {"delivery_days": {"lte": d}}}));
     }
-    let newest = [json!({"created_at": "desc"}), json!({"id": "asc"})];
-    let mut sort: Vec<Value> = match q.sort {
-        Sort::Relevance => vec![json!({"_score": "desc"}), json!({"ranking_score": "desc"})],
-        Sort::PriceLow => vec![json!({"price": "asc"})],
-        Sort::PriceHigh => vec![json!({"price": "desc"})],
-        Sort::Rating => vec![json!({"rating": "desc"}), json!({"reviews_count": "desc"})],
-        Sort::Newest => vec![],
-    };
-    sort.extend(newest);
+    let direction = |desc: bool| if desc { "desc" } else { "asc" };
+    let mut sort: Vec<Value> = q
+        .sort
+        .keys()
+        .iter()
+        .map(|k| json!({ k.field: direction(k.desc) }))
+        .collect();
+    sort.push(json!({ TIE_BREAK: "asc" }));
     let query = if must.is_empty() && filter.is_empty() {
         json!({"match_all": {}})
     } else {
         json!({"bool": {"must": must, "filter": filter}})
     };
-    json!({
+    let mut body = json!({
         "from": q.offset(),
         "size": q.size,
         "track_total_hits": true,
         "query": query,
         "sort": sort,
         "_source": ["card"]
-    })
+    });
+    // After a hit: from its sort values (the id tie-break makes them unique), not by skipping.
+    if let Some(after) = &q.after {
+        body["from"] = json!(0);
+        body["search_after"] = json!(after);
+    }
+    body
 }
 
 /// The cards and the total of a search response.
@@ -179,7 +184,16 @@ pub fn page_of(response: &Value) -> Result<SearchPage, SearchError> {
         .map(|h| serde_json::from_value::<ServiceCard>(h["_source"]["card"].clone()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(engine)?;
-    Ok(SearchPage { items, total })
+    let last = match hits.last() {
+        None => None,
+        Some(h) => Some(
+            h["sort"]
+                .as_array()
+                .cloned()
+                .ok_or_else(|| engine("a hit without its sort values"))?,
+        ),
+    };
+    Ok(SearchPage { items, total, last })
 }
 
 impl OpenSearchIndex {
@@ -354,7 +368,7 @@ impl SearchIndex for OpenSearchIndex {
     }
 
     async fn search(&self, q: &SearchQuery) -> Result<SearchPage, SearchError> {
-        if q.offset() + q.size as usize > MAX_WINDOW as usize {
+        if q.after.is_none() && q.offset() + q.size as usize > MAX_WINDOW as usize {
             return Err(engine("beyond the result window"));
         }
         let body = serde_json::to_string(&search_body(q)).map_err(engine)?;
@@ -373,6 +387,7 @@ impl SearchIndex for OpenSearchIndex {
             return Ok(SearchPage {
                 items: Vec::new(),
                 total: 0,
+                last: None,
             });
         }
         ok_or(status, &value, "search")?;
