@@ -156,12 +156,12 @@ test: $(TOOLS)
 	$(PY) infra/local/stack.py test -- sh -c 'cargo test --workspace --all-targets && \
 	  { $(PY) tests/contract/soak.py & soak=$$!; $(PY) tests/contract/fuzz.py; fuzz=$$?; \
 	    wait $$soak && [ $$fuzz -eq 0 ]; }'; \
-	SEARCH_ENGINE=opensearch $(PY) infra/local/stack.py test -- \
+	SEARCH_ENGINE=opensearch $(PY) infra/local/stack.py test --log-dir .local/test-logs-opensearch -- \
 	  cargo test -q -p gigbao-tests --test blackbox search:: > .local/search-on-opensearch.log 2>&1 \
 	  || { grep -A4 "panicked at" .local/search-on-opensearch.log | head -60; \
 	       tail -15 .local/search-on-opensearch.log; exit 1; }; \
 	$(PY) infra/local/search_summary.py .local/search-on-opensearch.log; \
-	$(PY) infra/local/check_permissions.py .local/test-logs; \
+	$(PY) infra/local/check_permissions.py .local/test-logs .local/test-logs-opensearch; \
 	$(MAKE) --no-print-directory lint; \
 	echo "make test took $$(( $$(date +%s) - start )) s"
 

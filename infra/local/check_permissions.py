@@ -11,9 +11,12 @@ statements and the SAM policy templates we use) against the resources the local 
 resources). It fails on any call no statement allows, warns about statements never exercised,
 and writes docs/permissions.md (function → calls observed → statements granted).
 
-    check_permissions.py LOG_DIR [--doc docs/permissions.md]
+    check_permissions.py LOG_DIR... [--doc docs/permissions.md]
 
-LOG_DIR holds `cargo-lambda-watch.log` and `resources.json` (written by `stack.py`).
+Each LOG_DIR holds `cargo-lambda-watch.log` and `resources.json` of one stack run (written by
+`stack.py`); `make test` passes both of its runs (tantivy, then OpenSearch), checked as one.
+OpenSearch requests are recorded by the adapter itself as the domain's policy authorizes them
+(`es:ESHttp{Method}` on `{domain ARN}/{path}`).
 """
 
 from __future__ import annotations
@@ -205,6 +208,30 @@ def check(template: dict, resources: dict, log: Path) -> tuple[list[str], list[s
     return denied, unused, {"report": report, "grants": grants, "calls": calls}
 
 
+def merge(runs: list[tuple[list[str], list[str], dict]]) -> tuple[list[str], list[str], dict]:
+    """Several stack runs as one: every call of every run, a grant exercised if any run
+    exercised it (grants are compared as the template writes them)."""
+    if len(runs) == 1:
+        return runs[0]
+    denied = sorted({d for run in runs for d in run[0]})
+    calls: dict = {}
+    report: dict = {}
+    for _, _, result in runs:
+        for function, cs in result["calls"].items():
+            calls.setdefault(function, set()).update(cs)
+        for function, rows in result["report"].items():
+            report.setdefault(function, []).extend(rows)
+    used = {(function, a, s) for _, _, result in runs
+            for function, statements in result["grants"].items()
+            for st in statements for (a, s) in st.used}
+    grants = runs[0][2]["grants"]
+    unused = [f"{function}: {a} on {s}"
+              for function, statements in sorted(grants.items()) if function in calls
+              for st in statements for a in st.actions for s in st.shown
+              if (function, a, s) not in used]
+    return denied, unused, {"report": report, "grants": grants, "calls": calls}
+
+
 def write_doc(path: Path, result: dict, refs: dict, atts: dict, unused: list[str]) -> None:
     report, grants, calls = result["report"], result["grants"], result["calls"]
     lines = [
@@ -248,7 +275,7 @@ def write_doc(path: Path, result: dict, refs: dict, atts: dict, unused: list[str
     if unused:
         lines += ["## Granted but never exercised", "",
                   "Grants of functions that did make calls, on paths the test run did not reach:",
-                  "e-mail (the outbox stands in for SES locally), OpenSearch (tantivy locally),",
+                  "e-mail (the outbox stands in for SES locally),",
                   "the order timers' transitions (the tests fire them in-process), gallery images",
                   "of services, unfeaturing, stale WebSocket connections. Each is kept only where",
                   "the function's code has such a path.", ""]
@@ -272,15 +299,18 @@ def _generic(resource: str) -> str:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("log_dir", type=Path)
+    p.add_argument("log_dirs", type=Path, nargs="+",
+                   help="one per stack run (make test: tantivy, then OpenSearch)")
     p.add_argument("--doc", type=Path, default=ROOT / "docs" / "permissions.md")
     p.add_argument("--template", type=Path, default=ROOT / "template.yaml")
     args = p.parse_args()
-    resources = json.loads((args.log_dir / "resources.json").read_text())
     template = tpl.load_app(args.template)
-    denied, unused, result = check(template, resources,
-                                   args.log_dir / "cargo-lambda-watch.log")
-    write_doc(args.doc, result, resources["refs"], resources["atts"], unused)
+    runs = []
+    for log_dir in args.log_dirs:
+        resources = json.loads((log_dir / "resources.json").read_text())
+        runs.append((resources, *check(template, resources, log_dir / "cargo-lambda-watch.log")))
+    denied, unused, result = merge([(d, u, r) for _, d, u, r in runs])
+    write_doc(args.doc, result, runs[0][0]["refs"], runs[0][0]["atts"], unused)
     calls = sum(len(c) for c in result["calls"].values())
     print(f"[permissions] {calls} distinct calls by {len(result['calls'])} functions checked "
           f"against their grants; {len(denied)} not granted, {len(unused)} grants never "

@@ -271,8 +271,8 @@ class Stack:
                 self.atts[(lid, "Arn")] = arn
                 self.atts[(lid, "QueueName")] = name
             elif res["Type"] == "AWS::OpenSearchService::Domain":
-                # No OpenSearch here: the functions use a tantivy index on disk instead
-                # (SEARCH_INDEX_DIR, see function_env).
+                # No managed domain here: the functions search a tantivy index on disk, or
+                # this stack's OpenSearch node (SEARCH_ENGINE=opensearch; see own_env).
                 self.refs[f"{lid}.DomainEndpoint"] = "opensearch.invalid"
                 self.refs[f"{lid}.Arn"] = f"arn:aws:es:{self.region}:000000000000:domain/{lid}"
             elif res["Type"] == "AWS::S3::Bucket":
@@ -321,7 +321,9 @@ class Stack:
         }
         if self.record_aws_calls:
             # Each AWS call is logged as IAM authorizes it (check_permissions.py reads them).
-            env.update({"GIGBAO_RECORD_AWS_CALLS": "1", "GIGBAO_ACCOUNT_ID": ACCOUNT_ID})
+            # OpenSearch requests are recorded by the adapter, on the domain's ARN.
+            env.update({"GIGBAO_RECORD_AWS_CALLS": "1", "GIGBAO_ACCOUNT_ID": ACCOUNT_ID,
+                        "GIGBAO_SEARCH_DOMAIN_ARN": self.refs.get("SearchDomain.Arn", "")})
         return env
 
     def own_env(self, fn) -> dict[str, str]:
@@ -342,8 +344,9 @@ class Stack:
             env["WS_ENDPOINT"] = f"http://127.0.0.1:{self.ws_mgmt_port}"
         if "SEARCH_URL" in env:
             if self.search_engine == "opensearch" and self.search_node:
+                # The node is this stack's own: the index keeps the template's name, so that
+                # the recorded OpenSearch calls name the paths the template grants.
                 env["SEARCH_URL"] = self.search_node.url
-                env["SEARCH_INDEX"] = f"{self.name}-services"
             else:
                 env.pop("SEARCH_URL")
                 env.pop("SEARCH_INDEX", None)
@@ -505,7 +508,8 @@ def test(args) -> int:
     if outbox.exists():
         for f in outbox.iterdir():
             f.unlink()
-    stack = Stack(name, free_port(), free_port(), ROOT / ".local" / "test-logs",
+    log_dir = Path(args.log_dir) if args.log_dir else ROOT / ".local" / "test-logs"
+    stack = Stack(name, free_port(), free_port(), log_dir,
                   Keys.from_seed(secrets.token_bytes(32),
                                  base64.b64encode(secrets.token_bytes(32)).decode()),
                   outbox, free_port(), free_port(), free_port(), free_port())
@@ -603,6 +607,7 @@ def main() -> int:
                    default=int(os.environ.get("GIGBAO_INVOKE_PORT", 9003)),
                    help="cargo lambda watch's Lambda Invoke API (for `cargo lambda invoke -P`)")
     t = sub.add_parser("test", help="run CMD against a fresh stack on free ports")
+    t.add_argument("--log-dir", help="where the run's logs go (default .local/test-logs)")
     t.add_argument("cmd", nargs=argparse.REMAINDER)
     dt = sub.add_parser("devtool", help="run infra/devtool against the running dev stack")
     dt.add_argument("cmd", nargs=argparse.REMAINDER)

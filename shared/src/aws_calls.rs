@@ -60,6 +60,41 @@ impl Intercept for RecordAwsCalls {
     }
 }
 
+/// An OpenSearch request as the domain's IAM policy authorizes it: `es:ESHttp{Method}` on
+/// `{domain ARN}/{path}` (the query string is not part of the resource). The OpenSearch client
+/// is not an SDK client, so the adapter calls this itself; the local stack names the domain's
+/// ARN (`GIGBAO_SEARCH_DOMAIN_ARN`) only where it records.
+pub fn record_opensearch(method: &str, path: &str) {
+    if !enabled() {
+        return;
+    }
+    let Ok(domain) = std::env::var("GIGBAO_SEARCH_DOMAIN_ARN") else {
+        return;
+    };
+    let (action, resource) = opensearch_call(&domain, method, path);
+    log(&action, &resource);
+}
+
+/// The action and resource of an OpenSearch request (`method` as HTTP spells it).
+pub fn opensearch_call(domain: &str, method: &str, path: &str) -> (String, String) {
+    let verb: String = method
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 0 {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    let path = path.split('?').next().unwrap_or_default();
+    (
+        format!("es:ESHttp{verb}"),
+        format!("{domain}/{}", path.trim_start_matches('/')),
+    )
+}
+
 fn log(action: &str, resource: &str) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
     tracing::info!(
@@ -279,6 +314,27 @@ fn path_of(uri: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_opensearch_request_is_authorized_by_method_and_path() {
+        let domain = "arn:aws-cn:es:cn-north-1:123456789012:domain/gigbao";
+        assert_eq!(
+            opensearch_call(domain, "POST", "/_bulk?require_alias=true"),
+            ("es:ESHttpPost".to_owned(), format!("{domain}/_bulk"))
+        );
+        assert_eq!(
+            opensearch_call(
+                domain,
+                "GET",
+                "/_cluster/health/services-0?wait_for_status=yellow"
+            ),
+            (
+                "es:ESHttpGet".to_owned(),
+                format!("{domain}/_cluster/health/services-0")
+            )
+        );
+    }
+
     use super::*;
 
     fn scope() -> Scope {

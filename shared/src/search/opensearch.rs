@@ -224,6 +224,7 @@ impl OpenSearchIndex {
         body: Option<String>,
         ndjson: bool,
     ) -> Result<(StatusCode, Value), SearchError> {
+        crate::aws_calls::record_opensearch(method_name(&method), path);
         let mut headers = HeaderMap::new();
         if ndjson {
             headers.insert(
@@ -332,6 +333,16 @@ impl OpenSearchIndex {
             )
             .await?;
         ok_or(status, &value, "refresh")
+    }
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Put => "PUT",
+        Method::Post => "POST",
+        Method::Delete => "DELETE",
+        Method::Head => "HEAD",
     }
 }
 
