@@ -11,6 +11,7 @@ use crate::app::account::{self, AccountError, ResetConfirmError, ResetProof, Res
 use crate::app::sms::{self, CodeRefused, SmsCodeError, SmsLoginError, SmsPurpose};
 use crate::deps::Deps;
 use crate::domain::{Email, Phone};
+use crate::http::route as r;
 use crate::http::{ApiError, FieldErrors, Reply, json_body};
 use crate::i18n::Text;
 
@@ -402,4 +403,77 @@ pub async fn password_reset_confirm(deps: &'static Deps, req: Request) -> Result
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct ResetDone {
     signed_out_everywhere: bool,
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "POST",
+            "/auth/sms-code",
+            "auth-sms-code",
+            Public,
+            "auth",
+            "发送短信验证码 / Send an SMS code",
+        )
+        .body(r::one::<SmsCodeRequest>)
+        .out(r::Out::Accepted)
+        .errors(&[409, 503]),
+        r::route(
+            "POST",
+            "/auth/login/sms",
+            "auth-login-sms",
+            Public,
+            "auth",
+            "短信验证码登录 / Sign in with an SMS code",
+        )
+        .body(r::one::<SmsLoginRequest>)
+        .ok(r::one::<crate::api::auth::SignedInView>)
+        .errors(&[401, 403, 409]),
+        r::route(
+            "POST",
+            "/auth/verify-email/send",
+            "auth-verify-email-send",
+            User,
+            "auth",
+            "发送邮箱验证邮件 / Send the email verification link",
+        )
+        .out(r::Out::Accepted)
+        .errors(&[409, 503]),
+        r::route(
+            "POST",
+            "/auth/verify-email",
+            "auth-verify-email",
+            Public,
+            "auth",
+            "验证邮箱 / Verify an email address",
+        )
+        .body(r::one::<TokenRequest>)
+        .ok(r::one::<crate::api::views::OwnUserView>)
+        .errors(&[401, 404, 409]),
+        r::route(
+            "POST",
+            "/auth/password-reset",
+            "auth-password-reset",
+            Public,
+            "auth",
+            "申请重置密码 / Ask for a password reset",
+        )
+        .body(r::one::<ResetRequest>)
+        .out(r::Out::Accepted)
+        .errors(&[503]),
+        r::route(
+            "POST",
+            "/auth/password-reset/confirm",
+            "auth-password-reset-confirm",
+            Public,
+            "auth",
+            "重置密码 / Reset the password",
+        )
+        .body(r::one::<ResetConfirmRequest>)
+        .ok(r::one::<ResetDone>)
+        .errors(&[401, 404]),
+    ]
 }

@@ -5,20 +5,17 @@ use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
 use super::session::admin;
-use super::views::{AdminUserView, PageView, rfc3339};
+use super::views::{AdminUserView, PageView, rfc3339, user_not_found};
 use crate::app::admin::{self as admin_app, AdminUserError, UserAction};
 use crate::app::verification::{self, Decision};
 use crate::deps::Deps;
 use crate::domain::{UserId, UserType, VerificationId, VerificationStatus};
+use crate::http::route as r;
 use crate::http::{
     ApiError, FieldErrors, ListParams, Reply, json_body, path_id, query_bool, query_param,
 };
 use crate::i18n::Text;
 use crate::store::AdminUserFilter;
-
-fn user_not_found() -> ApiError {
-    ApiError::not_found("user.not_found", Text::new("用户不存在", "No such user"))
-}
 
 fn verification_not_found() -> ApiError {
     ApiError::not_found(
@@ -278,4 +275,60 @@ pub(crate) struct VerificationDecision {
     status: VerificationStatus,
     reason: Option<String>,
     reviewed_at: Option<String>,
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "GET",
+            "/admin/users",
+            "admin-user-list",
+            Admin,
+            "admin",
+            "用户管理 / Users",
+        )
+        .query(&[
+            ("type", r::Type::String, "freelancer | client | admin"),
+            ("verified", r::Type::Boolean, "已实名 / verified"),
+            ("banned", r::Type::Boolean, "已封禁 / banned"),
+        ])
+        .paged()
+        .ok(r::page::<crate::api::views::AdminUserView>),
+        r::route(
+            "PATCH",
+            "/admin/users/{user_id}",
+            "admin-user-update",
+            Admin,
+            "admin",
+            "封禁、解封、认证、限制 / Ban, unban, verify, restrict",
+        )
+        .body(r::one::<UserUpdateRequest>)
+        .ok(r::one::<crate::api::views::AdminUserView>)
+        .errors(&[409]),
+        r::route(
+            "GET",
+            "/admin/verifications",
+            "admin-verification-list",
+            Admin,
+            "admin",
+            "实名认证审核列表 / 实名认证 submissions",
+        )
+        .query(&[("status", r::Type::String, "pending | approved | rejected")])
+        .paged()
+        .ok(r::page::<VerificationView>),
+        r::route(
+            "POST",
+            "/admin/verifications/{verification_id}/review",
+            "admin-verification-review",
+            Admin,
+            "admin",
+            "审核实名认证 / Review a 实名认证",
+        )
+        .body(r::one::<ReviewRequest>)
+        .ok(r::one::<VerificationDecision>)
+        .errors(&[409]),
+    ]
 }

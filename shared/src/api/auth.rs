@@ -8,6 +8,7 @@ use crate::app::auth::{self, LoginError, NewAccount, RefreshError, RegisterError
 use crate::auth::Tokens;
 use crate::deps::Deps;
 use crate::domain::{Email, Password, Phone, UserType, Username};
+use crate::http::route as r;
 use crate::http::{ApiError, FieldErrors, Reply, client_ip, header, json_body};
 use crate::i18n::Text;
 
@@ -269,4 +270,56 @@ pub async fn logout(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     let token = refresh_field(&req)?;
     auth::logout(&deps.store, &deps.keys, &token).await?;
     Ok(Reply::no_content())
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "POST",
+            "/auth/register",
+            "auth-register",
+            Public,
+            "auth",
+            "注册 / Register",
+        )
+        .body(r::one::<RegisterRequest>)
+        .created(r::one::<SignedInView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/auth/login",
+            "auth-login",
+            Public,
+            "auth",
+            "登录 / Sign in",
+        )
+        .body(r::one::<LoginRequest>)
+        .ok(r::one::<SignedInView>)
+        .errors(&[401, 403]),
+        r::route(
+            "POST",
+            "/auth/refresh-token",
+            "auth-refresh",
+            Public,
+            "auth",
+            "刷新令牌 / Refresh tokens",
+        )
+        .body(r::one::<RefreshRequest>)
+        .ok(r::one::<crate::auth::Tokens>)
+        .errors(&[401, 403]),
+        r::route(
+            "POST",
+            "/auth/logout",
+            "auth-logout",
+            Public,
+            "auth",
+            "退出登录 / Sign out",
+        )
+        .body(r::one::<RefreshRequest>)
+        .out(r::Out::NoContent)
+        .errors(&[401]),
+    ]
 }

@@ -2,6 +2,7 @@ use lambda_http::Request;
 use serde::Serialize;
 
 use crate::deps::Deps;
+use crate::http::route as r;
 use crate::http::{ApiError, Reply};
 use crate::i18n::Text;
 
@@ -50,4 +51,21 @@ pub fn not_found(req: &Request) -> lambda_http::Response<lambda_http::Body> {
         "refused"
     );
     crate::http::envelope_error(&ApiError::route_not_found(), &meta)
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "GET",
+            "/health",
+            "health",
+            Public,
+            "platform",
+            "健康检查 / Health",
+        )
+        .ok(r::one::<HealthView>),
+    ]
 }

@@ -11,14 +11,15 @@ use super::orders::order_not_found;
 use super::services::{service_not_found, violations};
 use super::session::signed_in;
 use super::uploads::{UploadView, media_files, upload_request};
-use super::users::user_not_found;
 use super::views::rfc3339;
+use super::views::user_not_found;
 use crate::app::messaging::{self as app, MessagingError, OpenRequest, Sent};
 use crate::deps::Deps;
 use crate::domain::messaging::{Message, MessageInput};
 use crate::domain::moderation::Finding;
 use crate::domain::service::Violation;
 use crate::domain::{ConversationId, NotificationId, OrderId};
+use crate::http::route as r;
 use crate::http::{ApiError, ListParams, Reply, json_body, path_id, query_bool};
 use crate::i18n::Text;
 use crate::realtime::Push;
@@ -635,4 +636,123 @@ pub async fn notification_read_all(deps: &'static Deps, req: Request) -> Result<
 pub(crate) struct AllRead {
     updated: u64,
     unread_count: u32,
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "GET",
+            "/orders/{order_id}/messages",
+            "order-messages-list",
+            User,
+            "messaging",
+            "订单会话消息 / The order's messages",
+        )
+        .paged()
+        .ok(r::one::<MessagePage>),
+        r::route(
+            "POST",
+            "/orders/{order_id}/messages",
+            "order-message-send",
+            User,
+            "messaging",
+            "在订单会话中发消息 / Message about the order",
+        )
+        .body(r::one::<crate::api::openapi::MessageBody>)
+        .created(r::one::<SentView>)
+        .errors(&[409]),
+        r::route(
+            "GET",
+            "/messaging/conversations",
+            "conversation-list",
+            User,
+            "messaging",
+            "我的会话 / My conversations",
+        )
+        .paged()
+        .ok(r::page::<ConversationView>),
+        r::route(
+            "POST",
+            "/messaging/conversations",
+            "conversation-create",
+            User,
+            "messaging",
+            "发起会话 / Start a conversation",
+        )
+        .body(r::one::<crate::api::openapi::ConversationBody>)
+        .created(r::one::<ConversationView>)
+        .errors(&[404, 409]),
+        r::route(
+            "GET",
+            "/messaging/conversations/{conversation_id}/messages",
+            "message-list",
+            User,
+            "messaging",
+            "会话消息 / Messages",
+        )
+        .paged()
+        .ok(r::one::<MessagePage>),
+        r::route(
+            "POST",
+            "/messaging/conversations/{conversation_id}/messages",
+            "message-send",
+            User,
+            "messaging",
+            "发送消息 / Send a message",
+        )
+        .body(r::one::<crate::api::openapi::MessageBody>)
+        .created(r::one::<SentView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/messaging/conversations/{conversation_id}/read",
+            "conversation-read",
+            User,
+            "messaging",
+            "标记已读 / Mark as read",
+        )
+        .ok(r::one::<ConversationRead>),
+        r::route(
+            "POST",
+            "/messaging/conversations/{conversation_id}/attachments",
+            "message-attachment-upload",
+            User,
+            "messaging",
+            "上传附件 / Upload an attachment",
+        )
+        .body(r::one::<crate::api::uploads::UploadRequest>)
+        .created(r::one::<crate::api::uploads::UploadView>),
+        r::route(
+            "GET",
+            "/messaging/notifications",
+            "notification-list",
+            User,
+            "messaging",
+            "通知 / Notifications",
+        )
+        .query(&[("unread", r::Type::Boolean, "仅未读 / unread only")])
+        .paged()
+        .ok(r::one::<NotificationPage>),
+        r::route(
+            "POST",
+            "/messaging/notifications/{notification_id}/read",
+            "notification-read",
+            User,
+            "messaging",
+            "通知已读 / Mark a notification read",
+        )
+        .ok(r::one::<NotificationRead>),
+        r::route(
+            "POST",
+            "/messaging/notifications/read-all",
+            "notification-read-all",
+            User,
+            "messaging",
+            "全部已读 / Mark all read",
+        )
+        .ok(r::one::<AllRead>),
+    ]
 }

@@ -20,6 +20,7 @@ use crate::domain::order::{
 };
 use crate::domain::service::Tier;
 use crate::domain::{Money, OrderId, ServiceId, UserType};
+use crate::http::route as r;
 use crate::http::{
     ApiError, FieldErrors, ListParams, Reply, header, json_body, path_id, query_param,
 };
@@ -967,4 +968,161 @@ pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, A
         Text::new("纠纷已处理", "Dispute resolved"),
         OrderView::of(&order),
     ))
+}
+
+/// `order-pay` answers with the order (wallet) or the gateway's payment parameters.
+fn paid(c: &mut r::Components) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(c.of::<OrderView>())
+        .item(c.of::<crate::api::payments::ChargeView>())
+        .into()
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "POST",
+            "/services/{service_id}/order",
+            "order-create",
+            User,
+            "orders",
+            "下单 / Place an order",
+        )
+        .body(r::one::<crate::api::openapi::OrderBody>)
+        .created(r::one::<OrderView>)
+        .errors(&[409]),
+        r::route(
+            "GET",
+            "/orders",
+            "order-list",
+            User,
+            "orders",
+            "我的订单 / My orders",
+        )
+        .query(&[
+            ("role", r::Type::String, "client | freelancer"),
+            r::STATUS_ORDER,
+        ])
+        .paged()
+        .ok(r::page::<OrderView>),
+        r::route(
+            "GET",
+            "/orders/{order_id}",
+            "order-get",
+            User,
+            "orders",
+            "订单详情 / An order",
+        )
+        .ok(r::one::<OrderWithReview>),
+        r::route(
+            "POST",
+            "/orders/{order_id}/pay",
+            "order-pay",
+            User,
+            "orders",
+            "付款 / Pay",
+        )
+        .body(r::one::<crate::api::openapi::PayBody>)
+        .ok(paid)
+        .errors(&[409, 503]),
+        r::route(
+            "GET",
+            "/orders/{order_id}/deliveries",
+            "order-deliveries-list",
+            User,
+            "orders",
+            "交付记录 / Deliveries",
+        )
+        .paged()
+        .ok(r::page::<StepView>),
+        r::route(
+            "POST",
+            "/orders/{order_id}/deliveries",
+            "order-deliver",
+            User,
+            "orders",
+            "交付 / Deliver",
+        )
+        .body(r::one::<crate::api::openapi::DeliverBody>)
+        .created(r::one::<Delivered>)
+        .errors(&[409]),
+        r::route(
+            "GET",
+            "/orders/{order_id}/revisions",
+            "order-revisions-list",
+            User,
+            "orders",
+            "修改记录 / Revisions",
+        )
+        .paged()
+        .ok(r::page::<StepView>),
+        r::route(
+            "POST",
+            "/orders/{order_id}/revisions",
+            "order-revision-request",
+            User,
+            "orders",
+            "要求修改 / Ask for a revision",
+        )
+        .body(r::one::<crate::api::openapi::MessageOnlyBody>)
+        .created(r::one::<RevisionRequested>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/orders/{order_id}/accept",
+            "order-accept",
+            User,
+            "orders",
+            "确认验收 / Accept the delivery",
+        )
+        .ok(r::one::<OrderView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/orders/{order_id}/cancel",
+            "order-cancel",
+            User,
+            "orders",
+            "取消订单 / Cancel",
+        )
+        .body(r::one::<crate::api::openapi::ReasonBody>)
+        .ok(r::one::<OrderView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/orders/{order_id}/dispute",
+            "order-dispute",
+            User,
+            "orders",
+            "发起纠纷 / Open a dispute",
+        )
+        .body(r::one::<crate::api::openapi::DisputeBody>)
+        .ok(r::one::<OrderView>)
+        .errors(&[409]),
+        r::route(
+            "GET",
+            "/admin/orders",
+            "admin-order-list",
+            Admin,
+            "admin",
+            "订单（默认纠纷中）/ Orders (disputed by default)",
+        )
+        .query(&[r::STATUS_ORDER])
+        .paged()
+        .ok(r::page::<OrderView>),
+        r::route(
+            "POST",
+            "/admin/orders/{order_id}/resolve",
+            "admin-order-resolve",
+            Admin,
+            "admin",
+            "裁决纠纷 / Settle a dispute",
+        )
+        .body(r::one::<crate::api::openapi::SettleBody>)
+        .ok(r::one::<OrderView>)
+        .errors(&[409]),
+    ]
 }

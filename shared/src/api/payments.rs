@@ -20,6 +20,7 @@ use crate::domain::payment::{
     WITHDRAW_MAX_FEN, WITHDRAW_MIN_FEN, Withdrawal, WithdrawalRuleError, WithdrawalStatus,
 };
 use crate::domain::{Money, WithdrawalId};
+use crate::http::route as r;
 use crate::http::{
     ApiError, FieldErrors, ListParams, Reply, header, json_body, path_id, query_param,
 };
@@ -847,4 +848,126 @@ pub async fn admin_withdrawal_review(deps: &'static Deps, req: Request) -> Resul
         map.insert("gateway_note".into(), Value::String(note));
     }
     Ok(Reply::ok(message, view))
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "GET",
+            "/payments/methods",
+            "payment-methods",
+            Public,
+            "payments",
+            "支付方式与限额 / Payment methods and limits",
+        )
+        .ok(r::one::<MethodsView>),
+        r::route(
+            "GET",
+            "/payments/wallet",
+            "wallet-get",
+            User,
+            "payments",
+            "我的钱包 / My wallet",
+        )
+        .ok(r::one::<WalletView>),
+        r::route(
+            "GET",
+            "/payments/transactions",
+            "transaction-list",
+            User,
+            "payments",
+            "资金流水 / My ledger lines",
+        )
+        .paged()
+        .ok(r::page::<LineView>),
+        r::route(
+            "POST",
+            "/payments/topups",
+            "topup-create",
+            User,
+            "payments",
+            "充值 / Top up",
+        )
+        .body(r::one::<crate::api::openapi::TopupBody>)
+        .created(r::one::<ChargeView>)
+        .errors(&[409, 503]),
+        r::route(
+            "POST",
+            "/payments/callbacks/alipay",
+            "payment-callback-alipay",
+            Gateway,
+            "payments",
+            "支付宝异步通知（RSA2 验签）/ Alipay notification (RSA2-verified)",
+        )
+        .form()
+        .out(r::Out::Text("success"))
+        .errors(&[404, 409, 413, 415, 422]),
+        r::route(
+            "POST",
+            "/payments/callbacks/wechat",
+            "payment-callback-wechat",
+            Gateway,
+            "payments",
+            "微信支付 v3 通知 / WeChat Pay v3 notification",
+        )
+        .body(|_| {
+            utoipa::openapi::ObjectBuilder::new()
+                .description(Some(
+                    "微信支付 v3 通知（AES-256-GCM 加密的 resource）/ WeChat Pay v3 notification",
+                ))
+                .into()
+        })
+        .out(r::Out::NoContent)
+        .errors(&[404, 409]),
+        r::route(
+            "GET",
+            "/payments/withdrawals",
+            "withdrawal-list",
+            User,
+            "payments",
+            "我的提现 / My withdrawals",
+        )
+        .paged()
+        .ok(r::page::<WithdrawalView>),
+        r::route(
+            "POST",
+            "/payments/withdrawals",
+            "withdrawal-create",
+            User,
+            "payments",
+            "申请提现 / Ask for a withdrawal",
+        )
+        .body(r::one::<crate::api::openapi::WithdrawalBody>)
+        .created(r::one::<WithdrawalView>)
+        .errors(&[409]),
+        r::route(
+            "GET",
+            "/admin/withdrawals",
+            "admin-withdrawal-list",
+            Admin,
+            "admin",
+            "提现审核列表 / Withdrawals",
+        )
+        .query(&[(
+            "status",
+            r::Type::String,
+            "pending | approved | paid | failed | rejected",
+        )])
+        .paged()
+        .ok(r::page::<WithdrawalView>),
+        r::route(
+            "POST",
+            "/admin/withdrawals/{withdrawal_id}/review",
+            "admin-withdrawal-review",
+            Admin,
+            "admin",
+            "审核提现 / Review a withdrawal",
+        )
+        .body(r::one::<crate::api::openapi::WithdrawalReviewBody>)
+        .ok(r::one::<WithdrawalView>)
+        .errors(&[409, 503]),
+    ]
 }

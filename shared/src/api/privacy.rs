@@ -8,6 +8,7 @@ use super::session::signed_in;
 use crate::app::privacy::{self, Link, PrivacyError};
 use crate::deps::Deps;
 use crate::domain::export::{DataExport, ExportStatus};
+use crate::http::route as r;
 use crate::http::{ApiError, Reply, json_body};
 use crate::i18n::Text;
 
@@ -176,4 +177,56 @@ pub async fn delete(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
 pub(crate) struct Deleted {
     id: String,
     status: crate::domain::UserStatus,
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "DELETE",
+            "/users/profile",
+            "user-delete",
+            User,
+            "users",
+            "注销账号（个人信息保护法）/ Delete my account (PIPL)",
+        )
+        .body(r::one::<DeleteRequest>)
+        .ok(r::one::<Deleted>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/users/profile/export",
+            "user-data-export-request",
+            User,
+            "users",
+            "申请导出我的数据（个人信息保护法）/ Ask for an export of my data (PIPL)",
+        )
+        .out(r::Out::Data(202, r::one::<ExportView>))
+        .notes(
+            "导出在后台进行，完成后通知您；导出进行中再次申请返回同一次导出；每天最多 10 次。\n\
+             The export is written in the background and you are notified when it is ready; \
+             asking again while it is being written answers with the same export; at most 10 \
+             exports a day. The archive is one \
+             JSON document: account, services, orders, reviews, conversations with their \
+             messages, notifications, saved services, monthly reports, wallet, ledger lines \
+             and withdrawals, each as stored (identity numbers masked).",
+        ),
+        r::route(
+            "GET",
+            "/users/profile/export",
+            "user-data-export",
+            User,
+            "users",
+            "我的数据导出 / My data export (PIPL)",
+        )
+        .ok(r::one::<ExportView>)
+        .errors(&[404])
+        .notes(
+            "最近一次导出；完成后 download_url 在 15 分钟内有效，存档保留 7 天。\n\
+             The newest export; once ready, download_url works for 15 minutes (ask again for \
+             a fresh one) and the archive is kept for 7 days.",
+        ),
+    ]
 }

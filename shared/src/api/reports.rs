@@ -14,6 +14,7 @@ use crate::deps::Deps;
 use crate::domain::ReportId;
 use crate::domain::report::{Reason, Report, ReportStatus, Sanction, TargetType};
 use crate::domain::service::Violation;
+use crate::http::route as r;
 use crate::http::{ApiError, ListParams, Reply, json_body, path_id, query_param};
 use crate::i18n::Text;
 use crate::store::AuditRecord;
@@ -482,4 +483,88 @@ pub async fn admin_stats(deps: &'static Deps, req: Request) -> Result<Reply, Api
         StatsError::Store(e) => ApiError::internal(e),
     })?;
     Ok(Reply::ok(Text::new("成功", "OK"), overview))
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "POST",
+            "/reports",
+            "report-create",
+            User,
+            "reports",
+            "举报 / Report",
+        )
+        .body(r::one::<CreateRequest>)
+        .created(r::one::<ReportView>)
+        .errors(&[404, 409]),
+        r::route(
+            "GET",
+            "/admin/reports",
+            "admin-report-list",
+            Admin,
+            "admin",
+            "举报列表 / Reports",
+        )
+        .query(&[
+            ("status", r::Type::String, "pending | resolved | dismissed"),
+            ("type", r::Type::String, "service | user | review | message"),
+        ])
+        .paged()
+        .ok(r::page::<ReportView>),
+        r::route(
+            "POST",
+            "/admin/reports/{report_id}/resolve",
+            "admin-report-resolve",
+            Admin,
+            "admin",
+            "处理举报 / Decide a report",
+        )
+        .body(r::one::<ResolveRequest>)
+        .ok(r::one::<ReportView>)
+        .errors(&[409]),
+        r::route(
+            "GET",
+            "/admin/audit-log",
+            "admin-audit-list",
+            Admin,
+            "admin",
+            "操作日志 / Audit log",
+        )
+        .query(&[
+            (
+                "month",
+                r::Type::String,
+                "yyyy-mm，默认本月 / yyyy-mm, default this month",
+            ),
+            (
+                "target_type",
+                r::Type::String,
+                "user | service | order | review | report | withdrawal | verification",
+            ),
+            ("target_id", r::Type::String, "对象 id / the object's id"),
+        ])
+        .paged()
+        .ok(r::page::<AuditView>),
+        r::route(
+            "GET",
+            "/admin/stats",
+            "admin-stats",
+            Admin,
+            "admin",
+            "运营概览 / Operators' overview",
+        )
+        .query(&[
+            (
+                "from",
+                r::Type::String,
+                "yyyy-mm-dd（北京时间）/ China date",
+            ),
+            ("to", r::Type::String, "yyyy-mm-dd（北京时间）/ China date"),
+        ])
+        .ok(r::one::<crate::domain::stats::Overview>),
+    ]
 }

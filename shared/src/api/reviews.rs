@@ -9,12 +9,13 @@ use serde_json::{Map, Value};
 use super::orders::order_not_found;
 use super::services::{moderation_failed, service_not_found, violations};
 use super::session::signed_in;
-use super::users::user_not_found;
+use super::views::user_not_found;
 use super::views::{PageView, rfc3339};
 use crate::app::reviews::{self as app, ReviewError};
 use crate::deps::Deps;
 use crate::domain::review::{ResponseInput, Review, ReviewInput, ReviewRuleError};
 use crate::domain::{OrderId, ReviewId, ServiceId, UserId};
+use crate::http::route as r;
 use crate::http::{ApiError, ListParams, Reply, json_body, path_id};
 use crate::i18n::Text;
 use crate::store::Page;
@@ -211,4 +212,54 @@ pub async fn of_user(deps: &'static Deps, req: Request) -> Result<Reply, ApiErro
     let params = ListParams::of(&req)?;
     let p = app::of_user(&deps.store, id, params.limit, params.cursor.as_deref()).await?;
     Ok(page(p))
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "GET",
+            "/users/{user_id}/reviews",
+            "user-reviews",
+            Public,
+            "users",
+            "收到的评价 / Reviews received",
+        )
+        .paged()
+        .ok(r::page::<ReviewView>),
+        r::route(
+            "GET",
+            "/services/{service_id}/reviews",
+            "service-reviews",
+            Public,
+            "services",
+            "服务评价 / A service's reviews",
+        )
+        .paged()
+        .ok(r::page::<ReviewView>),
+        r::route(
+            "POST",
+            "/orders/{order_id}/review",
+            "review-create",
+            User,
+            "reviews",
+            "评价订单 / Review the order",
+        )
+        .body(r::one::<crate::api::openapi::ReviewBody>)
+        .created(r::one::<ReviewView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/reviews/{review_id}/response",
+            "review-respond",
+            User,
+            "reviews",
+            "回复评价 / Respond to a review",
+        )
+        .body(r::one::<crate::api::openapi::ResponseBody>)
+        .created(r::one::<ReviewView>)
+        .errors(&[409]),
+    ]
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::deps::Deps;
 use crate::domain::Money;
 use crate::domain::service::{MAX_SKILLS, ServiceType};
+use crate::http::route as r;
 use crate::http::{ApiError, Reply};
 use crate::i18n::Text;
 use crate::search::{MAX_WINDOW, SearchQuery, ServiceCard, Sort, text};
@@ -315,6 +316,54 @@ pub async fn search(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
             next_cursor,
         },
     ))
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "GET",
+            "/services/search",
+            "service-search",
+            Public,
+            "services",
+            "搜索服务 / Search services",
+        )
+        .query(&[
+            (
+                "q",
+                r::Type::String,
+                "关键词，例如「logo 设计」/ words, e.g. 「logo 设计」",
+            ),
+            ("category", r::Type::String, "分类 slug / a category slug"),
+            ("skills", r::Type::String, "逗号分隔 / comma-separated"),
+            ("service_type", r::Type::String, "fixed | hourly | package"),
+            ("min_price", r::Type::String, "例如 100.00 / e.g. 100.00"),
+            ("max_price", r::Type::String, "例如 500.00 / e.g. 500.00"),
+            ("min_rating", r::Type::Number, "0–5"),
+            ("max_delivery_days", r::Type::Integer, "1–90"),
+            (
+                "sort",
+                r::Type::String,
+                "relevance | price_low | price_high | rating | newest",
+            ),
+            (
+                "page",
+                r::Type::Integer,
+                "从 1 开始，page × size ≤ 10000 / from 1, page × size ≤ 10,000",
+            ),
+            ("size", r::Type::Integer, "1–50"),
+            (
+                "cursor",
+                r::Type::String,
+                "上一页的 next_cursor（不限深度，不与 page 同用）/ the previous page's next_cursor (any depth; not with page)",
+            ),
+        ])
+        .ok(r::one::<Results>)
+        .errors(&[503]),
+    ]
 }
 
 #[cfg(test)]

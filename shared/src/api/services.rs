@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::service_views::{ServiceView, SkillView, category_tree};
 use super::session::{admin, signed_in};
 use super::uploads::{UploadView, media_files, upload_request};
-use super::views::{PageView, rfc3339};
+use super::views::{PageView, rfc3339, user_not_found};
 use crate::app::catalog::catalog;
 use crate::app::service_media::{self, MediaUploadError, max_bytes, slot_for};
 use crate::app::services::{self as app, ModerationAction, ServiceError, Viewer};
@@ -19,6 +19,7 @@ use crate::deps::Deps;
 use crate::domain::moderation::Finding;
 use crate::domain::service::{ServiceStatus, Violation};
 use crate::domain::{ServiceId, UserId, UserType};
+use crate::http::route as r;
 use crate::http::{
     ApiError, FieldErrors, ListParams, Reply, header, json_body, path_id, query_param,
 };
@@ -257,8 +258,6 @@ pub async fn list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> 
 
 /// `GET /users/{user_id}/services` [user-services]: that freelancer's active services.
 pub async fn of_user(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let user_not_found =
-        || ApiError::not_found("user.not_found", Text::new("用户不存在", "No such user"));
     let id: UserId = path_id(&req, "user_id", user_not_found)?;
     let params = ListParams::of(&req)?;
     users::public_profile(&deps.store, id)
@@ -606,4 +605,203 @@ pub async fn admin_moderate(deps: &'static Deps, req: Request) -> Result<Reply, 
         Text::new("已处理", "Done"),
         ServiceView::of(&service, true),
     ))
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "GET",
+            "/users/profile/saved",
+            "user-saved-list",
+            User,
+            "users",
+            "我的收藏 / My saved services",
+        )
+        .paged()
+        .ok(r::page::<SavedView>),
+        r::route(
+            "GET",
+            "/users/{user_id}/services",
+            "user-services",
+            Public,
+            "users",
+            "该卖家的服务 / That freelancer's services",
+        )
+        .paged()
+        .ok(r::page::<crate::api::service_views::ServiceView>),
+        r::route(
+            "GET",
+            "/services/categories",
+            "category-list",
+            Public,
+            "services",
+            "服务分类 / Categories",
+        )
+        .ok(r::list::<crate::api::service_views::CategoryView>),
+        r::route(
+            "GET",
+            "/services/skills",
+            "skill-list",
+            Public,
+            "services",
+            "技能标签 / Skills",
+        )
+        .query(&[("category", r::Type::String, "分类 slug / a category slug")])
+        .ok(r::list::<crate::api::service_views::SkillView>)
+        .errors(&[404]),
+        r::route(
+            "GET",
+            "/services/featured",
+            "service-featured",
+            Public,
+            "services",
+            "精选服务 / Featured services",
+        )
+        .query(&[(
+            "limit",
+            r::Type::Integer,
+            "1–50，默认 12 / 1–50, default 12",
+        )])
+        .ok(r::list::<crate::api::service_views::ServiceView>),
+        r::route(
+            "GET",
+            "/services",
+            "service-list",
+            Public,
+            "services",
+            "服务列表 / Services of a category or freelancer",
+        )
+        .query(&[
+            (
+                "category",
+                r::Type::String,
+                "分类 slug（与 freelancer 二选一）/ a category slug (or freelancer)",
+            ),
+            ("freelancer", r::Type::String, "卖家 id / a freelancer's id"),
+        ])
+        .paged()
+        .ok(r::page::<crate::api::service_views::ServiceView>),
+        r::route(
+            "POST",
+            "/services",
+            "service-create",
+            User,
+            "services",
+            "创建服务（草稿）/ Create a service (draft)",
+        )
+        .body(r::one::<crate::api::openapi::ServiceBody>)
+        .created(r::one::<crate::api::service_views::ServiceView>),
+        r::route(
+            "GET",
+            "/services/{service_id}",
+            "service-get",
+            OptionalUser,
+            "services",
+            "服务详情 / A service",
+        )
+        .ok(r::one::<crate::api::service_views::ServiceView>),
+        r::route(
+            "PATCH",
+            "/services/{service_id}",
+            "service-update",
+            User,
+            "services",
+            "修改服务 / Update a service",
+        )
+        .body(r::one::<crate::api::openapi::ServiceBody>)
+        .ok(r::one::<crate::api::service_views::ServiceView>)
+        .errors(&[409]),
+        r::route(
+            "DELETE",
+            "/services/{service_id}",
+            "service-delete",
+            User,
+            "services",
+            "删除服务 / Delete a service",
+        )
+        .out(r::Out::NoContent)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/services/{service_id}/publish",
+            "service-publish",
+            User,
+            "services",
+            "发布服务（自动审核）/ Publish (automated moderation)",
+        )
+        .ok(r::one::<crate::api::service_views::ServiceView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/services/{service_id}/pause",
+            "service-pause",
+            User,
+            "services",
+            "暂停服务 / Pause a service",
+        )
+        .ok(r::one::<crate::api::service_views::ServiceView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/services/{service_id}/save",
+            "service-save",
+            User,
+            "services",
+            "收藏 / Save",
+        )
+        .ok(r::one::<Saved>),
+        r::route(
+            "DELETE",
+            "/services/{service_id}/save",
+            "service-unsave",
+            User,
+            "services",
+            "取消收藏 / Unsave",
+        )
+        .notes(
+            "幂等：无论服务是否存在、是否已收藏，都返回 204。/ Idempotent: 204 whether or not \
+             the service exists or was saved, so a client may retry it freely.",
+        )
+        .out(r::Out::NoContent),
+        r::route(
+            "POST",
+            "/services/{service_id}/media",
+            "service-media-upload",
+            User,
+            "services",
+            "上传服务图片或视频 / Upload service media",
+        )
+        .body(r::one::<crate::api::uploads::UploadRequest>)
+        .created(r::one::<crate::api::uploads::UploadView>)
+        .errors(&[409]),
+        r::route(
+            "GET",
+            "/admin/services",
+            "admin-service-list",
+            Admin,
+            "admin",
+            "服务审核列表 / Services by status",
+        )
+        .query(&[(
+            "status",
+            r::Type::String,
+            "draft | pending | active | paused | rejected",
+        )])
+        .paged()
+        .ok(r::page::<crate::api::service_views::ServiceView>),
+        r::route(
+            "POST",
+            "/admin/services/{service_id}/moderate",
+            "admin-service-moderate",
+            Admin,
+            "admin",
+            "审核服务 / Moderate a service",
+        )
+        .body(r::one::<ModerateRequest>)
+        .ok(r::one::<crate::api::service_views::ServiceView>)
+        .errors(&[409]),
+    ]
 }

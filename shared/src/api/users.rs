@@ -5,20 +5,17 @@ use serde::Deserialize;
 use super::OwnUserView;
 use super::session::signed_in;
 use super::uploads::{UploadView, media_files, upload_request};
-use super::views::{PublicUserView, VerificationSummaryView};
+use super::views::{PublicUserView, VerificationSummaryView, user_not_found};
 use crate::app::avatar::{self, AvatarError};
 use crate::app::users::{self, ProfileUpdateError};
 use crate::app::verification::{self, Submission, VerificationError};
 use crate::deps::Deps;
 use crate::domain::profile::PatchError;
 use crate::domain::{IdNumber, RealName, UserId};
+use crate::http::route as r;
 use crate::http::{ApiError, FieldErrors, Reply, json_body, path_id};
 use crate::i18n::Text;
 use crate::media::MAX_AVATAR_BYTES;
-
-pub(crate) fn user_not_found() -> ApiError {
-    ApiError::not_found("user.not_found", Text::new("用户不存在", "No such user"))
-}
 
 /// `GET /users/profile` [user-profile-get]: the caller's own user and profile.
 pub async fn profile_get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
@@ -276,4 +273,62 @@ pub async fn verification_submit(deps: &'static Deps, req: Request) -> Result<Re
         ),
         VerificationSummaryView::from(&summary),
     ))
+}
+
+/// This module's routes: what each of its handlers takes and answers (`api::openapi`
+/// assembles them into the document).
+pub(crate) fn routes() -> Vec<r::Route> {
+    use r::Access::*;
+    vec![
+        r::route(
+            "GET",
+            "/users/profile",
+            "user-profile-get",
+            User,
+            "users",
+            "我的账号 / My account",
+        )
+        .ok(r::one::<crate::api::views::OwnUserView>),
+        r::route(
+            "PATCH",
+            "/users/profile",
+            "user-profile-update",
+            User,
+            "users",
+            "修改资料 / Update my profile",
+        )
+        .body(r::one::<crate::api::openapi::ProfilePatch>)
+        .ok(r::one::<crate::api::views::OwnUserView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/users/profile/avatar",
+            "user-avatar-upload",
+            User,
+            "users",
+            "上传头像 / Upload an avatar",
+        )
+        .body(r::one::<crate::api::uploads::UploadRequest>)
+        .created(r::one::<crate::api::uploads::UploadView>),
+        r::route(
+            "POST",
+            "/users/profile/verification",
+            "user-verification-submit",
+            User,
+            "users",
+            "提交实名认证 / Submit 实名认证",
+        )
+        .body(r::one::<VerificationRequest>)
+        .created(r::one::<crate::api::views::VerificationSummaryView>)
+        .errors(&[409]),
+        r::route(
+            "GET",
+            "/users/{user_id}",
+            "user-get",
+            Public,
+            "users",
+            "用户公开资料 / A public profile",
+        )
+        .ok(r::one::<crate::api::views::PublicUserView>),
+    ]
 }

@@ -8,6 +8,13 @@ use crate::domain::{
 };
 
 pub(crate) use crate::domain::rfc3339;
+use crate::http::ApiError;
+use crate::i18n::Text;
+
+/// The 404 of a user who does not exist (or whom the caller may not see).
+pub(crate) fn user_not_found() -> ApiError {
+    ApiError::not_found("user.not_found", Text::new("用户不存在", "No such user"))
+}
 
 /// The caller's own account: everything, including contact details. Never shown to others.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -6,6 +6,7 @@ mod event;
 mod params;
 mod request;
 mod response;
+pub(crate) mod route;
 
 pub use error::{ApiError, FieldErrors};
 pub use event::{lenient_request, malformed_request};
