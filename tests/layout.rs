@@ -356,3 +356,161 @@ fn the_http_api_edge_is_throttled_exposes_retry_headers_and_takes_an_optional_do
     let condition = format!("{:?}", shared["Conditions"]["HasApiDomain"]);
     assert!(condition.contains("ApiDomainName"), "{condition}");
 }
+
+// ------------------------------------------------------------------ the layers of `shared`
+
+/// What each layer of `shared` may not name. `domain` is the marketplace's types and rules and
+/// knows nothing else; `app` (the use cases) works through `store` and the adapters and never
+/// sees HTTP, a worker or the AWS SDK; `store` persists the domain and knows no use case or
+/// handler. `api` and `workers` sit on top and may use everything below.
+const FORBIDDEN: &[(&str, &[&str])] = &[
+    (
+        "domain",
+        &[
+            "crate::app",
+            "crate::store",
+            "crate::api",
+            "crate::workers",
+            "crate::auth",
+            "crate::http",
+            "crate::entry",
+            "crate::deps",
+            "aws_sdk_",
+            "aws_config",
+            "lambda_http",
+            "lambda_runtime",
+            "aws_lambda_events",
+        ],
+    ),
+    (
+        "app",
+        &[
+            "crate::api",
+            "crate::workers",
+            "crate::http",
+            "crate::entry",
+            "aws_sdk_",
+            "lambda_http",
+            "lambda_runtime",
+            "aws_lambda_events",
+        ],
+    ),
+    (
+        "store",
+        &[
+            "crate::app",
+            "crate::api",
+            "crate::workers",
+            "crate::http",
+            "crate::entry",
+        ],
+    ),
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The names `source` (one file of `layer`) may not use, with their lines. Comments and the
+/// file's own test module are not the layer's code.
+fn violations(layer: &str, source: &str) -> Vec<String> {
+    let forbidden = FORBIDDEN
+        .iter()
+        .find(|(l, _)| *l == layer)
+        .map(|(_, f)| *f)
+        .unwrap_or_default();
+    let code = source
+        .split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or_default();
+    let mut found = Vec::new();
+    for (n, line) in code.lines().enumerate() {
+        let line = line.split("//").next().unwrap_or_default();
+        for name in forbidden {
+            let at_word = line.match_indices(name).any(|(i, _)| {
+                i == 0
+                    || !line[..i]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+            });
+            if at_word {
+                found.push(format!("line {}: {name} in `{}`", n + 1, line.trim()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn each_layer_of_shared_names_only_the_layers_below_it() {
+    let src = root().join("shared/src");
+    let mut problems = Vec::new();
+    for (layer, _) in FORBIDDEN {
+        let mut files = Vec::new();
+        rust_files(&src.join(layer), &mut files);
+        let single = src.join(format!("{layer}.rs"));
+        if single.exists() {
+            files.push(single);
+        }
+        assert!(!files.is_empty(), "no files in shared/src/{layer}");
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap();
+            for v in violations(layer, &source) {
+                problems.push(format!(
+                    "{} ({layer}): {v}",
+                    file.strip_prefix(root()).unwrap_or(&file).display()
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "layering broken:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// The check itself: a use case that reaches up into a handler, a domain type that names the
+/// SDK, a store that calls a use case — each is found; comments and tests are not code.
+#[test]
+fn the_layering_check_finds_an_upward_import() {
+    assert_eq!(
+        violations("app", "use crate::api::orders::OrderView;\n"),
+        ["line 1: crate::api in `use crate::api::orders::OrderView;`"]
+    );
+    assert_eq!(
+        violations(
+            "domain",
+            "fn f(v: aws_sdk_dynamodb::types::AttributeValue) {}\n"
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        violations("store", "    crate::app::orders::pay(x);\n").len(),
+        1
+    );
+    assert!(
+        violations(
+            "app",
+            "// see crate::api::orders\nuse crate::store::Store;\n"
+        )
+        .is_empty()
+    );
+    assert!(
+        violations(
+            "app",
+            "fn f() {}\n#[cfg(test)]\nmod tests {\n    use crate::api::x;\n}\n"
+        )
+        .is_empty()
+    );
+    assert!(violations("domain", "use crate::i18n::Text;\n").is_empty());
+}

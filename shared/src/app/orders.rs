@@ -5,7 +5,6 @@
 //! change makes the write fail; the use case reads again and decides again, so the second of
 //! two accepts sees a completed order and is refused.
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Utc};
 
 use super::services::Viewer;
@@ -154,7 +153,7 @@ pub async fn get(store: &Store, viewer: Viewer, id: OrderId) -> Result<Order, Or
 
 /// Extra items written with a transition (a delivery, an audit entry, an idempotency record).
 type Extras<'a> =
-    Box<dyn Fn(&Transition) -> Result<Vec<TransactWriteItem>, StoreError> + Send + Sync + 'a>;
+    Box<dyn Fn(&Transition) -> Result<Vec<crate::store::TxWrite>, StoreError> + Send + Sync + 'a>;
 
 fn no_extras<'a>() -> Extras<'a> {
     Box::new(|_| Ok(vec![]))

@@ -114,7 +114,7 @@ async fn write(
     store: &Store,
     service: &mut Service,
     read_version: u64,
-    companions: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    companions: Vec<crate::store::TxWrite>,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
     service.updated_at = now;

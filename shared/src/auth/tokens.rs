@@ -19,8 +19,7 @@ use crate::domain::{SessionId, UserId, UserType};
 
 /// Access tokens live 15 minutes.
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
-/// Refresh tokens live 14 days from their issue; each rotation starts a new 14 days.
-pub const REFRESH_TTL_SECS: i64 = 14 * 24 * 60 * 60;
+pub use crate::domain::session::REFRESH_TTL_SECS;
 
 const ISSUER: &str = "gigbao";
 

@@ -5,7 +5,6 @@
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use serde::{Deserialize, Serialize};
 
 use super::Money;
 use super::order::Order;
@@ -86,40 +85,7 @@ pub fn score(s: &Signals) -> f64 {
     (raw * 10_000.0).round() / 10_000.0
 }
 
-/// Fiverr-style seller levels, shown on profiles and services.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum SellerLevel {
-    #[default]
-    New,
-    LevelOne,
-    LevelTwo,
-    TopRated,
-}
-
-impl SellerLevel {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            SellerLevel::New => "new",
-            SellerLevel::LevelOne => "level_one",
-            SellerLevel::LevelTwo => "level_two",
-            SellerLevel::TopRated => "top_rated",
-        }
-    }
-}
+pub use super::user::SellerLevel;
 
 /// The window levels look at.
 pub const LEVEL_WINDOW: Duration = Duration::days(60);

@@ -208,7 +208,7 @@ pub struct Service {
     /// Set hourly by `ranking-updater` (see `docs/ranking.md`).
     pub ranking_score: f64,
     /// The freelancer's level, copied in by `ranking-updater`.
-    pub seller_level: super::ranking::SellerLevel,
+    pub seller_level: super::user::SellerLevel,
     /// When an operator featured it (`None`: not featured).
     pub featured_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -1103,7 +1103,7 @@ mod tests {
             rating_sum: 0,
             reviews_count: 0,
             ranking_score: 0.0,
-            seller_level: crate::domain::ranking::SellerLevel::New,
+            seller_level: crate::domain::user::SellerLevel::New,
             featured_at: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),

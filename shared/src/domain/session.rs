@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{SessionId, UserId, UserType};
-use crate::auth::REFRESH_TTL_SECS;
+
+/// Refresh tokens live 14 days from their issue; each rotation starts a new 14 days.
+pub const REFRESH_TTL_SECS: i64 = 14 * 24 * 60 * 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {

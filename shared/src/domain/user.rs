@@ -124,7 +124,7 @@ pub struct FreelancerProfile {
     /// Hours.
     pub response_time: u32,
     #[serde(default)]
-    pub seller_level: crate::domain::ranking::SellerLevel,
+    pub seller_level: SellerLevel,
 }
 
 impl Default for FreelancerProfile {
@@ -146,7 +146,7 @@ impl Default for FreelancerProfile {
             is_featured: false,
             response_rate: Decimal::new(0, 2),
             response_time: 0,
-            seller_level: crate::domain::ranking::SellerLevel::New,
+            seller_level: SellerLevel::New,
         }
     }
 }
@@ -253,6 +253,41 @@ impl User {
     /// Whether an automatic or operator restriction is in force at `now`.
     pub fn is_restricted(&self, now: DateTime<Utc>) -> bool {
         self.restricted_until.is_some_and(|until| until > now)
+    }
+}
+
+/// Fiverr-style seller levels, shown on profiles and services.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SellerLevel {
+    #[default]
+    New,
+    LevelOne,
+    LevelTwo,
+    TopRated,
+}
+
+impl SellerLevel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SellerLevel::New => "new",
+            SellerLevel::LevelOne => "level_one",
+            SellerLevel::LevelTwo => "level_two",
+            SellerLevel::TopRated => "top_rated",
+        }
     }
 }
 

@@ -30,6 +30,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 pub use audit::AuditRecord;
+/// One write of a transaction, as a use case hands it to the store (what it holds is the
+/// store's business).
+pub type TxWrite = aws_sdk_dynamodb::types::TransactWriteItem;
 pub use codes::{CodeCheck, TokenRecord};
 pub use cursor::{BadCursor, Page};
 pub use idempotency::{IdempotencyRecord, Replay};
