@@ -638,6 +638,34 @@ pub(crate) struct AllRead {
     unread_count: u32,
 }
 
+/// The request bodies this module's handlers read field by field (so that every field
+/// error is reported at once): their contract, as the document shows it. Their fields are
+/// read by the schema derive only.
+#[allow(dead_code)]
+mod bodies {
+    /// One of `participant_id`, `service_id` (its freelancer) or `order_id` (its other party).
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"service_id": "01JD0000000000000000000000", "message": "您好，请问可以加急吗？"}))]
+    pub(crate) struct ConversationBody {
+        participant_id: Option<String>,
+        service_id: Option<String>,
+        order_id: Option<String>,
+        message: Option<String>,
+    }
+
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"message_type": "text", "content": "您好，初稿什么时候可以看到？"}))]
+    pub(crate) struct MessageBody {
+        #[schema(pattern = "^(text|image|file)$")]
+        message_type: Option<String>,
+        #[schema(max_length = 5000)]
+        content: Option<String>,
+        /// The `key` of an upload (image and file messages).
+        file_key: Option<String>,
+        file_name: Option<String>,
+    }
+}
+
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
@@ -661,7 +689,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "messaging",
             "在订单会话中发消息 / Message about the order",
         )
-        .body(r::one::<crate::api::openapi::MessageBody>)
+        .body(r::one::<bodies::MessageBody>)
         .created(r::one::<SentView>)
         .errors(&[409]),
         r::route(
@@ -682,7 +710,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "messaging",
             "发起会话 / Start a conversation",
         )
-        .body(r::one::<crate::api::openapi::ConversationBody>)
+        .body(r::one::<bodies::ConversationBody>)
         .created(r::one::<ConversationView>)
         .errors(&[404, 409]),
         r::route(
@@ -703,7 +731,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "messaging",
             "发送消息 / Send a message",
         )
-        .body(r::one::<crate::api::openapi::MessageBody>)
+        .body(r::one::<bodies::MessageBody>)
         .created(r::one::<SentView>)
         .errors(&[409]),
         r::route(

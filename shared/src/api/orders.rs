@@ -978,6 +978,69 @@ fn paid(c: &mut r::Components) -> utoipa::openapi::RefOr<utoipa::openapi::schema
         .into()
 }
 
+/// The request bodies this module's handlers read field by field (so that every field
+/// error is reported at once): their contract, as the document shows it. Their fields are
+/// read by the schema derive only.
+#[allow(dead_code)]
+mod bodies {
+    use crate::domain::Money;
+
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"package": "standard", "requirements": "公司名称：杭州青禾茶业，主色调绿色"}))]
+    pub(crate) struct OrderBody {
+        package: crate::domain::service::Tier,
+        #[schema(max_length = 5000)]
+        requirements: Option<String>,
+    }
+
+    /// `wallet` pays now; `alipay` and `wechat` answer with the parameters to pay with.
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"method": "wallet"}))]
+    pub(crate) struct PayBody {
+        #[schema(pattern = "^(wallet|alipay|wechat)$")]
+        method: String,
+        /// `page`/`wap` (Alipay), `native`/`jsapi` (WeChat Pay).
+        channel: Option<String>,
+        /// The payer's WeChat openid (`jsapi`).
+        openid: Option<String>,
+    }
+
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"message": "初稿已完成，请查收附件中的三套方案", "file_keys": []}))]
+    pub(crate) struct DeliverBody {
+        message: String,
+        file_keys: Vec<String>,
+    }
+
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"message": "请把字体换成更圆润的风格"}))]
+    pub(crate) struct MessageOnlyBody {
+        message: String,
+    }
+
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"reason": "需求有变，双方协商取消"}))]
+    pub(crate) struct ReasonBody {
+        reason: String,
+    }
+
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"reason": "卖家逾期未交付且不回复消息", "evidence_keys": []}))]
+    pub(crate) struct DisputeBody {
+        reason: String,
+        evidence_keys: Vec<String>,
+    }
+
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({"resolution": "split", "refund_amount": "100.00", "note": "部分完成，退还一半"}))]
+    pub(crate) struct SettleBody {
+        resolution: crate::domain::order::Resolution,
+        /// Only for `split`: more than 0 and less than the total.
+        refund_amount: Option<Money>,
+        note: String,
+    }
+}
+
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
@@ -991,7 +1054,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "下单 / Place an order",
         )
-        .body(r::one::<crate::api::openapi::OrderBody>)
+        .body(r::one::<bodies::OrderBody>)
         .created(r::one::<OrderView>)
         .errors(&[409]),
         r::route(
@@ -1025,7 +1088,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "付款 / Pay",
         )
-        .body(r::one::<crate::api::openapi::PayBody>)
+        .body(r::one::<bodies::PayBody>)
         .ok(paid)
         .errors(&[409, 503]),
         r::route(
@@ -1046,7 +1109,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "交付 / Deliver",
         )
-        .body(r::one::<crate::api::openapi::DeliverBody>)
+        .body(r::one::<bodies::DeliverBody>)
         .created(r::one::<Delivered>)
         .errors(&[409]),
         r::route(
@@ -1067,7 +1130,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "要求修改 / Ask for a revision",
         )
-        .body(r::one::<crate::api::openapi::MessageOnlyBody>)
+        .body(r::one::<bodies::MessageOnlyBody>)
         .created(r::one::<RevisionRequested>)
         .errors(&[409]),
         r::route(
@@ -1088,7 +1151,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "取消订单 / Cancel",
         )
-        .body(r::one::<crate::api::openapi::ReasonBody>)
+        .body(r::one::<bodies::ReasonBody>)
         .ok(r::one::<OrderView>)
         .errors(&[409]),
         r::route(
@@ -1099,7 +1162,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "发起纠纷 / Open a dispute",
         )
-        .body(r::one::<crate::api::openapi::DisputeBody>)
+        .body(r::one::<bodies::DisputeBody>)
         .ok(r::one::<OrderView>)
         .errors(&[409]),
         r::route(
@@ -1121,7 +1184,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "admin",
             "裁决纠纷 / Settle a dispute",
         )
-        .body(r::one::<crate::api::openapi::SettleBody>)
+        .body(r::one::<bodies::SettleBody>)
         .ok(r::one::<OrderView>)
         .errors(&[409]),
     ]

@@ -275,6 +275,25 @@ pub async fn verification_submit(deps: &'static Deps, req: Request) -> Result<Re
     ))
 }
 
+/// The request bodies this module's handlers read field by field (so that every field
+/// error is reported at once): their contract, as the document shows it. Their fields are
+/// read by the schema derive only.
+#[allow(dead_code)]
+mod bodies {
+    /// `PATCH /users/profile`: any of these; `user_type`, `is_verified`, `rating`, counters and
+    /// contact details are read-only here (400 `profile.read_only_field`).
+    #[derive(utoipa::ToSchema)]
+    #[schema(example = json!({
+        "freelancer_profile": {"bio": "十年品牌设计经验，擅长 logo 与 VI 设计", "skills": ["logo-design"], "location": "杭州"},
+        "notification_preferences": {"email": true, "sms": false}
+    }))]
+    pub(crate) struct ProfilePatch {
+        freelancer_profile: Option<crate::domain::FreelancerProfile>,
+        client_profile: Option<crate::domain::ClientProfile>,
+        notification_preferences: Option<crate::domain::NotificationPreferences>,
+    }
+}
+
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
@@ -297,7 +316,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "users",
             "修改资料 / Update my profile",
         )
-        .body(r::one::<crate::api::openapi::ProfilePatch>)
+        .body(r::one::<bodies::ProfilePatch>)
         .ok(r::one::<crate::api::views::OwnUserView>)
         .errors(&[409]),
         r::route(
