@@ -514,3 +514,64 @@ fn the_layering_check_finds_an_upward_import() {
     );
     assert!(violations("domain", "use crate::i18n::Text;\n").is_empty());
 }
+
+/// Handler files of `shared/src/api` (one per area, each with handlers and `routes()`).
+const HANDLER_FILES: &[&str] = &[
+    "account",
+    "admin",
+    "auth",
+    "health",
+    "messaging",
+    "orders",
+    "payments",
+    "privacy",
+    "realtime",
+    "reports",
+    "reviews",
+    "search",
+    "services",
+    "users",
+];
+
+/// The other handler files `source` (the handler file `own`) imports from, with their lines.
+fn sibling_imports(own: &str, source: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (n, line) in source.lines().enumerate() {
+        let code = line.split("//").next().unwrap_or_default();
+        for other in HANDLER_FILES.iter().filter(|h| **h != own) {
+            if code.contains(&format!("super::{other}::"))
+                || code.contains(&format!("crate::api::{other}::"))
+            {
+                found.push(format!("line {}: {other} in `{}`", n + 1, code.trim()));
+            }
+        }
+    }
+    found
+}
+
+/// What two handler files share lives in a module of its own (`api/common.rs`, `views.rs`,
+/// `service_views.rs`, `review_views.rs`, `session.rs`, `uploads.rs`), never in one of them:
+/// a handler file can change without reaching into another.
+#[test]
+fn no_handler_file_imports_another() {
+    let mut problems = Vec::new();
+    for own in HANDLER_FILES {
+        let path = root().join(format!("shared/src/api/{own}.rs"));
+        let source = std::fs::read_to_string(&path).unwrap();
+        for v in sibling_imports(own, &source) {
+            problems.push(format!("shared/src/api/{own}.rs: {v}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "handler files import each other:\n{}",
+        problems.join("\n")
+    );
+    assert_eq!(
+        sibling_imports(
+            "orders",
+            "use super::payments::pay_with;\nuse super::common::x;\n"
+        ),
+        ["line 1: payments in `use super::payments::pay_with;`"]
+    );
+}

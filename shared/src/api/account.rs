@@ -5,8 +5,9 @@ use lambda_http::Request;
 use serde::Deserialize;
 
 use super::OwnUserView;
-use super::auth::{SignedInView, client_info};
+use super::common::client_info;
 use super::session::{account_disabled, signed_in};
+use super::views::SignedInView;
 use crate::app::account::{self, AccountError, ResetConfirmError, ResetProof, ResetTarget};
 use crate::app::sms::{self, CodeRefused, SmsCodeError, SmsLoginError, SmsPurpose};
 use crate::deps::Deps;
@@ -430,7 +431,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "短信验证码登录 / Sign in with an SMS code",
         )
         .body(r::one::<SmsLoginRequest>)
-        .ok(r::one::<crate::api::auth::SignedInView>)
+        .ok(r::one::<SignedInView>)
         .errors(&[401, 403, 409]),
         r::route(
             "POST",

@@ -4,6 +4,7 @@ use chrono::Utc;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
+use super::common::bad_query;
 use super::session::admin;
 use super::views::{AdminUserView, PageView, rfc3339, user_not_found};
 use crate::app::admin::{self as admin_app, AdminUserError, UserAction};
@@ -21,16 +22,6 @@ fn verification_not_found() -> ApiError {
     ApiError::not_found(
         "verification.not_found",
         Text::new("认证申请不存在", "No such verification"),
-    )
-}
-
-pub(super) fn bad_query(name: &str, allowed: &str) -> ApiError {
-    ApiError::bad_request(
-        "request.invalid_query",
-        Text::owned(
-            format!("查询参数 {name} 须为 {allowed} 之一"),
-            format!("Query parameter {name} must be one of {allowed}"),
-        ),
     )
 }
 

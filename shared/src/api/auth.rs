@@ -1,15 +1,15 @@
 use chrono::Utc;
 use lambda_http::Request;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::OwnUserView;
-use crate::app::ClientInfo;
-use crate::app::auth::{self, LoginError, NewAccount, RefreshError, RegisterError, SignedIn};
+use super::common::client_info;
+use super::views::SignedInView;
+use crate::app::auth::{self, LoginError, NewAccount, RefreshError, RegisterError};
 use crate::auth::Tokens;
 use crate::deps::Deps;
 use crate::domain::{Email, Password, Phone, UserType, Username};
 use crate::http::route as r;
-use crate::http::{ApiError, FieldErrors, Reply, client_ip, header, json_body};
+use crate::http::{ApiError, FieldErrors, Reply, json_body};
 use crate::i18n::Text;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -70,34 +70,6 @@ impl TryFrom<RegisterRequest> for NewAccount {
             email,
             phone,
         })
-    }
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct SignedInView {
-    user: OwnUserView,
-    access: String,
-    refresh: String,
-    token_type: &'static str,
-    expires_in: i64,
-}
-
-impl From<SignedIn> for SignedInView {
-    fn from(s: SignedIn) -> Self {
-        SignedInView {
-            user: OwnUserView::from(&s.user),
-            access: s.tokens.access,
-            refresh: s.tokens.refresh,
-            token_type: s.tokens.token_type,
-            expires_in: s.tokens.expires_in,
-        }
-    }
-}
-
-pub(crate) fn client_info(deps: &Deps, req: &Request) -> ClientInfo {
-    ClientInfo {
-        ip: client_ip(req, deps.config.trust_forwarded_for),
-        user_agent: header(req, "user-agent").unwrap_or("").to_owned(),
     }
 }
 

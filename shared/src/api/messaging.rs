@@ -7,8 +7,8 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::orders::order_not_found;
-use super::services::{service_not_found, violations};
+use super::common::order_not_found;
+use super::common::{service_not_found, violations};
 use super::session::signed_in;
 use super::uploads::{UploadView, media_files, upload_request};
 use super::views::rfc3339;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+mod common;
 pub mod health;
 pub mod messaging;
 pub mod openapi;
@@ -12,6 +13,7 @@ pub mod payments;
 pub mod privacy;
 pub mod realtime;
 pub mod reports;
+mod review_views;
 pub mod reviews;
 pub mod search;
 mod service_views;

@@ -7,11 +7,13 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::reviews::ReviewView;
-use super::services::service_not_found;
+use super::common::{idempotency_key, order_not_found, replayed};
+use super::common::{pay_with, service_not_found};
+use super::review_views::ReviewView;
 use super::session::{admin, signed_in};
+use super::views::ChargeView;
 use super::views::{PageView, rfc3339};
-use crate::app::orders::{self as app, IdempotencyKey, OrderError, Outcome};
+use crate::app::orders::{self as app, OrderError, Outcome};
 use crate::app::services::Viewer;
 use crate::deps::Deps;
 use crate::domain::order::{
@@ -21,15 +23,9 @@ use crate::domain::order::{
 use crate::domain::service::Tier;
 use crate::domain::{Money, OrderId, ServiceId, UserType};
 use crate::http::route as r;
-use crate::http::{
-    ApiError, FieldErrors, ListParams, Reply, header, json_body, path_id, query_param,
-};
+use crate::http::{ApiError, FieldErrors, ListParams, Reply, json_body, path_id, query_param};
 use crate::i18n::Text;
 use crate::store::{OrderListing, OrderStep, StepKind};
-
-pub(crate) fn order_not_found() -> ApiError {
-    ApiError::not_found("order.not_found", Text::new("订单不存在", "No such order"))
-}
 
 fn status_zh(s: OrderStatus) -> &'static str {
     match s {
@@ -383,50 +379,6 @@ impl StepView {
     }
 }
 
-/// The `Idempotency-Key` header with a hash of what was asked: the route, the object and the
-/// body (canonical JSON, so key order and spacing do not matter).
-pub(crate) fn idempotency_key(
-    req: &Request,
-    scope: &str,
-    object: &str,
-    body: &Value,
-) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(key) = header(req, "idempotency-key") else {
-        return Ok(None);
-    };
-    let key = key.trim();
-    if key.is_empty()
-        || key.len() > 128
-        || !key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
-    {
-        return Err(ApiError::bad_request(
-            "idempotency.invalid_key",
-            Text::new(
-                "Idempotency-Key 须为 1 到 128 个字母、数字或 - _ . : 字符",
-                "Idempotency-Key must be 1 to 128 letters, digits or - _ . :",
-            ),
-        ));
-    }
-    let canonical = format!("{scope}\n{object}\n{body}");
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
-    let request_hash = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Some(IdempotencyKey {
-        key: key.to_owned(),
-        request_hash,
-    }))
-}
-
-pub(crate) fn replayed(status: u16, response: &str, message: Text) -> Reply {
-    let data: Value = serde_json::from_str(response).unwrap_or(Value::Null);
-    if status == 201 {
-        Reply::created(message, data)
-    } else {
-        Reply::ok(message, data)
-    }
-}
-
 /// Reads an optional string field with a length limit; `required` makes absence an error.
 fn text_field(
     body: &Value,
@@ -693,7 +645,7 @@ async fn pay_by_gateway(
     body: Value,
 ) -> Result<Reply, ApiError> {
     let mut errors = FieldErrors::new();
-    let pay = super::payments::pay_with(&body, &mut errors);
+    let pay = pay_with(&body, &mut errors);
     if pay.is_none()
         && body
             .get("method")
@@ -733,7 +685,7 @@ async fn pay_by_gateway(
             "请在订单付款期限内完成支付，支付成功后款项由平台托管",
             "Pay before the order's payment deadline; the platform then holds the money in escrow",
         ),
-        super::payments::ChargeView::of(&started),
+        ChargeView::of(&started),
     ))
 }
 
@@ -974,7 +926,7 @@ pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, A
 fn paid(c: &mut r::Components) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
     utoipa::openapi::schema::OneOfBuilder::new()
         .item(c.of::<OrderView>())
-        .item(c.of::<crate::api::payments::ChargeView>())
+        .item(c.of::<ChargeView>())
         .into()
 }
 

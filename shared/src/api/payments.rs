@@ -6,18 +6,19 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::orders::{idempotency_key, replayed};
+use super::common::{idempotency_key, pay_with, replayed};
 use super::session::{admin, signed_in};
+use super::views::ChargeView;
 use super::views::{PageView, rfc3339};
 use crate::app::ledger;
 use crate::app::orders::{OrderError, Outcome};
-use crate::app::payments::{self as pay_app, PayWith, PaymentError, Review, SettleError, Started};
+use crate::app::payments::{self as pay_app, PaymentError, Review, SettleError};
 use crate::crypto::PiiVault;
 use crate::deps::Deps;
 use crate::domain::ledger::{Bucket, MovementKind};
 use crate::domain::payment::{
-    Channel, Gateway, GatewayNotice, PayoutMethod, Purpose, TOPUP_MAX_FEN, TOPUP_MIN_FEN,
-    WITHDRAW_MAX_FEN, WITHDRAW_MIN_FEN, Withdrawal, WithdrawalRuleError, WithdrawalStatus,
+    Gateway, GatewayNotice, PayoutMethod, TOPUP_MAX_FEN, TOPUP_MIN_FEN, WITHDRAW_MAX_FEN,
+    WITHDRAW_MIN_FEN, Withdrawal, WithdrawalRuleError, WithdrawalStatus,
 };
 use crate::domain::{Money, WithdrawalId};
 use crate::http::route as r;
@@ -25,7 +26,7 @@ use crate::http::{
     ApiError, FieldErrors, ListParams, Reply, header, json_body, path_id, query_param,
 };
 use crate::i18n::Text;
-use crate::payments::{CallbackError, PayParams, SignatureHeaders};
+use crate::payments::{CallbackError, SignatureHeaders};
 use crate::store::LineRecord;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -333,116 +334,6 @@ pub(crate) struct WithdrawalMethods {
     fee_max: &'static str,
     /// Only accounts with an approved 实名认证 can withdraw.
     requires_verification: bool,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct ChargeView {
-    out_trade_no: String,
-    method: Gateway,
-    channel: Channel,
-    amount: Money,
-    status: &'static str,
-    purpose: &'static str,
-    order_id: Option<String>,
-    expires_at: String,
-    /// How to pay: `{kind: redirect, pay_url}`, `{kind: qr_code, code_url}` or
-    /// `{kind: jsapi, appId, timeStamp, nonceStr, package, signType, paySign}`.
-    payment: PayParams,
-}
-
-impl ChargeView {
-    pub(crate) fn of(s: &Started) -> ChargeView {
-        let c = &s.charge;
-        ChargeView {
-            out_trade_no: c.out_trade_no.clone(),
-            method: c.gateway,
-            channel: c.channel,
-            amount: c.amount,
-            status: c.status.as_str(),
-            purpose: match c.purpose {
-                Purpose::Topup => "topup",
-                Purpose::Order(_) => "order",
-            },
-            order_id: c.order_id().map(|o| o.to_string()),
-            expires_at: rfc3339(&c.expires_at),
-            payment: s.params.clone(),
-        }
-    }
-}
-
-/// Reads `method` (a gateway), `channel` and `openid` from a body.
-pub(crate) fn pay_with(body: &Value, errors: &mut FieldErrors) -> Option<PayWith> {
-    let gateway = match body.get("method").and_then(Value::as_str) {
-        Some(m) => m.parse::<Gateway>().ok(),
-        None => None,
-    };
-    let Some(gateway) = gateway else {
-        errors.add(
-            "method",
-            Text::new(
-                "支付方式须为 alipay 或 wechat",
-                "method must be alipay or wechat",
-            ),
-        );
-        return None;
-    };
-    let asked = match body.get("channel") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(c)) => Some(c.as_str()),
-        Some(_) => Some(""),
-    };
-    let Some(channel) = Channel::of(gateway, asked) else {
-        errors.add(
-            "channel",
-            match gateway {
-                Gateway::Alipay => Text::new(
-                    "支付宝渠道须为 page 或 wap",
-                    "Alipay channel must be page or wap",
-                ),
-                Gateway::Wechat => Text::new(
-                    "微信支付渠道须为 native 或 jsapi",
-                    "WeChat Pay channel must be native or jsapi",
-                ),
-            },
-        );
-        return None;
-    };
-    let openid = match body.get("openid") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(o)) => Some(o.trim().to_owned()).filter(|o| !o.is_empty()),
-        Some(_) => {
-            errors.add(
-                "openid",
-                Text::new("openid 须为字符串", "openid must be a string"),
-            );
-            return None;
-        }
-    };
-    if channel == Channel::Jsapi
-        && !openid.as_deref().is_some_and(|o| {
-            o.len() <= 128
-                && o.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        })
-    {
-        errors.add(
-            "openid",
-            Text::new(
-                "JSAPI 支付需要付款人的 openid",
-                "A JSAPI payment needs the payer's openid",
-            ),
-        );
-        return None;
-    }
-    Some(PayWith {
-        gateway,
-        channel,
-        openid: if channel == Channel::Jsapi {
-            openid
-        } else {
-            None
-        },
-    })
 }
 
 /// A required money field written as a string with at most two places.

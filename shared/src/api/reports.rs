@@ -4,8 +4,8 @@ use chrono::{NaiveDate, Utc};
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
-use super::admin::bad_query;
-use super::services::violations;
+use super::common::bad_query;
+use super::common::violations;
 use super::session::{admin, signed_in};
 use super::views::{PageView, rfc3339};
 use crate::app::reports::{self, Decision, NewReport, ReportError};

@@ -6,6 +6,7 @@ use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::common::{moderation_failed, service_not_found, violations};
 use super::service_views::{ServiceView, SkillView, category_tree};
 use super::session::{admin, signed_in};
 use super::uploads::{UploadView, media_files, upload_request};
@@ -16,8 +17,7 @@ use crate::app::services::{self as app, ModerationAction, ServiceError, Viewer};
 use crate::app::{access, users};
 use crate::auth::caller;
 use crate::deps::Deps;
-use crate::domain::moderation::Finding;
-use crate::domain::service::{ServiceStatus, Violation};
+use crate::domain::service::ServiceStatus;
 use crate::domain::{ServiceId, UserId, UserType};
 use crate::http::route as r;
 use crate::http::{
@@ -25,13 +25,6 @@ use crate::http::{
 };
 use crate::i18n::Text;
 use crate::store::ServiceListing;
-
-pub(crate) fn service_not_found() -> ApiError {
-    ApiError::not_found(
-        "service.not_found",
-        Text::new("服务不存在或已下架", "No such service"),
-    )
-}
 
 fn category_not_found() -> ApiError {
     ApiError::not_found(
@@ -49,35 +42,6 @@ fn field_list_error(
     let mut err = ApiError::bad_request(code, message);
     for f in fields {
         err = err.with_field(&f, each.clone());
-    }
-    err
-}
-
-/// 422 with each finding by field; `code` is the first finding's own code.
-pub(crate) fn moderation_failed(findings: &[Finding], message: Text) -> ApiError {
-    let mut errors = FieldErrors::new();
-    for f in findings {
-        errors.add(f.field(), f.text());
-    }
-    let mut err = ApiError::validation(errors);
-    err.code = findings
-        .first()
-        .map(|f| f.code())
-        .unwrap_or("moderation.rejected");
-    err.message = message;
-    err
-}
-
-/// 422 with every broken rule by field; `code` is the first rule's own code.
-pub(crate) fn violations(v: Vec<Violation>) -> ApiError {
-    let first = v.first().map(|v| v.code);
-    let mut errors = FieldErrors::new();
-    for x in v {
-        errors.add(&x.field, x.text);
-    }
-    let mut err = ApiError::validation(errors);
-    if let Some(code) = first {
-        err.code = code;
     }
     err
 }

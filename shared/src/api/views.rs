@@ -2,6 +2,12 @@
 
 use serde::Serialize;
 
+use crate::app::auth::SignedIn;
+use crate::app::payments::Started;
+use crate::domain::Money;
+use crate::domain::payment::{Channel, Gateway, Purpose};
+use crate::payments::PayParams;
+
 use crate::domain::{
     ClientProfile, FreelancerProfile, User, UserStatus, UserType, VerificationStatus,
     VerificationSummary,
@@ -194,4 +200,60 @@ impl From<&User> for AdminUserView {
 pub struct PageView<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SignedInView {
+    user: OwnUserView,
+    access: String,
+    refresh: String,
+    token_type: &'static str,
+    expires_in: i64,
+}
+
+impl From<SignedIn> for SignedInView {
+    fn from(s: SignedIn) -> Self {
+        SignedInView {
+            user: OwnUserView::from(&s.user),
+            access: s.tokens.access,
+            refresh: s.tokens.refresh,
+            token_type: s.tokens.token_type,
+            expires_in: s.tokens.expires_in,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ChargeView {
+    out_trade_no: String,
+    method: Gateway,
+    channel: Channel,
+    amount: Money,
+    status: &'static str,
+    purpose: &'static str,
+    order_id: Option<String>,
+    expires_at: String,
+    /// How to pay: `{kind: redirect, pay_url}`, `{kind: qr_code, code_url}` or
+    /// `{kind: jsapi, appId, timeStamp, nonceStr, package, signType, paySign}`.
+    payment: PayParams,
+}
+
+impl ChargeView {
+    pub(crate) fn of(s: &Started) -> ChargeView {
+        let c = &s.charge;
+        ChargeView {
+            out_trade_no: c.out_trade_no.clone(),
+            method: c.gateway,
+            channel: c.channel,
+            amount: c.amount,
+            status: c.status.as_str(),
+            purpose: match c.purpose {
+                Purpose::Topup => "topup",
+                Purpose::Order(_) => "order",
+            },
+            order_id: c.order_id().map(|o| o.to_string()),
+            expires_at: rfc3339(&c.expires_at),
+            payment: s.params.clone(),
+        }
+    }
 }

@@ -1,0 +1,192 @@
+//! What several handler files use — the 404s of the main objects, moderation's answer,
+//! idempotency keys, the client's address and device, a payment method in a body — so that no
+//! handler file imports another.
+
+use lambda_http::Request;
+use serde_json::Value;
+
+use crate::app::ClientInfo;
+use crate::app::orders::IdempotencyKey;
+use crate::app::payments::PayWith;
+use crate::deps::Deps;
+use crate::domain::moderation::Finding;
+use crate::domain::payment::{Channel, Gateway};
+use crate::domain::service::Violation;
+use crate::http::{ApiError, FieldErrors, Reply, client_ip, header};
+use crate::i18n::Text;
+
+pub(crate) fn order_not_found() -> ApiError {
+    ApiError::not_found("order.not_found", Text::new("订单不存在", "No such order"))
+}
+
+pub(crate) fn service_not_found() -> ApiError {
+    ApiError::not_found(
+        "service.not_found",
+        Text::new("服务不存在或已下架", "No such service"),
+    )
+}
+
+/// 422 with every broken rule by field; `code` is the first rule's own code.
+pub(crate) fn violations(v: Vec<Violation>) -> ApiError {
+    let first = v.first().map(|v| v.code);
+    let mut errors = FieldErrors::new();
+    for x in v {
+        errors.add(&x.field, x.text);
+    }
+    let mut err = ApiError::validation(errors);
+    if let Some(code) = first {
+        err.code = code;
+    }
+    err
+}
+
+/// 422 with each finding by field; `code` is the first finding's own code.
+pub(crate) fn moderation_failed(findings: &[Finding], message: Text) -> ApiError {
+    let mut errors = FieldErrors::new();
+    for f in findings {
+        errors.add(f.field(), f.text());
+    }
+    let mut err = ApiError::validation(errors);
+    err.code = findings
+        .first()
+        .map(|f| f.code())
+        .unwrap_or("moderation.rejected");
+    err.message = message;
+    err
+}
+
+pub(super) fn bad_query(name: &str, allowed: &str) -> ApiError {
+    ApiError::bad_request(
+        "request.invalid_query",
+        Text::owned(
+            format!("查询参数 {name} 须为 {allowed} 之一"),
+            format!("Query parameter {name} must be one of {allowed}"),
+        ),
+    )
+}
+
+/// The `Idempotency-Key` header with a hash of what was asked: the route, the object and the
+/// body (canonical JSON, so key order and spacing do not matter).
+pub(crate) fn idempotency_key(
+    req: &Request,
+    scope: &str,
+    object: &str,
+    body: &Value,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(key) = header(req, "idempotency-key") else {
+        return Ok(None);
+    };
+    let key = key.trim();
+    if key.is_empty()
+        || key.len() > 128
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+    {
+        return Err(ApiError::bad_request(
+            "idempotency.invalid_key",
+            Text::new(
+                "Idempotency-Key 须为 1 到 128 个字母、数字或 - _ . : 字符",
+                "Idempotency-Key must be 1 to 128 letters, digits or - _ . :",
+            ),
+        ));
+    }
+    let canonical = format!("{scope}\n{object}\n{body}");
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
+    let request_hash = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Some(IdempotencyKey {
+        key: key.to_owned(),
+        request_hash,
+    }))
+}
+
+pub(crate) fn replayed(status: u16, response: &str, message: Text) -> Reply {
+    let data: Value = serde_json::from_str(response).unwrap_or(Value::Null);
+    if status == 201 {
+        Reply::created(message, data)
+    } else {
+        Reply::ok(message, data)
+    }
+}
+
+pub(crate) fn client_info(deps: &Deps, req: &Request) -> ClientInfo {
+    ClientInfo {
+        ip: client_ip(req, deps.config.trust_forwarded_for),
+        user_agent: header(req, "user-agent").unwrap_or("").to_owned(),
+    }
+}
+
+/// Reads `method` (a gateway), `channel` and `openid` from a body.
+pub(crate) fn pay_with(body: &Value, errors: &mut FieldErrors) -> Option<PayWith> {
+    let gateway = match body.get("method").and_then(Value::as_str) {
+        Some(m) => m.parse::<Gateway>().ok(),
+        None => None,
+    };
+    let Some(gateway) = gateway else {
+        errors.add(
+            "method",
+            Text::new(
+                "支付方式须为 alipay 或 wechat",
+                "method must be alipay or wechat",
+            ),
+        );
+        return None;
+    };
+    let asked = match body.get("channel") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(c)) => Some(c.as_str()),
+        Some(_) => Some(""),
+    };
+    let Some(channel) = Channel::of(gateway, asked) else {
+        errors.add(
+            "channel",
+            match gateway {
+                Gateway::Alipay => Text::new(
+                    "支付宝渠道须为 page 或 wap",
+                    "Alipay channel must be page or wap",
+                ),
+                Gateway::Wechat => Text::new(
+                    "微信支付渠道须为 native 或 jsapi",
+                    "WeChat Pay channel must be native or jsapi",
+                ),
+            },
+        );
+        return None;
+    };
+    let openid = match body.get("openid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(o)) => Some(o.trim().to_owned()).filter(|o| !o.is_empty()),
+        Some(_) => {
+            errors.add(
+                "openid",
+                Text::new("openid 须为字符串", "openid must be a string"),
+            );
+            return None;
+        }
+    };
+    if channel == Channel::Jsapi
+        && !openid.as_deref().is_some_and(|o| {
+            o.len() <= 128
+                && o.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+    {
+        errors.add(
+            "openid",
+            Text::new(
+                "JSAPI 支付需要付款人的 openid",
+                "A JSAPI payment needs the payer's openid",
+            ),
+        );
+        return None;
+    }
+    Some(PayWith {
+        gateway,
+        channel,
+        openid: if channel == Channel::Jsapi {
+            openid
+        } else {
+            None
+        },
+    })
+}
