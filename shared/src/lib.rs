@@ -25,3 +25,6 @@ pub mod telemetry;
 pub mod workers;
 
 pub use deps::Deps;
+
+#[cfg(test)]
+mod wire_names;

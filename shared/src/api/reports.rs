@@ -192,7 +192,7 @@ pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     };
     let target_id = bounded(&mut v, "target_id", body.target_id.as_deref(), 64);
     let reason = match body.reason.as_deref().map(str::trim) {
-        Some(r) if Reason::parse(r).is_some() => Reason::parse(r),
+        Some(r) if Reason::parse_choosable(r).is_some() => Reason::parse_choosable(r),
         _ => {
             let list = Reason::CHOOSABLE
                 .iter()

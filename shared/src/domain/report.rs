@@ -67,7 +67,8 @@ impl Reason {
         Reason::Other,
     ];
 
-    pub fn parse(s: &str) -> Option<Reason> {
+    /// A reason a user chose: `multiple_accounts` is not one of them.
+    pub fn parse_choosable(s: &str) -> Option<Reason> {
         Reason::CHOOSABLE.into_iter().find(|r| r.as_str() == s)
     }
 
@@ -338,7 +339,10 @@ mod tests {
             assert!(Sanction::BanUser.fits(t));
             assert!(Sanction::None.fits(t));
         }
-        assert_eq!(Reason::parse("multiple_accounts"), None);
-        assert_eq!(Reason::parse("fake_review"), Some(Reason::FakeReview));
+        assert_eq!(Reason::parse_choosable("multiple_accounts"), None);
+        assert_eq!(
+            Reason::parse_choosable("fake_review"),
+            Some(Reason::FakeReview)
+        );
     }
 }
