@@ -575,3 +575,66 @@ fn no_handler_file_imports_another() {
         ["line 1: payments in `use super::payments::pay_with;`"]
     );
 }
+
+/// The variables each function's template gives it (its stack's `Globals` and its own).
+fn template_env() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let root_template = load(&root().join("template.yaml"));
+    let mut out = std::collections::BTreeMap::new();
+    for (_, res) in root_template["Resources"].as_mapping().unwrap() {
+        let stack = load(&root().join(res["Properties"]["Location"].as_str().unwrap()));
+        let keys = |v: &Value| -> BTreeSet<String> {
+            v.as_mapping()
+                .map(|m| {
+                    m.keys()
+                        .filter_map(|k| k.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let globals = keys(&stack["Globals"]["Function"]["Environment"]["Variables"]);
+        for (_, r) in stack["Resources"].as_mapping().unwrap() {
+            if r["Type"].as_str() != Some("AWS::Serverless::Function") {
+                continue;
+            }
+            let binary = r["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let mut env = globals.clone();
+            env.extend(keys(&r["Properties"]["Environment"]["Variables"]));
+            out.insert(binary, env);
+        }
+    }
+    out
+}
+
+/// What a function's `main.rs` says it needs (`http_needing` / `event_needing`), its template
+/// gives it: the cold-start check can never fail a deployed function for a variable the
+/// template forgot.
+#[test]
+fn every_variable_a_function_needs_is_in_its_template() {
+    let env = template_env();
+    let mut declared = 0;
+    for name in function_dirs() {
+        let main =
+            std::fs::read_to_string(root().join(format!("functions/{name}/src/main.rs"))).unwrap();
+        let Some(start) = main.find("_needing(") else {
+            continue;
+        };
+        let list = &main[start..];
+        let list = &list[list.find("&[").unwrap() + 2..];
+        let list = &list[..list.find(']').unwrap()];
+        for var in list
+            .split(',')
+            .map(|v| v.trim().trim_matches('"'))
+            .filter(|v| !v.is_empty())
+        {
+            declared += 1;
+            assert!(
+                env.get(&name).is_some_and(|e| e.contains(var)),
+                "{name} needs {var}, which its template does not give it"
+            );
+        }
+    }
+    assert!(declared >= 10, "only {declared} declared needs found");
+}

@@ -279,7 +279,34 @@ impl Config {
         }
     }
 
-    /// A value only some functions need, checked at their cold start.
+    /// The variables only some functions need, named in their `main.rs`
+    /// (`entry::http_needing`, `entry::event_needing`): a function without one of them fails its
+    /// cold start with the variable's name, before it serves anything.
+    pub fn check_needs(&self, needs: &[&'static str]) -> Result<(), ConfigError> {
+        for &name in needs {
+            let value = match name {
+                "MEDIA_BUCKET" => &self.media_bucket,
+                "NOTIFICATIONS_QUEUE_URL" => &self.notifications_queue_url,
+                "STATS_QUEUE_URL" => &self.stats_queue_url,
+                "SEARCH_QUEUE_URL" => &self.search_queue_url,
+                "ABUSE_QUEUE_URL" => &self.abuse_queue_url,
+                "EXPORTS_QUEUE_URL" => &self.exports_queue_url,
+                "REPORTS_QUEUE_URL" => &self.reports_queue_url,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name,
+                        reason: "not a variable a function can declare it needs",
+                    });
+                }
+            };
+            if value.as_deref().is_none_or(str::is_empty) {
+                return Err(ConfigError::Missing(name));
+            }
+        }
+        Ok(())
+    }
+
+    /// A value only some functions need (checked at their cold start by [`Config::check_needs`]).
     pub fn require<'a>(
         value: &'a Option<String>,
         name: &'static str,
@@ -352,6 +379,15 @@ mod tests {
         assert!(!cfg.trust_forwarded_for);
         assert!(cfg.notifications_queue_url.is_none());
         assert!(Config::require(&cfg.notifications_queue_url, "NOTIFICATIONS_QUEUE_URL").is_err());
+        assert_eq!(
+            cfg.check_needs(&["NOTIFICATIONS_QUEUE_URL"]),
+            Err(ConfigError::Missing("NOTIFICATIONS_QUEUE_URL"))
+        );
+        assert!(cfg.check_needs(&[]).is_ok());
+        assert!(matches!(
+            cfg.check_needs(&["TABLE_NAME"]),
+            Err(ConfigError::Invalid { .. })
+        ));
         assert!(matches!(cfg.sms, SmsConfig::Disabled));
         assert!(matches!(cfg.mail, MailConfig::Disabled));
         assert_eq!(cfg.app_base_url, "https://gigbao.cn");

@@ -15,11 +15,14 @@ use crate::telemetry;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-async fn deps() -> Result<&'static Deps, BoxError> {
-    let deps = Deps::from_env().await.map_err(|e| {
-        tracing::error!(error = %e, "cold start failed");
-        e
-    })?;
+async fn deps(needs: &[&'static str]) -> Result<&'static Deps, BoxError> {
+    let deps = Deps::from_env()
+        .await
+        .and_then(|d| d.config.check_needs(needs).map(|()| d))
+        .map_err(|e| {
+            tracing::error!(error = %e, "cold start failed");
+            e
+        })?;
     // Lives as long as the process, like the Lambda execution environment it serves.
     Ok(Box::leak(Box::new(deps)))
 }
@@ -30,8 +33,17 @@ where
     H: Fn(&'static Deps, Request) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Result<Reply, ApiError>> + Send + 'static,
 {
+    http_needing(&[], handler).await
+}
+
+/// [`http`] for a route that also needs the variables `needs` names (checked at cold start).
+pub async fn http_needing<H, F>(needs: &[&'static str], handler: H) -> Result<(), BoxError>
+where
+    H: Fn(&'static Deps, Request) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Result<Reply, ApiError>> + Send + 'static,
+{
     telemetry::init();
-    let deps = deps().await?;
+    let deps = deps(needs).await?;
     serve_http(service_fn(move |req: Request| async move {
         Ok::<_, std::convert::Infallible>(respond(deps, req, handler).await)
     }))
@@ -145,8 +157,19 @@ where
     H: Fn(&'static Deps, E) -> F + Copy + Send + Sync + 'static,
     F: Future<Output = Result<R, BoxError>> + Send + 'static,
 {
+    event_needing(&[], handler).await
+}
+
+/// [`event`] for a worker that also needs the variables `needs` names (checked at cold start).
+pub async fn event_needing<E, R, H, F>(needs: &[&'static str], handler: H) -> Result<(), BoxError>
+where
+    E: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    H: Fn(&'static Deps, E) -> F + Copy + Send + Sync + 'static,
+    F: Future<Output = Result<R, BoxError>> + Send + 'static,
+{
     telemetry::init();
-    let deps = deps().await?;
+    let deps = deps(needs).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: lambda_runtime::LambdaEvent<E>| async move {
             let span = tracing::info_span!("event", request_id = %ev.context.request_id);

@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::entry::BoxError> {
-    shared::entry::event(shared::workers::media_processor::handle).await
+    shared::entry::event_needing(&["MEDIA_BUCKET"], shared::workers::media_processor::handle).await
 }

@@ -1,4 +1,8 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::entry::BoxError> {
-    shared::entry::event(shared::workers::monthly_reports::handle).await
+    shared::entry::event_needing(
+        &["REPORTS_QUEUE_URL"],
+        shared::workers::monthly_reports::handle,
+    )
+    .await
 }
