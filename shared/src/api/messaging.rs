@@ -11,6 +11,7 @@ use super::common::order_not_found;
 use super::common::{service_not_found, violations};
 use super::session::signed_in;
 use super::uploads::{UploadView, media_files, upload_request};
+use super::views::NotificationView;
 use super::views::rfc3339;
 use super::views::user_not_found;
 use crate::app::messaging::{self as app, MessagingError, OpenRequest, Sent};
@@ -23,7 +24,7 @@ use crate::http::route as r;
 use crate::http::{ApiError, ListParams, Reply, json_body, path_id, query_bool};
 use crate::i18n::Text;
 use crate::realtime::Push;
-use crate::store::{Membership, NotificationRecord, Page};
+use crate::store::{Membership, Page};
 
 pub fn conversation_not_found() -> ApiError {
     ApiError::not_found(
@@ -528,38 +529,6 @@ fn notification_not_found() -> ApiError {
         "notification.not_found",
         Text::new("通知不存在", "No such notification"),
     )
-}
-
-/// A notification, both languages.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct NotificationView {
-    id: String,
-    notification_type: String,
-    title: String,
-    title_zh: String,
-    message: String,
-    message_zh: String,
-    related_id: Option<String>,
-    is_read: bool,
-    read_at: Option<String>,
-    created_at: String,
-}
-
-impl From<&NotificationRecord> for NotificationView {
-    fn from(n: &NotificationRecord) -> Self {
-        NotificationView {
-            id: n.id.clone(),
-            notification_type: n.notification_type.clone(),
-            title: n.title.clone(),
-            title_zh: n.title_zh.clone(),
-            message: n.message.clone(),
-            message_zh: n.message_zh.clone(),
-            related_id: n.related_id.clone(),
-            is_read: n.is_read,
-            read_at: n.read_at.as_ref().map(rfc3339),
-            created_at: rfc3339(&n.created_at),
-        }
-    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

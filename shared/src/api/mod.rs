@@ -23,4 +23,4 @@ mod uploads;
 pub mod users;
 mod views;
 
-pub use views::OwnUserView;
+pub use views::{NotificationView, OwnUserView};

@@ -7,7 +7,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::{Batch, BatchResponse, WorkMessage, work_message};
-use crate::api::messaging::NotificationView;
+use crate::api::NotificationView;
 use crate::deps::Deps;
 use crate::domain::{NotificationId, UserId};
 use crate::entry::BoxError;
