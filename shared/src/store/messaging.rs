@@ -406,13 +406,7 @@ impl Store {
             ("connected_at".to_owned(), ms(now)),
             ("expires_at".to_owned(), n(expires_at.timestamp())),
         ]);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
+        self.put(item).await?;
         Ok(())
     }
 

@@ -214,13 +214,7 @@ impl Store {
             item.insert(keys::PK.to_owned(), s(key.pk));
             item.insert(keys::SK.to_owned(), s(key.sk));
             item.insert("entity_type".to_owned(), s("message"));
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .send()
-                .await
-                .map_err(|e| StoreError::dynamo("PutItem", e))?;
+            self.put(item).await?;
         }
         if let Some(other) = other {
             let key = keys::conversation_member(other, conversation);
