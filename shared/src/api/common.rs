@@ -92,8 +92,7 @@ pub(crate) fn idempotency_key(
         ));
     }
     let canonical = format!("{scope}\n{object}\n{body}");
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
-    let request_hash = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let request_hash = crate::crypto::sha256_hex(&canonical);
     Ok(Some(IdempotencyKey {
         key: key.to_owned(),
         request_hash,

@@ -252,11 +252,9 @@ fn fingerprint(q: &SearchQuery) -> String {
         q.sort,
         q.size
     );
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canonical.as_bytes());
-    digest.as_ref()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut digest = crate::crypto::sha256_hex(&canonical);
+    digest.truncate(16);
+    digest
 }
 
 /// The cursor of the page after this one, when there is one: a full page that has not yet
