@@ -64,30 +64,19 @@ impl Intercept for RecordAwsCalls {
 /// `{domain ARN}/{path}` (the query string is not part of the resource). The OpenSearch client
 /// is not an SDK client, so the adapter calls this itself; the local stack names the domain's
 /// ARN (`GIGBAO_SEARCH_DOMAIN_ARN`) only where it records.
-pub fn record_opensearch(method: &str, path: &str) {
+pub fn record_opensearch(verb: &str, path: &str) {
     if !enabled() {
         return;
     }
     let Ok(domain) = std::env::var("GIGBAO_SEARCH_DOMAIN_ARN") else {
         return;
     };
-    let (action, resource) = opensearch_call(&domain, method, path);
+    let (action, resource) = opensearch_call(&domain, verb, path);
     log(&action, &resource);
 }
 
-/// The action and resource of an OpenSearch request (`method` as HTTP spells it).
-pub fn opensearch_call(domain: &str, method: &str, path: &str) -> (String, String) {
-    let verb: String = method
-        .chars()
-        .enumerate()
-        .map(|(i, c)| {
-            if i == 0 {
-                c.to_ascii_uppercase()
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
-        .collect();
+/// The action and resource of an OpenSearch request (`verb` as IAM spells it: `Get`, `Post`).
+pub fn opensearch_call(domain: &str, verb: &str, path: &str) -> (String, String) {
     let path = path.split('?').next().unwrap_or_default();
     (
         format!("es:ESHttp{verb}"),
@@ -319,13 +308,13 @@ mod tests {
     fn an_opensearch_request_is_authorized_by_method_and_path() {
         let domain = "arn:aws-cn:es:cn-north-1:123456789012:domain/gigbao";
         assert_eq!(
-            opensearch_call(domain, "POST", "/_bulk?require_alias=true"),
+            opensearch_call(domain, "Post", "/_bulk?require_alias=true"),
             ("es:ESHttpPost".to_owned(), format!("{domain}/_bulk"))
         );
         assert_eq!(
             opensearch_call(
                 domain,
-                "GET",
+                "Get",
                 "/_cluster/health/services-0?wait_for_status=yellow"
             ),
             (

@@ -224,7 +224,7 @@ impl OpenSearchIndex {
         body: Option<String>,
         ndjson: bool,
     ) -> Result<(StatusCode, Value), SearchError> {
-        crate::aws_calls::record_opensearch(method_name(&method), path);
+        crate::aws_calls::record_opensearch(iam_verb(method), path);
         let mut headers = HeaderMap::new();
         if ndjson {
             headers.insert(
@@ -336,13 +336,14 @@ impl OpenSearchIndex {
     }
 }
 
-fn method_name(method: &Method) -> &'static str {
+/// The method as the domain's IAM actions spell it (`es:ESHttpGet`, …).
+fn iam_verb(method: Method) -> &'static str {
     match method {
-        Method::Get => "GET",
-        Method::Put => "PUT",
-        Method::Post => "POST",
-        Method::Delete => "DELETE",
-        Method::Head => "HEAD",
+        Method::Get => "Get",
+        Method::Put => "Put",
+        Method::Post => "Post",
+        Method::Delete => "Delete",
+        Method::Head => "Head",
     }
 }
 
