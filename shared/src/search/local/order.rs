@@ -42,10 +42,15 @@ impl Directions {
         }
     }
 
+    /// Key `i` of two hits in this sort's direction.
+    fn at(&self, i: usize, a: f64, b: f64) -> Ordering {
+        let o = a.total_cmp(&b);
+        if self.desc[i] { o.reverse() } else { o }
+    }
+
     fn nums(&self, a: &[f64; MAX_KEYS], b: &[f64; MAX_KEYS]) -> Ordering {
         for i in 0..self.len {
-            let o = a[i].total_cmp(&b[i]);
-            let o = if self.desc[i] { o.reverse() } else { o };
+            let o = self.at(i, a[i], b[i]);
             if o != Ordering::Equal {
                 return o;
             }
@@ -231,8 +236,7 @@ impl SegmentOrdered {
                 nums[i] = self.value(i, doc, score);
                 *known = i + 1;
             }
-            let o = nums[i].total_cmp(&other[i]);
-            let o = if self.dirs.desc[i] { o.reverse() } else { o };
+            let o = self.dirs.at(i, nums[i], other[i]);
             if o != Ordering::Equal {
                 return o;
             }
