@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod deps;
 pub mod domain;
 pub mod entry;
+pub mod field;
 pub mod files;
 pub mod http;
 pub mod i18n;

@@ -4,7 +4,6 @@ use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::common::{moderation_failed, service_not_found, violations};
 use super::service_views::{ServiceView, SkillView, category_tree};
@@ -17,7 +16,7 @@ use crate::app::services::{self as app, ModerationAction, ServiceError, Viewer};
 use crate::app::{access, users};
 use crate::auth::caller;
 use crate::deps::Deps;
-use crate::domain::service::ServiceStatus;
+use crate::domain::service::{ServiceInput, ServiceStatus};
 use crate::domain::{ServiceId, UserId, UserType};
 use crate::http::route as r;
 use crate::http::{
@@ -243,7 +242,7 @@ pub async fn of_user(deps: &'static Deps, req: Request) -> Result<Reply, ApiErro
 
 /// `POST /services` [service-create]: freelancers only; 201 with the draft.
 pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let body: Map<String, Value> = json_body(&req)?;
+    let body: ServiceInput = json_body(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
     let service = app::create(&deps.store, &user, body, Utc::now()).await?;
     Ok(Reply::created(
@@ -296,7 +295,7 @@ pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
 /// `PATCH /services/{service_id}` [service-update]: the owner only.
 pub async fn update(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id: ServiceId = path_id(&req, "service_id", service_not_found)?;
-    let patch: Map<String, Value> = json_body(&req)?;
+    let patch: ServiceInput = json_body(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
     let service = app::update(&deps.store, user.id, id, patch, Utc::now()).await?;
     Ok(Reply::ok(
@@ -575,79 +574,6 @@ pub async fn admin_moderate(deps: &'static Deps, req: Request) -> Result<Reply, 
 /// error is reported at once): their contract, as the document shows it. Their fields are
 /// read by the schema derive only.
 #[allow(dead_code)]
-mod bodies {
-    use crate::domain::Money;
-
-    /// One package. `revisions` defaults to 1; `features` to none.
-    #[derive(utoipa::ToSchema)]
-    pub(crate) struct PackageBody {
-        price: Money,
-        #[schema(min_length = 1, max_length = 500)]
-        description: String,
-        #[schema(minimum = 1, maximum = 90)]
-        delivery_days: u32,
-        #[schema(minimum = 0, maximum = 10)]
-        revisions: Option<u32>,
-        #[schema(max_items = 10)]
-        features: Option<Vec<Feature>>,
-    }
-
-    /// One line of what a package includes.
-    #[derive(utoipa::ToSchema)]
-    #[schema(min_length = 1, max_length = 60, example = "源文件")]
-    pub(crate) struct Feature(String);
-
-    #[derive(utoipa::ToSchema)]
-    pub(crate) struct PackagesBody {
-        basic: PackageBody,
-        standard: Option<PackageBody>,
-        premium: Option<PackageBody>,
-    }
-
-    /// A service as its owner writes it (`POST /services`; `PATCH` takes any subset). A title
-    /// (`title` or `title_zh`, 10–100 characters each, without prohibited words) and a
-    /// description (`description` or `description_zh`, 20–5,000 characters) are required;
-    /// prices 5.00–50,000.00, standard > basic, premium > standard. `status`, `freelancer`,
-    /// `rating` and counters are the platform's.
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({
-        "title": "Professional logo design for your brand",
-        "title_zh": "专业品牌 Logo 设计，三天交付",
-        "description": "Three concepts, unlimited colour variants, source files included.",
-        "description_zh": "提供三套方案，不限配色调整，交付 AI/PSD 源文件。",
-        "category": "logo-design",
-        "skills": ["logo-design", "brand-identity"],
-        "service_type": "fixed",
-        "packages": {
-            "basic": {"price": "199.00", "description": "一套方案", "delivery_days": 3, "revisions": 2, "features": ["源文件"]},
-            "standard": {"price": "399.00", "description": "三套方案", "delivery_days": 5, "revisions": 5, "features": ["源文件", "名片设计"]}
-        },
-        "requirements": "请提供品牌名称和喜欢的颜色"
-    }))]
-    pub(crate) struct ServiceBody {
-        #[schema(min_length = 10, max_length = 100)]
-        title: Option<String>,
-        #[schema(min_length = 10, max_length = 100)]
-        title_zh: Option<String>,
-        #[schema(min_length = 20, max_length = 5000)]
-        description: Option<String>,
-        #[schema(min_length = 20, max_length = 5000)]
-        description_zh: Option<String>,
-        category: String,
-        #[schema(max_items = 10)]
-        skills: Option<Vec<String>>,
-        service_type: Option<crate::domain::service::ServiceType>,
-        packages: PackagesBody,
-        /// Keys of the service's processed gallery images.
-        #[schema(max_items = 5)]
-        images: Option<Vec<String>>,
-        video_url: Option<String>,
-        /// What the buyer must provide when ordering.
-        #[schema(max_length = 2000)]
-        requirements: Option<String>,
-    }
-}
-
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
@@ -733,7 +659,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "services",
             "创建服务（草稿）/ Create a service (draft)",
         )
-        .body(r::one::<bodies::ServiceBody>)
+        .body(r::one::<ServiceInput>)
         .created(r::one::<crate::api::service_views::ServiceView>),
         r::route(
             "GET",
@@ -752,7 +678,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "services",
             "修改服务 / Update a service",
         )
-        .body(r::one::<bodies::ServiceBody>)
+        .body(r::one::<ServiceInput>)
         .ok(r::one::<crate::api::service_views::ServiceView>)
         .errors(&[409]),
         r::route(

@@ -5,13 +5,12 @@
 //! for their owner and admins; to everyone else they are "not found", like a deleted one.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
 use tracing::instrument;
 
 use super::catalog::catalog;
 use crate::domain::moderation::RulesError;
 use crate::domain::service::{
-    MediaKeys, Rejection, Service, ServiceInput, ServiceStatus, Violation, sort_patch_keys,
+    MediaKeys, Rejection, Service, ServiceInput, ServiceStatus, Violation,
 };
 use crate::domain::{ServiceId, User, UserId, UserType};
 use crate::store::{
@@ -85,26 +84,16 @@ async fn owned(store: &Store, owner: UserId, id: ServiceId) -> Result<Service, S
         .ok_or(ServiceError::NotFound)
 }
 
-/// The writable fields of a body (create, or a patch laid over the stored service):
-/// read-only and unknown fields are refused by name.
-fn input_of(body: Map<String, Value>) -> Result<ServiceInput, ServiceError> {
-    let (read_only, unknown) = sort_patch_keys(&body);
+/// A body with only writable fields: read-only and unknown fields are refused by name.
+fn writable(body: ServiceInput) -> Result<ServiceInput, ServiceError> {
+    let (read_only, unknown) = body.not_writable();
     if !read_only.is_empty() {
         return Err(ServiceError::ReadOnly(read_only));
     }
     if !unknown.is_empty() {
         return Err(ServiceError::Unknown(unknown));
     }
-    serde_json::from_value(Value::Object(body)).map_err(|e| {
-        ServiceError::Invalid(vec![Violation {
-            field: "body".into(),
-            code: "validation.failed",
-            text: crate::i18n::Text::owned(
-                format!("字段类型有误：{e}"),
-                format!("A field has the wrong type: {e}"),
-            ),
-        }])
-    })
+    Ok(body)
 }
 
 /// Writes a changed service read at `read_version` (stamping `updated_at` and the next
@@ -130,13 +119,13 @@ async fn write(
 pub async fn create(
     store: &Store,
     user: &User,
-    body: Map<String, Value>,
+    body: ServiceInput,
     now: DateTime<Utc>,
 ) -> Result<Service, ServiceError> {
     if user.user_type != UserType::Freelancer {
         return Err(ServiceError::FreelancerOnly);
     }
-    let input = input_of(body)?;
+    let input = writable(body)?;
     let catalog = catalog(store).await?;
     let content = input
         .parse(&catalog, &MediaKeys::default())
@@ -213,12 +202,13 @@ pub async fn update(
     store: &Store,
     owner: UserId,
     id: ServiceId,
-    patch: Map<String, Value>,
+    patch: ServiceInput,
     now: DateTime<Utc>,
 ) -> Result<Service, ServiceError> {
     if patch.is_empty() {
         return Err(ServiceError::EmptyPatch);
     }
+    let patch = writable(patch)?;
     let catalog = catalog(store).await?;
     // A gallery image attached or an order placed in between bumps the version: apply the
     // patch again to what is there now.
@@ -226,20 +216,7 @@ pub async fn update(
     while tries.next().await {
         let mut service = owned(store, owner, id).await?;
         let read_version = service.version;
-        let mut merged = service.content.to_input_map();
-        for (k, v) in &patch {
-            merged.insert(k.clone(), v.clone());
-        }
-        let input: ServiceInput = serde_json::from_value(Value::Object(merged)).map_err(|e| {
-            ServiceError::Invalid(vec![Violation {
-                field: "body".into(),
-                code: "validation.failed",
-                text: crate::i18n::Text::owned(
-                    format!("字段类型有误：{e}"),
-                    format!("Wrong type: {e}"),
-                ),
-            }])
-        })?;
+        let input = patch.clone().over(service.content.to_input());
         let media = MediaKeys {
             images: service.content.images.clone(),
             video: service.content.video.clone(),

@@ -8,11 +8,11 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::catalog::{Catalog, Label};
 use super::moderation::{self, Finding, RulesError};
 use super::{Money, ServiceId, UserId};
+use crate::field::{Field, Others};
 use crate::i18n::Text;
 
 /// Price bounds of every package, in fen (5.00 – 50,000.00 CNY, from the seed).
@@ -269,39 +269,116 @@ pub struct Violation {
     pub text: Text,
 }
 
-/// The wire form of a service's writable fields (create body, or a patch overlaid on the
-/// stored service).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A service as its owner writes it (`POST /services`; `PATCH` takes any subset). A title
+/// (`title` or `title_zh`, 10–100 characters each, without prohibited words) and a
+/// description (`description` or `description_zh`, 20–5,000 characters) are required;
+/// prices 5.00–50,000.00, standard > basic, premium > standard. `status`, `freelancer`,
+/// `rating` and counters are the platform's.
+//
+// This is the request body as it is parsed: every field keeps what was sent, so `parse`
+// reports each broken field at once; an edit lays the patch over the stored content (`over`)
+// and the result is parsed again.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = ServiceBody, example = json!({
+    "title": "Professional logo design for your brand",
+    "title_zh": "专业品牌 Logo 设计，三天交付",
+    "description": "Three concepts, unlimited colour variants, source files included.",
+    "description_zh": "提供三套方案，不限配色调整，交付 AI/PSD 源文件。",
+    "category": "logo-design",
+    "skills": ["logo-design", "brand-identity"],
+    "service_type": "fixed",
+    "packages": {
+        "basic": {"price": "199.00", "description": "一套方案", "delivery_days": 3, "revisions": 2, "features": ["源文件"]},
+        "standard": {"price": "399.00", "description": "三套方案", "delivery_days": 5, "revisions": 5, "features": ["源文件", "名片设计"]}
+    },
+    "requirements": "请提供品牌名称和喜欢的颜色"
+}))]
 pub struct ServiceInput {
-    pub title: Option<String>,
-    pub title_zh: Option<String>,
-    pub description: Option<String>,
-    pub description_zh: Option<String>,
-    pub category: Option<String>,
     #[serde(default)]
-    pub skills: Vec<String>,
-    pub service_type: Option<String>,
-    pub packages: Option<Map<String, Value>>,
-    pub requirements: Option<String>,
+    #[schema(value_type = Option<String>, min_length = 10, max_length = 100)]
+    pub title: Field<String>,
     #[serde(default)]
-    pub images: Vec<String>,
-    pub video_url: Option<String>,
+    #[schema(value_type = Option<String>, min_length = 10, max_length = 100)]
+    pub title_zh: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, min_length = 20, max_length = 5000)]
+    pub description: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, min_length = 20, max_length = 5000)]
+    pub description_zh: Field<String>,
+    #[serde(default)]
+    #[schema(required = true, value_type = String)]
+    pub category: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 10)]
+    pub skills: Field<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<ServiceType>)]
+    pub service_type: Field<String>,
+    #[serde(default)]
+    #[schema(required = true, value_type = PackagesInput)]
+    pub packages: Field<PackagesInput>,
+    /// Keys of the service's processed gallery images.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 5)]
+    pub images: Field<Vec<String>>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub video_url: Field<String>,
+    /// What the buyer must provide when ordering.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub requirements: Field<String>,
+    /// Names the body has that a service's writable fields do not.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: Others,
 }
 
-/// Fields a client may send; anything else the service has is computed.
-pub const WRITABLE: [&str; 11] = [
-    "title",
-    "title_zh",
-    "description",
-    "description_zh",
-    "category",
-    "skills",
-    "service_type",
-    "packages",
-    "requirements",
-    "images",
-    "video_url",
-];
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = PackagesBody)]
+pub struct PackagesInput {
+    #[serde(default)]
+    #[schema(required = true, value_type = PackageInput)]
+    pub basic: Field<PackageInput>,
+    #[serde(default)]
+    #[schema(value_type = Option<PackageInput>)]
+    pub standard: Field<PackageInput>,
+    #[serde(default)]
+    #[schema(value_type = Option<PackageInput>)]
+    pub premium: Field<PackageInput>,
+    /// Tiers that do not exist.
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: Others,
+}
+
+/// One package. `revisions` defaults to 1; `features` to none.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(as = PackageBody)]
+pub struct PackageInput {
+    #[serde(default)]
+    #[schema(required = true, value_type = Money)]
+    pub price: Field<String>,
+    #[serde(default)]
+    #[schema(required = true, value_type = String, min_length = 1, max_length = 500)]
+    pub description: Field<String>,
+    #[serde(default)]
+    #[schema(required = true, value_type = u32, minimum = 1, maximum = 90)]
+    pub delivery_days: Field<u32>,
+    #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 0, maximum = 10)]
+    pub revisions: Field<u32>,
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Feature>>, max_items = 10)]
+    pub features: Field<Vec<Field<String>>>,
+}
+
+/// One line of what a package includes.
+#[derive(utoipa::ToSchema)]
+#[schema(min_length = 1, max_length = 60, example = "源文件")]
+#[allow(dead_code)]
+pub struct Feature(String);
 
 /// Fields of a service that exist but only the platform writes.
 pub const READ_ONLY: [&str; 17] = [
@@ -363,35 +440,39 @@ impl Check {
             Some(v.to_owned())
         }
     }
-}
 
-/// A price as the API writes amounts: a string with two places (`"199.00"`).
-fn money_value(v: &Value) -> Option<Money> {
-    match v {
-        Value::String(s) => s.parse().ok(),
-        _ => None,
+    /// The value of an optional field (absent and `null` are `None`); a value of the wrong
+    /// JSON type is a `validation.failed` violation saying which type the field takes.
+    pub(crate) fn typed<T>(&mut self, field: &str, value: Field<T>, kind: Kind) -> Option<T> {
+        match value.optional() {
+            Ok(v) => v,
+            Err(_) => {
+                self.fail(field, "validation.failed", kind.text());
+                None
+            }
+        }
     }
 }
 
-fn count_value(v: Option<&Value>) -> Option<Option<u32>> {
-    match v {
-        None | Some(Value::Null) => Some(None),
-        Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some),
-        _ => None,
+/// The JSON type a field takes, for the message when another was sent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    String,
+    Strings,
+}
+
+impl Kind {
+    fn text(self) -> Text {
+        match self {
+            Kind::String => Text::new("须为字符串", "Must be a string"),
+            Kind::Strings => Text::new("须为字符串列表", "Must be a list of strings"),
+        }
     }
 }
 
-fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
-    let Some(obj) = raw.as_object() else {
-        c.fail(
-            field,
-            "service.invalid_package",
-            Text::new("套餐须为对象", "A package must be an object"),
-        );
-        return None;
-    };
-    let price = match obj.get("price") {
-        None | Some(Value::Null) => {
+fn parse_package(c: &mut Check, field: &str, raw: PackageInput) -> Option<Package> {
+    let price = match raw.price {
+        Field::Absent | Field::Null => {
             c.fail(
                 &format!("{field}.price"),
                 "service.invalid_price",
@@ -399,7 +480,7 @@ fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
             );
             None
         }
-        Some(v) => match money_value(v) {
+        v => match v.given().and_then(|s| s.parse::<Money>().ok()) {
             None => {
                 c.fail(
                     &format!("{field}.price"),
@@ -425,14 +506,14 @@ fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
             Some(m) => Some(m),
         },
     };
-    let description = match obj.get("description").and_then(Value::as_str) {
-        Some(d) => c.text(
+    let description = match raw.description {
+        Field::Given(d) => c.text(
             &format!("{field}.description"),
-            d,
+            &d,
             (1, 500),
             "service.package_description_length",
         ),
-        None => {
+        _ => {
             c.fail(
                 &format!("{field}.description"),
                 "service.package_description_length",
@@ -441,8 +522,8 @@ fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
             None
         }
     };
-    let delivery_days = match count_value(obj.get("delivery_days")) {
-        Some(Some(d)) if (1..=MAX_DELIVERY_DAYS).contains(&d) => Some(d),
+    let delivery_days = match raw.delivery_days {
+        Field::Given(d) if (1..=MAX_DELIVERY_DAYS).contains(&d) => Some(d),
         _ => {
             c.fail(
                 &format!("{field}.delivery_days"),
@@ -455,9 +536,9 @@ fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
             None
         }
     };
-    let revisions = match count_value(obj.get("revisions")) {
-        Some(None) => Some(1),
-        Some(Some(r)) if r <= MAX_REVISIONS => Some(r),
+    let revisions = match raw.revisions {
+        Field::Absent | Field::Null => Some(1),
+        Field::Given(r) if r <= MAX_REVISIONS => Some(r),
         _ => {
             c.fail(
                 &format!("{field}.revisions"),
@@ -470,16 +551,15 @@ fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
             None
         }
     };
-    let features = match obj.get("features") {
-        None | Some(Value::Null) => Some(Vec::new()),
-        Some(Value::Array(items)) if items.len() <= MAX_FEATURES => {
+    let features = match raw.features {
+        Field::Absent | Field::Null => Some(Vec::new()),
+        Field::Given(items) if items.len() <= MAX_FEATURES => {
             let parsed: Option<Vec<String>> = items
-                .iter()
+                .into_iter()
                 .map(|i| {
-                    i.as_str()
-                        .map(str::trim)
+                    i.given()
+                        .map(|s| s.trim().to_owned())
                         .filter(|s| (1..=60).contains(&s.chars().count()))
-                        .map(str::to_owned)
                 })
                 .collect();
             if parsed.is_none() {
@@ -494,7 +574,7 @@ fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
             }
             parsed
         }
-        Some(_) => {
+        _ => {
             c.fail(
                 &format!("{field}.features"),
                 "service.invalid_features",
@@ -515,41 +595,52 @@ fn parse_package(c: &mut Check, field: &str, raw: &Value) -> Option<Package> {
     })
 }
 
-fn parse_packages(c: &mut Check, raw: Option<&Map<String, Value>>) -> Option<Packages> {
-    let Some(raw) = raw else {
+fn parse_packages(c: &mut Check, raw: Field<PackagesInput>) -> Option<Packages> {
+    let basic_required = |c: &mut Check| {
         c.fail(
             "packages.basic",
             "service.basic_package_required",
             Text::new("至少需要基础版套餐", "A basic package is required"),
-        );
-        return None;
+        )
     };
-    for key in raw.keys() {
-        if Tier::parse(key).is_none() {
-            c.fail(
-                &format!("packages.{key}"),
-                "service.unknown_package",
-                Text::new(
-                    "套餐只能是 basic、standard 或 premium",
-                    "Packages are basic, standard and premium only",
-                ),
-            );
+    let raw = match raw {
+        Field::Given(p) => p,
+        _ => {
+            basic_required(c);
+            return None;
         }
+    };
+    for key in raw.other.names() {
+        c.fail(
+            &format!("packages.{key}"),
+            "service.unknown_package",
+            Text::new(
+                "套餐只能是 basic、standard 或 premium",
+                "Packages are basic, standard and premium only",
+            ),
+        );
     }
-    let present = |k: &str| raw.get(k).filter(|v| !v.is_null());
-    let basic = match present("basic") {
-        Some(v) => parse_package(c, "packages.basic", v),
-        None => {
+    let one = |c: &mut Check, tier: &str, p: Field<PackageInput>| match p {
+        Field::Absent | Field::Null => None,
+        Field::Given(p) => Some(parse_package(c, &format!("packages.{tier}"), p)),
+        Field::Wrong(_) => {
             c.fail(
-                "packages.basic",
-                "service.basic_package_required",
-                Text::new("至少需要基础版套餐", "A basic package is required"),
+                &format!("packages.{tier}"),
+                "service.invalid_package",
+                Text::new("套餐须为对象", "A package must be an object"),
             );
+            Some(None)
+        }
+    };
+    let basic = match one(c, "basic", raw.basic) {
+        Some(p) => p,
+        None => {
+            basic_required(c);
             None
         }
     };
-    let standard = present("standard").map(|v| parse_package(c, "packages.standard", v));
-    let premium = present("premium").map(|v| parse_package(c, "packages.premium", v));
+    let standard = one(c, "standard", raw.standard);
+    let premium = one(c, "premium", raw.premium);
     let basic = basic?;
     let standard = standard.map_or(Some(None), |p| p.map(Some))?;
     let premium = premium.map_or(Some(None), |p| p.map(Some))?;
@@ -594,9 +685,23 @@ impl ServiceInput {
         media: &MediaKeys,
     ) -> Result<ServiceContent, Vec<Violation>> {
         let mut c = Check::default();
+        // Values of the wrong JSON type first: their code (`validation.failed`) leads.
+        let title = c.typed("title", self.title, Kind::String);
+        let title_zh = c.typed("title_zh", self.title_zh, Kind::String);
+        let description = c.typed("description", self.description, Kind::String);
+        let description_zh = c.typed("description_zh", self.description_zh, Kind::String);
+        let category = c.typed("category", self.category, Kind::String);
+        let skill_slugs = c
+            .typed("skills", self.skills, Kind::Strings)
+            .unwrap_or_default();
+        let service_type = c.typed("service_type", self.service_type, Kind::String);
+        let requirements = c.typed("requirements", self.requirements, Kind::String);
+        let image_keys = c
+            .typed("images", self.images, Kind::Strings)
+            .unwrap_or_default();
+        let video_url = c.typed("video_url", self.video_url, Kind::String);
         // A blank text is given but too short (as the schema says), not absent.
         let given = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
-        let (title, title_zh) = (self.title, self.title_zh);
         if !given(&title) && !given(&title_zh) {
             c.fail(
                 "title",
@@ -634,7 +739,6 @@ impl ServiceInput {
             }
         }
         let [title, title_zh] = titles;
-        let (description, description_zh) = (self.description, self.description_zh);
         if !given(&description) && !given(&description_zh) {
             c.fail(
                 "description",
@@ -655,7 +759,7 @@ impl ServiceInput {
                 "service.description_length",
             )
         });
-        let placement = match self.category.as_deref().map(str::trim) {
+        let placement = match category.as_deref().map(str::trim) {
             Some(slug) if !slug.is_empty() => {
                 let p = catalog.placement(slug);
                 if p.is_none() {
@@ -677,14 +781,14 @@ impl ServiceInput {
             }
         };
         let mut skills = Vec::new();
-        if self.skills.len() > MAX_SKILLS {
+        if skill_slugs.len() > MAX_SKILLS {
             c.fail(
                 "skills",
                 "service.invalid_skill",
                 Text::new("技能最多 10 个", "At most 10 skills"),
             );
         } else if let Some(p) = &placement {
-            for slug in &self.skills {
+            for slug in &skill_slugs {
                 match catalog.skill(&p.parent.slug, slug.trim()) {
                     Some(s) if !skills.iter().any(|l: &Label| l.slug == s.slug) => {
                         skills.push(s.label())
@@ -701,7 +805,7 @@ impl ServiceInput {
                 }
             }
         }
-        let service_type = match self.service_type.as_deref() {
+        let service_type = match service_type.as_deref() {
             None => Some(ServiceType::Fixed),
             Some(t) => {
                 let parsed = ServiceType::parse(t.trim());
@@ -718,13 +822,13 @@ impl ServiceInput {
                 parsed
             }
         };
-        let packages = parse_packages(&mut c, self.packages.as_ref());
-        let requirements = match self.requirements {
+        let packages = parse_packages(&mut c, self.packages);
+        let requirements = match requirements {
             None => Some(String::new()),
             Some(r) => c.text("requirements", &r, (0, 2000), "service.requirements_length"),
         };
         let mut images: Vec<String> = Vec::new();
-        for key in self.images {
+        for key in image_keys {
             if !media.images.contains(&key) || images.contains(&key) {
                 c.fail(
                     "images",
@@ -745,7 +849,7 @@ impl ServiceInput {
                 Text::new("图片最多 5 张", "At most 5 images"),
             );
         }
-        let video = match self.video_url {
+        let video = match video_url {
             Some(v) if media.video.as_deref() != Some(v.as_str()) => {
                 c.fail(
                     "video_url",
@@ -797,75 +901,90 @@ pub struct MediaKeys {
 
 impl ServiceContent {
     /// The wire form of this content: a patch is laid over it and the result parsed again.
-    pub fn to_input_map(&self) -> Map<String, Value> {
+    pub fn to_input(&self) -> ServiceInput {
         let package = |p: &Package| {
-            serde_json::json!({
-                "price": p.price.to_string(),
-                "description": p.description,
-                "delivery_days": p.delivery_days,
-                "revisions": p.revisions,
-                "features": p.features,
+            Field::Given(PackageInput {
+                price: Field::Given(p.price.to_string()),
+                description: Field::Given(p.description.clone()),
+                delivery_days: Field::Given(p.delivery_days),
+                revisions: Field::Given(p.revisions),
+                features: Field::Given(p.features.iter().cloned().map(Field::Given).collect()),
             })
         };
-        let mut packages = Map::new();
-        packages.insert("basic".into(), package(&self.packages.basic));
-        if let Some(s) = &self.packages.standard {
-            packages.insert("standard".into(), package(s));
+        let packages = PackagesInput {
+            basic: package(&self.packages.basic),
+            standard: self.packages.standard.as_ref().map_or(Field::Null, package),
+            premium: self.packages.premium.as_ref().map_or(Field::Null, package),
+            other: Others::default(),
+        };
+        ServiceInput {
+            title: Field::of(self.title.clone()),
+            title_zh: Field::of(self.title_zh.clone()),
+            description: Field::of(self.description.clone()),
+            description_zh: Field::of(self.description_zh.clone()),
+            category: Field::Given(self.category.slug.clone()),
+            skills: Field::Given(self.skills.iter().map(|s| s.slug.clone()).collect()),
+            service_type: Field::Given(self.service_type.as_str().to_owned()),
+            packages: Field::Given(packages),
+            requirements: Field::Given(self.requirements.clone()),
+            images: Field::Given(self.images.clone()),
+            video_url: Field::of(self.video.clone()),
+            other: Others::default(),
         }
-        if let Some(p) = &self.packages.premium {
-            packages.insert("premium".into(), package(p));
-        }
-        let mut m = Map::new();
-        m.insert("title".into(), serde_json::json!(self.title));
-        m.insert("title_zh".into(), serde_json::json!(self.title_zh));
-        m.insert("description".into(), serde_json::json!(self.description));
-        m.insert(
-            "description_zh".into(),
-            serde_json::json!(self.description_zh),
-        );
-        m.insert("category".into(), Value::String(self.category.slug.clone()));
-        m.insert(
-            "skills".into(),
-            Value::Array(
-                self.skills
-                    .iter()
-                    .map(|s| Value::String(s.slug.clone()))
-                    .collect(),
-            ),
-        );
-        m.insert(
-            "service_type".into(),
-            serde_json::to_value(self.service_type).unwrap_or(Value::Null),
-        );
-        m.insert("packages".into(), Value::Object(packages));
-        m.insert(
-            "requirements".into(),
-            Value::String(self.requirements.clone()),
-        );
-        m.insert("images".into(), serde_json::json!(self.images));
-        m.insert("video_url".into(), serde_json::json!(self.video));
-        m
     }
 }
 
-/// The keys of a patch body, sorted into writable, read-only and unknown.
-pub fn sort_patch_keys(patch: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
-    let mut read_only = Vec::new();
-    let mut unknown = Vec::new();
-    for k in patch.keys() {
-        if READ_ONLY.contains(&k.as_str()) {
-            read_only.push(k.clone());
-        } else if !WRITABLE.contains(&k.as_str()) {
-            unknown.push(k.clone());
+impl ServiceInput {
+    /// This patch laid over `base`: each field sent replaces the stored one.
+    pub fn over(self, base: ServiceInput) -> ServiceInput {
+        ServiceInput {
+            title: self.title.or(base.title),
+            title_zh: self.title_zh.or(base.title_zh),
+            description: self.description.or(base.description),
+            description_zh: self.description_zh.or(base.description_zh),
+            category: self.category.or(base.category),
+            skills: self.skills.or(base.skills),
+            service_type: self.service_type.or(base.service_type),
+            packages: self.packages.or(base.packages),
+            requirements: self.requirements.or(base.requirements),
+            images: self.images.or(base.images),
+            video_url: self.video_url.or(base.video_url),
+            other: self.other,
         }
     }
-    (read_only, unknown)
+
+    /// Whether the body named no field at all.
+    pub fn is_empty(&self) -> bool {
+        self.other.is_empty()
+            && ![
+                self.title.is_sent(),
+                self.title_zh.is_sent(),
+                self.description.is_sent(),
+                self.description_zh.is_sent(),
+                self.category.is_sent(),
+                self.skills.is_sent(),
+                self.service_type.is_sent(),
+                self.packages.is_sent(),
+                self.requirements.is_sent(),
+                self.images.is_sent(),
+                self.video_url.is_sent(),
+            ]
+            .contains(&true)
+    }
+
+    /// The names the body has that are not writable, sorted into read-only and unknown.
+    pub fn not_writable(&self) -> (Vec<String>, Vec<String>) {
+        let (read_only, unknown): (Vec<&str>, Vec<&str>) =
+            self.other.names().partition(|n| READ_ONLY.contains(n));
+        let owned = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect();
+        (owned(read_only), owned(unknown))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Map, Value, json};
 
     fn catalog() -> Catalog {
         Catalog::from_seed_json(include_str!("../../../infra/seed/catalog.json")).unwrap()
@@ -1082,8 +1201,46 @@ mod tests {
     #[test]
     fn content_round_trips_through_its_wire_form() {
         let c = parse(valid()).unwrap();
-        let again = parse(c.to_input_map()).unwrap();
+        let again = c.to_input().parse(&catalog(), &MediaKeys::default()).unwrap();
         assert_eq!(again, c);
+    }
+
+    #[test]
+    fn every_field_of_the_wrong_type_is_named_at_once_ahead_of_the_rules() {
+        let mut m = valid();
+        m.insert("title".into(), json!(42));
+        m.insert("skills".into(), json!("logo"));
+        m.insert("packages".into(), json!({"basic": {"price": 199, "description": "x", "delivery_days": "3"}}));
+        m.insert("description".into(), json!("short"));
+        let found = codes(m);
+        assert_eq!(
+            found,
+            [
+                ("title".to_owned(), "validation.failed"),
+                ("skills".to_owned(), "validation.failed"),
+                ("description".to_owned(), "service.description_length"),
+                ("packages.basic.price".to_owned(), "service.invalid_price"),
+                ("packages.basic.delivery_days".to_owned(), "service.invalid_delivery_days"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_patch_replaces_only_what_it_sends() {
+        let c = parse(valid()).unwrap();
+        let patch: ServiceInput =
+            serde_json::from_value(json!({"title_zh": null, "requirements": "品牌名称"})).unwrap();
+        assert!(!patch.is_empty());
+        let merged = patch.over(c.to_input()).parse(&catalog(), &MediaKeys::default()).unwrap();
+        assert_eq!(merged.title_zh, None);
+        assert_eq!(merged.requirements, "品牌名称");
+        assert_eq!(merged.title, c.title);
+        assert_eq!(merged.packages, c.packages);
+        let named: ServiceInput =
+            serde_json::from_value(json!({"rating": 5, "colour": "red"})).unwrap();
+        assert!(!named.is_empty());
+        assert_eq!(named.not_writable(), (vec!["rating".into()], vec!["colour".into()]));
+        assert!(serde_json::from_value::<ServiceInput>(json!({})).unwrap().is_empty());
     }
 
     #[test]
