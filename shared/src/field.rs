@@ -105,6 +105,12 @@ impl Others {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// These names and `name`.
+    pub fn with(mut self, name: &str) -> Others {
+        self.0.insert(name.to_owned(), ());
+        self
+    }
 }
 
 impl<'de> Deserialize<'de> for Others {

@@ -10,7 +10,7 @@ use crate::app::avatar::{self, AvatarError};
 use crate::app::users::{self, ProfileUpdateError};
 use crate::app::verification::{self, Submission, VerificationError};
 use crate::deps::Deps;
-use crate::domain::profile::PatchError;
+use crate::domain::profile::{PatchError, ProfilePatch};
 use crate::domain::{IdNumber, RealName, UserId};
 use crate::http::route as r;
 use crate::http::{ApiError, FieldErrors, Reply, json_body, path_id};
@@ -82,7 +82,7 @@ impl From<ProfileUpdateError> for ApiError {
 /// `PATCH /users/profile` [user-profile-update]: the seed's profile fields; computed and
 /// identity fields are refused with 400 `profile.read_only_field`.
 pub async fn profile_update(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let patch: serde_json::Map<String, serde_json::Value> = json_body(&req)?;
+    let patch: ProfilePatch = json_body(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
     let user = users::update_profile(&deps.store, user, patch, Utc::now()).await?;
     Ok(Reply::ok(
@@ -279,21 +279,6 @@ pub async fn verification_submit(deps: &'static Deps, req: Request) -> Result<Re
 /// error is reported at once): their contract, as the document shows it. Their fields are
 /// read by the schema derive only.
 #[allow(dead_code)]
-mod bodies {
-    /// `PATCH /users/profile`: any of these; `user_type`, `is_verified`, `rating`, counters and
-    /// contact details are read-only here (400 `profile.read_only_field`).
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({
-        "freelancer_profile": {"bio": "十年品牌设计经验，擅长 logo 与 VI 设计", "skills": ["logo-design"], "location": "杭州"},
-        "notification_preferences": {"email": true, "sms": false}
-    }))]
-    pub(crate) struct ProfilePatch {
-        freelancer_profile: Option<crate::domain::FreelancerProfile>,
-        client_profile: Option<crate::domain::ClientProfile>,
-        notification_preferences: Option<crate::domain::NotificationPreferences>,
-    }
-}
-
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
@@ -316,7 +301,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "users",
             "修改资料 / Update my profile",
         )
-        .body(r::one::<bodies::ProfilePatch>)
+        .body(r::one::<ProfilePatch>)
         .ok(r::one::<crate::api::views::OwnUserView>)
         .errors(&[409]),
         r::route(

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
-use crate::domain::profile::{PatchError, apply_patch};
+use crate::domain::profile::{PatchError, ProfilePatch, apply_patch};
 use crate::domain::{User, UserId};
 use crate::store::{Store, StoreError};
 
@@ -26,7 +26,7 @@ pub enum ProfileUpdateError {
 pub async fn update_profile(
     store: &Store,
     user: User,
-    patch: serde_json::Map<String, serde_json::Value>,
+    patch: ProfilePatch,
     now: DateTime<Utc>,
 ) -> Result<User, ProfileUpdateError> {
     let id = user.id;

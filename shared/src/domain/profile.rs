@@ -4,9 +4,10 @@
 //! phone, avatar) are refused with their names, as are fields the profile does not have, so a
 //! client never believes a write happened when it did not.
 
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
 
 use super::{ClientProfile, FreelancerProfile, Money, User, UserType, WechatId};
+use crate::field::{Field, Others};
 use crate::i18n::Text;
 
 /// Fields that exist but are never written through the profile.
@@ -57,7 +58,140 @@ const CLIENT_FIELDS: &[&str] = &[
     "budget_range",
 ];
 
-const LANGUAGE_LEVELS: &[&str] = &["native", "fluent", "conversational", "basic"];
+/// `PATCH /users/profile`: any of these; `null` clears an optional field. The fields may also
+/// come nested the way `GET /users/profile` returns them (`freelancer_profile`,
+/// `client_profile`). `user_type`, `is_verified`, `rating`, counters and contact details are
+/// read-only here (400 `profile.read_only_field`); a field the account's profile does not have
+/// is 400 `profile.unknown_field`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "freelancer_profile": {"bio": "十年品牌设计经验，擅长 logo 与 VI 设计", "skills": ["logo-design"], "location": "杭州"},
+    "notification_preferences": {"email": true, "sms": false}
+}))]
+pub struct ProfilePatch {
+    #[serde(default)]
+    #[schema(value_type = Option<PreferencesPatch>)]
+    pub notification_preferences: Field<PreferencesPatch>,
+    /// Freelancers.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub bio: Field<String>,
+    /// Freelancers: at most 30, 1–50 characters each.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 30)]
+    pub skills: Field<Vec<String>>,
+    /// Freelancers: 1.00–10,000.00.
+    #[serde(default)]
+    #[schema(value_type = Option<Money>)]
+    pub hourly_rate: Field<String>,
+    /// Freelancers.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub portfolio_url: Field<String>,
+    /// Freelancers: a linkedin.com address.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub linkedin_url: Field<String>,
+    /// Freelancers.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub wechat_id: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub location: Field<String>,
+    /// Freelancers: at most 10.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Language>>, max_items = 10)]
+    pub languages: Field<Vec<Language>>,
+    /// Freelancers: at most 10.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Education>>, max_items = 10)]
+    pub education: Field<Vec<Education>>,
+    /// Freelancers: 0–60.
+    #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 0, maximum = 60)]
+    pub experience_years: Field<u64>,
+    /// Clients.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub company_name: Field<String>,
+    /// Clients.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 50)]
+    pub company_size: Field<String>,
+    /// Clients.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 100)]
+    pub industry: Field<String>,
+    /// Clients.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    pub website: Field<String>,
+    /// Clients.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 100)]
+    pub budget_range: Field<String>,
+    /// The same fields, nested.
+    #[serde(default)]
+    #[schema(value_type = Option<ProfilePatch>, no_recursion)]
+    pub freelancer_profile: Field<Box<ProfilePatch>>,
+    /// The same fields, nested.
+    #[serde(default)]
+    #[schema(value_type = Option<ProfilePatch>, no_recursion)]
+    pub client_profile: Field<Box<ProfilePatch>>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub other: Others,
+}
+
+/// Whether to be told by e-mail and by SMS; an absent one is unchanged.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesPatch {
+    #[serde(default)]
+    #[schema(value_type = bool)]
+    email: Field<bool>,
+    #[serde(default)]
+    #[schema(value_type = bool)]
+    sms: Field<bool>,
+}
+
+/// One of the profile's `languages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Language {
+    #[schema(min_length = 1, max_length = 50, example = "中文")]
+    pub language: String,
+    pub level: LanguageLevel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LanguageLevel {
+    Native,
+    Fluent,
+    Conversational,
+    Basic,
+}
+
+/// One of the profile's `education` entries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Education {
+    #[schema(min_length = 1, max_length = 100, example = "同济大学")]
+    pub school: String,
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
+    pub degree: Option<String>,
+    #[serde(default)]
+    #[schema(min_length = 1, max_length = 100)]
+    pub major: Option<String>,
+    #[serde(default)]
+    #[schema(minimum = 1950, maximum = 2100)]
+    pub start_year: Option<u32>,
+    #[serde(default)]
+    #[schema(minimum = 1950, maximum = 2100)]
+    pub end_year: Option<u32>,
+}
 
 /// Why a patch was refused. Each list names fields, with the message for each.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -77,9 +211,10 @@ pub enum PatchError {
 }
 
 /// Applies `patch` to `user`'s profile. On error `user` is unchanged.
-pub fn apply_patch(user: &mut User, patch: Map<String, Value>) -> Result<(), PatchError> {
-    let patch = flatten(patch);
-    if patch.is_empty() {
+pub fn apply_patch(user: &mut User, patch: ProfilePatch) -> Result<(), PatchError> {
+    let patch = patch.flatten();
+    let sent = patch.sent();
+    if sent.is_empty() {
         return Err(PatchError::Empty);
     }
     let allowed: &[&str] = match user.user_type {
@@ -87,16 +222,16 @@ pub fn apply_patch(user: &mut User, patch: Map<String, Value>) -> Result<(), Pat
         UserType::Client => CLIENT_FIELDS,
         UserType::Admin => &[],
     };
-    let read_only: Vec<String> = patch
-        .keys()
+    let read_only: Vec<String> = sent
+        .iter()
         .filter(|k| READ_ONLY_FIELDS.contains(&k.as_str()))
         .cloned()
         .collect();
     if !read_only.is_empty() {
         return Err(PatchError::ReadOnly(read_only));
     }
-    let unknown: Vec<String> = patch
-        .keys()
+    let unknown: Vec<String> = sent
+        .iter()
         .filter(|k| !allowed.contains(&k.as_str()))
         .cloned()
         .collect();
@@ -105,39 +240,40 @@ pub fn apply_patch(user: &mut User, patch: Map<String, Value>) -> Result<(), Pat
     }
     let mut errors = Vec::new();
     let mut preferences = user.notification_preferences;
-    if let Some(v) = patch.get("notification_preferences") {
-        match v.as_object() {
-            Some(m)
-                if m.keys().all(|k| k == "email" || k == "sms")
-                    && m.values().all(Value::is_boolean) =>
-            {
-                if let Some(b) = m.get("email").and_then(Value::as_bool) {
-                    preferences.email = b;
-                }
-                if let Some(b) = m.get("sms").and_then(Value::as_bool) {
-                    preferences.sms = b;
-                }
+    let mut patch = patch;
+    match std::mem::take(&mut patch.notification_preferences) {
+        Field::Absent => {}
+        Field::Given(PreferencesPatch { email, sms })
+            if !matches!(email, Field::Null | Field::Wrong(_))
+                && !matches!(sms, Field::Null | Field::Wrong(_)) =>
+        {
+            if let Field::Given(b) = email {
+                preferences.email = b;
             }
-            _ => errors.push((
-                "notification_preferences".to_owned(),
-                Text::new(
-                    "notification_preferences 须为 {email: true|false, sms: true|false}",
-                    "notification_preferences must be {email: true|false, sms: true|false}",
-                ),
-            )),
+            if let Field::Given(b) = sms {
+                preferences.sms = b;
+            }
         }
+        _ => errors.push((
+            "notification_preferences".to_owned(),
+            Text::new(
+                "notification_preferences 须为 {email: true|false, sms: true|false}",
+                "notification_preferences must be {email: true|false, sms: true|false}",
+            ),
+        )),
     }
+    let fields = Fields(patch);
     match user.user_type {
         UserType::Freelancer => {
             let mut p = user.freelancer_profile.clone().unwrap_or_default();
-            patch_freelancer(&mut p, &patch, &mut errors);
+            fields.freelancer(&mut p, &mut errors);
             if errors.is_empty() {
                 user.freelancer_profile = Some(p);
             }
         }
         UserType::Client => {
             let mut p = user.client_profile.clone().unwrap_or_default();
-            patch_client(&mut p, &patch, &mut errors);
+            fields.client(&mut p, &mut errors);
             if errors.is_empty() {
                 user.client_profile = Some(p);
             }
@@ -148,82 +284,198 @@ pub fn apply_patch(user: &mut User, patch: Map<String, Value>) -> Result<(), Pat
         user.notification_preferences = preferences;
         Ok(())
     } else {
+        errors.sort_by(|a, b| a.0.cmp(&b.0));
         Err(PatchError::Invalid(errors))
     }
 }
 
-/// Accepts the fields flat or nested the way `GET /users/profile` returns them.
-fn flatten(mut patch: Map<String, Value>) -> Map<String, Value> {
-    for nested in ["freelancer_profile", "client_profile"] {
-        if let Some(Value::Object(inner)) = patch.get(nested).cloned() {
-            patch.remove(nested);
-            for (k, v) in inner {
-                patch.entry(k).or_insert(v);
+/// Calls `$m!(name, …)` with every writable field of a [`ProfilePatch`] (one list for
+/// merging and naming).
+macro_rules! each_field {
+    ($m:ident) => {
+        $m!(
+            notification_preferences,
+            bio,
+            skills,
+            hourly_rate,
+            portfolio_url,
+            linkedin_url,
+            wechat_id,
+            location,
+            languages,
+            education,
+            experience_years,
+            company_name,
+            company_size,
+            industry,
+            website,
+            budget_range
+        )
+    };
+}
+
+impl ProfilePatch {
+    /// The nested forms laid under the flat one: a field sent at the top wins.
+    fn flatten(mut self) -> ProfilePatch {
+        for (name, nested) in [
+            (
+                "freelancer_profile",
+                std::mem::take(&mut self.freelancer_profile),
+            ),
+            ("client_profile", std::mem::take(&mut self.client_profile)),
+        ] {
+            let inner = match nested {
+                Field::Given(inner) => *inner,
+                Field::Absent => continue,
+                // Not an object: the name itself is not a field.
+                _ => {
+                    self.other = self.other.with(name);
+                    continue;
+                }
+            };
+            macro_rules! under {
+                ($($f:ident),*) => { $( self.$f = std::mem::take(&mut self.$f).or(inner.$f); )* };
+            }
+            each_field!(under);
+            for name in inner.other.names() {
+                self.other = self.other.with(name);
+            }
+            if inner.freelancer_profile.is_sent() {
+                self.other = self.other.with("freelancer_profile");
+            }
+            if inner.client_profile.is_sent() {
+                self.other = self.other.with("client_profile");
             }
         }
+        self
     }
-    patch
+
+    /// The names of every field the body sent (typed or not).
+    fn sent(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.other.names().map(str::to_owned).collect();
+        macro_rules! named {
+            ($($f:ident),*) => { $( if self.$f.is_sent() { names.push(stringify!($f).to_owned()); } )* };
+        }
+        each_field!(named);
+        names.sort();
+        names
+    }
 }
 
 type Errors = Vec<(String, Text)>;
 
-fn patch_freelancer(p: &mut FreelancerProfile, patch: &Map<String, Value>, errors: &mut Errors) {
-    for (field, value) in patch {
-        let f = field.as_str();
-        let result: Result<(), Text> = match f {
-            "bio" => text(value, 0, 2000, false).map(|v| p.bio = v.unwrap_or_default()),
-            "location" => text(value, 0, 200, false).map(|v| p.location = v.unwrap_or_default()),
-            "portfolio_url" => url(value, None).map(|v| p.portfolio_url = v),
-            "linkedin_url" => url(value, Some("linkedin.com")).map(|v| p.linkedin_url = v),
-            "wechat_id" => match value {
-                Value::Null => {
-                    p.wechat_id = None;
-                    Ok(())
-                }
-                Value::String(s) if s.trim().is_empty() => {
-                    p.wechat_id = None;
-                    Ok(())
-                }
-                Value::String(s) => {
-                    WechatId::parse(s).map(|w| p.wechat_id = Some(w.as_str().to_owned()))
-                }
-                _ => Err(must_be_string()),
-            },
-            "hourly_rate" => hourly_rate(value).map(|v| p.hourly_rate = v),
-            "skills" => skills(value).map(|v| p.skills = v),
-            "languages" => languages(value).map(|v| p.languages = v),
-            "education" => education(value).map(|v| p.education = v),
-            "experience_years" => match value.as_u64() {
-                Some(n) if n <= 60 => {
-                    p.experience_years = n as u32;
-                    Ok(())
-                }
-                _ => Err(Text::new(
+/// A flattened patch whose names are all writable for the account.
+struct Fields(ProfilePatch);
+
+impl Fields {
+    fn freelancer(self, p: &mut FreelancerProfile, errors: &mut Errors) {
+        let f = self.0;
+        let mut check = |field: &str, result: Result<(), Text>| {
+            if let Err(t) = result {
+                errors.push((field.to_owned(), t));
+            }
+        };
+        if f.bio.is_sent() {
+            check(
+                "bio",
+                text(f.bio, 0, 2000, false).map(|v| p.bio = v.unwrap_or_default()),
+            );
+        }
+        if f.location.is_sent() {
+            check(
+                "location",
+                text(f.location, 0, 200, false).map(|v| p.location = v.unwrap_or_default()),
+            );
+        }
+        if f.portfolio_url.is_sent() {
+            check(
+                "portfolio_url",
+                url(f.portfolio_url, None).map(|v| p.portfolio_url = v),
+            );
+        }
+        if f.linkedin_url.is_sent() {
+            check(
+                "linkedin_url",
+                url(f.linkedin_url, Some("linkedin.com")).map(|v| p.linkedin_url = v),
+            );
+        }
+        match f.wechat_id {
+            Field::Absent => {}
+            Field::Null => p.wechat_id = None,
+            Field::Given(s) if s.trim().is_empty() => p.wechat_id = None,
+            Field::Given(s) => check(
+                "wechat_id",
+                WechatId::parse(&s).map(|w| p.wechat_id = Some(w.as_str().to_owned())),
+            ),
+            Field::Wrong(_) => check("wechat_id", Err(must_be_string())),
+        }
+        if f.hourly_rate.is_sent() {
+            check(
+                "hourly_rate",
+                hourly_rate(f.hourly_rate).map(|v| p.hourly_rate = v),
+            );
+        }
+        if f.skills.is_sent() {
+            check("skills", skills(f.skills).map(|v| p.skills = v));
+        }
+        if f.languages.is_sent() {
+            check("languages", languages(f.languages).map(|v| p.languages = v));
+        }
+        if f.education.is_sent() {
+            check("education", education(f.education).map(|v| p.education = v));
+        }
+        match f.experience_years {
+            Field::Absent => {}
+            Field::Given(n) if n <= 60 => p.experience_years = n as u32,
+            _ => check(
+                "experience_years",
+                Err(Text::new(
                     "从业年限须为 0 到 60 的整数",
                     "experience_years must be a whole number from 0 to 60",
                 )),
-            },
-            _ => Ok(()),
-        };
-        if let Err(t) = result {
-            errors.push((field.clone(), t));
+            ),
         }
     }
-}
 
-fn patch_client(p: &mut ClientProfile, patch: &Map<String, Value>, errors: &mut Errors) {
-    for (field, value) in patch {
-        let result: Result<(), Text> = match field.as_str() {
-            "company_name" => text(value, 1, 200, true).map(|v| p.company_name = v),
-            "company_size" => text(value, 1, 50, true).map(|v| p.company_size = v),
-            "industry" => text(value, 1, 100, true).map(|v| p.industry = v),
-            "budget_range" => text(value, 1, 100, true).map(|v| p.budget_range = v),
-            "location" => text(value, 0, 200, false).map(|v| p.location = v.unwrap_or_default()),
-            "website" => url(value, None).map(|v| p.website = v),
-            _ => Ok(()),
+    fn client(self, p: &mut ClientProfile, errors: &mut Errors) {
+        let f = self.0;
+        let mut check = |field: &str, result: Result<(), Text>| {
+            if let Err(t) = result {
+                errors.push((field.to_owned(), t));
+            }
         };
-        if let Err(t) = result {
-            errors.push((field.clone(), t));
+        if f.company_name.is_sent() {
+            check(
+                "company_name",
+                text(f.company_name, 1, 200, true).map(|v| p.company_name = v),
+            );
+        }
+        if f.company_size.is_sent() {
+            check(
+                "company_size",
+                text(f.company_size, 1, 50, true).map(|v| p.company_size = v),
+            );
+        }
+        if f.industry.is_sent() {
+            check(
+                "industry",
+                text(f.industry, 1, 100, true).map(|v| p.industry = v),
+            );
+        }
+        if f.budget_range.is_sent() {
+            check(
+                "budget_range",
+                text(f.budget_range, 1, 100, true).map(|v| p.budget_range = v),
+            );
+        }
+        if f.location.is_sent() {
+            check(
+                "location",
+                text(f.location, 0, 200, false).map(|v| p.location = v.unwrap_or_default()),
+            );
+        }
+        if f.website.is_sent() {
+            check("website", url(f.website, None).map(|v| p.website = v));
         }
     }
 }
@@ -234,12 +486,21 @@ fn must_be_string() -> Text {
 
 /// A trimmed string of `min..=max` characters without control characters; `null` (or an
 /// empty string where `nullable`) clears it.
-fn text(value: &Value, min: usize, max: usize, nullable: bool) -> Result<Option<String>, Text> {
-    let s = match value {
-        Value::Null => return Ok(None),
-        Value::String(s) => s.trim(),
-        _ => return Err(must_be_string()),
-    };
+fn text(
+    value: Field<String>,
+    min: usize,
+    max: usize,
+    nullable: bool,
+) -> Result<Option<String>, Text> {
+    match value.optional() {
+        Ok(None) => Ok(None),
+        Ok(Some(s)) => text_of(&s, min, max, nullable),
+        Err(_) => Err(must_be_string()),
+    }
+}
+
+fn text_of(s: &str, min: usize, max: usize, nullable: bool) -> Result<Option<String>, Text> {
+    let s = s.trim();
     if s.is_empty() && nullable {
         return Ok(None);
     }
@@ -260,7 +521,7 @@ fn text(value: &Value, min: usize, max: usize, nullable: bool) -> Result<Option<
 }
 
 /// An `http(s)` URL of at most 200 characters with a dotted host, optionally on `domain`.
-fn url(value: &Value, domain: Option<&str>) -> Result<Option<String>, Text> {
+fn url(value: Field<String>, domain: Option<&str>) -> Result<Option<String>, Text> {
     let Some(s) = text(value, 1, 200, true)? else {
         return Ok(None);
     };
@@ -287,42 +548,39 @@ fn url(value: &Value, domain: Option<&str>) -> Result<Option<String>, Text> {
     Ok(Some(parsed.to_string()))
 }
 
-fn hourly_rate(value: &Value) -> Result<Option<Money>, Text> {
+fn hourly_rate(value: Field<String>) -> Result<Option<Money>, Text> {
     let bad = || {
         Text::new(
             "时薪须为 1.00 到 10000.00 元之间的金额字符串，如 \"150.00\"",
             "hourly_rate must be an amount string from 1.00 to 10000.00, like \"150.00\"",
         )
     };
-    match value {
-        Value::Null => Ok(None),
-        Value::String(s) => {
-            let m: Money = s.parse().map_err(|_| bad())?;
-            if m.fen() < 100 || m.fen() > 1_000_000 {
-                return Err(bad());
-            }
-            Ok(Some(m))
-        }
-        _ => Err(bad()),
+    let Some(s) = value.optional().map_err(|_| bad())? else {
+        return Ok(None);
+    };
+    let m: Money = s.parse().map_err(|_| bad())?;
+    if m.fen() < 100 || m.fen() > 1_000_000 {
+        return Err(bad());
     }
+    Ok(Some(m))
 }
 
-fn skills(value: &Value) -> Result<Vec<String>, Text> {
+fn skills(value: Field<Vec<String>>) -> Result<Vec<String>, Text> {
     let bad = || {
         Text::new(
             "技能须为最多 30 个、每个 1 到 50 个字符的字符串列表",
             "skills must be a list of at most 30 strings of 1 to 50 characters",
         )
     };
-    let Value::Array(items) = value else {
+    let Field::Given(items) = value else {
         return Err(bad());
     };
     if items.len() > 30 {
         return Err(bad());
     }
     let mut out: Vec<String> = Vec::new();
-    for item in items {
-        let s = item.as_str().map(str::trim).ok_or_else(bad)?;
+    for item in &items {
+        let s = item.trim();
         if s.is_empty() || s.chars().count() > 50 || s.chars().any(char::is_control) {
             return Err(bad());
         }
@@ -333,134 +591,81 @@ fn skills(value: &Value) -> Result<Vec<String>, Text> {
     Ok(out)
 }
 
-/// One of the profile's `languages`, as [`languages`] checks it (the OpenAPI schema of the
-/// stored items).
-#[derive(utoipa::ToSchema)]
-#[schema(as = Language)]
-#[allow(dead_code)]
-pub struct LanguageDoc {
-    #[schema(min_length = 1, max_length = 50, example = "中文")]
-    language: String,
-    level: LanguageLevel,
-}
-
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum LanguageLevel {
-    Native,
-    Fluent,
-    Conversational,
-    Basic,
-}
-
-/// One of the profile's `education` entries, as [`education`] checks it.
-#[derive(utoipa::ToSchema)]
-#[schema(as = Education)]
-#[allow(dead_code)]
-pub struct EducationDoc {
-    #[schema(min_length = 1, max_length = 100, example = "同济大学")]
-    school: String,
-    #[schema(min_length = 1, max_length = 100)]
-    degree: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
-    major: Option<String>,
-    #[schema(minimum = 1950, maximum = 2100)]
-    start_year: Option<u32>,
-    #[schema(minimum = 1950, maximum = 2100)]
-    end_year: Option<u32>,
-}
-
-fn languages(value: &Value) -> Result<Vec<Value>, Text> {
+fn languages(value: Field<Vec<Language>>) -> Result<Vec<Language>, Text> {
     let bad = || {
         Text::new(
             "语言须为最多 10 项的列表，每项形如 {\"language\": \"中文\", \"level\": \"native\"}，level 为 native、fluent、conversational 或 basic",
             "languages must be a list of at most 10 items like {\"language\": \"English\", \"level\": \"fluent\"}; level is native, fluent, conversational or basic",
         )
     };
-    let Value::Array(items) = value else {
+    let Field::Given(items) = value else {
         return Err(bad());
     };
     if items.len() > 10 {
         return Err(bad());
     }
     items
-        .iter()
+        .into_iter()
         .map(|item| {
-            let language = item
-                .get("language")
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|s| (1..=50).contains(&s.chars().count()))
-                .ok_or_else(bad)?;
-            let level = item
-                .get("level")
-                .and_then(Value::as_str)
-                .filter(|l| LANGUAGE_LEVELS.contains(l))
-                .ok_or_else(bad)?;
-            Ok(serde_json::json!({"language": language, "level": level}))
+            let language = item.language.trim();
+            if !(1..=50).contains(&language.chars().count()) {
+                return Err(bad());
+            }
+            Ok(Language {
+                language: language.to_owned(),
+                level: item.level,
+            })
         })
         .collect()
 }
 
-fn education(value: &Value) -> Result<Vec<Value>, Text> {
+fn education(value: Field<Vec<Education>>) -> Result<Vec<Education>, Text> {
     let bad = || {
         Text::new(
             "教育经历须为最多 10 项的列表，每项含 school（必填）、degree、major、start_year、end_year",
             "education must be a list of at most 10 items with school (required), degree, major, start_year, end_year",
         )
     };
-    let Value::Array(items) = value else {
+    let Field::Given(items) = value else {
         return Err(bad());
     };
     if items.len() > 10 {
         return Err(bad());
     }
     items
-        .iter()
+        .into_iter()
         .map(|item| {
-            let obj = item.as_object().ok_or_else(bad)?;
-            if obj.keys().any(|k| {
-                !matches!(
-                    k.as_str(),
-                    "school" | "degree" | "major" | "start_year" | "end_year"
-                )
-            }) {
-                return Err(bad());
-            }
-            let short = |k: &str, required: bool| -> Result<Value, Text> {
-                match obj.get(k) {
-                    None | Some(Value::Null) if !required => Ok(Value::Null),
-                    Some(v) => match text(v, 1, 100, !required) {
-                        Ok(Some(s)) => Ok(Value::String(s)),
-                        Ok(None) if !required => Ok(Value::Null),
-                        _ => Err(bad()),
-                    },
-                    None => Err(bad()),
-                }
+            let short = |s: &str, nullable: bool| text_of(s, 1, 100, nullable).map_err(|_| bad());
+            let school = short(&item.school, false)?.ok_or_else(bad)?;
+            let degree = item
+                .degree
+                .as_deref()
+                .map(|d| short(d, true))
+                .transpose()?
+                .flatten();
+            let major = item
+                .major
+                .as_deref()
+                .map(|m| short(m, true))
+                .transpose()?
+                .flatten();
+            let year = |y: Option<u32>| match y {
+                Some(y) if !(1950..=2100).contains(&y) => Err(bad()),
+                y => Ok(y),
             };
-            let year = |k: &str| -> Result<Value, Text> {
-                match obj.get(k) {
-                    None | Some(Value::Null) => Ok(Value::Null),
-                    Some(v) => match v.as_u64() {
-                        Some(y) if (1950..=2100).contains(&y) => Ok(Value::from(y)),
-                        _ => Err(bad()),
-                    },
-                }
-            };
-            let (start, end) = (year("start_year")?, year("end_year")?);
-            if let (Some(s), Some(e)) = (start.as_u64(), end.as_u64())
+            let (start_year, end_year) = (year(item.start_year)?, year(item.end_year)?);
+            if let (Some(s), Some(e)) = (start_year, end_year)
                 && e < s
             {
                 return Err(bad());
             }
-            Ok(serde_json::json!({
-                "school": short("school", true)?,
-                "degree": short("degree", false)?,
-                "major": short("major", false)?,
-                "start_year": start,
-                "end_year": end,
-            }))
+            Ok(Education {
+                school,
+                degree,
+                major,
+                start_year,
+                end_year,
+            })
         })
         .collect()
 }
@@ -483,8 +688,8 @@ mod tests {
         )
     }
 
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+    fn obj(v: serde_json::Value) -> ProfilePatch {
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
@@ -507,7 +712,7 @@ mod tests {
         assert_eq!(p.hourly_rate.unwrap().to_string(), "150.50");
         assert_eq!(p.wechat_id.as_deref(), Some("lilei_design"));
         assert_eq!(p.experience_years, 10);
-        assert_eq!(p.education[0]["school"], "同济大学");
+        assert_eq!(p.education[0].school, "同济大学");
     }
 
     #[test]
@@ -574,7 +779,48 @@ mod tests {
                 "wechat_id"
             ]
         );
-        assert_eq!(apply_patch(&mut u, Map::new()), Err(PatchError::Empty));
+        assert_eq!(
+            apply_patch(&mut u, ProfilePatch::default()),
+            Err(PatchError::Empty)
+        );
+    }
+
+    #[test]
+    fn nested_fields_count_as_sent_and_a_nested_non_object_is_an_unknown_field() {
+        let mut u = user(UserType::Freelancer);
+        let err = apply_patch(
+            &mut u,
+            obj(json!({"freelancer_profile": {"bio": 7, "colour": "red"}})),
+        )
+        .unwrap_err();
+        assert_eq!(err, PatchError::Unknown(vec!["colour".into()]));
+        let err = apply_patch(
+            &mut u,
+            obj(json!({"bio": "上面的", "freelancer_profile": {"bio": 7, "location": ["x"]}})),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, PatchError::Invalid(f) if f.len() == 1 && f[0].0 == "location"),
+            "{err:?}"
+        );
+        assert_eq!(
+            apply_patch(&mut u, obj(json!({"client_profile": null}))).unwrap_err(),
+            PatchError::Unknown(vec!["client_profile".into()])
+        );
+        assert_eq!(
+            apply_patch(
+                &mut u,
+                obj(json!({"notification_preferences": {"email": null}}))
+            )
+            .unwrap_err(),
+            PatchError::Invalid(vec![(
+                "notification_preferences".into(),
+                Text::new(
+                    "notification_preferences 须为 {email: true|false, sms: true|false}",
+                    "notification_preferences must be {email: true|false, sms: true|false}",
+                )
+            )])
+        );
     }
 
     #[test]

@@ -1201,7 +1201,10 @@ mod tests {
     #[test]
     fn content_round_trips_through_its_wire_form() {
         let c = parse(valid()).unwrap();
-        let again = c.to_input().parse(&catalog(), &MediaKeys::default()).unwrap();
+        let again = c
+            .to_input()
+            .parse(&catalog(), &MediaKeys::default())
+            .unwrap();
         assert_eq!(again, c);
     }
 
@@ -1210,7 +1213,10 @@ mod tests {
         let mut m = valid();
         m.insert("title".into(), json!(42));
         m.insert("skills".into(), json!("logo"));
-        m.insert("packages".into(), json!({"basic": {"price": 199, "description": "x", "delivery_days": "3"}}));
+        m.insert(
+            "packages".into(),
+            json!({"basic": {"price": 199, "description": "x", "delivery_days": "3"}}),
+        );
         m.insert("description".into(), json!("short"));
         let found = codes(m);
         assert_eq!(
@@ -1220,7 +1226,10 @@ mod tests {
                 ("skills".to_owned(), "validation.failed"),
                 ("description".to_owned(), "service.description_length"),
                 ("packages.basic.price".to_owned(), "service.invalid_price"),
-                ("packages.basic.delivery_days".to_owned(), "service.invalid_delivery_days"),
+                (
+                    "packages.basic.delivery_days".to_owned(),
+                    "service.invalid_delivery_days"
+                ),
             ]
         );
     }
@@ -1231,7 +1240,10 @@ mod tests {
         let patch: ServiceInput =
             serde_json::from_value(json!({"title_zh": null, "requirements": "品牌名称"})).unwrap();
         assert!(!patch.is_empty());
-        let merged = patch.over(c.to_input()).parse(&catalog(), &MediaKeys::default()).unwrap();
+        let merged = patch
+            .over(c.to_input())
+            .parse(&catalog(), &MediaKeys::default())
+            .unwrap();
         assert_eq!(merged.title_zh, None);
         assert_eq!(merged.requirements, "品牌名称");
         assert_eq!(merged.title, c.title);
@@ -1239,8 +1251,15 @@ mod tests {
         let named: ServiceInput =
             serde_json::from_value(json!({"rating": 5, "colour": "red"})).unwrap();
         assert!(!named.is_empty());
-        assert_eq!(named.not_writable(), (vec!["rating".into()], vec!["colour".into()]));
-        assert!(serde_json::from_value::<ServiceInput>(json!({})).unwrap().is_empty());
+        assert_eq!(
+            named.not_writable(),
+            (vec!["rating".into()], vec!["colour".into()])
+        );
+        assert!(
+            serde_json::from_value::<ServiceInput>(json!({}))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

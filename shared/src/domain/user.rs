@@ -110,10 +110,8 @@ pub struct FreelancerProfile {
     pub linkedin_url: Option<String>,
     pub wechat_id: Option<String>,
     pub location: String,
-    #[schema(value_type = Vec<crate::domain::profile::LanguageDoc>)]
-    pub languages: Vec<serde_json::Value>,
-    #[schema(value_type = Vec<crate::domain::profile::EducationDoc>)]
-    pub education: Vec<serde_json::Value>,
+    pub languages: Vec<crate::domain::profile::Language>,
+    pub education: Vec<crate::domain::profile::Education>,
     pub experience_years: u32,
     pub rating: Decimal,
     #[serde(skip)]

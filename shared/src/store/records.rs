@@ -63,8 +63,8 @@ pub(super) struct FreelancerProfileRecord {
     pub linkedin_url: Option<String>,
     pub wechat_id: Option<String>,
     pub location: String,
-    pub languages: Vec<serde_json::Value>,
-    pub education: Vec<serde_json::Value>,
+    pub languages: Vec<crate::domain::profile::Language>,
+    pub education: Vec<crate::domain::profile::Education>,
     pub experience_years: u32,
     /// Sum of the ratings of the public reviews (`stats-updater`); the average is derived.
     #[serde(default)]
