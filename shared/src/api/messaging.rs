@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
 
 use super::common::order_not_found;
 use super::common::{service_not_found, violations};
@@ -20,6 +19,7 @@ use crate::domain::messaging::{Message, MessageInput};
 use crate::domain::moderation::Finding;
 use crate::domain::service::Violation;
 use crate::domain::{ConversationId, NotificationId, OrderId};
+use crate::field::Field;
 use crate::http::route as r;
 use crate::http::{ApiError, ListParams, Reply, json_body, path_id, query_bool};
 use crate::i18n::Text;
@@ -321,20 +321,48 @@ async fn sent(deps: &'static Deps, s: Sent) -> Reply {
     )
 }
 
+/// `message-send`'s and `order-message-send`'s body: `{message_type?: text|file|image,
+/// content, file_key?, file_name?}`. A text needs `content`; a file or an image needs the
+/// `file_key` of an upload and may have a caption.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = MessageBody, example = json!({"message_type": "text", "content": "您好，初稿什么时候可以看到？"}))]
+pub(crate) struct MessageRequest {
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(text|image|file)$")]
+    message_type: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 5000)]
+    content: Field<String>,
+    /// The `key` of an upload (image and file messages).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    file_key: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    file_name: Field<String>,
+}
+
+impl TryFrom<MessageRequest> for MessageInput {
+    type Error = ApiError;
+
+    fn try_from(r: MessageRequest) -> Result<MessageInput, ApiError> {
+        MessageInput::parse(r.message_type, r.content, r.file_key, r.file_name).map_err(|errors| {
+            violations(
+                errors
+                    .into_iter()
+                    .map(|(field, text)| Violation {
+                        field,
+                        code: "message.invalid",
+                        text,
+                    })
+                    .collect(),
+            )
+        })
+    }
+}
+
 fn message_input(req: &Request) -> Result<MessageInput, ApiError> {
-    let body: Map<String, Value> = json_body(req)?;
-    MessageInput::parse(&body).map_err(|errors| {
-        violations(
-            errors
-                .into_iter()
-                .map(|(field, text)| Violation {
-                    field,
-                    code: "message.invalid",
-                    text,
-                })
-                .collect(),
-        )
-    })
+    MessageInput::try_from(json_body::<MessageRequest>(req)?)
 }
 
 /// `GET /messaging/conversations` [conversation-list]: most recent activity first, with the
@@ -359,15 +387,44 @@ pub async fn list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> 
     ))
 }
 
+/// `conversation-create`'s body: one of `participant_id`, `service_id` (its freelancer) or
+/// `order_id` (its other party).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ConversationBody, example = json!({"service_id": "01JD0000000000000000000000"}))]
+pub(crate) struct ConversationRequest {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    participant_id: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    service_id: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    order_id: Field<String>,
+}
+
+impl TryFrom<ConversationRequest> for OpenRequest {
+    type Error = ApiError;
+
+    fn try_from(r: ConversationRequest) -> Result<OpenRequest, ApiError> {
+        Ok(OpenRequest {
+            participant_id: optional_id(r.participant_id, "participant_id", user_not_found)?,
+            service_id: optional_id(r.service_id, "service_id", service_not_found)?,
+            order_id: optional_id(r.order_id, "order_id", order_not_found)?,
+        })
+    }
+}
+
+/// An id that names nothing is the thing's 404.
 fn optional_id<T: std::str::FromStr>(
-    body: &Map<String, Value>,
+    value: Field<String>,
     name: &str,
     not_found: fn() -> ApiError,
 ) -> Result<Option<T>, ApiError> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| not_found()),
-        Some(_) => Err(invalid(
+    match value.optional() {
+        Ok(None) => Ok(None),
+        Ok(Some(s)) => s.trim().parse().map(Some).map_err(|_| not_found()),
+        Err(_) => Err(invalid(
             name,
             "request.invalid_field",
             Text::owned(
@@ -382,12 +439,7 @@ fn optional_id<T: std::str::FromStr>(
 /// order_id?}` → 201 with the new conversation, or 200 with the one that already exists.
 pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (_, me) = signed_in(deps, &req).await?;
-    let body: Map<String, Value> = json_body(&req)?;
-    let open = OpenRequest {
-        participant_id: optional_id(&body, "participant_id", user_not_found)?,
-        service_id: optional_id(&body, "service_id", service_not_found)?,
-        order_id: optional_id(&body, "order_id", order_not_found)?,
-    };
+    let open = OpenRequest::try_from(json_body::<ConversationRequest>(&req)?)?;
     let (mine, created) = app::open(&deps.store, &me, open, Utc::now()).await?;
     let view = ConversationView::from(&mine);
     Ok(if created {
@@ -607,34 +659,6 @@ pub(crate) struct AllRead {
     unread_count: u32,
 }
 
-/// The request bodies this module's handlers read field by field (so that every field
-/// error is reported at once): their contract, as the document shows it. Their fields are
-/// read by the schema derive only.
-#[allow(dead_code)]
-mod bodies {
-    /// One of `participant_id`, `service_id` (its freelancer) or `order_id` (its other party).
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"service_id": "01JD0000000000000000000000", "message": "您好，请问可以加急吗？"}))]
-    pub(crate) struct ConversationBody {
-        participant_id: Option<String>,
-        service_id: Option<String>,
-        order_id: Option<String>,
-        message: Option<String>,
-    }
-
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"message_type": "text", "content": "您好，初稿什么时候可以看到？"}))]
-    pub(crate) struct MessageBody {
-        #[schema(pattern = "^(text|image|file)$")]
-        message_type: Option<String>,
-        #[schema(max_length = 5000)]
-        content: Option<String>,
-        /// The `key` of an upload (image and file messages).
-        file_key: Option<String>,
-        file_name: Option<String>,
-    }
-}
-
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
@@ -658,7 +682,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "messaging",
             "在订单会话中发消息 / Message about the order",
         )
-        .body(r::one::<bodies::MessageBody>)
+        .body(r::one::<MessageRequest>)
         .created(r::one::<SentView>)
         .errors(&[409]),
         r::route(
@@ -679,7 +703,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "messaging",
             "发起会话 / Start a conversation",
         )
-        .body(r::one::<bodies::ConversationBody>)
+        .body(r::one::<ConversationRequest>)
         .created(r::one::<ConversationView>)
         .errors(&[404, 409]),
         r::route(
@@ -700,7 +724,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "messaging",
             "发送消息 / Send a message",
         )
-        .body(r::one::<bodies::MessageBody>)
+        .body(r::one::<MessageRequest>)
         .created(r::one::<SentView>)
         .errors(&[409]),
         r::route(

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use lambda_http::Request;
-use serde_json::{Map, Value};
+use serde::Deserialize;
 
 use super::common::order_not_found;
 use super::common::{moderation_failed, service_not_found, violations};
@@ -13,8 +13,10 @@ use super::views::PageView;
 use super::views::user_not_found;
 use crate::app::reviews::{self as app, ReviewError};
 use crate::deps::Deps;
-use crate::domain::review::{ResponseInput, Review, ReviewInput, ReviewRuleError};
+use crate::domain::review::{self, ResponseInput, Review, ReviewInput, ReviewRuleError};
+use crate::domain::service::{Check, Violation};
 use crate::domain::{OrderId, ReviewId, ServiceId, UserId};
+use crate::field::{Field, Others};
 use crate::http::route as r;
 use crate::http::{ApiError, ListParams, Reply, json_body, path_id};
 use crate::i18n::Text;
@@ -106,8 +108,7 @@ fn page(p: Page<Review>) -> Reply {
 pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (_, user) = signed_in(deps, &req).await?;
     let id: OrderId = path_id(&req, "order_id", order_not_found)?;
-    let body: Map<String, Value> = json_body(&req)?;
-    let input = ReviewInput::parse(&body).map_err(violations)?;
+    let input = ReviewInput::try_from(json_body::<ReviewRequest>(&req)?).map_err(violations)?;
     let review = app::create(&deps.store, &user, id, input, Utc::now()).await?;
     Ok(Reply::created(
         Text::new("评价已发布", "Review posted"),
@@ -120,8 +121,7 @@ pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
 pub async fn respond(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (_, user) = signed_in(deps, &req).await?;
     let id: ReviewId = path_id(&req, "review_id", review_not_found)?;
-    let body: Map<String, Value> = json_body(&req)?;
-    let input = ResponseInput::parse(&body).map_err(violations)?;
+    let input = ResponseInput::try_from(json_body::<ResponseRequest>(&req)?).map_err(violations)?;
     let review = app::respond(&deps.store, &user, id, input, Utc::now()).await?;
     Ok(Reply::created(
         Text::new("回复已发布", "Response posted"),
@@ -145,25 +145,89 @@ pub async fn of_user(deps: &'static Deps, req: Request) -> Result<Reply, ApiErro
     Ok(page(p))
 }
 
-/// The request bodies this module's handlers read field by field (so that every field
-/// error is reported at once): their contract, as the document shows it. Their fields are
-/// read by the schema derive only.
-#[allow(dead_code)]
-mod bodies {
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"rating": 5, "comment": "Great work", "comment_zh": "设计很专业，沟通顺畅，推荐！"}))]
-    pub(crate) struct ReviewBody {
-        #[schema(minimum = 1, maximum = 5)]
-        rating: u8,
-        comment: String,
-        comment_zh: Option<String>,
-    }
+/// `review-create`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ReviewBody, example = json!({"rating": 5, "comment": "Great work", "comment_zh": "设计很专业，沟通顺畅，推荐！"}))]
+pub(crate) struct ReviewRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = u8, minimum = 1, maximum = 5)]
+    rating: Field<u64>,
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 2000)]
+    comment: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    comment_zh: Field<String>,
+    /// Shown on the service and the freelancer's profile (default `true`).
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    is_public: Field<bool>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    other: Others,
+}
 
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"response": "感谢您的认可，期待再次合作！"}))]
-    pub(crate) struct ResponseBody {
-        response: String,
-        response_zh: Option<String>,
+impl TryFrom<ReviewRequest> for ReviewInput {
+    type Error = Vec<Violation>;
+
+    fn try_from(r: ReviewRequest) -> Result<ReviewInput, Vec<Violation>> {
+        let mut c = Check::default();
+        review::unknown_fields(&mut c, &r.other);
+        let rating = review::rating(&mut c, r.rating);
+        let comment = review::required_text(&mut c, "comment", r.comment, "review.invalid_comment");
+        let comment_zh =
+            review::optional_text(&mut c, "comment_zh", r.comment_zh, "review.invalid_comment");
+        let is_public = review::visibility(&mut c, r.is_public);
+        match (rating, comment, is_public) {
+            (Some(rating), Some(comment), Some(is_public)) if c.violations.is_empty() => {
+                Ok(ReviewInput {
+                    rating,
+                    comment,
+                    comment_zh,
+                    is_public,
+                })
+            }
+            _ => Err(c.violations),
+        }
+    }
+}
+
+/// `review-respond`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ResponseBody, example = json!({"response": "感谢您的认可，期待再次合作！"}))]
+pub(crate) struct ResponseRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 2000)]
+    response: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    response_zh: Field<String>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    other: Others,
+}
+
+impl TryFrom<ResponseRequest> for ResponseInput {
+    type Error = Vec<Violation>;
+
+    fn try_from(r: ResponseRequest) -> Result<ResponseInput, Vec<Violation>> {
+        let mut c = Check::default();
+        review::unknown_fields(&mut c, &r.other);
+        let response =
+            review::required_text(&mut c, "response", r.response, "review.invalid_response");
+        let response_zh = review::optional_text(
+            &mut c,
+            "response_zh",
+            r.response_zh,
+            "review.invalid_response",
+        );
+        match response {
+            Some(response) if c.violations.is_empty() => Ok(ResponseInput {
+                response,
+                response_zh,
+            }),
+            _ => Err(c.violations),
+        }
     }
 }
 
@@ -200,7 +264,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "reviews",
             "评价订单 / Review the order",
         )
-        .body(r::one::<bodies::ReviewBody>)
+        .body(r::one::<ReviewRequest>)
         .created(r::one::<ReviewView>)
         .errors(&[409]),
         r::route(
@@ -211,8 +275,58 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "reviews",
             "回复评价 / Respond to a review",
         )
-        .body(r::one::<bodies::ResponseBody>)
+        .body(r::one::<ResponseRequest>)
         .created(r::one::<ReviewView>)
         .errors(&[409]),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::review::MAX_TEXT_CHARS;
+
+    fn parse_review(v: serde_json::Value) -> Result<ReviewInput, Vec<Violation>> {
+        ReviewInput::try_from(serde_json::from_value::<ReviewRequest>(v).unwrap())
+    }
+
+    #[test]
+    fn ratings_outside_one_to_five_or_not_whole_are_refused() {
+        for bad in [
+            json!(0),
+            json!(6),
+            json!(4.5),
+            json!("5"),
+            json!(-1),
+            json!(null),
+        ] {
+            let v = parse_review(json!({"rating": bad, "comment": "好"})).unwrap_err();
+            assert_eq!(v[0].code, "review.invalid_rating", "{bad}");
+        }
+        for good in 1..=5 {
+            let r = parse_review(json!({"rating": good, "comment": " 很好 "})).unwrap();
+            assert_eq!(r.rating, good);
+            assert_eq!(r.comment, "很好");
+            assert!(r.is_public);
+        }
+    }
+
+    #[test]
+    fn a_comment_is_required_and_bounded() {
+        let v = parse_review(json!({"rating": 5, "comment": "  "})).unwrap_err();
+        assert_eq!(v[0].field, "comment");
+        let long = "好".repeat(MAX_TEXT_CHARS + 1);
+        let v = parse_review(json!({"rating": 5, "comment": long})).unwrap_err();
+        assert_eq!(v[0].code, "review.invalid_comment");
+        let v = parse_review(json!({"rating": 5, "comment": "ok", "stars": 5})).unwrap_err();
+        assert_eq!(v[0].code, "review.unknown_field");
+        let r = parse_review(
+            json!({"rating": 4, "comment": "Good", "comment_zh": "", "is_public": false}),
+        )
+        .unwrap();
+        assert_eq!(r.comment_zh, None);
+        assert!(!r.is_public);
+    }
 }

@@ -275,10 +275,6 @@ pub async fn verification_submit(deps: &'static Deps, req: Request) -> Result<Re
     ))
 }
 
-/// The request bodies this module's handlers read field by field (so that every field
-/// error is reported at once): their contract, as the document shows it. Their fields are
-/// read by the schema derive only.
-#[allow(dead_code)]
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {

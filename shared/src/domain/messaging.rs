@@ -4,11 +4,11 @@
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use ulid::Ulid;
 
 use super::moderation::{self, Finding, RulesError};
 use super::{ConversationId, MessageId, OrderId, ServiceId, UserId};
+use crate::field::Field;
 use crate::i18n::Text;
 
 /// The longest message text, in characters.
@@ -126,14 +126,18 @@ pub struct MessageInput {
 /// `{message_type?: text|file|image, content, file_key?, file_name?}`: a text needs
 /// `content`; a file or an image needs the `file_key` of an upload and may have a caption.
 impl MessageInput {
-    pub fn parse(body: &Map<String, Value>) -> Result<MessageInput, Vec<(String, Text)>> {
+    pub fn parse(
+        message_type: Field<String>,
+        content: Field<String>,
+        file_key: Field<String>,
+        file_name: Field<String>,
+    ) -> Result<MessageInput, Vec<(String, Text)>> {
         let mut errors = Vec::new();
-        let string = |name: &str| match body.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_owned())),
-            Some(_) => Err(Text::new("须为字符串", "Must be a string")),
+        let string = |value: Field<String>| match value.optional() {
+            Ok(s) => Ok(s.map(|s| s.trim().to_owned())),
+            Err(_) => Err(Text::new("须为字符串", "Must be a string")),
         };
-        let message_type = match string("message_type") {
+        let message_type = match string(message_type) {
             Ok(None) => Some(MessageKind::Text),
             Ok(Some(t)) => match t.as_str() {
                 "text" => Some(MessageKind::Text),
@@ -155,7 +159,7 @@ impl MessageInput {
                 None
             }
         };
-        let mut field = |name: &str, max: usize| match string(name) {
+        let mut field = |name: &str, value: Field<String>, max: usize| match string(value) {
             Ok(Some(s)) if s.chars().count() > max => {
                 errors.push((
                     name.to_owned(),
@@ -172,9 +176,9 @@ impl MessageInput {
                 None
             }
         };
-        let content = field("content", MAX_CONTENT_CHARS);
-        let file_key = field("file_key", 500);
-        let file_name = field("file_name", MAX_FILE_NAME_CHARS);
+        let content = field("content", content, MAX_CONTENT_CHARS);
+        let file_key = field("file_key", file_key, 500);
+        let file_name = field("file_name", file_name, MAX_FILE_NAME_CHARS);
         match message_type {
             Some(MessageKind::Text)
                 if content.is_none() && !errors.iter().any(|e| e.0 == "content") =>
@@ -302,7 +306,22 @@ mod tests {
 
     #[test]
     fn messages_are_parsed_by_type() {
-        let parse = |v: Value| MessageInput::parse(v.as_object().unwrap());
+        let parse = |v: serde_json::Value| {
+            let f = |k: &str| serde_json::from_value::<Field<String>>(v[k].clone()).unwrap();
+            let sent = |k: &str| {
+                if v.get(k).is_some() {
+                    f(k)
+                } else {
+                    Field::Absent
+                }
+            };
+            MessageInput::parse(
+                sent("message_type"),
+                sent("content"),
+                sent("file_key"),
+                sent("file_name"),
+            )
+        };
         let m = parse(serde_json::json!({"content": "  你好  "})).unwrap();
         assert_eq!(
             (m.message_type, m.content.as_str()),

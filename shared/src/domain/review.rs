@@ -4,12 +4,12 @@
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::moderation::{self, Finding, RulesError};
 use super::order::{Order, OrderStatus};
-use super::service::{Check, Violation};
+use super::service::Check;
 use super::{OrderId, ReviewId, ServiceId, UserId};
+use crate::field::{Field, Others};
 use crate::i18n::Text;
 
 /// How long after completion an order can be reviewed.
@@ -194,16 +194,14 @@ pub struct ResponseInput {
 }
 
 /// A required text field: present, a string, 1..=[`MAX_TEXT_CHARS`] characters trimmed.
-fn required_text(
+pub(crate) fn required_text(
     c: &mut Check,
-    body: &serde_json::Map<String, Value>,
     field: &str,
+    value: Field<String>,
     code: &'static str,
 ) -> Option<String> {
-    match body.get(field) {
-        Some(Value::String(s)) if !s.trim().is_empty() => {
-            c.text(field, s, (1, MAX_TEXT_CHARS), code)
-        }
+    match value {
+        Field::Given(s) if !s.trim().is_empty() => c.text(field, &s, (1, MAX_TEXT_CHARS), code),
         _ => {
             c.fail(
                 field,
@@ -216,25 +214,26 @@ fn required_text(
 }
 
 /// An optional text field: absent, null or blank is `None`.
-fn optional_text(
+pub(crate) fn optional_text(
     c: &mut Check,
-    body: &serde_json::Map<String, Value>,
     field: &str,
+    value: Field<String>,
     code: &'static str,
 ) -> Option<String> {
-    match body.get(field) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.trim().is_empty() => None,
-        Some(Value::String(s)) => c.text(field, s, (1, MAX_TEXT_CHARS), code),
-        Some(_) => {
+    match value {
+        Field::Absent | Field::Null => None,
+        Field::Given(s) if s.trim().is_empty() => None,
+        Field::Given(s) => c.text(field, &s, (1, MAX_TEXT_CHARS), code),
+        Field::Wrong(_) => {
             c.fail(field, code, Text::new("须为文本", "Must be a string"));
             None
         }
     }
 }
 
-fn unknown_fields(c: &mut Check, body: &serde_json::Map<String, Value>, allowed: &[&str]) {
-    for k in body.keys().filter(|k| !allowed.contains(&k.as_str())) {
+/// Each name a review body has that it should not.
+pub(crate) fn unknown_fields(c: &mut Check, other: &Others) {
+    for k in other.names() {
         c.fail(
             k,
             "review.unknown_field",
@@ -243,86 +242,47 @@ fn unknown_fields(c: &mut Check, body: &serde_json::Map<String, Value>, allowed:
     }
 }
 
-impl ReviewInput {
-    /// `{rating 1..5, comment, comment_zh?, is_public?}`.
-    pub fn parse(body: &serde_json::Map<String, Value>) -> Result<ReviewInput, Vec<Violation>> {
-        let mut c = Check::default();
-        unknown_fields(
-            &mut c,
-            body,
-            &["rating", "comment", "comment_zh", "is_public"],
+/// A rating: a whole number from 1 to 5.
+pub(crate) fn rating(c: &mut Check, value: Field<u64>) -> Option<u8> {
+    let rating = match value {
+        Field::Given(r @ 1..=5) => u8::try_from(r).ok(),
+        _ => None,
+    };
+    if rating.is_none() {
+        c.fail(
+            "rating",
+            "review.invalid_rating",
+            Text::new(
+                "评分须为 1 到 5 的整数",
+                "rating must be a whole number from 1 to 5",
+            ),
         );
-        let rating = match body.get("rating").and_then(Value::as_u64) {
-            Some(r @ 1..=5) => u8::try_from(r).ok(),
-            _ => None,
-        };
-        if rating.is_none() {
-            c.fail(
-                "rating",
-                "review.invalid_rating",
-                Text::new(
-                    "评分须为 1 到 5 的整数",
-                    "rating must be a whole number from 1 to 5",
-                ),
-            );
-        }
-        let comment = required_text(&mut c, body, "comment", "review.invalid_comment");
-        let comment_zh = optional_text(&mut c, body, "comment_zh", "review.invalid_comment");
-        let is_public = match body.get("is_public") {
-            None | Some(Value::Null) => Some(true),
-            Some(Value::Bool(b)) => Some(*b),
-            Some(_) => {
-                c.fail(
-                    "is_public",
-                    "review.invalid_visibility",
-                    Text::new(
-                        "is_public 须为 true 或 false",
-                        "is_public must be true or false",
-                    ),
-                );
-                None
-            }
-        };
-        match (rating, comment, is_public) {
-            (Some(rating), Some(comment), Some(is_public)) if c.violations.is_empty() => {
-                Ok(ReviewInput {
-                    rating,
-                    comment,
-                    comment_zh,
-                    is_public,
-                })
-            }
-            _ => Err(c.violations),
-        }
     }
+    rating
 }
 
-impl ResponseInput {
-    /// `{response, response_zh?}`.
-    pub fn parse(body: &serde_json::Map<String, Value>) -> Result<ResponseInput, Vec<Violation>> {
-        let mut c = Check::default();
-        unknown_fields(&mut c, body, &["response", "response_zh"]);
-        let response = required_text(&mut c, body, "response", "review.invalid_response");
-        let response_zh = optional_text(&mut c, body, "response_zh", "review.invalid_response");
-        match response {
-            Some(response) if c.violations.is_empty() => Ok(ResponseInput {
-                response,
-                response_zh,
-            }),
-            _ => Err(c.violations),
+/// Whether the review is shown publicly (default yes).
+pub(crate) fn visibility(c: &mut Check, value: Field<bool>) -> Option<bool> {
+    match value {
+        Field::Absent | Field::Null => Some(true),
+        Field::Given(b) => Some(b),
+        Field::Wrong(_) => {
+            c.fail(
+                "is_public",
+                "review.invalid_visibility",
+                Text::new(
+                    "is_public 须为 true 或 false",
+                    "is_public must be true or false",
+                ),
+            );
+            None
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-
-    fn body(v: Value) -> serde_json::Map<String, Value> {
-        v.as_object().unwrap().clone()
-    }
 
     #[test]
     fn averages_are_exact_and_half_up_to_two_places() {
@@ -332,45 +292,5 @@ mod tests {
         assert_eq!(average(5, 1).to_string(), "5.00");
         assert_eq!(average(0, 0).to_string(), "0.00");
         assert_eq!(average(4_999_999, 1_000_000).to_string(), "5.00");
-    }
-
-    #[test]
-    fn ratings_outside_one_to_five_or_not_whole_are_refused() {
-        for bad in [
-            json!(0),
-            json!(6),
-            json!(4.5),
-            json!("5"),
-            json!(-1),
-            json!(null),
-        ] {
-            let v = ReviewInput::parse(&body(json!({"rating": bad, "comment": "好"}))).unwrap_err();
-            assert_eq!(v[0].code, "review.invalid_rating", "{bad}");
-        }
-        for good in 1..=5 {
-            let r =
-                ReviewInput::parse(&body(json!({"rating": good, "comment": " 很好 "}))).unwrap();
-            assert_eq!(r.rating, good);
-            assert_eq!(r.comment, "很好");
-            assert!(r.is_public);
-        }
-    }
-
-    #[test]
-    fn a_comment_is_required_and_bounded() {
-        let v = ReviewInput::parse(&body(json!({"rating": 5, "comment": "  "}))).unwrap_err();
-        assert_eq!(v[0].field, "comment");
-        let long = "好".repeat(MAX_TEXT_CHARS + 1);
-        let v = ReviewInput::parse(&body(json!({"rating": 5, "comment": long}))).unwrap_err();
-        assert_eq!(v[0].code, "review.invalid_comment");
-        let v = ReviewInput::parse(&body(json!({"rating": 5, "comment": "ok", "stars": 5})))
-            .unwrap_err();
-        assert_eq!(v[0].code, "review.unknown_field");
-        let r = ReviewInput::parse(&body(
-            json!({"rating": 4, "comment": "Good", "comment_zh": "", "is_public": false}),
-        ))
-        .unwrap();
-        assert_eq!(r.comment_zh, None);
-        assert!(!r.is_public);
     }
 }
