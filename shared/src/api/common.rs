@@ -12,6 +12,7 @@ use crate::deps::Deps;
 use crate::domain::moderation::Finding;
 use crate::domain::payment::{Channel, Gateway};
 use crate::domain::service::Violation;
+use crate::field::Field;
 use crate::http::{ApiError, FieldErrors, Reply, client_ip, header};
 use crate::i18n::Text;
 
@@ -71,7 +72,7 @@ pub(crate) fn idempotency_key(
     req: &Request,
     scope: &str,
     object: &str,
-    body: &Value,
+    body: &str,
 ) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(key) = header(req, "idempotency-key") else {
         return Ok(None);
@@ -115,12 +116,17 @@ pub(crate) fn client_info(deps: &Deps, req: &Request) -> ClientInfo {
     }
 }
 
-/// Reads `method` (a gateway), `channel` and `openid` from a body.
-pub(crate) fn pay_with(body: &Value, errors: &mut FieldErrors) -> Option<PayWith> {
-    let gateway = match body.get("method").and_then(Value::as_str) {
-        Some(m) => m.parse::<Gateway>().ok(),
-        None => None,
-    };
+/// How a body asks to pay through a gateway (`order-pay`, `topup-create`).
+#[derive(Debug, Default)]
+pub(crate) struct GatewayFields {
+    pub(crate) method: Field<String>,
+    pub(crate) channel: Field<String>,
+    pub(crate) openid: Field<String>,
+}
+
+/// Checks `method` (a gateway), `channel` and `openid`.
+pub(crate) fn pay_with(body: GatewayFields, errors: &mut FieldErrors) -> Option<PayWith> {
+    let gateway = body.method.given().and_then(|m| m.parse::<Gateway>().ok());
     let Some(gateway) = gateway else {
         errors.add(
             "method",
@@ -131,12 +137,12 @@ pub(crate) fn pay_with(body: &Value, errors: &mut FieldErrors) -> Option<PayWith
         );
         return None;
     };
-    let asked = match body.get("channel") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(c)) => Some(c.as_str()),
-        Some(_) => Some(""),
+    let asked = match body.channel {
+        Field::Absent | Field::Null => None,
+        Field::Given(c) => Some(c),
+        Field::Wrong(_) => Some(String::new()),
     };
-    let Some(channel) = Channel::of(gateway, asked) else {
+    let Some(channel) = Channel::of(gateway, asked.as_deref()) else {
         errors.add(
             "channel",
             match gateway {
@@ -152,10 +158,10 @@ pub(crate) fn pay_with(body: &Value, errors: &mut FieldErrors) -> Option<PayWith
         );
         return None;
     };
-    let openid = match body.get("openid") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(o)) => Some(o.trim().to_owned()).filter(|o| !o.is_empty()),
-        Some(_) => {
+    let openid = match body.openid {
+        Field::Absent | Field::Null => None,
+        Field::Given(o) => Some(o.trim().to_owned()).filter(|o| !o.is_empty()),
+        Field::Wrong(_) => {
             errors.add(
                 "openid",
                 Text::new("openid 须为字符串", "openid must be a string"),

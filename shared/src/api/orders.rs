@@ -4,11 +4,10 @@
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
+use super::common::{GatewayFields, pay_with, service_not_found};
 use super::common::{idempotency_key, order_not_found, replayed};
-use super::common::{pay_with, service_not_found};
 use super::review_views::ReviewView;
 use super::session::{admin, signed_in};
 use super::views::ChargeView;
@@ -22,8 +21,11 @@ use crate::domain::order::{
 };
 use crate::domain::service::Tier;
 use crate::domain::{Money, OrderId, ServiceId, UserType};
+use crate::field::Field;
 use crate::http::route as r;
-use crate::http::{ApiError, FieldErrors, ListParams, Reply, json_body, path_id, query_param};
+use crate::http::{
+    ApiError, FieldErrors, ListParams, Reply, json_body, json_request, path_id, query_param,
+};
 use crate::i18n::Text;
 use crate::store::{OrderListing, OrderStep, StepKind};
 
@@ -379,22 +381,22 @@ impl StepView {
     }
 }
 
-/// Reads an optional string field with a length limit; `required` makes absence an error.
+/// A string field with a length limit; `required` makes absence an error.
 fn text_field(
-    body: &Value,
+    value: Field<String>,
     errors: &mut FieldErrors,
     name: &str,
     max: usize,
     required: bool,
 ) -> String {
-    match body.get(name) {
-        None | Some(Value::Null) => {
+    match value {
+        Field::Absent | Field::Null => {
             if required {
                 errors.add(name, Text::new("此字段为必填项", "This field is required"));
             }
             String::new()
         }
-        Some(Value::String(s)) => {
+        Field::Given(s) => {
             let t = s.trim();
             if required && t.is_empty() {
                 errors.add(
@@ -412,7 +414,7 @@ fn text_field(
             }
             t.to_owned()
         }
-        Some(_) => {
+        Field::Wrong(_) => {
             errors.add(name, Text::new("须为字符串", "Must be a string"));
             String::new()
         }
@@ -420,11 +422,16 @@ fn text_field(
 }
 
 /// File keys an order step refers to: uploaded under the order's own prefix.
-fn file_keys(body: &Value, errors: &mut FieldErrors, name: &str, order: OrderId) -> Vec<String> {
+fn file_keys(
+    value: Field<Vec<Field<String>>>,
+    errors: &mut FieldErrors,
+    name: &str,
+    order: OrderId,
+) -> Vec<String> {
     let prefix = format!("uploads/orders/{order}/");
-    match body.get(name) {
-        None | Some(Value::Null) => vec![],
-        Some(Value::Array(items)) => {
+    match value {
+        Field::Absent | Field::Null => vec![],
+        Field::Given(items) => {
             if items.len() > MAX_FILES {
                 errors.add(
                     name,
@@ -437,14 +444,14 @@ fn file_keys(body: &Value, errors: &mut FieldErrors, name: &str, order: OrderId)
             }
             let mut out = Vec::new();
             for item in items {
-                match item.as_str() {
+                match item.given() {
                     Some(k)
                         if k.starts_with(&prefix)
                             && k.len() <= 512
                             && !k.contains("..")
                             && k.len() > prefix.len() =>
                     {
-                        out.push(k.to_owned())
+                        out.push(k)
                     }
                     _ => {
                         errors.add(
@@ -460,23 +467,114 @@ fn file_keys(body: &Value, errors: &mut FieldErrors, name: &str, order: OrderId)
             }
             out
         }
-        Some(_) => {
+        Field::Wrong(_) => {
             errors.add(name, Text::new("须为数组", "Must be an array"));
             vec![]
         }
     }
 }
 
+/// `order-create`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = OrderBody, example = json!({"package": "standard", "requirements": "公司名称：杭州青禾茶业，主色调绿色"}))]
+pub(crate) struct OrderRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = Tier)]
+    package: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 5000)]
+    requirements: Field<String>,
+}
+
+/// `order-pay`'s body: `wallet` pays now; `alipay` and `wechat` answer with the parameters
+/// to pay with.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = PayBody, example = json!({"method": "wallet"}))]
+pub(crate) struct PayRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = String, pattern = "^(wallet|alipay|wechat)$")]
+    method: Field<String>,
+    /// `page`/`wap` (Alipay), `native`/`jsapi` (WeChat Pay).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    channel: Field<String>,
+    /// The payer's WeChat openid (`jsapi`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    openid: Field<String>,
+}
+
+/// `order-deliver`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = DeliverBody, example = json!({"message": "初稿已完成，请查收附件中的三套方案", "file_keys": []}))]
+pub(crate) struct DeliverRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 5000)]
+    message: Field<String>,
+    /// Keys of files uploaded for this order (`uploads/orders/{order_id}/…`), at most 10.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 10)]
+    file_keys: Field<Vec<Field<String>>>,
+}
+
+/// `order-revision-request`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = MessageOnlyBody, example = json!({"message": "请把字体换成更圆润的风格"}))]
+pub(crate) struct RevisionRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 5000)]
+    message: Field<String>,
+}
+
+/// `order-cancel`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ReasonBody, example = json!({"reason": "需求有变，双方协商取消"}))]
+pub(crate) struct CancelRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 1000)]
+    reason: Field<String>,
+}
+
+/// `order-dispute`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = DisputeBody, example = json!({"reason": "卖家逾期未交付且不回复消息", "evidence_keys": []}))]
+pub(crate) struct DisputeRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 1000)]
+    reason: Field<String>,
+    /// Keys of files uploaded for this order, at most 10.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 10)]
+    evidence_keys: Field<Vec<Field<String>>>,
+}
+
+/// `admin-order-resolve`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SettleBody, example = json!({"resolution": "split", "refund_amount": "100.00", "note": "部分完成，退还一半"}))]
+pub(crate) struct SettleRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = Resolution)]
+    resolution: Field<String>,
+    /// The older name of `resolution`.
+    #[serde(default)]
+    #[schema(ignore)]
+    action: Field<String>,
+    /// Only for `split`: more than 0 and less than the total.
+    #[serde(default)]
+    #[schema(value_type = Option<Money>)]
+    refund_amount: Field<String>,
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 1000)]
+    note: Field<String>,
+}
+
 /// `POST /services/{service_id}/order` [order-create]: `{package, requirements}` → 201, an
 /// unpaid order; `Idempotency-Key` honoured.
 pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let service_id: ServiceId = path_id(&req, "service_id", service_not_found)?;
-    let body: Value = json_body(&req)?;
+    let (body, canonical): (OrderRequest, String) = json_request(&req)?;
     let mut errors = FieldErrors::new();
-    let tier = match body.get("package").and_then(Value::as_str) {
-        Some(p) => Tier::parse(p),
-        None => None,
-    };
+    let tier = body.package.given().and_then(|p| Tier::parse(&p));
     if tier.is_none() {
         errors.add(
             "package",
@@ -487,14 +585,14 @@ pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
         );
     }
     let requirements = text_field(
-        &body,
+        body.requirements,
         &mut errors,
         "requirements",
         MAX_REQUIREMENTS_CHARS,
         false,
     );
     errors.finish()?;
-    let key = idempotency_key(&req, "order-create", &service_id.to_string(), &body)?;
+    let key = idempotency_key(&req, "order-create", &service_id.to_string(), &canonical)?;
     let (_, user) = signed_in(deps, &req).await?;
     let tier = tier.ok_or_else(|| ApiError::internal("package checked above"))?;
     let outcome = app::place(
@@ -610,12 +708,11 @@ pub(crate) struct OrderWithReview {
 /// `POST /orders/{order_id}/pay` [order-pay]: `{method: wallet|alipay|wechat}`.
 pub async fn pay(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id = order_id(&req)?;
-    let body: Value = json_body(&req)?;
-    let method = body.get("method").and_then(Value::as_str).unwrap_or("");
-    if method != "wallet" {
-        return pay_by_gateway(deps, req, id, body).await;
+    let (body, canonical): (PayRequest, String) = json_request(&req)?;
+    if !matches!(&body.method, Field::Given(m) if m == "wallet") {
+        return pay_by_gateway(deps, req, id, body, canonical).await;
     }
-    let key = idempotency_key(&req, "order-pay", &id.to_string(), &body)?;
+    let key = idempotency_key(&req, "order-pay", &id.to_string(), &canonical)?;
     let (_, user) = signed_in(deps, &req).await?;
     let outcome = app::pay_from_wallet(
         &deps.store,
@@ -642,16 +739,24 @@ async fn pay_by_gateway(
     deps: &'static Deps,
     req: Request,
     id: OrderId,
-    body: Value,
+    body: PayRequest,
+    canonical: String,
 ) -> Result<Reply, ApiError> {
     let mut errors = FieldErrors::new();
-    let pay = pay_with(&body, &mut errors);
-    if pay.is_none()
-        && body
-            .get("method")
-            .and_then(Value::as_str)
-            .is_none_or(|m| m.parse::<crate::domain::payment::Gateway>().is_err())
-    {
+    let gateway_named = body
+        .method
+        .as_ref()
+        .given()
+        .is_some_and(|m| m.parse::<crate::domain::payment::Gateway>().is_ok());
+    let pay = pay_with(
+        GatewayFields {
+            method: body.method,
+            channel: body.channel,
+            openid: body.openid,
+        },
+        &mut errors,
+    );
+    if pay.is_none() && !gateway_named {
         return Err(ApiError::validation({
             let mut e = FieldErrors::new();
             e.add(
@@ -668,7 +773,7 @@ async fn pay_by_gateway(
     let Some(pay) = pay else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let key = idempotency_key(&req, "order-pay", &id.to_string(), &body)?;
+    let key = idempotency_key(&req, "order-pay", &id.to_string(), &canonical)?;
     let (_, user) = signed_in(deps, &req).await?;
     let started = crate::app::payments::pay_order(
         &deps.store,
@@ -724,10 +829,16 @@ pub async fn revisions(deps: &'static Deps, req: Request) -> Result<Reply, ApiEr
 /// `POST /orders/{order_id}/deliveries` [order-deliver]: `{message, file_keys[]}`.
 pub async fn deliver(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id = order_id(&req)?;
-    let body: Value = json_body(&req)?;
+    let body: DeliverRequest = json_body(&req)?;
     let mut errors = FieldErrors::new();
-    let message = text_field(&body, &mut errors, "message", MAX_MESSAGE_CHARS, true);
-    let files = file_keys(&body, &mut errors, "file_keys", id);
+    let message = text_field(
+        body.message,
+        &mut errors,
+        "message",
+        MAX_MESSAGE_CHARS,
+        true,
+    );
+    let files = file_keys(body.file_keys, &mut errors, "file_keys", id);
     errors.finish()?;
     let (_, user) = signed_in(deps, &req).await?;
     let (order, step) = app::deliver(&deps.store, &user, id, message, files, Utc::now()).await?;
@@ -752,9 +863,15 @@ pub(crate) struct Delivered {
 /// `POST /orders/{order_id}/revisions` [order-revision-request]: `{message}`.
 pub async fn request_revision(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id = order_id(&req)?;
-    let body: Value = json_body(&req)?;
+    let body: RevisionRequest = json_body(&req)?;
     let mut errors = FieldErrors::new();
-    let message = text_field(&body, &mut errors, "message", MAX_MESSAGE_CHARS, true);
+    let message = text_field(
+        body.message,
+        &mut errors,
+        "message",
+        MAX_MESSAGE_CHARS,
+        true,
+    );
     errors.finish()?;
     let (_, user) = signed_in(deps, &req).await?;
     let (order, step) = app::request_revision(&deps.store, &user, id, message, Utc::now()).await?;
@@ -790,9 +907,9 @@ pub async fn accept(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
 /// `POST /orders/{order_id}/cancel` [order-cancel]: `{reason}`.
 pub async fn cancel(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id = order_id(&req)?;
-    let body: Value = json_body(&req)?;
+    let body: CancelRequest = json_body(&req)?;
     let mut errors = FieldErrors::new();
-    let reason = text_field(&body, &mut errors, "reason", MAX_REASON_CHARS, true);
+    let reason = text_field(body.reason, &mut errors, "reason", MAX_REASON_CHARS, true);
     errors.finish()?;
     let (_, user) = signed_in(deps, &req).await?;
     let order = app::cancel(&deps.store, &user, id, reason, Utc::now()).await?;
@@ -817,10 +934,10 @@ pub async fn cancel(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
 /// `POST /orders/{order_id}/dispute` [order-dispute]: `{reason, evidence_keys[]}`.
 pub async fn dispute(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id = order_id(&req)?;
-    let body: Value = json_body(&req)?;
+    let body: DisputeRequest = json_body(&req)?;
     let mut errors = FieldErrors::new();
-    let reason = text_field(&body, &mut errors, "reason", MAX_REASON_CHARS, true);
-    let evidence = file_keys(&body, &mut errors, "evidence_keys", id);
+    let reason = text_field(body.reason, &mut errors, "reason", MAX_REASON_CHARS, true);
+    let evidence = file_keys(body.evidence_keys, &mut errors, "evidence_keys", id);
     errors.finish()?;
     let (_, user) = signed_in(deps, &req).await?;
     let order = app::dispute(&deps.store, &user, id, reason, evidence, Utc::now()).await?;
@@ -855,13 +972,13 @@ pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, A
     // Operators only, before anything about the request is looked at.
     let (_, operator) = admin(deps, &req).await?;
     let id = order_id(&req)?;
-    let body: Value = json_body(&req)?;
+    let body: SettleRequest = json_body(&req)?;
     let mut errors = FieldErrors::new();
     let resolution = body
-        .get("resolution")
-        .or_else(|| body.get("action"))
-        .and_then(Value::as_str)
-        .and_then(Resolution::parse);
+        .resolution
+        .or(body.action)
+        .given()
+        .and_then(|r| Resolution::parse(&r));
     if resolution.is_none() {
         errors.add(
             "resolution",
@@ -871,9 +988,9 @@ pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, A
             ),
         );
     }
-    let refund = match body.get("refund_amount") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => match s.parse::<Money>() {
+    let refund = match body.refund_amount {
+        Field::Absent | Field::Null => None,
+        Field::Given(s) => match s.parse::<Money>() {
             Ok(m) => Some(m),
             Err(_) => {
                 errors.add(
@@ -886,7 +1003,7 @@ pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, A
                 None
             }
         },
-        Some(_) => {
+        Field::Wrong(_) => {
             errors.add(
                 "refund_amount",
                 Text::new(
@@ -903,7 +1020,7 @@ pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, A
             Text::new("部分退款须填写退款金额", "A split needs refund_amount"),
         );
     }
-    let note = text_field(&body, &mut errors, "note", MAX_REASON_CHARS, true);
+    let note = text_field(body.note, &mut errors, "note", MAX_REASON_CHARS, true);
     errors.finish()?;
     let resolution = resolution.ok_or_else(|| ApiError::internal("resolution checked above"))?;
     let order = app::resolve(
@@ -930,69 +1047,6 @@ fn paid(c: &mut r::Components) -> utoipa::openapi::RefOr<utoipa::openapi::schema
         .into()
 }
 
-/// The request bodies this module's handlers read field by field (so that every field
-/// error is reported at once): their contract, as the document shows it. Their fields are
-/// read by the schema derive only.
-#[allow(dead_code)]
-mod bodies {
-    use crate::domain::Money;
-
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"package": "standard", "requirements": "公司名称：杭州青禾茶业，主色调绿色"}))]
-    pub(crate) struct OrderBody {
-        package: crate::domain::service::Tier,
-        #[schema(max_length = 5000)]
-        requirements: Option<String>,
-    }
-
-    /// `wallet` pays now; `alipay` and `wechat` answer with the parameters to pay with.
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"method": "wallet"}))]
-    pub(crate) struct PayBody {
-        #[schema(pattern = "^(wallet|alipay|wechat)$")]
-        method: String,
-        /// `page`/`wap` (Alipay), `native`/`jsapi` (WeChat Pay).
-        channel: Option<String>,
-        /// The payer's WeChat openid (`jsapi`).
-        openid: Option<String>,
-    }
-
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"message": "初稿已完成，请查收附件中的三套方案", "file_keys": []}))]
-    pub(crate) struct DeliverBody {
-        message: String,
-        file_keys: Vec<String>,
-    }
-
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"message": "请把字体换成更圆润的风格"}))]
-    pub(crate) struct MessageOnlyBody {
-        message: String,
-    }
-
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"reason": "需求有变，双方协商取消"}))]
-    pub(crate) struct ReasonBody {
-        reason: String,
-    }
-
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"reason": "卖家逾期未交付且不回复消息", "evidence_keys": []}))]
-    pub(crate) struct DisputeBody {
-        reason: String,
-        evidence_keys: Vec<String>,
-    }
-
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"resolution": "split", "refund_amount": "100.00", "note": "部分完成，退还一半"}))]
-    pub(crate) struct SettleBody {
-        resolution: crate::domain::order::Resolution,
-        /// Only for `split`: more than 0 and less than the total.
-        refund_amount: Option<Money>,
-        note: String,
-    }
-}
-
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
@@ -1006,7 +1060,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "下单 / Place an order",
         )
-        .body(r::one::<bodies::OrderBody>)
+        .body(r::one::<OrderRequest>)
         .created(r::one::<OrderView>)
         .errors(&[409]),
         r::route(
@@ -1040,7 +1094,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "付款 / Pay",
         )
-        .body(r::one::<bodies::PayBody>)
+        .body(r::one::<PayRequest>)
         .ok(paid)
         .errors(&[409, 503]),
         r::route(
@@ -1061,7 +1115,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "交付 / Deliver",
         )
-        .body(r::one::<bodies::DeliverBody>)
+        .body(r::one::<DeliverRequest>)
         .created(r::one::<Delivered>)
         .errors(&[409]),
         r::route(
@@ -1082,7 +1136,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "要求修改 / Ask for a revision",
         )
-        .body(r::one::<bodies::MessageOnlyBody>)
+        .body(r::one::<RevisionRequest>)
         .created(r::one::<RevisionRequested>)
         .errors(&[409]),
         r::route(
@@ -1103,7 +1157,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "取消订单 / Cancel",
         )
-        .body(r::one::<bodies::ReasonBody>)
+        .body(r::one::<CancelRequest>)
         .ok(r::one::<OrderView>)
         .errors(&[409]),
         r::route(
@@ -1114,7 +1168,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "orders",
             "发起纠纷 / Open a dispute",
         )
-        .body(r::one::<bodies::DisputeBody>)
+        .body(r::one::<DisputeRequest>)
         .ok(r::one::<OrderView>)
         .errors(&[409]),
         r::route(
@@ -1136,7 +1190,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "admin",
             "裁决纠纷 / Settle a dispute",
         )
-        .body(r::one::<bodies::SettleBody>)
+        .body(r::one::<SettleRequest>)
         .ok(r::one::<OrderView>)
         .errors(&[409]),
     ]

@@ -3,10 +3,10 @@
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::common::{idempotency_key, pay_with, replayed};
+use super::common::{GatewayFields, idempotency_key, pay_with, replayed};
 use super::session::{admin, signed_in};
 use super::views::ChargeView;
 use super::views::{PageView, rfc3339};
@@ -21,9 +21,10 @@ use crate::domain::payment::{
     WITHDRAW_MIN_FEN, Withdrawal, WithdrawalRuleError, WithdrawalStatus,
 };
 use crate::domain::{Money, WithdrawalId};
+use crate::field::Field;
 use crate::http::route as r;
 use crate::http::{
-    ApiError, FieldErrors, ListParams, Reply, header, json_body, path_id, query_param,
+    ApiError, FieldErrors, ListParams, Reply, header, json_body, json_request, path_id, query_param,
 };
 use crate::i18n::Text;
 use crate::payments::{CallbackError, SignatureHeaders};
@@ -337,12 +338,8 @@ pub(crate) struct WithdrawalMethods {
 }
 
 /// A required money field written as a string with at most two places.
-fn amount_field(body: &Value, errors: &mut FieldErrors, name: &str) -> Option<Money> {
-    match body
-        .get(name)
-        .and_then(Value::as_str)
-        .map(str::parse::<Money>)
-    {
+fn amount_field(value: Field<String>, errors: &mut FieldErrors, name: &str) -> Option<Money> {
+    match value.given().map(|a| a.parse::<Money>()) {
         Some(Ok(m)) if m.is_positive() => Some(m),
         _ => {
             errors.add(
@@ -357,17 +354,77 @@ fn amount_field(body: &Value, errors: &mut FieldErrors, name: &str) -> Option<Mo
     }
 }
 
+/// `topup-create`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = TopupBody, example = json!({"amount": "500.00", "method": "alipay", "channel": "page"}))]
+pub(crate) struct TopupRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = Money)]
+    amount: Field<String>,
+    #[serde(default)]
+    #[schema(required = true, value_type = String, pattern = "^(alipay|wechat)$")]
+    method: Field<String>,
+    /// `page`/`wap` (Alipay), `native`/`jsapi` (WeChat Pay).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    channel: Field<String>,
+    /// The payer's WeChat openid (`jsapi`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    openid: Field<String>,
+}
+
+/// `withdrawal-create`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = WithdrawalBody, example = json!({"amount": "300.00", "method": "alipay", "account": "zhang.san@example.cn"}))]
+pub(crate) struct WithdrawalRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = Money)]
+    amount: Field<String>,
+    #[serde(default)]
+    #[schema(required = true, value_type = String, pattern = "^(alipay|wechat|bank)$")]
+    method: Field<String>,
+    /// The Alipay login (phone or e-mail), the WeChat openid, or the bank card number.
+    #[serde(default)]
+    #[schema(required = true, value_type = String)]
+    account: Field<String>,
+}
+
+/// `admin-withdrawal-review`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = WithdrawalReviewBody, example = json!({"action": "reject", "reason": "收款账户与实名信息不一致"}))]
+pub(crate) struct WithdrawalReviewRequest {
+    #[serde(default)]
+    #[schema(required = true, value_type = String, pattern = "^(approve|reject)$")]
+    action: Field<String>,
+    /// The older name of `action`.
+    #[serde(default)]
+    #[schema(ignore)]
+    decision: Field<String>,
+    /// Required to reject; at most 500 characters.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 500)]
+    reason: Field<String>,
+}
+
 /// `POST /payments/topups` [topup-create]: `{amount, method: alipay|wechat, channel?, openid?}`.
 pub async fn topup(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let body: Value = json_body(&req)?;
+    let (body, canonical): (TopupRequest, String) = json_request(&req)?;
     let mut errors = FieldErrors::new();
-    let amount = amount_field(&body, &mut errors, "amount");
-    let pay = pay_with(&body, &mut errors);
+    let amount = amount_field(body.amount, &mut errors, "amount");
+    let pay = pay_with(
+        GatewayFields {
+            method: body.method,
+            channel: body.channel,
+            openid: body.openid,
+        },
+        &mut errors,
+    );
     errors.finish()?;
     let (Some(amount), Some(pay)) = (amount, pay) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let key = idempotency_key(&req, "topup-create", "", &body)?;
+    let key = idempotency_key(&req, "topup-create", "", &canonical)?;
     let (_, user) = signed_in(deps, &req).await?;
     let started = pay_app::top_up(
         &deps.store,
@@ -562,13 +619,10 @@ fn vault(deps: &Deps) -> Result<&PiiVault, ApiError> {
 /// `POST /payments/withdrawals` [withdrawal-create]: `{amount, method: alipay|wechat|bank,
 /// account}`.
 pub async fn withdrawal_create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let body: Value = json_body(&req)?;
+    let (body, canonical): (WithdrawalRequest, String) = json_request(&req)?;
     let mut errors = FieldErrors::new();
-    let amount = amount_field(&body, &mut errors, "amount");
-    let method = body
-        .get("method")
-        .and_then(Value::as_str)
-        .and_then(PayoutMethod::parse);
+    let amount = amount_field(body.amount, &mut errors, "amount");
+    let method = body.method.given().and_then(|m| PayoutMethod::parse(&m));
     if method.is_none() {
         errors.add(
             "method",
@@ -578,11 +632,7 @@ pub async fn withdrawal_create(deps: &'static Deps, req: Request) -> Result<Repl
             ),
         );
     }
-    let account = method.and_then(|m| {
-        body.get("account")
-            .and_then(Value::as_str)
-            .and_then(|a| m.normalize_account(a))
-    });
+    let account = method.and_then(|m| body.account.given().and_then(|a| m.normalize_account(&a)));
     if method.is_some() && account.is_none() {
         errors.add(
             "account",
@@ -606,7 +656,7 @@ pub async fn withdrawal_create(deps: &'static Deps, req: Request) -> Result<Repl
     let (Some(amount), Some(method), Some(account)) = (amount, method, account) else {
         return Err(ApiError::internal("validated fields missing"));
     };
-    let key = idempotency_key(&req, "withdrawal-create", "", &body)?;
+    let key = idempotency_key(&req, "withdrawal-create", "", &canonical)?;
     let (_, user) = signed_in(deps, &req).await?;
     let outcome = pay_app::request_withdrawal(
         &deps.store,
@@ -669,19 +719,14 @@ pub async fn admin_withdrawal_review(deps: &'static Deps, req: Request) -> Resul
     // Operators only, before anything about the request is looked at.
     let (_, admin_user) = admin(deps, &req).await?;
     let id: WithdrawalId = path_id(&req, "withdrawal_id", withdrawal_not_found)?;
-    let body: Value = json_body(&req)?;
+    let body: WithdrawalReviewRequest = json_body(&req)?;
     let mut errors = FieldErrors::new();
     let reason = body
-        .get("reason")
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned);
-    let review = match body
-        .get("action")
-        .or_else(|| body.get("decision"))
-        .and_then(Value::as_str)
-    {
+        .reason
+        .given()
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    let review = match body.action.or(body.decision).given().as_deref() {
         Some("approve") => Some(Review::Approve),
         Some("reject") => match reason {
             Some(r) if r.chars().count() <= 500 => Some(Review::Reject { reason: r }),
@@ -741,42 +786,6 @@ pub async fn admin_withdrawal_review(deps: &'static Deps, req: Request) -> Resul
     Ok(Reply::ok(message, view))
 }
 
-/// The request bodies this module's handlers read field by field (so that every field
-/// error is reported at once): their contract, as the document shows it. Their fields are
-/// read by the schema derive only.
-#[allow(dead_code)]
-mod bodies {
-    use crate::domain::Money;
-
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"amount": "500.00", "method": "alipay", "channel": "page"}))]
-    pub(crate) struct TopupBody {
-        amount: Money,
-        #[schema(pattern = "^(alipay|wechat)$")]
-        method: String,
-        channel: Option<String>,
-        openid: Option<String>,
-    }
-
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"amount": "300.00", "method": "alipay", "account": "zhang.san@example.cn"}))]
-    pub(crate) struct WithdrawalBody {
-        amount: Money,
-        #[schema(pattern = "^(alipay|wechat|bank)$")]
-        method: String,
-        account: String,
-    }
-
-    #[derive(utoipa::ToSchema)]
-    #[schema(example = json!({"action": "reject", "reason": "收款账户与实名信息不一致"}))]
-    pub(crate) struct WithdrawalReviewBody {
-        #[schema(pattern = "^(approve|reject)$")]
-        action: String,
-        /// Required to reject.
-        reason: Option<String>,
-    }
-}
-
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
@@ -818,7 +827,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "payments",
             "充值 / Top up",
         )
-        .body(r::one::<bodies::TopupBody>)
+        .body(r::one::<TopupRequest>)
         .created(r::one::<ChargeView>)
         .errors(&[409, 503]),
         r::route(
@@ -867,7 +876,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "payments",
             "申请提现 / Ask for a withdrawal",
         )
-        .body(r::one::<bodies::WithdrawalBody>)
+        .body(r::one::<WithdrawalRequest>)
         .created(r::one::<WithdrawalView>)
         .errors(&[409]),
         r::route(
@@ -893,7 +902,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "admin",
             "审核提现 / Review a withdrawal",
         )
-        .body(r::one::<bodies::WithdrawalReviewBody>)
+        .body(r::one::<WithdrawalReviewRequest>)
         .ok(r::one::<WithdrawalView>)
         .errors(&[409, 503]),
     ]

@@ -102,26 +102,37 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
             Text::new("请求体不能为空", "The request body is empty"),
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        let (zh, en) = if e.is_data() {
-            (
-                format!("请求体字段类型不正确：{e}"),
-                format!("A field in the request body has the wrong type: {e}"),
-            )
-        } else {
-            (
-                format!(
-                    "请求体不是有效的 JSON（第 {} 行第 {} 列）",
-                    e.line(),
-                    e.column()
-                ),
-                format!(
-                    "The request body is not valid JSON (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        };
-        ApiError::bad_request("request.malformed_json", Text::owned(zh, en))
-    })
+    serde_json::from_slice(bytes).map_err(malformed)
+}
+
+/// [`json_body`], with the body also as canonical JSON text (keys sorted, no spaces): what an
+/// idempotency key's request hash covers, whatever the client's key order and spacing.
+pub fn json_request<T: DeserializeOwned>(req: &Request) -> Result<(T, String), ApiError> {
+    let value: serde_json::Value = json_body(req)?;
+    let canonical = value.to_string();
+    let body = T::deserialize(value).map_err(malformed)?;
+    Ok((body, canonical))
+}
+
+fn malformed(e: serde_json::Error) -> ApiError {
+    let (zh, en) = if e.is_data() {
+        (
+            format!("请求体字段类型不正确：{e}"),
+            format!("A field in the request body has the wrong type: {e}"),
+        )
+    } else {
+        (
+            format!(
+                "请求体不是有效的 JSON（第 {} 行第 {} 列）",
+                e.line(),
+                e.column()
+            ),
+            format!(
+                "The request body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+    };
+    ApiError::bad_request("request.malformed_json", Text::owned(zh, en))
 }
