@@ -362,7 +362,9 @@ fn the_http_api_edge_is_throttled_exposes_retry_headers_and_takes_an_optional_do
 /// What each layer of `shared` may not name. `domain` is the marketplace's types and rules and
 /// knows nothing else; `app` (the use cases) works through `store` and the adapters and never
 /// sees HTTP, a worker or the AWS SDK; `store` persists the domain and knows no use case or
-/// handler. `api` and `workers` sit on top and may use everything below.
+/// handler. `api` and `workers` sit on top and may use everything below. Neither `domain` nor
+/// `app` handles untyped JSON: a body arrives as a typed request of `field::Field`s, and what
+/// they hand on is typed too.
 const FORBIDDEN: &[(&str, &[&str])] = &[
     (
         "domain",
@@ -380,6 +382,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "lambda_http",
             "lambda_runtime",
             "aws_lambda_events",
+            "serde_json::Value",
+            "serde_json::Map",
+            "serde_json::{",
         ],
     ),
     (
@@ -393,6 +398,9 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
             "lambda_http",
             "lambda_runtime",
             "aws_lambda_events",
+            "serde_json::Value",
+            "serde_json::Map",
+            "serde_json::{",
         ],
     ),
     (
@@ -513,6 +521,19 @@ fn the_layering_check_finds_an_upward_import() {
         .is_empty()
     );
     assert!(violations("domain", "use crate::i18n::Text;\n").is_empty());
+    assert_eq!(
+        violations(
+            "app",
+            "pub fn update(patch: serde_json::Map<String, serde_json::Value>) {}\n"
+        )
+        .len(),
+        2
+    );
+    assert_eq!(
+        violations("domain", "use serde_json::{Map, Value};\n").len(),
+        1
+    );
+    assert!(violations("domain", "let v = serde_json::json!({});\n").is_empty());
 }
 
 /// Handler files of `shared/src/api` (one per area, each with handlers and `routes()`).

@@ -142,9 +142,14 @@ async fn jobs_at_1x_10x_100x() {
         "category": "logo-design",
         "packages": {"basic": {"price": "199.00", "description": "1 个方案", "delivery_days": 3, "revisions": 1}}
     });
-    let draft = services::create(store, &seller, body.as_object().cloned().unwrap(), now)
-        .await
-        .unwrap();
+    let draft = services::create(
+        store,
+        &seller,
+        serde_json::from_value(body.clone()).unwrap(),
+        now,
+    )
+    .await
+    .unwrap();
     let service = services::publish(store, seller.id, draft.id, now)
         .await
         .unwrap();

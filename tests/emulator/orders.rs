@@ -52,9 +52,14 @@ pub(crate) async fn market_on(store: Store) -> Market {
         }
     });
     let now = Utc::now();
-    let draft = services::create(&store, &seller, body.as_object().cloned().unwrap(), now)
-        .await
-        .unwrap();
+    let draft = services::create(
+        &store,
+        &seller,
+        serde_json::from_value(body.clone()).unwrap(),
+        now,
+    )
+    .await
+    .unwrap();
     let service = services::publish(&store, seller.id, draft.id, now)
         .await
         .unwrap();

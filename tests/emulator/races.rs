@@ -122,7 +122,7 @@ async fn a_profile_edit_while_a_worker_updates_the_account_keeps_both() {
         last = shared::app::users::update_profile(
             &store,
             last,
-            patch.as_object().cloned().unwrap(),
+            serde_json::from_value(patch.clone()).unwrap(),
             Utc::now(),
         )
         .await
@@ -153,7 +153,7 @@ async fn a_service_edit_while_gallery_images_are_attached_goes_through() {
     let service = shared::app::services::create(
         &store,
         &owner,
-        body.as_object().cloned().unwrap(),
+        serde_json::from_value(body.clone()).unwrap(),
         Utc::now(),
     )
     .await
@@ -178,7 +178,7 @@ async fn a_service_edit_while_gallery_images_are_attached_goes_through() {
             &store,
             owner.id,
             id,
-            patch.as_object().cloned().unwrap(),
+            serde_json::from_value(patch.clone()).unwrap(),
             Utc::now(),
         )
         .await

@@ -113,7 +113,8 @@ async fn five_accounts_from_one_address_are_fine_and_the_sixth_is_flagged() {
     assert_eq!(v, Verdict::Flagged);
     let reports = reports_about(&store, &sixth).await;
     assert_eq!(reports.len(), 1);
-    let evidence = reports[0].evidence.clone().unwrap();
+    let evidence = serde_json::to_value(reports[0].evidence.clone().unwrap()).unwrap();
+    assert_eq!(evidence["rule"], "accounts_per_ip");
     assert_eq!(evidence["count"], 6);
     assert_eq!(evidence["ip"], ip.as_str());
     assert_eq!(reports[0].reason.as_str(), "multiple_accounts");
@@ -165,7 +166,7 @@ async fn three_spam_words_pass_and_four_restrict_the_sender_once() {
     let reports = reports_about(&store, &sender).await;
     assert_eq!(reports.len(), 1);
     assert_eq!(
-        reports[0].evidence.as_ref().unwrap()["keywords"]
+        serde_json::to_value(reports[0].evidence.as_ref().unwrap()).unwrap()["keywords"]
             .as_array()
             .unwrap()
             .len(),

@@ -21,9 +21,14 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 async fn publish(store: &Store, seller: &User, body: Value) -> Service {
     let now = Utc::now();
-    let draft = services::create(store, seller, body.as_object().cloned().unwrap(), now)
-        .await
-        .unwrap();
+    let draft = services::create(
+        store,
+        seller,
+        serde_json::from_value(body.clone()).unwrap(),
+        now,
+    )
+    .await
+    .unwrap();
     services::publish(store, seller.id, draft.id, now)
         .await
         .unwrap()

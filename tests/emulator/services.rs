@@ -29,15 +29,13 @@ async fn freelancer(store: &shared::store::Store) -> User {
     signed.user
 }
 
-fn input() -> serde_json::Map<String, serde_json::Value> {
-    json!({
+fn input() -> shared::domain::service::ServiceInput {
+    serde_json::from_value(json!({
         "title_zh": "专业品牌Logo设计，三天交付",
         "description_zh": "简洁易记的品牌标志设计，提供源文件和品牌规范。",
         "category": "logo-design",
         "packages": {"basic": {"price": "199.00", "description": "1 个方案", "delivery_days": 3}}
-    })
-    .as_object()
-    .cloned()
+    }))
     .unwrap()
 }
 
@@ -178,7 +176,7 @@ async fn of_two_concurrent_edits_one_wins_and_the_other_is_a_conflict() {
         .await
         .unwrap();
     let edit = |t: &str| {
-        let patch = json!({"title_zh": t}).as_object().cloned().unwrap();
+        let patch = serde_json::from_value(json!({"title_zh": t})).unwrap();
         services::update(&store, owner.id, s.id, patch, now)
     };
     let results = futures_util::future::join_all((0..6).map(|i| {

@@ -36,7 +36,7 @@ struct DemoUser {
     wallet: Option<String>,
     /// Services a new demo freelancer publishes (bodies as for `POST /services`).
     #[serde(default)]
-    services: Vec<serde_json::Map<String, serde_json::Value>>,
+    services: Vec<shared::domain::service::ServiceInput>,
 }
 
 fn account(u: &DemoUser) -> anyhow::Result<NewAccount> {

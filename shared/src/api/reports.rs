@@ -12,7 +12,7 @@ use crate::app::reports::{self, Decision, NewReport, ReportError};
 use crate::app::stats::{self, StatsError};
 use crate::deps::Deps;
 use crate::domain::ReportId;
-use crate::domain::report::{Reason, Report, ReportStatus, Sanction, TargetType};
+use crate::domain::report::{Evidence, Reason, Report, ReportStatus, Sanction, TargetType};
 use crate::domain::service::Violation;
 use crate::http::route as r;
 use crate::http::{ApiError, ListParams, Reply, json_body, path_id, query_param};
@@ -109,7 +109,7 @@ pub(crate) struct ReportView {
     reason_label: String,
     reason_label_zh: String,
     description: String,
-    evidence: Option<serde_json::Value>,
+    evidence: Option<Evidence>,
     status: ReportStatus,
     action: Option<Sanction>,
     note: Option<String>,

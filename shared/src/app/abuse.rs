@@ -14,8 +14,8 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::report::{
-    ACCOUNTS_PER_IP, DUPLICATE_RECIPIENTS, IP_WINDOW_HOURS, RESTRICTION_HOURS, Reason, Report,
-    SPAM_KEYWORDS_ALLOWED, SYSTEM, TargetType, duplicate_fingerprint, spam_keywords,
+    ACCOUNTS_PER_IP, DUPLICATE_RECIPIENTS, Evidence, IP_WINDOW_HOURS, RESTRICTION_HOURS, Reason,
+    Report, SPAM_KEYWORDS_ALLOWED, SYSTEM, TargetType, duplicate_fingerprint, spam_keywords,
 };
 use crate::domain::{ConversationId, MessageId, UserId, UserStatus, UserType};
 use crate::store::{AuditRecord, Store, StoreError};
@@ -67,23 +67,20 @@ pub async fn registration(
     if accounts.len() <= ACCOUNTS_PER_IP {
         return Ok(Verdict::Clean);
     }
-    let evidence = serde_json::json!({
-        "rule": "accounts_per_ip",
-        "ip": ip,
-        "accounts": accounts,
-        "count": accounts.len(),
-        "limit": ACCOUNTS_PER_IP,
-        "window_hours": IP_WINDOW_HOURS,
-    });
+    let count = accounts.len();
+    let evidence = Evidence::AccountsPerIp {
+        ip: ip.to_owned(),
+        count,
+        accounts,
+        limit: ACCOUNTS_PER_IP,
+        window_hours: IP_WINDOW_HOURS,
+    };
     let report = Report::automatic(
         TargetType::User,
         &user.to_string(),
         Some(user.to_string()),
         Reason::MultipleAccounts,
-        format!(
-            "{} accounts registered from {ip} within {IP_WINDOW_HOURS} hours",
-            accounts.len()
-        ),
+        format!("{count} accounts registered from {ip} within {IP_WINDOW_HOURS} hours"),
         evidence.clone(),
         now,
     );
@@ -97,7 +94,7 @@ pub async fn registration(
         now,
     );
     if store.create_report_with(&report, Some(&audit)).await? {
-        tracing::warn!(user = %user, ip, count = accounts.len(), "flagged: accounts per IP");
+        tracing::warn!(user = %user, ip, count, "flagged: accounts per IP");
     }
     Ok(Verdict::Flagged)
 }
@@ -122,14 +119,13 @@ pub async fn message(
 ) -> Result<Verdict, StoreError> {
     let words = spam_keywords(&m.content);
     if words.len() > SPAM_KEYWORDS_ALLOWED {
-        let evidence = serde_json::json!({
-            "rule": "spam_keywords",
-            "message_id": m.id.to_string(),
-            "conversation_id": m.conversation_id.to_string(),
-            "keywords": words,
-            "limit": SPAM_KEYWORDS_ALLOWED,
-            "excerpt": excerpt(&m.content),
-        });
+        let evidence = Evidence::SpamKeywords {
+            message_id: m.id.to_string(),
+            conversation_id: m.conversation_id.to_string(),
+            keywords: words.iter().map(|w| (*w).to_owned()).collect(),
+            limit: SPAM_KEYWORDS_ALLOWED,
+            excerpt: excerpt(&m.content),
+        };
         return sanction(
             store,
             settings,
@@ -159,15 +155,14 @@ pub async fn message(
     if count <= DUPLICATE_RECIPIENTS {
         return Ok(Verdict::Clean);
     }
-    let evidence = serde_json::json!({
-        "rule": "duplicate_messages",
-        "fingerprint": fingerprint,
-        "recipients": count,
-        "limit": DUPLICATE_RECIPIENTS,
-        "window_start": window,
-        "last_message_id": m.id.to_string(),
-        "excerpt": excerpt(&m.content),
-    });
+    let evidence = Evidence::DuplicateMessages {
+        fingerprint: fingerprint.clone(),
+        recipients: count,
+        limit: DUPLICATE_RECIPIENTS,
+        window_start: window,
+        last_message_id: m.id.to_string(),
+        excerpt: excerpt(&m.content),
+    };
     sanction(
         store,
         settings,
@@ -192,7 +187,7 @@ async fn sanction(
     user: UserId,
     rule: &str,
     evidence_key: &str,
-    evidence: serde_json::Value,
+    evidence: Evidence,
     now: DateTime<Utc>,
 ) -> Result<Verdict, StoreError> {
     let Some(target) = store.get_user(user).await? else {

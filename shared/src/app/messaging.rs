@@ -9,7 +9,7 @@ use crate::domain::messaging::{
 };
 use crate::domain::moderation::{Finding, RulesError};
 use crate::domain::order::{Order, PaymentStatus};
-use crate::domain::report::{Reason, Report, TargetType};
+use crate::domain::report::{Evidence, Reason, Report, TargetType};
 use crate::domain::service::ServiceStatus;
 use crate::domain::{ConversationId, MessageId, OrderId, ServiceId, User, UserId, UserType};
 use crate::files::Files;
@@ -428,11 +428,11 @@ async fn note_offence(store: &Store, me: &User, message: &Message, now: DateTime
                     "{n} messages with contact details before payment; the last in conversation {} (message {})",
                     message.conversation_id, message.id
                 ),
-                serde_json::json!({
-                    "offences": n,
-                    "conversation_id": message.conversation_id.to_string(),
-                    "message_id": message.id.to_string(),
-                }),
+                Evidence::ContactDetails {
+                    offences: n,
+                    conversation_id: message.conversation_id.to_string(),
+                    message_id: message.id.to_string(),
+                },
                 now,
             );
             match store.create_report(&report).await {

@@ -597,9 +597,8 @@ async fn payee_name(store: &Store, vault: &PiiVault, user: UserId) -> Result<Str
     let json = vault
         .open(&record.sealed_identity, &record.pk)
         .map_err(|e| PaymentError::Sealed(e.to_string()))?;
-    serde_json::from_str::<serde_json::Value>(&json)
-        .ok()
-        .and_then(|v| v["real_name"].as_str().map(str::to_owned))
+    crate::domain::identity::SealedIdentity::from_json(&json)
+        .map(|i| i.real_name)
         .ok_or_else(|| sealed("no name in the verification"))
 }
 

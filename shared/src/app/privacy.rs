@@ -10,12 +10,13 @@ use crate::domain::ledger::Account;
 use crate::domain::order::{Order, OrderStatus};
 use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::{
-    ExportId, FreelancerProfile, NotificationPreferences, User, UserId, UserStatus, UserType,
-    Username,
+    ExportId, FreelancerProfile, Money, NotificationPreferences, User, UserId, UserStatus,
+    UserType, Username,
 };
 use crate::files::{Files, FilesError};
 use crate::store::{
-    ListError, OrderListing, RateLimit, ServiceListing, Store, StoreError, all_pages, keys,
+    LineRecord, ListError, OrderListing, RateLimit, ServiceListing, Store, StoreError, StoredItem,
+    all_pages, keys,
 };
 
 /// How an erased account's copies of the name read.
@@ -82,29 +83,30 @@ pub async fn collect(
     store: &Store,
     user: UserId,
     now: DateTime<Utc>,
-) -> Result<serde_json::Value, PrivacyError> {
+) -> Result<Export, PrivacyError> {
     let partition = store.user_partition(user).await?;
-    let of = |kind: &str| -> Vec<serde_json::Value> {
+    let of = |kind: &str| -> Vec<StoredItem> {
         partition
             .iter()
-            .filter(|v| v["entity_type"] == kind)
+            .filter(|v| v.entity_type() == Some(kind))
             .cloned()
             .collect()
     };
-    let mut account = of("user").into_iter().next().unwrap_or_default();
-    if let Some(a) = account.as_object_mut() {
-        a.remove("tokens_valid_after");
-    }
+    let account = of("user")
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+        .without("tokens_valid_after");
     let mut conversations = Vec::new();
     for side in of("conversation_member") {
-        let Some(id) = side["conversation_id"]
-            .as_str()
-            .and_then(|c| c.parse().ok())
-        else {
+        let Some(id) = side.text("conversation_id").and_then(|c| c.parse().ok()) else {
             continue;
         };
         let messages = store.all_messages(id).await?;
-        conversations.push(serde_json::json!({"conversation": side, "messages": messages}));
+        conversations.push(ExportedConversation {
+            conversation: side,
+            messages,
+        });
     }
     let orders = all_orders(store, user).await?;
     let mut reviews = Vec::new();
@@ -128,23 +130,53 @@ pub async fn collect(
     let snapshot = store.account_snapshot(account_key).await?;
     let withdrawals =
         all_pages(|c| async move { store.user_withdrawals(user, 100, c.as_deref()).await }).await?;
-    Ok(serde_json::json!({
-        "account": account,
-        "services": services,
-        "orders": orders,
-        "reviews": reviews,
-        "conversations": conversations,
-        "notifications": of("notification"),
-        "saved_services": of("saved"),
-        "monthly_reports": of("monthly_report"),
-        "wallet": {
-            "balance": crate::domain::Money::from_fen(snapshot.balances.available_fen).to_string(),
-            "frozen_balance": crate::domain::Money::from_fen(snapshot.balances.frozen_fen).to_string(),
+    Ok(Export {
+        account,
+        services,
+        orders,
+        reviews,
+        conversations,
+        notifications: of("notification"),
+        saved_services: of("saved"),
+        monthly_reports: of("monthly_report"),
+        wallet: ExportedWallet {
+            balance: Money::from_fen(snapshot.balances.available_fen),
+            frozen_balance: Money::from_fen(snapshot.balances.frozen_fen),
         },
-        "ledger_lines": snapshot.lines,
-        "withdrawals": withdrawals,
-        "exported_at": crate::domain::rfc3339(&now),
-    }))
+        ledger_lines: snapshot.lines,
+        withdrawals,
+        exported_at: crate::domain::rfc3339(&now),
+    })
+}
+
+/// A data export: the JSON document handed to the user.
+#[derive(Debug, serde::Serialize)]
+pub struct Export {
+    pub account: StoredItem,
+    pub services: Vec<StoredItem>,
+    pub orders: Vec<Order>,
+    pub reviews: Vec<crate::domain::review::Review>,
+    pub conversations: Vec<ExportedConversation>,
+    pub notifications: Vec<StoredItem>,
+    pub saved_services: Vec<StoredItem>,
+    pub monthly_reports: Vec<StoredItem>,
+    pub wallet: ExportedWallet,
+    pub ledger_lines: Vec<LineRecord>,
+    pub withdrawals: Vec<crate::domain::payment::Withdrawal>,
+    pub exported_at: String,
+}
+
+/// One conversation: the user's side as stored, and every message.
+#[derive(Debug, serde::Serialize)]
+pub struct ExportedConversation {
+    pub conversation: StoredItem,
+    pub messages: Vec<crate::domain::messaging::Message>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct ExportedWallet {
+    pub balance: Money,
+    pub frozen_balance: Money,
 }
 
 /// `user-data-export-request`: starts an export (at most `EXPORTS_PER_USER_DAY`), or answers
@@ -288,16 +320,13 @@ pub async fn delete(
     // again picks up where this stopped (each step is idempotent).
     let ghost = UserId::new();
     for side in store.user_partition(me.id).await? {
-        if side["entity_type"] != "conversation_member" {
+        if side.entity_type() != Some("conversation_member") {
             continue;
         }
-        let Some(conversation) = side["conversation_id"]
-            .as_str()
-            .and_then(|c| c.parse().ok())
-        else {
+        let Some(conversation) = side.text("conversation_id").and_then(|c| c.parse().ok()) else {
             continue;
         };
-        let other = side["other_user_id"].as_str().and_then(|u| u.parse().ok());
+        let other = side.text("other_user_id").and_then(|u| u.parse().ok());
         store
             .detach_conversation(me.id, ghost, DELETED_NAME, conversation, other)
             .await?;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 
 use crate::domain::order::OrderStatus;
-use crate::domain::stats::{self, MAX_PERIOD_DAYS, Overview};
+use crate::domain::stats::{self, MAX_PERIOD_DAYS, MonthlyFigures, MonthlyReport, Overview};
 use crate::domain::{Money, User, UserStatus, UserType};
 use crate::store::{OrderListing, Store, StoreError, all_pages};
 
@@ -92,7 +92,7 @@ pub async fn monthly_report(
     month: &str,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> Result<Option<serde_json::Value>, StoreError> {
+) -> Result<Option<MonthlyReport>, StoreError> {
     if user.status != UserStatus::Active || user.user_type == UserType::Admin {
         return Ok(None);
     }
@@ -114,20 +114,26 @@ pub async fn monthly_report(
     if count == 0 {
         return Ok(None);
     }
-    Ok(Some(match &user.freelancer_profile {
-        Some(p) if user.user_type == UserType::Freelancer => serde_json::json!({
-            "month": month,
-            "user_type": "freelancer",
-            "total_orders": count,
-            "total_earnings": Money::from_fen(earned).to_string(),
-            "average_rating": p.rating.to_string(),
-            "response_rate": p.response_rate.to_string(),
-        }),
-        _ => serde_json::json!({
-            "month": month,
-            "user_type": "client",
-            "total_orders": count,
-            "total_spent": Money::from_fen(spent).to_string(),
-        }),
+    let (user_type, figures) = match &user.freelancer_profile {
+        Some(p) if user.user_type == UserType::Freelancer => (
+            UserType::Freelancer,
+            MonthlyFigures::Freelancer {
+                total_earnings: Money::from_fen(earned),
+                average_rating: p.rating.to_string(),
+                response_rate: p.response_rate.to_string(),
+            },
+        ),
+        _ => (
+            UserType::Client,
+            MonthlyFigures::Client {
+                total_spent: Money::from_fen(spent),
+            },
+        ),
+    };
+    Ok(Some(MonthlyReport {
+        month: month.to_owned(),
+        user_type,
+        total_orders: count,
+        figures,
     }))
 }

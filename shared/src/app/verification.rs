@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use tracing::instrument;
 
 use crate::crypto::PiiVault;
+use crate::domain::identity::SealedIdentity;
 use crate::domain::{
     IdNumber, RealName, User, UserId, VerificationId, VerificationStatus, VerificationSummary,
 };
@@ -75,11 +76,11 @@ pub async fn submit(
     let key = keys::verification(id);
     let sealed = vault
         .seal(
-            &serde_json::json!({
-                "real_name": submission.real_name.expose(),
-                "id_number": submission.id_number.expose(),
-            })
-            .to_string(),
+            &SealedIdentity {
+                real_name: submission.real_name.expose().to_owned(),
+                id_number: submission.id_number.expose().to_owned(),
+            }
+            .to_json(),
             &key.pk,
         )
         .map_err(|e| VerificationError::Internal(e.to_string()))?;
@@ -174,8 +175,8 @@ pub async fn list(
             let real_name = vault
                 .open(&record.sealed_identity, &record.pk)
                 .ok()
-                .and_then(|json| serde_json::from_str::<serde_json::Value>(&json).ok())
-                .and_then(|v| v["real_name"].as_str().map(str::to_owned))
+                .and_then(|json| SealedIdentity::from_json(&json))
+                .map(|i| i.real_name)
                 .unwrap_or_else(|| record.real_name_masked.clone());
             ForReview { record, real_name }
         })

@@ -191,7 +191,7 @@ pub struct Report {
     pub description: String,
     /// What the detector saw (automatic reports).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<serde_json::Value>,
+    pub evidence: Option<Evidence>,
     pub status: ReportStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Sanction>,
@@ -207,6 +207,44 @@ pub struct Report {
 
 pub const SYSTEM: &str = "system";
 
+/// What the abuse detector saw when it filed an automatic report: the rule and its numbers,
+/// shown to operators as is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Evidence {
+    /// More accounts registered from one address within the window than allowed.
+    AccountsPerIp {
+        ip: String,
+        accounts: Vec<String>,
+        count: usize,
+        limit: usize,
+        window_hours: i64,
+    },
+    /// A message with more spam keywords than allowed.
+    SpamKeywords {
+        message_id: String,
+        conversation_id: String,
+        keywords: Vec<String>,
+        limit: usize,
+        excerpt: String,
+    },
+    /// Messages with contact details before payment, the last of them named.
+    ContactDetails {
+        offences: u64,
+        conversation_id: String,
+        message_id: String,
+    },
+    /// The same unsolicited message to more recipients within an hour than allowed.
+    DuplicateMessages {
+        fingerprint: String,
+        recipients: usize,
+        limit: usize,
+        window_start: i64,
+        last_message_id: String,
+        excerpt: String,
+    },
+}
+
 impl Report {
     /// A report the platform files itself.
     pub fn automatic(
@@ -215,7 +253,7 @@ impl Report {
         reported_user_id: Option<String>,
         reason: Reason,
         description: String,
-        evidence: serde_json::Value,
+        evidence: Evidence,
         now: DateTime<Utc>,
     ) -> Report {
         Report {

@@ -8,6 +8,34 @@ use serde::{Deserialize, Serialize};
 use super::order::OrderStatus;
 use super::{Money, UserType};
 
+/// The seed's monthly report of one user: for a freelancer the orders completed in the month,
+/// what they earned, their rating and response rate; for a client the orders completed and
+/// what they spent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonthlyReport {
+    pub month: String,
+    pub user_type: UserType,
+    pub total_orders: u64,
+    #[serde(flatten)]
+    pub figures: MonthlyFigures,
+}
+
+/// What a month's report adds up for each kind of account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MonthlyFigures {
+    Freelancer {
+        total_earnings: Money,
+        /// Two places, as the profile shows it.
+        average_rating: String,
+        /// Percent, two places.
+        response_rate: String,
+    },
+    Client {
+        total_spent: Money,
+    },
+}
+
 /// Counter name → value (fen for money).
 pub type Counters = BTreeMap<String, i64>;
 

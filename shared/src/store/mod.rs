@@ -44,6 +44,7 @@ pub use messaging::{LastMessage, Membership, Party, Thread};
 pub use notifications::NotificationRecord;
 pub use orders::{OrderListing, OrderStep, StepKind, TransitionRefusal};
 pub use payments::{ChargeRecord, PaymentRefusal};
+pub use privacy::StoredItem;
 pub use ranking::Dirty;
 pub use rate_limit::{RateLimit, RateLimited};
 pub use reviews::{CountOutcome, ReviewListing};

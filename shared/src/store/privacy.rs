@@ -113,23 +113,20 @@ impl Store {
     }
 
     /// The stored items of `keys` that exist, as JSON without their keys.
-    pub async fn items_as_json(
-        &self,
-        keys: Vec<keys::Key>,
-    ) -> Result<Vec<serde_json::Value>, StoreError> {
+    pub async fn items_as_json(&self, keys: Vec<keys::Key>) -> Result<Vec<StoredItem>, StoreError> {
         let mut out = Vec::new();
         for mut item in self.batch_get(keys, false).await? {
             for k in KEY_ATTRIBUTES {
                 item.remove(k);
             }
-            out.push(from_item::<serde_json::Value>(item)?);
+            out.push(StoredItem(from_item(item)?));
         }
         Ok(out)
     }
 
     /// Every item of the user's partition (account, conversation sides, notifications,
     /// saved services, offences, monthly reports) as JSON without its keys, all pages.
-    pub async fn user_partition(&self, user: UserId) -> Result<Vec<serde_json::Value>, StoreError> {
+    pub async fn user_partition(&self, user: UserId) -> Result<Vec<StoredItem>, StoreError> {
         let mut out = Vec::new();
         for item in self.partition_items(keys::user(user).pk).await? {
             let mut item = item;
@@ -138,7 +135,7 @@ impl Store {
             }
             // Secrets are not personal data to hand out.
             item.remove("password_hash");
-            out.push(from_item::<serde_json::Value>(item)?);
+            out.push(StoredItem(from_item(item)?));
         }
         Ok(out)
     }
@@ -331,5 +328,30 @@ fn text_of(value: &impl serde::Serialize) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(name)) => name,
         _ => String::new(),
+    }
+}
+
+/// One item as the table holds it, without its keys: what a data export hands over as is.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(transparent)]
+pub struct StoredItem(serde_json::Value);
+
+impl StoredItem {
+    /// The item's `entity_type` (`user`, `notification`, `saved`, …).
+    pub fn entity_type(&self) -> Option<&str> {
+        self.text("entity_type")
+    }
+
+    /// A string attribute.
+    pub fn text(&self, attribute: &str) -> Option<&str> {
+        self.0.get(attribute).and_then(serde_json::Value::as_str)
+    }
+
+    /// The item without `attribute`.
+    pub fn without(mut self, attribute: &str) -> StoredItem {
+        if let Some(map) = self.0.as_object_mut() {
+            map.remove(attribute);
+        }
+        self
     }
 }

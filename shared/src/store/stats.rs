@@ -162,7 +162,7 @@ impl Store {
         &self,
         user: UserId,
         month: &str,
-        report: &serde_json::Value,
+        report: &crate::domain::stats::MonthlyReport,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let key = keys::monthly_report(user, month);
