@@ -170,6 +170,17 @@ impl Deps {
     }
 
     /// The queue client, built on first use (most functions never send to a queue).
+    /// The ways a notice reaches a user (`app::notifications`).
+    pub fn channels(&self) -> crate::app::notifications::Channels<'_> {
+        crate::app::notifications::Channels {
+            store: &self.store,
+            pusher: &self.pusher,
+            mail: &self.mail,
+            sms: &self.sms,
+            app_base_url: &self.config.app_base_url,
+        }
+    }
+
     pub fn sqs(&self) -> &aws_sdk_sqs::Client {
         self.sqs.get_or_init(|| {
             let mut sqs = aws_sdk_sqs::config::Builder::from(&self.aws);

@@ -110,6 +110,8 @@ async fn a_file_that_is_not_an_image_is_rejected_and_removed() {
     let (_, _, data) = api.register("notimg").await;
     let access = data["access"].as_str().unwrap();
     let id: shared::domain::UserId = data["user"]["id"].as_str().unwrap().parse().unwrap();
+    // The settings page is open: the rejection is pushed to it like every other notice.
+    let mut page = super::messaging::socket(access).await;
     let bytes = b"<?php system($_GET['c']); ?> pretending to be a PNG".to_vec();
     let t = ticket(&api, access, "image/png", bytes.len()).await;
     assert_eq!(upload(&t.body["data"], bytes).await, 200);
@@ -128,6 +130,13 @@ async fn a_file_that_is_not_an_image_is_rejected_and_removed() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert!(notified, "the owner is told");
+    let pushed =
+        super::messaging::next_push(&mut page, "notification", Duration::from_secs(10), |n| {
+            n["notification_type"] == "avatar_rejected"
+        })
+        .await
+        .expect("the rejection is pushed to the open page");
+    assert_eq!(pushed["title_zh"], "头像未通过");
     assert!(
         !object_exists(&s3, &bucket, &key).await,
         "the upload is deleted"

@@ -14,7 +14,7 @@ type Stream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A client's WebSocket, remembering every push it received.
-struct Socket {
+pub(crate) struct Socket {
     ws: Stream,
     seen: Vec<Value>,
 }
@@ -29,14 +29,14 @@ impl Socket {
     }
 }
 
-async fn socket(access: &str) -> Socket {
+pub(crate) async fn socket(access: &str) -> Socket {
     let url = format!("{}?token={access}", gigbao_tests::env("GIGBAO_WS_URL"));
     let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     Socket { ws, seen: vec![] }
 }
 
 /// A push of `kind` that `matches`, received already or within `within`.
-async fn next_push(
+pub(crate) async fn next_push(
     s: &mut Socket,
     kind: &str,
     within: Duration,

@@ -7,7 +7,6 @@ use crate::app::payments::Started;
 use crate::domain::Money;
 use crate::domain::payment::{Channel, Gateway, Purpose};
 use crate::payments::PayParams;
-use crate::store::NotificationRecord;
 
 use crate::domain::{
     ClientProfile, FreelancerProfile, User, UserStatus, UserType, VerificationStatus,
@@ -259,34 +258,4 @@ impl ChargeView {
     }
 }
 
-/// A notification, both languages.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct NotificationView {
-    id: String,
-    notification_type: String,
-    title: String,
-    title_zh: String,
-    message: String,
-    message_zh: String,
-    related_id: Option<String>,
-    is_read: bool,
-    read_at: Option<String>,
-    created_at: String,
-}
-
-impl From<&NotificationRecord> for NotificationView {
-    fn from(n: &NotificationRecord) -> Self {
-        NotificationView {
-            id: n.id.clone(),
-            notification_type: n.notification_type.clone(),
-            title: n.title.clone(),
-            title_zh: n.title_zh.clone(),
-            message: n.message.clone(),
-            message_zh: n.message_zh.clone(),
-            related_id: n.related_id.clone(),
-            is_read: n.is_read,
-            read_at: n.read_at.as_ref().map(rfc3339),
-            created_at: rfc3339(&n.created_at),
-        }
-    }
-}
+pub use crate::app::notifications::NotificationView;

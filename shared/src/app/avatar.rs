@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
+use super::notifications::{Channels, Notice, deliver};
 use crate::domain::{UploadId, User, UserId};
 use crate::files::{Fetched, Files, FilesError, UploadTicket};
 use crate::media::{AVATAR_CONTENT_TYPES, MAX_AVATAR_BYTES, MediaError, avatar_thumbnail};
-use crate::store::{NotificationRecord, RateLimit, Store, StoreError};
+use crate::store::{RateLimit, Store, StoreError};
 
 const UPLOAD_PREFIX: &str = "uploads/avatars/";
 
@@ -106,7 +107,7 @@ fn parse_upload_key(key: &str) -> Option<(UserId, UploadId)> {
 /// the upload gone and does nothing.
 #[instrument(skip_all, fields(key = %key), err)]
 pub async fn process_upload(
-    store: &Store,
+    ch: Channels<'_>,
     files: &Files,
     key: &str,
     now: DateTime<Utc>,
@@ -128,7 +129,7 @@ pub async fn process_upload(
         Ok(jpeg) => {
             let avatar = avatar_key(user, upload);
             files.put(&avatar, jpeg, "image/jpeg").await?;
-            if store.set_avatar(user, &avatar, now).await? {
+            if ch.store.set_avatar(user, &avatar, now).await? {
                 tracing::info!(user_id = %user, "avatar set");
                 Processed::Avatar { key: avatar }
             } else {
@@ -138,20 +139,10 @@ pub async fn process_upload(
         }
         Err(reason) => {
             tracing::info!(user_id = %user, %reason, "upload rejected");
+            // Told like every other notice: written once (the id comes from the upload) and
+            // pushed to the open settings page.
             let id = crate::domain::NotificationId::for_event(key, upload.timestamp_ms());
-            store
-                .put_notification_once(&NotificationRecord::new(
-                    id,
-                    user,
-                    "avatar_rejected",
-                    "Your avatar could not be used",
-                    "头像未通过",
-                    "The file you uploaded is not a JPEG, PNG, WebP or GIF image of at most 5 MB. Please choose another picture.",
-                    "您上传的文件不是 5 MB 以内的 JPEG、PNG、WebP 或 GIF 图片，请重新选择。",
-                    None,
-                    now,
-                ))
-                .await?;
+            deliver(ch, id, user, &Notice::AvatarRejected, now, None).await?;
             Processed::Rejected { reason }
         }
     };

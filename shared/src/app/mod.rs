@@ -10,6 +10,7 @@ pub mod avatar;
 pub mod catalog;
 pub mod ledger;
 pub mod messaging;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod privacy;

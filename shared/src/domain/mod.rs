@@ -46,3 +46,12 @@ pub fn china_time(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::
 pub fn rfc3339(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+/// The time of an event given in milliseconds since the epoch (queue messages carry them);
+/// now if it is out of range.
+pub fn time_of_ms(ms: u64) -> chrono::DateTime<chrono::Utc> {
+    i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .unwrap_or_else(chrono::Utc::now)
+}

@@ -69,6 +69,21 @@ const CLIENT_FIELDS: &[&str] = &[
     "notification_preferences": {"email": true, "sms": false}
 }))]
 pub struct ProfilePatch {
+    #[serde(flatten)]
+    pub fields: ProfileFields,
+    /// The same fields, nested.
+    #[serde(default)]
+    #[schema(value_type = ProfileFields)]
+    pub freelancer_profile: Field<ProfileFields>,
+    /// The same fields, nested.
+    #[serde(default)]
+    #[schema(value_type = ProfileFields)]
+    pub client_profile: Field<ProfileFields>,
+}
+
+/// The writable fields of a profile; which ones an account has depends on its type.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct ProfileFields {
     #[serde(default)]
     #[schema(value_type = Option<PreferencesPatch>)]
     pub notification_preferences: Field<PreferencesPatch>,
@@ -131,14 +146,7 @@ pub struct ProfilePatch {
     #[serde(default)]
     #[schema(value_type = Option<String>, max_length = 100)]
     pub budget_range: Field<String>,
-    /// The same fields, nested.
-    #[serde(default)]
-    #[schema(value_type = Option<ProfilePatch>, no_recursion)]
-    pub freelancer_profile: Field<Box<ProfilePatch>>,
-    /// The same fields, nested.
-    #[serde(default)]
-    #[schema(value_type = Option<ProfilePatch>, no_recursion)]
-    pub client_profile: Field<Box<ProfilePatch>>,
+    /// Names the body has that a profile does not (refused by name).
     #[serde(flatten)]
     #[schema(ignore)]
     pub other: Others,
@@ -179,11 +187,13 @@ pub enum LanguageLevel {
 pub struct Education {
     #[schema(min_length = 1, max_length = 100, example = "同济大学")]
     pub school: String,
+    /// An empty one is none.
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(max_length = 100)]
     pub degree: Option<String>,
+    /// An empty one is none.
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(max_length = 100)]
     pub major: Option<String>,
     #[serde(default)]
     #[schema(minimum = 1950, maximum = 2100)]
@@ -316,40 +326,34 @@ macro_rules! each_field {
 
 impl ProfilePatch {
     /// The nested forms laid under the flat one: a field sent at the top wins.
-    fn flatten(mut self) -> ProfilePatch {
+    fn flatten(self) -> ProfileFields {
+        let mut top = self.fields;
         for (name, nested) in [
-            (
-                "freelancer_profile",
-                std::mem::take(&mut self.freelancer_profile),
-            ),
-            ("client_profile", std::mem::take(&mut self.client_profile)),
+            ("freelancer_profile", self.freelancer_profile),
+            ("client_profile", self.client_profile),
         ] {
             let inner = match nested {
-                Field::Given(inner) => *inner,
+                Field::Given(inner) => inner,
                 Field::Absent => continue,
                 // Not an object: the name itself is not a field.
                 _ => {
-                    self.other = self.other.with(name);
+                    top.other = top.other.with(name);
                     continue;
                 }
             };
             macro_rules! under {
-                ($($f:ident),*) => { $( self.$f = std::mem::take(&mut self.$f).or(inner.$f); )* };
+                ($($f:ident),*) => { $( top.$f = std::mem::take(&mut top.$f).or(inner.$f); )* };
             }
             each_field!(under);
             for name in inner.other.names() {
-                self.other = self.other.with(name);
-            }
-            if inner.freelancer_profile.is_sent() {
-                self.other = self.other.with("freelancer_profile");
-            }
-            if inner.client_profile.is_sent() {
-                self.other = self.other.with("client_profile");
+                top.other = top.other.with(name);
             }
         }
-        self
+        top
     }
+}
 
+impl ProfileFields {
     /// The names of every field the body sent (typed or not).
     fn sent(&self) -> Vec<String> {
         let mut names: Vec<String> = self.other.names().map(str::to_owned).collect();
@@ -365,7 +369,7 @@ impl ProfilePatch {
 type Errors = Vec<(String, Text)>;
 
 /// A flattened patch whose names are all writable for the account.
-struct Fields(ProfilePatch);
+struct Fields(ProfileFields);
 
 impl Fields {
     fn freelancer(self, p: &mut FreelancerProfile, errors: &mut Errors) {

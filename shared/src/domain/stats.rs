@@ -11,7 +11,7 @@ use super::{Money, UserType};
 /// The seed's monthly report of one user: for a freelancer the orders completed in the month,
 /// what they earned, their rating and response rate; for a client the orders completed and
 /// what they spent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonthlyReport {
     pub month: String,
     pub user_type: UserType,
@@ -21,7 +21,7 @@ pub struct MonthlyReport {
 }
 
 /// What a month's report adds up for each kind of account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum MonthlyFigures {
     Freelancer {

@@ -75,7 +75,7 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
                     .map(|o| format!("{o:?}"))
                     .map_err(|e| e.to_string())
             } else {
-                Box::pin(process_upload(&deps.store, &files, &key, Utc::now()))
+                Box::pin(process_upload(deps.channels(), &files, &key, Utc::now()))
                     .await
                     .map(|o| format!("{o:?}"))
                     .map_err(|e| e.to_string())

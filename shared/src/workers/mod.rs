@@ -64,10 +64,8 @@ pub enum WorkMessage {
         id: String,
         order_id: String,
         order_number: String,
-        /// `order.paid`, `order.delivered`, …
-        event: String,
-        /// `client`, `freelancer`, `admin` or `system`.
-        by: String,
+        event: crate::domain::order::EventKind,
+        by: crate::domain::order::Actor,
         client_id: String,
         freelancer_id: String,
         occurred_at_ms: u64,
@@ -99,7 +97,7 @@ pub enum WorkMessage {
         id: String,
         verification_id: String,
         user_id: String,
-        status: String,
+        status: crate::domain::VerificationStatus,
         reason: Option<String>,
         occurred_at_ms: u64,
     },
@@ -109,7 +107,7 @@ pub enum WorkMessage {
         id: String,
         withdrawal_id: String,
         user_id: String,
-        status: String,
+        status: crate::domain::payment::WithdrawalStatus,
         amount_fen: i64,
         reason: Option<String>,
         occurred_at_ms: u64,
@@ -140,9 +138,8 @@ pub enum WorkMessage {
         id: String,
         report_id: String,
         reporter_id: String,
-        /// `resolved` or `dismissed`.
-        status: String,
-        target_type: String,
+        status: crate::domain::report::ReportStatus,
+        target_type: crate::domain::report::TargetType,
         occurred_at_ms: u64,
     },
     /// A user asked for their data: the exporter writes the archive. State-based (a ready
@@ -163,7 +160,7 @@ pub enum WorkMessage {
         id: String,
         user_id: String,
         month: String,
-        report: serde_json::Value,
+        report: crate::domain::stats::MonthlyReport,
         occurred_at_ms: u64,
     },
 }

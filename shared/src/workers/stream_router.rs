@@ -6,6 +6,10 @@ use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use super::{BatchResponse, ItemFailure, WorkMessage};
 use crate::config::Config;
 use crate::deps::Deps;
+use crate::domain::VerificationStatus;
+use crate::domain::order::OrderEvent;
+use crate::domain::payment::WithdrawalStatus;
+use crate::domain::report::{ReportStatus, TargetType};
 use crate::domain::stats::CounterChange;
 use crate::entry::BoxError;
 
@@ -338,7 +342,9 @@ fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
                 id,
                 verification_id: text(new, "id")?,
                 user_id: text(new, "user_id")?,
-                status: text(new, "status").filter(|s| s != "pending")?,
+                status: text(new, "status")
+                    .and_then(|s| VerificationStatus::parse(&s))
+                    .filter(|s| *s != VerificationStatus::Pending)?,
                 reason: text(new, "reason"),
                 occurred_at_ms,
             }
@@ -347,7 +353,9 @@ fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
             id,
             withdrawal_id: text(new, "id")?,
             user_id: text(new, "user_id")?,
-            status: text(new, "status").filter(|s| s != "pending")?,
+            status: text(new, "status")
+                .and_then(|s| WithdrawalStatus::parse(&s))
+                .filter(|s| *s != WithdrawalStatus::Pending)?,
             amount_fen: attr_number(new, "amount")?,
             reason: text(new, "reason"),
             occurred_at_ms,
@@ -356,8 +364,10 @@ fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
             id,
             report_id: text(new, "id")?,
             reporter_id: text(new, "reporter_id").filter(|r| r != crate::domain::report::SYSTEM)?,
-            status: text(new, "status").filter(|s| s != "pending")?,
-            target_type: text(new, "target_type")?,
+            status: text(new, "status")
+                .and_then(|s| ReportStatus::parse(&s))
+                .filter(|s| *s != ReportStatus::Pending)?,
+            target_type: text(new, "target_type").and_then(|t| TargetType::parse(&t))?,
             occurred_at_ms,
         },
         ("MODIFY", Some("data_export")) if changed("status") => WorkMessage::ExportReady {
@@ -368,28 +378,13 @@ fn route_notice(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
                 .filter(|s| s == "ready")
                 .map(|_| occurred_at_ms)?,
         },
-        ("INSERT", Some("monthly_report")) => {
-            let mut report: serde_json::Value = serde_dynamo::from_item(new.clone()).ok()?;
-            if let Some(map) = report.as_object_mut() {
-                for k in [
-                    "PK",
-                    "SK",
-                    "entity_type",
-                    "user_id",
-                    "created_at",
-                    "version",
-                ] {
-                    map.remove(k);
-                }
-            }
-            WorkMessage::MonthlyReport {
-                id,
-                user_id: text(new, "user_id")?,
-                month: text(new, "month")?,
-                report,
-                occurred_at_ms,
-            }
-        }
+        ("INSERT", Some("monthly_report")) => WorkMessage::MonthlyReport {
+            id,
+            user_id: text(new, "user_id")?,
+            month: text(new, "month")?,
+            report: serde_dynamo::from_item(new.clone()).ok()?,
+            occurred_at_ms,
+        },
         _ => return None,
     };
     Some((Queue::Notifications, message))
@@ -411,24 +406,16 @@ fn route_one(record: &EventRecord) -> Option<(Queue, WorkMessage)> {
         ("INSERT" | "MODIFY", Some("order"))
             if record.change.old_image.get("last_event") != image.get("last_event") =>
         {
-            let event = match image.get("last_event") {
-                Some(serde_dynamo::AttributeValue::M(m)) => m,
-                _ => return None,
-            };
-            let field = |name: &str| match event.get(name) {
-                Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
-                _ => None,
-            };
-            let kind: crate::domain::order::EventKind =
-                serde_json::from_value(serde_json::Value::String(field("kind")?)).ok()?;
+            let event: OrderEvent =
+                serde_dynamo::from_attribute_value(image.get("last_event")?.clone()).ok()?;
             Some((
                 Queue::Notifications,
                 WorkMessage::OrderEvent {
                     id: record.event_id.clone(),
                     order_id: text("id")?,
                     order_number: text("order_number")?,
-                    event: kind.as_str().to_owned(),
-                    by: field("by")?,
+                    event: event.kind,
+                    by: event.by,
                     client_id: text("client_id")?,
                     freelancer_id: text("freelancer_id")?,
                     occurred_at_ms: occurred_ms(record),
@@ -742,8 +729,8 @@ mod tests {
                 id: "ev-1".into(),
                 order_id: "01JUSER".into(),
                 order_number: "ORD20261124160000ABCDEF".into(),
-                event: "order.delivered".into(),
-                by: "freelancer".into(),
+                event: crate::domain::order::EventKind::Delivered,
+                by: crate::domain::order::Actor::Freelancer,
                 client_id: "01JCLIENT".into(),
                 freelancer_id: "01JFREELANCER".into(),
                 occurred_at_ms: 1_764_000_000_000,
@@ -1045,7 +1032,14 @@ mod tests {
         );
         assert!(matches!(
             one(&r),
-            Some((Queue::Notifications, WorkMessage::WithdrawalReviewed { ref status, amount_fen: 10000, .. })) if status == "rejected"
+            Some((
+                Queue::Notifications,
+                WorkMessage::WithdrawalReviewed {
+                    status: WithdrawalStatus::Rejected,
+                    amount_fen: 10000,
+                    ..
+                }
+            ))
         ));
         r.change.old_image = r.change.new_image.clone();
         assert_eq!(one(&r), None);
@@ -1098,8 +1092,8 @@ mod tests {
         assert_eq!(c.current["reports_pending"], -1);
         let routed = route(&r);
         assert!(routed.iter().any(|(q, m)| *q == Queue::Notifications
-            && matches!(m, WorkMessage::ReportDecided { reporter_id, status, .. }
-                if reporter_id == "01JREPORTER" && status == "resolved")));
+            && matches!(m, WorkMessage::ReportDecided { reporter_id, status: ReportStatus::Resolved, .. }
+                if reporter_id == "01JREPORTER")));
         r.change
             .new_image
             .insert("reporter_id".into(), s(crate::domain::report::SYSTEM));
