@@ -597,6 +597,176 @@ fn no_handler_file_imports_another() {
     );
 }
 
+/// The files of `shared/src` by module path (`store/orders`, `api`, …; the crate root is "").
+fn modules() -> std::collections::BTreeMap<String, PathBuf> {
+    let src = root().join("shared/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files
+        .into_iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&src).unwrap().with_extension("");
+            let mut m = rel.to_string_lossy().replace('\\', "/");
+            if m == "lib" {
+                m.clear();
+            } else if let Some(parent) = m.strip_suffix("/mod") {
+                m = parent.to_owned();
+            }
+            (m, f)
+        })
+        .collect()
+}
+
+/// The module a path (`crate::a::b::C`, `super::x`) names, as the longest module prefix.
+fn module_of(
+    own: &str,
+    path: &str,
+    known: &std::collections::BTreeMap<String, PathBuf>,
+) -> Option<String> {
+    let mut parts: Vec<&str> = path.split("::").collect();
+    let mut base: Vec<&str> = match parts.first()? {
+        &"crate" => vec![],
+        &"super" | &"self" => own.split('/').filter(|p| !p.is_empty()).collect(),
+        _ => return None,
+    };
+    while let Some(&first) = parts.first() {
+        match first {
+            "crate" | "self" => {}
+            "super" => {
+                base.pop();
+            }
+            _ => break,
+        }
+        parts.remove(0);
+    }
+    (0..=parts.len()).rev().find_map(|n| {
+        let m = base
+            .iter()
+            .chain(&parts[..n])
+            .copied()
+            .collect::<Vec<_>>()
+            .join("/");
+        known.contains_key(&m).then_some(m)
+    })
+}
+
+/// Which other files of `shared/src` each file names (its parents and the crate root aside:
+/// a module may use what its parent declares). Test modules are not the file's code.
+fn file_imports() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let known = modules();
+    let mut out = std::collections::BTreeMap::new();
+    for (own, file) in &known {
+        let source = std::fs::read_to_string(file).unwrap();
+        let code: String = source
+            .split("#[cfg(test)]\nmod tests")
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut paths = Vec::new();
+        // `use crate::a::{b, c::D}` names `a::b` and `a::c::D`.
+        let mut rest = code.as_str();
+        while let Some(at) = rest.find("::{") {
+            let head_start = rest[..at]
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                .map_or(0, |i| i + 1);
+            let head = &rest[head_start..at];
+            let close = rest[at..].find('}').map_or(rest.len(), |i| at + i);
+            for item in rest[at + 3..close].split(',') {
+                let item = item.split(" as ").next().unwrap_or_default().trim();
+                if !item.is_empty() && item != "self" {
+                    paths.push(format!("{head}::{item}"));
+                }
+            }
+            rest = &rest[close.min(rest.len())..];
+        }
+        for word in code.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')) {
+            if word.starts_with("crate::")
+                || word.starts_with("super::")
+                || word.starts_with("self::")
+            {
+                paths.push(word.to_owned());
+            }
+        }
+        let deps: BTreeSet<String> = paths
+            .iter()
+            .filter_map(|p| module_of(own, p.trim_end_matches(':'), &known))
+            .filter(|t| !t.is_empty() && t != own && !own.starts_with(&format!("{t}/")))
+            .collect();
+        out.insert(own.clone(), deps);
+    }
+    out
+}
+
+/// The groups of files that import each other round a circle.
+fn circles(imports: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    // Files from which `start` is reachable and that `start` reaches are in its circle.
+    let reach = |from: &str| -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from.to_owned()];
+        while let Some(m) = todo.pop() {
+            for d in imports.get(&m).into_iter().flatten() {
+                if seen.insert(d.clone()) {
+                    todo.push(d.clone());
+                }
+            }
+        }
+        seen
+    };
+    let mut found: Vec<Vec<String>> = Vec::new();
+    for m in imports.keys() {
+        if found.iter().any(|c| c.contains(m)) {
+            continue;
+        }
+        let forward = reach(m);
+        if !forward.contains(m) {
+            continue;
+        }
+        let circle: Vec<String> = forward
+            .into_iter()
+            .filter(|other| reach(other).contains(m))
+            .collect();
+        found.push(circle);
+    }
+    found
+}
+
+/// No file of `shared` imports, through others, a file that imports it: each can be read and
+/// changed from the bottom up.
+#[test]
+fn no_files_import_each_other_round_a_circle() {
+    let imports = file_imports();
+    assert!(
+        imports["workers/stream_router"].contains("store/change"),
+        "the import reader sees `use` paths"
+    );
+    assert!(imports["store/change"].contains("store/orders"));
+    let found = circles(&imports);
+    assert!(found.is_empty(), "files in a circle: {found:?}");
+}
+
+/// The circle check itself finds a circle of three and none in a line.
+#[test]
+fn the_circle_check_finds_a_circle() {
+    let graph = |edges: &[(&str, &str)]| {
+        let mut g: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+        for (a, b) in edges {
+            g.entry((*a).to_owned())
+                .or_default()
+                .insert((*b).to_owned());
+            g.entry((*b).to_owned()).or_default();
+        }
+        g
+    };
+    assert_eq!(
+        circles(&graph(&[("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")])),
+        [vec!["a".to_owned(), "b".to_owned(), "c".to_owned()]]
+    );
+    assert!(circles(&graph(&[("a", "b"), ("b", "c")])).is_empty());
+}
+
 /// The variables each function's template gives it (its stack's `Globals` and its own).
 fn template_env() -> std::collections::BTreeMap<String, BTreeSet<String>> {
     let root_template = load(&root().join("template.yaml"));

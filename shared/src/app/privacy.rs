@@ -14,6 +14,7 @@ use crate::domain::{
     UserType, Username,
 };
 use crate::files::{Files, FilesError};
+use crate::store::change::EntityType;
 use crate::store::{
     LineRecord, ListError, OrderListing, RateLimit, ServiceListing, Store, StoreError, StoredItem,
     all_pages, keys,
@@ -85,20 +86,20 @@ pub async fn collect(
     now: DateTime<Utc>,
 ) -> Result<Export, PrivacyError> {
     let partition = store.user_partition(user).await?;
-    let of = |kind: &str| -> Vec<StoredItem> {
+    let of = |kind: EntityType| -> Vec<StoredItem> {
         partition
             .iter()
-            .filter(|v| v.entity_type() == Some(kind))
+            .filter(|v| v.entity_type() == kind)
             .cloned()
             .collect()
     };
-    let account = of("user")
+    let account = of(EntityType::User)
         .into_iter()
         .next()
         .unwrap_or_default()
         .without("tokens_valid_after");
     let mut conversations = Vec::new();
-    for side in of("conversation_member") {
+    for side in of(EntityType::ConversationMember) {
         let Some(id) = side.text("conversation_id").and_then(|c| c.parse().ok()) else {
             continue;
         };
@@ -136,9 +137,9 @@ pub async fn collect(
         orders,
         reviews,
         conversations,
-        notifications: of("notification"),
-        saved_services: of("saved"),
-        monthly_reports: of("monthly_report"),
+        notifications: of(EntityType::Notification),
+        saved_services: of(EntityType::Saved),
+        monthly_reports: of(EntityType::MonthlyReport),
         wallet: ExportedWallet {
             balance: Money::from_fen(snapshot.balances.available_fen),
             frozen_balance: Money::from_fen(snapshot.balances.frozen_fen),
@@ -320,7 +321,7 @@ pub async fn delete(
     // again picks up where this stopped (each step is idempotent).
     let ghost = UserId::new();
     for side in store.user_partition(me.id).await? {
-        if side.entity_type() != Some("conversation_member") {
+        if side.entity_type() != EntityType::ConversationMember {
             continue;
         }
         let Some(conversation) = side.text("conversation_id").and_then(|c| c.parse().ok()) else {

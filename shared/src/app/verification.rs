@@ -9,6 +9,7 @@ use crate::domain::identity::SealedIdentity;
 use crate::domain::{
     IdNumber, RealName, User, UserId, VerificationId, VerificationStatus, VerificationSummary,
 };
+use crate::store::change::EntityType;
 use crate::store::{
     AuditRecord, ListError, Page, RateLimit, ReviewOutcome, Store, StoreError, SubmitOutcome,
     VerificationRecord, VerificationReview, keys,
@@ -89,7 +90,7 @@ pub async fn submit(
         sk: key.sk,
         gsi1pk: keys::gsi1_verifications(VerificationStatus::Pending),
         gsi1sk: VerificationRecord::sort_key(now, id),
-        entity_type: "verification".to_owned(),
+        entity_type: EntityType::Verification,
         id: id.to_string(),
         user_id: user.id.to_string(),
         username: user.username.as_str().to_owned(),

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::entity_type::EntityType;
 use super::{StoreError, keys, ops, to_item};
 use crate::domain::AuditId;
 
@@ -17,7 +18,7 @@ pub struct AuditRecord {
     pub gsi1pk: String,
     #[serde(rename = "GSI1SK")]
     pub gsi1sk: String,
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub id: String,
     /// The admin who acted, or `system` for an automatic action.
     pub actor_id: String,
@@ -50,7 +51,7 @@ impl AuditRecord {
             sk: key.sk,
             gsi1pk: keys::gsi1_audit_target(&format!("{target_type}#{target_id}")),
             gsi1sk: id.to_string(),
-            entity_type: "audit".to_owned(),
+            entity_type: EntityType::Audit,
             id: id.to_string(),
             actor_id: actor.to_string(),
             action: action.to_owned(),

@@ -3,6 +3,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use serde::{Deserialize, Serialize};
 
+use super::entity_type::EntityType;
 use super::{Store, StoreError, from_item, keys, to_item};
 use crate::domain::catalog::{Catalog, Category, Skill};
 
@@ -12,7 +13,7 @@ struct CatalogRecord {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     category: Option<Category>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,7 +32,7 @@ impl Store {
             records.push(CatalogRecord {
                 pk: key.pk,
                 sk: key.sk,
-                entity_type: "category".into(),
+                entity_type: EntityType::Category,
                 category: Some(c.clone()),
                 skill: None,
                 version: 1,
@@ -42,7 +43,7 @@ impl Store {
             records.push(CatalogRecord {
                 pk: key.pk,
                 sk: key.sk,
-                entity_type: "skill".into(),
+                entity_type: EntityType::Skill,
                 category: None,
                 skill: Some(s.clone()),
                 version: 1,

@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::entity_type::EntityType;
 use super::ops::{n, s};
 use super::{Store, StoreError, from_item, keys, ops, to_item};
 use crate::domain::UserId;
@@ -23,7 +24,7 @@ struct SmsCodeRecord {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     code_tag: String,
     tries: u32,
     created_at: DateTime<Utc>,
@@ -53,7 +54,7 @@ pub struct TokenRecord {
     pub pk: String,
     #[serde(rename = "SK")]
     pub sk: String,
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub purpose: String,
     pub user_id: String,
     /// The address the token was sent to: verifying it proves this address.
@@ -84,7 +85,7 @@ impl Store {
         let record = SmsCodeRecord {
             pk: key.pk,
             sk: key.sk,
-            entity_type: "sms_code".to_owned(),
+            entity_type: EntityType::SmsCode,
             code_tag: code_tag.to_owned(),
             tries: 0,
             created_at: now,
@@ -189,7 +190,7 @@ impl Store {
         let record = TokenRecord {
             pk: key.pk,
             sk: key.sk,
-            entity_type: "token".to_owned(),
+            entity_type: EntityType::Token,
             purpose: purpose.to_owned(),
             user_id: user.to_string(),
             email: email.map(str::to_owned),

@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::entity_type::EntityType;
 use super::{Store, StoreError, keys, to_item};
 use crate::domain::UserId;
 
@@ -17,7 +18,7 @@ pub struct IdempotencyRecord {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     pub user_id: UserId,
     pub scope: String,
     /// SHA-256 of what was asked (route, ids, body), hex.
@@ -52,7 +53,7 @@ impl IdempotencyRecord {
         IdempotencyRecord {
             pk: key.pk,
             sk: key.sk,
-            entity_type: "idempotency".into(),
+            entity_type: EntityType::Idempotency,
             user_id: user,
             scope: scope.to_owned(),
             request_hash,

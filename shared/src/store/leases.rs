@@ -27,7 +27,7 @@ impl Store {
             (keys::SK.to_owned(), AttributeValue::S(key.sk)),
             (
                 "entity_type".to_owned(),
-                AttributeValue::S("lease".to_owned()),
+                AttributeValue::S(super::entity_type::EntityType::Lease.as_str()),
             ),
             ("holder".to_owned(), AttributeValue::S(holder.to_owned())),
             ("held_until_ms".to_owned(), n(until_ms)),

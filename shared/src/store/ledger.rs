@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::entity_type::EntityType;
 use super::ops::{n, s};
 use super::{ListError, Page, PageQuery, Store, StoreError, from_item, keys, to_item};
 use crate::domain::OrderId;
@@ -30,13 +31,13 @@ struct WalletRecord {
 }
 
 /// One posting as stored in its account's partition.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineRecord {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     pub account: Account,
     pub bucket: Bucket,
     /// Signed fen.
@@ -55,7 +56,7 @@ pub struct MovementRecord {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     pub id: String,
     pub kind: MovementKind,
     pub order_id: Option<OrderId>,
@@ -120,7 +121,7 @@ impl Store {
         let record = MovementRecord {
             pk: mkey.pk,
             sk: mkey.sk,
-            entity_type: "movement".into(),
+            entity_type: EntityType::Movement,
             id: m.id.clone(),
             kind: m.kind,
             order_id: m.order,
@@ -146,7 +147,7 @@ impl Store {
                 (":te".into(), n(totals.earned_fen)),
                 (":ts".into(), n(totals.spent_fen)),
                 (":one".into(), n(1)),
-                (":et".into(), s("wallet")),
+                (":et".into(), s(EntityType::Wallet.as_str())),
                 (":acc".into(), s(account.to_string())),
                 (":now".into(), s(now.to_rfc3339())),
             ]);
@@ -182,7 +183,7 @@ impl Store {
             let line = LineRecord {
                 pk: key.pk,
                 sk: key.sk,
-                entity_type: "ledger_line".into(),
+                entity_type: EntityType::LedgerLine,
                 account: p.account,
                 bucket: p.bucket,
                 amount: p.amount_fen,
@@ -337,15 +338,15 @@ impl Store {
                 .scan()
                 .table_name(&self.table)
                 .filter_expression("entity_type IN (:w, :m)")
-                .expression_attribute_values(":w", s("wallet"))
-                .expression_attribute_values(":m", s("movement"))
+                .expression_attribute_values(":w", s(EntityType::Wallet.as_str()))
+                .expression_attribute_values(":m", s(EntityType::Movement.as_str()))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(|e| StoreError::dynamo("Scan", e))?;
             for item in page.items.unwrap_or_default() {
                 match item.get("entity_type") {
-                    Some(AttributeValue::S(t)) if t == "wallet" => {
+                    Some(AttributeValue::S(t)) if *t == EntityType::Wallet.as_str() => {
                         accounts.push(from_item::<WalletRecord>(item)?.account)
                     }
                     _ => movements.push(from_item::<MovementRecord>(item)?),
@@ -389,7 +390,10 @@ impl Store {
         let mut item = HashMap::from([
             (keys::PK.to_owned(), s(key.pk)),
             (keys::SK.to_owned(), s(key.sk)),
-            ("entity_type".to_owned(), s("reconcile_checkpoint")),
+            (
+                "entity_type".to_owned(),
+                s(EntityType::ReconcileCheckpoint.as_str()),
+            ),
         ]);
         if let Some(t) = checkpoint.through {
             item.insert("through".to_owned(), s(t.to_rfc3339()));
@@ -467,7 +471,7 @@ impl Store {
             .table_name(&self.table)
             .limit(items)
             .filter_expression("entity_type = :w AND begins_with(PK, :user)")
-            .expression_attribute_values(":w", s("wallet"))
+            .expression_attribute_values(":w", s(EntityType::Wallet.as_str()))
             .expression_attribute_values(":user", s("WALLET#user:"))
             .set_exclusive_start_key(start)
             .send()
@@ -512,13 +516,13 @@ pub fn books_of(
     let mut movements = Vec::new();
     let mut lines = Vec::new();
     for item in items {
-        let kind = item
+        let kind: EntityType = item
             .get("entity_type")
             .and_then(|v| v.as_s().ok())
-            .cloned()
-            .unwrap_or_default();
-        match kind.as_str() {
-            "wallet" => {
+            .and_then(|t| serde_json::from_value(serde_json::Value::String(t.clone())).ok())
+            .unwrap_or(EntityType::Other);
+        match kind {
+            EntityType::Wallet => {
                 let w: WalletRecord = from_item(item)?;
                 wallets.insert(
                     w.account.to_string(),
@@ -534,8 +538,8 @@ pub fn books_of(
                     },
                 );
             }
-            "ledger_line" => lines.push(from_item::<LineRecord>(item)?),
-            "movement" => movements.push(from_item::<MovementRecord>(item)?),
+            EntityType::LedgerLine => lines.push(from_item::<LineRecord>(item)?),
+            EntityType::Movement => movements.push(from_item::<MovementRecord>(item)?),
             _ => {}
         }
     }

@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::entity_type::EntityType;
 use super::ops::{self, n, s};
 use super::{ListError, Page, PageQuery, Store, StoreError, from_item, keys, to_item};
 use crate::domain::messaging::{Enquiry, Message, MessageKind};
@@ -74,7 +75,7 @@ struct MembershipRecord {
     gsi1pk: String,
     #[serde(rename = "GSI1SK")]
     gsi1sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     #[serde(flatten)]
     member: Membership,
 }
@@ -85,7 +86,7 @@ struct MessageRecord {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     #[serde(flatten)]
     message: Message,
 }
@@ -142,7 +143,7 @@ impl Store {
                 sk: key.sk,
                 gsi1pk: keys::user_conversations(member.user_id),
                 gsi1sk: keys::activity_sort(now, member.conversation_id),
-                entity_type: "conversation_member".to_owned(),
+                entity_type: EntityType::ConversationMember,
                 member,
             };
             first.get_or_insert_with(|| record.member.clone());
@@ -181,7 +182,7 @@ impl Store {
         let record = MessageRecord {
             pk: key.pk,
             sk: key.sk,
-            entity_type: "message".to_owned(),
+            entity_type: EntityType::Message,
             message: message.clone(),
         };
         let last = LastMessage {
@@ -218,7 +219,7 @@ impl Store {
             let mut values = vec![
                 (":gpk", s(keys::user_conversations(user.user_id))),
                 (":gsk", s(keys::activity_sort(now, thread.conversation_id))),
-                (":et", s("conversation_member")),
+                (":et", s(EntityType::ConversationMember.as_str())),
                 (":cid", s(thread.conversation_id.to_string())),
                 (":uid", s(user.user_id.to_string())),
                 (":oid", s(other.user_id.to_string())),
@@ -367,7 +368,7 @@ impl Store {
                 "ADD contact_offences :one SET entity_type = :et, user_id = :uid, last_at = :now",
             )
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":et", s("offences"))
+            .expression_attribute_values(":et", s(EntityType::Offences.as_str()))
             .expression_attribute_values(":uid", s(user.to_string()))
             .expression_attribute_values(":now", ms(now))
             .return_values(ReturnValue::UpdatedNew)
@@ -400,7 +401,10 @@ impl Store {
                 "GSI1SK".to_owned(),
                 s(format!("{}#{connection}", keys::ms(now))),
             ),
-            ("entity_type".to_owned(), s("ws_connection")),
+            (
+                "entity_type".to_owned(),
+                s(EntityType::WsConnection.as_str()),
+            ),
             ("connection_id".to_owned(), s(connection)),
             ("user_id".to_owned(), s(user.to_string())),
             ("connected_at".to_owned(), ms(now)),
@@ -454,4 +458,9 @@ impl Store {
         }
         Ok(ids)
     }
+}
+
+/// A message item from the table's stream.
+pub(super) fn decode_message(item: serde_dynamo::Item) -> Result<Message, StoreError> {
+    Ok(super::plain::<MessageRecord>(item)?.message)
 }

@@ -3,8 +3,11 @@
 
 mod audit;
 mod catalog;
+pub mod change;
 mod codes;
 pub mod cursor;
+mod entity_type;
+pub use entity_type::EntityType;
 mod idempotency;
 pub mod keys;
 mod leases;
@@ -599,6 +602,18 @@ fn to_item<T: serde::Serialize>(
 ) -> Result<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, StoreError>
 {
     serde_dynamo::to_item(value).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+/// An item read as `T` directly (types stored as they are).
+pub(crate) fn plain<T: serde::de::DeserializeOwned>(
+    item: serde_dynamo::Item,
+) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+/// Serialises a record as an item.
+pub(crate) fn to_image<T: serde::Serialize>(record: &T) -> Result<serde_dynamo::Item, StoreError> {
+    serde_dynamo::to_item(record).map_err(|e| StoreError::Decode(e.to_string()))
 }
 
 fn from_item<T: serde::de::DeserializeOwned>(

@@ -2,6 +2,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::entity_type::EntityType;
 use super::{ListError, Page, PageQuery, Store, StoreError, from_item, keys, to_item};
 use crate::domain::{NotificationId, UserId};
 
@@ -17,7 +18,7 @@ pub struct NotificationRecord {
     pub gsi1pk: Option<String>,
     #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
     pub gsi1sk: Option<String>,
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub id: String,
     pub user_id: String,
     pub title: String,
@@ -52,7 +53,7 @@ impl NotificationRecord {
             sk: key.sk,
             gsi1pk: Some(keys::unread_notifications(user)),
             gsi1sk: Some(id.to_string()),
-            entity_type: "notification".to_owned(),
+            entity_type: EntityType::Notification,
             id: id.to_string(),
             user_id: user.to_string(),
             title: title.to_owned(),

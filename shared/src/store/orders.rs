@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::entity_type::EntityType;
 use super::ledger::MoveRefusal;
 use super::ops::{n, s};
 use super::{ListError, Page, PageQuery, Store, StoreError, keys, to_item};
@@ -36,7 +37,7 @@ struct OrderRecord {
     gsi4pk: Option<String>,
     #[serde(rename = "GSI4SK", default, skip_serializing_if = "Option::is_none")]
     gsi4sk: Option<String>,
-    entity_type: String,
+    entity_type: EntityType,
     #[serde(flatten)]
     order: Order,
 }
@@ -70,7 +71,7 @@ impl From<&Order> for OrderRecord {
             gsi4sk: timer
                 .map(|(_, due)| keys::order_sort(due, o.id))
                 .or_else(|| completed.map(|(_, sk)| sk)),
-            entity_type: "order".into(),
+            entity_type: EntityType::Order,
             order: o.clone(),
         }
     }
@@ -100,7 +101,7 @@ pub struct OrderStep {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     pub id: OrderStepId,
     pub order_id: OrderId,
     pub kind: StepKind,
@@ -128,8 +129,8 @@ impl OrderStep {
             pk: key.pk,
             sk: key.sk,
             entity_type: match kind {
-                StepKind::Delivery => "order_delivery".into(),
-                StepKind::Revision => "order_revision".into(),
+                StepKind::Delivery => EntityType::OrderDelivery,
+                StepKind::Revision => EntityType::OrderRevision,
             },
             id,
             order_id: order,
@@ -192,7 +193,10 @@ impl Store {
         let mut guard = std::collections::HashMap::from([
             (keys::PK.to_owned(), s(number.pk)),
             (keys::SK.to_owned(), s(number.sk)),
-            ("entity_type".to_owned(), s("order_number")),
+            (
+                "entity_type".to_owned(),
+                s(EntityType::OrderNumber.as_str()),
+            ),
             ("order_id".to_owned(), s(order.id.to_string())),
         ]);
         guard.insert("created_at".into(), s(order.created_at.to_rfc3339()));
@@ -388,4 +392,14 @@ impl Store {
         })
         .await
     }
+}
+
+/// An order item from the table's stream.
+pub(super) fn decode_order(item: serde_dynamo::Item) -> Result<Order, StoreError> {
+    Ok(super::plain::<OrderRecord>(item)?.order)
+}
+
+/// An order as the store writes it.
+pub(super) fn order_image(o: &Order) -> Result<serde_dynamo::Item, StoreError> {
+    super::to_image(&OrderRecord::from(o))
 }

@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::entity_type::EntityType;
 use super::ledger::MoveRefusal;
 use super::ops::s;
 use super::{ListError, Page, PageQuery, Store, StoreError, keys, to_item};
@@ -18,7 +19,7 @@ pub struct ChargeRecord {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     #[serde(flatten)]
     pub charge: Charge,
     /// What the client was given to pay with (JSON), kept to answer a retried request.
@@ -40,7 +41,7 @@ struct WithdrawalRecord {
     gsi3pk: String,
     #[serde(rename = "GSI3SK")]
     gsi3sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     #[serde(flatten)]
     withdrawal: Withdrawal,
 }
@@ -56,7 +57,7 @@ impl From<&Withdrawal> for WithdrawalRecord {
             gsi1sk: sort.clone(),
             gsi3pk: keys::withdrawals_by_status(w.status),
             gsi3sk: sort,
-            entity_type: "withdrawal".into(),
+            entity_type: EntityType::Withdrawal,
             withdrawal: w.clone(),
         }
     }
@@ -97,7 +98,7 @@ impl Store {
         let record = ChargeRecord {
             pk: key.pk,
             sk: key.sk,
-            entity_type: "charge".into(),
+            entity_type: EntityType::Charge,
             charge: charge.clone(),
             pay_params: None,
         };
@@ -172,7 +173,10 @@ impl Store {
                 std::collections::HashMap::from([
                     (keys::PK.to_owned(), s(guard.pk)),
                     (keys::SK.to_owned(), s(guard.sk)),
-                    ("entity_type".to_owned(), s("gateway_trade")),
+                    (
+                        "entity_type".to_owned(),
+                        s(EntityType::GatewayTrade.as_str()),
+                    ),
                     ("out_trade_no".to_owned(), s(settled.out_trade_no.clone())),
                     ("created_at".to_owned(), s(at)),
                 ]),
@@ -294,4 +298,14 @@ impl Store {
             next_cursor: page.next_cursor,
         })
     }
+}
+
+/// A withdrawal item from the table's stream.
+pub(super) fn decode_withdrawal(item: serde_dynamo::Item) -> Result<Withdrawal, StoreError> {
+    Ok(super::plain::<WithdrawalRecord>(item)?.withdrawal)
+}
+
+/// A withdrawal as the store writes it.
+pub(super) fn withdrawal_image(w: &Withdrawal) -> Result<serde_dynamo::Item, StoreError> {
+    super::to_image(&WithdrawalRecord::from(w))
 }

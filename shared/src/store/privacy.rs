@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::entity_type::EntityType;
 use super::ops::{n, s};
 use super::{Store, StoreError, from_item, keys, to_item};
 use crate::domain::export::{DataExport, ExportStatus};
@@ -26,7 +27,7 @@ impl Store {
         let mut item = to_item(export)?;
         item.insert(keys::PK.to_owned(), s(key.pk));
         item.insert(keys::SK.to_owned(), s(key.sk));
-        item.insert("entity_type".to_owned(), s("data_export"));
+        item.insert("entity_type".to_owned(), s(EntityType::DataExport.as_str()));
         // The record goes with the table's TTL some weeks after the archive itself.
         item.insert(
             "expires_at".to_owned(),
@@ -210,7 +211,7 @@ impl Store {
             let mut item = to_item(&message)?;
             item.insert(keys::PK.to_owned(), s(key.pk));
             item.insert(keys::SK.to_owned(), s(key.sk));
-            item.insert("entity_type".to_owned(), s("message"));
+            item.insert("entity_type".to_owned(), s(EntityType::Message.as_str()));
             self.put(item).await?;
         }
         if let Some(other) = other {
@@ -337,9 +338,11 @@ fn text_of(value: &impl serde::Serialize) -> String {
 pub struct StoredItem(serde_json::Value);
 
 impl StoredItem {
-    /// The item's `entity_type` (`user`, `notification`, `saved`, …).
-    pub fn entity_type(&self) -> Option<&str> {
+    /// What kind of item it is.
+    pub fn entity_type(&self) -> super::change::EntityType {
         self.text("entity_type")
+            .and_then(|t| serde_json::from_value(serde_json::Value::String(t.to_owned())).ok())
+            .unwrap_or(super::entity_type::EntityType::Other)
     }
 
     /// A string attribute.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::entity_type::EntityType;
 use super::ops::{n, s};
 use super::{Store, StoreError, keys};
 use crate::domain::ranking::RankTarget;
@@ -36,7 +37,10 @@ impl Store {
         self.put(HashMap::from([
             (keys::PK.to_owned(), s(key.pk)),
             (keys::SK.to_owned(), s(key.sk)),
-            ("entity_type".to_owned(), s("ranking_dirty")),
+            (
+                "entity_type".to_owned(),
+                s(EntityType::RankingDirty.as_str()),
+            ),
             ("marked_at_ms".to_owned(), n(now.timestamp_millis())),
         ]))
         .await
@@ -111,7 +115,10 @@ impl Store {
         self.put(HashMap::from([
             (keys::PK.to_owned(), s(key.pk)),
             (keys::SK.to_owned(), s(key.sk)),
-            ("entity_type".to_owned(), s("ranking_state")),
+            (
+                "entity_type".to_owned(),
+                s(EntityType::RankingState.as_str()),
+            ),
             ("full_at_ms".to_owned(), n(at.timestamp_millis())),
         ]))
         .await

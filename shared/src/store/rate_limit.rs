@@ -128,7 +128,7 @@ impl Store {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":limit", n(limit.limit))
             .expression_attribute_values(":exp", n(window_end + 60))
-            .expression_attribute_values(":et", AttributeValue::S("rate_limit".to_owned()))
+            .expression_attribute_values(":et", AttributeValue::S(super::entity_type::EntityType::RateLimit.as_str()))
             .send()
             .await;
         match result {

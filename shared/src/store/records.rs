@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::entity_type::EntityType;
 use super::{StoreError, keys};
 use crate::domain::{
     ClientProfile, Email, FreelancerProfile, Money, Phone, Session, User, UserStatus, UserType,
@@ -25,7 +26,7 @@ pub(super) struct UserRecord {
     pub gsi2pk: Option<String>,
     #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
     pub gsi2sk: Option<String>,
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub id: String,
     pub username: String,
     pub email: Option<String>,
@@ -135,7 +136,7 @@ impl From<&User> for UserRecord {
             gsi2pk: (u.status != UserStatus::Active).then(|| keys::gsi2_users_by_status(u.status)),
             gsi2sk: (u.status != UserStatus::Active)
                 .then(|| keys::user_list_sort(u.created_at, u.id)),
-            entity_type: "user".to_owned(),
+            entity_type: EntityType::User,
             id: u.id.to_string(),
             username: u.username.as_str().to_owned(),
             email: u.email.as_ref().map(|e| e.as_str().to_owned()),
@@ -208,7 +209,7 @@ pub(super) struct UniqueRecord {
     pub pk: String,
     #[serde(rename = "SK")]
     pub sk: String,
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub user_id: String,
     pub created_at: DateTime<Utc>,
     pub version: u64,
@@ -224,7 +225,7 @@ pub(super) struct SessionRecord {
     pub gsi1pk: String,
     #[serde(rename = "GSI1SK")]
     pub gsi1sk: String,
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub id: String,
     pub user_id: String,
     pub user_type: UserType,
@@ -246,7 +247,7 @@ impl From<&Session> for SessionRecord {
             sk: key.sk,
             gsi1pk: keys::gsi1_user_sessions(s.user_id),
             gsi1sk: format!("SESSION#{}", s.created_at.to_rfc3339()),
-            entity_type: "session".to_owned(),
+            entity_type: EntityType::Session,
             id: s.id.to_string(),
             user_id: s.user_id.to_string(),
             user_type: s.user_type,
@@ -280,4 +281,14 @@ impl TryFrom<SessionRecord> for Session {
             user_agent: r.user_agent,
         })
     }
+}
+
+/// A user item from the table's stream.
+pub(super) fn decode_user(item: serde_dynamo::Item) -> Result<User, StoreError> {
+    User::try_from(super::plain::<UserRecord>(item)?)
+}
+
+/// A user as the store writes it.
+pub(super) fn user_image(u: &User) -> Result<serde_dynamo::Item, StoreError> {
+    super::to_image(&UserRecord::from(u))
 }

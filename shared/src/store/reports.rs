@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::cursor::Page;
+use super::entity_type::EntityType;
 use super::ops::{n, s};
 use super::{AuditRecord, ListError, PageQuery, Store, StoreError, keys, to_item};
 use crate::domain::report::{Report, ReportStatus, TargetType};
@@ -25,7 +26,7 @@ struct ReportRecord {
     gsi2pk: String,
     #[serde(rename = "GSI2SK")]
     gsi2sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     #[serde(flatten)]
     report: Report,
 }
@@ -41,7 +42,7 @@ impl From<&Report> for ReportRecord {
             gsi1sk: sort.clone(),
             gsi2pk: keys::reports_by_status_type(r.status.as_str(), r.target_type.as_str()),
             gsi2sk: sort,
-            entity_type: "report".to_owned(),
+            entity_type: EntityType::Report,
             report: r.clone(),
         }
     }
@@ -53,7 +54,7 @@ struct ReportGuard {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     report_id: String,
     version: u64,
 }
@@ -83,7 +84,7 @@ impl Store {
                 to_item(&ReportGuard {
                     pk: guard.pk,
                     sk: guard.sk,
-                    entity_type: "report_guard".into(),
+                    entity_type: EntityType::ReportGuard,
                     report_id: report.id.to_string(),
                     version: 1,
                 })?,
@@ -176,7 +177,7 @@ impl Store {
             .table_name(&self.table)
             .item(keys::PK, s(key.pk.clone()))
             .item(keys::SK, s(key.sk))
-            .item("entity_type", s("ip_registration"))
+            .item("entity_type", s(EntityType::IpRegistration.as_str()))
             .item("user_id", s(user.to_string()))
             .item(
                 "expires_at",
@@ -235,7 +236,7 @@ impl Store {
             .key(keys::SK, s(key.sk))
             .update_expression("ADD recipients :r SET entity_type = :et, expires_at = :exp")
             .expression_attribute_values(":r", AttributeValue::Ss(recipients.to_vec()))
-            .expression_attribute_values(":et", s("duplicate_messages"))
+            .expression_attribute_values(":et", s(EntityType::DuplicateMessages.as_str()))
             .expression_attribute_values(":exp", n(window_start + 2 * 3_600))
             .return_values(ReturnValue::UpdatedNew)
             .send()
@@ -269,7 +270,10 @@ impl Store {
                 std::collections::HashMap::from([
                     (keys::PK.to_owned(), s(guard.pk)),
                     (keys::SK.to_owned(), s(guard.sk)),
-                    ("entity_type".to_owned(), s("sanction_guard")),
+                    (
+                        "entity_type".to_owned(),
+                        s(EntityType::SanctionGuard.as_str()),
+                    ),
                     ("audit_id".to_owned(), s(audit.id.clone())),
                     ("created_at".to_owned(), s(keys::ms(now))),
                 ]),
@@ -296,7 +300,7 @@ impl Store {
                 &[],
                 vec![
                     (":one", n(1)),
-                    (":et", s("offences")),
+                    (":et", s(EntityType::Offences.as_str())),
                     (":uid", s(user.to_string())),
                     (":now", s(keys::ms(now))),
                 ],
@@ -340,7 +344,7 @@ impl Store {
             &[],
             vec![
                 (":zero", n(0)),
-                (":et", s("offences")),
+                (":et", s(EntityType::Offences.as_str())),
                 (":uid", s(user.to_string())),
             ],
         )
@@ -378,4 +382,14 @@ impl Store {
         ))
         .await
     }
+}
+
+/// A report item from the table's stream.
+pub(super) fn decode_report(item: serde_dynamo::Item) -> Result<Report, StoreError> {
+    Ok(super::plain::<ReportRecord>(item)?.report)
+}
+
+/// A report as the store writes it.
+pub(super) fn report_image(r: &Report) -> Result<serde_dynamo::Item, StoreError> {
+    super::to_image(&ReportRecord::from(r))
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::cursor::Page;
+use super::entity_type::EntityType;
 use super::ops::{n, s};
 use super::{ListError, PageQuery, Store, StoreError, keys, to_item};
 use crate::domain::review::{Review, ReviewResponse};
@@ -24,7 +25,7 @@ struct ReviewRecord {
     gsi2pk: Option<String>,
     #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
     gsi2sk: Option<String>,
-    entity_type: String,
+    entity_type: EntityType,
     #[serde(flatten)]
     review: Review,
 }
@@ -41,7 +42,7 @@ impl From<&Review> for ReviewRecord {
             gsi1sk: listed.then(|| sort.clone()),
             gsi2pk: listed.then(|| keys::freelancer_reviews(r.freelancer_id)),
             gsi2sk: listed.then_some(sort),
-            entity_type: "review".into(),
+            entity_type: EntityType::Review,
             review: r.clone(),
         }
     }
@@ -53,7 +54,7 @@ struct ReviewGuard {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     review_id: String,
     created_at: DateTime<Utc>,
     version: u64,
@@ -88,7 +89,7 @@ impl Store {
                 to_item(&ReviewGuard {
                     pk: guard.pk,
                     sk: guard.sk,
-                    entity_type: "review_guard".into(),
+                    entity_type: EntityType::ReviewGuard,
                     review_id: review.id.to_string(),
                     created_at: review.created_at,
                     version: 1,
@@ -253,4 +254,14 @@ impl Store {
         }
         Err(StoreError::Decode(format!("review {id}: kept changing")))
     }
+}
+
+/// A review item from the table's stream.
+pub(super) fn decode_review(item: serde_dynamo::Item) -> Result<Review, StoreError> {
+    Ok(super::plain::<ReviewRecord>(item)?.review)
+}
+
+/// A review as the store writes it.
+pub(super) fn review_image(r: &Review) -> Result<serde_dynamo::Item, StoreError> {
+    super::to_image(&ReviewRecord::from(r))
 }

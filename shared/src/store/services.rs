@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::cursor::Page;
+use super::entity_type::EntityType;
 use super::ops::{n, s};
 use super::{ListError, PageQuery, Store, StoreError, from_item, keys, to_item};
 use crate::domain::catalog::Label;
@@ -113,7 +114,7 @@ struct ServiceRecord {
     gsi4pk: Option<String>,
     #[serde(rename = "GSI4SK", default, skip_serializing_if = "Option::is_none")]
     gsi4sk: Option<String>,
-    entity_type: String,
+    entity_type: EntityType,
     id: String,
     freelancer_id: String,
     freelancer_username: String,
@@ -186,7 +187,7 @@ impl From<&Service> for ServiceRecord {
             gsi3sk: live.then(|| keys::updated_sort(sv.updated_at, sv.id)),
             gsi4pk: listed.then(|| keys::category_services(&c.parent_category.slug)),
             gsi4sk: listed.then(|| keys::published_sort(published, sv.id)),
-            entity_type: "service".into(),
+            entity_type: EntityType::Service,
             id: sv.id.to_string(),
             freelancer_id: sv.freelancer_id.to_string(),
             freelancer_username: sv.freelancer_username.clone(),
@@ -282,7 +283,7 @@ struct FeaturedRecord {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     service_id: String,
     featured_at: DateTime<Utc>,
     version: u64,
@@ -298,7 +299,7 @@ struct SavedRecord {
     gsi1pk: String,
     #[serde(rename = "GSI1SK")]
     gsi1sk: String,
-    entity_type: String,
+    entity_type: EntityType,
     service_id: String,
     saved_at: DateTime<Utc>,
     created_at: DateTime<Utc>,
@@ -452,7 +453,7 @@ impl Store {
         let record = FeaturedRecord {
             pk: key.pk,
             sk: key.sk,
-            entity_type: "featured".into(),
+            entity_type: EntityType::Featured,
             service_id: service.to_string(),
             featured_at: at,
             version: 1,
@@ -603,7 +604,7 @@ impl Store {
             sk: key.sk,
             gsi1pk: keys::saved_list(user),
             gsi1sk: keys::saved_sort(now, service),
-            entity_type: "saved".into(),
+            entity_type: EntityType::Saved,
             service_id: service.to_string(),
             saved_at: now,
             created_at: now,
@@ -678,7 +679,7 @@ impl Store {
             .key(keys::SK, s(key.sk))
             .update_expression("SET entity_type = :t, service_id = :s ADD #views :one")
             .expression_attribute_names("#views", "views")
-            .expression_attribute_values(":t", s("view_shard"))
+            .expression_attribute_values(":t", s(EntityType::ViewShard.as_str()))
             .expression_attribute_values(":s", s(service.to_string()))
             .expression_attribute_values(":one", n(1))
             .send()
@@ -777,4 +778,14 @@ impl Store {
             },
         }
     }
+}
+
+/// A service item from the table's stream.
+pub(super) fn service_of_image(item: serde_dynamo::Item) -> Result<Service, StoreError> {
+    Service::try_from(super::plain::<ServiceRecord>(item)?)
+}
+
+/// A service as the store writes it.
+pub(super) fn service_image(s: &Service) -> Result<serde_dynamo::Item, StoreError> {
+    super::to_image(&ServiceRecord::from(s))
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
+use super::entity_type::EntityType;
 use super::ops::{n, s};
 use super::{Store, StoreError, keys};
 use crate::domain::UserId;
@@ -41,7 +42,7 @@ impl Store {
             HashMap::from([
                 (keys::PK.to_owned(), s(guard.pk)),
                 (keys::SK.to_owned(), s(guard.sk)),
-                ("entity_type".to_owned(), s("counted")),
+                ("entity_type".to_owned(), s(EntityType::Counted.as_str())),
                 (
                     "expires_at".to_owned(),
                     n(now.timestamp() + COUNTED_TTL_SECS),
@@ -95,7 +96,7 @@ impl Store {
             .set_expression_attribute_values(Some(
                 values
                     .into_iter()
-                    .chain([(":et".to_owned(), s("stats"))])
+                    .chain([(":et".to_owned(), s(EntityType::Stats.as_str()))])
                     .collect(),
             ))
             .build()
@@ -148,7 +149,7 @@ impl Store {
             HashMap::from([
                 (keys::PK.to_owned(), s(key.pk)),
                 (keys::SK.to_owned(), s(key.sk)),
-                ("entity_type".to_owned(), s("report_page")),
+                ("entity_type".to_owned(), s(EntityType::ReportPage.as_str())),
                 ("expires_at".to_owned(), n(now.timestamp() + 40 * 86_400)),
             ]),
             "attribute_not_exists(PK)",
@@ -170,7 +171,10 @@ impl Store {
             serde_dynamo::to_item(report).map_err(|e| StoreError::Decode(e.to_string()))?;
         item.insert(keys::PK.to_owned(), s(key.pk));
         item.insert(keys::SK.to_owned(), s(key.sk));
-        item.insert("entity_type".to_owned(), s("monthly_report"));
+        item.insert(
+            "entity_type".to_owned(),
+            s(EntityType::MonthlyReport.as_str()),
+        );
         item.insert("user_id".to_owned(), s(user.to_string()));
         item.insert("month".to_owned(), s(month));
         item.insert("created_at".to_owned(), s(keys::ms(now)));

@@ -2,6 +2,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
+use super::entity_type::EntityType;
 use super::records::{SessionRecord, UniqueRecord, UserRecord};
 use super::{Store, StoreError, from_item, keys, to_item};
 
@@ -64,7 +65,7 @@ impl Store {
             let guard = UniqueRecord {
                 pk: key.pk.clone(),
                 sk: key.sk.clone(),
-                entity_type: "unique".to_owned(),
+                entity_type: EntityType::Unique,
                 user_id: user.id.to_string(),
                 created_at: user.created_at,
                 version: 1,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::audit::AuditRecord;
+use super::entity_type::EntityType;
 use super::records::UniqueRecord;
 use super::{ListError, Page, PageQuery, Store, StoreError, keys, ops, to_item};
 use crate::domain::{User, VerificationId, VerificationStatus};
@@ -20,7 +21,7 @@ pub struct VerificationRecord {
     pub gsi1pk: String,
     #[serde(rename = "GSI1SK")]
     pub gsi1sk: String,
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub id: String,
     pub user_id: String,
     pub username: String,
@@ -94,7 +95,7 @@ impl Store {
         let guard = UniqueRecord {
             pk: guard_key.pk,
             sk: guard_key.sk,
-            entity_type: "unique".to_owned(),
+            entity_type: EntityType::Unique,
             user_id: record.user_id.clone(),
             created_at: record.submitted_at,
             version: 1,
