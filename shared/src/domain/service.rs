@@ -686,6 +686,12 @@ impl ServiceInput {
     ) -> Result<ServiceContent, Vec<Violation>> {
         let mut c = Check::default();
         // Values of the wrong JSON type first: their code (`validation.failed`) leads.
+        // A field of the wrong type is named once for that, not again as missing.
+        let wrong = |f: &Field<String>| matches!(f, Field::Wrong(_));
+        let (title_wrong, description_wrong) = (
+            wrong(&self.title) || wrong(&self.title_zh),
+            wrong(&self.description) || wrong(&self.description_zh),
+        );
         let title = c.typed("title", self.title, Kind::String);
         let title_zh = c.typed("title_zh", self.title_zh, Kind::String);
         let description = c.typed("description", self.description, Kind::String);
@@ -702,7 +708,7 @@ impl ServiceInput {
         let video_url = c.typed("video_url", self.video_url, Kind::String);
         // A blank text is given but too short (as the schema says), not absent.
         let given = |s: &Option<String>| s.as_deref().is_some_and(|s| !s.trim().is_empty());
-        if !given(&title) && !given(&title_zh) {
+        if !given(&title) && !given(&title_zh) && !title_wrong {
             c.fail(
                 "title",
                 "service.title_required",
@@ -739,7 +745,7 @@ impl ServiceInput {
             }
         }
         let [title, title_zh] = titles;
-        if !given(&description) && !given(&description_zh) {
+        if !given(&description) && !given(&description_zh) && !description_wrong {
             c.fail(
                 "description",
                 "service.description_required",
@@ -1218,6 +1224,7 @@ mod tests {
             json!({"basic": {"price": 199, "description": "x", "delivery_days": "3"}}),
         );
         m.insert("description".into(), json!("short"));
+        m.remove("title_zh");
         let found = codes(m);
         assert_eq!(
             found,
