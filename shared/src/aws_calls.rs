@@ -76,7 +76,7 @@ pub fn record_opensearch(verb: &str, path: &str) {
 }
 
 /// The action and resource of an OpenSearch request (`verb` as IAM spells it: `Get`, `Post`).
-pub fn opensearch_call(domain: &str, verb: &str, path: &str) -> (String, String) {
+fn opensearch_call(domain: &str, verb: &str, path: &str) -> (String, String) {
     let path = path.split('?').next().unwrap_or_default();
     (
         format!("es:ESHttp{verb}"),

@@ -37,7 +37,7 @@ pub struct PresignedPut {
 }
 
 /// How long an upload URL works.
-pub const UPLOAD_URL_TTL_SECS: u64 = 600;
+const UPLOAD_URL_TTL_SECS: u64 = 600;
 
 /// What a client needs to upload one file: the presigned PUT, the key it will have, and when
 /// the URL stops working.

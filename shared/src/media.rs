@@ -9,7 +9,7 @@ use image::{ImageFormat, ImageReader, Limits};
 /// Largest avatar upload accepted.
 pub const MAX_AVATAR_BYTES: u64 = 5 * 1024 * 1024;
 /// Side of the square avatar thumbnail.
-pub const AVATAR_SIZE: u32 = 500;
+const AVATAR_SIZE: u32 = 500;
 /// Content types an avatar upload may declare.
 pub const AVATAR_CONTENT_TYPES: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/gif"];
 
@@ -28,7 +28,7 @@ pub enum MediaError {
 /// Largest service gallery image upload accepted.
 pub const MAX_SERVICE_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
 /// Longest side of a gallery image as served.
-pub const SERVICE_IMAGE_MAX_SIDE: u32 = 1600;
+const SERVICE_IMAGE_MAX_SIDE: u32 = 1600;
 /// Largest service video accepted.
 pub const MAX_SERVICE_VIDEO_BYTES: u64 = 100 * 1024 * 1024;
 /// Content types a service video may declare.

@@ -26,7 +26,7 @@ use crate::i18n::Text;
 use crate::realtime::Push;
 use crate::store::{Membership, Page};
 
-pub fn conversation_not_found() -> ApiError {
+fn conversation_not_found() -> ApiError {
     ApiError::not_found(
         "conversation.not_found",
         Text::new("会话不存在", "No such conversation"),

@@ -17,7 +17,7 @@ use utoipa::openapi::{
 use crate::http::route::{Access, Components, In, Out, Route};
 
 /// Where the API is mounted; the paths below are relative to it.
-pub const BASE: &str = "/api/v1";
+const BASE: &str = "/api/v1";
 
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
@@ -250,7 +250,7 @@ fn method_of(m: &str) -> HttpMethod {
 }
 
 /// The statuses a route can answer with besides success: its own plus those of its kind.
-pub fn error_statuses(r: &Route) -> Vec<u16> {
+fn error_statuses(r: &Route) -> Vec<u16> {
     let mut s = vec![400, 429];
     if matches!(
         r.access,

@@ -12,7 +12,7 @@ use crate::deps::Deps;
 use crate::entry::BoxError;
 
 /// How long a connection item lives (API Gateway closes a WebSocket after 2 hours).
-pub const CONNECTION_TTL_HOURS: i64 = 2;
+const CONNECTION_TTL_HOURS: i64 = 2;
 
 fn answer(status: i64, body: serde_json::Value) -> ApiGatewayProxyResponse {
     let mut r = ApiGatewayProxyResponse::default();

@@ -22,7 +22,7 @@ use crate::store::AuditRecord;
 /// The longest report description.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
 /// The longest operator's note.
-pub const MAX_NOTE_CHARS: usize = 1_000;
+const MAX_NOTE_CHARS: usize = 1_000;
 
 fn report_not_found() -> ApiError {
     ApiError::not_found(

@@ -14,9 +14,9 @@ use crate::i18n::Text;
 use crate::search::{MAX_WINDOW, SearchQuery, ServiceCard, Sort, text};
 
 /// The longest query accepted, in characters.
-pub const MAX_QUERY_CHARS: usize = 100;
-pub const MAX_SIZE: u32 = 50;
-pub const DEFAULT_SIZE: u32 = 20;
+const MAX_QUERY_CHARS: usize = 100;
+const MAX_SIZE: u32 = 50;
+const DEFAULT_SIZE: u32 = 20;
 const MAX_DELIVERY_DAYS: u32 = crate::domain::service::MAX_DELIVERY_DAYS;
 
 fn bad(code: &'static str, zh: &'static str, en: &'static str) -> ApiError {

@@ -122,7 +122,7 @@ pub async fn register(
 
 /// Tells a login string apart: an email has `@`, a phone matches the CN mobile rule, anything
 /// else is a username (usernames cannot be all digits or contain `@`).
-pub fn login_key(login: &str) -> Option<LoginKey> {
+fn login_key(login: &str) -> Option<LoginKey> {
     if login.contains('@') {
         Email::parse(login).ok().map(LoginKey::Email)
     } else if let Ok(phone) = Phone::parse(login) {

@@ -30,7 +30,7 @@ pub enum AvatarError {
 
 /// `uploads/avatars/{user}/{upload}`: the worker reads the owner from the key, and only the
 /// owner was ever given a URL for it.
-pub fn upload_key(user: UserId, upload: UploadId) -> String {
+fn upload_key(user: UserId, upload: UploadId) -> String {
     format!("{UPLOAD_PREFIX}{user}/{upload}")
 }
 

@@ -118,7 +118,7 @@ pub fn reconcile_export<'a>(
 /// zero; every movement's postings sum to zero and, for those settled before the last
 /// minute before `now` (later ones may still be written while the books are read), its lines
 /// are exactly its postings; all settled lines sum to zero.
-pub fn check_books(
+fn check_books(
     wallets: &[AccountSnapshot],
     movements: &[MovementRecord],
     now: DateTime<Utc>,

@@ -18,21 +18,21 @@ use crate::store::{
 };
 
 /// Messages a user may send per minute (the seed's limit).
-pub const MESSAGES_PER_MINUTE: RateLimit = RateLimit {
+const MESSAGES_PER_MINUTE: RateLimit = RateLimit {
     name: "messages",
     limit: 30,
     window_secs: 60,
 };
 
 /// What a user restricted for suspected spam may still send.
-pub const RESTRICTED_MESSAGES: RateLimit = RateLimit {
+const RESTRICTED_MESSAGES: RateLimit = RateLimit {
     name: "messages-restricted",
     limit: crate::domain::report::RESTRICTED_MESSAGES_PER_HOUR,
     window_secs: 3_600,
 };
 
 /// Attachment uploads per user per hour.
-pub const ATTACHMENTS_PER_HOUR: RateLimit = RateLimit {
+const ATTACHMENTS_PER_HOUR: RateLimit = RateLimit {
     name: "message-attachments",
     limit: 60,
     window_secs: 3_600,
@@ -42,7 +42,7 @@ pub const ATTACHMENTS_PER_HOUR: RateLimit = RateLimit {
 pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
 
 /// What may be attached: images (sent as `image`) and common documents (sent as `file`).
-pub const ATTACHMENT_TYPES: &[&str] = &[
+const ATTACHMENT_TYPES: &[&str] = &[
     "image/jpeg",
     "image/png",
     "image/webp",
@@ -237,7 +237,7 @@ pub struct Sent {
 }
 
 /// Where attachments of `sender` in `conversation` are uploaded.
-pub fn attachment_prefix(conversation: ConversationId, sender: UserId) -> String {
+fn attachment_prefix(conversation: ConversationId, sender: UserId) -> String {
     format!("uploads/messages/{conversation}/{sender}/")
 }
 

@@ -418,7 +418,7 @@ fn withdrawal_text(status: WithdrawalStatus, amount: Money, why: &str) -> Notice
 }
 
 /// The line an order event leaves in the order's conversation (one line, both languages).
-pub fn timeline_text(event: EventKind) -> String {
+fn timeline_text(event: EventKind) -> String {
     let (zh, en) = match event {
         EventKind::Placed => ("订单已创建", "Order placed"),
         EventKind::Paid => (

@@ -21,7 +21,7 @@ use crate::store::{
 };
 
 /// How an erased account's copies of the name read.
-pub const DELETED_NAME: &str = "已注销用户";
+const DELETED_NAME: &str = "已注销用户";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrivacyError {

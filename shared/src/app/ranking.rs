@@ -38,7 +38,7 @@ struct Standing {
 
 /// The level `user` has earned at `now`: two key-range queries (orders completed and
 /// ratings received in the window).
-pub async fn level_of(
+async fn level_of(
     store: &Store,
     user: &User,
     now: DateTime<Utc>,
@@ -179,7 +179,7 @@ pub async fn run(store: &Store, now: DateTime<Utc>) -> Result<RankingReport, Lis
 /// One run over the dirty set only: each marked freelancer's level and response metrics
 /// again and every active service of theirs; each marked service with its freelancer's
 /// standing as stored. Entries are cleared once handled (unless marked again meanwhile).
-pub async fn run_dirty(store: &Store, now: DateTime<Utc>) -> Result<RankingReport, ListError> {
+async fn run_dirty(store: &Store, now: DateTime<Utc>) -> Result<RankingReport, ListError> {
     let mut report = RankingReport::default();
     let dirty = store.ranking_dirty().await?;
     report.dirty = dirty.len() as u32;

@@ -14,7 +14,7 @@ use crate::domain::{
 use crate::store::{AuditRecord, ListError, Page, RateLimit, RateLimited, Store, StoreError};
 
 /// Reports a user may file per hour.
-pub const REPORTS_PER_HOUR: RateLimit = RateLimit {
+const REPORTS_PER_HOUR: RateLimit = RateLimit {
     name: "reports",
     limit: 10,
     window_secs: 3_600,

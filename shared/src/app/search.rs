@@ -45,7 +45,7 @@ async fn locations(
 
 /// The changes that make the index show `ids` as the table has them now: active ones
 /// upserted, every other (paused, rejected, deleted, draft, gone) removed.
-pub async fn changes_for(store: &Store, ids: &[ServiceId]) -> Result<Vec<Change>, StoreError> {
+async fn changes_for(store: &Store, ids: &[ServiceId]) -> Result<Vec<Change>, StoreError> {
     let found = store.services_with_rev(ids).await?;
     let places = locations(store, found.iter().map(|(s, _)| s.freelancer_id)).await?;
     let mut by_id: HashMap<ServiceId, Change> = HashMap::new();

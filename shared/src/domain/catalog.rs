@@ -197,7 +197,7 @@ impl Catalog {
     }
 
     /// Slugs are unique and URL-safe; names are unique in each language (as in the seed).
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         use std::collections::HashSet;
         let slug_ok = |s: &str| {
             !s.is_empty()

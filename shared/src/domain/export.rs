@@ -12,7 +12,7 @@ pub const ARCHIVE_DAYS: i64 = 7;
 pub const LINK_SECONDS: u64 = 900;
 /// A request while the last export is still being written is answered with that one, for up
 /// to this long.
-pub const REUSE_MINUTES: i64 = 60;
+const REUSE_MINUTES: i64 = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -103,7 +103,7 @@ impl RealName {
 }
 
 /// Masks a stored name the way [`RealName::masked`] does.
-pub fn mask_name(name: &str) -> String {
+fn mask_name(name: &str) -> String {
     let mut chars = name.chars();
     let first = chars.next().map(String::from).unwrap_or_default();
     first + &"*".repeat(chars.count())

@@ -12,17 +12,17 @@ use crate::field::Field;
 use crate::i18n::Text;
 
 /// The longest message text, in characters.
-pub const MAX_CONTENT_CHARS: usize = 5_000;
+const MAX_CONTENT_CHARS: usize = 5_000;
 /// The longest file name shown with an attachment.
-pub const MAX_FILE_NAME_CHARS: usize = 200;
+const MAX_FILE_NAME_CHARS: usize = 200;
 /// How much of the last message a conversation list shows.
-pub const PREVIEW_CHARS: usize = 100;
+const PREVIEW_CHARS: usize = 100;
 /// Masked messages before the sender is reported to the moderators.
 pub const REPORT_AFTER_OFFENCES: u64 = 3;
 /// The window of the response metrics.
 pub const RESPONSE_WINDOW_DAYS: i64 = 30;
 /// An enquiry answered within this long counts as answered.
-pub const ANSWERED_WITHIN_HOURS: i64 = 24;
+const ANSWERED_WITHIN_HOURS: i64 = 24;
 
 /// What a conversation is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -20,7 +20,7 @@ const SENSITIVE_WORDS: &str = include_str!("../../data/sensitive-words.txt");
 
 /// The seed's title rule: these may not appear in a service title at all (checked at create
 /// and edit time; the full sensitive-word list runs when publishing).
-pub const TITLE_PROHIBITED: [&str; 4] = ["illegal", "prohibited", "违禁", "违法"];
+const TITLE_PROHIBITED: [&str; 4] = ["illegal", "prohibited", "违禁", "违法"];
 
 /// One kind of off-platform contact detail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -131,7 +131,7 @@ pub fn fold(text: &str) -> String {
 
 /// [`fold`], then drop everything that is not a letter or digit: spacing and punctuation
 /// inserted between the characters of a word no longer hide it.
-pub fn normalise(text: &str) -> String {
+fn normalise(text: &str) -> String {
     fold(text).chars().filter(|c| c.is_alphanumeric()).collect()
 }
 

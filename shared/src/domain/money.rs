@@ -99,7 +99,7 @@ impl Money {
     /// An amount as the API writes it, and as it accepts it in every request body: `-?`,
     /// whole yuan without leading zeros, `.`, exactly two places — the OpenAPI pattern
     /// [`Money::PATTERN`].
-    pub fn parse_canonical(s: &str) -> Result<Money, MoneyError> {
+    fn parse_canonical(s: &str) -> Result<Money, MoneyError> {
         let digits = s.strip_prefix('-').unwrap_or(s);
         let Some((whole, places)) = digits.split_once('.') else {
             return Err(Self::diagnose(s));

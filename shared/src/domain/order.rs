@@ -17,11 +17,11 @@ use super::user::User;
 /// An unpaid order cancels itself this long after it was placed.
 pub const PAY_WITHIN: Duration = Duration::minutes(30);
 /// A delivered order completes itself this long after the delivery.
-pub const AUTO_COMPLETE_AFTER: Duration = Duration::days(3);
+const AUTO_COMPLETE_AFTER: Duration = Duration::days(3);
 /// The most a revision gives the freelancer beyond the order's own deadline: a revision
 /// asked for near or after the deadline is due the package's delivery days later, at most
 /// this many (at least one day), so that on-time work is never "late" for the deadline it met.
-pub const REVISION_GRACE_MAX_DAYS: u32 = 3;
+const REVISION_GRACE_MAX_DAYS: u32 = 3;
 pub const MAX_REQUIREMENTS_CHARS: usize = 5_000;
 pub const MAX_MESSAGE_CHARS: usize = 5_000;
 pub const MAX_REASON_CHARS: usize = 1_000;
@@ -439,7 +439,7 @@ impl Order {
     }
 
     /// Past the due time without a delivery waiting for the client.
-    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+    fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         self.status == OrderStatus::InProgress && (self.is_late || now > self.due())
     }
 

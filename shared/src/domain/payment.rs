@@ -306,7 +306,7 @@ pub enum WithdrawalRuleError {
 
 /// The fee on a withdrawal of `amount`: 2%, rounded half-up to the fen, at least 1.00 and at
 /// most 50.00. It is taken out of the amount: the payee receives `amount − fee`.
-pub fn withdrawal_fee(amount: Money) -> Money {
+fn withdrawal_fee(amount: Money) -> Money {
     let raw = (amount.decimal() * WITHDRAW_FEE_RATE)
         .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     let fen = i64::try_from(raw * Decimal::ONE_HUNDRED).unwrap_or(WITHDRAW_FEE_MAX_FEN);

@@ -11,7 +11,7 @@ use crate::field::{Field, Others};
 use crate::i18n::Text;
 
 /// Fields that exist but are never written through the profile.
-pub const READ_ONLY_FIELDS: &[&str] = &[
+const READ_ONLY_FIELDS: &[&str] = &[
     "id",
     "username",
     "email",

@@ -27,12 +27,12 @@ pub struct Weights {
 
 /// A service without reviews is taken to be rated [`PRIOR_MEAN`], as if it had
 /// [`PRIOR_REVIEWS`] such reviews: a single 5★ does not outrank a hundred 4.9★.
-pub const PRIOR_MEAN: u64 = 3;
-pub const PRIOR_REVIEWS: u64 = 5;
+const PRIOR_MEAN: u64 = 3;
+const PRIOR_REVIEWS: u64 = 5;
 /// Completed orders at which the orders term is one half.
-pub const ORDERS_HALF: f64 = 10.0;
+const ORDERS_HALF: f64 = 10.0;
 /// Views at which the views term is one half.
-pub const VIEWS_HALF: f64 = 500.0;
+const VIEWS_HALF: f64 = 500.0;
 
 /// What the ranking reads of a service and its freelancer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -142,7 +142,7 @@ pub struct Bar {
 }
 
 /// Highest first: a freelancer gets the first level whose bar they clear.
-pub const BARS: [Bar; 3] = [
+const BARS: [Bar; 3] = [
     Bar {
         level: SellerLevel::TopRated,
         completed: 50,

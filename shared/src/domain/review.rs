@@ -13,7 +13,7 @@ use crate::field::{Field, Others};
 use crate::i18n::Text;
 
 /// How long after completion an order can be reviewed.
-pub const REVIEW_WITHIN: Duration = Duration::days(30);
+const REVIEW_WITHIN: Duration = Duration::days(30);
 /// The longest comment or response, in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
 

@@ -16,8 +16,8 @@ use crate::field::{Field, Others};
 use crate::i18n::Text;
 
 /// Price bounds of every package, in fen (5.00 – 50,000.00 CNY, from the seed).
-pub const MIN_PRICE_FEN: i64 = 500;
-pub const MAX_PRICE_FEN: i64 = 5_000_000;
+const MIN_PRICE_FEN: i64 = 500;
+const MAX_PRICE_FEN: i64 = 5_000_000;
 pub const MAX_IMAGES: usize = 5;
 /// A package is delivered within 1 to this many days (the OpenAPI schema says the same).
 pub const MAX_DELIVERY_DAYS: u32 = 90;
@@ -381,7 +381,7 @@ pub struct PackageInput {
 pub struct Feature(String);
 
 /// Fields of a service that exist but only the platform writes.
-pub const READ_ONLY: [&str; 17] = [
+const READ_ONLY: [&str; 17] = [
     "id",
     "freelancer",
     "freelancer_id",

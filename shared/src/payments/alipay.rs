@@ -114,7 +114,7 @@ impl Alipay {
     }
 
     /// The common parameters of a call to `method` with `biz_content`, signed.
-    pub fn signed_params(
+    fn signed_params(
         &self,
         method: &str,
         biz_content: &str,

@@ -5,7 +5,7 @@
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PublicEncryptingKey};
-use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair, UnparsedPublicKey};
+use aws_lc_rs::signature::{self, RsaKeyPair, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -66,11 +66,6 @@ impl RsaSigner {
             .map_err(|_| KeyError::Rejected)?;
         Ok(STANDARD.encode(sig))
     }
-
-    /// The public half, DER (PKCS#1 `RSAPublicKey`).
-    pub fn public_key_der(&self) -> Vec<u8> {
-        self.pair.public_key().as_ref().to_vec()
-    }
 }
 
 /// A gateway's public key, checking what it sends.
@@ -92,7 +87,7 @@ impl RsaVerifier {
         RsaVerifier::from_der(der_of(text)?)
     }
 
-    pub fn from_der(der: Vec<u8>) -> Result<RsaVerifier, KeyError> {
+    fn from_der(der: Vec<u8>) -> Result<RsaVerifier, KeyError> {
         aws_lc_rs::rsa::PublicKey::from_der(&der).map_err(|_| KeyError::Rejected)?;
         Ok(RsaVerifier { der })
     }

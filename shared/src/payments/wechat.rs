@@ -26,7 +26,7 @@ use crate::domain::Money;
 use crate::domain::payment::{Gateway, GatewayNotice};
 
 /// How far a notification's timestamp may be from our clock.
-pub const NOTIFY_WINDOW_SECS: i64 = 300;
+const NOTIFY_WINDOW_SECS: i64 = 300;
 /// WeChat Pay wants the payee's real name (encrypted) from this amount on.
 const NAME_REQUIRED_FROM_FEN: i64 = 200_000;
 

@@ -36,7 +36,7 @@ fn engine(e: impl std::fmt::Display) -> SearchError {
 }
 
 /// The bulk lines (action, then source) of `changes`.
-pub fn bulk_body(index: &str, changes: &[Change]) -> Result<String, SearchError> {
+fn bulk_body(index: &str, changes: &[Change]) -> Result<String, SearchError> {
     let mut out = String::new();
     for change in changes {
         let line =
@@ -67,7 +67,7 @@ pub fn bulk_body(index: &str, changes: &[Change]) -> Result<String, SearchError>
 
 /// What each bulk item did: created/updated/deleted, a delete of nothing, or a stale write
 /// (409: a newer revision is indexed) are done; anything else failed.
-pub fn bulk_outcomes(response: &Value, expected: usize) -> Result<Outcomes, SearchError> {
+fn bulk_outcomes(response: &Value, expected: usize) -> Result<Outcomes, SearchError> {
     let items = response["items"]
         .as_array()
         .ok_or_else(|| engine("bulk response without items"))?;
@@ -172,7 +172,7 @@ pub fn search_body(q: &SearchQuery) -> Value {
 }
 
 /// The cards and the total of a search response.
-pub fn page_of(response: &Value) -> Result<SearchPage, SearchError> {
+fn page_of(response: &Value) -> Result<SearchPage, SearchError> {
     let total = response["hits"]["total"]["value"]
         .as_u64()
         .ok_or_else(|| engine("search response without hits.total.value"))?;
@@ -348,7 +348,7 @@ fn iam_verb(method: Method) -> &'static str {
 }
 
 /// Whether a bulk response says the alias it required does not exist.
-pub fn alias_missing(response: &Value) -> bool {
+fn alias_missing(response: &Value) -> bool {
     response["items"].as_array().is_some_and(|items| {
         items.iter().any(|item| {
             item.as_object()

@@ -16,7 +16,7 @@ use crate::domain::moderation::fold;
 /// The longest token kept; anything longer is noise (a URL, a run of digits).
 const MAX_TOKEN_CHARS: usize = 32;
 /// Query tokens beyond this many are ignored (all of them must match).
-pub const MAX_QUERY_TOKENS: usize = 12;
+const MAX_QUERY_TOKENS: usize = 12;
 
 /// Opens the segmenter's dictionary (compiled into the binary: nothing to parse). The indexer
 /// and the search function call it at cold start.

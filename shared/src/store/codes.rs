@@ -14,9 +14,9 @@ use super::{Store, StoreError, from_item, keys, ops, to_item};
 use crate::domain::UserId;
 
 /// A code lives 5 minutes.
-pub const SMS_CODE_TTL_SECS: i64 = 300;
+const SMS_CODE_TTL_SECS: i64 = 300;
 /// The fifth wrong try burns the code.
-pub const SMS_CODE_MAX_TRIES: u32 = 5;
+const SMS_CODE_MAX_TRIES: u32 = 5;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct SmsCodeRecord {

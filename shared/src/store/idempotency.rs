@@ -10,7 +10,7 @@ use super::{Store, StoreError, keys, to_item};
 use crate::domain::UserId;
 
 /// Keys are kept for a day: long enough for any client retry.
-pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
+const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IdempotencyRecord {

@@ -71,7 +71,7 @@ pub struct MovementRecord {
 
 impl MovementRecord {
     /// The keys of the lines the movement wrote, one per posting, in order.
-    pub fn line_keys(&self) -> Vec<keys::Key> {
+    fn line_keys(&self) -> Vec<keys::Key> {
         self.postings
             .iter()
             .enumerate()

@@ -129,13 +129,6 @@ impl Store {
             Err(e) => Err(StoreError::dynamo("UpdateItem", e)),
         }
     }
-
-    pub async fn get_session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
-        self.get_record::<SessionRecord>(keys::session(id), true)
-            .await?
-            .map(Session::try_from)
-            .transpose()
-    }
 }
 
 pub(super) fn n(v: impl std::fmt::Display) -> AttributeValue {

@@ -38,7 +38,7 @@ struct S3Object {
 }
 
 /// Object keys arrive URL-encoded the way HTML forms are (`+` for a space).
-pub fn decode_key(raw: &str) -> String {
+fn decode_key(raw: &str) -> String {
     let spaced = raw.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8_lossy()
@@ -46,7 +46,7 @@ pub fn decode_key(raw: &str) -> String {
 }
 
 /// The created keys in one queue message (none for `s3:TestEvent` and other events).
-pub fn created_keys(body: &str) -> Result<Vec<String>, serde_json::Error> {
+fn created_keys(body: &str) -> Result<Vec<String>, serde_json::Error> {
     let value: serde_json::Value = serde_json::from_str(body)?;
     if value.get("Event").and_then(|e| e.as_str()) == Some("s3:TestEvent") {
         return Ok(Vec::new());

@@ -20,7 +20,7 @@ use crate::entry::BoxError;
 use crate::store::{AdminUserFilter, Store, StoreError};
 
 /// Users per page (one invocation).
-pub const PAGE_SIZE: i32 = 100;
+const PAGE_SIZE: i32 = 100;
 
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Report {

@@ -299,7 +299,7 @@ fn route_ranking(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
 }
 
 /// What a change adds to the operators' counters (`None` when nothing).
-pub fn counter_change(c: &StreamChange) -> Option<CounterChange> {
+fn counter_change(c: &StreamChange) -> Option<CounterChange> {
     let mut x = CounterChange {
         id: c.id.clone(),
         day: crate::domain::stats::china_day(c.at),
@@ -379,7 +379,7 @@ pub fn counter_change(c: &StreamChange) -> Option<CounterChange> {
 /// placed and paid, GMV in fen, withdrawals paid out and refused by the gateway, messages
 /// sent, new users. The stream delivers a change at least once, so a retried batch can count
 /// a change twice: these are for dashboards and alarms, the ledger is for money.
-pub fn business_metrics(c: &StreamChange) -> [(&'static str, i64, &'static str); 7] {
+fn business_metrics(c: &StreamChange) -> [(&'static str, i64, &'static str); 7] {
     let inserted = c.kind == ChangeKind::Insert;
     let (mut placed, mut paid, mut gmv, mut w_paid, mut w_failed, mut messages, mut users) =
         (0, 0, 0, 0, 0, 0, 0);
