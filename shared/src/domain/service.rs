@@ -371,14 +371,13 @@ pub struct PackageInput {
     pub revisions: Field<u32>,
     #[serde(default)]
     #[schema(value_type = Option<Vec<Feature>>, max_items = 10)]
-    pub features: Field<Vec<Field<String>>>,
+    pub features: Field<Vec<Field<Feature>>>,
 }
 
 /// One line of what a package includes.
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
 #[schema(min_length = 1, max_length = 60, example = "源文件")]
-#[allow(dead_code)]
-pub struct Feature(String);
+pub struct Feature(pub String);
 
 /// Fields of a service that exist but only the platform writes.
 const READ_ONLY: [&str; 17] = [
@@ -558,7 +557,7 @@ fn parse_package(c: &mut Check, field: &str, raw: PackageInput) -> Option<Packag
                 .into_iter()
                 .map(|i| {
                     i.given()
-                        .map(|s| s.trim().to_owned())
+                        .map(|Feature(s)| s.trim().to_owned())
                         .filter(|s| (1..=60).contains(&s.chars().count()))
                 })
                 .collect();
@@ -914,7 +913,12 @@ impl ServiceContent {
                 description: Field::Given(p.description.clone()),
                 delivery_days: Field::Given(p.delivery_days),
                 revisions: Field::Given(p.revisions),
-                features: Field::Given(p.features.iter().cloned().map(Field::Given).collect()),
+                features: Field::Given(
+                    p.features
+                        .iter()
+                        .map(|f| Field::Given(Feature(f.clone())))
+                        .collect(),
+                ),
             })
         };
         let packages = PackagesInput {
