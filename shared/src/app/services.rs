@@ -140,27 +140,7 @@ pub async fn create(
     {
         return Err(ServiceError::RateLimited(r.retry_after_secs));
     }
-    let service = Service {
-        id: ServiceId::new(),
-        freelancer_id: user.id,
-        freelancer_username: user.username.as_str().to_owned(),
-        content,
-        status: ServiceStatus::Draft,
-        rejection: None,
-        views_count: 0,
-        orders_count: 0,
-        open_orders: 0,
-        rating: crate::domain::review::average(0, 0),
-        rating_sum: 0,
-        reviews_count: 0,
-        ranking_score: 0.0,
-        seller_level: crate::domain::ranking::SellerLevel::New,
-        featured_at: None,
-        created_at: now,
-        updated_at: now,
-        published_at: None,
-        version: 1,
-    };
+    let service = Service::draft(user.id, user.username.as_str(), content, now);
     store.create_service(&service).await?;
     Ok(service)
 }

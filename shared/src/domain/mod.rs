@@ -2,6 +2,8 @@
 
 pub mod catalog;
 pub mod export;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod identity;
 pub mod ids;
 pub mod ledger;

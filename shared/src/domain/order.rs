@@ -724,26 +724,7 @@ mod tests {
 
     fn order(price: &str, revisions: u32) -> Order {
         let now = Utc.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).unwrap();
-        let mut o = serde_json::from_value::<Order>(serde_json::json!({
-            "id": OrderId::new(), "order_number": "ORD20261124160000ABCDEF",
-            "client_id": UserId::new(), "client_username": "kehu", "freelancer_id": UserId::new(), "freelancer_username": "sheji", "service_id": ServiceId::new(),
-            "service_title": null, "service_title_zh": "Logo设计",
-            "package": {"tier": "basic", "price": 0, "description": "", "delivery_days": 3, "revisions": revisions, "features": []},
-            "requirements": "", "total_amount": 0, "platform_fee": 0, "freelancer_earnings": 0,
-            "status": "pending", "payment_status": "pending", "payment_method": null,
-            "delivery_deadline": now + Duration::days(3), "is_late": false,
-            "paid_at": null, "delivered_at": null, "completed_at": null, "cancelled_at": null,
-            "cancel_reason": null, "revisions_used": 0, "deliveries_count": 0,
-            "cancellation": null, "dispute": null, "settlement": null,
-            "last_event": {"kind": "placed", "by": "client", "at": now},
-            "created_at": now, "updated_at": now, "version": 1
-        }))
-        .unwrap();
-        let total: Money = price.parse().unwrap();
-        o.total_amount = total;
-        (o.platform_fee, o.freelancer_earnings) = total.split_fee();
-        o.package.price = total;
-        o
+        crate::domain::fixtures::order(price, revisions, now)
     }
 
     fn at(o: &Order, minutes: i64) -> DateTime<Utc> {

@@ -218,6 +218,36 @@ pub struct Service {
 }
 
 impl Service {
+    /// A new draft of `content` by a freelancer: no ratings, orders or views yet.
+    pub fn draft(
+        freelancer_id: UserId,
+        freelancer_username: &str,
+        content: ServiceContent,
+        now: DateTime<Utc>,
+    ) -> Service {
+        Service {
+            id: ServiceId::new(),
+            freelancer_id,
+            freelancer_username: freelancer_username.to_owned(),
+            content,
+            status: ServiceStatus::Draft,
+            rejection: None,
+            views_count: 0,
+            orders_count: 0,
+            open_orders: 0,
+            rating: super::review::average(0, 0),
+            rating_sum: 0,
+            reviews_count: 0,
+            ranking_score: 0.0,
+            seller_level: super::user::SellerLevel::New,
+            featured_at: None,
+            created_at: now,
+            updated_at: now,
+            published_at: None,
+            version: 1,
+        }
+    }
+
     pub fn is_featured(&self) -> bool {
         self.featured_at.is_some()
     }
@@ -1276,27 +1306,7 @@ mod tests {
     #[test]
     fn moderation_reads_every_text_of_the_service() {
         let c = parse(with(&["packages", "basic", "features"], json!(["加V详聊"]))).unwrap();
-        let s = Service {
-            id: ServiceId::new(),
-            freelancer_id: UserId::new(),
-            freelancer_username: "u".into(),
-            content: c,
-            status: ServiceStatus::Draft,
-            rejection: None,
-            views_count: 0,
-            orders_count: 0,
-            open_orders: 0,
-            rating: Decimal::ZERO,
-            rating_sum: 0,
-            reviews_count: 0,
-            ranking_score: 0.0,
-            seller_level: crate::domain::user::SellerLevel::New,
-            featured_at: None,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            published_at: None,
-            version: 1,
-        };
+        let s = Service::draft(UserId::new(), "u", c, Utc::now());
         let f = s.moderate().unwrap();
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].field(), "packages.basic");

@@ -32,7 +32,6 @@ pub enum ChangeKind {
 /// removal).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change<T> {
-    pub kind: ChangeKind,
     pub old: Option<T>,
     pub new: Option<T>,
 }
@@ -45,10 +44,7 @@ impl<T> Change<T> {
 
     /// The new item of an insert.
     pub fn inserted(&self) -> Option<&T> {
-        match self.kind {
-            ChangeKind::Insert => self.new.as_ref(),
-            _ => None,
-        }
+        self.new.as_ref().filter(|_| self.old.is_none())
     }
 
     /// Whether `f` of the item differs between before and after (an insert or a removal
@@ -138,7 +134,6 @@ pub fn decode(record: &EventRecord) -> Result<StreamChange, StoreError> {
         _ => EntityType::Other,
     };
     fn both<T>(
-        kind: ChangeKind,
         old: &serde_dynamo::Item,
         new: &serde_dynamo::Item,
         read: fn(serde_dynamo::Item) -> Result<T, StoreError>,
@@ -147,26 +142,23 @@ pub fn decode(record: &EventRecord) -> Result<StreamChange, StoreError> {
             (!image.is_empty()).then(|| read(image.clone())).transpose()
         };
         Ok(Change {
-            kind,
             old: side(old)?,
             new: side(new)?,
         })
     }
     let entity = match entity_type {
-        EntityType::User => Entity::User(both(kind, old, new, records::decode_user)?),
-        EntityType::Service => Entity::Service(both(kind, old, new, services::service_of_image)?),
-        EntityType::Order => Entity::Order(both(kind, old, new, orders::decode_order)?),
-        EntityType::Review => Entity::Review(both(kind, old, new, reviews::decode_review)?),
-        EntityType::Message => Entity::Message(both(kind, old, new, messaging::decode_message)?),
-        EntityType::Verification => Entity::Verification(both(kind, old, new, plain)?),
-        EntityType::Withdrawal => {
-            Entity::Withdrawal(both(kind, old, new, payments::decode_withdrawal)?)
-        }
-        EntityType::Report => Entity::Report(both(kind, old, new, reports::decode_report)?),
-        EntityType::DataExport => Entity::DataExport(both(kind, old, new, plain)?),
-        EntityType::MonthlyReport => Entity::MonthlyReport(both(kind, old, new, plain)?),
-        EntityType::ViewShard => Entity::ViewShard(both(kind, old, new, plain)?),
-        EntityType::LedgerLine => Entity::LedgerLine(both(kind, old, new, plain)?),
+        EntityType::User => Entity::User(both(old, new, records::decode_user)?),
+        EntityType::Service => Entity::Service(both(old, new, services::service_of_image)?),
+        EntityType::Order => Entity::Order(both(old, new, orders::decode_order)?),
+        EntityType::Review => Entity::Review(both(old, new, reviews::decode_review)?),
+        EntityType::Message => Entity::Message(both(old, new, messaging::decode_message)?),
+        EntityType::Verification => Entity::Verification(both(old, new, plain)?),
+        EntityType::Withdrawal => Entity::Withdrawal(both(old, new, payments::decode_withdrawal)?),
+        EntityType::Report => Entity::Report(both(old, new, reports::decode_report)?),
+        EntityType::DataExport => Entity::DataExport(both(old, new, plain)?),
+        EntityType::MonthlyReport => Entity::MonthlyReport(both(old, new, plain)?),
+        EntityType::ViewShard => Entity::ViewShard(both(old, new, plain)?),
+        EntityType::LedgerLine => Entity::LedgerLine(both(old, new, plain)?),
         other => Entity::Other(other),
     };
     Ok(StreamChange {
@@ -239,21 +231,7 @@ mod tests {
     }
 
     fn order() -> Order {
-        serde_json::from_value(json!({
-            "id": crate::domain::OrderId::new(), "order_number": "ORD20261124160000ABCDEF",
-            "client_id": UserId::new(), "client_username": "kehu", "freelancer_id": UserId::new(), "freelancer_username": "sheji", "service_id": ServiceId::new(),
-            "service_title": null, "service_title_zh": "Logo设计",
-            "package": {"tier": "basic", "price": 19900, "description": "", "delivery_days": 3, "revisions": 1, "features": []},
-            "requirements": "", "total_amount": 19900, "platform_fee": 1990, "freelancer_earnings": 17910,
-            "status": "pending", "payment_status": "pending", "payment_method": null,
-            "delivery_deadline": now(), "is_late": false,
-            "paid_at": null, "delivered_at": null, "completed_at": null, "cancelled_at": null,
-            "cancel_reason": null, "revisions_used": 0, "deliveries_count": 0,
-            "cancellation": null, "dispute": null, "settlement": null,
-            "last_event": {"kind": "placed", "by": "client", "at": now()},
-            "created_at": now(), "updated_at": now(), "version": 1
-        }))
-        .unwrap()
+        crate::domain::fixtures::order("199.00", 1, now())
     }
 
     #[test]
@@ -274,7 +252,6 @@ mod tests {
         assert_eq!(
             c.entity,
             Entity::Order(Change {
-                kind: ChangeKind::Modify,
                 old: Some(o.clone()),
                 new: Some(paid),
             })

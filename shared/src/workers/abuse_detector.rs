@@ -8,12 +8,9 @@ use chrono::{DateTime, Utc};
 use super::{Batch, BatchResponse, WorkMessage, work_message};
 use crate::app::abuse::{self, AbuseSettings, SentMessage, Verdict};
 use crate::deps::Deps;
+use crate::domain::time_of_ms;
 use crate::entry::BoxError;
 use crate::store::StoreError;
-
-fn at(ms: u64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(0)).unwrap_or_default()
-}
 
 /// Checks one message. `Err(None)`: ids that do not parse (a poison message, kept in the
 /// dead-letter queue after its retries); `Err(Some(_))`: the store failed, retry.
@@ -32,7 +29,7 @@ pub async fn check(
             occurred_at_ms,
         } => {
             let user = user_id.parse().map_err(|_| None)?;
-            abuse::registration(&deps.store, user, &ip, at(occurred_at_ms), now)
+            abuse::registration(&deps.store, user, &ip, time_of_ms(occurred_at_ms), now)
                 .await
                 .map_err(Some)
         }
@@ -50,7 +47,7 @@ pub async fn check(
                 sender_id: sender_id.parse().map_err(|_| None)?,
                 recipients: recipients.iter().filter_map(|r| r.parse().ok()).collect(),
                 content,
-                created_at: at(sent_at_ms),
+                created_at: time_of_ms(sent_at_ms),
             };
             abuse::message(&deps.store, settings, &m, now)
                 .await

@@ -510,7 +510,6 @@ mod tests {
     use crate::domain::order::{Actor, EventKind, Order};
     use crate::domain::report::{Reason, TargetType};
     use crate::domain::review::Review;
-    use crate::domain::service::{MediaKeys, ServiceInput};
     use crate::domain::{ServiceId, UserId, UserType, Username};
     use crate::store::change::{Change, MonthlyReportItem};
 
@@ -530,14 +529,14 @@ mod tests {
         }
     }
 
-    fn change<T>(kind: ChangeKind, old: Option<T>, new: Option<T>) -> Change<T> {
-        Change { kind, old, new }
+    fn change<T>(old: Option<T>, new: Option<T>) -> Change<T> {
+        Change { old, new }
     }
 
     fn modified<T: Clone>(before: &T, after: impl FnOnce(&mut T)) -> Change<T> {
         let mut new = before.clone();
         after(&mut new);
-        change(ChangeKind::Modify, Some(before.clone()), Some(new))
+        change(Some(before.clone()), Some(new))
     }
 
     fn user(t: UserType) -> User {
@@ -554,56 +553,11 @@ mod tests {
     }
 
     fn service(status: ServiceStatus) -> Service {
-        let catalog = crate::domain::catalog::Catalog::from_seed_json(include_str!(
-            "../../../infra/seed/catalog.json"
-        ))
-        .unwrap();
-        let input: ServiceInput = serde_json::from_value(json!({
-            "title_zh": "专业品牌Logo设计，三天交付",
-            "description_zh": "简洁易记的品牌标志设计，提供源文件和品牌规范。",
-            "category": "logo-design",
-            "packages": {"basic": {"price": "199.00", "description": "1 个方案", "delivery_days": 3}}
-        }))
-        .unwrap();
-        Service {
-            id: ServiceId::new(),
-            freelancer_id: UserId::new(),
-            freelancer_username: "sheji".into(),
-            content: input.parse(&catalog, &MediaKeys::default()).unwrap(),
-            status,
-            rejection: None,
-            views_count: 0,
-            orders_count: 0,
-            open_orders: 0,
-            rating: crate::domain::review::average(0, 0),
-            rating_sum: 0,
-            reviews_count: 0,
-            ranking_score: 0.0,
-            seller_level: crate::domain::user::SellerLevel::New,
-            featured_at: None,
-            created_at: now(),
-            updated_at: now(),
-            published_at: None,
-            version: 1,
-        }
+        crate::domain::fixtures::service(status, now())
     }
 
     fn order() -> Order {
-        serde_json::from_value(json!({
-            "id": crate::domain::OrderId::new(), "order_number": "ORD20261124160000ABCDEF",
-            "client_id": UserId::new(), "client_username": "kehu", "freelancer_id": UserId::new(), "freelancer_username": "sheji", "service_id": ServiceId::new(),
-            "service_title": null, "service_title_zh": "Logo设计",
-            "package": {"tier": "basic", "price": 19900, "description": "", "delivery_days": 3, "revisions": 1, "features": []},
-            "requirements": "", "total_amount": 19900, "platform_fee": 1990, "freelancer_earnings": 17910,
-            "status": "pending", "payment_status": "pending", "payment_method": null,
-            "delivery_deadline": now(), "is_late": false,
-            "paid_at": null, "delivered_at": null, "completed_at": null, "cancelled_at": null,
-            "cancel_reason": null, "revisions_used": 0, "deliveries_count": 0,
-            "cancellation": null, "dispute": null, "settlement": null,
-            "last_event": {"kind": "placed", "by": "client", "at": now()},
-            "created_at": now(), "updated_at": now(), "version": 1
-        }))
-        .unwrap()
+        crate::domain::fixtures::order("199.00", 1, now())
     }
 
     fn review() -> Review {
@@ -688,7 +642,7 @@ mod tests {
         let o = order();
         let placed = at(
             ChangeKind::Insert,
-            Entity::Order(change(ChangeKind::Insert, None, Some(o.clone()))),
+            Entity::Order(change(None, Some(o.clone()))),
         );
         assert_eq!(metric(&placed, "OrdersPlaced"), 1);
         assert_eq!(metric(&placed, "OrdersPaid"), 0);
@@ -717,16 +671,12 @@ mod tests {
         assert_eq!(metric(&refused, "WithdrawalsPaid"), 0);
         let sent = at(
             ChangeKind::Insert,
-            Entity::Message(change(ChangeKind::Insert, None, Some(message(None)))),
+            Entity::Message(change(None, Some(message(None)))),
         );
         assert_eq!(metric(&sent, "MessagesSent"), 1);
         let joined = at(
             ChangeKind::Insert,
-            Entity::User(change(
-                ChangeKind::Insert,
-                None,
-                Some(user(UserType::Client)),
-            )),
+            Entity::User(change(None, Some(user(UserType::Client)))),
         );
         assert_eq!(metric(&joined, "NewUsers"), 1);
     }
@@ -736,7 +686,7 @@ mod tests {
         let u = user(UserType::Freelancer);
         let c = at(
             ChangeKind::Insert,
-            Entity::User(change(ChangeKind::Insert, None, Some(u.clone()))),
+            Entity::User(change(None, Some(u.clone()))),
         );
         assert_eq!(
             one(&c),
@@ -782,7 +732,7 @@ mod tests {
         };
         let c = at(
             ChangeKind::Modify,
-            Entity::ViewShard(change(ChangeKind::Modify, Some(shard(1)), Some(shard(2)))),
+            Entity::ViewShard(change(Some(shard(1)), Some(shard(2)))),
         );
         assert_eq!(
             one(&c),
@@ -822,7 +772,7 @@ mod tests {
         let again = modified(delivered.new.as_ref().unwrap(), |o| o.version += 1);
         assert_eq!(one(&at(ChangeKind::Modify, Entity::Order(again))), None);
         // A removed order (TTL or cleanup) says nothing.
-        let removed = change(ChangeKind::Remove, Some(o), None);
+        let removed = change(Some(o), None);
         assert_eq!(one(&at(ChangeKind::Remove, Entity::Order(removed))), None);
     }
 
@@ -837,17 +787,11 @@ mod tests {
         ));
         let svc = |kind, c| at(kind, Entity::Service(c));
         assert_eq!(
-            one(&svc(
-                ChangeKind::Insert,
-                change(ChangeKind::Insert, None, Some(base.clone()))
-            )),
+            one(&svc(ChangeKind::Insert, change(None, Some(base.clone())))),
             search
         );
         assert_eq!(
-            one(&svc(
-                ChangeKind::Remove,
-                change(ChangeKind::Remove, Some(base.clone()), None)
-            )),
+            one(&svc(ChangeKind::Remove, change(Some(base.clone()), None))),
             search
         );
         // Paused, retitled, rated: re-indexed.
@@ -977,7 +921,7 @@ mod tests {
         };
         let written = at(
             ChangeKind::Insert,
-            Entity::Review(change(ChangeKind::Insert, None, Some(r.clone()))),
+            Entity::Review(change(None, Some(r.clone()))),
         );
         assert_eq!(stats(&written), counted);
         // The worker's own `counted` flag, or a response: nothing to do.
@@ -996,7 +940,7 @@ mod tests {
         let r = review();
         let routed = route(&at(
             ChangeKind::Insert,
-            Entity::Review(change(ChangeKind::Insert, None, Some(r.clone()))),
+            Entity::Review(change(None, Some(r.clone()))),
         ));
         assert_eq!(routed.len(), 2);
         assert_eq!(routed[0].0, Queue::Stats);
@@ -1021,7 +965,7 @@ mod tests {
         let e = crate::domain::export::DataExport::new(UserId::new(), now());
         let requested = at(
             ChangeKind::Insert,
-            Entity::DataExport(change(ChangeKind::Insert, None, Some(e.clone()))),
+            Entity::DataExport(change(None, Some(e.clone()))),
         );
         assert_eq!(
             route(&requested),
@@ -1052,7 +996,7 @@ mod tests {
         let m = message(Some(&sender));
         let routed = route(&at(
             ChangeKind::Insert,
-            Entity::Message(change(ChangeKind::Insert, None, Some(m.clone()))),
+            Entity::Message(change(None, Some(m.clone()))),
         ));
         assert!(routed.iter().any(|(q, w)| *q == Queue::Notifications
             && matches!(w, WorkMessage::MessagePosted { sender_name, .. } if sender_name == "li_lei")));
@@ -1060,7 +1004,7 @@ mod tests {
         let system = message(None);
         let routed = route(&at(
             ChangeKind::Insert,
-            Entity::Message(change(ChangeKind::Insert, None, Some(system))),
+            Entity::Message(change(None, Some(system))),
         ));
         assert!(
             routed
@@ -1105,7 +1049,7 @@ mod tests {
         );
         let new = at(
             ChangeKind::Insert,
-            Entity::Withdrawal(change(ChangeKind::Insert, None, Some(w))),
+            Entity::Withdrawal(change(None, Some(w))),
         );
         assert_eq!(one(&new), None);
         assert_eq!(
@@ -1190,7 +1134,7 @@ mod tests {
         };
         let c = at(
             ChangeKind::Insert,
-            Entity::MonthlyReport(change(ChangeKind::Insert, None, Some(item.clone()))),
+            Entity::MonthlyReport(change(None, Some(item.clone()))),
         );
         assert_eq!(
             one(&c),
