@@ -235,7 +235,8 @@ impl Service {
             views_count: 0,
             orders_count: 0,
             open_orders: 0,
-            rating: super::review::average(0, 0),
+            // What `review::average(0, 0)` gives (no ratings yet), without naming reviews here.
+            rating: Decimal::new(0, 2),
             rating_sum: 0,
             reviews_count: 0,
             ranking_score: 0.0,
