@@ -541,6 +541,7 @@ const HANDLER_FILES: &[&str] = &[
     "account",
     "admin",
     "auth",
+    "files",
     "health",
     "messaging",
     "orders",

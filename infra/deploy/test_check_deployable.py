@@ -99,7 +99,7 @@ def main() -> int:
     # message out again while it is in work, a timer whose runs overlap, a silent DLQ.
     broken = copy.deepcopy(app)
     res = broken["Resources"]
-    del res["MediaProcessorThrottlesAlarm"]
+    del res["FileProcessorThrottlesAlarm"]
     del res["SearchIndexerFunction"]["Properties"]["Events"]["Queue"]["Properties"][
         "ScalingConfig"]
     res["MediaQueue"]["Properties"]["VisibilityTimeout"] = 120
@@ -110,9 +110,9 @@ def main() -> int:
     del res["JobsDeadLetterQueueAlarm"]
     problems = cd.operations_problems(broken)
     for expected in [
-        "MediaProcessorFunction: a worker with no alarm on its throttles",
+        "FileProcessorFunction: a worker with no alarm on its throttles",
         "SearchIndexerFunction: no MaximumConcurrency on its SearchQueue mapping",
-        "MediaProcessorFunction: MediaQueue's visibility timeout 120 s is under 6 × 60 s + 0 s = 360 s",
+        "FileProcessorFunction: MediaQueue's visibility timeout 120 s is under 6 × 60 s + 0 s = 360 s",
         "OrderTimersFunction: runs every 60 s with a 300 s timeout, so two runs can overlap",
         "StreamRouterFunction: no MaximumRecordAgeInSeconds on its stream mapping",
         "StreamRouterFunction: a stream consumer with no IteratorAge alarm",

@@ -49,6 +49,22 @@ pub struct UploadTicket {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// An uploaded object read through once: its first bytes, its length and its SHA-256.
+#[derive(Debug)]
+pub enum Scanned {
+    Read {
+        head: Vec<u8>,
+        size: u64,
+        sha256: String,
+    },
+    TooLarge(u64),
+    Missing,
+}
+
+/// How long a download URL works: long enough to start a large download, short enough that
+/// a forwarded link soon stops working.
+pub const DOWNLOAD_URL_TTL_SECS: u64 = 900;
+
 /// An object read back, with the size S3 reports.
 #[derive(Debug)]
 pub enum Fetched {
@@ -261,6 +277,104 @@ impl Files {
         Ok(Some(bytes))
     }
 
+    /// Reads `key` through once (never holding more than `head_len` bytes) when it is at most
+    /// `max_bytes` long.
+    pub async fn scan(
+        &self,
+        key: &str,
+        head_len: usize,
+        max_bytes: u64,
+    ) -> Result<Scanned, FilesError> {
+        let mut out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                return Ok(Scanned::Missing);
+            }
+            Err(e) => return Err(s3_err("GetObject", e)),
+        };
+        let length = u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0);
+        if length > max_bytes {
+            return Ok(Scanned::TooLarge(length));
+        }
+        let mut digest = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        let mut head = Vec::with_capacity(head_len);
+        let mut size = 0u64;
+        while let Some(chunk) = out.body.try_next().await.map_err(|e| FilesError::S3 {
+            op: "GetObject body",
+            message: e.to_string(),
+        })? {
+            size += chunk.len() as u64;
+            if size > max_bytes {
+                return Ok(Scanned::TooLarge(size));
+            }
+            if head.len() < head_len {
+                let take = (head_len - head.len()).min(chunk.len());
+                head.extend_from_slice(&chunk[..take]);
+            }
+            digest.update(&chunk);
+        }
+        Ok(Scanned::Read {
+            head,
+            size,
+            sha256: hex(digest.finish().as_ref()),
+        })
+    }
+
+    /// Copies an upload to where a checked private file is kept: never cached, saved by
+    /// browsers as `download_name`.
+    pub async fn copy_private(
+        &self,
+        from: &str,
+        to: &str,
+        content_type: &str,
+        download_name: &str,
+    ) -> Result<(), FilesError> {
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{}", self.bucket, copy_source_key(from)))
+            .key(to)
+            .content_type(content_type)
+            .content_disposition(attachment(download_name))
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .cache_control("private, no-store")
+            .send()
+            .await
+            .map_err(|e| s3_err("CopyObject", e))?;
+        Ok(())
+    }
+
+    /// A download URL for a private file, valid [`DOWNLOAD_URL_TTL_SECS`], that saves it as
+    /// `download_name`.
+    pub async fn download_url(
+        &self,
+        key: &str,
+        download_name: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(String, chrono::DateTime<chrono::Utc>), FilesError> {
+        let config = presigning(Duration::from_secs(DOWNLOAD_URL_TTL_SECS))?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .response_content_disposition(attachment(download_name))
+            .presigned(config)
+            .await
+            .map_err(|e| s3_err("presign", e))?;
+        Ok((
+            req.uri().to_owned(),
+            now + chrono::Duration::seconds(DOWNLOAD_URL_TTL_SECS as i64),
+        ))
+    }
+
     /// Copies `from` to `to` inside the bucket (server side).
     pub async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<(), FilesError> {
         self.client
@@ -288,6 +402,23 @@ impl Files {
         Ok(())
     }
 }
+
+/// Lower-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A key as `CopySource` takes it: URL-encoded, slashes kept.
+fn copy_source_key(key: &str) -> String {
+    percent_encoding::utf8_percent_encode(key, COPY_SOURCE).to_string()
+}
+
+const COPY_SOURCE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// A `Content-Disposition` that saves as `name`: ASCII names as they are, others also as
 /// RFC 5987 UTF-8.

@@ -113,6 +113,23 @@ pub fn looks_like_image(head: &[u8]) -> bool {
     )
 }
 
+/// Longest side of an image accepted as a private file.
+pub const MAX_IMAGE_SIDE: u32 = 20_000;
+
+/// Why an image file is refused for its dimensions, read from its header (`None`: not an
+/// image, its header is beyond `head`, or it is within [`MAX_IMAGE_SIDE`]).
+pub fn too_many_pixels(content_type: &str, head: &[u8]) -> Option<String> {
+    if !content_type.starts_with("image/") {
+        return None;
+    }
+    let reader = ImageReader::new(Cursor::new(head))
+        .with_guessed_format()
+        .ok()?;
+    let (w, h) = reader.into_dimensions().ok()?;
+    (w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE || w == 0 || h == 0)
+        .then(|| format!("image of {w}×{h} pixels (at most {MAX_IMAGE_SIDE} a side)"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +142,15 @@ mod tests {
         img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
             .unwrap();
         out
+    }
+
+    #[test]
+    fn huge_images_are_refused_from_their_header() {
+        assert_eq!(too_many_pixels("image/png", &png(40, 30)), None);
+        // Only the header is read.
+        let wide = png(30_000, 2);
+        assert!(too_many_pixels("image/png", &wide[..64]).is_some());
+        assert_eq!(too_many_pixels("application/pdf", b"%PDF"), None);
     }
 
     #[test]

@@ -221,6 +221,20 @@ async fn every_object_route_answers_each_caller_as_documented() {
     let missing = ulid::Ulid::new().to_string();
     let text = json!({"content": "您好，想确认一下交付时间"});
     let upload = json!({"content_type": "image/png", "content_length": 2048});
+    let file_upload = |purpose: &str| json!({"purpose": purpose, "file_name": "brief.png", "content_type": "image/png", "content_length": 2048});
+    // A requirements file the client asked to upload (not checked yet: the client's only).
+    let pending = api
+        .post_auth(
+            &format!("/orders/{o}/files"),
+            &c.access,
+            file_upload("requirements"),
+        )
+        .await;
+    assert_eq!(pending.status, 201, "{}", pending.body);
+    let pending = pending.body["data"]["file"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     use Method as M;
     let rows = vec![
@@ -234,6 +248,29 @@ async fn every_object_route_answers_each_caller_as_documented() {
         row(M::GET, format!("/orders/{o}/revisions"), None, "client")
             .other("freelancer")
             .expect([401, 404, 200, 200, 200]),
+        // Files: each party uploads its own purposes; a file is its uploader's until shared.
+        row(
+            M::POST,
+            format!("/orders/{o}/files"),
+            Some(file_upload("evidence")),
+            "client",
+        )
+        .other("freelancer")
+        .expect([401, 404, 201, 404, 201]),
+        row(
+            M::POST,
+            format!("/orders/{o}/files"),
+            Some(file_upload("delivery")),
+            "freelancer",
+        )
+        .other("client")
+        .expect([401, 404, 404, 404, 201]),
+        row(M::GET, format!("/files/{pending}"), None, "client")
+            .other("freelancer")
+            .expect([401, 404, 404, 404, 200]),
+        row(M::GET, format!("/files/{missing}"), None, "client")
+            .other("freelancer")
+            .expect([401, 404, 404, 404, 404]),
         row(M::GET, format!("/orders/{o}/messages"), None, "client")
             .other("freelancer")
             .expect([401, 404, 200, 404, 200]),

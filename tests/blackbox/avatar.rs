@@ -1,4 +1,4 @@
-//! The avatar pipeline end to end: presigned PUT → S3 event → media queue → media-processor.
+//! The avatar pipeline end to end: presigned PUT → S3 event → media queue → file-processor.
 
 use std::time::Duration;
 

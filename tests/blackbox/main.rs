@@ -6,6 +6,7 @@ mod auth;
 mod authz;
 mod avatar;
 mod errors;
+mod files;
 mod logs;
 mod messaging;
 mod orders;

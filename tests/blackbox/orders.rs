@@ -107,7 +107,7 @@ pub(crate) async fn deliver(api: &Api, seller: &Party, order: &str) -> Value {
         seller,
         order,
         "deliveries",
-        json!({"message": "初稿已完成，请查收", "file_keys": [format!("uploads/orders/{order}/logo-v1.png")]}),
+        json!({"message": "初稿已完成，请查收", "file_keys": []}),
     )
     .await;
     assert_eq!(a.status, 201, "{}", a.body);
@@ -348,7 +348,7 @@ async fn disputes_settle_by_refund_release_or_split() {
             &c,
             &id,
             "dispute",
-            json!({"reason": "交付内容与描述不符", "evidence_keys": [format!("uploads/orders/{id}/chat.png")]}),
+            json!({"reason": "交付内容与描述不符", "evidence_keys": []}),
         )
         .await;
         assert_eq!(d.status, 200, "{}", d.body);

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 mod common;
+pub mod files;
 pub mod health;
 pub mod messaging;
 pub mod openapi;

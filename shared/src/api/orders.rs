@@ -10,8 +10,10 @@ use super::common::{GatewayFields, pay_with, service_not_found};
 use super::common::{idempotency_key, order_not_found, replayed};
 use super::review_views::ReviewView;
 use super::session::{admin, signed_in};
+use super::uploads::{FileView, attached_views, media_files};
 use super::views::ChargeView;
 use super::views::{PageView, rfc3339};
+use crate::app::files::order_file_key;
 use crate::app::orders::{self as app, OrderError, Outcome};
 use crate::app::services::Viewer;
 use crate::deps::Deps;
@@ -22,6 +24,7 @@ use crate::domain::order::{
 use crate::domain::service::Tier;
 use crate::domain::{Money, OrderId, ServiceId, UserType};
 use crate::field::Field;
+use crate::files::Files;
 use crate::http::route as r;
 use crate::http::{
     ApiError, FieldErrors, ListParams, Reply, json_body, json_request, path_id, query_param,
@@ -94,6 +97,7 @@ impl From<OrderError> for ApiError {
             ),
             OrderError::Store(e) => ApiError::internal(e),
             OrderError::List(e) => e.into(),
+            OrderError::File(e) => e.into(),
         }
     }
 }
@@ -203,6 +207,8 @@ pub(crate) struct DisputeView {
     opened_by: Party,
     reason: String,
     evidence_keys: Vec<String>,
+    /// The checked files behind `evidence_keys` (download links from `GET /files/{file_id}`).
+    evidence: Vec<FileView>,
     opened_at: String,
     previous_status: OrderStatus,
 }
@@ -213,6 +219,11 @@ impl From<&Dispute> for DisputeView {
             opened_by: d.by,
             reason: d.reason.clone(),
             evidence_keys: d.evidence_keys.clone(),
+            evidence: d
+                .evidence
+                .iter()
+                .map(|a| FileView::attached(a, None))
+                .collect(),
             opened_at: rfc3339(&d.at),
             previous_status: d.from,
         }
@@ -364,20 +375,42 @@ pub(crate) struct StepView {
     by: String,
     message: String,
     file_keys: Vec<String>,
+    /// The checked files of a delivery, each with a download link in the deliveries list.
+    files: Vec<FileView>,
+    /// The delivery the client accepted (the order's last, once completed).
+    is_final: bool,
     created_at: String,
 }
 
 impl StepView {
-    fn of(s: &OrderStep) -> StepView {
-        StepView {
+    /// `files`: the bucket to sign download links with (none: no links).
+    async fn of(
+        s: &OrderStep,
+        order: Option<&Order>,
+        files: Option<&Files>,
+    ) -> Result<StepView, ApiError> {
+        let order_id = s.order_id;
+        let views = attached_views(
+            files,
+            &s.files,
+            |a| order_file_key(order_id, a.file_id),
+            Utc::now(),
+        )
+        .await?;
+        Ok(StepView {
             id: s.id.to_string(),
             order_id: s.order_id.to_string(),
             number: s.number,
             by: s.by.to_string(),
             message: s.message.clone(),
             file_keys: s.file_keys.clone(),
+            files: views,
+            is_final: s.kind == StepKind::Delivery
+                && order.is_some_and(|o| {
+                    o.status == OrderStatus::Completed && o.deliveries_count == s.number
+                }),
             created_at: rfc3339(&s.created_at),
-        }
+        })
     }
 }
 
@@ -798,7 +831,7 @@ async fn steps(deps: &'static Deps, req: Request, kind: StepKind) -> Result<Repl
     let id = order_id(&req)?;
     let params = ListParams::of(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
-    let page = app::steps(
+    let (order, page) = app::steps(
         &deps.store,
         Viewer::of(&user),
         id,
@@ -807,10 +840,19 @@ async fn steps(deps: &'static Deps, req: Request, kind: StepKind) -> Result<Repl
         params.cursor.as_deref(),
     )
     .await?;
+    // Deliveries carry download links; revision requests have no files.
+    let files = match kind {
+        StepKind::Delivery => Some(media_files(deps)?),
+        StepKind::Revision => None,
+    };
+    let mut items = Vec::with_capacity(page.items.len());
+    for s in &page.items {
+        items.push(StepView::of(s, Some(&order), files.as_ref()).await?);
+    }
     Ok(Reply::ok(
         Text::new("成功", "OK"),
         PageView {
-            items: page.items.iter().map(StepView::of).collect::<Vec<_>>(),
+            items,
             next_cursor: page.next_cursor,
         },
     ))
@@ -848,7 +890,7 @@ pub async fn deliver(deps: &'static Deps, req: Request) -> Result<Reply, ApiErro
             "Delivered; the client has 3 days to accept before it completes by itself",
         ),
         Delivered {
-            delivery: StepView::of(&step),
+            delivery: StepView::of(&step, Some(&order), None).await?,
             order: OrderView::of(&order),
         },
     ))
@@ -878,7 +920,7 @@ pub async fn request_revision(deps: &'static Deps, req: Request) -> Result<Reply
     Ok(Reply::created(
         Text::new("已提交修改要求", "Revision requested"),
         RevisionRequested {
-            revision: StepView::of(&step),
+            revision: StepView::of(&step, Some(&order), None).await?,
             order: OrderView::of(&order),
         },
     ))

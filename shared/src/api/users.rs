@@ -10,6 +10,7 @@ use crate::app::avatar::{self, AvatarError};
 use crate::app::users::{self, ProfileUpdateError};
 use crate::app::verification::{self, Submission, VerificationError};
 use crate::deps::Deps;
+use crate::domain::file::MAX_DOCUMENTS;
 use crate::domain::profile::{PatchError, ProfilePatch};
 use crate::domain::{IdNumber, RealName, UserId};
 use crate::http::route as r;
@@ -214,6 +215,7 @@ impl From<VerificationError> for ApiError {
                 ),
             ),
             VerificationError::Store(e) => ApiError::internal(e),
+            VerificationError::Files(e) => e.into(),
             VerificationError::Internal(e) => ApiError::internal(e),
         }
     }
@@ -231,18 +233,12 @@ pub async fn verification_submit(deps: &'static Deps, req: Request) -> Result<Re
     let id_number = errors
         .required("id_number", body.id_number.as_deref())
         .and_then(|n| errors.check("id_number", IdNumber::parse(n)));
-    let prefix = verification::document_prefix(user.id);
-    if body.document_keys.len() > 4
-        || body
-            .document_keys
-            .iter()
-            .any(|k| !k.starts_with(&prefix) || k.contains(".."))
-    {
+    if body.document_keys.len() > MAX_DOCUMENTS {
         errors.add(
             "document_keys",
             Text::new(
-                "证件照片最多 4 张，且须为本人上传的文件",
-                "At most 4 document images, each uploaded by you",
+                "证件文件最多 4 个，须先通过 /users/profile/verification/documents 上传",
+                "At most 4 documents, each uploaded through /users/profile/verification/documents first",
             ),
         );
     }

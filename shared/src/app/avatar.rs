@@ -1,5 +1,5 @@
 //! Avatars: the client uploads straight to S3 with a presigned PUT; S3 tells the media queue;
-//! the `media-processor` worker checks the bytes, makes the thumbnail and sets `avatar`.
+//! the `file-processor` worker checks the bytes, makes the thumbnail and sets `avatar`.
 
 use chrono::{DateTime, Utc};
 use tracing::instrument;

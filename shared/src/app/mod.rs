@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 pub mod avatar;
 pub mod catalog;
+pub mod files;
 pub mod ledger;
 pub mod messaging;
 pub mod notifications;

@@ -62,6 +62,11 @@ pub enum Notice {
     MonthlyReport(MonthlyReport),
     /// An uploaded avatar was not a picture the platform can use.
     AvatarRejected,
+    /// An uploaded private file was not what it claimed to be (or too large): deleted.
+    FileRejected {
+        file_id: String,
+        name: String,
+    },
 }
 
 /// A notice's text, both languages.
@@ -129,6 +134,7 @@ impl Notice {
             Notice::ExportReady { .. } => "export.ready",
             Notice::MonthlyReport(_) => "report.monthly",
             Notice::AvatarRejected => "avatar_rejected",
+            Notice::FileRejected { .. } => "file_rejected",
         }
     }
 
@@ -147,6 +153,7 @@ impl Notice {
             Notice::WithdrawalReviewed { withdrawal_id, .. } => Some(withdrawal_id.clone()),
             Notice::ReportDecided { report_id, .. } => Some(report_id.clone()),
             Notice::ExportReady { export_id } => Some(export_id.clone()),
+            Notice::FileRejected { file_id, .. } => Some(file_id.clone()),
             Notice::MonthlyReport(r) => Some(r.month.clone()),
         }
     }
@@ -284,6 +291,12 @@ impl Notice {
                 "头像未通过",
                 "The file you uploaded is not a JPEG, PNG, WebP or GIF image of at most 5 MB. Please choose another picture.".into(),
                 "您上传的文件不是 5 MB 以内的 JPEG、PNG、WebP 或 GIF 图片，请重新选择。".into(),
+            ),
+            Notice::FileRejected { name, .. } => text(
+                "Your file could not be used",
+                "文件未通过检查",
+                format!("\"{name}\" is not the kind of file it was declared as, or is too large. It was deleted; please upload it again."),
+                format!("「{name}」与声明的文件类型不符或超出大小限制，已删除，请重新上传。"),
             ),
         }
     }

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::services::Viewer;
+use crate::domain::file::{Purpose, StoredFile};
 use crate::domain::ledger::Account;
 use crate::domain::order::{
     Order, OrderRuleError, OrderStatus, Party, Resolution, TimerKind, Transition,
@@ -43,6 +44,8 @@ pub enum OrderError {
     Store(#[from] StoreError),
     #[error(transparent)]
     List(#[from] ListError),
+    #[error(transparent)]
+    File(#[from] super::files::FileError),
 }
 
 /// An `Idempotency-Key` with the hash of the request it came with.
@@ -250,12 +253,13 @@ pub async fn pay_from_wallet(
     }
 }
 
-/// A transition that records a step (a delivery or a revision request) in its transaction.
+/// A transition that records a step (a delivery or a revision request) in its transaction,
+/// with its checked files marked attached.
 async fn change_with_step<F>(
     store: &Store,
     user: &User,
     id: OrderId,
-    (kind, message, file_keys): (StepKind, String, Vec<String>),
+    (kind, message, file_keys, files): (StepKind, String, Vec<String>, Vec<StoredFile>),
     now: DateTime<Utc>,
     rule: F,
 ) -> Result<(Order, OrderStep), OrderError>
@@ -264,6 +268,7 @@ where
 {
     let uid = user.id;
     let step = std::sync::Mutex::new(None);
+    let attachments: Vec<_> = files.iter().filter_map(StoredFile::attachment).collect();
     let extras: Extras<'_> = Box::new(|t: &Transition| {
         let number = match kind {
             StepKind::Delivery => t.order.deliveries_count,
@@ -275,14 +280,17 @@ where
             uid,
             number,
             message.clone(),
-            file_keys.clone(),
+            (file_keys.clone(), attachments.clone()),
             now,
         );
-        let op = store.order_step_op(&s)?;
+        let mut ops = vec![store.order_step_op(&s)?];
+        for f in &files {
+            ops.push(store.file_attached_op(f.id, now)?);
+        }
         if let Ok(mut slot) = step.lock() {
             *slot = Some(s);
         }
-        Ok(vec![op])
+        Ok(ops)
     });
     let t = change(store, Viewer::of(user), id, now, extras, rule).await?;
     let step = step
@@ -291,6 +299,23 @@ where
         .flatten()
         .ok_or_else(|| StoreError::Decode("order step not recorded".into()))?;
     Ok((t.order, step))
+}
+
+/// The caller's checked files of `purpose` on order `id` behind `keys` (the order is looked
+/// up first, so a stranger is told it does not exist rather than that the files are not
+/// theirs).
+async fn order_files(
+    store: &Store,
+    user: &User,
+    id: OrderId,
+    purpose: Purpose,
+    keys: &[String],
+) -> Result<Vec<StoredFile>, OrderError> {
+    if keys.is_empty() {
+        return Ok(vec![]);
+    }
+    get(store, Viewer::of(user), id).await?;
+    Ok(super::files::ready_files(store, user.id, Some(id), purpose, keys).await?)
 }
 
 /// `order-deliver`: the freelancer hands in a message and files.
@@ -302,11 +327,12 @@ pub async fn deliver(
     file_keys: Vec<String>,
     now: DateTime<Utc>,
 ) -> Result<(Order, OrderStep), OrderError> {
+    let files = order_files(store, user, id, Purpose::Delivery, &file_keys).await?;
     change_with_step(
         store,
         user,
         id,
-        (StepKind::Delivery, message, file_keys),
+        (StepKind::Delivery, message, file_keys, files),
         now,
         |o, p| Ok(o.deliver(as_party(p)?, now)?),
     )
@@ -325,7 +351,7 @@ pub async fn request_revision(
         store,
         user,
         id,
-        (StepKind::Revision, message, vec![]),
+        (StepKind::Revision, message, vec![], vec![]),
         now,
         |o, p| Ok(o.request_revision(as_party(p)?, now)?),
     )
@@ -371,8 +397,21 @@ pub async fn dispute(
     evidence_keys: Vec<String>,
     now: DateTime<Utc>,
 ) -> Result<Order, OrderError> {
-    let t = change(store, Viewer::of(user), id, now, no_extras(), |o, p| {
-        Ok(o.dispute(as_party(p)?, &reason, evidence_keys.clone(), now)?)
+    let files = order_files(store, user, id, Purpose::Evidence, &evidence_keys).await?;
+    let evidence: Vec<_> = files.iter().filter_map(StoredFile::attachment).collect();
+    let attach: Extras<'_> = Box::new(|_: &Transition| {
+        files
+            .iter()
+            .map(|f| store.file_attached_op(f.id, now))
+            .collect()
+    });
+    let t = change(store, Viewer::of(user), id, now, attach, |o, p| {
+        Ok(o.dispute(
+            as_party(p)?,
+            &reason,
+            (evidence_keys.clone(), evidence.clone()),
+            now,
+        )?)
     })
     .await?;
     Ok(t.order)
@@ -436,9 +475,9 @@ pub async fn steps(
     kind: StepKind,
     limit: i32,
     cursor: Option<&str>,
-) -> Result<Page<OrderStep>, OrderError> {
-    get(store, viewer, id).await?;
-    Ok(store.order_steps(id, kind, limit, cursor).await?)
+) -> Result<(Order, Page<OrderStep>), OrderError> {
+    let order = get(store, viewer, id).await?;
+    Ok((order, store.order_steps(id, kind, limit, cursor).await?))
 }
 
 /// What one run of the timers did.

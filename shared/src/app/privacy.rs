@@ -422,8 +422,18 @@ pub async fn delete(
     for export in store.exports_of(me.id).await? {
         files.delete(&export.object_key()).await?;
     }
+    // So do the files they uploaded: the avatar, deliveries, evidence, documents.
+    if let Some(avatar) = &me.avatar {
+        files.delete(avatar).await?;
+    }
+    let erased_files = super::files::erase(store, files, me.id)
+        .await
+        .map_err(|e| match e {
+            super::files::FileProcessError::Files(e) => PrivacyError::Files(e),
+            super::files::FileProcessError::Store(e) => PrivacyError::Store(e),
+        })?;
     let removed = store.delete_user_items(me.id).await?;
-    tracing::info!(revoked, removed, "account erased");
+    tracing::info!(revoked, removed, erased_files, "account erased");
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! Gallery images and the video of a service: the owner uploads straight to S3 with a
 //! presigned PUT under `uploads/services/{service}/{upload}`; the bucket notification brings
-//! the key to `media-processor`, which checks the bytes, re-encodes images (dropping
+//! the key to `file-processor`, which checks the bytes, re-encodes images (dropping
 //! metadata), copies videos, and attaches the result to the service.
 
 use chrono::{DateTime, Utc};

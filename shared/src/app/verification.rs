@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use tracing::instrument;
 
 use crate::crypto::PiiVault;
+use crate::domain::file::Purpose;
 use crate::domain::identity::SealedIdentity;
 use crate::domain::{
     IdNumber, RealName, User, UserId, VerificationId, VerificationStatus, VerificationSummary,
@@ -40,13 +41,10 @@ pub enum VerificationError {
     Conflict,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Files(#[from] super::files::FileError),
     #[error("{0}")]
     Internal(String),
-}
-
-/// The S3 prefix a user's identity documents must be under.
-pub fn document_prefix(user: UserId) -> String {
-    format!("uploads/verification/{user}/")
 }
 
 #[instrument(skip_all, fields(user_id = %user.id), err)]
@@ -72,6 +70,20 @@ pub async fn submit(
         .await?
     {
         return Err(VerificationError::RateLimited(r.retry_after_secs));
+    }
+    // The documents are the caller's own checked uploads; attached now, so the operator who
+    // reviews the submission can open them.
+    let documents = super::files::ready_files(
+        store,
+        user.id,
+        None,
+        Purpose::Document,
+        &submission.document_keys,
+    )
+    .await?;
+    let ids: Vec<_> = documents.iter().map(|d| d.id).collect();
+    if !store.attach_files(&ids, now).await? {
+        return Err(VerificationError::Conflict);
     }
     let id = VerificationId::new();
     let key = keys::verification(id);

@@ -99,6 +99,11 @@ id_type!(
 );
 
 id_type!(
+    /// A private file (a delivery, requirements, dispute evidence, an identity document).
+    FileId
+);
+
+id_type!(
     /// An order of one package of a service.
     OrderId
 );

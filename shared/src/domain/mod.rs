@@ -1,7 +1,9 @@
 //! Pure types and rules: no AWS, no Lambda, no I/O.
 
+pub mod attachment;
 pub mod catalog;
 pub mod export;
+pub mod file;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod identity;
@@ -24,8 +26,9 @@ pub mod values;
 
 pub use identity::{IdNumber, RealName};
 pub use ids::{
-    AuditId, ConversationId, ExportId, MessageId, NotificationId, OrderId, OrderStepId, ReportId,
-    ReviewId, ServiceId, SessionId, UploadId, UserId, VerificationId, WithdrawalId, event_ulid,
+    AuditId, ConversationId, ExportId, FileId, MessageId, NotificationId, OrderId, OrderStepId,
+    ReportId, ReviewId, ServiceId, SessionId, UploadId, UserId, VerificationId, WithdrawalId,
+    event_ulid,
 };
 pub use money::Money;
 pub use session::Session;

@@ -187,6 +187,9 @@ pub struct Dispute {
     pub by: Party,
     pub reason: String,
     pub evidence_keys: Vec<String>,
+    /// The checked files behind `evidence_keys`.
+    #[serde(default)]
+    pub evidence: Vec<super::attachment::Attachment>,
     pub at: DateTime<Utc>,
     /// The status it interrupted.
     pub from: OrderStatus,
@@ -627,7 +630,7 @@ impl Order {
         &self,
         who: Party,
         reason: &str,
-        evidence_keys: Vec<String>,
+        (evidence_keys, evidence): (Vec<String>, Vec<super::attachment::Attachment>),
         now: DateTime<Utc>,
     ) -> Result<Transition, OrderRuleError> {
         self.status_in(&[OrderStatus::InProgress, OrderStatus::Delivered])?;
@@ -637,6 +640,7 @@ impl Order {
             by: who,
             reason: reason.to_owned(),
             evidence_keys,
+            evidence,
             at: now,
             from: self.status,
         });
@@ -812,7 +816,7 @@ mod tests {
         let done = d.accept(Party::Client, now).unwrap().order;
         for r in [
             done.cancel(Party::Client, "x", now),
-            done.dispute(Party::Client, "x", vec![], now),
+            done.dispute(Party::Client, "x", (vec![], vec![]), now),
             done.accept(Party::Client, now),
         ] {
             assert_eq!(r, Err(OrderRuleError::WrongStatus(OrderStatus::Completed)));
@@ -944,7 +948,12 @@ mod tests {
         assert!(done.movement.is_some());
         // A dispute stops every clock.
         let disputed = d
-            .dispute(Party::Client, "not what I asked", vec![], at(&o, 3))
+            .dispute(
+                Party::Client,
+                "not what I asked",
+                (vec![], vec![]),
+                at(&o, 3),
+            )
             .unwrap();
         assert_eq!(disputed.order.timer(), None);
         assert_eq!(
@@ -960,7 +969,7 @@ mod tests {
             .pay(Party::Client, "wallet", at(&o, 1))
             .unwrap()
             .order
-            .dispute(Party::Freelancer, "no reply", vec![], at(&o, 2))
+            .dispute(Party::Freelancer, "no reply", (vec![], vec![]), at(&o, 2))
             .unwrap()
             .order;
         let admin = UserId::new();

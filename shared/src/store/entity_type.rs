@@ -52,6 +52,7 @@ pub enum EntityType {
     Stats,
     RateLimit,
     Lease,
+    File,
     /// Anything else: never followed.
     #[serde(other)]
     Other,

@@ -7,8 +7,9 @@ use crate::domain::order::{OrderStatus, TimerKind};
 use crate::domain::payment::{Gateway, WithdrawalStatus};
 use crate::domain::service::ServiceStatus;
 use crate::domain::{
-    AuditId, ConversationId, MessageId, NotificationId, OrderId, OrderStepId, ReportId, ReviewId,
-    ServiceId, SessionId, UserId, UserStatus, VerificationId, VerificationStatus, WithdrawalId,
+    AuditId, ConversationId, FileId, MessageId, NotificationId, OrderId, OrderStepId, ReportId,
+    ReviewId, ServiceId, SessionId, UserId, UserStatus, VerificationId, VerificationStatus,
+    WithdrawalId,
 };
 
 pub const PK: &str = "PK";
@@ -213,6 +214,26 @@ pub const VIEW_SHARDS: u32 = 16;
 /// partition key, so a burst of views is spread over [`VIEW_SHARDS`] partitions.
 pub fn view_shard(service: ServiceId, n: u32) -> Key {
     key(format!("VIEWS#{service}#{n}"), "VIEWS")
+}
+
+/// `FILE#{id} / FILE`: one private file.
+pub fn file(id: FileId) -> Key {
+    key(format!("FILE#{id}"), "FILE")
+}
+
+/// A user's files (`GSI1PK=USER#{user}#FILES`), for erasure.
+pub fn user_files(user: UserId) -> String {
+    format!("USER#{user}#FILES")
+}
+
+/// An order's files (`GSI2PK=ORDER#{order}#FILES`), oldest first.
+pub fn order_files(order: OrderId) -> String {
+    format!("ORDER#{order}#FILES")
+}
+
+/// `{created_at ms}#{id}`.
+pub fn file_sort(at: DateTime<Utc>, id: FileId) -> String {
+    format!("{}#{id}", ms(at))
 }
 
 /// `ORDER#{id} / ORDER`: an order with its package terms and state.

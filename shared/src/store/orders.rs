@@ -10,6 +10,7 @@ use super::entity_type::EntityType;
 use super::ledger::MoveRefusal;
 use super::ops::{n, s};
 use super::{ListError, Page, PageQuery, Store, StoreError, keys, to_item};
+use crate::domain::file::Attachment;
 use crate::domain::ledger::Account;
 use crate::domain::order::{Order, OrderStatus, TimerKind, Transition};
 use crate::domain::service::ServiceStatus;
@@ -110,6 +111,9 @@ pub struct OrderStep {
     pub number: u32,
     pub message: String,
     pub file_keys: Vec<String>,
+    /// The checked files behind `file_keys`.
+    #[serde(default)]
+    pub files: Vec<Attachment>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -120,7 +124,7 @@ impl OrderStep {
         by: UserId,
         number: u32,
         message: String,
-        file_keys: Vec<String>,
+        (file_keys, files): (Vec<String>, Vec<Attachment>),
         now: DateTime<Utc>,
     ) -> OrderStep {
         let id = OrderStepId::new();
@@ -139,6 +143,7 @@ impl OrderStep {
             number,
             message,
             file_keys,
+            files,
             created_at: now,
         }
     }

@@ -2,8 +2,8 @@
 //! so every worker is idempotent.
 
 pub mod abuse_detector;
+pub mod file_processor;
 pub mod ledger_reconciler;
-pub mod media_processor;
 pub mod monthly_reports;
 pub mod notification_dispatcher;
 pub mod order_timers;

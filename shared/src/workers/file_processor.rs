@@ -1,6 +1,8 @@
-//! `media-processor`: S3 "object created" events (through the media queue) → avatar
-//! thumbnails and service gallery images / videos. S3 delivers at least once; processing is idempotent (see
-//! [`crate::app::avatar::process_upload`]).
+//! `file-processor`: S3 "object created" events (through the media queue) for every upload:
+//! avatars become thumbnails, service gallery images and videos join their service, and
+//! private files (order files, identity documents) are checked against what was declared.
+//! S3 delivers at least once; each kind of processing is idempotent (see
+//! [`crate::app::avatar::process_upload`], [`crate::app::files::process_upload`]).
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::Utc;
@@ -8,7 +10,7 @@ use serde::Deserialize;
 
 use super::{Batch, BatchResponse};
 use crate::app::avatar::process_upload;
-use crate::app::service_media;
+use crate::app::{files, service_media};
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::entry::BoxError;
@@ -61,7 +63,7 @@ fn created_keys(body: &str) -> Result<Vec<String>, serde_json::Error> {
 
 pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
     let bucket = Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")?;
-    let files = Files::new(deps.s3().clone(), bucket);
+    let bucket_files = Files::new(deps.s3().clone(), bucket);
     let mut batch = Batch::decode(&event, |body| {
         created_keys(body).map_err(|e| format!("not an S3 event: {e}"))
     });
@@ -69,16 +71,37 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
     for (id, keys) in std::mem::take(&mut batch.items) {
         for key in keys {
             // Boxed: the S3 and image futures nest deeply enough to overflow layout computation.
-            let result = if key.starts_with(service_media::UPLOAD_PREFIX) {
-                Box::pin(service_media::process_upload(&deps.store, &files, &key))
-                    .await
-                    .map(|o| format!("{o:?}"))
-                    .map_err(|e| e.to_string())
+            let result = if key.starts_with(files::ORDER_UPLOADS)
+                || key.starts_with(files::DOCUMENT_UPLOADS)
+            {
+                Box::pin(files::process_upload(
+                    deps.channels(),
+                    &bucket_files,
+                    &key,
+                    Utc::now(),
+                ))
+                .await
+                .map(|o| format!("{o:?}"))
+                .map_err(|e| e.to_string())
+            } else if key.starts_with(service_media::UPLOAD_PREFIX) {
+                Box::pin(service_media::process_upload(
+                    &deps.store,
+                    &bucket_files,
+                    &key,
+                ))
+                .await
+                .map(|o| format!("{o:?}"))
+                .map_err(|e| e.to_string())
             } else {
-                Box::pin(process_upload(deps.channels(), &files, &key, Utc::now()))
-                    .await
-                    .map(|o| format!("{o:?}"))
-                    .map_err(|e| e.to_string())
+                Box::pin(process_upload(
+                    deps.channels(),
+                    &bucket_files,
+                    &key,
+                    Utc::now(),
+                ))
+                .await
+                .map(|o| format!("{o:?}"))
+                .map_err(|e| e.to_string())
             };
             match result {
                 Ok(outcome) => tracing::info!(message_id = %id, %outcome, "processed"),
