@@ -331,7 +331,10 @@ class Stack:
         with local stand-ins where the template points at what cannot run here: only the
         functions the template gives a provider, a search domain or a WebSocket endpoint get
         the local one."""
-        env = {k: tpl.resolve(v, self.refs, self.atts) for k, v in fn.env.items()}
+        # Public media come from the emulator's bucket itself (in AWS: the CDN in front of it).
+        local_media = {"MEDIA_BASE_URL": f"{self.endpoint}/{self.refs.get('MediaBucket', '')}"}
+        env = {k: local_media.get(k) or tpl.resolve(v, self.refs, self.atts)
+               for k, v in fn.env.items()}
         if "SMS_PROVIDER" in env:
             # Nothing leaves the machine: codes and mail go to JSON-lines files.
             env.update({"SMS_PROVIDER": "outbox", "OUTBOX_DIR": str(self.outbox_dir)})

@@ -14,6 +14,25 @@ pub enum ConfigError {
     },
 }
 
+/// Where public media (avatars, service galleries) are served from (`MEDIA_BASE_URL`: the
+/// CDN in AWS, the emulator's bucket locally), without a trailing slash; `None` where a
+/// function is not given it. Read once.
+pub fn media_base_url() -> Option<&'static str> {
+    static BASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| {
+        std::env::var("MEDIA_BASE_URL")
+            .ok()
+            .map(|v| v.trim().trim_end_matches('/').to_owned())
+            .filter(|v| !v.is_empty())
+    })
+    .as_deref()
+}
+
+/// The public URL of a media key (`avatars/…`, `services/…`).
+pub fn public_media_url(key: &str) -> Option<String> {
+    media_base_url().map(|base| format!("{base}/{key}"))
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The single DynamoDB table (`TABLE_NAME`).

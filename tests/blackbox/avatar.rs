@@ -97,11 +97,36 @@ async fn an_uploaded_photo_becomes_a_500px_jpeg_avatar() {
     let img = image::load_from_memory(&jpeg).unwrap();
     assert_eq!((img.width(), img.height()), (500, 500));
     assert!(!object_exists(&s3, &bucket, &key).await, "original removed");
-    // AND the public profile shows it
+    // AND the public profile shows it, with a URL that answers the picture to anyone
+    let public = api.get(&format!("/users/{id}")).await.body["data"].clone();
+    assert_eq!(public["avatar"], avatar.as_str());
+    let url = public["avatar_url"]
+        .as_str()
+        .expect("avatar_url")
+        .to_owned();
+    assert!(url.ends_with(&avatar), "{url}");
+    let served = reqwest::get(&url).await.unwrap();
+    assert_eq!(served.status(), 200);
     assert_eq!(
-        api.get(&format!("/users/{id}")).await.body["data"]["avatar"],
-        avatar.as_str()
+        image::load_from_memory(&served.bytes().await.unwrap())
+            .unwrap()
+            .width(),
+        500
     );
+    // AND a second avatar replaces the first, which is deleted
+    let t = ticket(&api, access, "image/png", png(300, 300).len()).await;
+    assert_eq!(upload(&t.body["data"], png(300, 300)).await, 200);
+    let mut replaced = false;
+    for _ in 0..120 {
+        let now = api.get_auth("/users/profile", access).await.body["data"]["avatar"].clone();
+        if now.as_str().is_some_and(|a| a != avatar) && !object_exists(&s3, &bucket, &avatar).await
+        {
+            replaced = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(replaced, "the new avatar is set and the old one deleted");
 }
 
 #[tokio::test]

@@ -42,6 +42,39 @@ pub(crate) struct FileUploadRequest {
     other: Others,
 }
 
+/// An upload of an identity document (ID card side, business licence).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = DocumentUploadBody, example = json!({"file_name": "身份证正面.jpg", "content_type": "image/jpeg", "content_length": 812345}))]
+pub(crate) struct DocumentUploadRequest {
+    /// The name the file downloads as (sanitised: no paths, no control characters).
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 255)]
+    file_name: Field<String>,
+    /// `image/jpeg`, `image/png` or `application/pdf`.
+    #[serde(default)]
+    #[schema(required = true, value_type = String)]
+    content_type: Field<String>,
+    #[serde(default)]
+    #[schema(required = true, value_type = u64, minimum = 1)]
+    content_length: Field<u64>,
+    #[serde(flatten)]
+    #[schema(ignore)]
+    other: Others,
+}
+
+impl DocumentUploadRequest {
+    fn command(self) -> Result<UploadCommand, ApiError> {
+        FileUploadRequest {
+            purpose: Field::Absent,
+            file_name: self.file_name,
+            content_type: self.content_type,
+            content_length: self.content_length,
+            other: self.other,
+        }
+        .command(Some(Purpose::Document))
+    }
+}
+
 impl FileUploadRequest {
     /// The command, with every broken field reported at once; `fixed` is the purpose of a
     /// route that takes only one.
@@ -52,8 +85,7 @@ impl FileUploadRequest {
         }
         let required = Text::new("此字段为必填项", "This field is required");
         let purpose = match (fixed, self.purpose) {
-            (Some(p), Field::Absent | Field::Null) => Some(p),
-            (Some(p), Field::Given(s)) if s == p.as_str() => Some(p),
+            (Some(p), _) => Some(p),
             (None, Field::Given(s)) => match Purpose::parse(&s) {
                 Some(p) if p != Purpose::Document => Some(p),
                 _ => {
@@ -71,11 +103,8 @@ impl FileUploadRequest {
                 errors.add("purpose", required.clone());
                 None
             }
-            (_, _) => {
-                errors.add(
-                    "purpose",
-                    Text::new("用途不适用于此接口", "Not a purpose this route takes"),
-                );
+            (None, Field::Wrong(_)) => {
+                errors.add("purpose", Text::new("须为字符串", "Must be a string"));
                 None
             }
         };
@@ -167,8 +196,8 @@ pub async fn order_upload(deps: &'static Deps, req: Request) -> Result<Reply, Ap
 /// `POST /users/profile/verification/documents` [verification-document-upload]: an upload
 /// URL for one identity document (ID card side, business licence) of the caller.
 pub async fn document_upload(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let body: FileUploadRequest = json_body(&req)?;
-    let cmd = body.command(Some(Purpose::Document))?;
+    let body: DocumentUploadRequest = json_body(&req)?;
+    let cmd = body.command()?;
     let (_, user) = signed_in(deps, &req).await?;
     let files = media_files(deps)?;
     let (file, ticket) =
@@ -222,7 +251,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "users",
             "上传认证证件 / Upload an identity document",
         )
-        .body(r::one::<FileUploadRequest>)
+        .body(r::one::<DocumentUploadRequest>)
         .created(r::one::<UploadView>)
         .errors(&[413]),
         r::route(

@@ -307,7 +307,17 @@ pub async fn search(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     Ok(Reply::ok(
         Text::new("成功", "OK"),
         Results {
-            items: page.items,
+            items: page
+                .items
+                .into_iter()
+                .map(|mut card| {
+                    card.thumbnail_url = card
+                        .image
+                        .as_deref()
+                        .and_then(crate::config::public_media_url);
+                    card
+                })
+                .collect(),
             total: page.total,
             page: query.page,
             size: query.size,

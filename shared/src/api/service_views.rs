@@ -88,6 +88,10 @@ pub struct ServiceView {
     packages: PackagesView,
     from_price: String,
     images: Vec<String>,
+    /// The gallery's public URLs, in the order of `images`.
+    image_urls: Vec<String>,
+    /// The first image's public URL (cards and search results).
+    thumbnail_url: Option<String>,
     video_url: Option<String>,
     requirements: String,
     status: ServiceStatus,
@@ -135,6 +139,15 @@ impl ServiceView {
             },
             from_price: c.packages.from_price().to_string(),
             images: c.images.clone(),
+            image_urls: c
+                .images
+                .iter()
+                .filter_map(|k| crate::config::public_media_url(k))
+                .collect(),
+            thumbnail_url: c
+                .images
+                .first()
+                .and_then(|k| crate::config::public_media_url(k)),
             video_url: c.video.clone(),
             requirements: c.requirements.clone(),
             status: s.status,

@@ -32,6 +32,8 @@ pub struct OwnUserView {
     pub user_type: UserType,
     pub status: UserStatus,
     pub avatar: Option<String>,
+    /// The avatar's public URL (a 500 × 500 JPEG).
+    pub avatar_url: Option<String>,
     pub is_verified: bool,
     pub email_verified: bool,
     pub phone_verified: bool,
@@ -80,6 +82,10 @@ impl From<&User> for OwnUserView {
             user_type: u.user_type,
             status: u.status,
             avatar: u.avatar.clone(),
+            avatar_url: u
+                .avatar
+                .as_deref()
+                .and_then(crate::config::public_media_url),
             is_verified: u.is_verified,
             email_verified: u.email_verified,
             phone_verified: u.phone_verified,
@@ -101,6 +107,8 @@ pub struct PublicUserView {
     pub username: String,
     pub user_type: UserType,
     pub avatar: Option<String>,
+    /// The avatar's public URL (a 500 × 500 JPEG).
+    pub avatar_url: Option<String>,
     pub is_verified: bool,
     pub freelancer_profile: Option<serde_json::Value>,
     pub client_profile: Option<serde_json::Value>,
@@ -142,6 +150,10 @@ impl From<&User> for PublicUserView {
             username: u.username.as_str().to_owned(),
             user_type: u.user_type,
             avatar: u.avatar.clone(),
+            avatar_url: u
+                .avatar
+                .as_deref()
+                .and_then(crate::config::public_media_url),
             is_verified: u.is_verified,
             freelancer_profile,
             client_profile,

@@ -129,8 +129,12 @@ pub async fn process_upload(
         Ok(jpeg) => {
             let avatar = avatar_key(user, upload);
             files.put(&avatar, jpeg, "image/jpeg").await?;
-            if ch.store.set_avatar(user, &avatar, now).await? {
+            if let Some(replaced) = ch.store.set_avatar(user, &avatar, now).await? {
                 tracing::info!(user_id = %user, "avatar set");
+                // The old picture is never shown again: it goes.
+                if let Some(old) = replaced.filter(|old| *old != avatar) {
+                    files.delete(&old).await?;
+                }
                 Processed::Avatar { key: avatar }
             } else {
                 files.delete(&avatar).await?;

@@ -36,6 +36,9 @@ pub struct ServiceCard {
     /// The fastest package's delivery time.
     pub delivery_days: u32,
     pub image: Option<String>,
+    /// `image`'s public URL, added when a card is answered (never stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
     pub rating: String,
     pub reviews_count: u64,
     pub orders_count: u64,
@@ -148,6 +151,7 @@ impl SearchDoc {
                 from_price: c.packages.from_price().to_string(),
                 delivery_days,
                 image: c.images.first().cloned(),
+                thumbnail_url: None,
                 rating: shown_rating.to_string(),
                 reviews_count: service.reviews_count,
                 orders_count: service.orders_count,
