@@ -20,8 +20,9 @@ pub enum ConfigError {
 pub fn media_base_url() -> Option<&'static str> {
     static BASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     BASE.get_or_init(|| {
-        std::env::var("MEDIA_BASE_URL")
-            .ok()
+        local_function_env()
+            .and_then(|mut own| own.remove("MEDIA_BASE_URL"))
+            .or_else(|| std::env::var("MEDIA_BASE_URL").ok())
             .map(|v| v.trim().trim_end_matches('/').to_owned())
             .filter(|v| !v.is_empty())
     })

@@ -248,6 +248,7 @@ fn doc(id: &str, rev: u64, title: &str) -> SearchDoc {
             from_price: "299.00".into(),
             delivery_days: 3,
             image: None,
+            thumbnail_url: None,
             rating: "4.80".into(),
             reviews_count: 12,
             orders_count: 30,

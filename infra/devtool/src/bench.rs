@@ -199,6 +199,7 @@ fn doc(i: u64, rng: &mut Rng) -> SearchDoc {
             from_price: shared::domain::Money::from_fen(price).to_string(),
             delivery_days: days,
             image: None,
+            thumbnail_url: None,
             rating: format!("{rating:.2}"),
             reviews_count: reviews,
             orders_count: orders,
