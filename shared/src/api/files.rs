@@ -138,7 +138,12 @@ impl FileUploadRequest {
             }
         };
         let content_length = match self.content_length {
-            Field::Given(n) => Some(n),
+            // The document's integers are 64-bit signed: anything larger is not one.
+            Field::Given(n) if i64::try_from(n).is_ok() => Some(n),
+            Field::Given(_) => {
+                errors.add("content_length", Text::new("数值超出范围", "Out of range"));
+                None
+            }
             Field::Absent | Field::Null => {
                 errors.add("content_length", required);
                 None

@@ -27,11 +27,16 @@ pub(crate) fn upload_request(req: &Request) -> Result<(String, u64), ApiError> {
     let content_type = errors
         .required("content_type", body.content_type.as_deref())
         .map(|s| s.trim().to_ascii_lowercase());
-    if body.content_length.is_none() {
-        errors.add(
+    match body.content_length {
+        None => errors.add(
             "content_length",
             Text::new("此字段为必填项", "This field is required"),
-        );
+        ),
+        // The document's integers are 64-bit signed: anything larger is not one.
+        Some(n) if i64::try_from(n).is_err() => {
+            errors.add("content_length", Text::new("数值超出范围", "Out of range"))
+        }
+        Some(_) => {}
     }
     errors.finish()?;
     match (content_type, body.content_length) {
