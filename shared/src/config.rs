@@ -77,6 +77,10 @@ pub struct Config {
     pub app_base_url: String,
     pub sms: SmsConfig,
     pub mail: MailConfig,
+    /// How public images are screened (`IMAGE_MODERATION`): not set, every image passes (the
+    /// local stack); `aliyun`: Aliyun Content Moderation with `ALIYUN_SECRET_ID`'s key pair,
+    /// optional `ALIYUN_GREEN_ENDPOINT`.
+    pub moderation: Option<crate::screening::AliyunModerationConfig>,
     /// Where new accounts and messages go to be checked (`ABUSE_QUEUE_URL`, `stream-router`
     /// only).
     pub abuse_queue_url: Option<String>,
@@ -195,6 +199,25 @@ impl Config {
                 });
             }
         };
+        let moderation = match optional("IMAGE_MODERATION").as_deref() {
+            None | Some("none") => None,
+            Some("aliyun") => Some(crate::screening::AliyunModerationConfig {
+                // Filled from the ALIYUN_SECRET_ID secret at cold start.
+                access_key_id: {
+                    required("ALIYUN_SECRET_ID")?;
+                    String::new()
+                },
+                access_key_secret: SecretString::from(String::new()),
+                endpoint: optional("ALIYUN_GREEN_ENDPOINT")
+                    .unwrap_or_else(|| "https://green-cip.cn-shanghai.aliyuncs.com".to_owned()),
+            }),
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "IMAGE_MODERATION",
+                    reason: "must be aliyun or none",
+                });
+            }
+        };
         let mail = match optional("MAIL_PROVIDER").as_deref() {
             None => MailConfig::Disabled,
             Some("outbox") => MailConfig::Outbox { dir: outbox_dir()? },
@@ -276,6 +299,7 @@ impl Config {
                 .to_owned(),
             sms,
             mail,
+            moderation,
             search_queue_url: optional("SEARCH_QUEUE_URL"),
             search,
             ws_endpoint: optional("WS_ENDPOINT").map(|u| u.trim_end_matches('/').to_owned()),
@@ -284,12 +308,18 @@ impl Config {
 
     /// Whether a provider of this function signs its requests with the Aliyun AccessKey.
     pub fn uses_aliyun(&self) -> bool {
-        matches!(self.sms, SmsConfig::Aliyun(_)) || matches!(self.mail, MailConfig::DirectMail(_))
+        matches!(self.sms, SmsConfig::Aliyun(_))
+            || matches!(self.mail, MailConfig::DirectMail(_))
+            || self.moderation.is_some()
     }
 
     /// The Aliyun AccessKey pair, read from `ALIYUN_SECRET_ID` at cold start.
     pub fn set_aliyun_credentials(&mut self, access_key_id: String, secret: SecretString) {
         if let SmsConfig::Aliyun(c) = &mut self.sms {
+            c.access_key_id = access_key_id.clone();
+            c.access_key_secret = secret.clone();
+        }
+        if let Some(c) = &mut self.moderation {
             c.access_key_id = access_key_id.clone();
             c.access_key_secret = secret.clone();
         }

@@ -32,6 +32,8 @@ pub struct Deps {
     s3: OnceLock<aws_sdk_s3::Client>,
     pub sms: SmsSender,
     pub mail: Mailer,
+    /// Screens public images (`IMAGE_MODERATION`).
+    pub screener: crate::screening::ImageScreener,
     /// Present where `PII_SECRET_ID` is configured (the 实名认证 functions).
     pub pii: Option<PiiVault>,
     /// The gateways this function has settings for (`PAYMENT_SECRET_ID`).
@@ -112,6 +114,12 @@ impl Deps {
             SmsConfig::Outbox { dir } => SmsSender::Outbox(Outbox::new(dir)),
             SmsConfig::Aliyun(c) => SmsSender::Aliyun(AliyunSms::new(c.clone())),
         };
+        let screener = match &config.moderation {
+            None => crate::screening::ImageScreener::PassAll,
+            Some(c) => crate::screening::ImageScreener::Aliyun(
+                crate::screening::AliyunModeration::new(c.clone()),
+            ),
+        };
         let mail = match &config.mail {
             MailConfig::Disabled => Mailer::Disabled,
             MailConfig::Outbox { dir } => Mailer::Outbox(Outbox::new(dir)),
@@ -163,6 +171,7 @@ impl Deps {
             s3: OnceLock::new(),
             sms,
             mail,
+            screener,
             pii,
             gateways: Gateways::default(),
             config,

@@ -20,6 +20,7 @@ pub mod media;
 pub mod notify;
 pub mod payments;
 pub mod realtime;
+pub mod screening;
 pub mod search;
 pub mod store;
 pub mod telemetry;

@@ -495,3 +495,61 @@ async fn identity_documents_are_read_by_their_owner_and_the_reviewing_operator()
         404
     );
 }
+
+#[tokio::test]
+async fn a_chat_attachment_opens_for_the_other_participant_only() {
+    let api = Api::connect();
+    let c = buyer(&api, "0").await;
+    let f = crate::messaging::freelancer(&api).await;
+    let conv = crate::messaging::open(&api, &c, &f).await;
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+        .to_vec();
+    let t = api
+        .post_auth(
+            &format!("/messaging/conversations/{conv}/attachments"),
+            &c.access,
+            json!({"content_type": "application/pdf", "content_length": pdf.len()}),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    assert_eq!(put(&t.body["data"], pdf.clone()).await, 200);
+    let sent = api
+        .post_auth(
+            &format!("/messaging/conversations/{conv}/messages"),
+            &c.access,
+            json!({"message_type": "file", "content": "需求文档", "file_key": t.body["data"]["key"], "file_name": "需求说明.pdf"}),
+        )
+        .await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    // The freelancer opens it from the conversation.
+    let page = api
+        .get_auth(
+            &format!("/messaging/conversations/{conv}/messages"),
+            &f.access,
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let item = page.body["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["message_type"] == "file")
+        .cloned()
+        .expect("the file message");
+    let (status, got, disposition) = download(item["file_url"].as_str().unwrap()).await;
+    assert_eq!((status, sha256(&got)), (200, sha256(&pdf)));
+    assert!(
+        disposition
+            .unwrap_or_default()
+            .contains("filename*=UTF-8''")
+    );
+    // A stranger cannot list the conversation to get a link.
+    let (_, _, stranger) = api.register("waiyuan").await;
+    let nope = api
+        .get_auth(
+            &format!("/messaging/conversations/{conv}/messages"),
+            stranger["access"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(nope.status, 404);
+}

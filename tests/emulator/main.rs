@@ -12,6 +12,7 @@ mod reconcile;
 mod retries;
 mod reviews;
 mod safety;
+mod screening;
 mod search;
 mod services;
 mod workers;

@@ -223,6 +223,7 @@ async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'stat
         mail: MailConfig::Outbox {
             dir: test_outbox().to_string_lossy().into_owned(),
         },
+        moderation: None,
         search_queue_url: None,
         ws_endpoint: None,
         // A fresh tantivy index per test table.

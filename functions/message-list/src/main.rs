@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::entry::BoxError> {
-    shared::entry::http(shared::api::messaging::messages).await
+    shared::entry::http_needing(&["MEDIA_BUCKET"], shared::api::messaging::messages).await
 }

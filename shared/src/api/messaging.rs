@@ -201,6 +201,9 @@ pub struct MessageView {
     content: String,
     file_key: Option<String>,
     file_name: Option<String>,
+    /// A link that downloads the attachment (15 minutes; in the message lists, for the
+    /// conversation's participants only).
+    file_url: Option<String>,
     is_masked: bool,
     is_read: bool,
     order_id: Option<String>,
@@ -219,6 +222,7 @@ impl MessageView {
             content: m.content.clone(),
             file_key: m.file_key.clone(),
             file_name: m.file_name.clone(),
+            file_url: None,
             is_masked: m.is_masked,
             is_read: read_until.is_some_and(|t| t >= m.created_at),
             order_id: m.order_id.map(|o| o.to_string()),
@@ -470,10 +474,24 @@ async fn thread(
         .list_messages(mine.conversation_id, params.limit, params.cursor.as_deref())
         .await?;
     let theirs = app::other_side(&deps.store, &mine).await?;
-    Ok(Reply::ok(
-        Text::new("成功", "OK"),
-        message_page(page, Some(&mine), theirs.as_ref()),
-    ))
+    let mut page = message_page(page, Some(&mine), theirs.as_ref());
+    // Attachments open by a short-lived link; only participants ever see this page.
+    let files = media_files(deps)?;
+    let now = Utc::now();
+    for m in &mut page.items {
+        if let Some(key) = &m.file_key {
+            let name = m
+                .file_name
+                .as_deref()
+                .and_then(crate::domain::file::sanitise_name)
+                .unwrap_or_else(|| "attachment".to_owned());
+            let link = crate::app::files::download(&files, key, &name, now)
+                .await
+                .map_err(ApiError::internal)?;
+            m.file_url = Some(link.url);
+        }
+    }
+    Ok(Reply::ok(Text::new("成功", "OK"), page))
 }
 
 /// `POST /messaging/conversations/{conversation_id}/messages` [message-send]: `{message_type?,

@@ -4,10 +4,12 @@
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
+use super::files::screen_public;
 use super::notifications::{Channels, Notice, deliver};
 use crate::domain::{UploadId, User, UserId};
 use crate::files::{Fetched, Files, FilesError, UploadTicket};
 use crate::media::{AVATAR_CONTENT_TYPES, MAX_AVATAR_BYTES, MediaError, avatar_thumbnail};
+use crate::screening::{ImageScreener, Verdict};
 use crate::store::{RateLimit, Store, StoreError};
 
 const UPLOAD_PREFIX: &str = "uploads/avatars/";
@@ -95,6 +97,8 @@ pub enum ProcessError {
     Store(#[from] StoreError),
     #[error("encoding failed: {0}")]
     Encode(String),
+    #[error(transparent)]
+    Screening(#[from] super::files::ScreenFailure),
 }
 
 fn parse_upload_key(key: &str) -> Option<(UserId, UploadId)> {
@@ -108,7 +112,7 @@ fn parse_upload_key(key: &str) -> Option<(UserId, UploadId)> {
 #[instrument(skip_all, fields(key = %key), err)]
 pub async fn process_upload(
     ch: Channels<'_>,
-    files: &Files,
+    (files, screener): (&Files, &ImageScreener),
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<Processed, ProcessError> {
@@ -124,6 +128,14 @@ pub async fn process_upload(
             Err(MediaError::Encode(e)) => return Err(ProcessError::Encode(e)),
             Err(e) => Err(e.to_string()),
         },
+    };
+    // A picture becomes public only once screening passes it.
+    let outcome = match outcome {
+        Ok(jpeg) => match screen_public(screener, files, &jpeg, &upload.to_string()).await? {
+            Verdict::Pass => Ok(jpeg),
+            Verdict::Reject { labels } => Err(format!("screening: {}", labels.join(", "))),
+        },
+        Err(reason) => Err(reason),
     };
     let result = match outcome {
         Ok(jpeg) => {

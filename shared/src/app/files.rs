@@ -18,6 +18,7 @@ use crate::domain::file::{
 use crate::domain::user::VerificationStatus;
 use crate::domain::{FileId, NotificationId, OrderId, User, UserId};
 use crate::files::{Files, FilesError, Scanned, UploadTicket};
+use crate::screening::{ImageScreener, Verdict};
 use crate::store::{Checked, RateLimit, Store, StoreError};
 
 /// Where order files are uploaded: `uploads/orders/{order}/{file}`.
@@ -378,6 +379,42 @@ pub async fn process_upload(
     };
     files.delete(key).await?;
     Ok(outcome)
+}
+
+/// How long the screening provider may take to fetch an image.
+const SCREENING_URL_TTL_SECS: u64 = 300;
+
+/// Screens a public image (already re-encoded, so without metadata) before it is stored where
+/// it is public: with a provider that fetches by URL, a private copy under `screening/` and a
+/// five-minute link to it are what leave the platform, and the copy is deleted after.
+pub async fn screen_public(
+    screener: &ImageScreener,
+    files: &Files,
+    jpeg: &[u8],
+    id: &str,
+) -> Result<Verdict, ScreenFailure> {
+    if !screener.needs_url() {
+        return Ok(screener.screen("", id).await?);
+    }
+    let key = format!("screening/{id}.jpg");
+    files
+        .put_private(&key, jpeg.to_vec(), "image/jpeg", "image.jpg")
+        .await?;
+    let url = files
+        .presign_get(&key, std::time::Duration::from_secs(SCREENING_URL_TTL_SECS))
+        .await?;
+    let verdict = screener.screen(&url, id).await;
+    files.delete(&key).await?;
+    Ok(verdict?)
+}
+
+/// Screening could not decide (the provider or the bucket failed): try again later.
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenFailure {
+    #[error(transparent)]
+    Files(#[from] FilesError),
+    #[error(transparent)]
+    Provider(#[from] crate::screening::ScreeningError),
 }
 
 /// Deletes every file `owner` uploaded, kept or still in `uploads/` (erasure).

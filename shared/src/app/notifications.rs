@@ -289,8 +289,8 @@ impl Notice {
             Notice::AvatarRejected => text(
                 "Your avatar could not be used",
                 "头像未通过",
-                "The file you uploaded is not a JPEG, PNG, WebP or GIF image of at most 5 MB. Please choose another picture.".into(),
-                "您上传的文件不是 5 MB 以内的 JPEG、PNG、WebP 或 GIF 图片，请重新选择。".into(),
+                "The file you uploaded is not a JPEG, PNG, WebP or GIF image of at most 5 MB, or its content is not allowed on the platform. Please choose another picture.".into(),
+                "您上传的文件不是 5 MB 以内的 JPEG、PNG、WebP 或 GIF 图片，或内容不符合平台规范，请重新选择。".into(),
             ),
             Notice::FileRejected { name, .. } => text(
                 "Your file could not be used",

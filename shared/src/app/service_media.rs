@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
+use super::files::screen_public;
 use crate::domain::service::{MAX_IMAGES, ServiceStatus};
 use crate::domain::{ServiceId, UploadId, UserId};
 use crate::files::{Fetched, Files, FilesError, UploadTicket};
@@ -13,6 +14,7 @@ use crate::media::{
     AVATAR_CONTENT_TYPES, MAX_SERVICE_IMAGE_BYTES, MAX_SERVICE_VIDEO_BYTES, MediaError,
     VIDEO_CONTENT_TYPES, looks_like_mp4, service_image,
 };
+use crate::screening::{ImageScreener, Verdict};
 use crate::store::{MediaSlot, RateLimit, Store, StoreError};
 
 pub const UPLOAD_PREFIX: &str = "uploads/services/";
@@ -119,6 +121,8 @@ pub enum MediaProcessError {
     Store(#[from] StoreError),
     #[error("encoding failed: {0}")]
     Encode(String),
+    #[error(transparent)]
+    Screening(#[from] super::files::ScreenFailure),
 }
 
 fn parse_key(key: &str) -> Option<(ServiceId, UploadId)> {
@@ -131,7 +135,7 @@ fn parse_key(key: &str) -> Option<(ServiceId, UploadId)> {
 #[instrument(skip_all, fields(key = %key), err)]
 pub async fn process_upload(
     store: &Store,
-    files: &Files,
+    (files, screener): (&Files, &ImageScreener),
     key: &str,
 ) -> Result<MediaProcessed, MediaProcessError> {
     let Some((service, upload)) = parse_key(key) else {
@@ -149,11 +153,16 @@ pub async fn process_upload(
             Fetched::Missing => return Ok(MediaProcessed::Ignored),
             Fetched::TooLarge(n) => Err(format!("too large: {n} bytes")),
             Fetched::Bytes(bytes) => match service_image(&bytes) {
-                Ok(jpeg) => {
-                    let to = format!("services/{service}/{upload}.jpg");
-                    files.put(&to, jpeg, "image/jpeg").await?;
-                    Ok(to)
-                }
+                // A gallery image becomes public only once screening passes it.
+                Ok(jpeg) => match screen_public(screener, files, &jpeg, &upload.to_string()).await?
+                {
+                    Verdict::Pass => {
+                        let to = format!("services/{service}/{upload}.jpg");
+                        files.put(&to, jpeg, "image/jpeg").await?;
+                        Ok(to)
+                    }
+                    Verdict::Reject { labels } => Err(format!("screening: {}", labels.join(", "))),
+                },
                 Err(MediaError::Encode(e)) => return Err(MediaProcessError::Encode(e)),
                 Err(e) => Err(e.to_string()),
             },

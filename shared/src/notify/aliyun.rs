@@ -79,14 +79,14 @@ fn enc(s: &str) -> String {
 }
 
 /// An Alibaba Cloud AccessKey pair (the `ALIYUN_SECRET_ID` secret).
-pub(super) struct AcsCredentials<'a> {
+pub(crate) struct AcsCredentials<'a> {
     pub access_key_id: &'a str,
     pub access_key_secret: &'a SecretString,
 }
 
 /// Where an RPC call's parameters travel: the query string (short ones) or a form body
 /// (`application/x-www-form-urlencoded`, for mail bodies up to the API's limit).
-pub(super) enum Params<'a> {
+pub(crate) enum Params<'a> {
     Query(&'a [(&'a str, &'a str)]),
     Form(&'a [(&'a str, &'a str)]),
 }
@@ -102,7 +102,7 @@ fn encoded(params: &[(&str, &str)]) -> String {
 }
 
 /// Signs an RPC-style call (`action`, `version`) to `endpoint` with the V3 method.
-pub(super) fn sign_rpc(
+pub(crate) fn sign_rpc(
     credentials: &AcsCredentials<'_>,
     endpoint: &str,
     (action, version): (&str, &str),

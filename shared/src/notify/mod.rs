@@ -4,7 +4,7 @@
 //! machine and in tests, where nothing may leave the machine. The outbox is the only place a
 //! code or link is written in the clear; logs never see one.
 
-mod aliyun;
+pub(crate) mod aliyun;
 mod directmail;
 mod mail;
 mod outbox;

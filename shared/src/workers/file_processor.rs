@@ -86,7 +86,7 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
             } else if key.starts_with(service_media::UPLOAD_PREFIX) {
                 Box::pin(service_media::process_upload(
                     &deps.store,
-                    &bucket_files,
+                    (&bucket_files, &deps.screener),
                     &key,
                 ))
                 .await
@@ -95,7 +95,7 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
             } else {
                 Box::pin(process_upload(
                     deps.channels(),
-                    &bucket_files,
+                    (&bucket_files, &deps.screener),
                     &key,
                     Utc::now(),
                 ))
