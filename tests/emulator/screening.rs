@@ -80,7 +80,13 @@ async fn image_moderation_is_a_signed_form_post_of_service_and_parameters() {
     );
     Mock::given(method("POST"))
         .and(path("/"))
-        .and(header("authorization", authorization.as_str()))
+        // Compared whole: wiremock's `header` matcher splits values at commas.
+        .and(move |req: &wiremock::Request| {
+            req.headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                == Some(authorization.as_str())
+        })
         .and(header("x-acs-action", "ImageModeration"))
         .and(header("content-type", "application/x-www-form-urlencoded"))
         .and(body_string_contains("Service=baselineCheck"))
