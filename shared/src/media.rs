@@ -95,6 +95,27 @@ pub fn service_image(bytes: &[u8]) -> Result<Vec<u8>, MediaError> {
     jpeg(&img.to_rgb8())
 }
 
+/// Longest side of a private image's preview.
+const PREVIEW_SIDE: u32 = 320;
+/// Largest private image a preview is made of.
+pub const MAX_PREVIEW_SOURCE_BYTES: u64 = 20 * 1024 * 1024;
+
+/// A small JPEG of an image (longest side [`PREVIEW_SIDE`], never enlarged, metadata
+/// dropped), for showing a delivered picture before it is downloaded.
+pub fn preview(bytes: &[u8]) -> Result<Vec<u8>, MediaError> {
+    let img = decode(bytes, MAX_PREVIEW_SOURCE_BYTES)?;
+    let img = if img.width() > PREVIEW_SIDE || img.height() > PREVIEW_SIDE {
+        img.resize(
+            PREVIEW_SIDE,
+            PREVIEW_SIDE,
+            image::imageops::FilterType::Triangle,
+        )
+    } else {
+        img
+    };
+    jpeg(&img.to_rgb8())
+}
+
 /// Whether the first bytes of a file are those of an MP4/QuickTime container (an `ftyp` box
 /// at offset 4).
 pub fn looks_like_mp4(head: &[u8]) -> bool {
@@ -142,6 +163,13 @@ mod tests {
         img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
             .unwrap();
         out
+    }
+
+    #[test]
+    fn previews_are_small_jpegs() {
+        let p = image::load_from_memory(&preview(&png(1280, 640)).unwrap()).unwrap();
+        assert_eq!((p.width(), p.height()), (320, 160));
+        assert_eq!(preview(b"%PDF-1.7"), Err(MediaError::NotAnImage));
     }
 
     #[test]

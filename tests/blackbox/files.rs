@@ -179,6 +179,13 @@ async fn two_delivered_files_download_byte_for_byte_and_only_for_the_parties() {
         assert_eq!(f["checksum_sha256"], sha256(bytes));
         assert!(disposition.unwrap_or_default().starts_with("attachment"));
     }
+    // The picture has a small preview; the text file has none.
+    let files = delivery["files"].as_array().unwrap();
+    let (status, preview, _) = download(files[0]["preview_url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let preview = image::load_from_memory(&preview).unwrap();
+    assert_eq!((preview.width(), preview.height()), (320, 200));
+    assert!(files[1]["preview_url"].is_null());
     // AND through the file itself, with a fresh link
     let mine = api.get_auth(&format!("/files/{f2}"), &c.access).await;
     assert_eq!(mine.status, 200, "{}", mine.body);
@@ -552,4 +559,56 @@ async fn a_chat_attachment_opens_for_the_other_participant_only() {
         )
         .await;
     assert_eq!(nope.status, 404);
+}
+
+#[tokio::test]
+async fn erasure_deletes_the_files_a_user_uploaded() {
+    let api = Api::connect();
+    let (_, password, me) = api.register("shanchu").await;
+    let access = me["access"].as_str().unwrap().to_owned();
+    let scan = png(200, 120);
+    let t = api
+        .post_auth(
+            "/users/profile/verification/documents",
+            &access,
+            json!({"file_name": "营业执照.png", "content_type": "image/png", "content_length": scan.len()}),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let file: shared::domain::FileId = t.body["data"]["file"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(put(&t.body["data"], scan).await, 200);
+    assert_eq!(
+        checked(&api, &access, &file.to_string()).await["status"],
+        "ready"
+    );
+    let store = gigbao_tests::stack_store().await;
+    let stored = store.get_file(file).await.unwrap().expect("the file item");
+    let key = shared::app::files::stored_key(&stored);
+    let conf = aws_sdk_s3::config::Builder::from(&gigbao_tests::aws_config().await)
+        .force_path_style(true)
+        .build();
+    let s3 = aws_sdk_s3::Client::from_conf(conf);
+    let bucket = gigbao_tests::env("GIGBAO_MEDIA_BUCKET");
+    let exists = |k: String| {
+        let (s3, bucket) = (s3.clone(), bucket.clone());
+        async move { s3.head_object().bucket(bucket).key(k).send().await.is_ok() }
+    };
+    assert!(exists(key.clone()).await);
+    // WHEN the account is deleted
+    let gone = api
+        .send(
+            api.request(reqwest::Method::DELETE, "/users/profile")
+                .bearer_auth(&access)
+                .json(&json!({"password": password})),
+        )
+        .await;
+    assert_eq!(gone.status, 200, "{}", gone.body);
+    // THEN its files and their items are gone
+    assert!(!exists(key.clone()).await);
+    assert!(!exists(shared::app::files::preview_key(&key)).await);
+    assert!(store.get_file(file).await.unwrap().is_none());
 }

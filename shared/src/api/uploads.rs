@@ -112,6 +112,8 @@ pub(crate) struct FileView {
     /// A link that downloads it (15 minutes; ask again for a new one).
     download_url: Option<String>,
     download_expires_at: Option<String>,
+    /// A picture's small JPEG preview (longest side 320 px), same lifetime.
+    preview_url: Option<String>,
 }
 
 impl FileView {
@@ -126,6 +128,7 @@ impl FileView {
             status: f.status,
             reason: f.reason.clone(),
             download_url: link.as_ref().map(|l| l.url.clone()),
+            preview_url: link.as_ref().and_then(|l| l.preview_url.clone()),
             download_expires_at: link.map(|l| rfc3339(&l.expires_at)),
         }
     }
@@ -142,6 +145,7 @@ impl FileView {
             status: FileStatus::Ready,
             reason: None,
             download_url: link.as_ref().map(|l| l.url.clone()),
+            preview_url: link.as_ref().and_then(|l| l.preview_url.clone()),
             download_expires_at: link.map(|l| rfc3339(&l.expires_at)),
         }
     }
@@ -159,7 +163,7 @@ pub(crate) async fn attached_views(
     for a in attachments {
         let link = match files {
             Some(f) => Some(
-                crate::app::files::download(f, &key_of(a), &a.name, now)
+                crate::app::files::download_with_preview(f, &key_of(a), &a.name, a.preview, now)
                     .await
                     .map_err(ApiError::internal)?,
             ),

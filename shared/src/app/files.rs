@@ -51,6 +51,11 @@ pub fn document_key(owner: UserId, id: FileId) -> String {
     format!("files/documents/{owner}/{id}")
 }
 
+/// The key of a checked picture's preview, beside the file.
+pub fn preview_key(stored: &str) -> String {
+    format!("{stored}.preview.jpg")
+}
+
 /// The key a checked file is kept under.
 pub fn stored_key(f: &StoredFile) -> String {
     match f.order_id {
@@ -143,6 +148,7 @@ async fn issue(
         sha256: None,
         reason: None,
         attached_at: None,
+        has_preview: false,
         created_at: now,
         checked_at: None,
     };
@@ -233,11 +239,12 @@ pub async fn ready_files(
     Ok(out)
 }
 
-/// A download link.
+/// A download link, with one to the picture's preview where there is one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Download {
     pub url: String,
     pub expires_at: DateTime<Utc>,
+    pub preview_url: Option<String>,
 }
 
 /// A download link for a checked file kept under `key`.
@@ -248,7 +255,29 @@ pub async fn download(
     now: DateTime<Utc>,
 ) -> Result<Download, FilesError> {
     let (url, expires_at) = files.download_url(key, name, now).await?;
-    Ok(Download { url, expires_at })
+    Ok(Download {
+        url,
+        expires_at,
+        preview_url: None,
+    })
+}
+
+/// A download link and, for a picture with a preview, a link to the preview.
+pub async fn download_with_preview(
+    files: &Files,
+    key: &str,
+    name: &str,
+    preview: bool,
+    now: DateTime<Utc>,
+) -> Result<Download, FilesError> {
+    let mut link = download(files, key, name, now).await?;
+    if preview {
+        let (url, _) = files
+            .download_url(&preview_key(key), "preview.jpg", now)
+            .await?;
+        link.preview_url = Some(url);
+    }
+    Ok(link)
 }
 
 /// `file-get`: one file with a download link, for whoever may read it; anyone else is told
@@ -277,7 +306,7 @@ pub async fn read(
         return Err(FileError::NotFound);
     }
     let link = if f.status == FileStatus::Ready {
-        Some(download(files, &stored_key(&f), &f.name, now).await?)
+        Some(download_with_preview(files, &stored_key(&f), &f.name, f.has_preview, now).await?)
     } else {
         None
     };
@@ -353,12 +382,17 @@ pub async fn process_upload(
     };
     let outcome = match verdict {
         Ok((size, sha256)) => {
+            let stored = stored_key(&f);
             files
-                .copy_private(key, &stored_key(&f), &f.content_type, &f.name)
+                .copy_private(key, &stored, &f.content_type, &f.name)
                 .await?;
-            ch.store
-                .mark_file_checked(f.id, &Checked::Ready { size, sha256 }, now)
-                .await?;
+            let preview = make_preview(files, key, &f, size, &stored).await?;
+            let checked = Checked::Ready {
+                size,
+                sha256,
+                preview,
+            };
+            ch.store.mark_file_checked(f.id, &checked, now).await?;
             FileProcessed::Ready
         }
         Err(reason) => {
@@ -417,12 +451,50 @@ pub enum ScreenFailure {
     Provider(#[from] crate::screening::ScreeningError),
 }
 
+/// Pictures a browser shows get a small JPEG preview beside them; `false` when the file is not
+/// one, is too large to decode here, or does not decode (it is still delivered as it is).
+async fn make_preview(
+    files: &Files,
+    upload: &str,
+    f: &StoredFile,
+    size: u64,
+    stored: &str,
+) -> Result<bool, FilesError> {
+    let picture = matches!(
+        f.content_type.as_str(),
+        "image/jpeg" | "image/png" | "image/webp" | "image/gif"
+    );
+    if !picture || size > crate::media::MAX_PREVIEW_SOURCE_BYTES {
+        return Ok(false);
+    }
+    let crate::files::Fetched::Bytes(bytes) = files
+        .get(upload, crate::media::MAX_PREVIEW_SOURCE_BYTES)
+        .await?
+    else {
+        return Ok(false);
+    };
+    match crate::media::preview(&bytes) {
+        Ok(jpeg) => {
+            files
+                .put_private(&preview_key(stored), jpeg, "image/jpeg", "preview.jpg")
+                .await?;
+            Ok(true)
+        }
+        Err(e) => {
+            tracing::info!(file_id = %f.id, error = %e, "no preview");
+            Ok(false)
+        }
+    }
+}
+
 /// Deletes every file `owner` uploaded, kept or still in `uploads/` (erasure).
 pub async fn erase(store: &Store, files: &Files, owner: UserId) -> Result<usize, FileProcessError> {
     let mine = store.user_files(owner).await?;
     for f in &mine {
         files.delete(&upload_key(f)).await?;
         files.delete(&stored_key(f)).await?;
+        files.delete(&preview_key(&stored_key(f))).await?;
+        store.delete_file(f.id).await?;
     }
     Ok(mine.len())
 }

@@ -13,4 +13,7 @@ pub struct Attachment {
     pub content_type: String,
     pub size: u64,
     pub sha256: String,
+    /// A small JPEG preview exists (pictures).
+    #[serde(default)]
+    pub preview: bool,
 }

@@ -236,6 +236,9 @@ pub struct StoredFile {
     /// When it was last attached (to a delivery, a dispute, a verification).
     #[serde(default)]
     pub attached_at: Option<DateTime<Utc>>,
+    /// A small JPEG preview was made (pictures).
+    #[serde(default)]
+    pub has_preview: bool,
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub checked_at: Option<DateTime<Utc>>,
@@ -251,6 +254,7 @@ impl StoredFile {
                 content_type: self.content_type.clone(),
                 size,
                 sha256: sha256.clone(),
+                preview: self.has_preview,
             }),
             _ => None,
         }
@@ -401,6 +405,7 @@ mod tests {
             sha256: Some("00".into()),
             reason: None,
             attached_at: None,
+            has_preview: false,
             created_at: now,
             checked_at: Some(now),
         };

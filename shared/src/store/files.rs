@@ -51,8 +51,14 @@ impl From<&StoredFile> for FileRecord {
 /// What checking an upload found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checked {
-    Ready { size: u64, sha256: String },
-    Rejected { reason: String },
+    Ready {
+        size: u64,
+        sha256: String,
+        preview: bool,
+    },
+    Rejected {
+        reason: String,
+    },
 }
 
 impl Store {
@@ -84,12 +90,17 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let at = s(crate::domain::rfc3339(&now));
         let (expression, values) = match checked {
-            Checked::Ready { size, sha256 } => (
-                "SET #st = :to, size = :size, sha256 = :sha, checked_at = :at",
+            Checked::Ready {
+                size,
+                sha256,
+                preview,
+            } => (
+                "SET #st = :to, size = :size, sha256 = :sha, has_preview = :pv, checked_at = :at",
                 vec![
                     (":to", s("ready")),
                     (":size", n(size)),
                     (":sha", s(sha256.clone())),
+                    (":pv", AttributeValue::Bool(*preview)),
                     (":at", at),
                     (":pending", s("pending")),
                 ],
@@ -148,6 +159,20 @@ impl Store {
             .map(|id| self.file_attached_op(*id, now))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(self.transact(ops).await?.is_ok())
+    }
+
+    /// Forgets a file (erasure, once its objects are gone).
+    pub async fn delete_file(&self, id: FileId) -> Result<(), StoreError> {
+        let key = keys::file(id);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, AttributeValue::S(key.pk))
+            .key(keys::SK, AttributeValue::S(key.sk))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("DeleteItem", e))?;
+        Ok(())
     }
 
     /// Every file `owner` uploaded (erasure).
