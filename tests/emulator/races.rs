@@ -171,11 +171,12 @@ async fn a_service_edit_while_gallery_images_are_attached_goes_through() {
         }
     });
     hammer.wait_for_first().await;
+    let files = gigbao_tests::stack_files().await;
     for n in 0..5 {
         let patch =
             json!({"description_zh": format!("第{n}版：简洁易记的品牌标志设计，提供源文件。")});
         shared::app::services::update(
-            &store,
+            (&store, &files),
             owner.id,
             id,
             serde_json::from_value(patch.clone()).unwrap(),

@@ -175,9 +175,10 @@ async fn of_two_concurrent_edits_one_wins_and_the_other_is_a_conflict() {
     let s = services::create(&store, &owner, input(), now)
         .await
         .unwrap();
+    let files = gigbao_tests::stack_files().await;
     let edit = |t: &str| {
         let patch = serde_json::from_value(json!({"title_zh": t})).unwrap();
-        services::update(&store, owner.id, s.id, patch, now)
+        services::update((&store, &files), owner.id, s.id, patch, now)
     };
     let results = futures_util::future::join_all((0..6).map(|i| {
         edit(if i % 2 == 0 {
@@ -226,4 +227,42 @@ async fn a_one_item_transaction_is_one_plain_conditional_write() {
         (false, "DeleteItem"),
     ];
     assert_eq!(seen, expected.map(|(changed, op)| (changed, op.to_owned())));
+}
+
+#[tokio::test]
+async fn media_an_edit_drops_are_deleted_from_the_bucket() {
+    use shared::store::MediaSlot;
+    let store = gigbao_tests::fresh_store().await;
+    store
+        .put_catalog(&gigbao_tests::seed_catalog())
+        .await
+        .unwrap();
+    let owner = freelancer(&store).await;
+    let now = chrono::Utc::now();
+    let s = services::create(&store, &owner, input(), now)
+        .await
+        .unwrap();
+    let files = gigbao_tests::stack_files().await;
+    // GIVEN two gallery images the worker attached
+    let keys: Vec<String> = (0..2)
+        .map(|n| format!("services/{}/img{n}.jpg", s.id))
+        .collect();
+    for k in &keys {
+        files.put(k, b"jpeg".to_vec(), "image/jpeg").await.unwrap();
+        assert!(
+            store
+                .attach_service_media(s.id, MediaSlot::Image, k, 5)
+                .await
+                .unwrap()
+        );
+    }
+    // WHEN the owner keeps only the second
+    let patch = serde_json::from_value(json!({"images": [keys[1]]})).unwrap();
+    let after = services::update((&store, &files), owner.id, s.id, patch, now)
+        .await
+        .unwrap();
+    assert_eq!(after.content.images, vec![keys[1].clone()]);
+    // THEN the first is gone from the bucket and the second is not
+    assert!(files.head_bytes(&keys[0], 1).await.unwrap().is_none());
+    assert!(files.head_bytes(&keys[1], 1).await.unwrap().is_some());
 }

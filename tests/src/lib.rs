@@ -125,6 +125,17 @@ pub fn stack_keys() -> shared::auth::TokenKeys {
         .expect("the stack's token keys")
 }
 
+/// The stack's media bucket, as the functions reach it.
+pub async fn stack_files() -> shared::files::Files {
+    let conf = aws_sdk_s3::config::Builder::from(&aws_config().await)
+        .force_path_style(true)
+        .build();
+    shared::files::Files::new(
+        aws_sdk_s3::Client::from_conf(conf),
+        env("GIGBAO_MEDIA_BUCKET"),
+    )
+}
+
 /// Deps around `store` for calling use cases and handlers in-process.
 pub async fn deps_for(store: Store) -> &'static Deps {
     deps_with(store, shared::payments::Gateways::default()).await

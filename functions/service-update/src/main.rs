@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), shared::entry::BoxError> {
-    shared::entry::http(shared::api::services::update).await
+    shared::entry::http_needing(&["MEDIA_BUCKET"], shared::api::services::update).await
 }

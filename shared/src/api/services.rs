@@ -297,7 +297,8 @@ pub async fn update(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     let id: ServiceId = path_id(&req, "service_id", service_not_found)?;
     let patch: ServiceInput = json_body(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
-    let service = app::update(&deps.store, user.id, id, patch, Utc::now()).await?;
+    let files = media_files(deps)?;
+    let service = app::update((&deps.store, &files), user.id, id, patch, Utc::now()).await?;
     Ok(Reply::ok(
         Text::new("服务已更新", "Service updated"),
         ServiceView::of(&service, true),

@@ -13,6 +13,7 @@ use crate::domain::service::{
     MediaKeys, Rejection, Service, ServiceInput, ServiceStatus, Violation,
 };
 use crate::domain::{ServiceId, User, UserId, UserType};
+use crate::files::Files;
 use crate::store::{
     AuditRecord, ListError, Page, RateLimit, SavedEntry, ServiceListing, Store, StoreError,
 };
@@ -179,7 +180,7 @@ pub async fn count_view(
 /// otherwise nothing is written and the findings are returned.
 #[instrument(skip_all, fields(service_id = %id), err)]
 pub async fn update(
-    store: &Store,
+    (store, files): (&Store, &Files),
     owner: UserId,
     id: ServiceId,
     patch: ServiceInput,
@@ -211,10 +212,34 @@ pub async fn update(
             }
         }
         if write(store, &mut service, read_version, vec![], now).await? {
+            forget_media(files, &media, &service).await;
             return Ok(service);
         }
     }
     Err(ServiceError::Conflict)
+}
+
+/// Deletes the gallery images and the video an edit dropped: nothing refers to them any more
+/// (an edit may only choose from what the service owns). Best effort: a failure leaves an
+/// object nobody links to, and is logged.
+async fn forget_media(files: &Files, before: &MediaKeys, after: &Service) {
+    let kept = &after.content;
+    let dropped = before
+        .images
+        .iter()
+        .filter(|k| !kept.images.contains(k))
+        .chain(
+            before
+                .video
+                .iter()
+                .filter(|v| kept.video.as_ref() != Some(*v)),
+        );
+    for key in dropped {
+        match files.delete(key).await {
+            Ok(()) => tracing::info!(%key, "removed media deleted"),
+            Err(e) => tracing::error!(%key, error = %e, "removed media not deleted"),
+        }
+    }
 }
 
 /// The owner publishes a draft, paused or rejected service: automated moderation either
