@@ -56,6 +56,8 @@ pub enum Scanned {
         head: Vec<u8>,
         size: u64,
         sha256: String,
+        /// The type it was uploaded as (the upload URL signs it).
+        content_type: Option<String>,
     },
     TooLarge(u64),
     Missing,
@@ -303,6 +305,7 @@ impl Files {
         if length > max_bytes {
             return Ok(Scanned::TooLarge(length));
         }
+        let content_type = out.content_type().map(str::to_owned);
         let mut digest = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
         let mut head = Vec::with_capacity(head_len);
         let mut size = 0u64;
@@ -324,6 +327,7 @@ impl Files {
             head,
             size,
             sha256: hex(digest.finish().as_ref()),
+            content_type,
         })
     }
 

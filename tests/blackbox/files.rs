@@ -543,6 +543,8 @@ async fn a_chat_attachment_opens_for_the_other_participant_only() {
         .find(|m| m["message_type"] == "file")
         .cloned()
         .expect("the file message");
+    assert_eq!(item["file_size"], pdf.len());
+    assert_eq!(item["checksum_sha256"], sha256(&pdf));
     let (status, got, disposition) = download(item["file_url"].as_str().unwrap()).await;
     assert_eq!((status, sha256(&got)), (200, sha256(&pdf)));
     assert!(
@@ -550,6 +552,26 @@ async fn a_chat_attachment_opens_for_the_other_participant_only() {
             .unwrap_or_default()
             .contains("filename*=UTF-8''")
     );
+    // An executable uploaded as a PDF is refused when it is sent.
+    let exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00rest of it".to_vec();
+    let t = api
+        .post_auth(
+            &format!("/messaging/conversations/{conv}/attachments"),
+            &c.access,
+            json!({"content_type": "application/pdf", "content_length": exe.len()}),
+        )
+        .await;
+    assert_eq!(put(&t.body["data"], exe).await, 200);
+    let refused = api
+        .post_auth(
+            &format!("/messaging/conversations/{conv}/messages"),
+            &c.access,
+            json!({"message_type": "file", "content": "合同", "file_key": t.body["data"]["key"], "file_name": "合同.pdf"}),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.body["code"], "message.file_mismatch");
+    assert!(is_chinese(refused.body["message"].as_str().unwrap()));
     // A stranger cannot list the conversation to get a link.
     let (_, _, stranger) = api.register("waiyuan").await;
     let nope = api

@@ -97,6 +97,14 @@ impl From<MessagingError> for ApiError {
                     "An image message must be a JPEG, PNG, WebP or GIF image",
                 ),
             ),
+            MessagingError::AttachmentMismatch => invalid(
+                "file_key",
+                "message.file_mismatch",
+                Text::new(
+                    "附件内容与上传时声明的文件类型不符，请重新上传",
+                    "The attachment is not the kind of file it was uploaded as; upload it again",
+                ),
+            ),
             MessagingError::AttachmentType => invalid(
                 "content_type",
                 "upload.unsupported_type",
@@ -201,6 +209,9 @@ pub struct MessageView {
     content: String,
     file_key: Option<String>,
     file_name: Option<String>,
+    /// The attachment's length and SHA-256 (lower-case hex), checked when it was sent.
+    file_size: Option<u64>,
+    checksum_sha256: Option<String>,
     /// A link that downloads the attachment (15 minutes; in the message lists, for the
     /// conversation's participants only).
     file_url: Option<String>,
@@ -222,6 +233,8 @@ impl MessageView {
             content: m.content.clone(),
             file_key: m.file_key.clone(),
             file_name: m.file_name.clone(),
+            file_size: m.file_size,
+            checksum_sha256: m.file_sha256.clone(),
             file_url: None,
             is_masked: m.is_masked,
             is_read: read_until.is_some_and(|t| t >= m.created_at),

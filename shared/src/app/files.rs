@@ -369,7 +369,9 @@ pub async fn process_upload(
     {
         Scanned::Missing => return Ok(FileProcessed::Ignored),
         Scanned::TooLarge(n) => Err(format!("too large: {n} bytes")),
-        Scanned::Read { head, size, sha256 } => match file::judge(&f.content_type, &head) {
+        Scanned::Read {
+            head, size, sha256, ..
+        } => match file::judge(&f.content_type, &head) {
             Err(m) => Err(format!(
                 "declared {} but the bytes are {}",
                 f.content_type, m.found

@@ -12,7 +12,7 @@ use crate::domain::order::{Order, PaymentStatus};
 use crate::domain::report::{Evidence, Reason, Report, TargetType};
 use crate::domain::service::ServiceStatus;
 use crate::domain::{ConversationId, MessageId, OrderId, ServiceId, User, UserId, UserType};
-use crate::files::Files;
+use crate::files::{Files, Scanned};
 use crate::store::{
     ListError, Membership, Party, RateLimit, RateLimited, Store, StoreError, Thread,
 };
@@ -83,6 +83,8 @@ pub enum MessagingError {
     AttachmentType,
     #[error("attachment too large")]
     AttachmentTooLarge,
+    #[error("the attachment's bytes are not what it was uploaded as")]
+    AttachmentMismatch,
     #[error("rate limited")]
     RateLimited(RateLimited),
     #[error("restricted for suspected spam")]
@@ -349,16 +351,19 @@ async fn post(
         .hit_rate_limit(MESSAGES_PER_MINUTE, &me.id.to_string(), now)
         .await?
         .map_err(MessagingError::RateLimited)?;
-    if let Some(key) = &input.file_key {
-        check_attachment(
-            files,
-            thread.conversation_id,
-            me.id,
-            key,
-            input.message_type,
-        )
-        .await?;
-    }
+    let checked = match &input.file_key {
+        Some(key) => Some(
+            check_attachment(
+                files,
+                thread.conversation_id,
+                me.id,
+                key,
+                input.message_type,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let (content, findings) = input.screened()?;
     let recipients: Vec<UserId> = thread
         .parties
@@ -375,7 +380,12 @@ async fn post(
         message_type: input.message_type,
         content,
         file_key: input.file_key,
-        file_name: input.file_name,
+        file_name: input
+            .file_name
+            .as_deref()
+            .and_then(crate::domain::file::sanitise_name),
+        file_size: checked.as_ref().map(|c| c.0),
+        file_sha256: checked.map(|c| c.1),
         is_masked: !findings.is_empty(),
         order_id: thread.order_id,
         created_at: now,
@@ -392,26 +402,41 @@ async fn post(
     })
 }
 
+/// The attachment, read through once: it must be the sender's upload to this conversation,
+/// its bytes what it was uploaded as (its signature, like every other file), an image when
+/// sent as one. Its (length, SHA-256) go with the message.
 async fn check_attachment(
     files: Option<&Files>,
     conversation: ConversationId,
     me: UserId,
     key: &str,
     kind: MessageKind,
-) -> Result<(), MessagingError> {
+) -> Result<(u64, String), MessagingError> {
     if !key.starts_with(&attachment_prefix(conversation, me)) || key.contains("..") {
         return Err(MessagingError::FileMissing);
     }
     let files = files.ok_or_else(|| MessagingError::Files("no media bucket".into()))?;
-    let head = files
-        .head_bytes(key, 16)
+    let scanned = files
+        .scan(key, crate::domain::file::HEAD_BYTES, MAX_ATTACHMENT_BYTES)
         .await
-        .map_err(|e| MessagingError::Files(e.to_string()))?
-        .ok_or(MessagingError::FileMissing)?;
+        .map_err(|e| MessagingError::Files(e.to_string()))?;
+    let (head, size, sha256, declared) = match scanned {
+        Scanned::Missing => return Err(MessagingError::FileMissing),
+        Scanned::TooLarge(_) => return Err(MessagingError::AttachmentTooLarge),
+        Scanned::Read {
+            head,
+            size,
+            sha256,
+            content_type,
+        } => (head, size, sha256, content_type.unwrap_or_default()),
+    };
     if kind == MessageKind::Image && !crate::media::looks_like_image(&head) {
         return Err(MessagingError::NotAnImage);
     }
-    Ok(())
+    if crate::domain::file::judge(&declared, &head).is_err() {
+        return Err(MessagingError::AttachmentMismatch);
+    }
+    Ok((size, sha256))
 }
 
 /// Counts a masked message before payment against its sender; the third files a report for
@@ -502,6 +527,8 @@ pub async fn post_system(
         content: text,
         file_key: None,
         file_name: None,
+        file_size: None,
+        file_sha256: None,
         is_masked: false,
         order_id: Some(order.id),
         created_at: at,

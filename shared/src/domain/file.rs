@@ -134,6 +134,8 @@ pub fn judge(declared: &str, head: &[u8]) -> Result<(), Mismatch> {
         (DOCX | XLSX | PPTX, Some("application/zip")) => true,
         ("video/mp4", Some("video/quicktime")) => true,
         ("application/vnd.rar", Some("application/x-rar-compressed")) => true,
+        // Word 97–2003: an OLE compound file (what is inside is not read here).
+        ("application/msword", _) => head.starts_with(&OLE_SIGNATURE),
         _ => false,
     };
     if ok {
@@ -144,6 +146,9 @@ pub fn judge(declared: &str, head: &[u8]) -> Result<(), Mismatch> {
         })
     }
 }
+
+/// The first bytes of an OLE compound file (Word 97–2003 documents).
+const OLE_SIGNATURE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 /// The bytes of a file are not what was declared.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -364,6 +369,8 @@ mod tests {
         let cut = &"设计".as_bytes()[..4];
         assert!(judge("text/plain", cut).is_ok());
         assert!(judge("image/jpeg", b"%PDF-1.7").is_err());
+        assert!(judge("application/msword", &OLE_SIGNATURE).is_ok());
+        assert!(judge("application/msword", b"MZ\x90\x00").is_err());
     }
 
     #[test]

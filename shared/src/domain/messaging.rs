@@ -87,6 +87,11 @@ pub struct Message {
     pub content: String,
     pub file_key: Option<String>,
     pub file_name: Option<String>,
+    /// The attachment's length and SHA-256, as checked when it was sent.
+    #[serde(default)]
+    pub file_size: Option<u64>,
+    #[serde(default)]
+    pub file_sha256: Option<String>,
     /// Whether anything was masked.
     pub is_masked: bool,
     pub order_id: Option<OrderId>,
