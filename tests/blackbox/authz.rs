@@ -267,10 +267,10 @@ async fn every_object_route_answers_each_caller_as_documented() {
         .expect([401, 404, 404, 404, 201]),
         row(M::GET, format!("/files/{pending}"), None, "client")
             .other("freelancer")
-            .expect([401, 404, 404, 404, 200]),
+            .expect([404, 404, 404, 404, 200]),
         row(M::GET, format!("/files/{missing}"), None, "client")
             .other("freelancer")
-            .expect([401, 404, 404, 404, 404]),
+            .expect([404, 404, 404, 404, 404]),
         row(M::GET, format!("/orders/{o}/messages"), None, "client")
             .other("freelancer")
             .expect([401, 404, 200, 404, 200]),

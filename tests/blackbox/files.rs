@@ -209,7 +209,9 @@ async fn two_delivered_files_download_byte_for_byte_and_only_for_the_parties() {
         api.get_auth(&format!("/files/{f1}"), &admin).await.status,
         404
     );
-    assert_eq!(api.get(&format!("/files/{f1}")).await.status, 401);
+    let anonymous = api.get(&format!("/files/{f1}")).await;
+    assert_eq!(anonymous.status, 404, "{}", anonymous.body);
+    assert_eq!(anonymous.body["code"], "file.not_found");
     let unknown = api
         .get_auth(&format!("/files/{}", ulid::Ulid::new()), &c.access)
         .await;

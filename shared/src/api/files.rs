@@ -219,9 +219,13 @@ fn file_not_found() -> ApiError {
 
 /// `GET /files/{file_id}` [file-get]: one file and a fresh download link, for its uploader,
 /// the order's parties once it is attached, and operators handling its dispute or
-/// verification; anyone else is told it does not exist.
+/// verification; anyone else, signed out included, is told it does not exist.
 pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id: FileId = path_id(&req, "file_id", file_not_found)?;
+    // Signed out is "anyone else" too: the same 404, so a file's existence never shows.
+    if crate::http::header(&req, "authorization").is_none() {
+        return Err(file_not_found());
+    }
     let (_, user) = signed_in(deps, &req).await?;
     let reader = Reader {
         user_id: user.id,
@@ -263,7 +267,7 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "GET",
             "/files/{file_id}",
             "file-get",
-            User,
+            OptionalUser,
             "orders",
             "文件与下载链接 / A file and its download link",
         )
