@@ -58,6 +58,8 @@ pub enum Scanned {
         sha256: String,
         /// The type it was uploaded as (the upload URL signs it).
         content_type: Option<String>,
+        /// All of it, when it was asked for and is at most that long.
+        whole: Option<Vec<u8>>,
     },
     TooLarge(u64),
     Missing,
@@ -151,19 +153,8 @@ impl Files {
 
     /// Reads `key` if it is at most `max_bytes` long.
     pub async fn get(&self, key: &str, max_bytes: u64) -> Result<Fetched, FilesError> {
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-                return Ok(Fetched::Missing);
-            }
-            Err(e) => return Err(s3_err("GetObject", e)),
+        let Some(out) = self.open(key, None).await? else {
+            return Ok(Fetched::Missing);
         };
         let size = u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0);
         if size > max_bytes {
@@ -241,34 +232,55 @@ impl Files {
     /// so it needs their `s3:GetObject` and stops working when those expire, whichever is
     /// first).
     pub async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, FilesError> {
+        self.presign_download(key, expires_in, None).await
+    }
+
+    /// A presigned GET of `key`, optionally answered with `disposition`.
+    async fn presign_download(
+        &self,
+        key: &str,
+        expires_in: Duration,
+        disposition: Option<String>,
+    ) -> Result<String, FilesError> {
         let config = presigning(expires_in)?;
         let req = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .set_response_content_disposition(disposition)
             .presigned(config)
             .await
             .map_err(|e| s3_err("presign", e))?;
         Ok(req.uri().to_owned())
     }
 
-    /// The first `n` bytes of `key` (a ranged GET), or `None` when it does not exist.
-    pub async fn head_bytes(&self, key: &str, n: u64) -> Result<Option<Vec<u8>>, FilesError> {
-        let out = match self
+    /// `GetObject` of `key` (a `range` of it), or `None` when it does not exist.
+    async fn open(
+        &self,
+        key: &str,
+        range: Option<String>,
+    ) -> Result<Option<aws_sdk_s3::operation::get_object::GetObjectOutput>, FilesError> {
+        match self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
-            .range(format!("bytes=0-{}", n.saturating_sub(1)))
+            .set_range(range)
             .send()
             .await
         {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-                return Ok(None);
-            }
-            Err(e) => return Err(s3_err("GetObject", e)),
+            Ok(out) => Ok(Some(out)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(s3_err("GetObject", e)),
+        }
+    }
+
+    /// The first `n` bytes of `key` (a ranged GET), or `None` when it does not exist.
+    pub async fn head_bytes(&self, key: &str, n: u64) -> Result<Option<Vec<u8>>, FilesError> {
+        let range = format!("bytes=0-{}", n.saturating_sub(1));
+        let Some(out) = self.open(key, Some(range)).await? else {
+            return Ok(None);
         };
         let bytes = out.body.collect().await.map_err(|e| FilesError::S3 {
             op: "GetObject body",
@@ -279,33 +291,24 @@ impl Files {
         Ok(Some(bytes))
     }
 
-    /// Reads `key` through once (never holding more than `head_len` bytes) when it is at most
-    /// `max_bytes` long.
+    /// Reads `key` through once when it is at most `max_bytes` long, holding no more than
+    /// `head_len` bytes — unless it is at most `keep_whole` bytes long, when all of it is
+    /// kept (so a picture is not read a second time to make its preview).
     pub async fn scan(
         &self,
         key: &str,
-        head_len: usize,
+        (head_len, keep_whole): (usize, u64),
         max_bytes: u64,
     ) -> Result<Scanned, FilesError> {
-        let mut out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-                return Ok(Scanned::Missing);
-            }
-            Err(e) => return Err(s3_err("GetObject", e)),
+        let Some(mut out) = self.open(key, None).await? else {
+            return Ok(Scanned::Missing);
         };
         let length = u64::try_from(out.content_length().unwrap_or(0)).unwrap_or(0);
         if length > max_bytes {
             return Ok(Scanned::TooLarge(length));
         }
         let content_type = out.content_type().map(str::to_owned);
+        let mut whole = (length <= keep_whole).then(Vec::new);
         let mut digest = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
         let mut head = Vec::with_capacity(head_len);
         let mut size = 0u64;
@@ -322,12 +325,20 @@ impl Files {
                 head.extend_from_slice(&chunk[..take]);
             }
             digest.update(&chunk);
+            if let Some(all) = whole.as_mut() {
+                if size > keep_whole {
+                    whole = None;
+                } else {
+                    all.extend_from_slice(&chunk);
+                }
+            }
         }
         Ok(Scanned::Read {
             head,
             size,
             sha256: hex(digest.finish().as_ref()),
             content_type,
+            whole,
         })
     }
 
@@ -363,18 +374,15 @@ impl Files {
         download_name: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(String, chrono::DateTime<chrono::Utc>), FilesError> {
-        let config = presigning(Duration::from_secs(DOWNLOAD_URL_TTL_SECS))?;
-        let req = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .response_content_disposition(attachment(download_name))
-            .presigned(config)
-            .await
-            .map_err(|e| s3_err("presign", e))?;
+        let url = self
+            .presign_download(
+                key,
+                Duration::from_secs(DOWNLOAD_URL_TTL_SECS),
+                Some(attachment(download_name)),
+            )
+            .await?;
         Ok((
-            req.uri().to_owned(),
+            url,
             now + chrono::Duration::seconds(DOWNLOAD_URL_TTL_SECS as i64),
         ))
     }

@@ -5,16 +5,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::Api;
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 250) as u8, (y % 250) as u8, 120])
-    });
-    let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .unwrap();
-    out
-}
+use gigbao_tests::{png, put_upload as upload};
 
 async fn ticket(api: &Api, access: &str, content_type: &str, len: usize) -> crate::Answer {
     api.post_auth(
@@ -23,14 +14,6 @@ async fn ticket(api: &Api, access: &str, content_type: &str, len: usize) -> crat
         json!({"content_type": content_type, "content_length": len}),
     )
     .await
-}
-
-async fn upload(t: &Value, bytes: Vec<u8>) -> reqwest::StatusCode {
-    let mut req = reqwest::Client::new().put(t["upload_url"].as_str().unwrap());
-    for (k, v) in t["headers"].as_object().unwrap() {
-        req = req.header(k.as_str(), v.as_str().unwrap());
-    }
-    req.body(bytes).send().await.unwrap().status()
 }
 
 async fn object_exists(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> bool {

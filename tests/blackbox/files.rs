@@ -7,16 +7,7 @@ use serde_json::{Value, json};
 
 use super::orders::{Party, act, buyer, order, pay, seller, service};
 use crate::{Api, admin_session, is_chinese};
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 250) as u8, (y % 250) as u8, 60])
-    });
-    let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .unwrap();
-    out
-}
+use gigbao_tests::{png, put_upload as put};
 
 fn sha256(bytes: &[u8]) -> String {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
@@ -42,14 +33,6 @@ async fn ticket(
         json!({"purpose": purpose, "file_name": name, "content_type": content_type, "content_length": len}),
     )
     .await
-}
-
-async fn put(t: &Value, bytes: Vec<u8>) -> reqwest::StatusCode {
-    let mut req = reqwest::Client::new().put(t["upload_url"].as_str().unwrap());
-    for (k, v) in t["headers"].as_object().unwrap() {
-        req = req.header(k.as_str(), v.as_str().unwrap());
-    }
-    req.body(bytes).send().await.unwrap().status()
 }
 
 /// Uploads `bytes` and waits for the worker's verdict; (key, file id, the file as finally seen).

@@ -4,6 +4,7 @@
 
 use aws_lc_rs::{digest, hmac};
 use chrono::TimeZone;
+use gigbao_tests::png;
 use secrecy::SecretString;
 use shared::app::avatar::{Processed, process_upload};
 use shared::domain::{UploadId, UserType};
@@ -151,16 +152,6 @@ async fn high_risk_is_rejected_and_refusals_and_outages_are_errors() {
         down.screen("https://m/x.jpg", "5").await,
         Err(ScreeningError::Transport(_))
     ));
-}
-
-fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([(x % 250) as u8, (y % 250) as u8, 30])
-    });
-    let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .unwrap();
-    out
 }
 
 #[tokio::test]

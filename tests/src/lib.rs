@@ -460,3 +460,23 @@ pub async fn deps_with_gateways(store: Store, base: &str) -> &'static Deps {
         .expect("test payment keys");
     deps_with(store, gateways).await
 }
+
+/// A PNG of `w` × `h` pixels with a gradient (never all one colour, so encoders keep work).
+pub fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 250) as u8, (y % 250) as u8, 120])
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .expect("encode a test PNG");
+    out
+}
+
+/// PUTs `bytes` to an upload ticket (`upload_url` with its signed `headers`), as a client does.
+pub async fn put_upload(ticket: &serde_json::Value, bytes: Vec<u8>) -> reqwest::StatusCode {
+    let mut req = reqwest::Client::new().put(ticket["upload_url"].as_str().expect("upload_url"));
+    for (k, v) in ticket["headers"].as_object().expect("headers") {
+        req = req.header(k.as_str(), v.as_str().unwrap_or_default());
+    }
+    req.body(bytes).send().await.expect("the PUT").status()
+}

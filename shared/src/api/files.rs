@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::common::order_not_found;
 use super::session::signed_in;
-use super::uploads::{FileView, UploadView, media_files};
+use super::uploads::{FileView, UploadView, length_out_of_range, media_files};
 use crate::app::files::{self as app, FileError, UploadCommand};
 use crate::deps::Deps;
 use crate::domain::file::{Purpose, Reader};
@@ -138,12 +138,13 @@ impl FileUploadRequest {
             }
         };
         let content_length = match self.content_length {
-            // The document's integers are 64-bit signed: anything larger is not one.
-            Field::Given(n) if i64::try_from(n).is_ok() => Some(n),
-            Field::Given(_) => {
-                errors.add("content_length", Text::new("数值超出范围", "Out of range"));
-                None
-            }
+            Field::Given(n) => match length_out_of_range(n) {
+                None => Some(n),
+                Some(e) => {
+                    errors.add("content_length", e);
+                    None
+                }
+            },
             Field::Absent | Field::Null => {
                 errors.add("content_length", required);
                 None

@@ -32,17 +32,25 @@ pub(crate) fn upload_request(req: &Request) -> Result<(String, u64), ApiError> {
             "content_length",
             Text::new("此字段为必填项", "This field is required"),
         ),
-        // The document's integers are 64-bit signed: anything larger is not one.
-        Some(n) if i64::try_from(n).is_err() => {
-            errors.add("content_length", Text::new("数值超出范围", "Out of range"))
+        Some(n) => {
+            if let Some(e) = length_out_of_range(n) {
+                errors.add("content_length", e)
+            }
         }
-        Some(_) => {}
     }
     errors.finish()?;
     match (content_type, body.content_length) {
         (Some(t), Some(n)) => Ok((t, n)),
         _ => Err(ApiError::internal("required field vanished")),
     }
+}
+
+/// Why `n` is not a length: the document's integers are 64-bit signed, so anything larger
+/// is refused as the schema says.
+pub(crate) fn length_out_of_range(n: u64) -> Option<Text> {
+    i64::try_from(n)
+        .is_err()
+        .then(|| Text::new("数值超出范围", "Out of range"))
 }
 
 /// The media bucket of this function.

@@ -212,15 +212,20 @@ pub async fn ready_files(
     purpose: Purpose,
     keys: &[String],
 ) -> Result<Vec<StoredFile>, FileError> {
+    let ids: Vec<Option<FileId>> = keys
+        .iter()
+        .map(|key| key.rsplit('/').next().and_then(|s| s.parse().ok()))
+        .collect();
+    let mut wanted: Vec<FileId> = ids.iter().flatten().copied().collect();
+    wanted.sort();
+    wanted.dedup();
+    // One read for all of them (a delivery carries up to ten).
+    let found = store.get_files(&wanted).await?;
     let mut out: Vec<StoredFile> = Vec::with_capacity(keys.len());
-    for key in keys {
-        let id: Option<FileId> = key.rsplit('/').next().and_then(|s| s.parse().ok());
-        let found = match id {
-            Some(id) => store.get_file(id).await?,
-            None => None,
-        };
-        let Some(f) = found.filter(|f| {
-            f.owner_id == owner
+    for (key, id) in keys.iter().zip(ids) {
+        let Some(f) = found.iter().find(|f| {
+            Some(f.id) == id
+                && f.owner_id == owner
                 && f.purpose == purpose
                 && f.order_id == order
                 && upload_key(f) == *key
@@ -233,7 +238,7 @@ pub async fn ready_files(
             FileStatus::Ready => {}
         }
         if !out.iter().any(|o| o.id == f.id) {
-            out.push(f);
+            out.push(f.clone());
         }
     }
     Ok(out)
@@ -363,14 +368,24 @@ pub async fn process_upload(
         files.delete(key).await?;
         return Ok(FileProcessed::Ignored);
     }
+    // A picture small enough for a preview is kept whole from this one read.
+    let keep = if is_picture(&f.content_type) {
+        crate::media::MAX_PREVIEW_SOURCE_BYTES
+    } else {
+        0
+    };
     let verdict = match files
-        .scan(key, HEAD_BYTES, f.purpose.limits().max_bytes)
+        .scan(key, (HEAD_BYTES, keep), f.purpose.limits().max_bytes)
         .await?
     {
         Scanned::Missing => return Ok(FileProcessed::Ignored),
         Scanned::TooLarge(n) => Err(format!("too large: {n} bytes")),
         Scanned::Read {
-            head, size, sha256, ..
+            head,
+            size,
+            sha256,
+            whole,
+            ..
         } => match file::judge(&f.content_type, &head) {
             Err(m) => Err(format!(
                 "declared {} but the bytes are {}",
@@ -378,17 +393,20 @@ pub async fn process_upload(
             )),
             Ok(()) => match crate::media::too_many_pixels(&f.content_type, &head) {
                 Some(reason) => Err(reason),
-                None => Ok((size, sha256)),
+                None => Ok((size, sha256, whole)),
             },
         },
     };
     let outcome = match verdict {
-        Ok((size, sha256)) => {
+        Ok((size, sha256, whole)) => {
             let stored = stored_key(&f);
             files
                 .copy_private(key, &stored, &f.content_type, &f.name)
                 .await?;
-            let preview = make_preview(files, key, &f, size, &stored).await?;
+            let preview = match whole {
+                Some(bytes) => make_preview(files, &f, &bytes, &stored).await?,
+                None => false,
+            };
             let checked = Checked::Ready {
                 size,
                 sha256,
@@ -453,29 +471,23 @@ pub enum ScreenFailure {
     Provider(#[from] crate::screening::ScreeningError),
 }
 
-/// Pictures a browser shows get a small JPEG preview beside them; `false` when the file is not
-/// one, is too large to decode here, or does not decode (it is still delivered as it is).
+/// Whether browsers show a file of this type as a picture (it gets a preview).
+fn is_picture(content_type: &str) -> bool {
+    matches!(
+        content_type,
+        "image/jpeg" | "image/png" | "image/webp" | "image/gif"
+    )
+}
+
+/// Stores a small JPEG preview of a picture beside it; `false` when it does not decode (it is
+/// still delivered as it is).
 async fn make_preview(
     files: &Files,
-    upload: &str,
     f: &StoredFile,
-    size: u64,
+    bytes: &[u8],
     stored: &str,
 ) -> Result<bool, FilesError> {
-    let picture = matches!(
-        f.content_type.as_str(),
-        "image/jpeg" | "image/png" | "image/webp" | "image/gif"
-    );
-    if !picture || size > crate::media::MAX_PREVIEW_SOURCE_BYTES {
-        return Ok(false);
-    }
-    let crate::files::Fetched::Bytes(bytes) = files
-        .get(upload, crate::media::MAX_PREVIEW_SOURCE_BYTES)
-        .await?
-    else {
-        return Ok(false);
-    };
-    match crate::media::preview(&bytes) {
+    match crate::media::preview(bytes) {
         Ok(jpeg) => {
             files
                 .put_private(&preview_key(stored), jpeg, "image/jpeg", "preview.jpg")

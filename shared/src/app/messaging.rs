@@ -417,7 +417,11 @@ async fn check_attachment(
     }
     let files = files.ok_or_else(|| MessagingError::Files("no media bucket".into()))?;
     let scanned = files
-        .scan(key, crate::domain::file::HEAD_BYTES, MAX_ATTACHMENT_BYTES)
+        .scan(
+            key,
+            (crate::domain::file::HEAD_BYTES, 0),
+            MAX_ATTACHMENT_BYTES,
+        )
         .await
         .map_err(|e| MessagingError::Files(e.to_string()))?;
     let (head, size, sha256, declared) = match scanned {
@@ -428,6 +432,7 @@ async fn check_attachment(
             size,
             sha256,
             content_type,
+            ..
         } => (head, size, sha256, content_type.unwrap_or_default()),
     };
     if kind == MessageKind::Image && !crate::media::looks_like_image(&head) {

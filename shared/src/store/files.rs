@@ -80,6 +80,18 @@ impl Store {
             .map(|r| r.file))
     }
 
+    /// The files of `ids` that exist (any order), in one `BatchGetItem`.
+    pub async fn get_files(&self, ids: &[FileId]) -> Result<Vec<StoredFile>, StoreError> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        self.batch_get(ids.iter().map(|id| keys::file(*id)).collect(), true)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<FileRecord>(item).map(|r| r.file))
+            .collect()
+    }
+
     /// Moves a pending file to what its check found. `false` when it was not pending any more
     /// (a redelivered event).
     pub async fn mark_file_checked(

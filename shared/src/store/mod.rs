@@ -496,8 +496,27 @@ impl Store {
         names: &[(&str, &str)],
         values: Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
     ) -> Result<bool, StoreError> {
+        Ok(self
+            .update_if_returning_old(key, expression, condition, names, values)
+            .await?
+            .is_some())
+    }
+
+    /// [`Store::update_if`] that also answers the attributes the update changed, as they were
+    /// before it. `Ok(None)` when the condition did not hold.
+    pub(crate) async fn update_if_returning_old(
+        &self,
+        key: keys::Key,
+        expression: &str,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
+    ) -> Result<
+        Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+        StoreError,
+    > {
         use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-        use aws_sdk_dynamodb::types::AttributeValue;
+        use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
         let mut req = self
             .client
             .update_item()
@@ -505,7 +524,8 @@ impl Store {
             .key(keys::PK, AttributeValue::S(key.pk))
             .key(keys::SK, AttributeValue::S(key.sk))
             .update_expression(expression)
-            .condition_expression(condition);
+            .condition_expression(condition)
+            .return_values(ReturnValue::UpdatedOld);
         for (k, v) in names {
             req = req.expression_attribute_names(*k, *v);
         }
@@ -513,9 +533,9 @@ impl Store {
             req = req.expression_attribute_values(k, v);
         }
         match req.send().await {
-            Ok(_) => Ok(true),
+            Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
             Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(None),
                 _ => Err(StoreError::dynamo("UpdateItem", e)),
             },
         }

@@ -342,37 +342,21 @@ impl Store {
         avatar_key: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<Option<String>>, StoreError> {
-        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-        use aws_sdk_dynamodb::types::ReturnValue;
-        let key = keys::user(user);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, AttributeValue::S(key.pk))
-            .key(keys::SK, AttributeValue::S(key.sk))
-            .update_expression("SET avatar = :a, updated_at = :now ADD version :one")
-            .condition_expression(
+        let old = self
+            .update_if_returning_old(
+                keys::user(user),
+                "SET avatar = :a, updated_at = :now ADD version :one",
                 "attribute_exists(PK) AND (attribute_not_exists(avatar) OR attribute_type(avatar, :nt) OR avatar < :a)",
+                &[],
+                vec![
+                    (":a", AttributeValue::S(avatar_key.to_owned())),
+                    (":now", AttributeValue::S(now.to_rfc3339())),
+                    (":nt", AttributeValue::S("NULL".to_owned())),
+                    (":one", super::ops::n(1)),
+                ],
             )
-            .expression_attribute_values(":a", AttributeValue::S(avatar_key.to_owned()))
-            .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
-            .expression_attribute_values(":nt", AttributeValue::S("NULL".to_owned()))
-            .expression_attribute_values(":one", super::ops::n(1))
-            .return_values(ReturnValue::UpdatedOld)
-            .send()
-            .await;
-        match result {
-            Ok(out) => Ok(Some(
-                out.attributes
-                    .and_then(|mut a| a.remove("avatar"))
-                    .and_then(|v| v.as_s().ok().cloned()),
-            )),
-            Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(None),
-                _ => Err(StoreError::dynamo("UpdateItem", e)),
-            },
-        }
+            .await?;
+        Ok(old.map(|mut old| old.remove("avatar").and_then(|v| v.as_s().ok().cloned())))
     }
 
     /// Sets a freelancer's level (`ranking-updater`). A new version, so a profile edit
