@@ -5,7 +5,9 @@ and that we accept what a gateway signs.
 
   GET  /alipay/gateway.do?…            the cashier: checks our RSA2 signature, "pays", and posts
                                         Alipay's signed notification to notify_url
-  POST /alipay/gateway.do              alipay.fund.trans.uni.transfer (withdrawals), signed answer
+  POST /alipay/gateway.do              alipay.fund.trans.uni.transfer (withdrawals),
+                                        alipay.trade.refund and alipay.trade.fastpay.refund.query
+                                        (refunds of trades paid here), signed answers
   POST /wechat/v3/pay/transactions/native|jsapi
                                         checks our WECHATPAY2-SHA256-RSA2048 header, answers signed
   POST /wechat/sandbox/pay/{out_trade_no}
@@ -13,6 +15,11 @@ and that we accept what a gateway signs.
                                         notification to notify_url
   POST /wechat/v3/fund-app/mch-transfer/transfer-bills
   GET  /wechat/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{no}
+  POST /wechat/v3/refund/domestic/refunds
+                                        answers PROCESSING, then posts the signed, encrypted
+                                        REFUND.SUCCESS notification to the refund's notify_url
+  GET  /wechat/v3/refund/domestic/refunds/{out_refund_no}
+  GET  /sandbox/refunds/{out_trade_no}  what was refunded of a trade, on either gateway
 
 Accounts and openids starting with `refuse` are refused by the transfer APIs (to try that path).
 Dev tooling only: nothing here runs in production.
@@ -113,6 +120,9 @@ class Sandbox:
         self.merchant_pub = load_public("wechat-merchant")
         self.wechat_key = load_private("wechat-platform")
         self.wechat_trades: dict[str, dict] = {}
+        self.alipay_trades: dict[str, dict] = {}
+        # Refunds by gateway and our refund number; each one refunds once.
+        self.refunds: dict[tuple[str, str], dict] = {}
         self.bills: dict[str, dict] = {}
         self.lock = threading.Lock()
 
@@ -138,6 +148,9 @@ class Sandbox:
             "seller_id": self.s["alipay_seller_id"], "buyer_logon_id": "sandbox***@example.cn",
         }
         notice["sign"] = rsa2_sign(self.alipay_key, alipay_content(notice, True).encode())
+        with self.lock:
+            self.alipay_trades[biz["out_trade_no"]] = {
+                "trade_no": trade_no, "total_fen": fen(biz["total_amount"]), "refunded_fen": 0}
         status, answer = post(params["notify_url"], urllib.parse.urlencode(notice).encode(),
                               {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
         return 200, {"paid": answer == "success", "trade_no": trade_no,
@@ -153,7 +166,11 @@ class Sandbox:
                     "sub_msg": "验签出错"}
             return 200, json.dumps({name: node}, ensure_ascii=False)
         biz = json.loads(params["biz_content"])
-        if method != "alipay.fund.trans.uni.transfer":
+        if method == "alipay.trade.refund":
+            node = self.alipay_refund(biz)
+        elif method == "alipay.trade.fastpay.refund.query":
+            node = self.alipay_refund_query(biz)
+        elif method != "alipay.fund.trans.uni.transfer":
             node = {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.INVALID_METHOD"}
         elif biz["payee_info"]["identity"].startswith("refuse"):
             node = {"code": "40004", "msg": "Business Failed", "sub_code": "PAYEE_NOT_EXIST",
@@ -169,6 +186,46 @@ class Sandbox:
         text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
         sign = rsa2_sign(self.alipay_key, text.encode())
         return 200, '{"' + name + '":' + text + ',"sign":"' + sign + '"}'
+
+    def alipay_refund(self, biz: dict) -> dict:
+        out_trade_no, no = biz.get("out_trade_no", ""), biz.get("out_request_no") or biz.get("out_trade_no", "")
+        with self.lock:
+            trade = self.alipay_trades.get(out_trade_no)
+            if trade is None:
+                return {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_NOT_EXIST",
+                        "sub_msg": "交易不存在"}
+            done = self.refunds.get(("alipay", no))
+            amount = fen(biz["refund_amount"])
+            if done is None:
+                if amount <= 0 or trade["refunded_fen"] + amount > trade["total_fen"]:
+                    return {"code": "40004", "msg": "Business Failed",
+                            "sub_code": "ACQ.REASON_TRADE_REFUND_FEE_ERR", "sub_msg": "退款金额无效"}
+                trade["refunded_fen"] += amount
+                done = self.refunds[("alipay", no)] = {
+                    "gateway": "alipay", "refund_no": no, "out_trade_no": out_trade_no,
+                    "trade_no": trade["trade_no"], "amount": yuan(amount), "status": "SUCCESS",
+                    "at": datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S")}
+                changed = "Y"
+            else:
+                changed = "N"
+        return {"code": "10000", "msg": "Success", "trade_no": trade["trade_no"],
+                "out_trade_no": out_trade_no, "buyer_logon_id": "sandbox***@example.cn",
+                "fund_change": changed, "refund_fee": yuan(trade["refunded_fen"]),
+                "gmt_refund_pay": done["at"]}
+
+    def alipay_refund_query(self, biz: dict) -> dict:
+        out_trade_no, no = biz.get("out_trade_no", ""), biz.get("out_request_no", "")
+        trade = self.alipay_trades.get(out_trade_no)
+        if trade is None:
+            return {"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_NOT_EXIST",
+                    "sub_msg": "交易不存在"}
+        node = {"code": "10000", "msg": "Success", "out_trade_no": out_trade_no,
+                "out_request_no": no, "trade_no": trade["trade_no"],
+                "total_amount": yuan(trade["total_fen"])}
+        done = self.refunds.get(("alipay", no))
+        if done is not None:
+            node.update({"refund_amount": done["amount"], "refund_status": "REFUND_SUCCESS"})
+        return node
 
     # ------------------------------------------------------------------ WeChat Pay
     def wechat_authorized(self, method: str, path: str, body: str, auth: str) -> bool:
@@ -228,9 +285,84 @@ class Sandbox:
         }
         body = json.dumps(notice, ensure_ascii=False)
         headers = {"Content-Type": "application/json", **self.wechat_signed(body)}
+        with self.lock:
+            trade["transaction_id"] = transaction["transaction_id"]
+            trade["refunded_fen"] = 0
         status, answer = post(trade["notify_url"], body.encode(), headers)
         return 200, {"paid": status == 204, "transaction_id": transaction["transaction_id"],
                      "notify_status": status, "notify_answer": answer}
+
+    def wechat_refund(self, body: dict) -> tuple[int, dict]:
+        no = body.get("out_refund_no", "")
+        with self.lock:
+            done = self.refunds.get(("wechat", no))
+            if done is not None:
+                return 200, done["answer"]
+            trade = self.wechat_trades.get(body.get("out_trade_no", ""))
+            if trade is None or "transaction_id" not in trade:
+                return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "订单不存在"}
+            amount = body.get("amount", {})
+            refund, total = int(amount.get("refund", 0)), int(amount.get("total", 0))
+            if total != trade["amount"]["total"]:
+                return 400, {"code": "PARAM_ERROR", "message": "订单金额与原订单不符"}
+            if refund <= 0 or trade["refunded_fen"] + refund > total:
+                return 400, {"code": "INVALID_REQUEST", "message": "退款金额超过可退金额"}
+            trade["refunded_fen"] += refund
+            answer = {
+                "refund_id": "5030" + "".join(secrets.choice("0123456789") for _ in range(24)),
+                "out_refund_no": no, "transaction_id": trade["transaction_id"],
+                "out_trade_no": body["out_trade_no"], "channel": "ORIGINAL",
+                "user_received_account": "支付用户零钱",
+                "create_time": datetime.now(CHINA).isoformat(timespec="seconds"),
+                "status": "PROCESSING",
+                "amount": {"total": total, "refund": refund, "payer_total": total,
+                           "payer_refund": refund, "settlement_total": total,
+                           "settlement_refund": refund, "discount_refund": 0, "currency": "CNY"},
+            }
+            self.refunds[("wechat", no)] = {
+                "gateway": "wechat", "refund_no": no, "out_trade_no": body["out_trade_no"],
+                "amount": yuan(refund), "status": "PROCESSING", "answer": answer,
+                "notify_url": body.get("notify_url", "")}
+        # The money "arrives" a moment later, and WeChat Pay says so.
+        threading.Timer(0.3, self.wechat_refund_arrives, args=(no,)).start()
+        return 200, answer
+
+    def wechat_refund_arrives(self, no: str) -> None:
+        with self.lock:
+            done = self.refunds[("wechat", no)]
+            answer = done["answer"]
+            answer["status"] = done["status"] = "SUCCESS"
+            answer["success_time"] = datetime.now(CHINA).isoformat(timespec="seconds")
+        resource = {
+            "mchid": self.s["wechat_mchid"], "out_trade_no": answer["out_trade_no"],
+            "transaction_id": answer["transaction_id"], "out_refund_no": no,
+            "refund_id": answer["refund_id"], "refund_status": "SUCCESS",
+            "success_time": answer["success_time"],
+            "user_received_account": answer["user_received_account"],
+            "amount": {k: answer["amount"][k] for k in ("total", "refund", "payer_total", "payer_refund")},
+        }
+        nonce = secrets.token_hex(6)
+        notice = {
+            "id": "EV-" + secrets.token_hex(8), "create_time": answer["success_time"],
+            "resource_type": "encrypt-resource", "event_type": "REFUND.SUCCESS", "summary": "退款成功",
+            "resource": {
+                "original_type": "refund", "algorithm": "AEAD_AES_256_GCM",
+                "ciphertext": aes_gcm_seal(self.s["wechat_apiv3_key"].encode(), nonce, "refund",
+                                           json.dumps(resource, ensure_ascii=False).encode()),
+                "associated_data": "refund", "nonce": nonce,
+            },
+        }
+        body = json.dumps(notice, ensure_ascii=False)
+        status, answer_text = post(done["notify_url"], body.encode(),
+                                   {"Content-Type": "application/json", **self.wechat_signed(body)})
+        with self.lock:
+            done["notify_status"] = status
+            done["notify_answer"] = answer_text
+
+    def refunds_of(self, out_trade_no: str) -> list[dict]:
+        with self.lock:
+            return [{k: v for k, v in r.items() if k not in ("answer", "notify_url")}
+                    for r in self.refunds.values() if r["out_trade_no"] == out_trade_no]
 
     def wechat_transfer(self, body: dict) -> tuple[int, dict]:
         if body.get("appid") != self.s["wechat_appid"]:
@@ -245,6 +377,16 @@ class Sandbox:
                 **({"fail_reason": "PAYEE_ACCOUNT_ABNORMAL"} if refused else {}),
             })
         return 200, bill
+
+
+def fen(amount: str) -> int:
+    """"399.00" → 39900 (the gateways' yuan strings, exactly)."""
+    whole, _, cents = amount.partition(".")
+    return int(whole) * 100 + int((cents + "00")[:2])
+
+
+def yuan(n: int) -> str:
+    return f"{n // 100}.{n % 100:02d}"
 
 
 def post(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, str]:
@@ -284,6 +426,18 @@ def handler_for(sandbox: Sandbox):
             if url.path == "/alipay/gateway.do":
                 params = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
                 return self.reply(*sandbox.alipay_pay(params))
+            if url.path.startswith("/sandbox/refunds/"):
+                return self.reply(200, sandbox.refunds_of(url.path.rsplit("/", 1)[1]))
+            refunds = "/wechat/v3/refund/domestic/refunds/"
+            if url.path.startswith(refunds):
+                if not sandbox.wechat_authorized("GET", url.path[len("/wechat"):], "",
+                                                 self.headers.get("Authorization", "")):
+                    return self.reply(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+                done = sandbox.refunds.get(("wechat", url.path[len(refunds):]))
+                if done is None:
+                    return self.reply(404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"})
+                text = json.dumps(done["answer"], ensure_ascii=False)
+                return self.reply(200, text, sandbox.wechat_signed(text))
             prefix = "/wechat/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/"
             if url.path.startswith(prefix):
                 if not sandbox.wechat_authorized("GET", url.path[len("/wechat"):], "",
@@ -313,6 +467,8 @@ def handler_for(sandbox: Sandbox):
                     status, answer = sandbox.wechat_prepay(path.rsplit("/", 1)[1], body)
                 elif path == "/v3/fund-app/mch-transfer/transfer-bills":
                     status, answer = sandbox.wechat_transfer(body)
+                elif path == "/v3/refund/domestic/refunds":
+                    status, answer = sandbox.wechat_refund(body)
                 else:
                     status, answer = 404, {"code": "NOT_FOUND", "message": "接口不存在"}
                 text = json.dumps(answer, ensure_ascii=False)

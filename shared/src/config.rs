@@ -89,6 +89,9 @@ pub struct Config {
     /// Automatic spam sanctions before an account is banned (`ABUSE_BAN_AFTER_STRIKES`,
     /// default 3; 0: never banned automatically). The operators' setting.
     pub abuse_ban_after_strikes: u64,
+    /// Days a seller's earnings wait before they can be withdrawn, per seller level
+    /// (`CLEARANCE_DAYS`, `new,level_one,level_two,top_rated`, default `14,14,7,7`).
+    pub clearance: crate::domain::clearance::ClearancePolicy,
     /// Where service changes go to be indexed (`SEARCH_QUEUE_URL`, `stream-router` only).
     pub search_queue_url: Option<String>,
     pub search: SearchConfig,
@@ -285,6 +288,15 @@ impl Config {
                     name: "ABUSE_BAN_AFTER_STRIKES",
                     reason: "must be a whole number (0 turns automatic bans off)",
                 })?,
+            },
+            clearance: match optional("CLEARANCE_DAYS") {
+                None => crate::domain::clearance::ClearancePolicy::default(),
+                Some(v) => crate::domain::clearance::ClearancePolicy::parse(&v).ok_or(
+                    ConfigError::Invalid {
+                        name: "CLEARANCE_DAYS",
+                        reason: "four whole numbers of days from 0 to 90, comma-separated",
+                    },
+                )?,
             },
             pii_key: None,
             media_bucket: optional("MEDIA_BUCKET"),

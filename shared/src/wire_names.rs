@@ -34,8 +34,8 @@ fn every_enum_spells_its_wire_names_once() {
     wire!(crate::app::admin::UserAction { Ban, Unban, Verify, Unverify, Restrict, Unrestrict }, serde: false, parse: true);
     wire!(crate::domain::order::OrderStatus { Pending, InProgress, Delivered, Completed, Cancelled, Disputed }, serde: true, parse: true);
     wire!(crate::domain::ledger::PlatformAccount { Revenue, Clearing }, serde: true, parse: false);
-    wire!(crate::domain::ledger::Bucket { Available, Frozen }, serde: true, parse: false);
-    wire!(crate::domain::ledger::MovementKind { Deposit, EscrowFreeze, EscrowRelease, EscrowRefund, EscrowSplit, WithdrawalHold, WithdrawalPayout, WithdrawalReturn }, serde: true, parse: false);
+    wire!(crate::domain::ledger::Bucket { Available, Frozen, PendingClearance }, serde: true, parse: false);
+    wire!(crate::domain::ledger::MovementKind { Deposit, EscrowFreeze, EscrowRelease, EscrowRefund, EscrowSplit, WithdrawalHold, WithdrawalPayout, WithdrawalReturn, Clearance, RefundCredited }, serde: true, parse: false);
     wire!(crate::domain::user::UserType { Freelancer, Client, Admin }, serde: true, parse: true);
     wire!(crate::domain::user::UserStatus { Active, Banned, Deactivated }, serde: true, parse: false);
     wire!(crate::domain::user::VerificationStatus { Pending, Approved, Rejected }, serde: true, parse: true);
@@ -46,8 +46,9 @@ fn every_enum_spells_its_wire_names_once() {
     wire!(crate::domain::report::ReportStatus { Pending, Resolved, Dismissed }, serde: true, parse: true);
     wire!(crate::domain::report::Sanction { None, HideReview, PauseService, BanUser }, serde: true, parse: true);
     wire!(crate::domain::payment::Gateway { Alipay, Wechat }, serde: true, parse: false);
+    wire!(crate::domain::refund::RefundStatus { Pending, Processing, Succeeded, Credited }, serde: true, parse: false);
     wire!(crate::domain::payment::Channel { Page, Wap, Native, Jsapi }, serde: true, parse: false);
-    wire!(crate::domain::payment::ChargeStatus { Pending, Paid, Credited }, serde: true, parse: false);
+    wire!(crate::domain::payment::ChargeStatus { Pending, Paid, Credited, Refunded }, serde: true, parse: false);
     wire!(crate::domain::payment::PayoutMethod { Alipay, Wechat, Bank }, serde: true, parse: true);
     wire!(crate::domain::payment::WithdrawalStatus { Pending, Processing, Paid, Failed, Rejected }, serde: true, parse: true);
     wire!(crate::domain::service::ServiceStatus { Draft, Active, Paused, Rejected, Deleted }, serde: true, parse: true);

@@ -539,6 +539,18 @@ async fn every_object_route_answers_each_caller_as_documented() {
             "freelancer",
         )
         .expect([401, 403, 0, 404, 403]),
+        row(M::GET, "/admin/fee-rules".into(), None, "freelancer")
+            .other("client")
+            .expect([401, 403, 403, 200, 403]),
+        // An invalid body, so the operator's call changes nothing on the shared stack.
+        row(
+            M::PUT,
+            "/admin/fee-rules".into(),
+            Some(json!({"default_rate_bp": 9999, "minimum_fee": "0.00"})),
+            "freelancer",
+        )
+        .other("client")
+        .expect([401, 403, 403, 422, 403]),
     ];
     let calls = check(&api, &cast, &rows).await;
     println!("authorization matrix: {} routes, {calls} calls", rows.len());

@@ -223,10 +223,13 @@ async fn an_order_goes_from_payment_through_a_revision_to_release_to_the_fen() {
         wallet(&api, &c).await,
         w("301.00", "0.00", "0.00", "199.00")
     );
-    assert_eq!(
-        wallet(&api, &s).await,
-        w("159.20", "0.00", "159.20", "0.00")
-    );
+    // The seller's earnings wait out the clearance period (14 days for a new seller).
+    assert_eq!(wallet(&api, &s).await, w("0.00", "0.00", "159.20", "0.00"));
+    let sw = api.get_auth("/payments/wallet", &s.access).await;
+    assert_eq!(sw.body["data"]["pending_clearance"], "159.20");
+    assert_eq!(sw.body["data"]["clearances"][0]["order_id"], id.as_str());
+    assert_eq!(sw.body["data"]["clearances"][0]["amount"], "159.20");
+    assert!(sw.body["data"]["clearances"][0]["clears_at"].is_string());
     assert_eq!(
         lines(&api, &c).await,
         vec![
@@ -238,7 +241,7 @@ async fn an_order_goes_from_payment_through_a_revision_to_release_to_the_fen() {
     );
     assert_eq!(
         lines(&api, &s).await,
-        vec![l("escrow_release", "available", "159.20")]
+        vec![l("escrow_release", "pending_clearance", "159.20")]
     );
     let store = gigbao_tests::stack_store().await;
     let release = store
@@ -427,11 +430,11 @@ async fn disputes_settle_by_refund_release_or_split() {
         wallet(&api, &c).await,
         w("298.00", "0.00", "0.00", "299.00")
     );
-    // Freelancer: 159.20 (release) + 80.00 (100.00 released, fee 20.00).
-    assert_eq!(
-        wallet(&api, &s).await,
-        w("239.20", "0.00", "239.20", "0.00")
-    );
+    // Freelancer: 159.20 (release) + 80.00 (100.00 released, fee 20.00), waiting to clear.
+    assert_eq!(wallet(&api, &s).await, w("0.00", "0.00", "239.20", "0.00"));
+    let sw = api.get_auth("/payments/wallet", &s.access).await;
+    assert_eq!(sw.body["data"]["pending_clearance"], "239.20");
+    assert_eq!(sw.body["data"]["clearances"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -481,10 +484,13 @@ async fn timers_cancel_unpaid_and_complete_delivered_orders() {
     let seen = api.get_auth(&format!("/orders/{id}"), &s.access).await;
     assert_eq!(seen.body["data"]["last_event"], "order.completed");
     assert_eq!(seen.body["data"]["last_event_by"], "system");
-    assert_eq!(
-        wallet(&api, &s).await,
-        w("159.20", "0.00", "159.20", "0.00")
-    );
+    // The seller's earnings wait out the clearance period (14 days for a new seller).
+    assert_eq!(wallet(&api, &s).await, w("0.00", "0.00", "159.20", "0.00"));
+    let sw = api.get_auth("/payments/wallet", &s.access).await;
+    assert_eq!(sw.body["data"]["pending_clearance"], "159.20");
+    assert_eq!(sw.body["data"]["clearances"][0]["order_id"], id.as_str());
+    assert_eq!(sw.body["data"]["clearances"][0]["amount"], "159.20");
+    assert!(sw.body["data"]["clearances"][0]["clears_at"].is_string());
     assert_eq!(wallet(&api, &c).await, w("0.00", "0.00", "0.00", "199.00"));
     // Firing again does nothing: the order is no longer waiting on a timer.
     assert!(fire(&id, due + Duration::days(1)).await.is_none());

@@ -2,8 +2,11 @@
 //! Pay with the test keys in a second implementation (Python): what a client and an operator
 //! see from top-up to withdrawal.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::orders::{Party, act, buyer, deliver, order, seller, service};
+use crate::safety::eventually;
 use crate::{Api, admin_session, fresh_id_number, register_freelancer};
 
 fn sandbox() -> String {
@@ -214,5 +217,331 @@ async fn a_verified_freelancer_withdraws_and_an_operator_pays_it_out_through_the
             .unwrap()
             .iter()
             .all(|i| i["id"] != wid)
+    );
+}
+
+/// Pays `order` through `method` in the sandbox: opens Alipay's page, or "scans" WeChat's QR
+/// code. Returns our trade number.
+async fn pay_through(api: &Api, buyer: &Party, order: &str, method: &str) -> String {
+    let a = api
+        .post_auth(
+            &format!("/orders/{order}/pay"),
+            &buyer.access,
+            json!({"method": method}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let out = a.body["data"]["out_trade_no"].as_str().unwrap().to_owned();
+    let paid: Value = match method {
+        "alipay" => reqwest::get(a.body["data"]["payment"]["pay_url"].as_str().unwrap())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+        _ => reqwest::Client::new()
+            .post(format!("{}/wechat/sandbox/pay/{out}", sandbox()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    };
+    assert!(
+        paid["notify_status"] == 200 || paid["notify_status"] == 204,
+        "{paid}"
+    );
+    let seen = api
+        .get_auth(&format!("/orders/{order}"), &buyer.access)
+        .await;
+    assert_eq!(seen.body["data"]["status"], "in_progress", "{}", seen.body);
+    assert_eq!(seen.body["data"]["payment_method"], method);
+    out
+}
+
+/// What the sandbox refunded of our trade `out`.
+async fn sandbox_refunds(out: &str) -> Vec<Value> {
+    reqwest::get(format!("{}/sandbox/refunds/{out}", sandbox()))
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+}
+
+/// The order's refunds once the first one is `status` (the gateway's notification may take a
+/// moment).
+async fn refunds_when(api: &Api, who: &Party, order: &str, status: &str) -> Vec<Value> {
+    eventually("the refund's status", || async {
+        let o = api.get_auth(&format!("/orders/{order}"), &who.access).await;
+        let refunds = o.body["data"]["refunds"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        (refunds.first().map(|r| r["status"] == status) == Some(true)).then_some(refunds)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_alipay_paid_order_cancelled_before_delivery_goes_back_to_alipay_not_the_wallet() {
+    let api = Api::connect();
+    let s = seller(&api).await;
+    let c = buyer(&api, "0").await;
+    let svc = service(&api, &s).await;
+    let o = order(&api, &c, &svc, "basic").await;
+    let id = o["id"].as_str().unwrap().to_owned();
+    let out = pay_through(&api, &c, &id, "alipay").await;
+    // 买家申请取消，卖家同意：全额原路退回支付宝。
+    let ask = act(
+        &api,
+        &c,
+        &id,
+        "cancel",
+        json!({"reason": "需求有变，不需要了"}),
+    )
+    .await;
+    assert_eq!(ask.status, 200, "{}", ask.body);
+    let ok = act(&api, &s, &id, "cancel", json!({"reason": "同意取消"})).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.body["data"]["payment_status"], "refunded");
+    let refunds = refunds_when(&api, &c, &id, "succeeded").await;
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0]["amount"], "199.00");
+    assert_eq!(refunds[0]["method"], "alipay");
+    // The gateway shows it: one refund of the whole trade.
+    let seen = sandbox_refunds(&out).await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(
+        (seen[0]["gateway"].as_str(), seen[0]["amount"].as_str()),
+        (Some("alipay"), Some("199.00"))
+    );
+    assert_eq!(seen[0]["refund_no"], refunds[0]["refund_no"]);
+    // The client's wallet never held the money.
+    assert_eq!(
+        balance(&api, &c.access).await,
+        ("0.00".into(), "0.00".into())
+    );
+    // The seller sees the refund on the order too; a stranger does not see the order.
+    let theirs = api.get_auth(&format!("/orders/{id}"), &s.access).await;
+    assert_eq!(theirs.body["data"]["refunds"][0]["status"], "succeeded");
+    let (_, _, other) = api.register("pangguan").await;
+    let none = api
+        .get_auth(&format!("/orders/{id}"), other["access"].as_str().unwrap())
+        .await;
+    assert_eq!(none.status, 404);
+}
+
+#[tokio::test]
+async fn a_wechat_order_split_60_40_refunds_40_to_wechat_and_the_rest_clears_then_withdraws() {
+    let api = Api::connect();
+    let (username, _, me) = register_freelancer(&api, "fenzhang").await;
+    let s = Party {
+        access: me["access"].as_str().unwrap().to_owned(),
+        id: me["user"]["id"].as_str().unwrap().to_owned(),
+    };
+    let c = buyer(&api, "0").await;
+    let svc = service(&api, &s).await;
+    let o = order(&api, &c, &svc, "basic").await;
+    let id = o["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (o["fee_rate_bp"].as_u64(), o["clearance_days"].as_u64()),
+        (Some(2000), Some(14))
+    );
+    let out = pay_through(&api, &c, &id, "wechat").await;
+    deliver(&api, &s, &id).await;
+    let d = act(
+        &api,
+        &c,
+        &id,
+        "dispute",
+        json!({"reason": "只完成了一半", "evidence_keys": []}),
+    )
+    .await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    // 运营裁决：退买家 40%（79.60），其余 60% 扣佣金后归卖家。
+    let (admin, _) = admin_session(&api).await;
+    let r = api
+        .post_auth(
+            &format!("/admin/orders/{id}/resolve"),
+            &admin,
+            json!({"resolution": "split", "refund_amount": "79.60", "note": "按完成度六四分"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // WeChat Pay answers "processing", then notifies: the order shows it back on WeChat.
+    let refunds = refunds_when(&api, &c, &id, "succeeded").await;
+    assert_eq!(
+        (refunds[0]["amount"].as_str(), refunds[0]["method"].as_str()),
+        (Some("79.60"), Some("wechat"))
+    );
+    let seen = sandbox_refunds(&out).await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["amount"], "79.60");
+    assert_eq!(seen[0]["notify_status"], 204, "{seen:?}");
+    assert_eq!(
+        balance(&api, &c.access).await,
+        ("0.00".into(), "0.00".into())
+    );
+    // 119.40 released: commission 23.88, the seller's 95.52 waits out the clearance period.
+    let w = api.get_auth("/payments/wallet", &s.access).await;
+    assert_eq!(w.body["data"]["balance"], "0.00");
+    assert_eq!(w.body["data"]["pending_clearance"], "95.52");
+    let clears_at: chrono::DateTime<chrono::Utc> = w.body["data"]["clearances"][0]["clears_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Withdrawals see only what has cleared.
+    verify(&api, &s.access, "周立").await;
+    let early = api
+        .post_auth(
+            "/payments/withdrawals",
+            &s.access,
+            json!({"amount": "90.00", "method": "alipay", "account": "13900139000"}),
+        )
+        .await;
+    assert_eq!(
+        early.body["code"], "withdrawal.insufficient_funds",
+        "{}",
+        early.body
+    );
+    // The clearance timer, with a later clock: a day early nothing, on time the 95.52.
+    let store = gigbao_tests::stack_store().await;
+    let (seller_id, order_id) = (s.id.parse().unwrap(), id.parse().unwrap());
+    let fire = |at| shared::app::refunds::fire_clearance(&store, seller_id, order_id, at);
+    assert!(!fire(clears_at - chrono::Duration::days(1)).await.unwrap());
+    assert!(
+        fire(clears_at + chrono::Duration::seconds(1))
+            .await
+            .unwrap()
+    );
+    assert!(!fire(clears_at + chrono::Duration::days(1)).await.unwrap());
+    assert_eq!(
+        balance(&api, &s.access).await,
+        ("95.52".into(), "0.00".into())
+    );
+    let w = api
+        .post_auth(
+            "/payments/withdrawals",
+            &s.access,
+            json!({"amount": "90.00", "method": "alipay", "account": "13900139000"}),
+        )
+        .await;
+    assert_eq!(w.status, 201, "{username}: {}", w.body);
+    assert_eq!(
+        balance(&api, &s.access).await,
+        ("5.52".into(), "90.00".into())
+    );
+}
+
+/// 实名认证 for `access`, approved by an operator.
+async fn verify(api: &Api, access: &str, name: &str) {
+    let sub = api
+        .post_auth(
+            "/users/profile/verification",
+            access,
+            json!({"real_name": name, "id_number": fresh_id_number()}),
+        )
+        .await;
+    assert_eq!(sub.status, 201, "{}", sub.body);
+    let (admin, _) = admin_session(api).await;
+    let ok = api
+        .post_auth(
+            &format!(
+                "/admin/verifications/{}/review",
+                sub.body["data"]["id"].as_str().unwrap()
+            ),
+            &admin,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn operators_set_commission_rules_that_freeze_on_orders_placed_after() {
+    let api = Api::connect();
+    let (admin, _) = admin_session(&api).await;
+    let s = seller(&api).await;
+    let c = buyer(&api, "1000.00").await;
+    let svc = service(&api, &s).await;
+    // Only operators see or change them.
+    assert_eq!(
+        api.get_auth("/admin/fee-rules", &c.access).await.status,
+        403
+    );
+    let put = |body: Value| {
+        let admin = admin.clone();
+        let api = &api;
+        async move {
+            api.send(
+                api.request(Method::PUT, "/admin/fee-rules")
+                    .bearer_auth(&admin)
+                    .json(&body),
+            )
+            .await
+        }
+    };
+    // Bad rules are refused field by field, in both languages.
+    let bad = put(json!({"default_rate_bp": 9000, "minimum_fee": "1.00",
+        "rules": [{"category": "Logo Design", "rate_bp": 100}]}))
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body["errors"]["default_rate_bp"].is_array(),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body["errors"]["rules[0].category"].is_array(),
+        "{}",
+        bad.body
+    );
+    let before = api.get_auth("/admin/fee-rules", &admin).await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    // 16 % on logo design (any order placed from now on); a test must leave the shared stack
+    // as it found it, so the old rules go back at the end.
+    let old = before.body["data"].clone();
+    let set = put(
+        json!({"default_rate_bp": old["default_rate_bp"], "minimum_fee": old["minimum_fee"],
+        "rules": [{"category": "logo-design", "rate_bp": 1600}], "promotions": old["promotions"]}),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let o = order(&api, &c, &svc, "basic").await;
+    // 16 % of 199.00 = 31.84.
+    assert_eq!(
+        (o["fee_rate_bp"].as_u64(), o["platform_fee"].as_str()),
+        (Some(1600), Some("31.84"))
+    );
+    let restored = put(
+        json!({"default_rate_bp": old["default_rate_bp"], "minimum_fee": old["minimum_fee"],
+        "rules": old["rules"], "promotions": old["promotions"]}),
+    )
+    .await;
+    assert_eq!(restored.status, 200, "{}", restored.body);
+    // The order keeps what it was placed with.
+    let seen = api
+        .get_auth(&format!("/orders/{}", o["id"].as_str().unwrap()), &c.access)
+        .await;
+    assert_eq!(seen.body["data"]["fee_rate_bp"], 1600);
+    // The change is in the audit log.
+    let audit = api
+        .get_auth(
+            "/admin/audit-log?target_type=fee_rules&target_id=fee_rules",
+            &admin,
+        )
+        .await;
+    assert_eq!(audit.status, 200, "{}", audit.body);
+    assert!(
+        audit.body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "fee_rules.update"),
+        "{}",
+        audit.body
     );
 }

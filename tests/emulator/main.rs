@@ -9,6 +9,7 @@ mod orders;
 mod payments;
 mod races;
 mod reconcile;
+mod refunds;
 mod retries;
 mod reviews;
 mod safety;

@@ -75,6 +75,7 @@ impl Market {
     pub(crate) async fn place(&self, tier: Tier) -> Order {
         match orders::place(
             &self.store,
+            gigbao_tests::default_clearance(),
             &self.buyer,
             self.service.id,
             tier,
@@ -91,7 +92,7 @@ impl Market {
         }
     }
 
-    async fn paid(&self) -> Order {
+    pub(crate) async fn paid(&self) -> Order {
         let o = self.place(Tier::Basic).await;
         match orders::pay_from_wallet(&self.store, &self.buyer, o.id, None, &render, Utc::now())
             .await
@@ -102,7 +103,7 @@ impl Market {
         }
     }
 
-    async fn delivered(&self) -> Order {
+    pub(crate) async fn delivered(&self) -> Order {
         let o = self.paid().await;
         orders::deliver(
             &self.store,
@@ -208,7 +209,10 @@ async fn ten_parallel_accepts_of_one_order_release_the_escrow_once() {
     )));
     // 199.00 → fee 39.80, earnings 159.20; the client's escrow is gone and counted as spent.
     assert_eq!(m.balances(&m.buyer).await, (0, 0, 0, 19_900));
-    assert_eq!(m.balances(&m.seller).await, (15_920, 0, 15_920, 0));
+    // The earnings wait out their clearance period: earned, not yet withdrawable.
+    assert_eq!(m.balances(&m.seller).await, (0, 0, 15_920, 0));
+    let seller = ledger::wallet(&m.store, m.seller.id).await.unwrap();
+    assert_eq!(seller.pending_fen, 15_920);
     let release = m
         .store
         .movement(&format!("release:{}", o.id))
@@ -246,6 +250,7 @@ async fn retries_with_the_same_idempotency_key_make_one_order_and_one_movement()
         .map(|_| {
             orders::place(
                 &m.store,
+                gigbao_tests::default_clearance(),
                 &m.buyer,
                 m.service.id,
                 Tier::Standard,
@@ -298,6 +303,7 @@ async fn retries_with_the_same_idempotency_key_make_one_order_and_one_movement()
     };
     let r = orders::place(
         &m.store,
+        gigbao_tests::default_clearance(),
         &m.buyer,
         m.service.id,
         Tier::Basic,
@@ -374,7 +380,9 @@ async fn two_timer_runs_started_at_once_do_one_runs_work() {
             .await
             .unwrap()
     );
-    let blocked = run_once(&m.store, "b", due).await.unwrap();
+    let blocked = run_once(&m.store, gigbao_tests::no_gateways(), "b", due)
+        .await
+        .unwrap();
     assert_eq!((blocked.cancelled, blocked.skipped), (0, 0));
     let o = m.store.get_order(unpaid.id, true).await.unwrap().unwrap();
     assert_eq!(o.status, OrderStatus::Pending);
@@ -389,7 +397,10 @@ async fn two_timer_runs_started_at_once_do_one_runs_work() {
     m.store.release_lease("order-timers", "a").await.unwrap();
 
     // Two runs at once: the order is cancelled once, by one of them.
-    let (x, y) = tokio::join!(run_once(&m.store, "x", due), run_once(&m.store, "y", due));
+    let (x, y) = tokio::join!(
+        run_once(&m.store, gigbao_tests::no_gateways(), "x", due),
+        run_once(&m.store, gigbao_tests::no_gateways(), "y", due)
+    );
     let (x, y) = (x.unwrap(), y.unwrap());
     assert_eq!(x.cancelled + y.cancelled, 1, "{x:?} {y:?}");
     let o = m.store.get_order(unpaid.id, true).await.unwrap().unwrap();
@@ -453,7 +464,9 @@ async fn timers_find_due_orders_through_the_index_and_act_once() {
         .unwrap()
         .unwrap();
     assert_eq!(d.status, OrderStatus::Completed);
-    assert_eq!(m.balances(&m.seller).await.0, 15_920);
+    // The earnings wait out their clearance period before they can be withdrawn.
+    let seller = ledger::wallet(&m.store, m.seller.id).await.unwrap();
+    assert_eq!((seller.available_fen, seller.pending_fen), (0, 15_920));
 
     // A second run finds nothing left to do.
     let r = orders::run_timers(&m.store, later).await.unwrap();
@@ -463,9 +476,16 @@ async fn timers_find_due_orders_through_the_index_and_act_once() {
     );
 
     // The late order may now be cancelled by the client alone; the escrow comes back.
-    let c = orders::cancel(&m.store, &m.buyer, working.id, "太慢了".into(), later)
-        .await
-        .unwrap();
+    let c = orders::cancel(
+        &m.store,
+        gigbao_tests::no_gateways(),
+        &m.buyer,
+        working.id,
+        "太慢了".into(),
+        later,
+    )
+    .await
+    .unwrap();
     assert_eq!(c.status, OrderStatus::Cancelled);
     assert_eq!(m.balances(&m.buyer).await.1, 0);
     m.assert_reconciles().await;
@@ -507,6 +527,7 @@ async fn a_revision_asked_after_the_deadline_is_not_late_until_its_own_due_time(
     // …the client's cancellation is only a request, and the escrow stays frozen…
     let c = orders::cancel(
         &m.store,
+        gigbao_tests::no_gateways(),
         &m.buyer,
         paid.id,
         "太慢了".into(),
@@ -588,12 +609,26 @@ async fn random_traffic_leaves_a_ledger_that_reconciles_to_the_fen() {
                             .map(|_| ())
                     }
                     4 => {
-                        orders::cancel(&m.store, &m.buyer, o.id, "不要了".into(), now)
-                            .await
-                            .unwrap();
-                        orders::cancel(&m.store, &m.seller, o.id, "同意".into(), now)
-                            .await
-                            .map(|_| ())
+                        orders::cancel(
+                            &m.store,
+                            gigbao_tests::no_gateways(),
+                            &m.buyer,
+                            o.id,
+                            "不要了".into(),
+                            now,
+                        )
+                        .await
+                        .unwrap();
+                        orders::cancel(
+                            &m.store,
+                            gigbao_tests::no_gateways(),
+                            &m.seller,
+                            o.id,
+                            "同意".into(),
+                            now,
+                        )
+                        .await
+                        .map(|_| ())
                     }
                     5 | 6 => {
                         orders::dispute(&m.store, &m.buyer, o.id, "有问题".into(), vec![], now)
@@ -609,9 +644,18 @@ async fn random_traffic_leaves_a_ledger_that_reconciles_to_the_fen() {
                                 )),
                             ),
                         };
-                        orders::resolve(&m.store, &admin, o.id, res, refund, "裁决".into(), now)
-                            .await
-                            .map(|_| ())
+                        orders::resolve(
+                            &m.store,
+                            gigbao_tests::no_gateways(),
+                            &admin,
+                            o.id,
+                            res,
+                            refund,
+                            "裁决".into(),
+                            now,
+                        )
+                        .await
+                        .map(|_| ())
                     }
                     _ => {
                         open.push(o);
@@ -685,6 +729,7 @@ async fn each_transition_costs_one_read_and_one_transaction() {
     // WHEN an order is placed, paid, delivered and accepted
     let (placed, place) = recording_dynamodb(orders::place(
         &store,
+        gigbao_tests::default_clearance(),
         &buyer,
         service.id,
         Tier::Basic,
@@ -715,12 +760,14 @@ async fn each_transition_costs_one_read_and_one_transaction() {
     let (accepted, accept) = recording_dynamodb(orders::accept(&store, &buyer, o.id, now)).await;
     accepted.unwrap();
 
-    // THEN each is one read and one transaction (money included). The transactions' sizes are
-    // what they are billed by: placing writes the order, its number's guard and the service's
-    // open-order count; the others write the order and what the step adds (the delivery; the
-    // money movement's balances and ledger lines; the service's counters when the order closes)
-    assert_eq!(place, ["GetItem", "TransactWriteItems(3)"]);
+    // THEN each is one read and one transaction (money included); placing also reads the
+    // commission rules it freezes on the order. The transactions' sizes are what they are
+    // billed by: placing writes the order, its number's guard and the service's open-order
+    // count; the others write the order and what the step adds (the delivery; the money
+    // movement's balances and ledger lines; the service's counters and the earnings waiting
+    // to clear when the order closes)
+    assert_eq!(place, ["GetItem", "GetItem", "TransactWriteItems(3)"]);
     assert_eq!(pay, ["GetItem", "TransactWriteItems(5)"]);
     assert_eq!(deliver, ["GetItem", "TransactWriteItems(2)"]);
-    assert_eq!(accept, ["GetItem", "TransactWriteItems(9)"]);
+    assert_eq!(accept, ["GetItem", "TransactWriteItems(10)"]);
 }

@@ -33,7 +33,7 @@ fn yuan(s: &str) -> Money {
     s.parse().unwrap()
 }
 
-fn alipay_way() -> PayWith {
+pub(crate) fn alipay_way() -> PayWith {
     PayWith {
         gateway: Gateway::Alipay,
         channel: Channel::Page,
@@ -41,7 +41,7 @@ fn alipay_way() -> PayWith {
     }
 }
 
-fn wechat_way() -> PayWith {
+pub(crate) fn wechat_way() -> PayWith {
     PayWith {
         gateway: Gateway::Wechat,
         channel: Channel::Native,
@@ -50,7 +50,7 @@ fn wechat_way() -> PayWith {
 }
 
 /// WeChat Pay's signature headers over `body`, by `key` (the platform key unless forging).
-fn wechat_signed(body: &str, key: &str, ts: i64) -> Vec<(String, String)> {
+pub(crate) fn wechat_signed(body: &str, key: &str, ts: i64) -> Vec<(String, String)> {
     let nonce = ulid::Ulid::new().to_string();
     let sig = RsaSigner::from_pem(key)
         .unwrap()
@@ -65,7 +65,7 @@ fn wechat_signed(body: &str, key: &str, ts: i64) -> Vec<(String, String)> {
 }
 
 /// A WeChat Pay answer as the gateway signs it.
-fn wechat_answer(body: Value) -> ResponseTemplate {
+pub(crate) fn wechat_answer(body: Value) -> ResponseTemplate {
     let text = body.to_string();
     let mut t = ResponseTemplate::new(200).set_body_raw(text.clone(), "application/json");
     for (k, v) in wechat_signed(&text, k::WECHAT_PLATFORM, Utc::now().timestamp()) {
@@ -75,12 +75,12 @@ fn wechat_answer(body: Value) -> ResponseTemplate {
 }
 
 /// A test environment: a fresh table and a wiremock server playing both gateways' APIs.
-struct Env {
-    deps: &'static Deps,
-    gateway: MockServer,
+pub(crate) struct Env {
+    pub(crate) deps: &'static Deps,
+    pub(crate) gateway: MockServer,
 }
 
-async fn env_on(store: Store) -> Env {
+pub(crate) async fn env_on(store: Store) -> Env {
     let gateway = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v3/pay/transactions/native"))
@@ -93,12 +93,12 @@ async fn env_on(store: Store) -> Env {
     Env { deps, gateway }
 }
 
-async fn env() -> Env {
+pub(crate) async fn env() -> Env {
     env_on(gigbao_tests::fresh_store().await).await
 }
 
 impl Env {
-    fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.deps.store
     }
 
@@ -116,7 +116,7 @@ impl Env {
         .unwrap()
     }
 
-    async fn alipay_callback(&self, form: &[(String, String)]) -> Response<Body> {
+    pub(crate) async fn alipay_callback(&self, form: &[(String, String)]) -> Response<Body> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
@@ -132,7 +132,11 @@ impl Env {
         respond(self.deps, req, api::payments::callback_alipay).await
     }
 
-    async fn wechat_callback(&self, headers: &[(String, String)], body: &str) -> Response<Body> {
+    pub(crate) async fn wechat_callback(
+        &self,
+        headers: &[(String, String)],
+        body: &str,
+    ) -> Response<Body> {
         let mut b = lambda_http::http::Request::builder()
             .method("POST")
             .uri("https://api.gigbao.test/api/v1/payments/callbacks/wechat")
@@ -164,7 +168,7 @@ impl Env {
 }
 
 /// Alipay's notification for `out_trade_no`, signed with `key`.
-fn alipay_form(
+pub(crate) fn alipay_form(
     out_trade_no: &str,
     trade_no: &str,
     amount: &str,
@@ -203,7 +207,7 @@ fn alipay_form(
 }
 
 /// WeChat Pay's notification for `out_trade_no`: headers and body.
-fn wechat_notice(
+pub(crate) fn wechat_notice(
     out_trade_no: &str,
     total_fen: i64,
     mchid: &str,
@@ -230,14 +234,14 @@ fn wechat_notice(
     (wechat_signed(&body, k::WECHAT_PLATFORM, ts), body)
 }
 
-fn plain(resp: &Response<Body>) -> String {
+pub(crate) fn plain(resp: &Response<Body>) -> String {
     match resp.body() {
         Body::Text(t) => t.clone(),
         _ => String::new(),
     }
 }
 
-fn code(resp: &Response<Body>) -> String {
+pub(crate) fn code(resp: &Response<Body>) -> String {
     serde_json::from_str::<Value>(&plain(resp))
         .map(|v| v["code"].as_str().unwrap_or("").to_owned())
         .unwrap_or_default()
@@ -453,7 +457,7 @@ async fn forged_wrong_amount_other_merchant_unknown_trade_and_stale_notification
 }
 
 #[tokio::test]
-async fn an_order_paid_by_gateway_is_escrowed_once_and_a_second_payment_goes_to_the_wallet() {
+async fn an_order_paid_by_gateway_is_escrowed_once_and_a_second_payment_goes_back_to_its_source() {
     let e = env().await;
     let m: Market = market_on(e.store().clone()).await;
     let order = m.place(Tier::Basic).await;
@@ -514,7 +518,17 @@ async fn an_order_paid_by_gateway_is_escrowed_once_and_a_second_payment_goes_to_
     assert_eq!(paid.payment_method.as_deref(), Some("alipay"));
     assert_eq!(m.balances(&m.buyer).await, (0, 19_900, 0, 0));
 
-    // The payer also paid the WeChat charge: the order cannot take it twice, the wallet does.
+    // The payer also paid the WeChat charge: the order cannot take it twice, so it goes back
+    // to WeChat Pay (never into the wallet), once however often it is notified.
+    Mock::given(method("POST"))
+        .and(path("/v3/refund/domestic/refunds"))
+        .respond_with(wechat_answer(json!({
+            "refund_id": "50300000000000000000000000009", "out_refund_no": format!("RL{}", &second.charge.out_trade_no[2..]),
+            "out_trade_no": second.charge.out_trade_no, "status": "SUCCESS",
+            "amount": {"total": 19900, "refund": 19900}})))
+        .expect(1)
+        .mount(&e.gateway)
+        .await;
     let (h, b) = wechat_notice(
         &second.charge.out_trade_no,
         19_900,
@@ -523,7 +537,7 @@ async fn an_order_paid_by_gateway_is_escrowed_once_and_a_second_payment_goes_to_
     );
     assert_eq!(e.wechat_callback(&h, &b).await.status(), 204);
     assert_eq!(e.wechat_callback(&h, &b).await.status(), 204);
-    assert_eq!(m.balances(&m.buyer).await, (19_900, 19_900, 0, 0));
+    assert_eq!(m.balances(&m.buyer).await, (0, 19_900, 0, 0));
     let c = e
         .store()
         .get_charge(&second.charge.out_trade_no, true)
@@ -531,7 +545,7 @@ async fn an_order_paid_by_gateway_is_escrowed_once_and_a_second_payment_goes_to_
         .unwrap()
         .unwrap()
         .charge;
-    assert_eq!(c.status.as_str(), "credited");
+    assert_eq!(c.status.as_str(), "refunded");
     m.assert_reconciles().await;
 }
 

@@ -215,6 +215,7 @@ async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'stat
         abuse_queue_url: None,
         exports_queue_url: None,
         abuse_ban_after_strikes: 3,
+        clearance: Default::default(),
         table_name: store.table().to_owned(),
         access_token_public_key: test_token_secret().public_key().expect("public key"),
         token_secret_id: None,
@@ -448,6 +449,7 @@ pub mod payment_keys {
                 .collect(),
                 api_base: base.to_owned(),
                 notify_url: "https://api.gigbao.test/api/v1/payments/callbacks/wechat".into(),
+                refund_notify_url: None,
                 transfer_scene_id: setting("wechat_transfer_scene_id"),
             }),
         }
@@ -479,4 +481,17 @@ pub async fn put_upload(ticket: &serde_json::Value, bytes: Vec<u8>) -> reqwest::
         req = req.header(k.as_str(), v.as_str().unwrap_or_default());
     }
     req.body(bytes).send().await.expect("the PUT").status()
+}
+
+/// No payment gateways (what tests that never refund to a gateway pass).
+pub fn no_gateways() -> &'static shared::payments::Gateways {
+    static NONE: std::sync::OnceLock<shared::payments::Gateways> = std::sync::OnceLock::new();
+    NONE.get_or_init(Default::default)
+}
+
+/// The default clearance periods (14, 14, 7, 7 days).
+pub fn default_clearance() -> &'static shared::domain::clearance::ClearancePolicy {
+    static DAYS: std::sync::OnceLock<shared::domain::clearance::ClearancePolicy> =
+        std::sync::OnceLock::new();
+    DAYS.get_or_init(Default::default)
 }

@@ -7,16 +7,17 @@ use serde::{Deserialize, Serialize};
 use super::common::bad_query;
 use super::session::admin;
 use super::views::{AdminUserView, PageView, rfc3339, user_not_found};
-use crate::app::admin::{self as admin_app, AdminUserError, UserAction};
+use crate::app::admin::{self as admin_app, AdminUserError, FeeRulesError, UserAction};
 use crate::app::verification::{self, Decision};
 use crate::deps::Deps;
-use crate::domain::{UserId, UserType, VerificationId, VerificationStatus};
+use crate::domain::fee::{FeeRule, FeeRules, Promotion};
+use crate::domain::{Money, UserId, UserType, VerificationId, VerificationStatus};
 use crate::http::route as r;
 use crate::http::{
     ApiError, FieldErrors, ListParams, Reply, json_body, path_id, query_bool, query_param,
 };
 use crate::i18n::Text;
-use crate::store::AdminUserFilter;
+use crate::store::{AdminUserFilter, StoredFeeRules};
 
 fn verification_not_found() -> ApiError {
     ApiError::not_found(
@@ -268,6 +269,102 @@ pub(crate) struct VerificationDecision {
     reviewed_at: Option<String>,
 }
 
+/// The commission rules as operators see and send them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct FeeRulesView {
+    /// Basis points: 2000 = 20 %.
+    default_rate_bp: u32,
+    /// The least any order pays.
+    minimum_fee: Money,
+    /// The most specific matching rule applies: category (or its parent) and level, then
+    /// category, then level, then the default.
+    rules: Vec<FeeRule>,
+    /// A promotion running when an order is placed lowers its rate if it matches.
+    promotions: Vec<Promotion>,
+    /// 0 until the rules are first set.
+    version: u64,
+    updated_at: Option<String>,
+    updated_by: Option<String>,
+}
+
+impl From<&StoredFeeRules> for FeeRulesView {
+    fn from(s: &StoredFeeRules) -> FeeRulesView {
+        FeeRulesView {
+            default_rate_bp: s.rules.default_rate_bp,
+            minimum_fee: s.rules.minimum_fee,
+            rules: s.rules.rules.clone(),
+            promotions: s.rules.promotions.clone(),
+            version: s.version,
+            updated_at: s.updated_at.as_ref().map(rfc3339),
+            updated_by: s.updated_by.map(|u| u.to_string()),
+        }
+    }
+}
+
+/// `PUT /admin/fee-rules`: the whole set of rules.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FeeRulesRequest {
+    /// Basis points, 0–5000 (0 %–50 %).
+    #[schema(maximum = 5000)]
+    default_rate_bp: u32,
+    /// 0.00–100.00.
+    minimum_fee: Money,
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    rules: Vec<FeeRule>,
+    #[serde(default)]
+    #[schema(max_items = 100)]
+    promotions: Vec<Promotion>,
+}
+
+/// `GET /admin/fee-rules` [admin-fee-rules-get].
+pub async fn fee_rules_get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    admin(deps, &req).await?;
+    let rules = admin_app::fee_rules(&deps.store)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        FeeRulesView::from(&rules),
+    ))
+}
+
+/// `PUT /admin/fee-rules` [admin-fee-rules-update]: replaces the commission rules (audited);
+/// orders placed before keep theirs.
+pub async fn fee_rules_update(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (caller, _) = admin(deps, &req).await?;
+    let body: FeeRulesRequest = json_body(&req)?;
+    let rules = FeeRules {
+        default_rate_bp: body.default_rate_bp,
+        minimum_fee: body.minimum_fee,
+        rules: body.rules,
+        promotions: body.promotions,
+    };
+    match admin_app::set_fee_rules(&deps.store, caller.user_id, rules, Utc::now()).await {
+        Ok(saved) => Ok(Reply::ok(
+            Text::new("佣金规则已更新", "Commission rules updated"),
+            FeeRulesView::from(&saved),
+        )),
+        Err(FeeRulesError::Invalid(problems)) => {
+            let mut errors = FieldErrors::new();
+            for p in problems {
+                errors.add(&p.field, Text::new(p.zh, p.en));
+            }
+            errors.finish()?;
+            Err(ApiError::internal("invalid rules without a problem"))
+        }
+        Err(FeeRulesError::Changed) => Err(ApiError::conflict(
+            "fee_rules.changed",
+            Text::new(
+                "佣金规则刚被他人修改，请刷新后重试",
+                "The rules were changed meanwhile; reload and try again",
+            ),
+        )),
+        Err(FeeRulesError::Store(e)) => Err(ApiError::internal(e)),
+    }
+}
+
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
@@ -320,6 +417,26 @@ pub(crate) fn routes() -> Vec<r::Route> {
         )
         .body(r::one::<ReviewRequest>)
         .ok(r::one::<VerificationDecision>)
+        .errors(&[409]),
+        r::route(
+            "GET",
+            "/admin/fee-rules",
+            "admin-fee-rules-get",
+            Admin,
+            "admin",
+            "佣金规则 / Commission rules",
+        )
+        .ok(r::one::<FeeRulesView>),
+        r::route(
+            "PUT",
+            "/admin/fee-rules",
+            "admin-fee-rules-update",
+            Admin,
+            "admin",
+            "设置佣金规则（按分类、等级、最低佣金、限时活动）/ Set the commission rules",
+        )
+        .body(r::one::<FeeRulesRequest>)
+        .ok(r::one::<FeeRulesView>)
         .errors(&[409]),
     ]
 }

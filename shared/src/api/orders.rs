@@ -261,6 +261,12 @@ pub struct OrderView {
     total_amount: Money,
     platform_fee: Money,
     freelancer_earnings: Money,
+    /// The commission rate frozen when the order was placed, in basis points (2000 = 20 %).
+    fee_rate_bp: u32,
+    /// The least commission the order pays.
+    minimum_fee: Money,
+    /// Days the freelancer's earnings wait before they can be withdrawn.
+    clearance_days: u32,
     status: OrderStatus,
     payment_status: PaymentStatus,
     payment_method: Option<String>,
@@ -323,6 +329,9 @@ impl OrderView {
             total_amount: o.total_amount,
             platform_fee: o.platform_fee,
             freelancer_earnings: o.freelancer_earnings,
+            fee_rate_bp: o.fee.rate_bp,
+            minimum_fee: o.fee.minimum,
+            clearance_days: o.clearance_days,
             status: o.status,
             payment_status: o.payment_status,
             payment_method: o.payment_method.clone(),
@@ -630,6 +639,7 @@ pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     let tier = tier.ok_or_else(|| ApiError::internal("package checked above"))?;
     let outcome = app::place(
         &deps.store,
+        &deps.config.clearance,
         &user,
         service_id,
         tier,
@@ -720,22 +730,53 @@ pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let review = crate::app::reviews::of_order(&deps.store, &order)
         .await
         .map_err(ApiError::internal)?;
+    let refunds = app::refunds_of(&deps.store, &order).await?;
     Ok(Reply::ok(
         Text::new("成功", "OK"),
         OrderWithReview {
             order: OrderView::of(&order),
             review: review.as_ref().map(ReviewView::from),
+            refunds: refunds.iter().map(RefundView::of).collect(),
         },
     ))
 }
 
 /// An order as `order-get` shows it: with its review once it has one (`null` before, so a
-/// client knows whether to offer "leave a review").
+/// client knows whether to offer "leave a review"), and the refunds to the original payment.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct OrderWithReview {
     #[serde(flatten)]
     order: OrderView,
     review: Option<ReviewView>,
+    refunds: Vec<RefundView>,
+}
+
+/// Money going back to the client's Alipay or WeChat Pay.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct RefundView {
+    /// Our refund number (what the gateway's records show).
+    refund_no: String,
+    amount: Money,
+    /// Where it goes back to: `alipay` or `wechat`.
+    method: crate::domain::payment::Gateway,
+    /// `pending` (asked), `processing` (on its way), `succeeded` (back on the payer's
+    /// account) or `credited` (the gateway would not take it back: in the wallet instead).
+    status: crate::domain::refund::RefundStatus,
+    created_at: String,
+    finished_at: Option<String>,
+}
+
+impl RefundView {
+    fn of(r: &crate::domain::refund::Refund) -> RefundView {
+        RefundView {
+            refund_no: r.refund_no.clone(),
+            amount: r.amount,
+            method: r.gateway,
+            status: r.status,
+            created_at: rfc3339(&r.created_at),
+            finished_at: r.finished_at.as_ref().map(rfc3339),
+        }
+    }
 }
 
 /// `POST /orders/{order_id}/pay` [order-pay]: `{method: wallet|alipay|wechat}`.
@@ -954,7 +995,7 @@ pub async fn cancel(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     let reason = text_field(body.reason, &mut errors, "reason", MAX_REASON_CHARS, true);
     errors.finish()?;
     let (_, user) = signed_in(deps, &req).await?;
-    let order = app::cancel(&deps.store, &user, id, reason, Utc::now()).await?;
+    let order = app::cancel(&deps.store, &deps.gateways, &user, id, reason, Utc::now()).await?;
     let message = if order.status == OrderStatus::Cancelled {
         if order.payment_status == PaymentStatus::Refunded {
             Text::new(
@@ -1067,6 +1108,7 @@ pub async fn admin_resolve(deps: &'static Deps, req: Request) -> Result<Reply, A
     let resolution = resolution.ok_or_else(|| ApiError::internal("resolution checked above"))?;
     let order = app::resolve(
         &deps.store,
+        &deps.gateways,
         &operator,
         id,
         resolution,

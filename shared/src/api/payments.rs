@@ -13,6 +13,7 @@ use super::views::{PageView, rfc3339};
 use crate::app::ledger;
 use crate::app::orders::{OrderError, Outcome};
 use crate::app::payments::{self as pay_app, PaymentError, Review, SettleError};
+use crate::app::refunds::{self, RefundError};
 use crate::crypto::PiiVault;
 use crate::deps::Deps;
 use crate::domain::ledger::{Bucket, MovementKind};
@@ -32,24 +33,45 @@ use crate::store::LineRecord;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct WalletView {
-    /// Spendable.
+    /// Spendable, and what withdrawals can take.
     balance: Money,
-    /// Held in escrow for orders in progress.
+    /// Held in escrow for orders in progress (and withdrawals under way).
     frozen_balance: Money,
+    /// Earnings from completed orders waiting out their clearance period.
+    pending_clearance: Money,
+    /// What is waiting to clear, soonest first.
+    clearances: Vec<ClearanceView>,
     total_earned: Money,
     total_spent: Money,
     currency: &'static str,
 }
 
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ClearanceView {
+    order_id: String,
+    amount: Money,
+    /// When the amount becomes withdrawable.
+    clears_at: String,
+}
+
 /// `GET /payments/wallet` [wallet-get].
 pub async fn wallet(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (_, user) = signed_in(deps, &req).await?;
-    let b = ledger::wallet(&deps.store, user.id).await?;
+    let (b, pending) = ledger::wallet_with_clearances(&deps.store, user.id).await?;
     Ok(Reply::ok(
         Text::new("成功", "OK"),
         WalletView {
             balance: Money::from_fen(b.available_fen),
             frozen_balance: Money::from_fen(b.frozen_fen),
+            pending_clearance: Money::from_fen(b.pending_fen),
+            clearances: pending
+                .iter()
+                .map(|c| ClearanceView {
+                    order_id: c.order_id.to_string(),
+                    amount: c.amount,
+                    clears_at: rfc3339(&c.clears_at),
+                })
+                .collect(),
             total_earned: Money::from_fen(b.total_earned_fen),
             total_spent: Money::from_fen(b.total_spent_fen),
             currency: "CNY",
@@ -63,7 +85,8 @@ pub(crate) struct LineView {
     movement_id: String,
     #[serde(rename = "type")]
     kind: MovementKind,
-    /// `available` (spendable) or `frozen` (escrow).
+    /// `available` (spendable), `frozen` (escrow) or `pending_clearance` (earnings waiting to
+    /// clear).
     bucket: Bucket,
     /// Signed: money in is positive, money out negative.
     amount: Money,
@@ -182,7 +205,15 @@ impl From<PaymentError> for ApiError {
                     format!("Not possible while the withdrawal is {}", s.as_str()),
                 ),
             ),
-            PaymentError::InsufficientFunds => OrderError::InsufficientFunds.into(),
+            // Only withdrawals take money out of the wallet here.
+            PaymentError::InsufficientFunds => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "withdrawal.insufficient_funds",
+                Text::new(
+                    "可提现余额不足：订单收入须在结算期满后才可提现",
+                    "Not enough withdrawable balance: order earnings can be withdrawn once they clear",
+                ),
+            ),
             PaymentError::InvalidAccount => ApiError::validation({
                 let mut e = FieldErrors::new();
                 e.add(
@@ -509,6 +540,9 @@ async fn apply(deps: &'static Deps, notice: Option<GatewayNotice>) -> Result<(),
         .await
         .map_err(settle_error)?;
     tracing::info!(gateway = %notice.gateway, out_trade_no = %notice.out_trade_no, ?outcome, "notification applied");
+    if let pay_app::Settled::Refunding(refund_no) = &outcome {
+        refunds::push_quietly(&deps.store, &deps.gateways, refund_no).await;
+    }
     Ok(())
 }
 
@@ -544,6 +578,46 @@ pub async fn callback_wechat(deps: &'static Deps, req: Request) -> Result<Reply,
         .notification(&headers, body, Utc::now())
         .map_err(callback_error)?;
     apply(deps, notice).await?;
+    Ok(Reply::no_content())
+}
+
+/// `POST /payments/callbacks/wechat/refund` [payment-callback-wechat-refund]: WeChat Pay's
+/// refund notification (`REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED`), signed and
+/// encrypted like a payment notification. Answers 204 once recorded; an error status makes
+/// WeChat Pay send it again.
+pub async fn callback_wechat_refund(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let wechat = deps
+        .gateways
+        .wechat
+        .as_ref()
+        .ok_or(PaymentError::MethodUnavailable(Gateway::Wechat))?;
+    let headers = SignatureHeaders::from_lookup(|name| header(&req, name).map(str::to_owned));
+    let body = std::str::from_utf8(req.body().as_ref())
+        .map_err(|_| callback_error(CallbackError::Malformed))?;
+    let notice = wechat
+        .refund_notification(&headers, body, Utc::now())
+        .map_err(callback_error)?;
+    let outcome = refunds::apply_notice(&deps.store, &notice, Utc::now())
+        .await
+        .map_err(|e| match e {
+            RefundError::Unknown => ApiError::not_found(
+                "payment.unknown_refund",
+                Text::new("没有这笔退款", "No such refund of ours"),
+            ),
+            RefundError::AmountMismatch => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "payment.amount_mismatch",
+                Text::new(
+                    "退款金额与申请金额不符",
+                    "The refunded amount differs from the amount asked",
+                ),
+            ),
+            RefundError::Busy => {
+                ApiError::conflict("payment.busy", Text::new("请稍后重试", "Try again shortly"))
+            }
+            RefundError::Store(e) => ApiError::internal(e),
+        })?;
+    tracing::info!(refund_no = %notice.refund_no, ?outcome, "refund notification applied");
     Ok(Reply::no_content())
 }
 
@@ -858,6 +932,23 @@ pub(crate) fn routes() -> Vec<r::Route> {
         })
         .out(r::Out::NoContent)
         .errors(&[404, 409]),
+        r::route(
+            "POST",
+            "/payments/callbacks/wechat/refund",
+            "payment-callback-wechat-refund",
+            Gateway,
+            "payments",
+            "微信支付 v3 退款通知 / WeChat Pay v3 refund notification",
+        )
+        .body(|_| {
+            utoipa::openapi::ObjectBuilder::new()
+                .description(Some(
+                    "微信支付 v3 退款通知（AES-256-GCM 加密的 resource）/ WeChat Pay v3 refund notification",
+                ))
+                .into()
+        })
+        .out(r::Out::NoContent)
+        .errors(&[404, 409, 422]),
         r::route(
             "GET",
             "/payments/withdrawals",

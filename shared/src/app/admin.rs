@@ -150,3 +150,61 @@ pub async fn update_user(
     }
     Ok(user)
 }
+
+/// Why new commission rules were not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum FeeRulesError {
+    #[error("the rules are not valid")]
+    Invalid(Vec<crate::domain::fee::FeeRuleError>),
+    #[error("the rules changed meanwhile")]
+    Changed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `admin-fee-rules-get`: the commission rules in force (the default 20 % until set).
+pub async fn fee_rules(store: &Store) -> Result<crate::store::StoredFeeRules, StoreError> {
+    store.fee_rules().await
+}
+
+/// `admin-fee-rules-update`: replaces the rules, audited. Orders already placed keep the terms
+/// frozen on them.
+pub async fn set_fee_rules(
+    store: &Store,
+    admin: UserId,
+    rules: crate::domain::fee::FeeRules,
+    now: DateTime<Utc>,
+) -> Result<crate::store::StoredFeeRules, FeeRulesError> {
+    let problems = rules.problems();
+    if !problems.is_empty() {
+        return Err(FeeRulesError::Invalid(problems));
+    }
+    let before = store.fee_rules().await?;
+    let audit = AuditRecord::new(
+        admin,
+        "fee_rules.update",
+        "fee_rules",
+        "fee_rules",
+        None,
+        serde_json::json!({
+            "from_version": before.version,
+            "default_rate_bp": rules.default_rate_bp,
+            "minimum_fee": rules.minimum_fee.to_string(),
+            "rules": rules.rules.len(),
+            "promotions": rules.promotions.len(),
+        }),
+        now,
+    );
+    if !store
+        .replace_fee_rules(&rules, before.version, admin, &audit, now)
+        .await?
+    {
+        return Err(FeeRulesError::Changed);
+    }
+    Ok(crate::store::StoredFeeRules {
+        rules,
+        version: before.version + 1,
+        updated_at: Some(now),
+        updated_by: Some(admin),
+    })
+}

@@ -17,6 +17,20 @@ pub async fn wallet(store: &Store, user: UserId) -> Result<Balances, StoreError>
     Ok(store.balances(Account::User(user), false).await?.0)
 }
 
+/// A user's balances and, when earnings are waiting to clear, which and until when.
+pub async fn wallet_with_clearances(
+    store: &Store,
+    user: UserId,
+) -> Result<(Balances, Vec<crate::domain::clearance::Clearance>), StoreError> {
+    let balances = wallet(store, user).await?;
+    let pending = if balances.pending_fen != 0 {
+        store.pending_clearances(user).await?
+    } else {
+        Vec::new()
+    };
+    Ok((balances, pending))
+}
+
 /// A user's ledger lines, newest first.
 pub async fn lines(
     store: &Store,
@@ -173,12 +187,10 @@ fn wallet_findings(snap: &AccountSnapshot) -> Vec<Finding> {
             amount_fen: l.amount,
         })
         .collect();
-    let (available, frozen) = sum_lines(&postings);
+    let sums = sum_lines(&postings);
     let mut out = Vec::new();
-    for (bucket, wallet_fen, lines_fen) in [
-        ("available", snap.balances.available_fen, available),
-        ("frozen", snap.balances.frozen_fen, frozen),
-    ] {
+    for b in crate::domain::ledger::Bucket::ALL {
+        let (bucket, wallet_fen, lines_fen) = (b.as_str(), snap.balances.bucket(b), sums.bucket(b));
         if wallet_fen != lines_fen {
             out.push(Finding::WalletMismatch {
                 account: snap.account,

@@ -16,6 +16,7 @@ pub mod orders;
 pub mod payments;
 pub mod privacy;
 pub mod ranking;
+pub mod refunds;
 pub mod reports;
 pub mod reviews;
 pub mod search;

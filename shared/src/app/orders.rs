@@ -15,6 +15,7 @@ use crate::domain::order::{
 };
 use crate::domain::service::{ServiceStatus, Tier};
 use crate::domain::{Money, OrderId, ServiceId, User, UserType};
+use crate::payments::Gateways;
 use crate::store::{
     AuditRecord, IdempotencyRecord, ListError, OrderListing, OrderStep, Page, Replay, StepKind,
     Store, StoreError, TransitionRefusal,
@@ -86,6 +87,7 @@ async fn replay(
 #[allow(clippy::too_many_arguments)]
 pub async fn place(
     store: &Store,
+    clearance: &crate::domain::clearance::ClearancePolicy,
     user: &User,
     service_id: ServiceId,
     tier: Tier,
@@ -114,7 +116,22 @@ pub async fn place(
         .packages
         .get(tier)
         .ok_or(OrderError::NoSuchPackage(tier))?;
-    let order = Order::place(user, &service, tier, package, requirements, now);
+    let days = clearance.days_for(service.seller_level);
+    let fee = store.fee_rules().await?.rules.terms_for(
+        &service.content.category.slug,
+        &service.content.parent_category.slug,
+        service.seller_level,
+        now,
+    );
+    let order = Order::place(
+        user,
+        &service,
+        tier,
+        package,
+        requirements,
+        (fee, days),
+        now,
+    );
     let record = key.map(|k| {
         IdempotencyRecord::new(
             user.id,
@@ -152,6 +169,18 @@ pub async fn get(store: &Store, viewer: Viewer, id: OrderId) -> Result<Order, Or
     } else {
         Err(OrderError::NotFound)
     }
+}
+
+/// The refunds of an order to its client's original payment (none while it is unpaid: a
+/// payment arriving for an order is refunded only once the order cannot take it).
+pub async fn refunds_of(
+    store: &Store,
+    order: &Order,
+) -> Result<Vec<crate::domain::refund::Refund>, OrderError> {
+    if order.status == crate::domain::order::OrderStatus::Pending {
+        return Ok(Vec::new());
+    }
+    Ok(store.order_refunds(order.id).await?)
 }
 
 /// Extra items written with a transition (a delivery, an audit entry, an idempotency record).
@@ -374,8 +403,10 @@ pub async fn accept(
 
 /// `order-cancel`: at once when unpaid; when paid, a request the other side confirms (or
 /// the client alone once the order is overdue).
+/// A paid order paid through a gateway is refunded to it: the gateway is asked at once.
 pub async fn cancel(
     store: &Store,
+    gateways: &Gateways,
     user: &User,
     id: OrderId,
     reason: String,
@@ -385,7 +416,15 @@ pub async fn cancel(
         Ok(o.cancel(as_party(p)?, &reason, now)?)
     })
     .await?;
+    refund_now(store, gateways, &t).await;
     Ok(t.order)
+}
+
+/// Asks the gateway for the refund a transition decided, if any.
+async fn refund_now(store: &Store, gateways: &Gateways, t: &Transition) {
+    if let Some(r) = &t.refund {
+        super::refunds::push_quietly(store, gateways, &r.refund_no).await;
+    }
 }
 
 /// `order-dispute`: either side stops the order for an operator.
@@ -418,8 +457,10 @@ pub async fn dispute(
 }
 
 /// `admin-order-resolve`: an operator settles a dispute, with an audit entry.
+#[allow(clippy::too_many_arguments)]
 pub async fn resolve(
     store: &Store,
+    gateways: &Gateways,
     admin: &User,
     id: OrderId,
     resolution: Resolution,
@@ -454,6 +495,7 @@ pub async fn resolve(
         Ok(o.resolve(admin_id, resolution, refund, &note, now)?)
     })
     .await?;
+    refund_now(store, gateways, &t).await;
     Ok(t.order)
 }
 

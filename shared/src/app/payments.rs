@@ -17,6 +17,7 @@ use crate::domain::payment::{
     Channel, Charge, ChargeStatus, Gateway, GatewayNotice, PayoutMethod, Purpose, TOPUP_MAX_FEN,
     TOPUP_MIN_FEN, TOPUP_PAY_WITHIN, Withdrawal, WithdrawalRuleError, WithdrawalStatus,
 };
+use crate::domain::refund::Refund;
 use crate::domain::{Money, OrderId, User, UserId, UserType, WithdrawalId};
 use crate::payments::{
     ChargeRequest, GatewayError, Gateways, PayParams, TransferOutcome, TransferRequest,
@@ -309,12 +310,13 @@ pub async fn pay_order(
 }
 
 /// What a verified notification did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settled {
     /// The wallet was credited, or the order paid into escrow.
     Applied,
-    /// The order could no longer take the money; the payer's wallet has it.
-    CreditedToWallet,
+    /// The order could no longer take the money: it goes back to the payer under this refund
+    /// number (push it to the gateway).
+    Refunding(String),
     /// Done before (a repeated notification).
     AlreadyApplied,
 }
@@ -396,19 +398,21 @@ pub async fn settle(
                         .map(|t| (o.version, t))
                 });
                 let Some((version, mut t)) = transition else {
-                    // Paid another way, cancelled or expired meanwhile: the money is the
-                    // payer's, in the wallet.
+                    // Paid another way, cancelled or expired meanwhile: the payment goes back
+                    // where it came from.
+                    let refund = Refund::of_charge(&charge, now);
                     match store
-                        .settle_charge(&settled(ChargeStatus::Credited), &deposit()?, now)
+                        .settle_charge_refunded(&settled(ChargeStatus::Refunded), &refund, now)
                         .await?
                     {
                         Ok(()) => {
-                            tracing::info!(out_trade_no = %charge.out_trade_no, %order_id, "order could not take the payment; credited to wallet");
-                            return Ok(Settled::CreditedToWallet);
+                            tracing::info!(out_trade_no = %charge.out_trade_no, %order_id, refund_no = %refund.refund_no, "order could not take the payment; refunding it");
+                            return Ok(Settled::Refunding(refund.refund_no));
                         }
                         Err(_) => continue,
                     }
                 };
+                t.order.payment_reference = Some(charge.out_trade_no.clone());
                 t.movement = Some(
                     Movement::gateway_escrow(
                         order_id,

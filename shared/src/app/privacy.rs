@@ -313,7 +313,7 @@ pub async fn delete(
         return Err(PrivacyError::OpenOrders(open));
     }
     let (balances, _) = store.balances(Account::User(me.id), true).await?;
-    if balances.available_fen != 0 || balances.frozen_fen != 0 {
+    if !balances.is_empty() {
         return Err(PrivacyError::BalanceNotZero);
     }
 

@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::fee::FeeTerms;
 use super::ids::{OrderId, UserId, WithdrawalId};
 use super::money::Money;
 
@@ -105,7 +106,7 @@ impl<'de> Deserialize<'de> for Account {
     }
 }
 
-/// Spendable money, or money held in escrow.
+/// Spendable money, money held in escrow, or earnings waiting out their clearance period.
 #[derive(
     Debug,
     Clone,
@@ -123,13 +124,18 @@ impl<'de> Deserialize<'de> for Account {
 pub enum Bucket {
     Available,
     Frozen,
+    /// A seller's earnings from a completed order, withdrawable once they clear.
+    PendingClearance,
 }
 
 impl Bucket {
+    pub const ALL: [Bucket; 3] = [Bucket::Available, Bucket::Frozen, Bucket::PendingClearance];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Bucket::Available => "available",
             Bucket::Frozen => "frozen",
+            Bucket::PendingClearance => "pending_clearance",
         }
     }
 }
@@ -154,6 +160,10 @@ pub enum MovementKind {
     WithdrawalPayout,
     /// A withdrawal rejected or refused by the gateway: frozen → available.
     WithdrawalReturn,
+    /// A seller's earnings cleared: pending clearance → available.
+    Clearance,
+    /// A refund the gateway could not return to the original payment: credited to the wallet.
+    RefundCredited,
 }
 
 impl MovementKind {
@@ -167,6 +177,8 @@ impl MovementKind {
             MovementKind::WithdrawalHold => "withdrawal_hold",
             MovementKind::WithdrawalPayout => "withdrawal_payout",
             MovementKind::WithdrawalReturn => "withdrawal_return",
+            MovementKind::Clearance => "clearance",
+            MovementKind::RefundCredited => "refund_credited",
         }
     }
 
@@ -183,8 +195,23 @@ impl MovementKind {
             MovementKind::WithdrawalHold => ("Withdrawal requested (frozen)", "提现申请（冻结）"),
             MovementKind::WithdrawalPayout => ("Withdrawal paid out", "提现到账"),
             MovementKind::WithdrawalReturn => ("Withdrawal returned", "提现退回"),
+            MovementKind::Clearance => ("Earnings cleared", "收入已结算，可提现"),
+            MovementKind::RefundCredited => (
+                "Refund could not return to the original payment: credited to the wallet",
+                "原路退款未成功，已退至钱包余额",
+            ),
         }
     }
+}
+
+/// Where money going back to a client goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundTo {
+    /// The client's wallet (the order was paid from it).
+    Wallet,
+    /// Back through the gateway that took it, under our trade number `charge`: the money
+    /// leaves through gateway clearing.
+    Source { charge: String },
 }
 
 /// One signed change to one bucket of one account, in fen.
@@ -288,7 +315,7 @@ impl Movement {
         let fen = positive(amount)?;
         let to = match from {
             Bucket::Available => Bucket::Frozen,
-            Bucket::Frozen => Bucket::Available,
+            Bucket::Frozen | Bucket::PendingClearance => Bucket::Available,
         };
         let u = Account::User(user);
         Movement::new(id, kind, order, vec![p(u, from, -fen), p(u, to, fen)])
@@ -413,60 +440,133 @@ impl Movement {
         )
     }
 
-    /// The order completes: the client's escrow goes to the freelancer (total − fee) and to the
-    /// platform (fee).
+    /// The order completes: the client's escrow goes to the freelancer (total − fee, pending
+    /// clearance) and to the platform (fee).
     pub fn escrow_release(
         order: OrderId,
-        client: UserId,
-        freelancer: UserId,
+        (client, freelancer): (UserId, UserId),
         total: Money,
+        fee: &FeeTerms,
     ) -> Result<Movement, MovementError> {
-        Movement::settle(order, client, freelancer, total, 0)
+        Movement::settle(
+            order,
+            (client, freelancer),
+            total,
+            0,
+            &RefundTo::Wallet,
+            fee,
+        )
     }
 
-    /// The order is cancelled after payment: the escrow goes back to the client.
+    /// The order is cancelled after payment: the escrow goes back to the client, to the
+    /// wallet or through the gateway it came from.
     pub fn escrow_refund(
         order: OrderId,
         client: UserId,
         total: Money,
+        to: &RefundTo,
+    ) -> Result<Movement, MovementError> {
+        let id = format!("refund:{order}");
+        match to {
+            RefundTo::Wallet => Movement::shift(
+                id,
+                MovementKind::EscrowRefund,
+                Some(order),
+                client,
+                Bucket::Frozen,
+                total,
+            ),
+            RefundTo::Source { charge } => {
+                let fen = positive(total)?;
+                let clearing = Account::platform(PlatformAccount::Clearing, charge);
+                Movement::new(
+                    id,
+                    MovementKind::EscrowRefund,
+                    Some(order),
+                    vec![
+                        p(Account::User(client), Bucket::Frozen, -fen),
+                        p(clearing, Bucket::Available, fen),
+                    ],
+                )
+            }
+        }
+    }
+
+    /// A seller's earnings from `order` have cleared: they can be withdrawn.
+    pub fn clearance(
+        order: OrderId,
+        seller: UserId,
+        amount: Money,
     ) -> Result<Movement, MovementError> {
         Movement::shift(
-            format!("refund:{order}"),
-            MovementKind::EscrowRefund,
+            format!("clear:{order}"),
+            MovementKind::Clearance,
             Some(order),
-            client,
-            Bucket::Frozen,
-            total,
+            seller,
+            Bucket::PendingClearance,
+            amount,
         )
     }
 
-    /// A dispute settled with `refund` back to the client and the rest released as an order
-    /// of that size would be (fee on the released part).
-    pub fn escrow_split(
-        order: OrderId,
+    /// A refund the gateway would not return to the original payment (`refund` is our refund
+    /// number): the money that left through clearing comes back into the client's wallet.
+    pub fn refund_credited(
         client: UserId,
-        freelancer: UserId,
-        total: Money,
-        refund: Money,
+        amount: Money,
+        order: Option<OrderId>,
+        refund: &str,
     ) -> Result<Movement, MovementError> {
-        Movement::settle(order, client, freelancer, total, positive(refund)?)
+        let fen = positive(amount)?;
+        let id = format!("refund-credit:{refund}");
+        let clearing = Account::platform(PlatformAccount::Clearing, &id);
+        Movement::new(
+            id,
+            MovementKind::RefundCredited,
+            order,
+            vec![
+                p(clearing, Bucket::Available, -fen),
+                p(Account::User(client), Bucket::Available, fen),
+            ],
+        )
     }
 
-    /// The escrow of `total` leaves the client: `refund_fen` back to their wallet, the rest to
-    /// the freelancer less the fee on it. A release is a settlement without a refund.
+    /// A dispute settled with `refund` back to the client (wallet or source) and the rest
+    /// released as an order of that size would be (fee on the released part).
+    pub fn escrow_split(
+        order: OrderId,
+        (client, freelancer): (UserId, UserId),
+        total: Money,
+        refund: Money,
+        to: &RefundTo,
+        fee: &FeeTerms,
+    ) -> Result<Movement, MovementError> {
+        Movement::settle(
+            order,
+            (client, freelancer),
+            total,
+            positive(refund)?,
+            to,
+            fee,
+        )
+    }
+
+    /// The escrow of `total` leaves the client: `refund_fen` back to them (`to`), the rest to
+    /// the freelancer less the fee on it (the order's frozen `terms`), pending clearance. A release is a settlement without
+    /// a refund.
     fn settle(
         order: OrderId,
-        client: UserId,
-        freelancer: UserId,
+        (client, freelancer): (UserId, UserId),
         total: Money,
         refund_fen: i64,
+        to: &RefundTo,
+        terms: &FeeTerms,
     ) -> Result<Movement, MovementError> {
         let fen = positive(total)?;
         if refund_fen >= fen {
             return Err(MovementError::RefundTooLarge);
         }
         let released = Money::from_fen(fen - refund_fen);
-        let (fee, earnings) = released.split_fee();
+        let (fee, earnings) = terms.split(released);
         let (id, kind) = if refund_fen == 0 {
             (format!("release:{order}"), MovementKind::EscrowRelease)
         } else {
@@ -475,14 +575,22 @@ impl Movement {
         let revenue = Account::platform(PlatformAccount::Revenue, &id);
         let c = Account::User(client);
         let f = Account::User(freelancer);
+        let back = match to {
+            RefundTo::Wallet => p(c, Bucket::Available, refund_fen),
+            RefundTo::Source { charge } => p(
+                Account::platform(PlatformAccount::Clearing, charge),
+                Bucket::Available,
+                refund_fen,
+            ),
+        };
         Ok(Movement::new(
             id,
             kind,
             Some(order),
             vec![
                 p(c, Bucket::Frozen, -fen),
-                p(c, Bucket::Available, refund_fen),
-                p(f, Bucket::Available, earnings.fen()),
+                back,
+                p(f, Bucket::PendingClearance, earnings.fen()),
                 p(revenue, Bucket::Available, fee.fen()),
             ],
         )?
@@ -509,6 +617,8 @@ impl Movement {
 pub struct Balances {
     pub available_fen: i64,
     pub frozen_fen: i64,
+    #[serde(default)]
+    pub pending_fen: i64,
     pub total_earned_fen: i64,
     pub total_spent_fen: i64,
 }
@@ -518,7 +628,21 @@ impl Balances {
         match b {
             Bucket::Available => self.available_fen,
             Bucket::Frozen => self.frozen_fen,
+            Bucket::PendingClearance => self.pending_fen,
         }
+    }
+
+    fn bucket_mut(&mut self, b: Bucket) -> &mut i64 {
+        match b {
+            Bucket::Available => &mut self.available_fen,
+            Bucket::Frozen => &mut self.frozen_fen,
+            Bucket::PendingClearance => &mut self.pending_fen,
+        }
+    }
+
+    /// Whether nothing is held in any bucket.
+    pub fn is_empty(&self) -> bool {
+        Bucket::ALL.iter().all(|b| self.bucket(*b) == 0)
     }
 }
 
@@ -553,11 +677,11 @@ impl Book {
             }
         }
         for p in &m.postings {
-            let w = self.wallets.entry(p.account).or_default();
-            match p.bucket {
-                Bucket::Available => w.available_fen += p.amount_fen,
-                Bucket::Frozen => w.frozen_fen += p.amount_fen,
-            }
+            *self
+                .wallets
+                .entry(p.account)
+                .or_default()
+                .bucket_mut(p.bucket) += p.amount_fen;
             self.lines.push(*p);
         }
         for (account, t) in &m.totals {
@@ -570,12 +694,13 @@ impl Book {
     }
 }
 
-/// What the lines of one account add up to, per bucket.
-pub fn sum_lines<'a>(lines: impl IntoIterator<Item = &'a Posting>) -> (i64, i64) {
-    lines.into_iter().fold((0, 0), |(a, f), p| match p.bucket {
-        Bucket::Available => (a + p.amount_fen, f),
-        Bucket::Frozen => (a, f + p.amount_fen),
-    })
+/// What the lines of one account add up to, per bucket (as balances without totals).
+pub fn sum_lines<'a>(lines: impl IntoIterator<Item = &'a Posting>) -> Balances {
+    let mut sums = Balances::default();
+    for p in lines {
+        *sums.bucket_mut(p.bucket) += p.amount_fen;
+    }
+    sums
 }
 
 #[cfg(test)]
@@ -590,10 +715,10 @@ mod tests {
     #[test]
     fn release_of_199_pays_159_20_and_a_fee_of_39_80() {
         let (o, c, f) = (OrderId::new(), UserId::new(), UserId::new());
-        let m = Movement::escrow_release(o, c, f, yuan("199.00")).unwrap();
+        let m = Movement::escrow_release(o, (c, f), yuan("199.00"), &FeeTerms::default()).unwrap();
         let d = m.deltas();
         assert_eq!(d[&Account::User(c)][&Bucket::Frozen], -19900);
-        assert_eq!(d[&Account::User(f)][&Bucket::Available], 15920);
+        assert_eq!(d[&Account::User(f)][&Bucket::PendingClearance], 15920);
         let revenue: i64 = d
             .iter()
             .filter(|(a, _)| matches!(a, Account::Platform(PlatformAccount::Revenue, _)))
@@ -608,19 +733,33 @@ mod tests {
     #[test]
     fn a_split_refunds_exactly_and_charges_the_fee_on_the_released_part() {
         let (o, c, f) = (OrderId::new(), UserId::new(), UserId::new());
-        let m = Movement::escrow_split(o, c, f, yuan("199.00"), yuan("99.00")).unwrap();
+        let w = RefundTo::Wallet;
+        let fee = FeeTerms::default();
+        let m = Movement::escrow_split(o, (c, f), yuan("199.00"), yuan("99.00"), &w, &fee).unwrap();
         let d = m.deltas();
         assert_eq!(d[&Account::User(c)][&Bucket::Frozen], -19900);
         assert_eq!(d[&Account::User(c)][&Bucket::Available], 9900);
-        // 100.00 released: fee 20.00, earnings 80.00.
-        assert_eq!(d[&Account::User(f)][&Bucket::Available], 8000);
+        // 100.00 released: fee 20.00, earnings 80.00, pending clearance.
+        assert_eq!(d[&Account::User(f)][&Bucket::PendingClearance], 8000);
         assert_eq!(
-            Movement::escrow_split(o, c, f, yuan("199.00"), yuan("199.00")),
+            Movement::escrow_split(o, (c, f), yuan("199.00"), yuan("199.00"), &w, &fee),
             Err(MovementError::RefundTooLarge)
         );
         assert_eq!(
-            Movement::escrow_split(o, c, f, yuan("199.00"), yuan("0")),
+            Movement::escrow_split(o, (c, f), yuan("199.00"), yuan("0"), &w, &fee),
             Err(MovementError::NotPositive)
+        );
+        // Paid through a gateway: the refunded part leaves through that charge's clearing.
+        let src = RefundTo::Source {
+            charge: "GB1".into(),
+        };
+        let m =
+            Movement::escrow_split(o, (c, f), yuan("199.00"), yuan("99.00"), &src, &fee).unwrap();
+        let d = m.deltas();
+        assert_eq!(d[&Account::User(c)].get(&Bucket::Available), None);
+        assert_eq!(
+            d[&Account::platform(PlatformAccount::Clearing, "GB1")][&Bucket::Available],
+            9900
         );
     }
 
@@ -700,74 +839,191 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Step {
         Deposit(usize, i64),
-        Pay(usize, usize, i64),
+        /// Client, freelancer, total, paid through a gateway, fee rate (bp), minimum fee.
+        Pay(usize, usize, i64, bool, u32, i64),
         Release(usize),
         Refund(usize),
         Split(usize, i64),
+        /// The gateway refuses a refund for good: the money comes back to the wallet.
+        RefundRefused(usize),
+        /// Time passes (hours), then due clearances clear; one clearance is tried early.
+        Wait(i64, usize),
+        Withdraw(usize, i64),
+        /// A withdrawal is paid (true) or returned.
+        Payout(usize, bool),
     }
 
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
             (0..4usize, 1..50_000i64).prop_map(|(u, f)| Step::Deposit(u, f)),
-            (0..4usize, 0..4usize, 1..80_000i64).prop_map(|(c, f, x)| Step::Pay(c, f, x)),
+            (
+                0..4usize,
+                0..4usize,
+                1..80_000i64,
+                any::<bool>(),
+                0..=5_000u32,
+                0..=10_000i64
+            )
+                .prop_map(|(c, f, x, g, r, m)| Step::Pay(c, f, x, g, r, m)),
             (0..12usize).prop_map(Step::Release),
             (0..12usize).prop_map(Step::Refund),
             (0..12usize, 1..80_000i64).prop_map(|(o, r)| Step::Split(o, r)),
+            (0..12usize).prop_map(Step::RefundRefused),
+            (1..400i64, 0..12usize).prop_map(|(h, k)| Step::Wait(h, k)),
+            (0..4usize, 1..30_000i64).prop_map(|(u, a)| Step::Withdraw(u, a)),
+            (0..8usize, any::<bool>()).prop_map(|(w, p)| Step::Payout(w, p)),
         ]
+    }
+
+    struct PaidOrder {
+        id: OrderId,
+        client: usize,
+        freelancer: usize,
+        total: i64,
+        charge: Option<String>,
+        fee: FeeTerms,
+        settled: bool,
+        /// Money sent back through the gateway, until it arrives or is refused.
+        refund: Option<(i64, bool)>,
     }
 
     proptest! {
         #[test]
-        fn random_movements_keep_every_invariant(steps in proptest::collection::vec(step(), 1..60)) {
+        fn random_movements_keep_every_invariant(steps in proptest::collection::vec(step(), 1..80)) {
+            use crate::domain::clearance::Clearance;
             let users: Vec<UserId> = (0..4).map(|_| UserId::new()).collect();
             let mut book = Book::default();
-            // Paid orders: (id, client, freelancer, total), settled once.
-            let mut orders: Vec<(OrderId, usize, usize, i64, bool)> = Vec::new();
+            let mut orders: Vec<PaidOrder> = Vec::new();
+            let mut clearances: Vec<(Clearance, bool)> = Vec::new();
+            let mut withdrawals: Vec<(WithdrawalId, usize, i64, bool)> = Vec::new();
+            let start = chrono::Utc::now();
+            let mut now = start;
             for (i, s) in steps.iter().enumerate() {
-                let m = match s {
+                let mut moves: Vec<Movement> = Vec::new();
+                match s {
                     Step::Deposit(u, fen) => {
-                        Movement::deposit(users[*u], Money::from_fen(*fen), &i.to_string()).ok()
+                        moves.extend(Movement::deposit(users[*u], Money::from_fen(*fen), &i.to_string()).ok());
                     }
-                    Step::Pay(c, f, fen) => {
-                        let o = OrderId::new();
-                        let m = Movement::escrow_freeze(o, users[*c], Money::from_fen(*fen)).ok();
-                        if let Some(m) = &m && book.clone().apply(m) == Applied::Done {
-                            orders.push((o, *c, *f, *fen, false));
+                    Step::Pay(c, f, fen, gateway, rate_bp, minimum) => {
+                        let id = OrderId::new();
+                        let total = Money::from_fen(*fen);
+                        let charge = gateway.then(|| format!("GB{i}"));
+                        let m = match &charge {
+                            Some(ch) => Movement::gateway_escrow(id, users[*c], total, ch),
+                            None => Movement::escrow_freeze(id, users[*c], total),
+                        };
+                        if let Ok(m) = m && book.clone().apply(&m) == Applied::Done {
+                            orders.push(PaidOrder {
+                                id, client: *c, freelancer: *f, total: *fen, charge,
+                                fee: FeeTerms { rate_bp: *rate_bp, minimum: Money::from_fen(*minimum) },
+                                settled: false, refund: None,
+                            });
+                            moves.push(m);
                         }
-                        m
                     }
                     Step::Release(k) | Step::Refund(k) | Step::Split(k, _) => {
-                        match orders.get_mut(*k) {
-                            Some((o, c, f, fen, settled)) if !*settled => {
-                                *settled = true;
-                                let total = Money::from_fen(*fen);
-                                match s {
-                                    Step::Release(_) => Movement::escrow_release(*o, users[*c], users[*f], total).ok(),
-                                    Step::Refund(_) => Movement::escrow_refund(*o, users[*c], total).ok(),
-                                    Step::Split(_, r) => Movement::escrow_split(*o, users[*c], users[*f], total, Money::from_fen((*r % *fen).max(1))).ok(),
-                                    _ => None,
+                        if let Some(o) = orders.get_mut(*k) && !o.settled {
+                            o.settled = true;
+                            let total = Money::from_fen(o.total);
+                            let to = o.charge.clone().map_or(RefundTo::Wallet, |charge| RefundTo::Source { charge });
+                            let parties = (users[o.client], users[o.freelancer]);
+                            let (m, refunded) = match s {
+                                Step::Release(_) => (Movement::escrow_release(o.id, parties, total, &o.fee), 0),
+                                Step::Refund(_) => (Movement::escrow_refund(o.id, parties.0, total, &to), o.total),
+                                Step::Split(_, r) => {
+                                    let r = (*r % o.total).max(1);
+                                    (Movement::escrow_split(o.id, parties, total, Money::from_fen(r), &to, &o.fee), r)
                                 }
+                                _ => unreachable!(),
+                            };
+                            if let Ok(m) = m {
+                                let released = o.total - refunded;
+                                let (_, earnings) = o.fee.split(Money::from_fen(released));
+                                if released > 0 && earnings.is_positive() {
+                                    clearances.push((Clearance::after(o.id, parties.1, earnings, 14, now), false));
+                                }
+                                if o.charge.is_some() && refunded > 0 {
+                                    o.refund = Some((refunded, false));
+                                }
+                                moves.push(m);
                             }
-                            _ => None,
                         }
                     }
-                };
-                if let Some(m) = m {
+                    Step::RefundRefused(k) => {
+                        if let Some(o) = orders.get_mut(*k) && let Some((amount, done)) = o.refund.as_mut() && !*done {
+                            *done = true;
+                            moves.extend(Movement::refund_credited(users[o.client], Money::from_fen(*amount), Some(o.id), &format!("RF{k}")).ok());
+                        }
+                    }
+                    Step::Wait(hours, early) => {
+                        // One clearance tried before it is due must not clear.
+                        if let Some((c, done)) = clearances.get(*early) && !*done && now < c.clears_at {
+                            prop_assert!(c.clear(now).is_err());
+                        }
+                        now += chrono::Duration::hours(*hours);
+                        for (c, done) in clearances.iter_mut().filter(|(_, d)| !*d) {
+                            if let Ok(m) = c.clear(now) {
+                                *done = true;
+                                moves.push(m);
+                            }
+                        }
+                    }
+                    Step::Withdraw(u, fen) => {
+                        let w = WithdrawalId::new();
+                        if let Ok(m) = Movement::withdrawal_hold(users[*u], Money::from_fen(*fen), w)
+                            && book.clone().apply(&m) == Applied::Done {
+                            withdrawals.push((w, *u, *fen, false));
+                            moves.push(m);
+                        }
+                    }
+                    Step::Payout(k, paid) => {
+                        if let Some((w, u, fen, done)) = withdrawals.get_mut(*k) && !*done {
+                            *done = true;
+                            let amount = Money::from_fen(*fen);
+                            let fee = Money::from_fen((*fen / 50).clamp(0, *fen - 1));
+                            moves.extend(if *paid {
+                                Movement::withdrawal_payout(users[*u], amount, fee, *w).ok()
+                            } else {
+                                Movement::withdrawal_return(users[*u], amount, *w).ok()
+                            });
+                        }
+                    }
+                }
+                for m in moves {
                     let sum: i64 = m.postings.iter().map(|p| p.amount_fen).sum();
                     prop_assert_eq!(sum, 0);
-                    book.apply(&m);
+                    prop_assert_eq!(book.apply(&m), Applied::Done, "{}", m.id);
                 }
                 // No user bucket is ever negative.
                 for (a, w) in &book.wallets {
                     if !a.may_go_negative() {
-                        prop_assert!(w.available_fen >= 0 && w.frozen_fen >= 0, "{a}: {w:?}");
+                        for b in Bucket::ALL {
+                            prop_assert!(w.bucket(b) >= 0, "{a}: {w:?}");
+                        }
                     }
                 }
                 // All lines sum to zero; every wallet equals the sum of its lines.
                 prop_assert_eq!(book.lines.iter().map(|p| p.amount_fen).sum::<i64>(), 0);
                 for (a, w) in &book.wallets {
-                    let (av, fr) = sum_lines(book.lines.iter().filter(|p| p.account == *a));
-                    prop_assert_eq!((av, fr), (w.available_fen, w.frozen_fen));
+                    let sums = sum_lines(book.lines.iter().filter(|p| p.account == *a));
+                    for b in Bucket::ALL {
+                        prop_assert_eq!(sums.bucket(b), w.bucket(b));
+                    }
+                }
+                // Nothing clears early: what waits to clear is exactly the earnings not yet due.
+                for (u, user) in users.iter().enumerate() {
+                    let waiting: i64 = clearances
+                        .iter()
+                        .filter(|(c, done)| !*done && c.seller_id == *user)
+                        .map(|(c, _)| c.amount.fen())
+                        .sum();
+                    let pending = book.wallets.get(&Account::User(*user)).map_or(0, |w| w.pending_fen);
+                    prop_assert_eq!(pending, waiting, "user {}", u);
+                    for (c, done) in &clearances {
+                        if *done {
+                            prop_assert!(c.clears_at <= now);
+                        }
+                    }
                 }
             }
         }

@@ -2,7 +2,9 @@
 
 pub mod attachment;
 pub mod catalog;
+pub mod clearance;
 pub mod export;
+pub mod fee;
 pub mod file;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -16,6 +18,7 @@ pub mod order;
 pub mod payment;
 pub mod profile;
 pub mod ranking;
+pub mod refund;
 pub mod report;
 pub mod review;
 pub mod service;
@@ -45,6 +48,27 @@ pub fn china_time(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::
         Some(offset) => t.with_timezone(&offset),
         None => t.fixed_offset(),
     }
+}
+
+/// `prefix` + local time in China (yyyymmddHHMMSS) + `n` characters (A–Z, 0–9) from `random`:
+/// numbers people can read out on the phone and sort by time.
+pub fn stamped_number(
+    prefix: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    random: u128,
+    n: usize,
+) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut r = random;
+    let tail: String = (0..n)
+        .map(|_| {
+            let c = ALPHABET[(r % 36) as usize] as char;
+            r /= 36;
+            c
+        })
+        .collect();
+    let local = china_time(now).format("%Y%m%d%H%M%S");
+    format!("{prefix}{local}{tail}")
 }
 
 /// A time as the API shows it: RFC 3339, whole seconds, `Z`.

@@ -8,9 +8,13 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::clearance::Clearance;
+use super::fee::FeeTerms;
 use super::ids::{OrderId, ServiceId, UserId};
-use super::ledger::{Movement, MovementError};
+use super::ledger::{Movement, MovementError, RefundTo};
 use super::money::Money;
+use super::payment::Gateway;
+use super::refund::Refund;
 use super::service::{Package, Service, Tier};
 use super::user::User;
 
@@ -246,9 +250,20 @@ pub struct Order {
     pub platform_fee: Money,
     #[serde(with = "fen")]
     pub freelancer_earnings: Money,
+    /// The commission frozen when the order was placed (the rules may change after).
+    #[serde(default)]
+    pub fee: FeeTerms,
     pub status: OrderStatus,
     pub payment_status: PaymentStatus,
     pub payment_method: Option<String>,
+    /// Our trade number of the charge that paid the order through a gateway: money going
+    /// back to the client goes back through it.
+    #[serde(default)]
+    pub payment_reference: Option<String>,
+    /// How many days the freelancer's earnings wait before they can be withdrawn (the
+    /// clearance period of their seller level when the order was placed).
+    #[serde(default = "default_clearance_days")]
+    pub clearance_days: u32,
     pub delivery_deadline: DateTime<Utc>,
     pub is_late: bool,
     pub paid_at: Option<DateTime<Utc>>,
@@ -271,6 +286,10 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
+}
+
+fn default_clearance_days() -> u32 {
+    14
 }
 
 /// What the order timers look for.
@@ -325,27 +344,15 @@ pub struct Transition {
     pub order: Order,
     pub movement: Option<Movement>,
     pub closed: bool,
+    /// Money going back to the client's original payment, written with the transition.
+    pub refund: Option<Refund>,
+    /// The freelancer's earnings waiting to clear, written with the transition.
+    pub clearance: Option<Clearance>,
 }
 
 /// `ORD` + local time in China (yyyymmddHHMMSS) + six characters from `random`.
 pub fn order_number(now: DateTime<Utc>, random: u128) -> String {
-    stamped_number("ORD", now, random, 6)
-}
-
-/// `prefix` + local time in China (yyyymmddHHMMSS) + `n` characters (A–Z, 0–9) from `random`:
-/// numbers people can read out on the phone and sort by time.
-pub fn stamped_number(prefix: &str, now: DateTime<Utc>, random: u128, n: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut r = random;
-    let tail: String = (0..n)
-        .map(|_| {
-            let c = ALPHABET[(r % 36) as usize] as char;
-            r /= 36;
-            c
-        })
-        .collect();
-    let local = super::china_time(now).format("%Y%m%d%H%M%S");
-    format!("{prefix}{local}{tail}")
+    super::stamped_number("ORD", now, random, 6)
 }
 
 impl Order {
@@ -356,11 +363,12 @@ impl Order {
         tier: Tier,
         package: &Package,
         requirements: String,
+        (fee_terms, clearance_days): (FeeTerms, u32),
         now: DateTime<Utc>,
     ) -> Order {
         let id = OrderId::new();
         let total = package.price;
-        let (fee, earnings) = total.split_fee();
+        let (fee, earnings) = fee_terms.split(total);
         Order {
             id,
             order_number: order_number(now, id.random()),
@@ -376,9 +384,12 @@ impl Order {
             total_amount: total,
             platform_fee: fee,
             freelancer_earnings: earnings,
+            fee: fee_terms,
             status: OrderStatus::Pending,
             payment_status: PaymentStatus::Pending,
             payment_method: None,
+            payment_reference: None,
+            clearance_days,
             delivery_deadline: now + Duration::days(i64::from(package.delivery_days)),
             is_late: false,
             paid_at: None,
@@ -475,7 +486,59 @@ impl Order {
             order,
             movement: None,
             closed: false,
+            refund: None,
+            clearance: None,
         }
+    }
+
+    /// The gateway and charge that paid the order, if one did.
+    fn paid_through(&self) -> Option<(Gateway, &str)> {
+        let gateway = self.payment_method.as_deref()?.parse::<Gateway>().ok()?;
+        Some((gateway, self.payment_reference.as_deref()?))
+    }
+
+    /// Where `amount` going back to the client goes, and the gateway refund that carries it
+    /// when the order was paid through a gateway.
+    fn refund_of(
+        &self,
+        amount: Money,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> (RefundTo, Option<Refund>) {
+        match self.paid_through() {
+            Some((gateway, charge)) => (
+                RefundTo::Source {
+                    charge: charge.to_owned(),
+                },
+                Some(Refund::of_order(
+                    self.id,
+                    &self.order_number,
+                    self.client_id,
+                    gateway,
+                    charge,
+                    self.total_amount,
+                    amount,
+                    reason,
+                    now,
+                )),
+            ),
+            None => (RefundTo::Wallet, None),
+        }
+    }
+
+    /// The freelancer's share of `released` (if any is left after the fee), waiting out the
+    /// order's clearance period.
+    fn clearance_of(&self, released: Money, now: DateTime<Utc>) -> Option<Clearance> {
+        let (_, earnings) = self.fee.split(released);
+        earnings.is_positive().then(|| {
+            Clearance::after(
+                self.id,
+                self.freelancer_id,
+                earnings,
+                self.clearance_days,
+                now,
+            )
+        })
     }
 
     /// The client pays from the wallet: the total goes into escrow and work starts; the
@@ -499,9 +562,8 @@ impl Order {
         o.delivery_deadline = now + Duration::days(i64::from(self.package.delivery_days));
         let movement = Movement::escrow_freeze(self.id, self.client_id, self.total_amount)?;
         Ok(Transition {
-            order: o,
             movement: Some(movement),
-            closed: false,
+            ..Order::plain(o)
         })
     }
 
@@ -547,14 +609,15 @@ impl Order {
         o.cancellation = None;
         let movement = Movement::escrow_release(
             self.id,
-            self.client_id,
-            self.freelancer_id,
+            (self.client_id, self.freelancer_id),
             self.total_amount,
+            &self.fee,
         )?;
         Ok(Transition {
-            order: o,
             movement: Some(movement),
             closed: true,
+            clearance: self.clearance_of(self.total_amount, now),
+            ..Order::plain(o)
         })
     }
 
@@ -575,20 +638,26 @@ impl Order {
         o.status = OrderStatus::Cancelled;
         o.cancelled_at = Some(now);
         o.cancel_reason = Some(reason.to_owned());
-        let movement = if self.payment_status == PaymentStatus::Paid {
+        let (movement, refund) = if self.payment_status == PaymentStatus::Paid {
             o.payment_status = PaymentStatus::Refunded;
-            Some(Movement::escrow_refund(
-                self.id,
-                self.client_id,
-                self.total_amount,
-            )?)
+            let (to, refund) = self.refund_of(self.total_amount, reason, now);
+            (
+                Some(Movement::escrow_refund(
+                    self.id,
+                    self.client_id,
+                    self.total_amount,
+                    &to,
+                )?),
+                refund,
+            )
         } else {
-            None
+            (None, None)
         };
         Ok(Transition {
-            order: o,
             movement,
             closed: true,
+            refund,
+            ..Order::plain(o)
         })
     }
 
@@ -688,13 +757,18 @@ impl Order {
                 }
                 let mut t = self.complete(Actor::Admin, now)?;
                 t.order.payment_status = PaymentStatus::PartiallyRefunded;
+                let (to, back) = self.refund_of(refund, note, now);
                 t.movement = Some(Movement::escrow_split(
                     self.id,
-                    self.client_id,
-                    self.freelancer_id,
+                    (self.client_id, self.freelancer_id),
                     self.total_amount,
                     refund,
+                    &to,
+                    &self.fee,
                 )?);
+                t.refund = back;
+                let released = Money::from_fen(self.total_amount.fen() - refund.fen());
+                t.clearance = self.clearance_of(released, now);
                 Ok(settle(t, refund))
             }
         }
@@ -775,8 +849,69 @@ mod tests {
             (c.available_fen, c.frozen_fen, c.total_spent_fen),
             (30_100, 0, 19_900)
         );
-        assert_eq!((f.available_fen, f.total_earned_fen), (15_920, 15_920));
+        // The earnings wait out the clearance period before they can be withdrawn.
+        assert_eq!(
+            (f.available_fen, f.pending_fen, f.total_earned_fen),
+            (0, 15_920, 15_920)
+        );
+        let c = done.clearance.expect("earnings to clear");
+        assert_eq!(c.amount, Money::from_fen(15_920));
+        assert_eq!(c.clears_at, at(&o, 90) + Duration::days(14));
+        assert_eq!(done.refund, None);
         assert_eq!(d2.version, 5);
+    }
+
+    #[test]
+    fn a_gateway_paid_order_is_refunded_to_its_source_and_a_split_clears_the_rest() {
+        use crate::domain::ledger::PlatformAccount;
+        let o = order("399.00", 1);
+        let mut paid = o.pay(Party::Client, "alipay", at(&o, 5)).unwrap().order;
+        paid.payment_reference = Some("GB20261124160500ABCDEFGHIJ".into());
+        // Both agree to cancel: the whole escrow goes back through Alipay, not the wallet.
+        let asked = paid
+            .cancel(Party::Client, "不需要了", at(&o, 10))
+            .unwrap()
+            .order;
+        let t = asked.cancel(Party::Freelancer, "同意", at(&o, 11)).unwrap();
+        let r = t.refund.expect("a refund to the source");
+        assert_eq!(
+            (r.gateway, r.amount),
+            (Gateway::Alipay, Money::from_fen(39_900))
+        );
+        assert_eq!(r.out_trade_no, "GB20261124160500ABCDEFGHIJ");
+        assert_eq!(r.refund_no, format!("RF{}", &o.order_number[3..]));
+        let d = t.movement.unwrap().deltas();
+        assert_eq!(d[&Account::User(o.client_id)].get(&Bucket::Available), None);
+        let clearing = Account::platform(PlatformAccount::Clearing, "GB20261124160500ABCDEFGHIJ");
+        assert_eq!(d[&clearing][&Bucket::Available], 39_900);
+        // Disputed and split 60/40: 40 % back to the source, 60 % less the fee to clear.
+        let disputed = paid
+            .dispute(Party::Client, "质量", (vec![], vec![]), at(&o, 20))
+            .unwrap()
+            .order;
+        let s = disputed
+            .resolve(
+                UserId::new(),
+                Resolution::Split,
+                Some(Money::from_fen(15_960)),
+                "六四",
+                at(&o, 30),
+            )
+            .unwrap();
+        assert_eq!(s.refund.unwrap().amount, Money::from_fen(15_960));
+        let c = s.clearance.unwrap();
+        // 239.40 released: fee 47.88, earnings 191.52.
+        assert_eq!(c.amount, Money::from_fen(19_152));
+        assert_eq!(c.clears_at, at(&o, 30) + Duration::days(14));
+        // Paid from the wallet: back to the wallet, no gateway refund.
+        let w = o.pay(Party::Client, "wallet", at(&o, 5)).unwrap().order;
+        let w = w.cancel(Party::Client, "x", at(&o, 6)).unwrap().order;
+        let t = w.cancel(Party::Freelancer, "y", at(&o, 7)).unwrap();
+        assert_eq!(t.refund, None);
+        assert_eq!(
+            t.movement.unwrap().deltas()[&Account::User(o.client_id)][&Bucket::Available],
+            39_900
+        );
     }
 
     #[test]

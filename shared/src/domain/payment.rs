@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::{OrderId, UserId, WithdrawalId};
 use super::money::{Money, fen};
-use super::order::stamped_number;
+use super::stamped_number;
 
 /// A payment gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -102,8 +102,10 @@ pub enum ChargeStatus {
     /// Paid and applied: the wallet credited, or the order paid into escrow.
     Paid,
     /// Paid for an order that could no longer take it (paid another way, cancelled, expired):
-    /// the money went to the payer's wallet instead.
+    /// the money went to the payer's wallet instead (before refunds to the original payment).
     Credited,
+    /// Paid for an order that could no longer take it: refunded to the original payment.
+    Refunded,
 }
 
 impl ChargeStatus {
@@ -112,6 +114,7 @@ impl ChargeStatus {
             ChargeStatus::Pending => "pending",
             ChargeStatus::Paid => "paid",
             ChargeStatus::Credited => "credited",
+            ChargeStatus::Refunded => "refunded",
         }
     }
 }

@@ -21,10 +21,21 @@ use serde_json::value::RawValue;
 
 use super::keys::{KeyError, RsaSigner, RsaVerifier};
 use super::{
-    CallbackError, ChargeRequest, GatewayError, PayParams, TransferOutcome, TransferRequest,
+    CallbackError, ChargeRequest, GatewayError, PayParams, RefundRequest, TransferOutcome,
+    TransferRequest,
 };
 use crate::domain::Money;
 use crate::domain::payment::{Channel, Gateway, GatewayNotice};
+use crate::domain::refund::RefundOutcome;
+
+/// `alipay.trade.refund` refusals that asking again may cure (Alipay's own trouble, or our
+/// merchant balance): the refund stays pending and is asked again. Any other business
+/// refusal is final.
+const REFUND_RETRYABLE: [&str; 3] = [
+    "ACQ.SYSTEM_ERROR",
+    "ACQ.SELLER_BALANCE_NOT_ENOUGH",
+    "ACQ.REASON_TRADE_BEEN_FREEZEN",
+];
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AlipayConfig {
@@ -88,10 +99,21 @@ struct TransferResponse {
 }
 
 #[derive(Debug, Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow, rename = "alipay_fund_trans_uni_transfer_response")]
-    response: &'a RawValue,
-    sign: Option<String>,
+struct RefundResponse {
+    code: String,
+    #[serde(default)]
+    msg: String,
+    #[serde(default)]
+    sub_code: Option<String>,
+    #[serde(default)]
+    sub_msg: Option<String>,
+    #[serde(default)]
+    trade_no: Option<String>,
+    #[serde(default)]
+    fund_change: Option<String>,
+    /// The query's answer: `REFUND_SUCCESS`, or absent when Alipay has no such refund (yet).
+    #[serde(default)]
+    refund_status: Option<String>,
 }
 
 impl Alipay {
@@ -234,10 +256,46 @@ impl Alipay {
                 "name": t.payee_name,
             },
             "remark": t.title,
-        })
-        .to_string();
+        });
+        let body = self
+            .call("alipay.fund.trans.uni.transfer", &biz, now)
+            .await?;
+        self.transfer_outcome(&body)
+    }
+
+    /// The `<method>_response` member of an API answer, only if Alipay signed its exact text.
+    fn signed_answer<T: serde::de::DeserializeOwned>(
+        &self,
+        body: &str,
+        method: &str,
+    ) -> Result<T, GatewayError> {
+        let members: std::collections::HashMap<String, Box<RawValue>> =
+            serde_json::from_str(body).map_err(|e| GatewayError::Decode(e.to_string()))?;
+        let name = format!("{}_response", method.replace('.', "_"));
+        let raw = members
+            .get(&name)
+            .ok_or_else(|| GatewayError::Decode(format!("no {name} in the answer")))?
+            .get();
+        let sign: Option<String> = members
+            .get("sign")
+            .and_then(|s| serde_json::from_str(s.get()).ok());
+        if !sign.is_some_and(|s| self.verifier.verify(raw.as_bytes(), &s)) {
+            return Err(GatewayError::Unverified(
+                raw.chars().take(200).collect::<String>(),
+            ));
+        }
+        serde_json::from_str(raw).map_err(|e| GatewayError::Decode(e.to_string()))
+    }
+
+    /// Sends `method` with `biz` as a signed form POST; the answer's text.
+    async fn call(
+        &self,
+        method: &str,
+        biz: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<String, GatewayError> {
         let params = self
-            .signed_params("alipay.fund.trans.uni.transfer", &biz, now, false)
+            .signed_params(method, &biz.to_string(), now, false)
             .map_err(|e| GatewayError::Decode(e.to_string()))?;
         let resp = self
             .http
@@ -246,31 +304,92 @@ impl Alipay {
             .send()
             .await
             .map_err(|e| GatewayError::Network(e.without_url().to_string()))?;
-        let body = resp
-            .text()
+        resp.text()
             .await
-            .map_err(|e| GatewayError::Network(e.without_url().to_string()))?;
-        self.transfer_outcome(&body)
+            .map_err(|e| GatewayError::Network(e.without_url().to_string()))
+    }
+
+    /// `alipay.trade.refund` of `r.amount` of the trade `r.out_trade_no`, under our
+    /// `out_request_no` (Alipay refunds each number once, so asking again is safe).
+    /// `fund_change = Y` is a refund made now; `N` means it may have been made before, so
+    /// Alipay is asked where it stands.
+    pub async fn refund(
+        &self,
+        r: &RefundRequest,
+        now: DateTime<Utc>,
+    ) -> Result<RefundOutcome, GatewayError> {
+        const METHOD: &str = "alipay.trade.refund";
+        let biz = serde_json::json!({
+            "out_trade_no": r.out_trade_no,
+            "refund_amount": r.amount.to_string(),
+            "out_request_no": r.refund_no,
+            "refund_reason": r.reason,
+        });
+        let body = self.call(METHOD, &biz, now).await?;
+        let a: RefundResponse = self.signed_answer(&body, METHOD)?;
+        match (a.code.as_str(), a.fund_change.as_deref()) {
+            ("10000", Some("Y")) => Ok(RefundOutcome::Succeeded {
+                gateway_refund_id: a.trade_no,
+            }),
+            ("10000", _) => match self.refund_state(r, now).await? {
+                RefundOutcome::NotFound => Ok(RefundOutcome::Processing {
+                    gateway_refund_id: a.trade_no,
+                }),
+                known => Ok(known),
+            },
+            ("40004", _)
+                if !a
+                    .sub_code
+                    .as_deref()
+                    .is_some_and(|c| REFUND_RETRYABLE.contains(&c)) =>
+            {
+                Ok(RefundOutcome::Refused {
+                    reason: format!(
+                        "{}: {}",
+                        a.sub_code.unwrap_or_default(),
+                        a.sub_msg.unwrap_or(a.msg)
+                    ),
+                })
+            }
+            (code, _) => Err(GatewayError::Rejected {
+                code: a.sub_code.unwrap_or_else(|| code.to_owned()),
+                message: a.sub_msg.unwrap_or(a.msg),
+            }),
+        }
+    }
+
+    /// `alipay.trade.fastpay.refund.query`: whether the refund under our number was made.
+    pub async fn refund_state(
+        &self,
+        r: &RefundRequest,
+        now: DateTime<Utc>,
+    ) -> Result<RefundOutcome, GatewayError> {
+        const METHOD: &str = "alipay.trade.fastpay.refund.query";
+        let biz = serde_json::json!({
+            "out_trade_no": r.out_trade_no,
+            "out_request_no": r.refund_no,
+        });
+        let body = self.call(METHOD, &biz, now).await?;
+        let a: RefundResponse = self.signed_answer(&body, METHOD)?;
+        match (a.code.as_str(), a.refund_status.as_deref()) {
+            ("10000", Some("REFUND_SUCCESS")) => Ok(RefundOutcome::Succeeded {
+                gateway_refund_id: a.trade_no,
+            }),
+            // No status: Alipay has not received (or not made) a refund under this number.
+            ("10000", _) => Ok(RefundOutcome::NotFound),
+            ("40004", _) if a.sub_code.as_deref() == Some("ACQ.TRADE_NOT_EXIST") => {
+                Ok(RefundOutcome::NotFound)
+            }
+            (code, _) => Err(GatewayError::Rejected {
+                code: a.sub_code.unwrap_or_else(|| code.to_owned()),
+                message: a.sub_msg.unwrap_or(a.msg),
+            }),
+        }
     }
 
     /// Reads a transfer response: only a response signed by Alipay can pay or refuse.
     pub fn transfer_outcome(&self, body: &str) -> Result<TransferOutcome, GatewayError> {
-        let env: Envelope<'_> =
-            serde_json::from_str(body).map_err(|e| GatewayError::Decode(e.to_string()))?;
-        let raw = env.response.get();
-        let r: TransferResponse =
-            serde_json::from_str(raw).map_err(|e| GatewayError::Decode(e.to_string()))?;
-        let signed = env
-            .sign
-            .as_deref()
-            .is_some_and(|s| self.verifier.verify(raw.as_bytes(), s));
-        if !signed {
-            return Err(GatewayError::Unverified(format!(
-                "{} {}",
-                r.code,
-                r.sub_code.as_deref().unwrap_or(&r.msg)
-            )));
-        }
+        let r: TransferResponse = self.signed_answer(body, "alipay.fund.trans.uni.transfer")?;
         Ok(match (r.code.as_str(), r.status.as_deref()) {
             ("10000", Some("SUCCESS")) => TransferOutcome::Paid {
                 reference: r.order_id.unwrap_or_default(),

@@ -54,6 +54,7 @@ fn wechat() -> Wechat {
         platform_keys: BTreeMap::from([(s("wechat_platform_serial"), WECHAT_PUB.to_owned())]),
         api_base: "https://api.mch.weixin.qq.com".into(),
         notify_url: "https://api.gigbao.cn/api/v1/payments/callbacks/wechat".into(),
+        refund_notify_url: None,
         transfer_scene_id: s("wechat_transfer_scene_id"),
     })
     .unwrap()

@@ -57,6 +57,19 @@ pub enum PayParams {
     Jsapi(JsapiParams),
 }
 
+/// Money going back to a payer through the gateway that took it.
+#[derive(Debug, Clone)]
+pub struct RefundRequest {
+    /// Ours (`out_request_no` / `out_refund_no`): the gateway refunds each number once.
+    pub refund_no: String,
+    /// The charge it refunds.
+    pub out_trade_no: String,
+    /// What the charge took.
+    pub total: Money,
+    pub amount: Money,
+    pub reason: String,
+}
+
 /// A payout to a user's account.
 #[derive(Debug, Clone)]
 pub struct TransferRequest {

@@ -19,11 +19,17 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{KeyError, RsaSigner, RsaVerifier, aes_256_gcm_open};
 use super::{
-    CallbackError, ChargeRequest, GatewayError, JsapiParams, PayParams, TransferOutcome,
-    TransferRequest,
+    CallbackError, ChargeRequest, GatewayError, JsapiParams, PayParams, RefundRequest,
+    TransferOutcome, TransferRequest,
 };
 use crate::domain::Money;
 use crate::domain::payment::{Gateway, GatewayNotice};
+use crate::domain::refund::{RefundNotice, RefundOutcome};
+
+/// Refund refusals (error codes of `POST /v3/refund/domestic/refunds`) that are final: the
+/// trade cannot be refunded. Any other error (`SYSTEM_ERROR`, `NOT_ENOUGH` — our merchant
+/// balance, `FREQUENCY_LIMITED` …) leaves the refund pending, to be asked again.
+const REFUND_REFUSALS: [&str; 2] = ["RESOURCE_NOT_EXISTS", "ORDER_NOT_EXIST"];
 
 /// How far a notification's timestamp may be from our clock.
 const NOTIFY_WINDOW_SECS: i64 = 300;
@@ -46,6 +52,9 @@ pub struct WechatConfig {
     pub api_base: String,
     /// Our `payment-callback-wechat`.
     pub notify_url: String,
+    /// Our `payment-callback-wechat-refund` (default: `notify_url` + `/refund`).
+    #[serde(default)]
+    pub refund_notify_url: Option<String>,
     /// The transfer scene approved for withdrawals (商家转账 `transfer_scene_id`).
     pub transfer_scene_id: String,
 }
@@ -164,6 +173,60 @@ struct TransferBill {
     fail_reason: Option<String>,
 }
 
+#[derive(Debug, Serialize)]
+struct RefundBody<'a> {
+    out_trade_no: &'a str,
+    out_refund_no: &'a str,
+    reason: &'a str,
+    notify_url: String,
+    amount: RefundAmount,
+}
+
+#[derive(Debug, Serialize)]
+struct RefundAmount {
+    refund: i64,
+    total: i64,
+    currency: &'static str,
+}
+
+/// A refund as WeChat Pay answers it (and, inside a notification, reports it).
+#[derive(Debug, Deserialize)]
+struct RefundState {
+    #[serde(default)]
+    mchid: Option<String>,
+    out_refund_no: String,
+    #[serde(default)]
+    out_trade_no: String,
+    #[serde(default)]
+    refund_id: Option<String>,
+    /// `status` in answers, `refund_status` in notifications.
+    #[serde(alias = "refund_status")]
+    status: String,
+    amount: RefundStateAmount,
+}
+
+#[derive(Debug, Deserialize)]
+struct RefundStateAmount {
+    refund: i64,
+}
+
+impl RefundState {
+    fn outcome(self) -> RefundOutcome {
+        match self.status.as_str() {
+            "SUCCESS" => RefundOutcome::Succeeded {
+                gateway_refund_id: self.refund_id,
+            },
+            // Closed, or abnormal (the payer's card was closed): it will not arrive.
+            "CLOSED" | "ABNORMAL" => RefundOutcome::Refused {
+                reason: self.status,
+            },
+            _ => RefundOutcome::Processing {
+                gateway_refund_id: self.refund_id,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
     #[serde(default)]
@@ -266,6 +329,33 @@ impl Wechat {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<GatewayNotice>, CallbackError> {
+        let (event_type, plain) = self.open_notification(h, body, now)?;
+        let t: Transaction =
+            serde_json::from_slice(&plain).map_err(|_| CallbackError::Malformed)?;
+        if t.mchid != self.config.mchid || t.appid != self.config.appid {
+            return Err(CallbackError::WrongMerchant);
+        }
+        if event_type != "TRANSACTION.SUCCESS" || t.trade_state != "SUCCESS" {
+            return Ok(None);
+        }
+        if t.amount.currency.as_deref().is_some_and(|c| c != "CNY") {
+            return Err(CallbackError::Malformed);
+        }
+        Ok(Some(GatewayNotice {
+            gateway: Gateway::Wechat,
+            out_trade_no: t.out_trade_no,
+            trade_no: t.transaction_id,
+            amount: Money::from_fen(t.amount.total),
+        }))
+    }
+
+    /// Opens a notification's encrypted resource, once its signature is checked.
+    fn open_notification(
+        &self,
+        h: &SignatureHeaders,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Vec<u8>), CallbackError> {
         self.verify(h, body, now)?;
         let n: Notification = serde_json::from_str(body).map_err(|_| CallbackError::Malformed)?;
         if n.resource.algorithm != "AEAD_AES_256_GCM" {
@@ -278,23 +368,93 @@ impl Wechat {
             &n.resource.ciphertext,
         )
         .ok_or(CallbackError::BadSignature)?;
-        let t: Transaction =
-            serde_json::from_slice(&plain).map_err(|_| CallbackError::Malformed)?;
-        if t.mchid != self.config.mchid || t.appid != self.config.appid {
-            return Err(CallbackError::WrongMerchant);
-        }
-        if n.event_type != "TRANSACTION.SUCCESS" || t.trade_state != "SUCCESS" {
-            return Ok(None);
-        }
-        if t.amount.currency.as_deref().is_some_and(|c| c != "CNY") {
+        Ok((n.event_type, plain))
+    }
+
+    /// Checks and opens a refund notification (`REFUND.SUCCESS`, `REFUND.ABNORMAL`,
+    /// `REFUND.CLOSED`).
+    pub fn refund_notification(
+        &self,
+        h: &SignatureHeaders,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RefundNotice, CallbackError> {
+        let (event_type, plain) = self.open_notification(h, body, now)?;
+        if !event_type.starts_with("REFUND.") {
             return Err(CallbackError::Malformed);
         }
-        Ok(Some(GatewayNotice {
+        let r: RefundState =
+            serde_json::from_slice(&plain).map_err(|_| CallbackError::Malformed)?;
+        if r.mchid.as_deref() != Some(self.config.mchid.as_str()) {
+            return Err(CallbackError::WrongMerchant);
+        }
+        Ok(RefundNotice {
             gateway: Gateway::Wechat,
-            out_trade_no: t.out_trade_no,
-            trade_no: t.transaction_id,
-            amount: Money::from_fen(t.amount.total),
-        }))
+            refund_no: r.out_refund_no.clone(),
+            out_trade_no: r.out_trade_no.clone(),
+            amount: Money::from_fen(r.amount.refund),
+            outcome: r.outcome(),
+        })
+    }
+
+    /// `POST /v3/refund/domestic/refunds` under our `out_refund_no` (WeChat Pay refunds each
+    /// number once, so asking again is safe).
+    pub async fn refund(&self, r: &RefundRequest) -> Result<RefundOutcome, GatewayError> {
+        let body = serde_json::to_string(&RefundBody {
+            out_trade_no: &r.out_trade_no,
+            out_refund_no: &r.refund_no,
+            reason: &r.reason,
+            notify_url: self
+                .config
+                .refund_notify_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/refund", self.config.notify_url)),
+            amount: RefundAmount {
+                refund: r.amount.fen(),
+                total: r.total.fen(),
+                currency: "CNY",
+            },
+        })
+        .map_err(|e| GatewayError::Decode(e.to_string()))?;
+        match self
+            .call(
+                reqwest::Method::POST,
+                "/v3/refund/domestic/refunds",
+                Some(body),
+                false,
+            )
+            .await
+        {
+            Ok((_, text)) => {
+                let state: RefundState =
+                    serde_json::from_str(&text).map_err(|e| GatewayError::Decode(e.to_string()))?;
+                Ok(state.outcome())
+            }
+            Err(GatewayError::Rejected { code, message })
+                if REFUND_REFUSALS.contains(&code.as_str()) =>
+            {
+                Ok(RefundOutcome::Refused {
+                    reason: format!("{code}: {message}"),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /v3/refund/domestic/refunds/{out_refund_no}`: where our refund stands.
+    pub async fn refund_state(&self, refund_no: &str) -> Result<RefundOutcome, GatewayError> {
+        let path = format!("/v3/refund/domestic/refunds/{refund_no}");
+        match self.call(reqwest::Method::GET, &path, None, false).await {
+            Ok((_, text)) => {
+                let state: RefundState =
+                    serde_json::from_str(&text).map_err(|e| GatewayError::Decode(e.to_string()))?;
+                Ok(state.outcome())
+            }
+            Err(GatewayError::Rejected { code, .. }) if code == "RESOURCE_NOT_EXISTS" => {
+                Ok(RefundOutcome::NotFound)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Sends a signed request and checks the signature on a successful answer.

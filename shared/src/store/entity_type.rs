@@ -53,6 +53,9 @@ pub enum EntityType {
     RateLimit,
     Lease,
     File,
+    Refund,
+    Clearance,
+    FeeRules,
     /// Anything else: never followed.
     #[serde(other)]
     Other,

@@ -344,6 +344,33 @@ pub fn charge(out_trade_no: &str) -> Key {
     key(format!("CHARGE#{out_trade_no}"), "CHARGE")
 }
 
+/// `REFUND#{refund_no} / REFUND`: one refund to the original payment.
+pub fn refund(refund_no: &str) -> Key {
+    key(format!("REFUND#{refund_no}"), "REFUND")
+}
+
+/// An order's refunds (`GSI2PK=ORDER#{order}#REFUNDS`, `GSI2SK={created_at}#{refund_no}`).
+pub fn order_refunds(order: OrderId) -> String {
+    format!("ORDER#{order}#REFUNDS")
+}
+
+/// Refunds waiting for the gateway (`GSI4PK=TIMER#refund`, `GSI4SK={next attempt}#{no}`),
+/// and earnings waiting to clear (`GSI4PK=TIMER#clearance`, `GSI4SK={clears_at}#{order}`):
+/// sparse, like the order timers.
+pub const REFUND_TIMER: &str = "TIMER#refund";
+pub const CLEARANCE_TIMER: &str = "TIMER#clearance";
+
+/// `WALLET#user:{seller} / CLEARANCE#{order}`: earnings of one order waiting to clear, in the
+/// seller's wallet partition (the wallet view lists them), deleted when they clear.
+pub fn clearance(seller: UserId, order: OrderId) -> Key {
+    key(
+        wallet(Account::User(seller)).pk,
+        &format!("{CLEARANCE_PREFIX}{order}"),
+    )
+}
+
+pub const CLEARANCE_PREFIX: &str = "CLEARANCE#";
+
 /// `GWTRADE#{gateway}#{trade_no} / GWTRADE`: a gateway transaction is applied once.
 pub fn gateway_trade(gateway: Gateway, trade_no: &str) -> Key {
     key(format!("GWTRADE#{gateway}#{trade_no}"), "GWTRADE")
@@ -530,4 +557,9 @@ pub fn ranking_dirty_shard(shard: u32) -> String {
 /// When the ranking last ranked everything: `RANKING#STATE / FULL`.
 pub fn ranking_state() -> Key {
     key("RANKING#STATE".to_owned(), "FULL")
+}
+
+/// `CONFIG#FEE_RULES / CONFIG`: the operators' commission rules (absent: the default 20 %).
+pub fn fee_rules() -> Key {
+    key("CONFIG#FEE_RULES".to_owned(), "CONFIG")
 }

@@ -23,6 +23,8 @@ struct WalletRecord {
     #[serde(default)]
     frozen: i64,
     #[serde(default)]
+    pending_clearance: i64,
+    #[serde(default)]
     total_earned: i64,
     #[serde(default)]
     total_spent: i64,
@@ -67,6 +69,18 @@ pub struct MovementRecord {
     gsi2pk: Option<String>,
     #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
     gsi2sk: Option<String>,
+}
+
+impl WalletRecord {
+    fn balances(&self) -> Balances {
+        Balances {
+            available_fen: self.available,
+            frozen_fen: self.frozen,
+            pending_fen: self.pending_clearance,
+            total_earned_fen: self.total_earned,
+            total_spent_fen: self.total_spent,
+        }
+    }
 }
 
 impl MovementRecord {
@@ -137,13 +151,10 @@ impl Store {
             vec![],
         )?];
         for (account, buckets) in m.deltas() {
-            let da = buckets.get(&Bucket::Available).copied().unwrap_or(0);
-            let df = buckets.get(&Bucket::Frozen).copied().unwrap_or(0);
+            let delta = |b: Bucket| buckets.get(&b).copied().unwrap_or(0);
             let totals = m.totals.get(&account).copied().unwrap_or_default();
             let mut conditions = Vec::new();
             let mut values: HashMap<String, AttributeValue> = HashMap::from([
-                (":da".into(), n(da)),
-                (":df".into(), n(df)),
                 (":te".into(), n(totals.earned_fen)),
                 (":ts".into(), n(totals.spent_fen)),
                 (":one".into(), n(1)),
@@ -151,25 +162,30 @@ impl Store {
                 (":acc".into(), s(account.to_string())),
                 (":now".into(), s(now.to_rfc3339())),
             ]);
-            if !account.may_go_negative() {
-                if da < 0 {
-                    conditions.push("available >= :need_a");
-                    values.insert(":need_a".into(), n(-da));
+            // Each bucket the movement changes is added to, and a decrease must be covered.
+            let mut adds = Vec::new();
+            for (i, b) in Bucket::ALL.into_iter().enumerate() {
+                let d = delta(b);
+                if d == 0 {
+                    continue;
                 }
-                if df < 0 {
-                    conditions.push("frozen >= :need_f");
-                    values.insert(":need_f".into(), n(-df));
+                adds.push(format!("{} :d{i}", b.as_str()));
+                values.insert(format!(":d{i}"), n(d));
+                if d < 0 && !account.may_go_negative() {
+                    conditions.push(format!("{} >= :need{i}", b.as_str()));
+                    values.insert(format!(":need{i}"), n(-d));
                 }
             }
+            adds.extend(["total_earned :te", "total_spent :ts", "version :one"].map(str::to_owned));
             let key = keys::wallet(account);
             let update = Update::builder()
                 .table_name(&self.table)
                 .key(keys::PK, s(key.pk))
                 .key(keys::SK, s(key.sk))
-                .update_expression(
-                    "ADD available :da, frozen :df, total_earned :te, total_spent :ts, version :one \
-                     SET entity_type = :et, account = :acc, updated_at = :now",
-                )
+                .update_expression(format!(
+                    "ADD {} SET entity_type = :et, account = :acc, updated_at = :now",
+                    adds.join(", ")
+                ))
                 .set_condition_expression(
                     (!conditions.is_empty()).then(|| conditions.join(" AND ")),
                 )
@@ -259,17 +275,7 @@ impl Store {
         Ok(self
             .get_record::<WalletRecord>(keys::wallet(account), consistent)
             .await?
-            .map(|w| {
-                (
-                    Balances {
-                        available_fen: w.available,
-                        frozen_fen: w.frozen,
-                        total_earned_fen: w.total_earned,
-                        total_spent_fen: w.total_spent,
-                    },
-                    w.version,
-                )
-            })
+            .map(|w| (w.balances(), w.version))
             .unwrap_or_default())
     }
 
@@ -528,12 +534,7 @@ pub fn books_of(
                     w.account.to_string(),
                     AccountSnapshot {
                         account: w.account,
-                        balances: Balances {
-                            available_fen: w.available,
-                            frozen_fen: w.frozen,
-                            total_earned_fen: w.total_earned,
-                            total_spent_fen: w.total_spent,
-                        },
+                        balances: w.balances(),
                         lines: Vec::new(),
                     },
                 );

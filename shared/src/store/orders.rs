@@ -281,6 +281,12 @@ impl Store {
                 ],
             )?);
         }
+        if let Some(r) = &t.refund {
+            ops.push(self.new_refund_op(r)?);
+        }
+        if let Some(c) = &t.clearance {
+            ops.push(self.clearance_op(c)?);
+        }
         match self
             .transact_with_movement(ops, t.movement.as_ref(), now)
             .await?

@@ -204,6 +204,22 @@ impl Store {
             }))
     }
 
+    /// Settles a charge that its order could no longer take, with the refund that sends the
+    /// payment back (nothing enters a wallet).
+    pub async fn settle_charge_refunded(
+        &self,
+        settled: &Charge,
+        refund: &crate::domain::refund::Refund,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), PaymentRefusal>, StoreError> {
+        let mut ops = self.settle_charge_ops(settled)?;
+        ops.push(self.charge_refund_op(refund)?);
+        Ok(self
+            .transact_with_movement(ops, None, now)
+            .await?
+            .map_err(|_| PaymentRefusal::Stale))
+    }
+
     fn withdrawal_put(
         &self,
         w: &Withdrawal,

@@ -1,12 +1,16 @@
 //! `order-timers` (every minute): unpaid orders cancel after 30 minutes, overdue orders are
-//! marked late, delivered orders complete 3 days after delivery. One run at a time: a run
-//! takes the job's lease first and does nothing when another run holds it.
+//! marked late, delivered orders complete 3 days after delivery; sellers' earnings clear at
+//! the end of their clearance period; refunds the gateways have not settled are asked about
+//! again. One run at a time: a run takes the job's lease first and does nothing when another
+//! run holds it.
 
 use chrono::{DateTime, Utc};
 
 use crate::app::orders::{TimerReport, run_timers};
+use crate::app::refunds::{DueReport, clear_due, retry_due};
 use crate::deps::Deps;
 use crate::entry::BoxError;
+use crate::payments::Gateways;
 use crate::store::Store;
 
 /// The lease outlasts the function's timeout (50 s in the template), so a run that dies
@@ -16,11 +20,16 @@ pub const LEASE_SECONDS: i64 = 55;
 /// Handles the schedule's event (its content does not matter: "now" is the clock's).
 pub async fn handle(deps: &'static Deps, _event: serde_json::Value) -> Result<Report, BoxError> {
     let holder = crate::crypto::random_token()?;
-    run_once(&deps.store, &holder, Utc::now()).await
+    run_once(&deps.store, &deps.gateways, &holder, Utc::now()).await
 }
 
 /// One run as `holder` at `now`: the timers' work if it takes the lease, nothing otherwise.
-pub async fn run_once(store: &Store, holder: &str, now: DateTime<Utc>) -> Result<Report, BoxError> {
+pub async fn run_once(
+    store: &Store,
+    gateways: &Gateways,
+    holder: &str,
+    now: DateTime<Utc>,
+) -> Result<Report, BoxError> {
     if !store
         .take_lease("order-timers", holder, now, LEASE_SECONDS)
         .await?
@@ -29,13 +38,24 @@ pub async fn run_once(store: &Store, holder: &str, now: DateTime<Utc>) -> Result
         return Ok(Report::default());
     }
     let ran = run_timers(store, now).await;
+    let mut due = DueReport::default();
+    let money = async {
+        clear_due(store, now, &mut due).await?;
+        retry_due(store, gateways, now, &mut due).await
+    }
+    .await;
     store.release_lease("order-timers", holder).await?;
     let r = ran?;
-    tracing::info!(?r, "order timers ran");
-    if r.failed > 0 {
-        return Err(format!("{} order timers failed", r.failed).into());
+    money?;
+    tracing::info!(?r, ?due, "order timers ran");
+    if r.failed > 0 || due.failed > 0 {
+        return Err(format!(
+            "{} order timers and {} money timers failed",
+            r.failed, due.failed
+        )
+        .into());
     }
-    Ok(Report::from(r))
+    Ok(Report::from((r, due)))
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -44,15 +64,21 @@ pub struct Report {
     pub marked_late: u32,
     pub completed: u32,
     pub skipped: u32,
+    pub cleared: u32,
+    pub refunds_asked: u32,
+    pub refunds_settled: u32,
 }
 
-impl From<TimerReport> for Report {
-    fn from(r: TimerReport) -> Report {
+impl From<(TimerReport, DueReport)> for Report {
+    fn from((r, due): (TimerReport, DueReport)) -> Report {
         Report {
             cancelled: r.cancelled,
             marked_late: r.marked_late,
             completed: r.completed,
             skipped: r.skipped,
+            cleared: due.cleared,
+            refunds_asked: due.refunds_asked,
+            refunds_settled: due.refunds_settled,
         }
     }
 }
