@@ -539,6 +539,9 @@ async fn every_object_route_answers_each_caller_as_documented() {
             "freelancer",
         )
         .expect([401, 403, 0, 404, 403]),
+        row(M::GET, "/admin/tax-reports".into(), None, "freelancer")
+            .other("client")
+            .expect([401, 403, 403, 200, 403]),
         row(M::GET, "/admin/fee-rules".into(), None, "freelancer")
             .other("client")
             .expect([401, 403, 403, 200, 403]),

@@ -375,6 +375,66 @@ async fn disputes_settle_by_refund_release_or_split() {
         .map(|o| o["id"].as_str().unwrap())
         .collect();
     assert!(ids.iter().all(|id| queued.contains(&id.as_str())));
+    // Operators deciding a dispute read what the parties said, read-only and audited.
+    let said = act(
+        &api,
+        &c,
+        &ids[0],
+        "messages",
+        json!({"content": "说好的三个方案只交了一个"}),
+    )
+    .await;
+    assert_eq!(said.status, 201, "{}", said.body);
+    let seen = api
+        .get_auth(&format!("/orders/{}/messages", ids[0]), &admin)
+        .await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert!(
+        seen.body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["content"] == "说好的三个方案只交了一个"),
+        "{}",
+        seen.body
+    );
+    assert!(seen.body["data"]["conversation"].is_null());
+    let write = api
+        .post_auth(
+            &format!("/orders/{}/messages", ids[0]),
+            &admin,
+            json!({"content": "运营插话"}),
+        )
+        .await;
+    assert_eq!(write.status, 404, "{}", write.body);
+    let audit = api
+        .get_auth(
+            &format!("/admin/audit-log?target_type=order&target_id={}", ids[0]),
+            &admin,
+        )
+        .await;
+    assert!(
+        audit.body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["action"] == "order.conversation_read"),
+        "{}",
+        audit.body
+    );
+    // Deliveries too; a stranger still sees nothing.
+    let deliveries = api
+        .get_auth(&format!("/orders/{}/deliveries", ids[0]), &admin)
+        .await;
+    assert_eq!(deliveries.status, 200, "{}", deliveries.body);
+    let (_, _, stranger) = api.register("pangguan").await;
+    let none = api
+        .get_auth(
+            &format!("/orders/{}/messages", ids[0]),
+            stranger["access"].as_str().unwrap(),
+        )
+        .await;
+    assert_eq!(none.status, 404);
     // Only operators may settle.
     let no = api
         .post_auth(

@@ -16,4 +16,5 @@ mod safety;
 mod screening;
 mod search;
 mod services;
+mod tax;
 mod workers;

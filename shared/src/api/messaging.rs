@@ -487,7 +487,29 @@ async fn thread(
         .list_messages(mine.conversation_id, params.limit, params.cursor.as_deref())
         .await?;
     let theirs = app::other_side(&deps.store, &mine).await?;
-    let mut page = message_page(page, Some(&mine), theirs.as_ref());
+    let page = message_page(page, Some(&mine), theirs.as_ref());
+    with_links(deps, page).await
+}
+
+/// An order's conversation as an operator reads it: the messages only.
+async fn operator_thread(
+    deps: &'static Deps,
+    client: Membership,
+    params: &ListParams,
+) -> Result<Reply, ApiError> {
+    let page = deps
+        .store
+        .list_messages(
+            client.conversation_id,
+            params.limit,
+            params.cursor.as_deref(),
+        )
+        .await?;
+    with_links(deps, message_page(page, None, None)).await
+}
+
+/// The page with a short-lived link on each attachment.
+async fn with_links(deps: &'static Deps, mut page: MessagePage) -> Result<Reply, ApiError> {
     // Attachments open by a short-lived link; only participants ever see this page.
     let files = media_files(deps)?;
     let now = Utc::now();
@@ -570,22 +592,26 @@ pub async fn attachment(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
 }
 
 /// `GET /orders/{order_id}/messages` [order-messages-list]: the order's conversation, for its
-/// two parties (empty before the first message).
+/// two parties (empty before the first message), and read-only for operators once the order
+/// has been disputed (audited; no read receipts, no conversation summary).
 pub async fn order_messages(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (_, me) = signed_in(deps, &req).await?;
     let order_id: OrderId = path_id(&req, "order_id", order_not_found)?;
     let params = ListParams::of(&req)?;
-    let Some(mine) = app::order_conversation(&deps.store, &me, order_id).await? else {
-        return Ok(Reply::ok(
+    match app::order_conversation(&deps.store, &me, order_id, Utc::now()).await? {
+        Some(app::OrderThreadReader::Party(mine)) => thread(deps, mine, &params).await,
+        Some(app::OrderThreadReader::Operator(client)) => {
+            operator_thread(deps, client, &params).await
+        }
+        None => Ok(Reply::ok(
             Text::new("成功", "OK"),
             MessagePage {
                 items: vec![],
                 next_cursor: None,
                 conversation: None,
             },
-        ));
-    };
-    thread(deps, mine, &params).await
+        )),
+    }
 }
 
 /// `POST /orders/{order_id}/messages` [order-message-send]: as `message-send`, into the

@@ -208,3 +208,33 @@ pub async fn set_fee_rules(
         updated_by: Some(admin),
     })
 }
+
+/// `admin-tax-reports`: every quarter's report with a download link, the listing audited
+/// (the reports carry identity numbers).
+pub async fn tax_reports(
+    store: &Store,
+    files: &crate::files::Files,
+    admin: UserId,
+    now: DateTime<Utc>,
+) -> Result<Vec<(crate::store::TaxReportRecord, (String, DateTime<Utc>))>, StoreError> {
+    let reports = store.tax_reports().await?;
+    let audit = AuditRecord::new(
+        admin,
+        "tax_report.links",
+        "tax_report",
+        "all",
+        None,
+        serde_json::json!({"quarters": reports.iter().map(|r| r.quarter.clone()).collect::<Vec<_>>()}),
+        now,
+    );
+    store.record_audit(&audit).await?;
+    let mut out = Vec::with_capacity(reports.len());
+    for r in reports {
+        let link = files
+            .download_url(&r.key, &format!("gigbao-tax-{}.csv", r.quarter), now)
+            .await
+            .map_err(|e| StoreError::Decode(e.to_string()))?;
+        out.push((r, link));
+    }
+    Ok(out)
+}

@@ -486,16 +486,57 @@ pub async fn other_side(
         .await
 }
 
-/// `order-messages-list`: the order's conversation, for its two parties. `None` before the
-/// first message.
+/// Who reads an order's conversation.
+#[derive(Debug, Clone)]
+pub enum OrderThreadReader {
+    /// One of its parties, on their own side.
+    Party(Membership),
+    /// An operator deciding the order's dispute: read-only, audited; the conversation is read
+    /// through the client's side.
+    Operator(Membership),
+}
+
+/// `order-messages-list`: the order's conversation, for its two parties, and for operators once
+/// the order has been disputed (each such read is audited). `None` before the first message;
+/// anyone else gets "no such order".
 pub async fn order_conversation(
     store: &Store,
     me: &User,
     order_id: OrderId,
-) -> Result<Option<Membership>, MessagingError> {
-    let order = party_order(store, me, order_id).await?;
+    now: DateTime<Utc>,
+) -> Result<Option<OrderThreadReader>, MessagingError> {
+    let order = store
+        .get_order(order_id, false)
+        .await?
+        .ok_or(MessagingError::OrderNotFound)?;
     let id = order_thread(&order).conversation_id;
-    Ok(store.get_membership(me.id, id).await?)
+    if order.party_of(me.id).is_some() {
+        return Ok(store
+            .get_membership(me.id, id)
+            .await?
+            .map(OrderThreadReader::Party));
+    }
+    let Some(dispute) = order
+        .dispute
+        .as_ref()
+        .filter(|_| me.user_type == crate::domain::UserType::Admin)
+    else {
+        return Err(MessagingError::OrderNotFound);
+    };
+    let audit = crate::store::AuditRecord::new(
+        me.id,
+        "order.conversation_read",
+        "order",
+        &order.id.to_string(),
+        None,
+        serde_json::json!({"dispute_at": dispute.at, "status": order.status.as_str()}),
+        now,
+    );
+    store.record_audit(&audit).await?;
+    Ok(store
+        .get_membership(order.client_id, id)
+        .await?
+        .map(OrderThreadReader::Operator))
 }
 
 /// `conversation-read`: everything up to now is read.

@@ -24,6 +24,7 @@ pub mod service_media;
 pub mod services;
 pub mod sms;
 pub mod stats;
+pub mod tax;
 pub mod users;
 pub mod verification;
 

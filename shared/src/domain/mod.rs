@@ -24,6 +24,7 @@ pub mod review;
 pub mod service;
 pub mod session;
 pub mod stats;
+pub mod tax;
 pub mod user;
 pub mod values;
 

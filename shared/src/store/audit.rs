@@ -78,6 +78,13 @@ impl AuditRecord {
 }
 
 impl super::Store {
+    /// An audit entry on its own (what an operator looked at).
+    pub async fn record_audit(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        self.transact(vec![record.put(&self.table)?])
+            .await?
+            .map_err(|c| StoreError::Decode(format!("audit entry collided: {:?}", c.0)))
+    }
+
     /// What was done to one target, newest first (one Query).
     pub async fn audit_for_target(
         &self,

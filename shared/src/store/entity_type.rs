@@ -56,6 +56,7 @@ pub enum EntityType {
     Refund,
     Clearance,
     FeeRules,
+    TaxReport,
     /// Anything else: never followed.
     #[serde(other)]
     Other,

@@ -563,3 +563,10 @@ pub fn ranking_state() -> Key {
 pub fn fee_rules() -> Key {
     key("CONFIG#FEE_RULES".to_owned(), "CONFIG")
 }
+
+/// `TAXREPORT#{yyyyQn} / TAXREPORT`: one quarter's income report, listed on `GSI1PK = TAXREPORTS`.
+pub fn tax_report(quarter: &str) -> Key {
+    key(format!("TAXREPORT#{quarter}"), "TAXREPORT")
+}
+
+pub const TAX_REPORTS: &str = "TAXREPORTS";

@@ -12,6 +12,7 @@ mod files;
 pub use entity_type::EntityType;
 pub use fees::StoredFeeRules;
 pub use files::Checked;
+pub use tax::TaxReportRecord;
 mod idempotency;
 pub mod keys;
 mod leases;
@@ -31,6 +32,7 @@ mod reviews;
 mod services;
 mod sessions;
 mod stats;
+mod tax;
 mod users;
 mod verifications;
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::entity_type::EntityType;
 use super::ledger::MoveRefusal;
 use super::ops::{n, s};
-use super::{ListError, Page, PageQuery, Store, StoreError, keys, to_item};
+use super::{ListError, Page, PageQuery, Store, StoreError, from_item, keys, to_item};
 use crate::domain::file::Attachment;
 use crate::domain::ledger::Account;
 use crate::domain::order::{Order, OrderStatus, TimerKind, Transition};
@@ -403,6 +403,13 @@ impl Store {
         })
         .await
     }
+}
+
+/// An order item as read from the table.
+pub(super) fn order_of_item(
+    item: std::collections::HashMap<String, AttributeValue>,
+) -> Result<Order, StoreError> {
+    Ok(from_item::<OrderRecord>(item)?.order)
 }
 
 /// An order item from the table's stream.

@@ -11,6 +11,7 @@ pub mod ranking_updater;
 pub mod search_indexer;
 pub mod stats_updater;
 pub mod stream_router;
+pub mod tax_report;
 pub mod user_data_exporter;
 
 use serde::{Deserialize, Serialize};
