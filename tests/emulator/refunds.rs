@@ -466,6 +466,8 @@ async fn earnings_wait_out_their_clearance_then_clear_once_through_the_timers() 
     assert_eq!(pending.len(), 1);
     let clears_at = pending[0].clears_at;
     assert!(clears_at > Utc::now() + Duration::days(13));
+    // The books agree while it waits: the pending bucket is what waits to clear.
+    m.assert_reconciles().await;
     // A day early: nothing clears. On time: it clears, once, however many runs.
     let early = run_once(
         &m.store,
@@ -638,5 +640,109 @@ async fn an_order_freezes_the_commission_in_force_when_placed() {
         .map(|p| p.amount_fen)
         .sum();
     assert_eq!(revenue, 2_985);
+    m.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn alipay_answers_decide_nothing_unless_signed_and_a_signed_refusal_credits_the_wallet() {
+    let e = env().await;
+    let m = market_on(e.store().clone()).await;
+    let (o, out) = paid_by(&e, &m, Gateway::Alipay).await;
+    let no = format!("RF{}", &o.order_number[3..]);
+    // An answer without Alipay's signature proves nothing: the refund stays pending.
+    let unsigned = Mock::given(method("POST"))
+        .and(path("/gateway.do"))
+        .and(body_string_contains("method=alipay.trade.refund"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"alipay_trade_refund_response":{"code":"10000","msg":"Success","fund_change":"Y","refund_fee":"199.00"}}"#,
+            "application/json;charset=utf-8",
+        ))
+        .expect(1)
+        .mount_as_scoped(&e.gateway)
+        .await;
+    cancel_both(&e, &m, &o).await;
+    drop(unsigned);
+    let r = e.store().get_refund(&no).await.unwrap().unwrap();
+    assert_eq!((r.status, r.attempts), (RefundStatus::Pending, 1));
+    assert_eq!(m.balances(&m.buyer).await, (0, 0, 0, 0));
+    // Asked again: the query finds nothing under our number, the request is refused for good
+    // (the trade was closed), signed: the money goes to the wallet, once.
+    Mock::given(method("POST"))
+        .and(path("/gateway.do"))
+        .and(body_string_contains(
+            "method=alipay.trade.fastpay.refund.query",
+        ))
+        .respond_with(alipay_answer(
+            "alipay.trade.fastpay.refund.query",
+            json!({
+            "code": "10000", "msg": "Success", "out_trade_no": out, "out_request_no": no}),
+        ))
+        .expect(1)
+        .mount(&e.gateway)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/gateway.do"))
+        .and(body_string_contains("method=alipay.trade.refund"))
+        .respond_with(alipay_answer(
+            "alipay.trade.refund",
+            json!({
+            "code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_HAS_CLOSE",
+            "sub_msg": "交易已经关闭", "refund_fee": "0.00"}),
+        ))
+        .expect(1)
+        .mount(&e.gateway)
+        .await;
+    let r = refunds::push(e.store(), &e.deps.gateways, &no, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(r.status, RefundStatus::Credited);
+    assert!(
+        r.failure
+            .as_deref()
+            .unwrap()
+            .starts_with("ACQ.TRADE_HAS_CLOSE")
+    );
+    assert_eq!(m.balances(&m.buyer).await, (19_900, 0, 0, 0));
+    // Final: asking again asks nobody and credits nothing more.
+    refunds::push(e.store(), &e.deps.gateways, &no, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(m.balances(&m.buyer).await, (19_900, 0, 0, 0));
+    m.assert_reconciles().await;
+}
+
+#[tokio::test]
+async fn an_alipay_refund_asked_twice_is_confirmed_by_query_not_made_again() {
+    let e = env().await;
+    let m = market_on(e.store().clone()).await;
+    let (o, out) = paid_by(&e, &m, Gateway::Alipay).await;
+    let no = format!("RF{}", &o.order_number[3..]);
+    // fund_change N: "no money moved in this call" — made before, or not at all: ask.
+    Mock::given(method("POST"))
+        .and(path("/gateway.do"))
+        .and(body_string_contains("method=alipay.trade.refund"))
+        .respond_with(alipay_answer(
+            "alipay.trade.refund",
+            json!({
+            "code": "10000", "msg": "Success", "trade_no": "2026120422001400000000000001",
+            "out_trade_no": out, "fund_change": "N", "refund_fee": "199.00"}),
+        ))
+        .expect(1)
+        .mount(&e.gateway)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/gateway.do"))
+        .and(body_string_contains("method=alipay.trade.fastpay.refund.query"))
+        .and(body_string_contains(format!("%22out_request_no%22%3A%22{no}%22").as_str()))
+        .respond_with(alipay_answer("alipay.trade.fastpay.refund.query", json!({
+            "code": "10000", "msg": "Success", "out_trade_no": out, "out_request_no": no,
+            "refund_amount": "199.00", "total_amount": "199.00", "refund_status": "REFUND_SUCCESS"})))
+        .expect(1)
+        .mount(&e.gateway)
+        .await;
+    cancel_both(&e, &m, &o).await;
+    let r = e.store().get_refund(&no).await.unwrap().unwrap();
+    assert_eq!(r.status, RefundStatus::Succeeded);
+    assert_eq!(m.balances(&m.buyer).await, (0, 0, 0, 0));
     m.assert_reconciles().await;
 }

@@ -84,6 +84,12 @@ pub enum Finding {
     UnbalancedMovement { id: String, sum_fen: i64 },
     /// A movement whose lines are not exactly its postings.
     LinesDisagree { id: String },
+    /// A seller's `pending_clearance` is not what their earnings waiting to clear add up to.
+    ClearanceMismatch {
+        account: Account,
+        pending_fen: i64,
+        waiting_fen: i64,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -176,7 +182,7 @@ fn check_books(
     report
 }
 
-/// A wallet against its lines.
+/// A wallet against its lines (and its pending earnings against what waits to clear).
 fn wallet_findings(snap: &AccountSnapshot) -> Vec<Finding> {
     let postings: Vec<_> = snap
         .lines
@@ -205,6 +211,13 @@ fn wallet_findings(snap: &AccountSnapshot) -> Vec<Finding> {
                 fen: wallet_fen,
             });
         }
+    }
+    if snap.waiting_fen != snap.balances.pending_fen {
+        out.push(Finding::ClearanceMismatch {
+            account: snap.account,
+            pending_fen: snap.balances.pending_fen,
+            waiting_fen: snap.waiting_fen,
+        });
     }
     out
 }
@@ -309,4 +322,36 @@ pub async fn reconcile_since(
         })
         .await?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_earnings_must_be_what_waits_to_clear() {
+        let account = Account::User(UserId::new());
+        let snap = |pending_fen, waiting_fen| AccountSnapshot {
+            account,
+            balances: Balances {
+                pending_fen,
+                ..Balances::default()
+            },
+            lines: vec![],
+            waiting_fen,
+        };
+        // The lines are empty, so the pending bucket also disagrees with them; the clearance
+        // finding is the one about what waits.
+        let findings = wallet_findings(&snap(15_920, 0));
+        assert!(findings.contains(&Finding::ClearanceMismatch {
+            account,
+            pending_fen: 15_920,
+            waiting_fen: 0
+        }));
+        assert!(
+            !wallet_findings(&snap(0, 0))
+                .iter()
+                .any(|f| matches!(f, Finding::ClearanceMismatch { .. }))
+        );
+    }
 }

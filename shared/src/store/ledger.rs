@@ -121,6 +121,9 @@ pub struct AccountSnapshot {
     pub account: Account,
     pub balances: Balances,
     pub lines: Vec<LineRecord>,
+    /// What the account's `CLEARANCE#` items add up to (they live in the wallet's partition and
+    /// change in the same transactions as `pending_clearance`); read when something is pending.
+    pub waiting_fen: i64,
 }
 
 impl Store {
@@ -316,12 +319,22 @@ impl Store {
         for _ in 0..5 {
             let (before, v1) = self.balances(account, true).await?;
             let lines = self.all_lines(account).await?;
+            let waiting_fen = match account {
+                Account::User(u) if before.pending_fen != 0 => self
+                    .pending_clearances(u)
+                    .await?
+                    .iter()
+                    .map(|c| c.amount.fen())
+                    .sum(),
+                _ => 0,
+            };
             let (_, v2) = self.balances(account, true).await?;
             if v1 == v2 {
                 return Ok(AccountSnapshot {
                     account,
                     balances: before,
                     lines,
+                    waiting_fen,
                 });
             }
         }
@@ -521,6 +534,7 @@ pub fn books_of(
     let mut wallets: std::collections::BTreeMap<String, AccountSnapshot> = Default::default();
     let mut movements = Vec::new();
     let mut lines = Vec::new();
+    let mut waiting: std::collections::BTreeMap<String, i64> = Default::default();
     for item in items {
         let kind: EntityType = item
             .get("entity_type")
@@ -536,12 +550,24 @@ pub fn books_of(
                         account: w.account,
                         balances: w.balances(),
                         lines: Vec::new(),
+                        waiting_fen: 0,
                     },
                 );
             }
             EntityType::LedgerLine => lines.push(from_item::<LineRecord>(item)?),
             EntityType::Movement => movements.push(from_item::<MovementRecord>(item)?),
+            EntityType::Clearance => {
+                let c: crate::domain::clearance::Clearance = from_item(item)?;
+                *waiting
+                    .entry(Account::User(c.seller_id).to_string())
+                    .or_default() += c.amount.fen();
+            }
             _ => {}
+        }
+    }
+    for (account, fen) in waiting {
+        if let Some(w) = wallets.get_mut(&account) {
+            w.waiting_fen = fen;
         }
     }
     for line in lines {
@@ -552,6 +578,7 @@ pub fn books_of(
                 account,
                 balances: Balances::default(),
                 lines: Vec::new(),
+                waiting_fen: 0,
             })
             .lines
             .push(line);
