@@ -27,7 +27,7 @@ VENV ?= $(HOME)/.cache/gigbao/venv-$(REQUIREMENTS_HASH)
 PY := $(VENV)/bin/python
 TOOLS := $(VENV)/.installed
 
-.PHONY: help dev test fuzz soak check-reload venv-path lint fmt template-check deployable build clean prune credit reconcile reindex rank monthly bench deploy deploy-check redrive
+.PHONY: help dev test fuzz soak check-reload venv-path lint fmt template-check deployable build clean prune credit clear reconcile reindex rank monthly bench deploy deploy-check redrive
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
@@ -37,6 +37,7 @@ help:
 	@echo "make check-reload - with make dev running: editing a function rebuilds it and serves the new build"
 	@echo "make lint   - cargo fmt --check and clippy -D warnings"
 	@echo "make credit USER_NAME=demo_client AMOUNT=1000.00 - demo money (with make dev running)"
+	@echo "make clear USER_NAME=demo_freelancer - clear pending earnings now (with make dev running)"
 	@echo "make reconcile - check the ledger of the running dev stack"
 	@echo "make reindex - rebuild the search index of the running dev stack from its table"
 	@echo "make rank   - run the hourly ranking (scores, seller levels) on the running dev stack now"
@@ -62,6 +63,10 @@ dev: build
 # With `make dev` running: demo money for an account, and the ledger check on demand.
 credit: $(TOOLS)
 	$(PY) infra/local/stack.py devtool -- credit $(USER_NAME) $(AMOUNT)
+
+# Clear a user's pending earnings now (the end of their clearance periods), with make dev running.
+clear: $(TOOLS)
+	$(PY) infra/local/stack.py devtool -- clear $(USER_NAME)
 
 reconcile: $(TOOLS)
 	$(PY) infra/local/stack.py devtool -- reconcile

@@ -120,7 +120,7 @@ def main() -> int:
     ]:
         assert expected in problems, (expected, problems)
     _, workers, queues = cd.operations(app)
-    assert len(workers) == 11 and len(queues) == 7, (workers, queues)
+    assert len(workers) == 12 and len(queues) == 7, (workers, queues)
     assert all({"Errors", "Throttles"} <= set(w.alarms) for w in workers)
 
     # Today: the root and every nested stack pass, each well inside every limit.

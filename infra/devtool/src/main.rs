@@ -151,6 +151,28 @@ async fn credit(username: &str, amount: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Clears `username`'s pending earnings now, as `order-timers` would at the end of each
+/// clearance period (local stack only: a shortcut for trying withdrawals).
+async fn clear(username: &str) -> anyhow::Result<()> {
+    let deps = shared::Deps::from_env().await?;
+    let user = find(&deps.store, username).await?;
+    let mut cleared = Money::ZERO;
+    for c in deps.store.pending_clearances(user.id).await? {
+        if shared::app::refunds::fire_clearance(&deps.store, user.id, c.order_id, c.clears_at)
+            .await?
+        {
+            cleared = Money::from_fen(cleared.fen() + c.amount.fen());
+        }
+    }
+    let b = shared::app::ledger::wallet(&deps.store, user.id).await?;
+    println!(
+        "Cleared {cleared} for {username}; balance {}, pending clearance {}",
+        Money::from_fen(b.available_fen),
+        Money::from_fen(b.pending_fen)
+    );
+    Ok(())
+}
+
 /// Runs the full ledger reconciliation on the live table now and prints what it found.
 async fn reconcile() -> anyhow::Result<()> {
     let deps = shared::Deps::from_env().await?;
@@ -277,12 +299,13 @@ async fn main() -> anyhow::Result<()> {
         (Some("bench-search"), n) => {
             bench::search(n.as_deref().unwrap_or("100000").parse().context("N")?).await
         }
+        (Some("clear"), Some(user)) => clear(&user).await,
         (Some("credit"), Some(user)) => match args.next() {
             Some(amount) => credit(&user, &amount).await,
             None => bail!("usage: devtool credit USERNAME AMOUNT"),
         },
         _ => bail!(
-            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool reconcile | devtool reconcile-export DIR | devtool reindex | devtool rank | devtool monthly | devtool bench-search N | devtool token-keys | devtool pii-key"
+            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool clear USERNAME | devtool reconcile | devtool reconcile-export DIR | devtool reindex | devtool rank | devtool monthly | devtool bench-search N | devtool token-keys | devtool pii-key"
         ),
     }
 }
