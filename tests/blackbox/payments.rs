@@ -318,11 +318,22 @@ async fn an_alipay_paid_order_cancelled_before_delivery_goes_back_to_alipay_not_
         (Some("alipay"), Some("199.00"))
     );
     assert_eq!(seen[0]["refund_no"], refunds[0]["refund_no"]);
-    // The client's wallet never held the money.
+    // The client's wallet never held the money; the client is told where it went.
     assert_eq!(
         balance(&api, &c.access).await,
         ("0.00".into(), "0.00".into())
     );
+    let told = eventually("the refund notification", || async {
+        let n = api.get_auth("/messaging/notifications", &c.access).await;
+        n.body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["notification_type"] == "refund.finished")
+            .cloned()
+    })
+    .await;
+    assert!(told.to_string().contains("已原路退回您的支付宝"), "{told}");
     // The seller sees the refund on the order too; a stranger does not see the order.
     let theirs = api.get_auth(&format!("/orders/{id}"), &s.access).await;
     assert_eq!(theirs.body["data"]["refunds"][0]["status"], "succeeded");
@@ -422,6 +433,17 @@ async fn a_wechat_order_split_60_40_refunds_40_to_wechat_and_the_rest_clears_the
         balance(&api, &s.access).await,
         ("95.52".into(), "0.00".into())
     );
+    let told = eventually("the clearance notification", || async {
+        let n = api.get_auth("/messaging/notifications", &s.access).await;
+        n.body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["notification_type"] == "earnings.cleared")
+            .cloned()
+    })
+    .await;
+    assert!(told.to_string().contains("95.52"), "{told}");
     let w = api
         .post_auth(
             "/payments/withdrawals",

@@ -51,6 +51,19 @@ pub enum Notice {
         amount: Money,
         reason: Option<String>,
     },
+    /// Money went back to the client's original payment (or, refused there, to the wallet).
+    RefundFinished {
+        order_id: Option<String>,
+        refund_no: String,
+        credited: bool,
+        gateway: crate::domain::payment::Gateway,
+        amount: Money,
+    },
+    /// A seller's earnings cleared and can be withdrawn.
+    EarningsCleared {
+        order_id: String,
+        amount: Money,
+    },
     ReportDecided {
         report_id: String,
         upheld: bool,
@@ -130,6 +143,8 @@ impl Notice {
             Notice::ReviewReceived { .. } => "review.received",
             Notice::VerificationReviewed { .. } => "verification.reviewed",
             Notice::WithdrawalReviewed { .. } => "withdrawal.reviewed",
+            Notice::RefundFinished { .. } => "refund.finished",
+            Notice::EarningsCleared { .. } => "earnings.cleared",
             Notice::ReportDecided { .. } => "report.decided",
             Notice::ExportReady { .. } => "export.ready",
             Notice::MonthlyReport(_) => "report.monthly",
@@ -151,6 +166,12 @@ impl Notice {
                 verification_id, ..
             } => Some(verification_id.clone()),
             Notice::WithdrawalReviewed { withdrawal_id, .. } => Some(withdrawal_id.clone()),
+            Notice::RefundFinished {
+                order_id,
+                refund_no,
+                ..
+            } => Some(order_id.clone().unwrap_or_else(|| refund_no.clone())),
+            Notice::EarningsCleared { order_id, .. } => Some(order_id.clone()),
             Notice::ReportDecided { report_id, .. } => Some(report_id.clone()),
             Notice::ExportReady { export_id } => Some(export_id.clone()),
             Notice::FileRejected { file_id, .. } => Some(file_id.clone()),
@@ -222,6 +243,38 @@ impl Notice {
                 reason,
                 ..
             } => withdrawal_text(*status, *amount, reason.as_deref().unwrap_or_default()),
+            Notice::RefundFinished {
+                credited,
+                gateway,
+                amount,
+                ..
+            } => {
+                let (en, zh) = match gateway {
+                    crate::domain::payment::Gateway::Alipay => ("Alipay", "支付宝"),
+                    crate::domain::payment::Gateway::Wechat => ("WeChat Pay", "微信支付"),
+                };
+                if *credited {
+                    text(
+                        "Refund credited to your wallet",
+                        "退款已退至钱包",
+                        format!("{en} could not take back ¥{amount}; it is in your Gigbao wallet."),
+                        format!("¥{amount} 无法原路退回{zh}，已退至您的 Gigbao 钱包余额。"),
+                    )
+                } else {
+                    text(
+                        "Refund returned",
+                        "退款已原路退回",
+                        format!("¥{amount} is back on your {en}."),
+                        format!("¥{amount} 已原路退回您的{zh}。"),
+                    )
+                }
+            }
+            Notice::EarningsCleared { amount, .. } => text(
+                "Earnings cleared",
+                "收入已结算",
+                format!("¥{amount} from an order has cleared and can be withdrawn."),
+                format!("订单收入 ¥{amount} 已结算，可以提现了。"),
+            ),
             Notice::ReportDecided { upheld, target, .. } => {
                 let (what_en, what_zh) = match target {
                     TargetType::Service => ("service", "服务"),

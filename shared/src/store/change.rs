@@ -94,6 +94,8 @@ pub enum Entity {
     MonthlyReport(Change<MonthlyReportItem>),
     ViewShard(Change<ViewShard>),
     LedgerLine(Change<LineRecord>),
+    Refund(Change<crate::domain::refund::Refund>),
+    Clearance(Change<crate::domain::clearance::Clearance>),
     /// An item nobody follows.
     Other(EntityType),
 }
@@ -159,6 +161,8 @@ pub fn decode(record: &EventRecord) -> Result<StreamChange, StoreError> {
         EntityType::MonthlyReport => Entity::MonthlyReport(both(old, new, plain)?),
         EntityType::ViewShard => Entity::ViewShard(both(old, new, plain)?),
         EntityType::LedgerLine => Entity::LedgerLine(both(old, new, plain)?),
+        EntityType::Refund => Entity::Refund(both(old, new, plain)?),
+        EntityType::Clearance => Entity::Clearance(both(old, new, plain)?),
         other => Entity::Other(other),
     };
     Ok(StreamChange {

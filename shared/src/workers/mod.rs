@@ -102,6 +102,27 @@ pub enum WorkMessage {
         reason: Option<String>,
         occurred_at_ms: u64,
     },
+    /// A refund to the original payment ended (`succeeded`, or `credited` to the wallet).
+    #[serde(rename = "refund.finished")]
+    RefundFinished {
+        id: String,
+        refund_no: String,
+        order_id: Option<String>,
+        user_id: String,
+        status: crate::domain::refund::RefundStatus,
+        gateway: crate::domain::payment::Gateway,
+        amount_fen: i64,
+        occurred_at_ms: u64,
+    },
+    /// A seller's earnings from an order cleared: they can be withdrawn.
+    #[serde(rename = "earnings.cleared")]
+    EarningsCleared {
+        id: String,
+        order_id: String,
+        user_id: String,
+        amount_fen: i64,
+        occurred_at_ms: u64,
+    },
     /// A withdrawal moved on (`processing`, `paid`, `failed`, `rejected`).
     #[serde(rename = "withdrawal.reviewed")]
     WithdrawalReviewed {

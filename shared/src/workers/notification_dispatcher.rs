@@ -131,6 +131,38 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
             };
             tell(deps, id, *occurred_at_ms, user, notice).await
         }
+        WorkMessage::RefundFinished {
+            id,
+            refund_no,
+            order_id,
+            user_id: user,
+            status,
+            gateway,
+            amount_fen,
+            occurred_at_ms,
+        } => {
+            let notice = Notice::RefundFinished {
+                order_id: order_id.clone(),
+                refund_no: refund_no.clone(),
+                credited: *status == crate::domain::refund::RefundStatus::Credited,
+                gateway: *gateway,
+                amount: Money::from_fen(*amount_fen),
+            };
+            tell(deps, id, *occurred_at_ms, user, notice).await
+        }
+        WorkMessage::EarningsCleared {
+            id,
+            order_id,
+            user_id: user,
+            amount_fen,
+            occurred_at_ms,
+        } => {
+            let notice = Notice::EarningsCleared {
+                order_id: order_id.clone(),
+                amount: Money::from_fen(*amount_fen),
+            };
+            tell(deps, id, *occurred_at_ms, user, notice).await
+        }
         WorkMessage::ReportDecided {
             id,
             report_id,

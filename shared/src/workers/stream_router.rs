@@ -208,6 +208,30 @@ fn route_notice(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
                 occurred_at_ms,
             }
         }
+        Entity::Refund(r) if modified && r.changed(|r| r.status) => {
+            let r = r.new.as_ref().filter(|r| r.status.is_final())?;
+            WorkMessage::RefundFinished {
+                id,
+                refund_no: r.refund_no.clone(),
+                order_id: r.order_id.map(|o| o.to_string()),
+                user_id: r.user_id.to_string(),
+                status: r.status,
+                gateway: r.gateway,
+                amount_fen: r.amount.fen(),
+                occurred_at_ms,
+            }
+        }
+        // A clearance item goes only when its earnings clear (in the same transaction).
+        Entity::Clearance(cl) if c.kind == ChangeKind::Remove => {
+            let cl = cl.old.as_ref()?;
+            WorkMessage::EarningsCleared {
+                id,
+                order_id: cl.order_id.to_string(),
+                user_id: cl.seller_id.to_string(),
+                amount_fen: cl.amount.fen(),
+                occurred_at_ms,
+            }
+        }
         Entity::MonthlyReport(m) => {
             let m = m.inserted()?;
             WorkMessage::MonthlyReport {
