@@ -563,17 +563,26 @@ pub async fn callback_alipay(deps: &'static Deps, req: Request) -> Result<Reply,
     Ok(Reply::plain("success"))
 }
 
-/// `POST /payments/callbacks/wechat` [payment-callback-wechat]: WeChat Pay's notification.
-/// Answers 204 once applied; an error status makes WeChat Pay send it again.
-pub async fn callback_wechat(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+/// WeChat Pay (if enabled), a notification's signature headers and its body.
+fn wechat_notification<'a>(
+    deps: &'static Deps,
+    req: &'a Request,
+) -> Result<(&'static crate::payments::Wechat, SignatureHeaders, &'a str), ApiError> {
     let wechat = deps
         .gateways
         .wechat
         .as_ref()
         .ok_or(PaymentError::MethodUnavailable(Gateway::Wechat))?;
-    let headers = SignatureHeaders::from_lookup(|name| header(&req, name).map(str::to_owned));
+    let headers = SignatureHeaders::from_lookup(|name| header(req, name).map(str::to_owned));
     let body = std::str::from_utf8(req.body().as_ref())
         .map_err(|_| callback_error(CallbackError::Malformed))?;
+    Ok((wechat, headers, body))
+}
+
+/// `POST /payments/callbacks/wechat` [payment-callback-wechat]: WeChat Pay's notification.
+/// Answers 204 once applied; an error status makes WeChat Pay send it again.
+pub async fn callback_wechat(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (wechat, headers, body) = wechat_notification(deps, &req)?;
     let notice = wechat
         .notification(&headers, body, Utc::now())
         .map_err(callback_error)?;
@@ -586,14 +595,7 @@ pub async fn callback_wechat(deps: &'static Deps, req: Request) -> Result<Reply,
 /// encrypted like a payment notification. Answers 204 once recorded; an error status makes
 /// WeChat Pay send it again.
 pub async fn callback_wechat_refund(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let wechat = deps
-        .gateways
-        .wechat
-        .as_ref()
-        .ok_or(PaymentError::MethodUnavailable(Gateway::Wechat))?;
-    let headers = SignatureHeaders::from_lookup(|name| header(&req, name).map(str::to_owned));
-    let body = std::str::from_utf8(req.body().as_ref())
-        .map_err(|_| callback_error(CallbackError::Malformed))?;
+    let (wechat, headers, body) = wechat_notification(deps, &req)?;
     let notice = wechat
         .refund_notification(&headers, body, Utc::now())
         .map_err(callback_error)?;

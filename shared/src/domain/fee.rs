@@ -194,45 +194,52 @@ impl FeeRules {
                         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             })
         };
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, r) in self.rules.iter().enumerate() {
-            if r.rate_bp > MAX_RATE_BP {
-                bad(format!("rules[{i}].rate_bp"), rate_zh, rate_en);
+        // What rules and promotions share: a rate in range and a category slug.
+        let mut rate_and_category = |at: String, rate_bp: u32, category: &Option<String>| {
+            if rate_bp > MAX_RATE_BP {
+                bad(format!("{at}.rate_bp"), rate_zh, rate_en);
             }
-            if !slug_ok(&r.category) {
+            if !slug_ok(category) {
                 bad(
-                    format!("rules[{i}].category"),
+                    format!("{at}.category"),
                     "分类须为分类标识（小写字母、数字、连字符）",
                     "A category is a category slug (lowercase letters, digits, hyphens)",
                 );
             }
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        let mut duplicates = Vec::new();
+        for (i, r) in self.rules.iter().enumerate() {
+            rate_and_category(format!("rules[{i}]"), r.rate_bp, &r.category);
             if !seen.insert((r.category.clone(), r.seller_level)) {
-                bad(
-                    format!("rules[{i}]"),
-                    "同一分类与等级只能有一条规则",
-                    "One rule per category and level",
-                );
+                duplicates.push(i);
             }
         }
+        let mut timing = Vec::new();
         for (i, p) in self.promotions.iter().enumerate() {
-            if p.rate_bp > MAX_RATE_BP {
-                bad(format!("promotions[{i}].rate_bp"), rate_zh, rate_en);
-            }
-            if !slug_ok(&p.category) {
-                bad(
-                    format!("promotions[{i}].category"),
-                    "分类须为分类标识（小写字母、数字、连字符）",
-                    "A category is a category slug (lowercase letters, digits, hyphens)",
-                );
-            }
-            if p.ends_at <= p.starts_at {
+            rate_and_category(format!("promotions[{i}]"), p.rate_bp, &p.category);
+            timing.push((
+                i,
+                p.ends_at <= p.starts_at,
+                p.name.trim().is_empty() || p.name.chars().count() > 50,
+            ));
+        }
+        for i in duplicates {
+            bad(
+                format!("rules[{i}]"),
+                "同一分类与等级只能有一条规则",
+                "One rule per category and level",
+            );
+        }
+        for (i, ends_early, bad_name) in timing {
+            if ends_early {
                 bad(
                     format!("promotions[{i}].ends_at"),
                     "活动结束时间须晚于开始时间",
                     "A promotion must end after it starts",
                 );
             }
-            if p.name.trim().is_empty() || p.name.chars().count() > 50 {
+            if bad_name {
                 bad(
                     format!("promotions[{i}].name"),
                     "活动名称须为 1–50 个字符",

@@ -83,24 +83,17 @@ pub fn sign_content<'a>(
         .join("&")
 }
 
+/// The `<method>_response` of the calls we make (transfers, refunds and refund queries): the
+/// common `code`/`msg`/`sub_code`/`sub_msg` and what each method adds.
 #[derive(Debug, Deserialize)]
-struct TransferResponse {
+struct Answer {
     code: String,
-    #[serde(default)]
-    msg: String,
-    #[serde(default)]
-    sub_code: Option<String>,
-    #[serde(default)]
-    sub_msg: Option<String>,
+    /// A transfer's Alipay order id.
     #[serde(default)]
     order_id: Option<String>,
+    /// A transfer's state (`SUCCESS`, …).
     #[serde(default)]
     status: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RefundResponse {
-    code: String,
     #[serde(default)]
     msg: String,
     #[serde(default)]
@@ -326,7 +319,7 @@ impl Alipay {
             "refund_reason": r.reason,
         });
         let body = self.call(METHOD, &biz, now).await?;
-        let a: RefundResponse = self.signed_answer(&body, METHOD)?;
+        let a: Answer = self.signed_answer(&body, METHOD)?;
         match (a.code.as_str(), a.fund_change.as_deref()) {
             ("10000", Some("Y")) => Ok(RefundOutcome::Succeeded {
                 gateway_refund_id: a.trade_no,
@@ -370,7 +363,7 @@ impl Alipay {
             "out_request_no": r.refund_no,
         });
         let body = self.call(METHOD, &biz, now).await?;
-        let a: RefundResponse = self.signed_answer(&body, METHOD)?;
+        let a: Answer = self.signed_answer(&body, METHOD)?;
         match (a.code.as_str(), a.refund_status.as_deref()) {
             ("10000", Some("REFUND_SUCCESS")) => Ok(RefundOutcome::Succeeded {
                 gateway_refund_id: a.trade_no,
@@ -389,7 +382,7 @@ impl Alipay {
 
     /// Reads a transfer response: only a response signed by Alipay can pay or refuse.
     pub fn transfer_outcome(&self, body: &str) -> Result<TransferOutcome, GatewayError> {
-        let r: TransferResponse = self.signed_answer(body, "alipay.fund.trans.uni.transfer")?;
+        let r: Answer = self.signed_answer(body, "alipay.fund.trans.uni.transfer")?;
         Ok(match (r.code.as_str(), r.status.as_deref()) {
             ("10000", Some("SUCCESS")) => TransferOutcome::Paid {
                 reference: r.order_id.unwrap_or_default(),
