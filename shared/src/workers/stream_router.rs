@@ -1015,6 +1015,75 @@ mod tests {
     }
 
     #[test]
+    fn a_refund_tells_its_client_once_it_is_final_and_cleared_earnings_tell_the_seller() {
+        use crate::domain::Money;
+        use crate::domain::clearance::Clearance;
+        use crate::domain::payment::Gateway;
+        use crate::domain::refund::{Refund, RefundOutcome, RefundStatus};
+        let r = Refund::of_order(
+            crate::domain::OrderId::new(),
+            "ORD20251125000000ABCDEF",
+            UserId::new(),
+            Gateway::Wechat,
+            "GB20251125000000ABCDEFGHIJ",
+            Money::from_fen(19_900),
+            Money::from_fen(7_960),
+            "六四分",
+            now(),
+        );
+        let notified = |c: Change<Refund>| {
+            route(&at(ChangeKind::Modify, Entity::Refund(c)))
+                .into_iter()
+                .filter(|(q, _)| *q == Queue::Notifications)
+                .collect::<Vec<_>>()
+        };
+        // Still on its way: nothing to say yet.
+        let processing = RefundOutcome::Processing {
+            gateway_refund_id: None,
+        };
+        assert!(notified(modified(&r, |r| *r = r.answered(Some(processing), now()))).is_empty());
+        let done = RefundOutcome::Succeeded {
+            gateway_refund_id: Some("503".into()),
+        };
+        let routed = notified(modified(&r, |r| *r = r.answered(Some(done), now())));
+        assert!(
+            matches!(
+                routed.as_slice(),
+                [(
+                    _,
+                    WorkMessage::RefundFinished {
+                        status: RefundStatus::Succeeded,
+                        amount_fen: 7_960,
+                        ..
+                    }
+                )]
+            ),
+            "{routed:?}"
+        );
+        // Earnings: told when their item goes (they cleared), not when it is written.
+        let c = Clearance::after(
+            crate::domain::OrderId::new(),
+            UserId::new(),
+            Money::from_fen(9_552),
+            14,
+            now(),
+        );
+        let written = route(&at(
+            ChangeKind::Insert,
+            Entity::Clearance(change(None, Some(c.clone()))),
+        ));
+        assert!(written.is_empty(), "{written:?}");
+        let cleared = route(&at(
+            ChangeKind::Remove,
+            Entity::Clearance(change(Some(c.clone()), None)),
+        ));
+        assert!(
+            matches!(cleared.as_slice(), [(Queue::Notifications, WorkMessage::EarningsCleared { amount_fen: 9_552, user_id, .. })] if *user_id == c.seller_id.to_string()),
+            "{cleared:?}"
+        );
+    }
+
+    #[test]
     fn a_message_tells_its_recipients_and_the_abuse_detector_but_a_system_line_does_not() {
         let sender = user(UserType::Client);
         let m = message(Some(&sender));
