@@ -201,6 +201,12 @@ impl Deps {
     }
 
     /// The file store client, built on first use.
+    /// The media bucket (`MEDIA_BUCKET`) through this function's S3 client.
+    pub fn media_files(&self) -> Result<crate::files::Files, ConfigError> {
+        let bucket = crate::config::Config::require(&self.config.media_bucket, "MEDIA_BUCKET")?;
+        Ok(crate::files::Files::new(self.s3().clone(), bucket))
+    }
+
     pub fn s3(&self) -> &aws_sdk_s3::Client {
         self.s3.get_or_init(|| {
             let mut s3 = aws_sdk_s3::config::Builder::from(&self.aws)

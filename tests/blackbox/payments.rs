@@ -260,6 +260,20 @@ async fn pay_through(api: &Api, buyer: &Party, order: &str, method: &str) -> Str
     out
 }
 
+/// The first notification of `kind` that `who` gets (the stream delivers it within seconds).
+async fn notified(api: &Api, who: &Party, kind: &str) -> Value {
+    eventually(kind, || async {
+        let n = api.get_auth("/messaging/notifications", &who.access).await;
+        n.body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["notification_type"] == kind)
+            .cloned()
+    })
+    .await
+}
+
 /// What the sandbox refunded of our trade `out`.
 async fn sandbox_refunds(out: &str) -> Vec<Value> {
     reqwest::get(format!("{}/sandbox/refunds/{out}", sandbox()))
@@ -323,16 +337,7 @@ async fn an_alipay_paid_order_cancelled_before_delivery_goes_back_to_alipay_not_
         balance(&api, &c.access).await,
         ("0.00".into(), "0.00".into())
     );
-    let told = eventually("the refund notification", || async {
-        let n = api.get_auth("/messaging/notifications", &c.access).await;
-        n.body["data"]["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["notification_type"] == "refund.finished")
-            .cloned()
-    })
-    .await;
+    let told = notified(&api, &c, "refund.finished").await;
     assert!(told.to_string().contains("已原路退回您的支付宝"), "{told}");
     // The seller sees the refund on the order too; a stranger does not see the order.
     let theirs = api.get_auth(&format!("/orders/{id}"), &s.access).await;
@@ -433,16 +438,7 @@ async fn a_wechat_order_split_60_40_refunds_40_to_wechat_and_the_rest_clears_the
         balance(&api, &s.access).await,
         ("95.52".into(), "0.00".into())
     );
-    let told = eventually("the clearance notification", || async {
-        let n = api.get_auth("/messaging/notifications", &s.access).await;
-        n.body["data"]["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["notification_type"] == "earnings.cleared")
-            .cloned()
-    })
-    .await;
+    let told = notified(&api, &s, "earnings.cleared").await;
     assert!(told.to_string().contains("95.52"), "{told}");
     let w = api
         .post_auth(

@@ -92,6 +92,24 @@ async fn paid_by(e: &Env, m: &Market, gateway: Gateway) -> (Order, String) {
     (o, out)
 }
 
+/// A fresh market with one order paid through `gateway`: the environment, the market, the
+/// order, our trade number and the refund number the order's refund will have.
+struct Paid {
+    e: Env,
+    m: Market,
+    o: Order,
+    out: String,
+    no: String,
+}
+
+async fn paid(gateway: Gateway) -> Paid {
+    let e = env().await;
+    let m = market_on(e.store().clone()).await;
+    let (o, out) = paid_by(&e, &m, gateway).await;
+    let no = format!("RF{}", &o.order_number[3..]);
+    Paid { e, m, o, out, no }
+}
+
 /// WeChat Pay's refund notification for our refund `no`, with `status`, signed by `key`.
 fn refund_notice(
     out_trade_no: &str,
@@ -158,10 +176,7 @@ async fn cancel_both(e: &Env, m: &Market, o: &Order) -> Order {
 
 #[tokio::test]
 async fn an_alipay_paid_order_cancelled_goes_back_to_alipay_once_and_not_to_the_wallet() {
-    let e = env().await;
-    let m = market_on(e.store().clone()).await;
-    let (o, out) = paid_by(&e, &m, Gateway::Alipay).await;
-    let no = format!("RF{}", &o.order_number[3..]);
+    let Paid { e, m, o, out, no } = paid(Gateway::Alipay).await;
     // Alipay's refund API, as published: a signed form POST; the answer signed over its text.
     Mock::given(method("POST"))
         .and(path("/gateway.do"))
@@ -208,10 +223,7 @@ async fn an_alipay_paid_order_cancelled_goes_back_to_alipay_once_and_not_to_the_
 #[tokio::test]
 async fn an_unanswered_wechat_refund_is_asked_again_first_by_query_then_settled_by_one_notification()
  {
-    let e = env().await;
-    let m = market_on(e.store().clone()).await;
-    let (o, out) = paid_by(&e, &m, Gateway::Wechat).await;
-    let no = format!("RF{}", &o.order_number[3..]);
+    let Paid { e, m, o, out, no } = paid(Gateway::Wechat).await;
     // The first request meets WeChat Pay's own trouble: nothing is known, nothing moves.
     let first = Mock::given(method("POST"))
         .and(path("/v3/refund/domestic/refunds"))
@@ -333,10 +345,7 @@ async fn an_unanswered_wechat_refund_is_asked_again_first_by_query_then_settled_
 
 #[tokio::test]
 async fn a_refund_closed_by_the_gateway_is_credited_to_the_wallet_once_even_at_once() {
-    let e = env().await;
-    let m = market_on(e.store().clone()).await;
-    let (o, out) = paid_by(&e, &m, Gateway::Wechat).await;
-    let no = format!("RF{}", &o.order_number[3..]);
+    let Paid { e, m, o, out, no } = paid(Gateway::Wechat).await;
     Mock::given(method("POST"))
         .and(path("/v3/refund/domestic/refunds"))
         .respond_with(wechat_answer(json!({
@@ -513,10 +522,7 @@ async fn earnings_wait_out_their_clearance_then_clear_once_through_the_timers() 
 
 #[tokio::test]
 async fn a_dispute_split_60_40_on_a_wechat_order_refunds_40_to_wechat_and_clears_60_less_the_fee() {
-    let e = env().await;
-    let m = market_on(e.store().clone()).await;
-    let (o, out) = paid_by(&e, &m, Gateway::Wechat).await;
-    let no = format!("RF{}", &o.order_number[3..]);
+    let Paid { e, m, o, out, no } = paid(Gateway::Wechat).await;
     Mock::given(method("POST"))
         .and(path("/v3/refund/domestic/refunds"))
         .and(body_string_contains(
@@ -645,10 +651,7 @@ async fn an_order_freezes_the_commission_in_force_when_placed() {
 
 #[tokio::test]
 async fn alipay_answers_decide_nothing_unless_signed_and_a_signed_refusal_credits_the_wallet() {
-    let e = env().await;
-    let m = market_on(e.store().clone()).await;
-    let (o, out) = paid_by(&e, &m, Gateway::Alipay).await;
-    let no = format!("RF{}", &o.order_number[3..]);
+    let Paid { e, m, o, out, no } = paid(Gateway::Alipay).await;
     // An answer without Alipay's signature proves nothing: the refund stays pending.
     let unsigned = Mock::given(method("POST"))
         .and(path("/gateway.do"))
@@ -713,10 +716,7 @@ async fn alipay_answers_decide_nothing_unless_signed_and_a_signed_refusal_credit
 
 #[tokio::test]
 async fn an_alipay_refund_asked_twice_is_confirmed_by_query_not_made_again() {
-    let e = env().await;
-    let m = market_on(e.store().clone()).await;
-    let (o, out) = paid_by(&e, &m, Gateway::Alipay).await;
-    let no = format!("RF{}", &o.order_number[3..]);
+    let Paid { e, m, o, out, no } = paid(Gateway::Alipay).await;
     // fund_change N: "no money moved in this call" — made before, or not at all: ask.
     Mock::given(method("POST"))
         .and(path("/gateway.do"))

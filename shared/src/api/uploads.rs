@@ -55,9 +55,7 @@ pub(crate) fn length_out_of_range(n: u64) -> Option<Text> {
 
 /// The media bucket of this function.
 pub(crate) fn media_files(deps: &Deps) -> Result<Files, ApiError> {
-    let bucket = crate::config::Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")
-        .map_err(ApiError::internal)?;
-    Ok(Files::new(deps.s3().clone(), bucket))
+    deps.media_files().map_err(ApiError::internal)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

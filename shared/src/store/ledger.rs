@@ -298,6 +298,16 @@ impl Store {
 
     /// Every line of an account, oldest first, read consistently.
     async fn all_lines(&self, account: Account) -> Result<Vec<LineRecord>, StoreError> {
+        self.wallet_items(account, keys::LINE_PREFIX).await
+    }
+
+    /// Every item of `account`'s partition whose sort key starts with `prefix` (its lines, its
+    /// earnings waiting to clear), read consistently.
+    pub(super) async fn wallet_items<T: serde::de::DeserializeOwned>(
+        &self,
+        account: Account,
+        prefix: &str,
+    ) -> Result<Vec<T>, StoreError> {
         let query = self
             .client
             .query()
@@ -305,7 +315,7 @@ impl Store {
             .consistent_read(true)
             .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
             .expression_attribute_values(":pk", s(keys::wallet(account).pk))
-            .expression_attribute_values(":p", s(keys::LINE_PREFIX));
+            .expression_attribute_values(":p", s(prefix));
         self.query_all(query)
             .await?
             .into_iter()

@@ -343,27 +343,9 @@ impl Store {
         now: DateTime<Utc>,
         limit: i32,
     ) -> Result<Vec<OrderId>, StoreError> {
-        // Every sort key of a timer due at or before `now` sorts before "{now}#~".
-        let upto = format!(
-            "{}#~",
-            now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        );
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI4)
-            .key_condition_expression("GSI4PK = :pk AND GSI4SK <= :upto")
-            .expression_attribute_values(":pk", s(keys::order_timer(kind)))
-            .expression_attribute_values(":upto", s(upto))
-            .projection_expression("id")
-            .limit(limit)
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
-        Ok(out
-            .items
-            .unwrap_or_default()
+        Ok(self
+            .due_items(&keys::order_timer(kind), now, limit, Some("id"))
+            .await?
             .into_iter()
             .filter_map(|item| match item.get("id") {
                 Some(AttributeValue::S(id)) => id.parse().ok(),

@@ -185,6 +185,26 @@ impl Store {
         now: DateTime<Utc>,
         limit: i32,
     ) -> Result<Vec<T>, StoreError> {
+        self.due_items(timer, now, limit, None)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
+    /// The items waiting on the sparse timer index under `timer` (`GSI4PK`) that are due at
+    /// `now`, earliest first (at most `limit`; only `projection`'s attributes if given): the
+    /// order timers, refunds and clearances.
+    pub(super) async fn due_items(
+        &self,
+        timer: &str,
+        now: DateTime<Utc>,
+        limit: i32,
+        projection: Option<&str>,
+    ) -> Result<
+        Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+        StoreError,
+    > {
         // Every sort key due at or before `now` sorts before "{now}#~".
         let out = self
             .client
@@ -194,34 +214,25 @@ impl Store {
             .key_condition_expression("GSI4PK = :pk AND GSI4SK <= :upto")
             .expression_attribute_values(":pk", s(timer))
             .expression_attribute_values(":upto", s(format!("{}#~", keys::ms(now))))
+            .set_projection_expression(projection.map(str::to_owned))
             .limit(limit)
             .send()
             .await
             .map_err(|e| StoreError::dynamo("Query", e))?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect()
+        Ok(out.items.unwrap_or_default())
     }
 
     /// A seller's earnings waiting to clear, soonest first.
     pub async fn pending_clearances(&self, seller: UserId) -> Result<Vec<Clearance>, StoreError> {
-        let pk = keys::wallet(crate::domain::ledger::Account::User(seller)).pk;
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key_condition_expression("PK = :pk AND begins_with(SK, :p)")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":p", s(keys::CLEARANCE_PREFIX));
         let mut out: Vec<Clearance> = self
-            .query_all(query)
+            .wallet_items::<ClearanceRecord>(
+                crate::domain::ledger::Account::User(seller),
+                keys::CLEARANCE_PREFIX,
+            )
             .await?
             .into_iter()
-            .map(|item| from_item::<ClearanceRecord>(item).map(|r| r.clearance))
-            .collect::<Result<_, _>>()?;
+            .map(|r| r.clearance)
+            .collect();
         out.sort_by_key(|c| c.clears_at);
         Ok(out)
     }

@@ -8,7 +8,6 @@ use crate::app::tax::write_report;
 use crate::deps::Deps;
 use crate::domain::tax::Quarter;
 use crate::entry::BoxError;
-use crate::files::Files;
 
 #[derive(Debug, serde::Serialize)]
 pub struct Report {
@@ -23,9 +22,8 @@ pub async fn handle(deps: &'static Deps, event: serde_json::Value) -> Result<Rep
         Some(q) => Quarter::parse(q).ok_or_else(|| format!("not a quarter: {q}"))?,
         None => Quarter::containing(now).previous(),
     };
-    let bucket = crate::config::Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")?;
     let vault = deps.pii.as_ref().ok_or("PII_SECRET_ID is not configured")?;
-    let files = Files::new(deps.s3().clone(), bucket);
+    let files = deps.media_files()?;
     let r = write_report(&deps.store, &files, vault, quarter, now).await?;
     if r.unverified > 0 {
         tracing::warn!(

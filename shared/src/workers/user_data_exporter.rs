@@ -11,11 +11,9 @@ use chrono::Utc;
 
 use super::{Batch, BatchResponse, WorkMessage, work_message};
 use crate::app::privacy::{Exported, write_export};
-use crate::config::Config;
 use crate::deps::Deps;
 use crate::domain::{ExportId, UserId};
 use crate::entry::BoxError;
-use crate::files::Files;
 
 /// The export a message asks for.
 pub fn job(body: &str) -> Result<(UserId, ExportId), String> {
@@ -32,9 +30,7 @@ pub fn job(body: &str) -> Result<(UserId, ExportId), String> {
 }
 
 pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchResponse, BoxError> {
-    let bucket = Config::require(&deps.config.media_bucket, "MEDIA_BUCKET")?;
-    let files = Files::new(deps.s3().clone(), bucket);
-    let files = &files;
+    let files = &deps.media_files()?;
     Ok(Batch::decode(&event, job)
         .each(|(user, export)| async move {
             match write_export(&deps.store, files, user, export, Utc::now()).await {
