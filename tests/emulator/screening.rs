@@ -157,7 +157,8 @@ async fn high_risk_is_rejected_and_refusals_and_outages_are_errors() {
 #[tokio::test]
 async fn a_rejected_avatar_never_becomes_public_and_a_passed_one_does() {
     let deps = gigbao_tests::deps_for(gigbao_tests::fresh_store().await).await;
-    let bucket = gigbao_tests::env("GIGBAO_MEDIA_BUCKET");
+    // Not the media bucket: the stack's own file processor would handle the same uploads.
+    let bucket = gigbao_tests::fresh_bucket(deps.s3()).await;
     let files = Files::new(deps.s3().clone(), bucket.clone());
     let user = gigbao_tests::new_user(&deps.store, UserType::Client).await;
     let server = MockServer::start().await;

@@ -36,6 +36,14 @@ pub async fn stack_store() -> Store {
     )
 }
 
+/// A new, empty bucket that tells no queue about its objects: a test that plays a worker on
+/// it is the only one to see what it uploads (the stack's own workers watch the media bucket).
+pub async fn fresh_bucket(s3: &aws_sdk_s3::Client) -> String {
+    let name = format!("test-{}", ulid::Ulid::new().to_string().to_lowercase());
+    s3.create_bucket().bucket(&name).send().await.unwrap();
+    name
+}
+
 /// A new, empty table with the keys and indexes of the table in stacks/shared.yaml, so tests run in parallel
 /// without seeing each other's items.
 pub async fn fresh_store() -> Store {
