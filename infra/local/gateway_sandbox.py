@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import secrets
 import threading
 import time
@@ -88,7 +89,7 @@ def aes_gcm_seal(key: bytes, nonce: str, aad: str, plaintext: bytes) -> str:
 def payment_settings(api_url: str, sandbox_url: str) -> dict:
     """The payment settings secret the functions read (see docs/payments.md)."""
     s = settings()
-    return {
+    out = {
         "alipay": {
             "app_id": s["alipay_app_id"],
             "private_key": pem("alipay-app"),
@@ -110,6 +111,9 @@ def payment_settings(api_url: str, sandbox_url: str) -> dict:
             "transfer_scene_id": s["wechat_transfer_scene_id"],
         },
     }
+    # The split channel (电商收付通): our merchant as the platform, same keys and callbacks.
+    out["wechat_ecommerce"] = dict(out["wechat"])
+    return out
 
 
 class Sandbox:
@@ -124,6 +128,10 @@ class Sandbox:
         # Refunds by gateway and our refund number; each one refunds once.
         self.refunds: dict[tuple[str, str], dict] = {}
         self.bills: dict[str, dict] = {}
+        # 电商收付通: applications by out_request_no, uploaded media, splits by out_order_no.
+        self.applyments: dict[str, dict] = {}
+        self.media: set[str] = set()
+        self.splits: dict[str, dict] = {}
         self.lock = threading.Lock()
 
     # ------------------------------------------------------------------ Alipay
@@ -257,17 +265,36 @@ class Sandbox:
             return 200, {"prepay_id": "wx" + secrets.token_hex(15)}
         return 200, {"code_url": "weixin://wxpay/bizpayurl?pr=" + secrets.token_urlsafe(6)}
 
+    def partner_prepay(self, kind: str, body: dict) -> tuple[int, dict]:
+        """普通支付 of 电商收付通: into a finished sub-merchant's account, frozen for the split."""
+        if body.get("sp_mchid") != self.s["wechat_mchid"] or body.get("sp_appid") != self.s["wechat_appid"]:
+            return 400, {"code": "PARAM_ERROR", "message": "sp_mchid 与 sp_appid 不匹配"}
+        subs = {a.get("sub_mchid") for a in self.applyments.values() if a["state"] == "FINISH"}
+        if body.get("sub_mchid") not in subs:
+            return 400, {"code": "PARAM_ERROR", "message": "二级商户号不存在或未完成进件"}
+        if not body.get("settle_info", {}).get("profit_sharing"):
+            return 400, {"code": "PARAM_ERROR", "message": "电商平台须指定分账"}
+        with self.lock:
+            self.wechat_trades[body["out_trade_no"]] = {**body, "partner": True}
+        if kind == "jsapi":
+            return 200, {"prepay_id": "wx" + secrets.token_hex(15)}
+        return 200, {"code_url": "weixin://wxpay/bizpayurl?pr=" + secrets.token_urlsafe(6)}
+
     def wechat_pay(self, out_trade_no: str) -> tuple[int, dict]:
         trade = self.wechat_trades.get(out_trade_no)
         if trade is None:
             return 404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"}
         now = datetime.now(CHINA).isoformat(timespec="seconds")
+        merchant = ({"sp_mchid": trade["sp_mchid"], "sp_appid": trade["sp_appid"],
+                     "sub_mchid": trade["sub_mchid"]} if trade.get("partner")
+                    else {"mchid": trade["mchid"], "appid": trade["appid"]})
         transaction = {
-            "mchid": trade["mchid"], "appid": trade["appid"], "out_trade_no": out_trade_no,
+            **merchant, "out_trade_no": out_trade_no,
             "transaction_id": "4200" + "".join(secrets.choice("0123456789") for _ in range(24)),
             "trade_type": "JSAPI" if "payer" in trade else "NATIVE", "trade_state": "SUCCESS",
             "trade_state_desc": "支付成功", "bank_type": "OTHERS", "attach": "",
-            "success_time": now, "payer": trade.get("payer", {"openid": "oSandboxPayer0000000000000"}),
+            "success_time": now,
+            "payer": trade.get("payer", {"openid": "oSandboxPayer0000000000000"}),
             "amount": {"total": trade["amount"]["total"], "payer_total": trade["amount"]["total"],
                        "currency": "CNY", "payer_currency": "CNY"},
         }
@@ -292,7 +319,17 @@ class Sandbox:
         return 200, {"paid": status == 204, "transaction_id": transaction["transaction_id"],
                      "notify_status": status, "notify_answer": answer}
 
-    def wechat_refund(self, body: dict) -> tuple[int, dict]:
+    def ecommerce_refund(self, body: dict) -> tuple[int, dict]:
+        """退款申请 of 电商收付通: out of the sub-merchant's frozen money; the answer has no status."""
+        trade = self.wechat_trades.get(body.get("out_trade_no", ""))
+        if trade is None or not trade.get("partner") or trade["sub_mchid"] != body.get("sub_mchid"):
+            return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "订单不存在"}
+        status, answer = self.wechat_refund(body, partner=True)
+        if status != 200:
+            return status, answer
+        return 200, {k: answer[k] for k in ("refund_id", "out_refund_no", "create_time", "amount")}
+
+    def wechat_refund(self, body: dict, partner: bool = False) -> tuple[int, dict]:
         no = body.get("out_refund_no", "")
         with self.lock:
             done = self.refunds.get(("wechat", no))
@@ -322,7 +359,8 @@ class Sandbox:
             self.refunds[("wechat", no)] = {
                 "gateway": "wechat", "refund_no": no, "out_trade_no": body["out_trade_no"],
                 "amount": yuan(refund), "status": "PROCESSING", "answer": answer,
-                "notify_url": body.get("notify_url", "")}
+                "notify_url": body.get("notify_url", ""),
+                **({"sub_mchid": trade["sub_mchid"]} if partner else {})}
         # The money "arrives" a moment later, and WeChat Pay says so.
         threading.Timer(0.3, self.wechat_refund_arrives, args=(no,)).start()
         return 200, answer
@@ -333,8 +371,10 @@ class Sandbox:
             answer = done["answer"]
             answer["status"] = done["status"] = "SUCCESS"
             answer["success_time"] = datetime.now(CHINA).isoformat(timespec="seconds")
+        merchant = ({"sp_mchid": self.s["wechat_mchid"], "sub_mchid": done["sub_mchid"]}
+                    if "sub_mchid" in done else {"mchid": self.s["wechat_mchid"]})
         resource = {
-            "mchid": self.s["wechat_mchid"], "out_trade_no": answer["out_trade_no"],
+            **merchant, "out_trade_no": answer["out_trade_no"],
             "transaction_id": answer["transaction_id"], "out_refund_no": no,
             "refund_id": answer["refund_id"], "refund_status": "SUCCESS",
             "success_time": answer["success_time"],
@@ -358,6 +398,76 @@ class Sandbox:
         with self.lock:
             done["notify_status"] = status
             done["notify_answer"] = answer_text
+
+    # ------------------------------------------------------------ 电商收付通 onboarding, splits
+    def applyment(self, body: dict) -> tuple[int, dict]:
+        for field in ("id_card_copy", "id_card_national"):
+            if body.get("id_card_info", {}).get(field) not in self.media:
+                return 400, {"code": "PARAM_ERROR", "message": f"{field} 不是已上传的图片"}
+        for field in ("id_card_name", "id_card_number"):
+            if not body.get("id_card_info", {}).get(field):
+                return 400, {"code": "PARAM_ERROR", "message": f"缺少 {field}"}
+        no = body.get("out_request_no", "")
+        with self.lock:
+            a = self.applyments.setdefault(no, {
+                "out_request_no": no, "queries": 0,
+                "applyment_id": int("2000002" + "".join(secrets.choice("0123456789") for _ in range(9))),
+            })
+            # A corrected application starts over.
+            a.update({"state": "AUDITING", "queries": 0, "body": body})
+        return 200, {"applyment_id": a["applyment_id"], "out_request_no": no}
+
+    def applyment_state(self, no: str) -> tuple[int, dict]:
+        """Each query moves a application on: NEED_SIGN (sign the agreement), then FINISH."""
+        with self.lock:
+            a = self.applyments.get(no)
+            if a is None:
+                return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "申请单不存在"}
+            a["queries"] += 1
+            if a["state"] == "AUDITING":
+                a["state"] = "NEED_SIGN"
+            elif a["state"] == "NEED_SIGN":
+                a["state"] = "FINISH"
+                a["sub_mchid"] = "1900" + "".join(secrets.choice("0123456789") for _ in range(6))
+        answer = {"applyment_id": a["applyment_id"], "out_request_no": no,
+                  "applyment_state": a["state"], "applyment_state_desc": {
+                      "NEED_SIGN": "待签约", "FINISH": "完成"}.get(a["state"], "审核中"),
+                  "sign_state": "SIGNED" if a["state"] == "FINISH" else "UNSIGNED",
+                  "audit_detail": []}
+        if a["state"] == "NEED_SIGN":
+            answer["sign_url"] = f"https://pay.weixin.qq.com/public/apply4ec_sign/s?applymentId={a['applyment_id']}"
+        if a["state"] == "FINISH":
+            answer["sub_mchid"] = a["sub_mchid"]
+        return 200, answer
+
+    def split(self, body: dict, finish_only: bool) -> tuple[int, dict]:
+        no = body.get("out_order_no", "")
+        with self.lock:
+            done = self.splits.get(no)
+            if done is not None:
+                return 200, done
+            trade = next((t for t in self.wechat_trades.values()
+                          if t.get("transaction_id") == body.get("transaction_id")), None)
+            if trade is None or not trade.get("partner") or trade["sub_mchid"] != body.get("sub_mchid"):
+                return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "订单不存在"}
+            left = trade["amount"]["total"] - trade.get("refunded_fen", 0)
+            receivers = [] if finish_only else body.get("receivers", [])
+            if sum(int(r.get("amount", 0)) for r in receivers) > left:
+                return 400, {"code": "NOT_ENOUGH", "message": "分账金额超过可分金额"}
+            done = {
+                "sub_mchid": body["sub_mchid"], "transaction_id": body["transaction_id"],
+                "out_order_no": no,
+                "order_id": "3008" + "".join(secrets.choice("0123456789") for _ in range(24)),
+                "status": "FINISHED",
+                "receivers": [{**r, "result": "SUCCESS",
+                               "finish_time": datetime.now(CHINA).isoformat(timespec="seconds"),
+                               "detail_id": "3601" + secrets.token_hex(10)} for r in receivers],
+            }
+            if finish_only:
+                done["finish_amount"] = left
+            self.splits[no] = done
+            trade["split"] = done
+        return 200, done
 
     def refunds_of(self, out_trade_no: str) -> list[dict]:
         with self.lock:
@@ -417,7 +527,8 @@ def handler_for(sandbox: Sandbox):
 
         def body(self) -> str:
             n = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(n).decode() if n else ""
+            # Media uploads carry image bytes; only their JSON part is read.
+            return self.rfile.read(n).decode("utf-8", errors="replace") if n else ""
 
         def do_GET(self):
             url = urllib.parse.urlsplit(self.path)
@@ -428,6 +539,30 @@ def handler_for(sandbox: Sandbox):
                 return self.reply(*sandbox.alipay_pay(params))
             if url.path.startswith("/sandbox/refunds/"):
                 return self.reply(200, sandbox.refunds_of(url.path.rsplit("/", 1)[1]))
+            if url.path.startswith("/wechat/v3/ecommerce/"):
+                signed_path = url.path[len("/wechat"):] + (f"?{url.query}" if url.query else "")
+                if not sandbox.wechat_authorized("GET", signed_path, "",
+                                                 self.headers.get("Authorization", "")):
+                    return self.reply(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+                query = dict(urllib.parse.parse_qsl(url.query))
+                applyments = "/wechat/v3/ecommerce/applyments/out-request-no/"
+                ec_refunds = "/wechat/v3/ecommerce/refunds/out-refund-no/"
+                if url.path.startswith(applyments):
+                    status, answer = sandbox.applyment_state(url.path[len(applyments):])
+                elif url.path == "/wechat/v3/ecommerce/profitsharing/orders":
+                    done = sandbox.splits.get(query.get("out_order_no", ""))
+                    status, answer = (200, done) if done else \
+                        (404, {"code": "RESOURCE_NOT_EXISTS", "message": "分账单不存在"})
+                elif url.path.startswith(ec_refunds):
+                    done = sandbox.refunds.get(("wechat", url.path[len(ec_refunds):]))
+                    if done is None or done.get("sub_mchid") != query.get("sub_mchid"):
+                        status, answer = 404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"}
+                    else:
+                        status, answer = 200, done["answer"]
+                else:
+                    status, answer = 404, {"code": "NOT_FOUND", "message": "接口不存在"}
+                text = json.dumps(answer, ensure_ascii=False)
+                return self.reply(status, text, sandbox.wechat_signed(text) if status == 200 else None)
             refunds = "/wechat/v3/refund/domestic/refunds/"
             if url.path.startswith(refunds):
                 if not sandbox.wechat_authorized("GET", url.path[len("/wechat"):], "",
@@ -458,6 +593,19 @@ def handler_for(sandbox: Sandbox):
                 return self.reply(*sandbox.alipay_api(params))
             if url.path.startswith("/wechat/sandbox/pay/"):
                 return self.reply(*sandbox.wechat_pay(url.path.rsplit("/", 1)[1]))
+            if url.path == "/wechat/v3/merchant/media/upload":
+                # Only the `meta` part is signed.
+                meta = re.search(r'name="meta";?\r\nContent-Type: application/json\r\n\r\n(.*?)\r\n--',
+                                 raw, re.S)
+                if meta is None or not sandbox.wechat_authorized(
+                        "POST", "/v3/merchant/media/upload", meta.group(1),
+                        self.headers.get("Authorization", "")):
+                    return self.reply(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+                media_id = "sandbox-media-" + secrets.token_urlsafe(24)
+                with sandbox.lock:
+                    sandbox.media.add(media_id)
+                text = json.dumps({"media_id": media_id})
+                return self.reply(200, text, sandbox.wechat_signed(text))
             if url.path.startswith("/wechat/v3/"):
                 path = url.path[len("/wechat"):]
                 if not sandbox.wechat_authorized("POST", path, raw, self.headers.get("Authorization", "")):
@@ -469,6 +617,16 @@ def handler_for(sandbox: Sandbox):
                     status, answer = sandbox.wechat_transfer(body)
                 elif path == "/v3/refund/domestic/refunds":
                     status, answer = sandbox.wechat_refund(body)
+                elif path in ("/v3/pay/partner/transactions/native", "/v3/pay/partner/transactions/jsapi"):
+                    status, answer = sandbox.partner_prepay(path.rsplit("/", 1)[1], body)
+                elif path == "/v3/ecommerce/applyments/":
+                    status, answer = sandbox.applyment(body)
+                elif path == "/v3/ecommerce/profitsharing/orders":
+                    status, answer = sandbox.split(body, finish_only=False)
+                elif path == "/v3/ecommerce/profitsharing/finish-order":
+                    status, answer = sandbox.split(body, finish_only=True)
+                elif path == "/v3/ecommerce/refunds/apply":
+                    status, answer = sandbox.ecommerce_refund(body)
                 else:
                     status, answer = 404, {"code": "NOT_FOUND", "message": "接口不存在"}
                 text = json.dumps(answer, ensure_ascii=False)

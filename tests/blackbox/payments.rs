@@ -426,7 +426,10 @@ async fn a_wechat_order_split_60_40_refunds_40_to_wechat_and_the_rest_clears_the
     // The clearance timer, with a later clock: a day early nothing, on time the 95.52.
     let store = gigbao_tests::stack_store().await;
     let (seller_id, order_id) = (s.id.parse().unwrap(), id.parse().unwrap());
-    let fire = |at| shared::app::refunds::fire_clearance(&store, seller_id, order_id, at);
+    // A wallet-mode order: its clearance asks no gateway.
+    let gateways = shared::payments::Gateways::default();
+    let fire =
+        |at| shared::app::refunds::fire_clearance(&store, &gateways, seller_id, order_id, at);
     assert!(!fire(clears_at - chrono::Duration::days(1)).await.unwrap());
     assert!(
         fire(clears_at + chrono::Duration::seconds(1))
@@ -562,4 +565,73 @@ async fn operators_set_commission_rules_that_freeze_on_orders_placed_after() {
         "{}",
         audit.body
     );
+}
+
+/// A split-channel merchant account (电商收付通) is for verified sellers; its request is checked
+/// field by field, in both languages, before anything is sent to WeChat Pay.
+#[tokio::test]
+async fn a_merchant_account_is_for_verified_sellers_and_its_request_is_checked_field_by_field() {
+    let api = Api::connect();
+    let good = json!({
+        "id_card_front": "uploads/documents/x/1", "id_card_back": "uploads/documents/x/2",
+        "id_card_valid_from": "2019-06-01", "id_card_valid_until": "长期",
+        "account_bank": "工商银行", "bank_address_code": "110000",
+        "account_number": "6222020200112233445", "store_name": "小王设计工作室",
+        "merchant_shortname": "小王设计"
+    });
+    let path = "/users/profile/sub-merchant";
+    let (_, _, client) = api.register("kehu").await;
+    let a = api
+        .post_auth(path, client["access"].as_str().unwrap(), good.clone())
+        .await;
+    assert_eq!(
+        (a.status.as_u16(), a.body["code"].as_str()),
+        (403, Some("sub_merchant.sellers_only")),
+        "{}",
+        a.body
+    );
+    assert_eq!(a.body["message"], "只有卖家可以开通收款商户号");
+    let (_, _, me) = register_freelancer(&api, "shanghu").await;
+    let access = me["access"].as_str().unwrap();
+    let a = api.post_auth(path, access, good).await;
+    assert_eq!(
+        (a.status.as_u16(), a.body["code"].as_str()),
+        (422, Some("sub_merchant.not_verified")),
+        "{}",
+        a.body
+    );
+    let a = api
+        .send(
+            api.request(Method::POST, path)
+                .header("authorization", format!("Bearer {access}"))
+                .header("accept-language", "en")
+                .json(&json!({
+                    "id_card_front": "uploads/documents/x/1", "id_card_back": "",
+                    "id_card_valid_from": "2019-6-1", "id_card_valid_until": "someday",
+                    "account_bank": "工商银行", "bank_address_code": "11",
+                    "account_number": "62220202001122334455667788990011", "store_name": "小王",
+                    "merchant_shortname": "一个远远超过二十个字符的商户简称用来测试长度限制的"
+                })),
+        )
+        .await;
+    assert_eq!(
+        (a.status.as_u16(), a.body["code"].as_str()),
+        (422, Some("validation.failed")),
+        "{}",
+        a.body
+    );
+    for field in [
+        "id_card_back",
+        "id_card_valid_from",
+        "id_card_valid_until",
+        "bank_address_code",
+        "account_number",
+        "merchant_shortname",
+    ] {
+        assert!(a.body["errors"][field].is_array(), "{field}: {}", a.body);
+    }
+    assert!(a.body["errors"]["store_name"].is_null(), "{}", a.body);
+    // The profile shows no merchant account until the seller applies.
+    let p = api.get_auth("/users/profile", access).await;
+    assert!(p.body["data"].get("sub_merchant").is_none(), "{}", p.body);
 }

@@ -16,5 +16,6 @@ mod safety;
 mod screening;
 mod search;
 mod services;
+mod split;
 mod tax;
 mod workers;

@@ -434,6 +434,23 @@ pub mod payment_keys {
     /// (a wiremock server, or anything when no call is made).
     pub fn settings(base: &str) -> shared::payments::PaymentSettings {
         use secrecy::SecretString;
+        let wechat = || shared::payments::WechatConfig {
+            mchid: setting("wechat_mchid"),
+            appid: setting("wechat_appid"),
+            merchant_serial: setting("wechat_merchant_serial"),
+            private_key: SecretString::from(WECHAT_MERCHANT.to_owned()),
+            apiv3_key: SecretString::from(setting("wechat_apiv3_key")),
+            platform_keys: [(
+                setting("wechat_platform_serial"),
+                WECHAT_PLATFORM_PUB.to_owned(),
+            )]
+            .into_iter()
+            .collect(),
+            api_base: base.to_owned(),
+            notify_url: "https://api.gigbao.test/api/v1/payments/callbacks/wechat".into(),
+            refund_notify_url: None,
+            transfer_scene_id: setting("wechat_transfer_scene_id"),
+        };
         shared::payments::PaymentSettings {
             alipay: Some(shared::payments::AlipayConfig {
                 app_id: setting("alipay_app_id"),
@@ -443,23 +460,9 @@ pub mod payment_keys {
                 notify_url: "https://api.gigbao.test/api/v1/payments/callbacks/alipay".into(),
                 return_url: None,
             }),
-            wechat: Some(shared::payments::WechatConfig {
-                mchid: setting("wechat_mchid"),
-                appid: setting("wechat_appid"),
-                merchant_serial: setting("wechat_merchant_serial"),
-                private_key: SecretString::from(WECHAT_MERCHANT.to_owned()),
-                apiv3_key: SecretString::from(setting("wechat_apiv3_key")),
-                platform_keys: [(
-                    setting("wechat_platform_serial"),
-                    WECHAT_PLATFORM_PUB.to_owned(),
-                )]
-                .into_iter()
-                .collect(),
-                api_base: base.to_owned(),
-                notify_url: "https://api.gigbao.test/api/v1/payments/callbacks/wechat".into(),
-                refund_notify_url: None,
-                transfer_scene_id: setting("wechat_transfer_scene_id"),
-            }),
+            wechat: Some(wechat()),
+            // The split channel's platform is the same merchant here (the test keys).
+            wechat_ecommerce: Some(wechat()),
         }
     }
 }

@@ -158,8 +158,14 @@ async fn clear(username: &str) -> anyhow::Result<()> {
     let user = find(&deps.store, username).await?;
     let mut cleared = Money::ZERO;
     for c in deps.store.pending_clearances(user.id).await? {
-        if shared::app::refunds::fire_clearance(&deps.store, user.id, c.order_id, c.clears_at)
-            .await?
+        if shared::app::refunds::fire_clearance(
+            &deps.store,
+            &deps.gateways,
+            user.id,
+            c.order_id,
+            c.clears_at,
+        )
+        .await?
         {
             cleared = Money::from_fen(cleared.fen() + c.amount.fen());
         }

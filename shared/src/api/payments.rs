@@ -567,16 +567,21 @@ pub async fn callback_alipay(deps: &'static Deps, req: Request) -> Result<Reply,
 fn wechat_notification<'a>(
     deps: &'static Deps,
     req: &'a Request,
-) -> Result<(&'static crate::payments::Wechat, SignatureHeaders, &'a str), ApiError> {
-    let wechat = deps
-        .gateways
-        .wechat
-        .as_ref()
-        .ok_or(PaymentError::MethodUnavailable(Gateway::Wechat))?;
+) -> Result<
+    (
+        &'static crate::payments::Gateways,
+        SignatureHeaders,
+        &'a str,
+    ),
+    ApiError,
+> {
+    if !deps.gateways.has_wechat() {
+        return Err(PaymentError::MethodUnavailable(Gateway::Wechat).into());
+    }
     let headers = SignatureHeaders::from_lookup(|name| header(req, name).map(str::to_owned));
     let body = std::str::from_utf8(req.body().as_ref())
         .map_err(|_| callback_error(CallbackError::Malformed))?;
-    Ok((wechat, headers, body))
+    Ok((&deps.gateways, headers, body))
 }
 
 /// `POST /payments/callbacks/wechat` [payment-callback-wechat]: WeChat Pay's notification.
@@ -584,7 +589,7 @@ fn wechat_notification<'a>(
 pub async fn callback_wechat(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (wechat, headers, body) = wechat_notification(deps, &req)?;
     let notice = wechat
-        .notification(&headers, body, Utc::now())
+        .wechat_notification(&headers, body, Utc::now())
         .map_err(callback_error)?;
     apply(deps, notice).await?;
     Ok(Reply::no_content())
@@ -597,7 +602,7 @@ pub async fn callback_wechat(deps: &'static Deps, req: Request) -> Result<Reply,
 pub async fn callback_wechat_refund(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (wechat, headers, body) = wechat_notification(deps, &req)?;
     let notice = wechat
-        .refund_notification(&headers, body, Utc::now())
+        .wechat_refund_notification(&headers, body, Utc::now())
         .map_err(callback_error)?;
     let outcome = refunds::apply_notice(&deps.store, &notice, Utc::now())
         .await

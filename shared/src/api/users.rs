@@ -1,17 +1,21 @@
 use chrono::Utc;
 use lambda_http::Request;
+use lambda_http::http::StatusCode;
 use serde::Deserialize;
 
 use super::OwnUserView;
 use super::session::signed_in;
 use super::uploads::{UploadView, media_files, upload_request};
-use super::views::{PublicUserView, VerificationSummaryView, user_not_found};
+use super::views::{PublicUserView, SubMerchantView, VerificationSummaryView, user_not_found};
 use crate::app::avatar::{self, AvatarError};
+use crate::app::merchants::{self, Application, MerchantError};
+use crate::app::payments::PaymentError;
 use crate::app::users::{self, ProfileUpdateError};
 use crate::app::verification::{self, Submission, VerificationError};
 use crate::deps::Deps;
 use crate::domain::file::MAX_DOCUMENTS;
 use crate::domain::profile::{PatchError, ProfilePatch};
+use crate::domain::split::SubMerchantStatus;
 use crate::domain::{IdNumber, RealName, UserId};
 use crate::http::route as r;
 use crate::http::{ApiError, FieldErrors, Reply, json_body, path_id};
@@ -21,7 +25,17 @@ use crate::media::MAX_AVATAR_BYTES;
 /// `GET /users/profile` [user-profile-get]: the caller's own user and profile.
 pub async fn profile_get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (_, user) = signed_in(deps, &req).await?;
-    Ok(Reply::ok(Text::new("成功", "OK"), OwnUserView::from(&user)))
+    let mut view = OwnUserView::from(&user);
+    if user.user_type == crate::domain::UserType::Freelancer {
+        view.sub_merchant = deps
+            .store
+            .get_sub_merchant(user.id)
+            .await
+            .map_err(ApiError::internal)?
+            .as_ref()
+            .map(SubMerchantView::from);
+    }
+    Ok(Reply::ok(Text::new("成功", "OK"), view))
 }
 
 impl From<ProfileUpdateError> for ApiError {
@@ -318,6 +332,17 @@ pub(crate) fn routes() -> Vec<r::Route> {
         .created(r::one::<crate::api::views::VerificationSummaryView>)
         .errors(&[409]),
         r::route(
+            "POST",
+            "/users/profile/sub-merchant",
+            "sub-merchant-apply",
+            User,
+            "users",
+            "申请微信支付收款商户号（电商收付通）/ Apply for a WeChat Pay merchant account (split payments)",
+        )
+        .body(r::one::<SubMerchantRequest>)
+        .created(r::one::<SubMerchantView>)
+        .errors(&[403, 409, 503]),
+        r::route(
             "GET",
             "/users/{user_id}",
             "user-get",
@@ -327,4 +352,281 @@ pub(crate) fn routes() -> Vec<r::Route> {
         )
         .ok(r::one::<crate::api::views::PublicUserView>),
     ]
+}
+
+/// A seller's application for a sub-merchant account at the split channel (微信支付 电商收付通,
+/// as a 小微商户). The legal name and identity number come from the approved 实名认证.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "id_card_front": "uploads/documents/01JDQ8T0B4M7Y9J3V8W2K5N6QF/01JDQ8T3ZC1V2B3N4M5K6J7H8G",
+    "id_card_back": "uploads/documents/01JDQ8T0B4M7Y9J3V8W2K5N6QF/01JDQ8T4AB1C2D3E4F5G6H7J8K",
+    "id_card_valid_from": "2019-06-01", "id_card_valid_until": "2039-06-01",
+    "account_bank": "工商银行", "bank_address_code": "110000",
+    "account_number": "6222020200112233445", "store_name": "小王设计工作室",
+    "merchant_shortname": "小王设计"
+}))]
+pub(crate) struct SubMerchantRequest {
+    /// The upload key of the identity card's front, one of the verification's documents.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
+    id_card_front: Option<String>,
+    /// The upload key of the identity card's back (国徽面).
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 200)]
+    id_card_back: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[schema(required = true, nullable = false, pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    id_card_valid_from: Option<String>,
+    /// `YYYY-MM-DD`, or `长期` for a card without an end date.
+    #[schema(
+        required = true,
+        nullable = false,
+        pattern = r"^(\d{4}-\d{2}-\d{2}|长期)$"
+    )]
+    id_card_valid_until: Option<String>,
+    /// The bank as WeChat Pay names it (`工商银行`, `招商银行` …).
+    #[schema(required = true, nullable = false, min_length = 2, max_length = 40)]
+    account_bank: Option<String>,
+    /// The 6-digit code of the account branch's province and city.
+    #[schema(required = true, nullable = false, pattern = r"^\d{6}$")]
+    bank_address_code: Option<String>,
+    /// The seller's own bank card (in their legal name).
+    #[schema(required = true, nullable = false, pattern = r"^\d{8,30}$")]
+    account_number: Option<String>,
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 50)]
+    store_name: Option<String>,
+    /// What payers see on their WeChat Pay receipt.
+    #[schema(required = true, nullable = false, min_length = 1, max_length = 20)]
+    merchant_shortname: Option<String>,
+}
+
+/// Checks a field the request type bounds: `Some(value)` when present and within `ok`.
+fn bounded<'a>(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&'a str>,
+    ok: impl Fn(&str) -> bool,
+    rule: Text,
+) -> Option<&'a str> {
+    let v = errors.required(field, value)?;
+    if ok(v) {
+        Some(v)
+    } else {
+        errors.add(field, rule);
+        None
+    }
+}
+
+fn is_date(s: &str) -> bool {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() && s.len() == 10
+}
+
+fn digits(s: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
+    lengths.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn chars(s: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
+    !s.trim().is_empty() && lengths.contains(&s.chars().count())
+}
+
+impl From<MerchantError> for ApiError {
+    fn from(e: MerchantError) -> ApiError {
+        let unprocessable =
+            |code, text| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, text);
+        match e {
+            MerchantError::NotSeller => ApiError::forbidden(
+                "sub_merchant.sellers_only",
+                Text::new(
+                    "只有卖家可以开通收款商户号",
+                    "Only sellers open a merchant account",
+                ),
+            ),
+            MerchantError::NotVerified => unprocessable(
+                "sub_merchant.not_verified",
+                Text::new("请先完成实名认证", "Complete 实名认证 first"),
+            ),
+            MerchantError::NoPhone => unprocessable(
+                "sub_merchant.phone_required",
+                Text::new("请先绑定手机号", "Add a phone number to your account first"),
+            ),
+            MerchantError::Unavailable => unprocessable(
+                "payment.split_unavailable",
+                Text::new(
+                    "本平台暂未开通微信支付分账收款",
+                    "This platform does not take split payments through WeChat Pay",
+                ),
+            ),
+            MerchantError::Exists(status) => ApiError::conflict(
+                "sub_merchant.exists",
+                match status {
+                    SubMerchantStatus::Active => Text::new(
+                        "你已开通收款商户号",
+                        "Your merchant account is already active",
+                    ),
+                    _ => Text::new("你的申请正在处理中", "Your application is being processed"),
+                },
+            ),
+            MerchantError::NotADocument(_) => unprocessable(
+                "sub_merchant.not_a_document",
+                Text::new(
+                    "身份证照片须为已通过实名认证时上传的证件",
+                    "The identity card images must be documents of your approved 实名认证",
+                ),
+            )
+            .with_field(
+                "id_card_front",
+                Text::new(
+                    "不是实名认证的证件",
+                    "Not one of your verification documents",
+                ),
+            ),
+            MerchantError::Image(_) => unprocessable(
+                "sub_merchant.image",
+                Text::new(
+                    "身份证照片须为 2 MB 以内的 JPG、PNG 或 BMP 图片",
+                    "Identity card images must be JPEG, PNG or BMP of at most 2 MB",
+                ),
+            ),
+            MerchantError::Refused(reason) => unprocessable(
+                "sub_merchant.refused",
+                Text::owned(
+                    format!("微信支付拒绝了申请：{reason}"),
+                    format!("WeChat Pay refused the application: {reason}"),
+                ),
+            ),
+            MerchantError::Gateway(g) => PaymentError::Gateway(g).into(),
+            MerchantError::Files(e) => e.into(),
+            MerchantError::Store(e) => ApiError::internal(e),
+            MerchantError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `POST /users/profile/sub-merchant` [sub-merchant-apply]: a seller applies for (or, after a
+/// rejection, corrects) their merchant account at the split channel → 201 with its status.
+pub async fn sub_merchant_apply(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: SubMerchantRequest = json_body(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let mut e = FieldErrors::new();
+    let text = |n: usize| {
+        Text::owned(
+            format!("必填，最多 {n} 个字符"),
+            format!("Required, at most {n} characters"),
+        )
+    };
+    let front = bounded(
+        &mut e,
+        "id_card_front",
+        body.id_card_front.as_deref(),
+        |s| chars(s, 1..=200),
+        text(200),
+    );
+    let back = bounded(
+        &mut e,
+        "id_card_back",
+        body.id_card_back.as_deref(),
+        |s| chars(s, 1..=200),
+        text(200),
+    );
+    let date = || Text::new("日期格式为 YYYY-MM-DD", "A date as YYYY-MM-DD");
+    let from = bounded(
+        &mut e,
+        "id_card_valid_from",
+        body.id_card_valid_from.as_deref(),
+        is_date,
+        date(),
+    );
+    let until = bounded(
+        &mut e,
+        "id_card_valid_until",
+        body.id_card_valid_until.as_deref(),
+        |s| s == "长期" || is_date(s),
+        Text::new("日期（YYYY-MM-DD）或“长期”", "A date (YYYY-MM-DD) or 长期"),
+    );
+    let bank = bounded(
+        &mut e,
+        "account_bank",
+        body.account_bank.as_deref(),
+        |s| chars(s, 2..=40),
+        text(40),
+    );
+    let code = bounded(
+        &mut e,
+        "bank_address_code",
+        body.bank_address_code.as_deref(),
+        |s| digits(s, 6..=6),
+        Text::new("6 位省市编码", "The 6-digit province and city code"),
+    );
+    let account = bounded(
+        &mut e,
+        "account_number",
+        body.account_number.as_deref(),
+        |s| digits(s, 8..=30),
+        Text::new(
+            "8 到 30 位数字的银行卡号",
+            "A bank card number of 8 to 30 digits",
+        ),
+    );
+    let store = bounded(
+        &mut e,
+        "store_name",
+        body.store_name.as_deref(),
+        |s| chars(s, 1..=50),
+        text(50),
+    );
+    let short = bounded(
+        &mut e,
+        "merchant_shortname",
+        body.merchant_shortname.as_deref(),
+        |s| chars(s, 1..=20),
+        text(20),
+    );
+    e.finish()?;
+    let (
+        Some(front),
+        Some(back),
+        Some(from),
+        Some(until),
+        Some(bank),
+        Some(code),
+        Some(account),
+        Some(store),
+        Some(short),
+    ) = (front, back, from, until, bank, code, account, store, short)
+    else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    let vault = deps
+        .pii
+        .as_ref()
+        .ok_or_else(|| ApiError::internal("PII_SECRET_ID is not configured"))?;
+    let m = merchants::apply(
+        &deps.store,
+        vault,
+        (&media_files(deps)?, &deps.gateways),
+        &user,
+        Application {
+            id_card_front: front.to_owned(),
+            id_card_back: back.to_owned(),
+            id_card_valid_from: from.to_owned(),
+            id_card_valid_until: until.to_owned(),
+            account_bank: bank.trim().to_owned(),
+            bank_address_code: code.to_owned(),
+            account_number: account.to_owned(),
+            store_name: store.trim().to_owned(),
+            merchant_shortname: short.trim().to_owned(),
+            store_url: format!(
+                "{}/users/{}",
+                deps.config.app_base_url.trim_end_matches('/'),
+                user.id
+            ),
+        },
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::created(
+        Text::new(
+            "已提交微信支付商户号申请，审核结果会显示在你的资料中",
+            "Submitted to WeChat Pay; the outcome shows on your profile",
+        ),
+        SubMerchantView::from(&m),
+    ))
 }

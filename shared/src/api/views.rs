@@ -41,6 +41,10 @@ pub struct OwnUserView {
     pub freelancer_profile: Option<FreelancerProfile>,
     pub client_profile: Option<ClientProfile>,
     pub verification: Option<VerificationSummaryView>,
+    /// A seller's merchant account at the split channel (微信支付 电商收付通), on
+    /// `GET /users/profile` once they applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_merchant: Option<SubMerchantView>,
     pub notification_preferences: crate::domain::NotificationPreferences,
     pub created_at: String,
     pub updated_at: String,
@@ -93,9 +97,39 @@ impl From<&User> for OwnUserView {
             freelancer_profile: u.freelancer_profile.clone(),
             client_profile: u.client_profile.clone(),
             verification: u.verification.as_ref().map(Into::into),
+            sub_merchant: None,
             notification_preferences: u.notification_preferences,
             created_at: rfc3339(&u.created_at),
             updated_at: rfc3339(&u.updated_at),
+        }
+    }
+}
+
+/// The seller's sub-merchant account at the split channel, as they see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SubMerchantView {
+    pub status: crate::domain::split::SubMerchantStatus,
+    /// WeChat Pay's merchant number, once active.
+    pub sub_mchid: Option<String>,
+    /// Where to sign the agreement (`needs_signing`): open it in WeChat.
+    pub sign_url: Option<String>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    pub merchant_shortname: String,
+    pub submitted_at: String,
+    pub updated_at: String,
+}
+
+impl From<&crate::domain::split::SubMerchant> for SubMerchantView {
+    fn from(m: &crate::domain::split::SubMerchant) -> SubMerchantView {
+        SubMerchantView {
+            status: m.status,
+            sub_mchid: m.sub_mchid.clone(),
+            sign_url: m.sign_url.clone(),
+            reason: m.reason.clone(),
+            merchant_shortname: m.shortname.clone(),
+            submitted_at: crate::domain::rfc3339(&m.submitted_at),
+            updated_at: crate::domain::rfc3339(&m.updated_at),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod avatar;
 pub mod catalog;
 pub mod files;
 pub mod ledger;
+pub mod merchants;
 pub mod messaging;
 pub mod notifications;
 pub mod orders;

@@ -7,6 +7,7 @@
 //! transaction id must be new, and the movement id must be new. A notification delivered many
 //! times, or many at once, moves money once.
 
+use crate::domain::split::SplitTarget;
 use chrono::{DateTime, Utc};
 
 use super::orders::{IdempotencyKey, OrderError, Outcome};
@@ -102,6 +103,17 @@ async fn params_for(
             a.pay(&req, charge.channel, now)
                 .map_err(|e| GatewayError::Decode(e.to_string()).into())
         }
+        Gateway::Wechat if charge.sub_mchid.is_some() => {
+            let e = gateways
+                .ecommerce
+                .as_ref()
+                .ok_or(PaymentError::MethodUnavailable(Gateway::Wechat))?;
+            let sub = charge.sub_mchid.as_deref().unwrap_or_default();
+            match (charge.channel, charge.openid.as_deref()) {
+                (Channel::Jsapi, Some(openid)) => Ok(e.jsapi(&req, sub, openid).await?),
+                _ => Ok(e.native(&req, sub).await?),
+            }
+        }
         Gateway::Wechat => {
             let w = gateways
                 .wechat
@@ -182,12 +194,12 @@ async fn start(
     amount: Money,
     subject: String,
     expires_at: DateTime<Utc>,
-    pay: &PayWith,
+    (pay, sub_mchid): (&PayWith, Option<String>),
     scope: &str,
     key: Option<&IdempotencyKey>,
     now: DateTime<Utc>,
 ) -> Result<Started, PaymentError> {
-    if !gateways.enabled(pay.gateway) {
+    if !gateways.enabled(pay.gateway) && sub_mchid.is_none() {
         return Err(PaymentError::MethodUnavailable(pay.gateway));
     }
     let charge = Charge {
@@ -201,6 +213,7 @@ async fn start(
         subject,
         status: ChargeStatus::Pending,
         trade_no: None,
+        sub_mchid,
         created_at: now,
         expires_at,
         settled_at: None,
@@ -261,7 +274,7 @@ pub async fn top_up(
         amount,
         "Gigbao 钱包充值".to_owned(),
         now + TOPUP_PAY_WITHIN,
-        pay,
+        (pay, None),
         SCOPE,
         key,
         now,
@@ -293,6 +306,7 @@ pub async fn pay_order(
     order
         .pay(party, pay.gateway.as_str(), now)
         .map_err(OrderError::from)?;
+    let sub_mchid = split_account(store, gateways, &order, pay).await?;
     start(
         store,
         gateways,
@@ -301,12 +315,30 @@ pub async fn pay_order(
         order.total_amount,
         format!("Gigbao 订单 {}", order.order_number),
         order.created_at + PAY_WITHIN,
-        pay,
+        (pay, sub_mchid),
         SCOPE,
         key,
         now,
     )
     .await
+}
+
+/// The seller's sub-merchant account a WeChat payment for `order` goes to: when this
+/// deployment has the split channel and the seller an active account there. Otherwise the
+/// order is paid to the platform's own merchant (wallet mode).
+async fn split_account(
+    store: &Store,
+    gateways: &Gateways,
+    order: &crate::domain::order::Order,
+    pay: &PayWith,
+) -> Result<Option<String>, PaymentError> {
+    if pay.gateway != Gateway::Wechat || gateways.ecommerce.is_none() {
+        return Ok(None);
+    }
+    Ok(store
+        .get_sub_merchant(order.freelancer_id)
+        .await?
+        .and_then(|m| m.active().map(str::to_owned)))
 }
 
 /// What a verified notification did.
@@ -346,7 +378,7 @@ pub async fn settle(
             .await?
             .ok_or(SettleError::UnknownTrade)?;
         let charge = rec.charge;
-        if charge.gateway != notice.gateway {
+        if charge.gateway != notice.gateway || charge.sub_mchid != notice.sub_mchid {
             return Err(SettleError::UnknownTrade);
         }
         if charge.amount != notice.amount {
@@ -413,6 +445,10 @@ pub async fn settle(
                     }
                 };
                 t.order.payment_reference = Some(charge.out_trade_no.clone());
+                t.order.split = charge.sub_mchid.clone().map(|sub_mchid| SplitTarget {
+                    sub_mchid,
+                    transaction_id: notice.trade_no.clone(),
+                });
                 t.movement = Some(
                     Movement::gateway_escrow(
                         order_id,

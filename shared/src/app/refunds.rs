@@ -10,11 +10,13 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::clearance::Clearance;
 use crate::domain::ledger::Movement;
 use crate::domain::payment::Gateway;
 use crate::domain::refund::{
     REFUND_ATTEMPTS_BEFORE_ALARM, Refund, RefundNotice, RefundOutcome, RefundStatus,
 };
+use crate::domain::split::SplitOutcome;
 use crate::payments::{GatewayError, Gateways, RefundRequest};
 use crate::store::{MoveRefusal, Store, StoreError};
 
@@ -50,6 +52,17 @@ async fn ask(
     let req = request(r);
     let unavailable = || GatewayError::Network(format!("{} is not configured", r.gateway));
     match r.gateway {
+        Gateway::Wechat if r.sub_mchid.is_some() => {
+            let e = gateways.ecommerce.as_ref().ok_or_else(unavailable)?;
+            let sub = r.sub_mchid.as_deref().unwrap_or_default();
+            if r.should_query_first() {
+                let state = e.refund_state(&req.refund_no, sub).await?;
+                if state != RefundOutcome::NotFound {
+                    return Ok(state);
+                }
+            }
+            e.refund(&req, sub).await
+        }
         Gateway::Alipay => {
             let a = gateways.alipay.as_ref().ok_or_else(unavailable)?;
             if r.should_query_first() {
@@ -190,15 +203,44 @@ pub async fn retry_due(
     Ok(())
 }
 
-/// Clears `c` if it is due at `now`: `Ok(true)` when this call cleared it.
+/// The split instruction's number for an order's clearance: one per order.
+fn split_order_no(c: &Clearance) -> String {
+    format!("SP{}", c.order_id)
+}
+
+/// Clears `c` if it is due at `now`: `Ok(true)` when this call cleared it. Earnings paid
+/// through the split channel clear once the channel has split them (asked again on the next
+/// run while it is processing).
 async fn clear_one(
     store: &Store,
-    c: &crate::domain::clearance::Clearance,
+    gateways: &Gateways,
+    c: &Clearance,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let Ok(movement) = c.clear(now) else {
         return Ok(false);
     };
+    if let Some(split) = &c.split {
+        let Some(e) = gateways.ecommerce.as_ref() else {
+            return Err(StoreError::Decode(
+                "earnings paid through the split channel, which is not configured".into(),
+            ));
+        };
+        match e.split(&split_order_no(c), split).await {
+            Ok(SplitOutcome::Finished) => {}
+            Ok(SplitOutcome::Processing | SplitOutcome::NotFound) => return Ok(false),
+            Ok(SplitOutcome::Closed { reason }) => {
+                return Err(StoreError::Decode(format!(
+                    "the split channel refused the split of order {}: {reason}",
+                    c.order_id
+                )));
+            }
+            Err(err) => {
+                tracing::warn!(order_id = %c.order_id, error = %err, "split not confirmed; asked again on the next run");
+                return Ok(false);
+            }
+        }
+    }
     match store.clear(c, &movement, now).await? {
         Ok(()) => Ok(true),
         // Cleared by a run before (or meanwhile): nothing moves twice.
@@ -214,12 +256,13 @@ async fn clear_one(
 /// item, as `orders::fire_timer` is for one order): `Ok(true)` when they cleared.
 pub async fn fire_clearance(
     store: &Store,
+    gateways: &Gateways,
     seller: crate::domain::UserId,
     order: crate::domain::OrderId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     match store.get_clearance(seller, order).await? {
-        Some(c) => clear_one(store, &c, now).await,
+        Some(c) => clear_one(store, gateways, &c, now).await,
         None => Ok(false),
     }
 }
@@ -227,11 +270,12 @@ pub async fn fire_clearance(
 /// Clears every seller's earnings due at `now` (at most 100 a run).
 pub async fn clear_due(
     store: &Store,
+    gateways: &Gateways,
     now: DateTime<Utc>,
     report: &mut DueReport,
 ) -> Result<(), StoreError> {
     for c in store.due_clearances(now, 100).await? {
-        match clear_one(store, &c, now).await {
+        match clear_one(store, gateways, &c, now).await {
             Ok(true) => report.cleared += 1,
             Ok(false) => {}
             Err(e) => {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::ids::{OrderId, UserId};
 use super::ledger::{Movement, MovementError};
 use super::money::{Money, fen};
+use super::split::SplitInstruction;
 use super::user::SellerLevel;
 
 /// How many days earnings wait, per seller level (`CLEARANCE_DAYS`: four numbers for new,
@@ -56,6 +57,9 @@ pub struct Clearance {
     #[serde(with = "fen")]
     pub amount: Money,
     pub clears_at: DateTime<Utc>,
+    /// For an order paid through the split channel: the instruction that clears it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitInstruction>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,19 +84,26 @@ impl Clearance {
             seller_id,
             amount,
             clears_at: now + Duration::days(i64::from(days)),
+            split: None,
         }
     }
 
-    /// The movement that makes the earnings withdrawable, once they are due.
+    /// Cleared through the split channel by `split` instead of into the wallet.
+    pub fn through(self, split: Option<SplitInstruction>) -> Clearance {
+        Clearance { split, ..self }
+    }
+
+    /// The movement that makes the earnings withdrawable (or, through the split channel,
+    /// pays them to the seller's merchant account), once they are due.
     pub fn clear(&self, now: DateTime<Utc>) -> Result<Movement, ClearanceError> {
         if now < self.clears_at {
             return Err(ClearanceError::NotDue(self.clears_at));
         }
-        Ok(Movement::clearance(
-            self.order_id,
-            self.seller_id,
-            self.amount,
-        )?)
+        let movement = match self.split {
+            None => Movement::clearance,
+            Some(_) => Movement::split_payout,
+        };
+        Ok(movement(self.order_id, self.seller_id, self.amount)?)
     }
 }
 

@@ -164,6 +164,9 @@ pub enum MovementKind {
     Clearance,
     /// A refund the gateway could not return to the original payment: credited to the wallet.
     RefundCredited,
+    /// A seller's earnings cleared through the split channel: pending clearance → their own
+    /// sub-merchant account at WeChat Pay (the split instruction unfroze them there).
+    SplitPayout,
 }
 
 impl MovementKind {
@@ -179,6 +182,7 @@ impl MovementKind {
             MovementKind::WithdrawalReturn => "withdrawal_return",
             MovementKind::Clearance => "clearance",
             MovementKind::RefundCredited => "refund_credited",
+            MovementKind::SplitPayout => "split_payout",
         }
     }
 
@@ -199,6 +203,10 @@ impl MovementKind {
             MovementKind::RefundCredited => (
                 "Refund could not return to the original payment: credited to the wallet",
                 "原路退款未成功，已退至钱包余额",
+            ),
+            MovementKind::SplitPayout => (
+                "Earnings cleared to your WeChat Pay merchant account",
+                "收入已结算至你的微信支付商户号",
             ),
         }
     }
@@ -505,6 +513,29 @@ impl Movement {
             seller,
             Bucket::PendingClearance,
             amount,
+        )
+    }
+
+    /// A seller's earnings from `order`, paid through the split channel, have cleared: the
+    /// channel's split instruction put them in the seller's own merchant account, so they
+    /// leave our books through clearing. The id is the clearance's: earnings clear once,
+    /// whichever way.
+    pub fn split_payout(
+        order: OrderId,
+        seller: UserId,
+        amount: Money,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(amount)?;
+        let id = format!("clear:{order}");
+        let clearing = Account::platform(PlatformAccount::Clearing, &id);
+        Movement::new(
+            id,
+            MovementKind::SplitPayout,
+            Some(order),
+            vec![
+                p(Account::User(seller), Bucket::PendingClearance, -fen),
+                p(clearing, Bucket::Available, fen),
+            ],
         )
     }
 

@@ -23,6 +23,7 @@ pub mod report;
 pub mod review;
 pub mod service;
 pub mod session;
+pub mod split;
 pub mod stats;
 pub mod tax;
 pub mod user;

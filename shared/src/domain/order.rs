@@ -5,6 +5,7 @@
 //! order and the money that moves with it. The store writes the result conditionally on the
 //! version read, so two racing transitions cannot both happen.
 
+use super::split::{SplitInstruction, SplitTarget};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -260,6 +261,10 @@ pub struct Order {
     /// back to the client goes back through it.
     #[serde(default)]
     pub payment_reference: Option<String>,
+    /// Paid through the split channel: the seller's sub-merchant and the transaction that its
+    /// refunds and its split instruction name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<SplitTarget>,
     /// How many days the freelancer's earnings wait before they can be withdrawn (the
     /// clearance period of their seller level when the order was placed).
     #[serde(default = "default_clearance_days")]
@@ -389,6 +394,7 @@ impl Order {
             payment_status: PaymentStatus::Pending,
             payment_method: None,
             payment_reference: None,
+            split: None,
             clearance_days,
             delivery_deadline: now + Duration::days(i64::from(package.delivery_days)),
             is_late: false,
@@ -510,17 +516,20 @@ impl Order {
                 RefundTo::Source {
                     charge: charge.to_owned(),
                 },
-                Some(Refund::of_order(
-                    self.id,
-                    &self.order_number,
-                    self.client_id,
-                    gateway,
-                    charge,
-                    self.total_amount,
-                    amount,
-                    reason,
-                    now,
-                )),
+                Some(
+                    Refund::of_order(
+                        self.id,
+                        &self.order_number,
+                        self.client_id,
+                        gateway,
+                        charge,
+                        self.total_amount,
+                        amount,
+                        reason,
+                        now,
+                    )
+                    .from_sub_merchant(self.split.as_ref().map(|s| s.sub_mchid.clone())),
+                ),
             ),
             None => (RefundTo::Wallet, None),
         }
@@ -529,7 +538,7 @@ impl Order {
     /// The freelancer's share of `released` (if any is left after the fee), waiting out the
     /// order's clearance period.
     fn clearance_of(&self, released: Money, now: DateTime<Utc>) -> Option<Clearance> {
-        let (_, earnings) = self.fee.split(released);
+        let (fee, earnings) = self.fee.split(released);
         earnings.is_positive().then(|| {
             Clearance::after(
                 self.id,
@@ -538,6 +547,10 @@ impl Order {
                 self.clearance_days,
                 now,
             )
+            .through(self.split.clone().map(|target| SplitInstruction {
+                target,
+                commission: fee,
+            }))
         })
     }
 

@@ -144,6 +144,9 @@ pub struct Charge {
     pub status: ChargeStatus,
     /// The gateway's transaction id, once paid.
     pub trade_no: Option<String>,
+    /// Paid through the split channel into this seller's sub-merchant account (电商收付通).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_mchid: Option<String>,
     pub created_at: DateTime<Utc>,
     /// The gateway refuses payment after this.
     pub expires_at: DateTime<Utc>,
@@ -173,6 +176,8 @@ pub struct GatewayNotice {
     /// The gateway's own transaction id (Alipay `trade_no`, WeChat `transaction_id`).
     pub trade_no: String,
     pub amount: Money,
+    /// The seller's sub-merchant the payment went to (a split-channel payment).
+    pub sub_mchid: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -82,6 +82,9 @@ pub struct Refund {
     /// What that charge took.
     #[serde(with = "fen")]
     pub total: Money,
+    /// The seller's sub-merchant whose frozen funds it comes from (a split-channel payment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_mchid: Option<String>,
     #[serde(with = "fen")]
     pub amount: Money,
     pub reason: String,
@@ -145,6 +148,12 @@ impl Refund {
             "订单已无法接收该笔付款，原路退回 / The order could no longer take this payment",
             now,
         )
+        .from_sub_merchant(charge.sub_mchid.clone())
+    }
+
+    /// The refund of a split-channel payment comes from the seller's sub-merchant account.
+    pub fn from_sub_merchant(self, sub_mchid: Option<String>) -> Refund {
+        Refund { sub_mchid, ..self }
     }
 
     fn new(
@@ -163,6 +172,7 @@ impl Refund {
             gateway,
             out_trade_no,
             total,
+            sub_mchid: None,
             amount,
             reason: reason.chars().take(80).collect(),
             status: RefundStatus::Pending,

@@ -226,6 +226,7 @@ impl Alipay {
             out_trade_no: required("out_trade_no")?,
             trade_no: required("trade_no")?,
             amount,
+            sub_mchid: None,
         }))
     }
 

@@ -4,6 +4,7 @@
 //! (`infra/local/gateway_sandbox.py`) that plays both gateways with test keys.
 
 pub mod alipay;
+pub mod ecommerce;
 pub mod keys;
 pub mod wechat;
 
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use alipay::{Alipay, AlipayConfig};
+pub use ecommerce::{Applyment, Ecommerce};
 pub use wechat::{SignatureHeaders, Wechat, WechatConfig};
 
 use crate::domain::Money;
@@ -134,6 +136,9 @@ pub enum CallbackError {
 pub struct Gateways {
     pub alipay: Option<Alipay>,
     pub wechat: Option<Wechat>,
+    /// The licensed split channel (WeChat Pay 电商收付通), when this deployment has one: orders
+    /// of sellers with an active sub-merchant account are paid into it.
+    pub ecommerce: Option<Ecommerce>,
 }
 
 /// The payment settings secret (`PAYMENT_SECRET_ID`, a JSON document in Secrets Manager):
@@ -146,6 +151,10 @@ pub struct PaymentSettings {
     pub alipay: Option<AlipayConfig>,
     #[serde(default)]
     pub wechat: Option<WechatConfig>,
+    /// The platform merchant of WeChat Pay 电商收付通 (same fields: our platform `mchid`,
+    /// `appid`, keys, notification URLs). Left out: wallet mode only.
+    #[serde(default)]
+    pub wechat_ecommerce: Option<WechatConfig>,
 }
 
 impl Gateways {
@@ -153,7 +162,52 @@ impl Gateways {
         Ok(Gateways {
             alipay: s.alipay.map(Alipay::new).transpose()?,
             wechat: s.wechat.map(Wechat::new).transpose()?,
+            ecommerce: s.wechat_ecommerce.map(Ecommerce::new).transpose()?,
         })
+    }
+
+    /// Is any WeChat Pay merchant of ours (ordinary or the split channel's platform)
+    /// configured?
+    pub fn has_wechat(&self) -> bool {
+        self.wechat.is_some() || self.ecommerce.is_some()
+    }
+
+    /// Checks and opens a WeChat Pay payment notification, ours as an ordinary merchant or as
+    /// the split channel's platform (whichever it names). `Ok(None)`: genuine, not a success.
+    pub fn wechat_notification(
+        &self,
+        h: &SignatureHeaders,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<crate::domain::payment::GatewayNotice>, CallbackError> {
+        let ordinary = self.wechat.as_ref().map(|w| w.notification(h, body, now));
+        match (ordinary, &self.ecommerce) {
+            (Some(Err(CallbackError::WrongMerchant)) | None, Some(e)) => {
+                e.notification(h, body, now)
+            }
+            (Some(answer), _) => answer,
+            (None, None) => Err(CallbackError::WrongMerchant),
+        }
+    }
+
+    /// The same for a refund notification.
+    pub fn wechat_refund_notification(
+        &self,
+        h: &SignatureHeaders,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<crate::domain::refund::RefundNotice, CallbackError> {
+        let ordinary = self
+            .wechat
+            .as_ref()
+            .map(|w| w.refund_notification(h, body, now));
+        match (ordinary, &self.ecommerce) {
+            (Some(Err(CallbackError::WrongMerchant)) | None, Some(e)) => {
+                e.refund_notification(h, body, now)
+            }
+            (Some(answer), _) => answer,
+            (None, None) => Err(CallbackError::WrongMerchant),
+        }
     }
 
     pub fn enabled(&self, g: Gateway) -> bool {

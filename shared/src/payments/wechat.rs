@@ -61,11 +61,11 @@ pub struct WechatConfig {
 
 #[derive(Debug)]
 pub struct Wechat {
-    config: WechatConfig,
+    pub(super) config: WechatConfig,
     signer: RsaSigner,
-    platform: Vec<(String, RsaVerifier)>,
+    pub(super) platform: Vec<(String, RsaVerifier)>,
     apiv3_key: [u8; 32],
-    http: reqwest::Client,
+    pub(super) http: reqwest::Client,
 }
 
 /// The headers WeChat Pay signs a response or notification with.
@@ -104,10 +104,20 @@ struct Resource {
     nonce: String,
 }
 
+/// A payment as notified: an ordinary merchant's (`mchid`, `appid`) or, through the split
+/// channel, a platform's (`sp_mchid`, `sp_appid`) for a seller's `sub_mchid`.
 #[derive(Debug, Deserialize)]
-struct Transaction {
-    mchid: String,
-    appid: String,
+pub(super) struct Transaction {
+    #[serde(default)]
+    pub(super) mchid: String,
+    #[serde(default)]
+    pub(super) appid: String,
+    #[serde(default)]
+    pub(super) sp_mchid: String,
+    #[serde(default)]
+    pub(super) sp_appid: String,
+    #[serde(default)]
+    pub(super) sub_mchid: Option<String>,
     out_trade_no: String,
     transaction_id: String,
     trade_state: String,
@@ -138,6 +148,22 @@ struct PrepayBody<'a> {
 struct PrepayAmount {
     total: i64,
     currency: &'static str,
+}
+
+/// An amount in a request: fen, in yuan renminbi.
+#[derive(Debug, Serialize)]
+pub(super) struct PrepayAmountOut {
+    total: i64,
+    currency: &'static str,
+}
+
+impl PrepayAmountOut {
+    pub(super) fn cny(amount: Money) -> PrepayAmountOut {
+        PrepayAmountOut {
+            total: amount.fen(),
+            currency: "CNY",
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -191,27 +217,30 @@ struct RefundAmount {
 
 /// A refund as WeChat Pay answers it (and, inside a notification, reports it).
 #[derive(Debug, Deserialize)]
-struct RefundState {
+pub(super) struct RefundState {
     #[serde(default)]
-    mchid: Option<String>,
-    out_refund_no: String,
+    pub(super) mchid: Option<String>,
+    /// The platform, in a split-channel refund's notification.
     #[serde(default)]
-    out_trade_no: String,
+    pub(super) sp_mchid: Option<String>,
+    pub(super) out_refund_no: String,
+    #[serde(default)]
+    pub(super) out_trade_no: String,
     #[serde(default)]
     refund_id: Option<String>,
     /// `status` in answers, `refund_status` in notifications.
     #[serde(alias = "refund_status")]
     status: String,
-    amount: RefundStateAmount,
+    pub(super) amount: RefundStateAmount,
 }
 
 #[derive(Debug, Deserialize)]
-struct RefundStateAmount {
-    refund: i64,
+pub(super) struct RefundStateAmount {
+    pub(super) refund: i64,
 }
 
 impl RefundState {
-    fn outcome(self) -> RefundOutcome {
+    pub(super) fn outcome(self) -> RefundOutcome {
         match self.status.as_str() {
             "SUCCESS" => RefundOutcome::Succeeded {
                 gateway_refund_id: self.refund_id,
@@ -236,7 +265,7 @@ struct ErrorBody {
 }
 
 /// A random 32-character nonce.
-fn nonce() -> Result<String, GatewayError> {
+pub(super) fn nonce() -> Result<String, GatewayError> {
     crate::crypto::random_token()
         .map(|t| {
             t.chars()
@@ -294,6 +323,17 @@ impl Wechat {
         ))
     }
 
+    /// Encrypts a personal field for a request (RSA-OAEP under WeChat Pay's key; the request
+    /// names that key in `Wechatpay-Serial`).
+    pub(super) fn encrypt(&self, plain: &str) -> Result<String, GatewayError> {
+        let (_, key) = self
+            .platform
+            .first()
+            .ok_or_else(|| GatewayError::Decode("no WeChat Pay public key".into()))?;
+        key.encrypt_oaep(plain.as_bytes())
+            .map_err(|e| GatewayError::Decode(e.to_string()))
+    }
+
     /// Checks WeChat Pay's signature on a response or notification body.
     pub fn verify(
         &self,
@@ -329,12 +369,31 @@ impl Wechat {
         body: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<GatewayNotice>, CallbackError> {
-        let (event_type, plain) = self.open_notification(h, body, now)?;
-        let t: Transaction =
-            serde_json::from_slice(&plain).map_err(|_| CallbackError::Malformed)?;
+        let (event_type, t) = self.transaction(h, body, now)?;
         if t.mchid != self.config.mchid || t.appid != self.config.appid {
             return Err(CallbackError::WrongMerchant);
         }
+        Wechat::paid(&event_type, t)
+    }
+
+    /// A checked, opened payment notification.
+    pub(super) fn transaction(
+        &self,
+        h: &SignatureHeaders,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, Transaction), CallbackError> {
+        let (event_type, plain) = self.open_notification(h, body, now)?;
+        let t: Transaction =
+            serde_json::from_slice(&plain).map_err(|_| CallbackError::Malformed)?;
+        Ok((event_type, t))
+    }
+
+    /// What a payment notification of ours says; `Ok(None)`: not a success.
+    pub(super) fn paid(
+        event_type: &str,
+        t: Transaction,
+    ) -> Result<Option<GatewayNotice>, CallbackError> {
         if event_type != "TRANSACTION.SUCCESS" || t.trade_state != "SUCCESS" {
             return Ok(None);
         }
@@ -346,11 +405,12 @@ impl Wechat {
             out_trade_no: t.out_trade_no,
             trade_no: t.transaction_id,
             amount: Money::from_fen(t.amount.total),
+            sub_mchid: t.sub_mchid,
         }))
     }
 
     /// Opens a notification's encrypted resource, once its signature is checked.
-    fn open_notification(
+    pub(super) fn open_notification(
         &self,
         h: &SignatureHeaders,
         body: &str,
@@ -458,7 +518,7 @@ impl Wechat {
     }
 
     /// Sends a signed request and checks the signature on a successful answer.
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,

@@ -57,6 +57,7 @@ pub enum EntityType {
     Clearance,
     FeeRules,
     TaxReport,
+    SubMerchant,
     /// Anything else: never followed.
     #[serde(other)]
     Other,

@@ -371,6 +371,15 @@ pub fn clearance(seller: UserId, order: OrderId) -> Key {
 
 pub const CLEARANCE_PREFIX: &str = "CLEARANCE#";
 
+/// `USER#{id} / SUBMERCHANT`: the seller's sub-merchant account at the split channel.
+pub fn sub_merchant(user: UserId) -> Key {
+    key(format!("USER#{user}"), "SUBMERCHANT")
+}
+
+/// Sub-merchant applications WeChat Pay is still deciding (`GSI4PK=TIMER#applyment`,
+/// `GSI4SK={next check}#{user}`).
+pub const APPLYMENT_TIMER: &str = "TIMER#applyment";
+
 /// `GWTRADE#{gateway}#{trade_no} / GWTRADE`: a gateway transaction is applied once.
 pub fn gateway_trade(gateway: Gateway, trade_no: &str) -> Key {
     key(format!("GWTRADE#{gateway}#{trade_no}"), "GWTRADE")

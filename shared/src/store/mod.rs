@@ -17,6 +17,7 @@ mod idempotency;
 pub mod keys;
 mod leases;
 mod ledger;
+mod merchants;
 mod messaging;
 mod notifications;
 mod ops;

@@ -1,7 +1,7 @@
 //! `order-timers` (every minute): unpaid orders cancel after 30 minutes, overdue orders are
 //! marked late, delivered orders complete 3 days after delivery; sellers' earnings clear at
 //! the end of their clearance period; refunds the gateways have not settled are asked about
-//! again. One run at a time: a run takes the job's lease first and does nothing when another
+//! again; sellers' sub-merchant applications are asked about. One run at a time: a run takes the job's lease first and does nothing when another
 //! run holds it.
 
 use chrono::{DateTime, Utc};
@@ -40,13 +40,16 @@ pub async fn run_once(
     let ran = run_timers(store, now).await;
     let mut due = DueReport::default();
     let money = async {
-        clear_due(store, now, &mut due).await?;
+        clear_due(store, gateways, now, &mut due).await?;
         retry_due(store, gateways, now, &mut due).await
     }
     .await;
+    // Sellers' sub-merchant applications WeChat Pay is deciding (split channel only).
+    let applyments = crate::app::merchants::check_due(store, gateways, now).await;
     store.release_lease("order-timers", holder).await?;
     let r = ran?;
     money?;
+    let applyments = applyments?;
     tracing::info!(?r, ?due, "order timers ran");
     if r.failed > 0 || due.failed > 0 {
         return Err(format!(
@@ -55,7 +58,10 @@ pub async fn run_once(
         )
         .into());
     }
-    Ok(Report::from((r, due)))
+    Ok(Report {
+        applyments_changed: applyments,
+        ..Report::from((r, due))
+    })
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -67,6 +73,7 @@ pub struct Report {
     pub cleared: u32,
     pub refunds_asked: u32,
     pub refunds_settled: u32,
+    pub applyments_changed: u32,
 }
 
 impl From<(TimerReport, DueReport)> for Report {
@@ -79,6 +86,7 @@ impl From<(TimerReport, DueReport)> for Report {
             cleared: due.cleared,
             refunds_asked: due.refunds_asked,
             refunds_settled: due.refunds_settled,
+            applyments_changed: 0,
         }
     }
 }
