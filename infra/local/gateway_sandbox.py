@@ -539,6 +539,9 @@ def handler_for(sandbox: Sandbox):
                 return self.reply(*sandbox.alipay_pay(params))
             if url.path.startswith("/sandbox/refunds/"):
                 return self.reply(200, sandbox.refunds_of(url.path.rsplit("/", 1)[1]))
+            if url.path.startswith("/sandbox/splits/"):
+                done = sandbox.splits.get(url.path.rsplit("/", 1)[1])
+                return self.reply(200 if done else 404, done or {"code": "NOT_FOUND"})
             if url.path.startswith("/wechat/v3/ecommerce/"):
                 signed_path = url.path[len("/wechat"):] + (f"?{url.query}" if url.query else "")
                 if not sandbox.wechat_authorized("GET", signed_path, "",

@@ -635,3 +635,147 @@ async fn a_merchant_account_is_for_verified_sellers_and_its_request_is_checked_f
     let p = api.get_auth("/users/profile", access).await;
     assert!(p.body["data"].get("sub_merchant").is_none(), "{}", p.body);
 }
+
+/// The split channel end to end through the stack and the gateway sandbox (which plays WeChat
+/// Pay 电商收付通 with the test keys): a verified seller applies with two identity documents,
+/// WeChat Pay approves, a buyer's WeChat payment goes into the seller's own account, and when
+/// the earnings clear the sandbox splits the commission off and the money leaves our books.
+#[tokio::test]
+async fn a_verified_seller_onboards_and_their_wechat_order_is_split_by_the_channel_at_clearance() {
+    let api = Api::connect();
+    let (_, _, me) = register_freelancer(&api, "ershang").await;
+    let s = Party {
+        access: me["access"].as_str().unwrap().to_owned(),
+        id: me["user"]["id"].as_str().unwrap().to_owned(),
+    };
+    // 实名认证 with the identity card's two sides as documents.
+    let mut keys = Vec::new();
+    for (side, w) in [("正面", 320), ("反面", 321)] {
+        let scan = gigbao_tests::png(w, 200);
+        let t = api
+            .post_auth(
+                "/users/profile/verification/documents",
+                &s.access,
+                json!({"file_name": format!("身份证{side}.png"), "content_type": "image/png", "content_length": scan.len()}),
+            )
+            .await;
+        assert_eq!(t.status, 201, "{}", t.body);
+        assert_eq!(gigbao_tests::put_upload(&t.body["data"], scan).await, 200);
+        let file = t.body["data"]["file"]["id"].as_str().unwrap().to_owned();
+        eventually("the document is checked", || async {
+            let f = api.get_auth(&format!("/files/{file}"), &s.access).await;
+            (f.body["data"]["status"] == "ready").then_some(())
+        })
+        .await;
+        keys.push(t.body["data"]["key"].as_str().unwrap().to_owned());
+    }
+    let sub = api
+        .post_auth(
+            "/users/profile/verification",
+            &s.access,
+            json!({"real_name": "王小明", "id_number": fresh_id_number(), "document_keys": keys}),
+        )
+        .await;
+    assert_eq!(sub.status, 201, "{}", sub.body);
+    let (admin, _) = admin_session(&api).await;
+    let ok = api
+        .post_auth(
+            &format!(
+                "/admin/verifications/{}/review",
+                sub.body["data"]["id"].as_str().unwrap()
+            ),
+            &admin,
+            json!({"decision": "approve"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    // 申请电商收付通二级商户号。
+    let apply = json!({
+        "id_card_front": keys[0], "id_card_back": keys[1],
+        "id_card_valid_from": "2019-06-01", "id_card_valid_until": "长期",
+        "account_bank": "招商银行", "bank_address_code": "440300",
+        "account_number": "6214830000112233", "store_name": "小王设计工作室",
+        "merchant_shortname": "小王设计"
+    });
+    let a = api
+        .post_auth("/users/profile/sub-merchant", &s.access, apply.clone())
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.body["data"]["status"], "reviewing");
+    let again = api
+        .post_auth("/users/profile/sub-merchant", &s.access, apply)
+        .await;
+    assert_eq!(
+        (again.status.as_u16(), again.body["code"].as_str()),
+        (409, Some("sub_merchant.exists"))
+    );
+    assert_eq!(again.body["message"], "你的申请正在处理中");
+    // The timers ask WeChat Pay (here with the sandbox's keys and a later clock).
+    let store = gigbao_tests::stack_store().await;
+    let gateways = shared::payments::Gateways::from_settings(gigbao_tests::payment_keys::settings(
+        &format!("{}/wechat", sandbox()),
+    ))
+    .unwrap();
+    let seller_id: shared::domain::UserId = s.id.parse().unwrap();
+    for want in ["needs_signing", "active"] {
+        let m = store.get_sub_merchant(seller_id).await.unwrap().unwrap();
+        shared::app::merchants::check(&store, &gateways, &m, chrono::Utc::now())
+            .await
+            .unwrap();
+        let p = api.get_auth("/users/profile", &s.access).await;
+        assert_eq!(p.body["data"]["sub_merchant"]["status"], want, "{}", p.body);
+    }
+    let p = api.get_auth("/users/profile", &s.access).await;
+    assert!(
+        p.body["data"]["sub_merchant"]["sub_mchid"].is_string(),
+        "{}",
+        p.body
+    );
+    // A buyer pays by WeChat Pay: into the seller's own account.
+    let c = buyer(&api, "0").await;
+    let svc = service(&api, &s).await;
+    let o = order(&api, &c, &svc, "basic").await;
+    let id = o["id"].as_str().unwrap().to_owned();
+    pay_through(&api, &c, &id, "wechat").await;
+    deliver(&api, &s, &id).await;
+    let done = act(&api, &c, &id, "accept", json!({})).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let w = api.get_auth("/payments/wallet", &s.access).await;
+    assert_eq!(w.body["data"]["pending_clearance"], "159.20", "{}", w.body);
+    let clears_at: chrono::DateTime<chrono::Utc> = w.body["data"]["clearances"][0]["clears_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let order_id = id.parse().unwrap();
+    assert!(
+        shared::app::refunds::fire_clearance(
+            &store,
+            &gateways,
+            seller_id,
+            order_id,
+            clears_at + chrono::Duration::seconds(1)
+        )
+        .await
+        .unwrap()
+    );
+    // The sandbox split 39.80 to the platform and unfroze the rest; nothing is in our wallet.
+    let split: Value = reqwest::get(format!("{}/sandbox/splits/SP{id}", sandbox()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(split["status"], "FINISHED", "{split}");
+    assert_eq!(split["receivers"][0]["amount"], 3980, "{split}");
+    assert_eq!(
+        balance(&api, &s.access).await,
+        ("0.00".into(), "0.00".into())
+    );
+    let lines = api.get_auth("/payments/transactions", &s.access).await;
+    assert!(
+        lines.body.to_string().contains("split_payout"),
+        "{}",
+        lines.body
+    );
+}

@@ -14,7 +14,7 @@ use crate::domain::identity::SealedIdentity;
 use crate::domain::split::{APPLYMENT_CHECK_EVERY, SubMerchant, SubMerchantStatus};
 use crate::domain::{User, UserType, VerificationStatus};
 use crate::files::{Fetched, Files};
-use crate::payments::{Applyment, Ecommerce, GatewayError, Gateways};
+use crate::payments::{Applyment, GatewayError, Gateways, PaymentProvider};
 use crate::store::{Store, StoreError};
 
 /// WeChat Pay takes images of at most 2 MB.
@@ -112,8 +112,8 @@ pub async fn apply(
     if user.user_type != UserType::Freelancer {
         return Err(MerchantError::NotSeller);
     }
-    let ecommerce: &Ecommerce = gateways
-        .ecommerce
+    let channel: &PaymentProvider = gateways
+        .split_channel
         .as_ref()
         .ok_or(MerchantError::Unavailable)?;
     let verification = user
@@ -161,13 +161,13 @@ pub async fn apply(
     for (f, name) in [(front, "id-card-front"), (back, "id-card-back")] {
         let (bytes, filename, content_type) = image(files, f, name).await?;
         media.push(
-            ecommerce
+            channel
                 .upload_image(&bytes, &filename, &content_type)
                 .await?,
         );
     }
     let out_request_no = SubMerchant::request_no(user.id);
-    let applyment_id = ecommerce
+    let applyment_id = channel
         .apply(&Applyment {
             out_request_no: out_request_no.clone(),
             id_card_front_media: media.first().cloned().unwrap_or_default(),
@@ -221,11 +221,11 @@ pub async fn check(
     m: &SubMerchant,
     now: DateTime<Utc>,
 ) -> Result<SubMerchant, MerchantError> {
-    let ecommerce = gateways
-        .ecommerce
+    let channel = gateways
+        .split_channel
         .as_ref()
         .ok_or(MerchantError::Unavailable)?;
-    let Some(state) = ecommerce.applyment_state(&m.out_request_no).await? else {
+    let Some(state) = channel.applyment_state(&m.out_request_no).await? else {
         return Ok(m.clone());
     };
     let next = m.answered(state, now);
@@ -243,7 +243,7 @@ pub async fn check_due(
     gateways: &Gateways,
     now: DateTime<Utc>,
 ) -> Result<u32, StoreError> {
-    if gateways.ecommerce.is_none() {
+    if gateways.split_channel.is_none() {
         return Ok(0);
     }
     let mut changed = 0;

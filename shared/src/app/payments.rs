@@ -103,16 +103,18 @@ async fn params_for(
             a.pay(&req, charge.channel, now)
                 .map_err(|e| GatewayError::Decode(e.to_string()).into())
         }
-        Gateway::Wechat if charge.sub_mchid.is_some() => {
-            let e = gateways
-                .ecommerce
+        gateway if charge.sub_mchid.is_some() => {
+            let provider = gateways
+                .split_channel
                 .as_ref()
-                .ok_or(PaymentError::MethodUnavailable(Gateway::Wechat))?;
+                .filter(|p| p.gateway() == gateway)
+                .ok_or(PaymentError::MethodUnavailable(gateway))?;
             let sub = charge.sub_mchid.as_deref().unwrap_or_default();
-            match (charge.channel, charge.openid.as_deref()) {
-                (Channel::Jsapi, Some(openid)) => Ok(e.jsapi(&req, sub, openid).await?),
-                _ => Ok(e.native(&req, sub).await?),
-            }
+            let openid = charge
+                .openid
+                .as_deref()
+                .filter(|_| charge.channel == Channel::Jsapi);
+            Ok(provider.charge(&req, sub, openid).await?)
         }
         Gateway::Wechat => {
             let w = gateways
@@ -332,7 +334,11 @@ async fn split_account(
     order: &crate::domain::order::Order,
     pay: &PayWith,
 ) -> Result<Option<String>, PaymentError> {
-    if pay.gateway != Gateway::Wechat || gateways.ecommerce.is_none() {
+    if gateways
+        .split_channel
+        .as_ref()
+        .is_none_or(|p| p.gateway() != pay.gateway)
+    {
         return Ok(None);
     }
     Ok(store

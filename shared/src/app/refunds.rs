@@ -52,8 +52,12 @@ async fn ask(
     let req = request(r);
     let unavailable = || GatewayError::Network(format!("{} is not configured", r.gateway));
     match r.gateway {
-        Gateway::Wechat if r.sub_mchid.is_some() => {
-            let e = gateways.ecommerce.as_ref().ok_or_else(unavailable)?;
+        gateway if r.sub_mchid.is_some() => {
+            let e = gateways
+                .split_channel
+                .as_ref()
+                .filter(|p| p.gateway() == gateway)
+                .ok_or_else(unavailable)?;
             let sub = r.sub_mchid.as_deref().unwrap_or_default();
             if r.should_query_first() {
                 let state = e.refund_state(&req.refund_no, sub).await?;
@@ -221,7 +225,7 @@ async fn clear_one(
         return Ok(false);
     };
     if let Some(split) = &c.split {
-        let Some(e) = gateways.ecommerce.as_ref() else {
+        let Some(e) = gateways.split_channel.as_ref() else {
             return Err(StoreError::Decode(
                 "earnings paid through the split channel, which is not configured".into(),
             ));

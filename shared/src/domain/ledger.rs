@@ -872,6 +872,9 @@ mod tests {
         Deposit(usize, i64),
         /// Client, freelancer, total, paid through a gateway, fee rate (bp), minimum fee.
         Pay(usize, usize, i64, bool, u32, i64),
+        /// The same, paid by WeChat Pay into the seller's sub-merchant account (split channel):
+        /// its earnings leave through the channel when they clear.
+        PayIntoChannel(usize, usize, i64, u32, i64),
         Release(usize),
         Refund(usize),
         Split(usize, i64),
@@ -896,6 +899,14 @@ mod tests {
                 0..=10_000i64
             )
                 .prop_map(|(c, f, x, g, r, m)| Step::Pay(c, f, x, g, r, m)),
+            (
+                0..4usize,
+                0..4usize,
+                1..80_000i64,
+                0..=5_000u32,
+                0..=10_000i64
+            )
+                .prop_map(|(c, f, x, r, m)| Step::PayIntoChannel(c, f, x, r, m)),
             (0..12usize).prop_map(Step::Release),
             (0..12usize).prop_map(Step::Refund),
             (0..12usize, 1..80_000i64).prop_map(|(o, r)| Step::Split(o, r)),
@@ -913,6 +924,8 @@ mod tests {
         total: i64,
         charge: Option<String>,
         fee: FeeTerms,
+        /// Paid through the split channel.
+        channel: bool,
         settled: bool,
         /// Money sent back through the gateway, until it arrives or is refused.
         refund: Option<(i64, bool)>,
@@ -935,10 +948,11 @@ mod tests {
                     Step::Deposit(u, fen) => {
                         moves.extend(Movement::deposit(users[*u], Money::from_fen(*fen), &i.to_string()).ok());
                     }
-                    Step::Pay(c, f, fen, gateway, rate_bp, minimum) => {
+                    Step::Pay(c, f, fen, _, rate_bp, minimum) | Step::PayIntoChannel(c, f, fen, rate_bp, minimum) => {
                         let id = OrderId::new();
                         let total = Money::from_fen(*fen);
-                        let charge = gateway.then(|| format!("GB{i}"));
+                        let channel = matches!(s, Step::PayIntoChannel(..));
+                        let charge = (channel || matches!(s, Step::Pay(_, _, _, true, _, _))).then(|| format!("GB{i}"));
                         let m = match &charge {
                             Some(ch) => Movement::gateway_escrow(id, users[*c], total, ch),
                             None => Movement::escrow_freeze(id, users[*c], total),
@@ -947,7 +961,7 @@ mod tests {
                             orders.push(PaidOrder {
                                 id, client: *c, freelancer: *f, total: *fen, charge,
                                 fee: FeeTerms { rate_bp: *rate_bp, minimum: Money::from_fen(*minimum) },
-                                settled: false, refund: None,
+                                channel, settled: false, refund: None,
                             });
                             moves.push(m);
                         }
@@ -969,9 +983,16 @@ mod tests {
                             };
                             if let Ok(m) = m {
                                 let released = o.total - refunded;
-                                let (_, earnings) = o.fee.split(Money::from_fen(released));
+                                let (fee, earnings) = o.fee.split(Money::from_fen(released));
                                 if released > 0 && earnings.is_positive() {
-                                    clearances.push((Clearance::after(o.id, parties.1, earnings, 14, now), false));
+                                    let split = o.channel.then(|| crate::domain::split::SplitInstruction {
+                                        target: crate::domain::split::SplitTarget {
+                                            sub_mchid: "1900000109".into(),
+                                            transaction_id: format!("4200{k}"),
+                                        },
+                                        commission: fee,
+                                    });
+                                    clearances.push((Clearance::after(o.id, parties.1, earnings, 14, now).through(split), false));
                                 }
                                 if o.charge.is_some() && refunded > 0 {
                                     o.refund = Some((refunded, false));
@@ -994,6 +1015,12 @@ mod tests {
                         now += chrono::Duration::hours(*hours);
                         for (c, done) in clearances.iter_mut().filter(|(_, d)| !*d) {
                             if let Ok(m) = c.clear(now) {
+                                // Through the channel the earnings leave for the seller's own
+                                // merchant account: nothing reaches their wallet's balance.
+                                if c.split.is_some() {
+                                    prop_assert_eq!(m.kind, MovementKind::SplitPayout);
+                                    prop_assert!(m.postings.iter().all(|p| p.account != Account::User(c.seller_id) || p.bucket == Bucket::PendingClearance));
+                                }
                                 *done = true;
                                 moves.push(m);
                             }

@@ -13,6 +13,8 @@ use serde::Serialize;
 
 pub use alipay::{Alipay, AlipayConfig};
 pub use ecommerce::{Applyment, Ecommerce};
+
+use crate::domain::split::{ApplymentState, SplitInstruction, SplitOutcome};
 pub use wechat::{SignatureHeaders, Wechat, WechatConfig};
 
 use crate::domain::Money;
@@ -136,9 +138,9 @@ pub enum CallbackError {
 pub struct Gateways {
     pub alipay: Option<Alipay>,
     pub wechat: Option<Wechat>,
-    /// The licensed split channel (WeChat Pay 电商收付通), when this deployment has one: orders
-    /// of sellers with an active sub-merchant account are paid into it.
-    pub ecommerce: Option<Ecommerce>,
+    /// The licensed split channel, when this deployment has one: orders of sellers with an
+    /// active sub-merchant account are paid into it. Without it: wallet mode only.
+    pub split_channel: Option<PaymentProvider>,
 }
 
 /// The payment settings secret (`PAYMENT_SECRET_ID`, a JSON document in Secrets Manager):
@@ -162,14 +164,17 @@ impl Gateways {
         Ok(Gateways {
             alipay: s.alipay.map(Alipay::new).transpose()?,
             wechat: s.wechat.map(Wechat::new).transpose()?,
-            ecommerce: s.wechat_ecommerce.map(Ecommerce::new).transpose()?,
+            split_channel: s
+                .wechat_ecommerce
+                .map(|c| Ecommerce::new(c).map(PaymentProvider::WechatEcommerce))
+                .transpose()?,
         })
     }
 
     /// Is any WeChat Pay merchant of ours (ordinary or the split channel's platform)
     /// configured?
     pub fn has_wechat(&self) -> bool {
-        self.wechat.is_some() || self.ecommerce.is_some()
+        self.wechat.is_some() || self.wechat_split_channel().is_some()
     }
 
     /// Checks and opens a WeChat Pay payment notification, ours as an ordinary merchant or as
@@ -181,7 +186,7 @@ impl Gateways {
         now: DateTime<Utc>,
     ) -> Result<Option<crate::domain::payment::GatewayNotice>, CallbackError> {
         let ordinary = self.wechat.as_ref().map(|w| w.notification(h, body, now));
-        match (ordinary, &self.ecommerce) {
+        match (ordinary, self.wechat_split_channel()) {
             (Some(Err(CallbackError::WrongMerchant)) | None, Some(e)) => {
                 e.notification(h, body, now)
             }
@@ -201,7 +206,7 @@ impl Gateways {
             .wechat
             .as_ref()
             .map(|w| w.refund_notification(h, body, now));
-        match (ordinary, &self.ecommerce) {
+        match (ordinary, self.wechat_split_channel()) {
             (Some(Err(CallbackError::WrongMerchant)) | None, Some(e)) => {
                 e.refund_notification(h, body, now)
             }
@@ -210,10 +215,140 @@ impl Gateways {
         }
     }
 
+    /// The split channel, when its payers pay by WeChat Pay.
+    fn wechat_split_channel(&self) -> Option<&PaymentProvider> {
+        self.split_channel
+            .as_ref()
+            .filter(|p| p.gateway() == Gateway::Wechat)
+    }
+
     pub fn enabled(&self, g: Gateway) -> bool {
         match g {
             Gateway::Alipay => self.alipay.is_some(),
             Gateway::Wechat => self.wechat.is_some(),
+        }
+    }
+}
+
+/// A licensed split-payment channel (分账): what the marketplace needs from one, whichever
+/// institution runs it — sellers onboarded as sub-merchants, payments into the seller's own
+/// (frozen) account, a split instruction when the earnings clear (the commission to us, the rest
+/// unfrozen for the seller) and refunds out of the frozen money. WeChat Pay 电商收付通 is built;
+/// Alipay 直付通 would be a second variant. See docs/payments.md for what each mode means.
+#[derive(Debug)]
+pub enum PaymentProvider {
+    WechatEcommerce(Ecommerce),
+}
+
+impl PaymentProvider {
+    /// The gateway its payers pay with.
+    pub fn gateway(&self) -> Gateway {
+        match self {
+            PaymentProvider::WechatEcommerce(_) => Gateway::Wechat,
+        }
+    }
+
+    /// Uploads an identity document image for an application; the channel's media id.
+    pub async fn upload_image(
+        &self,
+        bytes: &[u8],
+        filename: &str,
+        content_type: &str,
+    ) -> Result<String, GatewayError> {
+        match self {
+            PaymentProvider::WechatEcommerce(e) => {
+                e.upload_image(bytes, filename, content_type).await
+            }
+        }
+    }
+
+    /// Submits (or corrects) a seller's application; the channel's application id.
+    pub async fn apply(&self, a: &Applyment) -> Result<String, GatewayError> {
+        match self {
+            PaymentProvider::WechatEcommerce(e) => e.apply(a).await,
+        }
+    }
+
+    /// Where the application `out_request_no` stands; `None`: the channel has none.
+    pub async fn applyment_state(
+        &self,
+        out_request_no: &str,
+    ) -> Result<Option<ApplymentState>, GatewayError> {
+        match self {
+            PaymentProvider::WechatEcommerce(e) => e.applyment_state(out_request_no).await,
+        }
+    }
+
+    /// A payment into `sub_mchid`'s account, frozen for the split: in the payer's app when
+    /// `openid` is given (JSAPI), else as a QR code.
+    pub async fn charge(
+        &self,
+        charge: &ChargeRequest,
+        sub_mchid: &str,
+        openid: Option<&str>,
+    ) -> Result<PayParams, GatewayError> {
+        match (self, openid) {
+            (PaymentProvider::WechatEcommerce(e), Some(openid)) => {
+                e.jsapi(charge, sub_mchid, openid).await
+            }
+            (PaymentProvider::WechatEcommerce(e), None) => e.native(charge, sub_mchid).await,
+        }
+    }
+
+    /// Checks and opens a payment notification of the channel.
+    pub fn notification(
+        &self,
+        h: &SignatureHeaders,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<crate::domain::payment::GatewayNotice>, CallbackError> {
+        match self {
+            PaymentProvider::WechatEcommerce(e) => e.notification(h, body, now),
+        }
+    }
+
+    /// Sends (or reads back) the split instruction `out_order_no`.
+    pub async fn split(
+        &self,
+        out_order_no: &str,
+        s: &SplitInstruction,
+    ) -> Result<SplitOutcome, GatewayError> {
+        match self {
+            PaymentProvider::WechatEcommerce(e) => e.split(out_order_no, s).await,
+        }
+    }
+
+    /// A refund out of the frozen money in `sub_mchid`'s account.
+    pub async fn refund(
+        &self,
+        r: &RefundRequest,
+        sub_mchid: &str,
+    ) -> Result<crate::domain::refund::RefundOutcome, GatewayError> {
+        match self {
+            PaymentProvider::WechatEcommerce(e) => e.refund(r, sub_mchid).await,
+        }
+    }
+
+    /// Where a refund of the channel stands.
+    pub async fn refund_state(
+        &self,
+        refund_no: &str,
+        sub_mchid: &str,
+    ) -> Result<crate::domain::refund::RefundOutcome, GatewayError> {
+        match self {
+            PaymentProvider::WechatEcommerce(e) => e.refund_state(refund_no, sub_mchid).await,
+        }
+    }
+
+    /// Checks and opens a refund notification of the channel.
+    pub fn refund_notification(
+        &self,
+        h: &SignatureHeaders,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> Result<crate::domain::refund::RefundNotice, CallbackError> {
+        match self {
+            PaymentProvider::WechatEcommerce(e) => e.refund_notification(h, body, now),
         }
     }
 }
