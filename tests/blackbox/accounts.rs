@@ -389,3 +389,144 @@ async fn a_code_sign_in_verifies_the_phone_of_a_password_account() {
     let me = api.get_auth("/users/profile", access).await;
     assert_eq!(me.body["data"]["phone_verified"], true, "and it was stored");
 }
+
+/// 修改密码：当前设备换新令牌继续使用，其他设备立即退出；旧密码失效。Sessions list the devices
+/// and a device can be signed out.
+#[tokio::test]
+async fn a_password_change_signs_every_other_device_out_at_once() {
+    let phone_api = Api::connect();
+    let (username, password, first) = crate::register_freelancer(&phone_api, "gaimima").await;
+    let phone = first["access"].as_str().unwrap().to_owned();
+    // The same person on a laptop and on a tablet.
+    let laptop_api = Api::connect();
+    let laptop = login(&laptop_api, &username, &password).await;
+    assert_eq!(laptop.status, 200, "{}", laptop.body);
+    let laptop_access = laptop.body["data"]["access"].as_str().unwrap().to_owned();
+    let laptop_refresh = laptop.body["data"]["refresh"].as_str().unwrap().to_owned();
+    let tablet = login(&Api::connect(), &username, &password).await;
+    let tablet_access = tablet.body["data"]["access"].as_str().unwrap().to_owned();
+    // Three devices, the one asking marked current, addresses masked.
+    let list = phone_api.get_auth("/users/profile/sessions", &phone).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let devices = list.body["data"].as_array().unwrap().clone();
+    assert_eq!(devices.len(), 3, "{}", list.body);
+    assert_eq!(devices.iter().filter(|d| d["current"] == true).count(), 1);
+    assert!(
+        devices
+            .iter()
+            .all(|d| d["ip"].as_str().unwrap().ends_with(".*")),
+        "{}",
+        list.body
+    );
+    // The tablet is signed out from the phone (the tablet's own list marks its session).
+    let tablet_own = phone_api
+        .get_auth("/users/profile/sessions", &tablet_access)
+        .await;
+    let tablet_id = tablet_own.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["current"] == true)
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let gone = phone_api
+        .send(
+            phone_api
+                .request(
+                    reqwest::Method::DELETE,
+                    &format!("/users/profile/sessions/{tablet_id}"),
+                )
+                .header("authorization", format!("Bearer {phone}")),
+        )
+        .await;
+    assert_eq!(gone.status, 204, "{}", gone.body);
+    let again = phone_api
+        .send(
+            phone_api
+                .request(
+                    reqwest::Method::DELETE,
+                    &format!("/users/profile/sessions/{tablet_id}"),
+                )
+                .header("authorization", format!("Bearer {phone}")),
+        )
+        .await;
+    assert_eq!(again.status, 404, "{}", again.body);
+    assert_eq!(again.body["code"], "session.not_found");
+    assert_eq!(
+        phone_api
+            .get_auth("/users/profile/sessions", &phone)
+            .await
+            .body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // A wrong current password changes nothing.
+    let wrong = phone_api
+        .post_auth(
+            "/users/profile/password",
+            &phone,
+            json!({"current_password": "Not-the-2026-one", "new_password": "Xinmima-2026-anquan"}),
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert_eq!(wrong.body["code"], "password.wrong");
+    assert_eq!(wrong.body["message"], "当前密码不正确");
+    let same = phone_api
+        .post_auth(
+            "/users/profile/password",
+            &phone,
+            json!({"current_password": password, "new_password": password}),
+        )
+        .await;
+    assert_eq!(same.body["code"], "password.unchanged", "{}", same.body);
+    // WHEN the phone changes the password
+    let changed = phone_api
+        .post_auth(
+            "/users/profile/password",
+            &phone,
+            json!({"current_password": password, "new_password": "Xinmima-2026-anquan"}),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(changed.body["message"], "密码已修改，其他设备已退出登录");
+    let fresh = changed.body["data"]["access"].as_str().unwrap().to_owned();
+    // THEN the laptop is out at once, access and refresh; the phone's old token too
+    for old in [&laptop_access, &phone] {
+        let a = laptop_api.get_auth("/users/profile", old).await;
+        assert_eq!(a.status, 401, "{}", a.body);
+    }
+    let r = laptop_api
+        .post("/auth/refresh-token", json!({"refresh": laptop_refresh}))
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    // AND the phone goes on with its new tokens, the only device left
+    let me = phone_api.get_auth("/users/profile/sessions", &fresh).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.body["data"].as_array().unwrap().len(), 1, "{}", me.body);
+    // AND only the new password signs in; the owner is told
+    assert_eq!(
+        login(&Api::connect(), &username, &password).await.status,
+        401
+    );
+    assert_eq!(
+        login(&Api::connect(), &username, "Xinmima-2026-anquan")
+            .await
+            .status,
+        200
+    );
+    crate::safety::eventually("the password notice", || async {
+        let n = phone_api.get_auth("/messaging/notifications", &fresh).await;
+        n.body.to_string().contains("你的密码已更改").then_some(())
+    })
+    .await;
+}
+
+async fn login(api: &Api, username: &str, password: &str) -> crate::Answer {
+    api.post(
+        "/auth/login",
+        json!({"login": username, "password": password}),
+    )
+    .await
+}

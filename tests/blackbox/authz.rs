@@ -173,6 +173,14 @@ async fn every_object_route_answers_each_caller_as_documented() {
         admin: admin_party(&api).await,
     };
     let (c, f) = (&cast.client, &cast.freelancer);
+    let client_session = api
+        .get_auth("/users/profile/sessions", &c.access)
+        .await
+        .body["data"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["current"] == true))
+        .map(|s| s["id"].as_str().unwrap_or_default().to_owned())
+        .expect("the client's current session");
     let svc = service(&api, f).await;
     let draft_a = draft(&api, f).await;
     let draft_b = draft(&api, f).await;
@@ -492,6 +500,15 @@ async fn every_object_route_answers_each_caller_as_documented() {
         .expect([200, 200, 0, 200, 200]),
         row(M::GET, format!("/users/{missing}"), None, "freelancer")
             .expect([404, 404, 0, 404, 404]),
+        // A signed-in device of the client's (this very session: ending it stops its refresh
+        // token, the access token the matrix goes on with lapses only in 15 minutes).
+        row(
+            M::DELETE,
+            format!("/users/profile/sessions/{client_session}"),
+            None,
+            "client",
+        )
+        .expect([401, 404, 0, 404, 204]),
         // Operator routes: 403 to everyone but operators, whatever the object.
         row(
             M::PATCH,

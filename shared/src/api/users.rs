@@ -1,22 +1,25 @@
 use chrono::Utc;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::OwnUserView;
+use super::common::client_info;
 use super::session::signed_in;
 use super::uploads::{UploadView, media_files, upload_request};
+use super::views::SignedInView;
 use super::views::{PublicUserView, SubMerchantView, VerificationSummaryView, user_not_found};
 use crate::app::avatar::{self, AvatarError};
 use crate::app::merchants::{self, Application, MerchantError};
 use crate::app::payments::PaymentError;
+use crate::app::sessions::{self, SessionsError};
 use crate::app::users::{self, ProfileUpdateError};
 use crate::app::verification::{self, Submission, VerificationError};
 use crate::deps::Deps;
 use crate::domain::file::MAX_DOCUMENTS;
 use crate::domain::profile::{PatchError, ProfilePatch};
 use crate::domain::split::SubMerchantStatus;
-use crate::domain::{IdNumber, RealName, UserId};
+use crate::domain::{IdNumber, RealName, SessionId, UserId};
 use crate::http::route as r;
 use crate::http::{ApiError, FieldErrors, Reply, json_body, path_id};
 use crate::i18n::Text;
@@ -343,6 +346,34 @@ pub(crate) fn routes() -> Vec<r::Route> {
         .created(r::one::<SubMerchantView>)
         .errors(&[403, 409, 503]),
         r::route(
+            "POST",
+            "/users/profile/password",
+            "user-password-change",
+            User,
+            "users",
+            "修改密码 / Change my password",
+        )
+        .body(r::one::<PasswordChangeRequest>)
+        .ok(r::one::<SignedInView>),
+        r::route(
+            "GET",
+            "/users/profile/sessions",
+            "user-sessions",
+            User,
+            "users",
+            "我的登录设备 / My signed-in devices",
+        )
+        .ok(r::list::<SessionView>),
+        r::route(
+            "DELETE",
+            "/users/profile/sessions/{session_id}",
+            "user-session-revoke",
+            User,
+            "users",
+            "退出某台设备 / Sign a device out",
+        )
+        .out(r::Out::NoContent),
+        r::route(
             "GET",
             "/users/{user_id}",
             "user-get",
@@ -441,7 +472,10 @@ impl From<MerchantError> for ApiError {
             ),
             MerchantError::NotVerified => unprocessable(
                 "sub_merchant.not_verified",
-                Text::new("请先完成实名认证", "Complete 实名认证 first"),
+                Text::new(
+                    "请先完成实名认证",
+                    "Complete identity verification (实名认证) first",
+                ),
             ),
             MerchantError::NoPhone => unprocessable(
                 "sub_merchant.phone_required",
@@ -629,4 +663,214 @@ pub async fn sub_merchant_apply(deps: &'static Deps, req: Request) -> Result<Rep
         ),
         SubMerchantView::from(&m),
     ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Password and sessions
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"current_password": "Sheji-2026-safe", "new_password": "Xinmima-2026-anquan"}))]
+pub(crate) struct PasswordChangeRequest {
+    #[schema(required = true, nullable = false)]
+    current_password: Option<String>,
+    /// 8 to 128 characters, not the username, not a common password.
+    #[schema(required = true, nullable = false)]
+    new_password: Option<String>,
+}
+
+impl From<SessionsError> for ApiError {
+    fn from(e: SessionsError) -> ApiError {
+        let unprocessable =
+            |code, text| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, text);
+        match e {
+            SessionsError::RateLimited(s) => ApiError::rate_limited(s),
+            SessionsError::NoPassword => unprocessable(
+                "password.not_set",
+                Text::new(
+                    "你的账号还没有设置密码，请使用“忘记密码”设置",
+                    "Your account has no password yet: set one through password reset",
+                ),
+            ),
+            SessionsError::WrongPassword => unprocessable(
+                "password.wrong",
+                Text::new("当前密码不正确", "The current password is wrong"),
+            )
+            .with_field(
+                "current_password",
+                Text::new("当前密码不正确", "Wrong password"),
+            ),
+            SessionsError::Unchanged => unprocessable(
+                "password.unchanged",
+                Text::new(
+                    "新密码不能与当前密码相同",
+                    "The new password is the current one",
+                ),
+            )
+            .with_field(
+                "new_password",
+                Text::new("与当前密码相同", "Same as the current password"),
+            ),
+            SessionsError::Weak(text) => {
+                let mut errors = FieldErrors::new();
+                errors.add("new_password", text);
+                ApiError::validation(errors)
+            }
+            SessionsError::NotFound => session_not_found(),
+            SessionsError::Store(e) => ApiError::internal(e),
+            SessionsError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+fn session_not_found() -> ApiError {
+    ApiError::not_found(
+        "session.not_found",
+        Text::new("没有这个登录设备", "No such session"),
+    )
+}
+
+/// `POST /users/profile/password` [user-password-change]: the current password and a new one →
+/// 200 with a new token pair for this device; every other device is signed out at once.
+pub async fn password_change(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: PasswordChangeRequest = json_body(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let mut errors = FieldErrors::new();
+    let current = errors.required("current_password", body.current_password.as_deref());
+    let new = errors.required("new_password", body.new_password.as_deref());
+    errors.finish()?;
+    let (Some(current), Some(new)) = (current, new) else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    let signed = sessions::change_password(
+        &deps.store,
+        &deps.keys,
+        user,
+        (current, new),
+        &client_info(deps, &req),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new(
+            "密码已修改，其他设备已退出登录",
+            "Password changed; every other device was signed out",
+        ),
+        SignedInView::from(signed),
+    ))
+}
+
+/// One signed-in device as its owner sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SessionView {
+    id: String,
+    /// What the device is, read from its browser or app (`iPhone · 微信`, `Windows · Chrome`).
+    device: String,
+    user_agent: String,
+    /// The address it signed in from, its last part hidden (`203.0.113.*`).
+    ip: String,
+    created_at: String,
+    last_used_at: String,
+    /// The session this request was made with.
+    current: bool,
+}
+
+/// A short name for the device behind `user_agent`.
+fn device_of(user_agent: &str) -> String {
+    let ua = user_agent.to_ascii_lowercase();
+    let system = [
+        ("iphone", "iPhone"),
+        ("ipad", "iPad"),
+        ("android", "Android"),
+        ("harmonyos", "HarmonyOS"),
+        ("windows", "Windows"),
+        ("macintosh", "Mac"),
+        ("linux", "Linux"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(k))
+    .map(|(_, v)| *v);
+    let app = [
+        ("miniprogram", "微信小程序"),
+        ("micromessenger", "微信"),
+        ("alipayclient", "支付宝"),
+        ("edg/", "Edge"),
+        ("chrome/", "Chrome"),
+        ("firefox/", "Firefox"),
+        ("safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(k))
+    .map(|(_, v)| *v);
+    match (system, app) {
+        (Some(s), Some(a)) => format!("{s} · {a}"),
+        (Some(one), None) | (None, Some(one)) => one.to_owned(),
+        (None, None) => "未知设备 / Unknown device".to_owned(),
+    }
+}
+
+/// `203.0.113.7` → `203.0.113.*`; `2001:db8::1` → `2001:db8:*`.
+fn masked_ip(ip: &str) -> String {
+    if let Some((head, _)) = ip.rsplit_once('.') {
+        format!("{head}.*")
+    } else if ip.contains(':') {
+        let parts: Vec<&str> = ip.split(':').take(2).collect();
+        format!("{}:*", parts.join(":"))
+    } else {
+        "*".to_owned()
+    }
+}
+
+/// `GET /users/profile/sessions` [user-sessions]: the caller's signed-in devices.
+pub async fn sessions_list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (caller, user) = signed_in(deps, &req).await?;
+    let live = sessions::sessions(&deps.store, &user, Utc::now()).await?;
+    let views: Vec<SessionView> = live
+        .iter()
+        .map(|s| SessionView {
+            id: s.id.to_string(),
+            device: device_of(&s.user_agent),
+            user_agent: s.user_agent.clone(),
+            ip: masked_ip(&s.ip),
+            created_at: crate::domain::rfc3339(&s.created_at),
+            last_used_at: crate::domain::rfc3339(&s.last_used_at),
+            current: s.id == caller.session_id,
+        })
+        .collect();
+    Ok(Reply::ok(Text::new("成功", "OK"), views))
+}
+
+/// `DELETE /users/profile/sessions/{session_id}` [user-session-revoke]: signs one of the
+/// caller's devices out (its refresh token stops working now, its access token within 15
+/// minutes).
+pub async fn session_revoke(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (_, user) = signed_in(deps, &req).await?;
+    let id: SessionId = path_id(&req, "session_id", session_not_found)?;
+    sessions::revoke(&deps.store, &user, id, Utc::now()).await?;
+    Ok(Reply::no_content())
+}
+
+#[cfg(test)]
+mod device_tests {
+    use super::*;
+
+    #[test]
+    fn devices_are_named_and_addresses_masked() {
+        assert_eq!(
+            device_of(
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47(0x18002f2c) NetType/WIFI Language/zh_CN miniProgram"
+            ),
+            "iPhone · 微信小程序"
+        );
+        assert_eq!(
+            device_of(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+            ),
+            "Windows · Chrome"
+        );
+        assert_eq!(device_of("curl/8.5.0"), "curl");
+        assert_eq!(device_of(""), "未知设备 / Unknown device");
+        assert_eq!(masked_ip("203.0.113.7"), "203.0.113.*");
+        assert_eq!(masked_ip("2001:db8::1"), "2001:db8:*");
+    }
 }

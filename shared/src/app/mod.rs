@@ -23,6 +23,7 @@ pub mod reviews;
 pub mod search;
 pub mod service_media;
 pub mod services;
+pub mod sessions;
 pub mod sms;
 pub mod stats;
 pub mod tax;

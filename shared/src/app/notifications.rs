@@ -59,6 +59,10 @@ pub enum Notice {
         gateway: crate::domain::payment::Gateway,
         amount: Money,
     },
+    /// The account's password (…) changed: told at once, and by e-mail or SMS when offline.
+    AccountChanged {
+        change: crate::domain::user::AccountChange,
+    },
     /// A seller's earnings cleared and can be withdrawn.
     EarningsCleared {
         order_id: String,
@@ -145,6 +149,9 @@ impl Notice {
             Notice::WithdrawalReviewed { .. } => "withdrawal.reviewed",
             Notice::RefundFinished { .. } => "refund.finished",
             Notice::EarningsCleared { .. } => "earnings.cleared",
+            Notice::AccountChanged {
+                change: crate::domain::user::AccountChange::Password,
+            } => "account.password_changed",
             Notice::ReportDecided { .. } => "report.decided",
             Notice::ExportReady { .. } => "export.ready",
             Notice::MonthlyReport(_) => "report.monthly",
@@ -172,6 +179,7 @@ impl Notice {
                 ..
             } => Some(order_id.clone().unwrap_or_else(|| refund_no.clone())),
             Notice::EarningsCleared { order_id, .. } => Some(order_id.clone()),
+            Notice::AccountChanged { .. } => None,
             Notice::ReportDecided { report_id, .. } => Some(report_id.clone()),
             Notice::ExportReady { export_id } => Some(export_id.clone()),
             Notice::FileRejected { file_id, .. } => Some(file_id.clone()),
@@ -187,6 +195,7 @@ impl Notice {
                 event: EventKind::Placed | EventKind::Delivered | EventKind::Disputed,
                 ..
             } | Notice::ExportReady { .. }
+                | Notice::AccountChanged { .. }
         )
     }
 
@@ -269,6 +278,14 @@ impl Notice {
                     )
                 }
             }
+            Notice::AccountChanged {
+                change: crate::domain::user::AccountChange::Password,
+            } => text(
+                "Your password was changed",
+                "你的密码已更改",
+                "Your Gigbao password was just changed and every other device was signed out. If this was not you, reset your password now and contact support.".into(),
+                "你的 Gigbao 密码刚刚已更改，其他设备均已退出登录。如非本人操作，请立即重设密码并联系客服。".into(),
+            ),
             Notice::EarningsCleared { amount, .. } => text(
                 "Earnings cleared",
                 "收入已结算",

@@ -313,3 +313,12 @@ mod tests {
         assert_eq!(f.version, 1);
     }
 }
+
+/// A sensitive change to an account that its owner is told about (so that one they did not
+/// make is noticed at once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountChange {
+    /// A new password (changed while signed in, or reset).
+    Password,
+}

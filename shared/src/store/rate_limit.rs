@@ -81,6 +81,12 @@ impl RateLimit {
         limit: 5,
         window_secs: 86_400,
     };
+    /// Password changes (and wrong current passwords) per account per hour.
+    pub const PASSWORD_CHANGE_PER_USER: RateLimit = RateLimit {
+        name: "password-change",
+        limit: 5,
+        window_secs: 3_600,
+    };
     /// Services a freelancer may create per hour (the seed's limit).
     pub const SERVICE_CREATE_PER_USER: RateLimit = RateLimit {
         name: "service-create",

@@ -101,6 +101,32 @@ impl Store {
         }
     }
 
+    /// Every session of `user`, live or not (A6b: Query `GSI1PK = USER#{id}`
+    /// `begins_with(GSI1SK, SESSION#)`; expired ones go by TTL).
+    pub async fn user_sessions(
+        &self,
+        user: crate::domain::UserId,
+    ) -> Result<Vec<Session>, StoreError> {
+        let items = self
+            .query_all(
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(keys::GSI1)
+                    .key_condition_expression("GSI1PK = :pk AND begins_with(GSI1SK, :p)")
+                    .expression_attribute_values(
+                        ":pk",
+                        AttributeValue::S(keys::gsi1_user_sessions(user)),
+                    )
+                    .expression_attribute_values(":p", AttributeValue::S("SESSION#".to_owned())),
+            )
+            .await?;
+        items
+            .into_iter()
+            .map(|item| from_item::<SessionRecord>(item).and_then(Session::try_from))
+            .collect()
+    }
+
     /// Revokes a session. Returns false when there is no such session.
     pub async fn revoke_session(&self, id: SessionId, reason: &str) -> Result<bool, StoreError> {
         let key = keys::session(id);

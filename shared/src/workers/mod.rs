@@ -114,6 +114,14 @@ pub enum WorkMessage {
         amount_fen: i64,
         occurred_at_ms: u64,
     },
+    /// A sensitive change to an account (a new password …): its owner is told.
+    #[serde(rename = "account.changed")]
+    AccountChanged {
+        id: String,
+        user_id: String,
+        change: crate::domain::user::AccountChange,
+        occurred_at_ms: u64,
+    },
     /// A seller's earnings from an order cleared: they can be withdrawn.
     #[serde(rename = "earnings.cleared")]
     EarningsCleared {

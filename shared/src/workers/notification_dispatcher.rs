@@ -150,6 +150,15 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
             };
             tell(deps, id, *occurred_at_ms, user, notice).await
         }
+        WorkMessage::AccountChanged {
+            id,
+            user_id: user,
+            change,
+            occurred_at_ms,
+        } => {
+            let notice = Notice::AccountChanged { change: *change };
+            tell(deps, id, *occurred_at_ms, user, notice).await
+        }
         WorkMessage::EarningsCleared {
             id,
             order_id,

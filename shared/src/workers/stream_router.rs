@@ -221,6 +221,22 @@ fn route_notice(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
                 occurred_at_ms,
             }
         }
+        // A new password hash: changed while signed in or reset (not set the first time, not
+        // removed by an erasure).
+        Entity::User(u)
+            if modified
+                && u.changed(|u| u.password_hash.clone())
+                && u.old.as_ref().is_some_and(|o| o.password_hash.is_some())
+                && u.new.as_ref().is_some_and(|n| n.password_hash.is_some()) =>
+        {
+            let user = u.new.as_ref()?;
+            WorkMessage::AccountChanged {
+                id,
+                user_id: user.id.to_string(),
+                change: crate::domain::user::AccountChange::Password,
+                occurred_at_ms,
+            }
+        }
         // A clearance item goes only when its earnings clear (in the same transaction).
         Entity::Clearance(cl) if c.kind == ChangeKind::Remove => {
             let cl = cl.old.as_ref()?;
@@ -703,6 +719,50 @@ mod tests {
             Entity::User(change(None, Some(user(UserType::Client)))),
         );
         assert_eq!(metric(&joined, "NewUsers"), 1);
+    }
+
+    #[test]
+    fn a_new_password_tells_its_owner_but_a_first_one_or_an_erasure_does_not() {
+        let mut u = user(UserType::Client);
+        u.password_hash = Some("$argon2id$old".into());
+        let changed = at(
+            ChangeKind::Modify,
+            Entity::User(modified(&u, |u| {
+                u.password_hash = Some("$argon2id$new".into())
+            })),
+        );
+        let told: Vec<_> = route(&changed)
+            .into_iter()
+            .filter(|(_, m)| matches!(m, WorkMessage::AccountChanged { .. }))
+            .collect();
+        assert_eq!(
+            told,
+            vec![(
+                Queue::Notifications,
+                WorkMessage::AccountChanged {
+                    id: "ev-1".into(),
+                    user_id: u.id.to_string(),
+                    change: crate::domain::user::AccountChange::Password,
+                    occurred_at_ms: 1_764_000_000_000
+                }
+            )]
+        );
+        let mut sms_only = u.clone();
+        sms_only.password_hash = None;
+        for c in [
+            modified(&sms_only, |u| {
+                u.password_hash = Some("$argon2id$first".into())
+            }),
+            modified(&u, |u| u.password_hash = None),
+            modified(&u, |u| u.avatar = Some("avatars/x.jpg".into())),
+        ] {
+            let c = at(ChangeKind::Modify, Entity::User(c));
+            assert!(
+                !route(&c)
+                    .iter()
+                    .any(|(_, m)| matches!(m, WorkMessage::AccountChanged { .. }))
+            );
+        }
     }
 
     #[test]

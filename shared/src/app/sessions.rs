@@ -1,0 +1,145 @@
+//! A signed-in user's own security: changing the password (which signs every other device out
+//! at once) and seeing and ending their sessions (devices).
+//!
+//! An access token lives 15 minutes and is checked against the account on every request, not
+//! against its session: a password change therefore moves the account's `tokens_valid_after`
+//! (every earlier access token is refused at once) and revokes every session's refresh token,
+//! then signs the device that asked back in. Ending one session revokes its refresh token; the
+//! access token that device still holds lapses within its 15 minutes.
+
+use chrono::{DateTime, Utc};
+use tracing::instrument;
+
+use super::ClientInfo;
+use super::auth::{SignedIn, start_session};
+use crate::auth::{TokenKeys, hash_password, verify_password};
+use crate::domain::{Password, Session, SessionId, User};
+use crate::store::{AuditRecord, RateLimit, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionsError {
+    #[error("rate limited for {0}s")]
+    RateLimited(u64),
+    #[error("the account has no password yet")]
+    NoPassword,
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("the new password is the current one")]
+    Unchanged,
+    #[error("weak password")]
+    Weak(crate::i18n::Text),
+    #[error("no such session")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// `user-password-change`: checks the current password, sets the new one, signs every
+/// session out and this device back in (a new session).
+#[instrument(skip_all, fields(user_id = %user.id), err)]
+pub async fn change_password(
+    store: &Store,
+    keys: &TokenKeys,
+    user: User,
+    (current, new): (&str, &str),
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, SessionsError> {
+    // Every attempt counts, so a stolen access token cannot guess the password.
+    if let Err(r) = store
+        .hit_rate_limit(
+            RateLimit::PASSWORD_CHANGE_PER_USER,
+            &user.id.to_string(),
+            now,
+        )
+        .await?
+    {
+        return Err(SessionsError::RateLimited(r.retry_after_secs));
+    }
+    let hash = user
+        .password_hash
+        .as_deref()
+        .ok_or(SessionsError::NoPassword)?;
+    if !verify_password(hash, current) {
+        return Err(SessionsError::WrongPassword);
+    }
+    if current == new {
+        return Err(SessionsError::Unchanged);
+    }
+    let password =
+        Password::parse(new, Some(user.username.as_str())).map_err(SessionsError::Weak)?;
+    let hash = hash_password(&password).map_err(|e| SessionsError::Internal(e.to_string()))?;
+    if !store
+        .reset_password(user.id, &hash, None, false, now)
+        .await?
+    {
+        return Err(SessionsError::NotFound);
+    }
+    let revoked = store
+        .revoke_user_sessions(user.id, "password-change")
+        .await?;
+    store
+        .record_audit(&AuditRecord::new(
+            user.id,
+            "account.password_change",
+            "user",
+            &user.id.to_string(),
+            None,
+            serde_json::json!({"sessions_revoked": revoked, "ip": client.ip}),
+            now,
+        ))
+        .await?;
+    tracing::info!(revoked, "password changed; every other session signed out");
+    let user = store.get_user_latest(user.id).await?.unwrap_or(user);
+    start_session(store, keys, user, client, now)
+        .await
+        .map_err(|e| SessionsError::Internal(e.to_string()))
+}
+
+/// `user-sessions`: the account's live sessions, most recently used first.
+pub async fn sessions(
+    store: &Store,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<Vec<Session>, SessionsError> {
+    let mut live: Vec<Session> = store
+        .user_sessions(user.id)
+        .await?
+        .into_iter()
+        .filter(|s| !s.revoked && s.expires_at > now.timestamp())
+        .collect();
+    live.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at));
+    Ok(live)
+}
+
+/// `user-session-revoke`: ends one of the caller's own live sessions (anybody else's, or one
+/// already ended, is not found).
+#[instrument(skip_all, fields(user_id = %user.id, %session), err)]
+pub async fn revoke(
+    store: &Store,
+    user: &User,
+    session: SessionId,
+    now: DateTime<Utc>,
+) -> Result<(), SessionsError> {
+    let live = sessions(store, user, now).await?;
+    if !live.iter().any(|s| s.id == session) {
+        return Err(SessionsError::NotFound);
+    }
+    if !store.revoke_session(session, "revoked-by-user").await? {
+        return Err(SessionsError::NotFound);
+    }
+    store
+        .record_audit(&AuditRecord::new(
+            user.id,
+            "account.session_revoke",
+            "user",
+            &user.id.to_string(),
+            None,
+            serde_json::json!({"session_id": session.to_string()}),
+            now,
+        ))
+        .await?;
+    Ok(())
+}
