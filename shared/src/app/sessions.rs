@@ -110,7 +110,7 @@ pub async fn sessions(
         .into_iter()
         .filter(|s| !s.revoked && s.expires_at > now.timestamp())
         .collect();
-    live.sort_by(|a, b| b.last_used_at.cmp(&a.last_used_at));
+    live.sort_by_key(|s| std::cmp::Reverse(s.last_used_at));
     Ok(live)
 }
 
