@@ -194,7 +194,7 @@ async fn bad_code_requests_name_the_field() {
         a.body["errors"]["purpose"][0]
             .as_str()
             .unwrap()
-            .contains("login, register or reset")
+            .contains("login, register, reset or change_phone")
     );
     let b = api
         .post_en(
@@ -529,4 +529,98 @@ async fn login(api: &Api, username: &str, password: &str) -> crate::Answer {
         json!({"login": username, "password": password}),
     )
     .await
+}
+
+/// 换绑手机号：新号码的验证码加原号码的验证码（或密码）；原号码立即可被其他账号注册。
+#[tokio::test]
+async fn changing_the_phone_frees_the_old_number_for_another_account() {
+    let api = Api::connect();
+    let (username, password, me) = crate::register_freelancer(&api, "huanhao").await;
+    let access = me["access"].as_str().unwrap().to_owned();
+    let old = me["user"]["phone"].as_str().unwrap().to_owned();
+    let new = gigbao_tests::unique_phone();
+    let send = |phone: String| {
+        let api = &api;
+        async move {
+            let a = api
+                .post(
+                    "/auth/sms-code",
+                    json!({"phone": phone, "purpose": "change_phone"}),
+                )
+                .await;
+            assert_eq!(a.status, 202, "{}", a.body);
+        }
+    };
+    send(new.clone()).await;
+    send(old.clone()).await;
+    // Neither proof, or a wrong code to the old number: refused, nothing moves.
+    let none = api
+        .post_auth(
+            "/users/profile/phone",
+            &access,
+            json!({"new_phone": new, "new_code": last_code(&new)}),
+        )
+        .await;
+    assert_eq!(none.status, 422, "{}", none.body);
+    assert!(none.body["errors"]["old_code"].is_array(), "{}", none.body);
+    let wrong = api
+        .post_auth(
+            "/users/profile/phone",
+            &access,
+            json!({"new_phone": new, "new_code": last_code(&new), "old_code": "000000"}),
+        )
+        .await;
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert!(
+        wrong.body["errors"]["old_code"].is_array(),
+        "{}",
+        wrong.body
+    );
+    // Another account's number is taken.
+    let (_, _, other) = api.register("zhanhao").await;
+    let theirs = other["user"]["phone"].as_str().unwrap().to_owned();
+    let store = gigbao_tests::stack_store().await;
+    clear_minute_limit(&store, &theirs).await;
+    send(theirs.clone()).await;
+    let taken = api
+        .post_auth(
+            "/users/profile/phone",
+            &access,
+            json!({"new_phone": theirs, "new_code": last_code(&theirs), "password": password}),
+        )
+        .await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert_eq!(taken.body["code"], "phone.taken");
+    assert_eq!(taken.body["message"], "该手机号已绑定其他账号");
+    // WHEN both codes are right
+    let moved = api
+        .post_auth(
+            "/users/profile/phone",
+            &access,
+            json!({"new_phone": new, "new_code": last_code(&new), "old_code": last_code(&old)}),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(moved.body["data"]["phone"], new.as_str());
+    assert_eq!(moved.body["data"]["phone_verified"], true);
+    // THEN the new number signs in, the old one does not, and another account may take it
+    assert_eq!(login(&Api::connect(), &new, &password).await.status, 200);
+    assert_eq!(login(&Api::connect(), &old, &password).await.status, 401);
+    let b = Api::connect()
+        .post(
+            "/auth/register",
+            json!({"username": gigbao_tests::unique_name("jiuhao"), "password": "Kehu-2026-safe",
+                   "user_type": "client", "phone": old}),
+        )
+        .await;
+    assert_eq!(b.status, 201, "{}", b.body);
+    let _ = username;
+    crate::safety::eventually("the phone notice", || async {
+        let n = api.get_auth("/messaging/notifications", &access).await;
+        n.body
+            .to_string()
+            .contains("你的手机号已更改")
+            .then_some(())
+    })
+    .await;
 }

@@ -53,7 +53,7 @@ impl From<SmsCodeError> for ApiError {
 }
 
 /// Wrong, missing, expired or burned codes. `status` is 401 for sign-in, 400 elsewhere.
-fn code_refused(e: CodeRefused, status: lambda_http::http::StatusCode) -> ApiError {
+pub(crate) fn code_refused(e: CodeRefused, status: lambda_http::http::StatusCode) -> ApiError {
     let (code, text) = match e {
         CodeRefused::Wrong { remaining } => (
             "auth.invalid_code",
@@ -92,7 +92,8 @@ pub(crate) struct SmsCodeRequest {
     purpose: Option<String>,
 }
 
-/// `POST /auth/sms-code` [auth-sms-code]: `{phone, purpose: login|register|reset}` → 202.
+/// `POST /auth/sms-code` [auth-sms-code]: `{phone, purpose: login|register|reset|change_phone}`
+/// → 202.
 pub async fn sms_code(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let body: SmsCodeRequest = json_body(&req)?;
     let mut errors = FieldErrors::new();
@@ -107,8 +108,8 @@ pub async fn sms_code(deps: &'static Deps, req: Request) -> Result<Reply, ApiErr
                 errors.add(
                     "purpose",
                     Text::new(
-                        "用途须为 login、register 或 reset",
-                        "purpose must be login, register or reset",
+                        "用途须为 login、register、reset 或 change_phone",
+                        "purpose must be login, register, reset or change_phone",
                     ),
                 );
             }

@@ -12,14 +12,14 @@ use super::views::{PublicUserView, SubMerchantView, VerificationSummaryView, use
 use crate::app::avatar::{self, AvatarError};
 use crate::app::merchants::{self, Application, MerchantError};
 use crate::app::payments::PaymentError;
-use crate::app::sessions::{self, SessionsError};
+use crate::app::sessions::{self, PhoneProof, SessionsError};
 use crate::app::users::{self, ProfileUpdateError};
 use crate::app::verification::{self, Submission, VerificationError};
 use crate::deps::Deps;
 use crate::domain::file::MAX_DOCUMENTS;
 use crate::domain::profile::{PatchError, ProfilePatch};
 use crate::domain::split::SubMerchantStatus;
-use crate::domain::{IdNumber, RealName, SessionId, UserId};
+use crate::domain::{IdNumber, Phone, RealName, SessionId, UserId};
 use crate::http::route as r;
 use crate::http::{ApiError, FieldErrors, Reply, json_body, path_id};
 use crate::i18n::Text;
@@ -355,6 +355,17 @@ pub(crate) fn routes() -> Vec<r::Route> {
         )
         .body(r::one::<PasswordChangeRequest>)
         .ok(r::one::<SignedInView>),
+        r::route(
+            "POST",
+            "/users/profile/phone",
+            "user-phone-change",
+            User,
+            "users",
+            "更换手机号 / Change my phone number",
+        )
+        .body(r::one::<PhoneChangeRequest>)
+        .ok(r::one::<crate::api::views::OwnUserView>)
+        .errors(&[409]),
         r::route(
             "GET",
             "/users/profile/sessions",
@@ -716,6 +727,35 @@ impl From<SessionsError> for ApiError {
                 ApiError::validation(errors)
             }
             SessionsError::NotFound => session_not_found(),
+            SessionsError::SamePhone => unprocessable(
+                "phone.unchanged",
+                Text::new(
+                    "新手机号与当前手机号相同",
+                    "The new number is your current one",
+                ),
+            )
+            .with_field(
+                "new_phone",
+                Text::new("与当前手机号相同", "Same as the current number"),
+            ),
+            SessionsError::PhoneTaken => ApiError::conflict(
+                "phone.taken",
+                Text::new(
+                    "该手机号已绑定其他账号",
+                    "This number belongs to another account",
+                ),
+            )
+            .with_field("new_phone", Text::new("已被占用", "Already taken")),
+            SessionsError::Code(which, refused) => {
+                let field = if which == "old" {
+                    "old_code"
+                } else {
+                    "new_code"
+                };
+                let e = super::account::code_refused(refused, StatusCode::BAD_REQUEST);
+                let text = e.message.clone();
+                e.with_field(field, text)
+            }
             SessionsError::Store(e) => ApiError::internal(e),
             SessionsError::Internal(e) => ApiError::internal(e),
         }
@@ -848,6 +888,68 @@ pub async fn session_revoke(deps: &'static Deps, req: Request) -> Result<Reply, 
     let id: SessionId = path_id(&req, "session_id", session_not_found)?;
     sessions::revoke(&deps.store, &user, id, Utc::now()).await?;
     Ok(Reply::no_content())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"new_phone": "13912345678", "new_code": "246810", "old_code": "135790"}))]
+pub(crate) struct PhoneChangeRequest {
+    /// The number to move to; a `change_phone` code was sent to it (`POST /auth/sms-code`).
+    #[schema(required = true, nullable = false)]
+    new_phone: Option<String>,
+    #[schema(required = true, nullable = false)]
+    new_code: Option<String>,
+    /// A `change_phone` code sent to the current number; or, if that number is lost,
+    /// `password` instead.
+    old_code: Option<String>,
+    password: Option<String>,
+}
+
+/// `POST /users/profile/phone` [user-phone-change]: moves the account to another number → 200
+/// with the account; the old number is free for another account at once.
+pub async fn phone_change(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: PhoneChangeRequest = json_body(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let mut errors = FieldErrors::new();
+    let phone = errors
+        .required("new_phone", body.new_phone.as_deref())
+        .and_then(|p| errors.check("new_phone", Phone::parse(p)));
+    let code = errors.required("new_code", body.new_code.as_deref());
+    let proof = match (body.old_code.as_deref(), body.password.as_deref()) {
+        (Some(code), None) if !code.trim().is_empty() => {
+            Some(PhoneProof::OldCode(code.trim().to_owned()))
+        }
+        (None, Some(pw)) if !pw.is_empty() => Some(PhoneProof::Password(pw.to_owned())),
+        // An account without a number proves nothing more than the new code.
+        (None, None) if user.phone.is_none() => Some(PhoneProof::OldCode(String::new())),
+        _ => {
+            errors.add(
+                "old_code",
+                Text::new(
+                    "请提供原手机号收到的验证码，或账号密码（二选一）",
+                    "Give the code sent to your current number, or your password (one of them)",
+                ),
+            );
+            None
+        }
+    };
+    errors.finish()?;
+    let (Some(phone), Some(code), Some(proof)) = (phone, code, proof) else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    let user = sessions::change_phone(
+        &deps.store,
+        &deps.keys,
+        user,
+        (&phone, code.trim()),
+        &proof,
+        &client_info(deps, &req),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new("手机号已更换", "Your phone number was changed"),
+        OwnUserView::from(&user),
+    ))
 }
 
 #[cfg(test)]

@@ -152,6 +152,9 @@ impl Notice {
             Notice::AccountChanged {
                 change: crate::domain::user::AccountChange::Password,
             } => "account.password_changed",
+            Notice::AccountChanged {
+                change: crate::domain::user::AccountChange::Phone,
+            } => "account.phone_changed",
             Notice::ReportDecided { .. } => "report.decided",
             Notice::ExportReady { .. } => "export.ready",
             Notice::MonthlyReport(_) => "report.monthly",
@@ -285,6 +288,14 @@ impl Notice {
                 "你的密码已更改",
                 "Your Gigbao password was just changed and every other device was signed out. If this was not you, reset your password now and contact support.".into(),
                 "你的 Gigbao 密码刚刚已更改，其他设备均已退出登录。如非本人操作，请立即重设密码并联系客服。".into(),
+            ),
+            Notice::AccountChanged {
+                change: crate::domain::user::AccountChange::Phone,
+            } => text(
+                "Your phone number was changed",
+                "你的手机号已更改",
+                "Your Gigbao account now uses a new phone number; the old one no longer signs in. If this was not you, contact support now.".into(),
+                "你的 Gigbao 账号已换绑新手机号，原手机号不能再用于登录。如非本人操作，请立即联系客服。".into(),
             ),
             Notice::EarningsCleared { amount, .. } => text(
                 "Earnings cleared",

@@ -30,6 +30,12 @@ pub enum SessionsError {
     Weak(crate::i18n::Text),
     #[error("no such session")]
     NotFound,
+    #[error("the new number is the current one")]
+    SamePhone,
+    #[error("another account has this number")]
+    PhoneTaken,
+    #[error("the code to the {0} number was not accepted: {1}")]
+    Code(&'static str, super::sms::CodeRefused),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -142,4 +148,119 @@ pub async fn revoke(
         ))
         .await?;
     Ok(())
+}
+
+/// How the owner of the old number proves it when moving to a new one.
+#[derive(Debug, Clone)]
+pub enum PhoneProof {
+    /// A `change_phone` code sent to the current number.
+    OldCode(String),
+    /// The account's password (the old number is lost).
+    Password(String),
+}
+
+/// `user-phone-change`: moves the account to `new_phone` on a `change_phone` code sent to it,
+/// with a code to the old number or the password; the old number is free for another account
+/// at once.
+#[instrument(skip_all, fields(user_id = %user.id), err)]
+pub async fn change_phone(
+    store: &Store,
+    keys: &TokenKeys,
+    mut user: User,
+    (new_phone, new_code): (&crate::domain::Phone, &str),
+    proof: &PhoneProof,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<User, SessionsError> {
+    use super::sms::{SmsPurpose, use_code};
+    if let Err(r) = store
+        .hit_rate_limit(
+            RateLimit::PASSWORD_CHANGE_PER_USER,
+            &user.id.to_string(),
+            now,
+        )
+        .await?
+    {
+        return Err(SessionsError::RateLimited(r.retry_after_secs));
+    }
+    if user.phone.as_ref() == Some(new_phone) {
+        return Err(SessionsError::SamePhone);
+    }
+    match (proof, &user.phone) {
+        (PhoneProof::Password(p), _) => {
+            let hash = user
+                .password_hash
+                .as_deref()
+                .ok_or(SessionsError::NoPassword)?;
+            if !verify_password(hash, p) {
+                return Err(SessionsError::WrongPassword);
+            }
+        }
+        (PhoneProof::OldCode(code), Some(old)) => {
+            use_code(store, keys, old, SmsPurpose::ChangePhone, code, now)
+                .await?
+                .map_err(|e| SessionsError::Code("old", e))?;
+        }
+        // No number yet: the code to the new one is the only proof there is to give.
+        (PhoneProof::OldCode(_), None) => {}
+    }
+    use_code(
+        store,
+        keys,
+        new_phone,
+        SmsPurpose::ChangePhone,
+        new_code,
+        now,
+    )
+    .await?
+    .map_err(|e| SessionsError::Code("new", e))?;
+    let old = user.phone.clone();
+    let mut tries = super::Tries::new();
+    while tries.next().await {
+        match store
+            .move_phone(
+                user.id,
+                user.phone.as_ref().map(crate::domain::Phone::as_str),
+                new_phone.as_str(),
+                user.version,
+                now,
+            )
+            .await?
+        {
+            crate::store::PhoneMove::Moved => {
+                store
+                    .record_audit(&AuditRecord::new(
+                        user.id,
+                        "account.phone_change",
+                        "user",
+                        &user.id.to_string(),
+                        None,
+                        serde_json::json!({
+                            "from": old.as_ref().map(crate::domain::Phone::masked),
+                            "to": new_phone.masked(),
+                            "ip": client.ip,
+                        }),
+                        now,
+                    ))
+                    .await?;
+                return store
+                    .get_user_latest(user.id)
+                    .await?
+                    .ok_or(SessionsError::NotFound);
+            }
+            crate::store::PhoneMove::Taken => return Err(SessionsError::PhoneTaken),
+            crate::store::PhoneMove::Stale => {
+                user = store
+                    .get_user_latest(user.id)
+                    .await?
+                    .ok_or(SessionsError::NotFound)?;
+                if user.phone != old {
+                    return Err(SessionsError::Internal(
+                        "the phone changed meanwhile".into(),
+                    ));
+                }
+            }
+        }
+    }
+    Err(SessionsError::Internal("the account kept changing".into()))
 }

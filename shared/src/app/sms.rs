@@ -20,6 +20,9 @@ pub enum SmsPurpose {
     Login,
     Register,
     Reset,
+    /// Moving an account to another number: sent to the new number (and to the old one, as the
+    /// proof of holding it).
+    ChangePhone,
 }
 
 impl SmsPurpose {
@@ -28,6 +31,7 @@ impl SmsPurpose {
             "login" => Some(SmsPurpose::Login),
             "register" => Some(SmsPurpose::Register),
             "reset" => Some(SmsPurpose::Reset),
+            "change_phone" => Some(SmsPurpose::ChangePhone),
             _ => None,
         }
     }
@@ -36,12 +40,16 @@ impl SmsPurpose {
         match self {
             SmsPurpose::Login | SmsPurpose::Register => "signin",
             SmsPurpose::Reset => "reset",
+            SmsPurpose::ChangePhone => "change",
         }
     }
 
     fn template(&self) -> SmsTemplate {
         match self {
-            SmsPurpose::Login | SmsPurpose::Register => SmsTemplate::SignInCode,
+            // The sign-in template is a plain verification code ("验证码 ${code}").
+            SmsPurpose::Login | SmsPurpose::Register | SmsPurpose::ChangePhone => {
+                SmsTemplate::SignInCode
+            }
             SmsPurpose::Reset => SmsTemplate::ResetCode,
         }
     }

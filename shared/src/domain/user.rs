@@ -321,4 +321,6 @@ mod tests {
 pub enum AccountChange {
     /// A new password (changed while signed in, or reset).
     Password,
+    /// The account moved to another phone number.
+    Phone,
 }

@@ -42,6 +42,16 @@ pub enum LoginKey {
     Phone(Phone),
 }
 
+/// What [`Store::move_phone`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneMove {
+    Moved,
+    /// Another account has the new number.
+    Taken,
+    /// The account changed since it was read: read it again.
+    Stale,
+}
+
 impl Store {
     /// Creates the user, its uniqueness guards and its first session in one transaction:
     /// either all are written or none is.
@@ -285,6 +295,59 @@ impl Store {
             .await
             .map_err(|e| StoreError::dynamo("UpdateItem", e))?;
         Ok(())
+    }
+
+    /// Moves `user` (read at `read_version`) to `new_phone`, verified, in one transaction: the
+    /// new number's guard is taken (`attribute_not_exists`), the old number's guard (if it is
+    /// ours) deleted so another account may use it, the user updated if unchanged since read.
+    pub async fn move_phone(
+        &self,
+        user: UserId,
+        old_phone: Option<&str>,
+        new_phone: &str,
+        read_version: u64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<PhoneMove, StoreError> {
+        use super::ops::{n, s};
+        let key = keys::unique_phone(new_phone);
+        let guard = UniqueRecord {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: EntityType::Unique,
+            user_id: user.to_string(),
+            created_at: now,
+            version: 1,
+        };
+        let mut ops = vec![
+            self.put_new(to_item(&guard)?)?,
+            super::ops::update(
+                &self.table,
+                keys::user(user),
+                "SET phone = :p, phone_verified = :t, updated_at = :now ADD version :one",
+                Some("attribute_exists(PK) AND version = :read"),
+                &[],
+                vec![
+                    (":p", s(new_phone)),
+                    (":t", AttributeValue::Bool(true)),
+                    (":now", s(now.to_rfc3339())),
+                    (":one", n(1)),
+                    (":read", n(read_version)),
+                ],
+            )?,
+        ];
+        if let Some(old) = old_phone {
+            ops.push(super::ops::delete(
+                &self.table,
+                keys::unique_phone(old),
+                Some("user_id = :me"),
+                vec![(":me", s(user.to_string()))],
+            )?);
+        }
+        Ok(match self.transact(ops).await? {
+            Ok(()) => PhoneMove::Moved,
+            Err(c) if c.failed(0) => PhoneMove::Taken,
+            Err(_) => PhoneMove::Stale,
+        })
     }
 
     /// Revokes every live session of a user (A6: one Query, then one update per session).
