@@ -624,3 +624,77 @@ async fn changing_the_phone_frees_the_old_number_for_another_account() {
     })
     .await;
 }
+
+/// 更换邮箱：确认链接发到新地址；使用后账号换到新地址（已验证），原地址可被其他账号使用。
+#[tokio::test]
+async fn an_email_change_moves_the_account_once_the_new_address_confirms() {
+    let api = Api::connect();
+    let (username, password, me) = crate::register_freelancer(&api, "huanyou").await;
+    let access = me["access"].as_str().unwrap().to_owned();
+    let old = format!("{username}@example.com");
+    let new = format!("{}@example.com", gigbao_tests::unique_name("xinyou"));
+    let wrong = api
+        .post_auth(
+            "/users/profile/email",
+            &access,
+            json!({"new_email": new, "password": "Not-the-2026-one"}),
+        )
+        .await;
+    assert_eq!(
+        (wrong.status.as_u16(), wrong.body["code"].as_str()),
+        (422, Some("password.wrong")),
+        "{}",
+        wrong.body
+    );
+    let (other, _, _) = api.register("youren").await;
+    let taken = api
+        .post_auth(
+            "/users/profile/email",
+            &access,
+            json!({"new_email": format!("{other}@example.com"), "password": password}),
+        )
+        .await;
+    assert_eq!(
+        (taken.status.as_u16(), taken.body["code"].as_str()),
+        (409, Some("email.taken")),
+        "{}",
+        taken.body
+    );
+    let sent = api
+        .post_auth(
+            "/users/profile/email",
+            &access,
+            json!({"new_email": new, "password": password}),
+        )
+        .await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    // Nothing moves until the new address confirms.
+    let me_now = api.get_auth("/users/profile", &access).await;
+    assert_eq!(me_now.body["data"]["email"], old.as_str());
+    let token = last_mail_token(&new, "change_email");
+    let done = api
+        .post("/auth/verify-email", json!({"token": token}))
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(done.body["data"]["email"], new.as_str());
+    assert_eq!(done.body["data"]["email_verified"], true);
+    let again = api
+        .post("/auth/verify-email", json!({"token": token}))
+        .await;
+    assert_eq!(again.body["code"], "auth.invalid_token", "{}", again.body);
+    // The new address signs in; the old one is free for another account.
+    assert_eq!(login(&Api::connect(), &new, &password).await.status, 200);
+    let b = Api::connect()
+        .post(
+            "/auth/register",
+            json!({"username": gigbao_tests::unique_name("jiuyou"), "password": "Kehu-2026-safe",
+                   "user_type": "client", "email": old}),
+        )
+        .await;
+    assert_eq!(b.status, 201, "{}", b.body);
+    crate::safety::eventually("the email notice", || async {
+        let n = api.get_auth("/messaging/notifications", &access).await;
+        n.body.to_string().contains("你的邮箱已更改").then_some(())
+    })
+    .await;
+}

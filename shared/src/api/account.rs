@@ -5,11 +5,11 @@ use lambda_http::Request;
 use serde::Deserialize;
 
 use super::OwnUserView;
-use super::common::client_info;
+use super::common::{client_info, code_refused};
 use super::session::{account_disabled, signed_in};
 use super::views::SignedInView;
 use crate::app::account::{self, AccountError, ResetConfirmError, ResetProof, ResetTarget};
-use crate::app::sms::{self, CodeRefused, SmsCodeError, SmsLoginError, SmsPurpose};
+use crate::app::sms::{self, SmsCodeError, SmsLoginError, SmsPurpose};
 use crate::deps::Deps;
 use crate::domain::{Email, Phone};
 use crate::http::route as r;
@@ -50,38 +50,6 @@ impl From<SmsCodeError> for ApiError {
             SmsCodeError::Internal(e) => ApiError::internal(e),
         }
     }
-}
-
-/// Wrong, missing, expired or burned codes. `status` is 401 for sign-in, 400 elsewhere.
-pub(crate) fn code_refused(e: CodeRefused, status: lambda_http::http::StatusCode) -> ApiError {
-    let (code, text) = match e {
-        CodeRefused::Wrong { remaining } => (
-            "auth.invalid_code",
-            Text::owned(
-                format!("验证码错误，还可尝试 {remaining} 次"),
-                format!("Wrong code; {remaining} tries left"),
-            ),
-        ),
-        CodeRefused::Missing => (
-            "auth.invalid_code",
-            Text::new("验证码无效，请重新获取", "Invalid code; request a new one"),
-        ),
-        CodeRefused::Expired => (
-            "auth.code_expired",
-            Text::new(
-                "验证码已过期，请重新获取",
-                "The code has expired; request a new one",
-            ),
-        ),
-        CodeRefused::Burned => (
-            "auth.code_attempts_exceeded",
-            Text::new(
-                "错误次数过多，该验证码已失效，请重新获取",
-                "Too many wrong tries; this code no longer works. Request a new one",
-            ),
-        ),
-    };
-    ApiError::new(status, code, text)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -225,6 +193,32 @@ impl From<AccountError> for ApiError {
                     "This link is invalid, used or expired; request a new one",
                 ),
             ),
+            AccountError::EmailTaken => ApiError::conflict(
+                "email.taken",
+                Text::new(
+                    "该邮箱已绑定其他账号",
+                    "This address belongs to another account",
+                ),
+            )
+            .with_field("new_email", Text::new("已被占用", "Already taken")),
+            AccountError::SameEmail => ApiError::new(
+                lambda_http::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "email.unchanged",
+                Text::new(
+                    "新邮箱与当前邮箱相同",
+                    "The new address is your current one",
+                ),
+            )
+            .with_field(
+                "new_email",
+                Text::new("与当前邮箱相同", "Same as the current address"),
+            ),
+            AccountError::WrongPassword => ApiError::new(
+                lambda_http::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "password.wrong",
+                Text::new("密码不正确", "The password is wrong"),
+            )
+            .with_field("password", Text::new("密码不正确", "Wrong password")),
             AccountError::Code(c) => code_refused(c, lambda_http::http::StatusCode::BAD_REQUEST),
             AccountError::Send(cause) => ApiError {
                 cause: Some(cause.into()),
@@ -250,6 +244,43 @@ pub async fn verify_email_send(deps: &'static Deps, req: Request) -> Result<Repl
     Ok(Reply::accepted(Text::new(
         "验证邮件已发送，24 小时内有效",
         "Verification email sent; the link works for 24 hours",
+    )))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"new_email": "xiaowang@example.com", "password": "Sheji-2026-safe"}))]
+pub(crate) struct EmailChangeRequest {
+    #[schema(required = true, nullable = false)]
+    new_email: Option<String>,
+    /// The account's password (required when it has one).
+    password: Option<String>,
+}
+
+/// `POST /users/profile/email` [user-email-change]: emails a confirmation link to the new
+/// address → 202; the account moves there when the link is used (`POST /auth/verify-email`).
+pub async fn email_change(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: EmailChangeRequest = json_body(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let mut errors = FieldErrors::new();
+    let email = errors
+        .required("new_email", body.new_email.as_deref())
+        .and_then(|e| errors.check("new_email", crate::domain::Email::parse(e)));
+    errors.finish()?;
+    let Some(email) = email else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    account::request_email_change(
+        &deps.store,
+        (&deps.mail, &deps.config.app_base_url),
+        &user,
+        &email,
+        body.password.as_deref(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::accepted(Text::new(
+        "确认链接已发送到新邮箱，24 小时内有效",
+        "A confirmation link was sent to the new address; it works for 24 hours",
     )))
 }
 
@@ -442,6 +473,17 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "auth",
             "发送邮箱验证邮件 / Send the email verification link",
         )
+        .out(r::Out::Accepted)
+        .errors(&[409, 503]),
+        r::route(
+            "POST",
+            "/users/profile/email",
+            "user-email-change",
+            User,
+            "users",
+            "更换邮箱 / Change my email address",
+        )
+        .body(r::one::<EmailChangeRequest>)
         .out(r::Out::Accepted)
         .errors(&[409, 503]),
         r::route(

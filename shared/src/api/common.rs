@@ -195,3 +195,38 @@ pub(crate) fn pay_with(body: GatewayFields, errors: &mut FieldErrors) -> Option<
         },
     })
 }
+
+/// Wrong, missing, expired or burned codes. `status` is 401 for sign-in, 400 elsewhere.
+pub(crate) fn code_refused(
+    e: crate::app::sms::CodeRefused,
+    status: lambda_http::http::StatusCode,
+) -> ApiError {
+    let (code, text) = match e {
+        crate::app::sms::CodeRefused::Wrong { remaining } => (
+            "auth.invalid_code",
+            Text::owned(
+                format!("验证码错误，还可尝试 {remaining} 次"),
+                format!("Wrong code; {remaining} tries left"),
+            ),
+        ),
+        crate::app::sms::CodeRefused::Missing => (
+            "auth.invalid_code",
+            Text::new("验证码无效，请重新获取", "Invalid code; request a new one"),
+        ),
+        crate::app::sms::CodeRefused::Expired => (
+            "auth.code_expired",
+            Text::new(
+                "验证码已过期，请重新获取",
+                "The code has expired; request a new one",
+            ),
+        ),
+        crate::app::sms::CodeRefused::Burned => (
+            "auth.code_attempts_exceeded",
+            Text::new(
+                "错误次数过多，该验证码已失效，请重新获取",
+                "Too many wrong tries; this code no longer works. Request a new one",
+            ),
+        ),
+    };
+    ApiError::new(status, code, text)
+}

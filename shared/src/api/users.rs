@@ -752,7 +752,7 @@ impl From<SessionsError> for ApiError {
                 } else {
                     "new_code"
                 };
-                let e = super::account::code_refused(refused, StatusCode::BAD_REQUEST);
+                let e = super::common::code_refused(refused, StatusCode::BAD_REQUEST);
                 let text = e.message.clone();
                 e.with_field(field, text)
             }

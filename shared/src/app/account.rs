@@ -12,6 +12,8 @@ use crate::notify::{Mail, Mailer, SmsSender};
 use crate::store::{LoginKey, RateLimit, Store, StoreError};
 
 const VERIFY_PURPOSE: &str = "verify-email";
+/// A link to a new address: using it moves the account there.
+const CHANGE_EMAIL_PURPOSE: &str = "change-email";
 const RESET_PURPOSE: &str = "reset";
 const VERIFY_TTL_SECS: i64 = 24 * 3600;
 const RESET_TTL_SECS: i64 = 3600;
@@ -26,6 +28,12 @@ pub enum AccountError {
     AlreadyVerified,
     #[error("invalid or used token")]
     InvalidToken,
+    #[error("another account has this address")]
+    EmailTaken,
+    #[error("the new address is the current one")]
+    SameEmail,
+    #[error("the password is wrong")]
+    WrongPassword,
     #[error(transparent)]
     Code(#[from] CodeRefused),
     #[error("sending failed: {0}")]
@@ -115,7 +123,74 @@ pub async fn send_verification(
     Ok(())
 }
 
-/// Uses a verification token: the account's current email becomes verified.
+/// `user-email-change`: emails a link to `new_email` (valid 24 hours, single use); using it
+/// (`auth-verify-email`) moves the account there. The password is asked when the account has
+/// one.
+#[instrument(skip_all, fields(user_id = %user.id), err)]
+pub async fn request_email_change(
+    store: &Store,
+    (mailer, app_base_url): (&Mailer, &str),
+    user: &User,
+    new_email: &Email,
+    password: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    limit(
+        store,
+        RateLimit::VERIFY_EMAIL_PER_USER,
+        &user.id.to_string(),
+        now,
+    )
+    .await?;
+    if let Some(hash) = user.password_hash.as_deref()
+        && !password.is_some_and(|p| crate::auth::verify_password(hash, p))
+    {
+        return Err(AccountError::WrongPassword);
+    }
+    if user.email.as_ref() == Some(new_email) {
+        return Err(AccountError::SameEmail);
+    }
+    if store
+        .find_user_id(&LoginKey::Email(new_email.clone()))
+        .await?
+        .is_some()
+    {
+        return Err(AccountError::EmailTaken);
+    }
+    let token = random_token().map_err(|e| AccountError::Internal(e.to_string()))?;
+    store
+        .put_token(
+            CHANGE_EMAIL_PURPOSE,
+            &sha256_hex(&token),
+            user.id,
+            Some(new_email.as_str()),
+            VERIFY_TTL_SECS,
+            now,
+        )
+        .await?;
+    let url = link(app_base_url, "verify-email", &token);
+    mailer
+        .send(&Mail {
+            to: new_email.as_str().to_owned(),
+            subject: "确认新邮箱 / Confirm your new email — Gigbao".to_owned(),
+            text: format!(
+                "您好 {name}，\n\n请在 24 小时内打开以下链接，将账号邮箱更换为本地址：\n{url}\n如果不是您本人操作，请忽略本邮件。\n\nHi {name},\nopen this link within 24 hours to move your account to this address:\n{url}\nIf you did not ask for this, ignore this email.\n",
+                name = user.username.as_str()
+            ),
+            html: format!(
+                "<p>您好 {name}，请在 24 小时内<a href=\"{url}\">确认更换邮箱</a>。如非本人操作请忽略。</p><p>Hi {name}, <a href=\"{url}\">confirm your new email</a> within 24 hours.</p>",
+                name = user.username.as_str()
+            ),
+            kind: "change_email",
+        })
+        .await
+        .map_err(|e| AccountError::Send(e.to_string()))?;
+    tracing::info!("email change link sent");
+    Ok(())
+}
+
+/// Uses a verification token: the account's current email becomes verified (or, for a change
+/// link, the account moves to the new address, verified, and the old address is free).
 #[instrument(skip_all, err)]
 pub async fn verify_email(
     store: &Store,
@@ -123,6 +198,34 @@ pub async fn verify_email(
     now: DateTime<Utc>,
 ) -> Result<User, AccountError> {
     let hash = sha256_hex(token);
+    if let Some(change) = store.get_token(CHANGE_EMAIL_PURPOSE, &hash, now).await? {
+        let user_id = change.user()?;
+        let email = change.email.as_deref().ok_or(AccountError::InvalidToken)?;
+        let user = store
+            .get_user(user_id)
+            .await?
+            .ok_or(AccountError::InvalidToken)?;
+        return match store
+            .move_email(
+                user_id,
+                user.email.as_ref().map(Email::as_str),
+                email,
+                (CHANGE_EMAIL_PURPOSE, &hash),
+                now,
+            )
+            .await?
+        {
+            Some(true) => {
+                tracing::info!(user_id = %user_id, "email changed");
+                store
+                    .get_user_latest(user_id)
+                    .await?
+                    .ok_or(AccountError::InvalidToken)
+            }
+            Some(false) => Err(AccountError::InvalidToken),
+            None => Err(AccountError::EmailTaken),
+        };
+    }
     let record = store
         .get_token(VERIFY_PURPOSE, &hash, now)
         .await?

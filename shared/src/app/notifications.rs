@@ -155,6 +155,9 @@ impl Notice {
             Notice::AccountChanged {
                 change: crate::domain::user::AccountChange::Phone,
             } => "account.phone_changed",
+            Notice::AccountChanged {
+                change: crate::domain::user::AccountChange::Email,
+            } => "account.email_changed",
             Notice::ReportDecided { .. } => "report.decided",
             Notice::ExportReady { .. } => "export.ready",
             Notice::MonthlyReport(_) => "report.monthly",
@@ -296,6 +299,14 @@ impl Notice {
                 "你的手机号已更改",
                 "Your Gigbao account now uses a new phone number; the old one no longer signs in. If this was not you, contact support now.".into(),
                 "你的 Gigbao 账号已换绑新手机号，原手机号不能再用于登录。如非本人操作，请立即联系客服。".into(),
+            ),
+            Notice::AccountChanged {
+                change: crate::domain::user::AccountChange::Email,
+            } => text(
+                "Your email address was changed",
+                "你的邮箱已更改",
+                "Your Gigbao account now uses a new email address; the old one no longer signs in. If this was not you, contact support now.".into(),
+                "你的 Gigbao 账号已换绑新邮箱，原邮箱不能再用于登录。如非本人操作，请立即联系客服。".into(),
             ),
             Notice::EarningsCleared { amount, .. } => text(
                 "Earnings cleared",

@@ -323,4 +323,6 @@ pub enum AccountChange {
     Password,
     /// The account moved to another phone number.
     Phone,
+    /// The account moved to another e-mail address.
+    Email,
 }

@@ -350,6 +350,59 @@ impl Store {
         })
     }
 
+    /// Moves `user` to `new_email`, verified, with the change token `token_hash`, in one
+    /// transaction: the new address's guard taken, the token used up, the old address's guard
+    /// (if ours) deleted. `Ok(false)`: the token was used already; `Err(Taken)` via `Ok(None)`.
+    pub async fn move_email(
+        &self,
+        user: UserId,
+        old_email: Option<&str>,
+        new_email: &str,
+        token: (&str, &str),
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<bool>, StoreError> {
+        use super::ops::{n, s};
+        let key = keys::unique_email(new_email);
+        let guard = UniqueRecord {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: EntityType::Unique,
+            user_id: user.to_string(),
+            created_at: now,
+            version: 1,
+        };
+        let mut ops = vec![
+            self.put_new(to_item(&guard)?)?,
+            self.consume_token_op(token.0, token.1, now)?,
+            super::ops::update(
+                &self.table,
+                keys::user(user),
+                "SET email = :e, email_verified = :t, updated_at = :now ADD version :one",
+                Some("attribute_exists(PK)"),
+                &[],
+                vec![
+                    (":e", s(new_email)),
+                    (":t", AttributeValue::Bool(true)),
+                    (":now", s(now.to_rfc3339())),
+                    (":one", n(1)),
+                ],
+            )?,
+        ];
+        if let Some(old) = old_email {
+            ops.push(super::ops::delete(
+                &self.table,
+                keys::unique_email(old),
+                Some("user_id = :me"),
+                vec![(":me", s(user.to_string()))],
+            )?);
+        }
+        Ok(match self.transact(ops).await? {
+            Ok(()) => Some(true),
+            Err(c) if c.failed(0) => None,
+            Err(_) => Some(false),
+        })
+    }
+
     /// Revokes every live session of a user (A6: one Query, then one update per session).
     /// Returns how many were revoked.
     pub async fn revoke_user_sessions(

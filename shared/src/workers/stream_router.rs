@@ -252,6 +252,21 @@ fn route_notice(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
                 occurred_at_ms,
             }
         }
+        // The account moved to another address (not given its first one, not erased).
+        Entity::User(u)
+            if modified
+                && u.changed(|u| u.email.clone())
+                && u.old.as_ref().is_some_and(|o| o.email.is_some())
+                && u.new.as_ref().is_some_and(|n| n.email.is_some()) =>
+        {
+            let user = u.new.as_ref()?;
+            WorkMessage::AccountChanged {
+                id,
+                user_id: user.id.to_string(),
+                change: crate::domain::user::AccountChange::Email,
+                occurred_at_ms,
+            }
+        }
         // A clearance item goes only when its earnings clear (in the same transaction).
         Entity::Clearance(cl) if c.kind == ChangeKind::Remove => {
             let cl = cl.old.as_ref()?;
