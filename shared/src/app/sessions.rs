@@ -42,6 +42,35 @@ pub enum SessionsError {
     Internal(String),
 }
 
+/// Counts one sensitive change of `user`'s (a stolen access token cannot guess on and on).
+async fn count_attempt(
+    store: &Store,
+    user: &User,
+    now: DateTime<Utc>,
+) -> Result<(), SessionsError> {
+    store
+        .hit_rate_limit(
+            RateLimit::PASSWORD_CHANGE_PER_USER,
+            &user.id.to_string(),
+            now,
+        )
+        .await?
+        .map_err(|r| SessionsError::RateLimited(r.retry_after_secs))
+}
+
+/// `candidate` is `user`'s password.
+fn check_password(user: &User, candidate: &str) -> Result<(), SessionsError> {
+    let hash = user
+        .password_hash
+        .as_deref()
+        .ok_or(SessionsError::NoPassword)?;
+    if verify_password(hash, candidate) {
+        Ok(())
+    } else {
+        Err(SessionsError::WrongPassword)
+    }
+}
+
 /// `user-password-change`: checks the current password, sets the new one, signs every
 /// session out and this device back in (a new session).
 #[instrument(skip_all, fields(user_id = %user.id), err)]
@@ -53,24 +82,8 @@ pub async fn change_password(
     client: &ClientInfo,
     now: DateTime<Utc>,
 ) -> Result<SignedIn, SessionsError> {
-    // Every attempt counts, so a stolen access token cannot guess the password.
-    if let Err(r) = store
-        .hit_rate_limit(
-            RateLimit::PASSWORD_CHANGE_PER_USER,
-            &user.id.to_string(),
-            now,
-        )
-        .await?
-    {
-        return Err(SessionsError::RateLimited(r.retry_after_secs));
-    }
-    let hash = user
-        .password_hash
-        .as_deref()
-        .ok_or(SessionsError::NoPassword)?;
-    if !verify_password(hash, current) {
-        return Err(SessionsError::WrongPassword);
-    }
+    count_attempt(store, &user, now).await?;
+    check_password(&user, current)?;
     if current == new {
         return Err(SessionsError::Unchanged);
     }
@@ -173,29 +186,12 @@ pub async fn change_phone(
     now: DateTime<Utc>,
 ) -> Result<User, SessionsError> {
     use super::sms::{SmsPurpose, use_code};
-    if let Err(r) = store
-        .hit_rate_limit(
-            RateLimit::PASSWORD_CHANGE_PER_USER,
-            &user.id.to_string(),
-            now,
-        )
-        .await?
-    {
-        return Err(SessionsError::RateLimited(r.retry_after_secs));
-    }
+    count_attempt(store, &user, now).await?;
     if user.phone.as_ref() == Some(new_phone) {
         return Err(SessionsError::SamePhone);
     }
     match (proof, &user.phone) {
-        (PhoneProof::Password(p), _) => {
-            let hash = user
-                .password_hash
-                .as_deref()
-                .ok_or(SessionsError::NoPassword)?;
-            if !verify_password(hash, p) {
-                return Err(SessionsError::WrongPassword);
-            }
-        }
+        (PhoneProof::Password(p), _) => check_password(&user, p)?,
         (PhoneProof::OldCode(code), Some(old)) => {
             use_code(store, keys, old, SmsPurpose::ChangePhone, code, now)
                 .await?

@@ -198,21 +198,10 @@ impl Ecommerce {
         let path = "/v3/merchant/media/upload";
         let meta = json!({"filename": filename, "sha256": crate::crypto::sha256_hex_of(bytes)})
             .to_string();
-        let auth = self
-            .w
-            .authorization("POST", path, &meta, Utc::now().timestamp(), &nonce()?)
-            .map_err(|e| GatewayError::Decode(e.to_string()))?;
         let boundary = format!("gigbao{}", nonce()?);
-        let resp = self
+        let req = self
             .w
-            .http
-            .post(format!(
-                "{}{path}",
-                self.w.config.api_base.trim_end_matches('/')
-            ))
-            .header("Authorization", auth)
-            .header("Accept", "application/json")
-            .header("User-Agent", "gigbao/1")
+            .signed_request(reqwest::Method::POST, path, &meta)?
             .header(
                 "Content-Type",
                 format!("multipart/form-data; boundary={boundary}"),
@@ -222,32 +211,8 @@ impl Ecommerce {
                 &meta,
                 (filename, content_type),
                 bytes,
-            ))
-            .send()
-            .await
-            .map_err(|e| GatewayError::Network(e.without_url().to_string()))?;
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| GatewayError::Network(e.without_url().to_string()))?;
-        if !status.is_success() {
-            let err: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-            return Err(GatewayError::Rejected {
-                code: err["code"].as_str().unwrap_or(status.as_str()).to_owned(),
-                message: err["message"].as_str().unwrap_or("").to_owned(),
-            });
-        }
-        let h = SignatureHeaders::from_lookup(|name| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        });
-        self.w
-            .verify(&h, &text, Utc::now())
-            .map_err(|e| GatewayError::Unverified(e.to_string()))?;
+            ));
+        let (_, text) = self.w.answer(req).await?;
         Ok(decode::<Answer>(&text)?.media_id)
     }
 

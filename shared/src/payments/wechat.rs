@@ -517,6 +517,34 @@ impl Wechat {
         }
     }
 
+    /// A request to `path` signed over `signed_body` (the JSON body, or a media upload's
+    /// `meta`), with the headers every call carries.
+    pub(super) fn signed_request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        signed_body: &str,
+    ) -> Result<reqwest::RequestBuilder, GatewayError> {
+        let auth = self
+            .authorization(
+                method.as_str(),
+                path,
+                signed_body,
+                Utc::now().timestamp(),
+                &nonce()?,
+            )
+            .map_err(|e| GatewayError::Decode(e.to_string()))?;
+        Ok(self
+            .http
+            .request(
+                method,
+                format!("{}{path}", self.config.api_base.trim_end_matches('/')),
+            )
+            .header("Authorization", auth)
+            .header("Accept", "application/json")
+            .header("User-Agent", "gigbao/1"))
+    }
+
     /// Sends a signed request and checks the signature on a successful answer.
     pub(super) async fn call(
         &self,
@@ -526,24 +554,7 @@ impl Wechat {
         encrypted_fields: bool,
     ) -> Result<(reqwest::StatusCode, String), GatewayError> {
         let body = body.unwrap_or_default();
-        let auth = self
-            .authorization(
-                method.as_str(),
-                path,
-                &body,
-                Utc::now().timestamp(),
-                &nonce()?,
-            )
-            .map_err(|e| GatewayError::Decode(e.to_string()))?;
-        let mut req = self
-            .http
-            .request(
-                method,
-                format!("{}{path}", self.config.api_base.trim_end_matches('/')),
-            )
-            .header("Authorization", auth)
-            .header("Accept", "application/json")
-            .header("User-Agent", "gigbao/1");
+        let mut req = self.signed_request(method, path, &body)?;
         if !body.is_empty() {
             req = req
                 .header("Content-Type", "application/json")
@@ -552,6 +563,14 @@ impl Wechat {
         if encrypted_fields && let Some((serial, _)) = self.platform.first() {
             req = req.header("Wechatpay-Serial", serial);
         }
+        self.answer(req).await
+    }
+
+    /// Sends `req`; a successful answer only if WeChat Pay signed it, else its error code.
+    pub(super) async fn answer(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, String), GatewayError> {
         let resp = req
             .send()
             .await

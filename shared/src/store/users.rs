@@ -297,6 +297,37 @@ impl Store {
         Ok(())
     }
 
+    /// The transaction items that move a uniqueness guard: `new` taken for `user`
+    /// (`attribute_not_exists`, first), `old` deleted if it is `user`'s.
+    fn move_guard(
+        &self,
+        user: UserId,
+        new: keys::Key,
+        old: Option<keys::Key>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(TransactWriteItem, Option<TransactWriteItem>), StoreError> {
+        let guard = UniqueRecord {
+            pk: new.pk,
+            sk: new.sk,
+            entity_type: EntityType::Unique,
+            user_id: user.to_string(),
+            created_at: now,
+            version: 1,
+        };
+        let take = self.put_new(to_item(&guard)?)?;
+        let free = old
+            .map(|key| {
+                super::ops::delete(
+                    &self.table,
+                    key,
+                    Some("user_id = :me"),
+                    vec![(":me", super::ops::s(user.to_string()))],
+                )
+            })
+            .transpose()?;
+        Ok((take, free))
+    }
+
     /// Moves `user` (read at `read_version`) to `new_phone`, verified, in one transaction: the
     /// new number's guard is taken (`attribute_not_exists`), the old number's guard (if it is
     /// ours) deleted so another account may use it, the user updated if unchanged since read.
@@ -309,17 +340,14 @@ impl Store {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<PhoneMove, StoreError> {
         use super::ops::{n, s};
-        let key = keys::unique_phone(new_phone);
-        let guard = UniqueRecord {
-            pk: key.pk,
-            sk: key.sk,
-            entity_type: EntityType::Unique,
-            user_id: user.to_string(),
-            created_at: now,
-            version: 1,
-        };
+        let (take, free) = self.move_guard(
+            user,
+            keys::unique_phone(new_phone),
+            old_phone.map(keys::unique_phone),
+            now,
+        )?;
         let mut ops = vec![
-            self.put_new(to_item(&guard)?)?,
+            take,
             super::ops::update(
                 &self.table,
                 keys::user(user),
@@ -335,14 +363,7 @@ impl Store {
                 ],
             )?,
         ];
-        if let Some(old) = old_phone {
-            ops.push(super::ops::delete(
-                &self.table,
-                keys::unique_phone(old),
-                Some("user_id = :me"),
-                vec![(":me", s(user.to_string()))],
-            )?);
-        }
+        ops.extend(free);
         Ok(match self.transact(ops).await? {
             Ok(()) => PhoneMove::Moved,
             Err(c) if c.failed(0) => PhoneMove::Taken,
@@ -362,17 +383,14 @@ impl Store {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<bool>, StoreError> {
         use super::ops::{n, s};
-        let key = keys::unique_email(new_email);
-        let guard = UniqueRecord {
-            pk: key.pk,
-            sk: key.sk,
-            entity_type: EntityType::Unique,
-            user_id: user.to_string(),
-            created_at: now,
-            version: 1,
-        };
+        let (take, free) = self.move_guard(
+            user,
+            keys::unique_email(new_email),
+            old_email.map(keys::unique_email),
+            now,
+        )?;
         let mut ops = vec![
-            self.put_new(to_item(&guard)?)?,
+            take,
             self.consume_token_op(token.0, token.1, now)?,
             super::ops::update(
                 &self.table,
@@ -388,14 +406,7 @@ impl Store {
                 ],
             )?,
         ];
-        if let Some(old) = old_email {
-            ops.push(super::ops::delete(
-                &self.table,
-                keys::unique_email(old),
-                Some("user_id = :me"),
-                vec![(":me", s(user.to_string()))],
-            )?);
-        }
+        ops.extend(free);
         Ok(match self.transact(ops).await? {
             Ok(()) => Some(true),
             Err(c) if c.failed(0) => None,
