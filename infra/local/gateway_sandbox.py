@@ -28,6 +28,7 @@ Dev tooling only: nothing here runs in production.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -116,6 +117,122 @@ def payment_settings(api_url: str, sandbox_url: str) -> dict:
     return out
 
 
+WECHAT_LOGIN_APPS = {
+    "mini_program": {"appid": "wxsandboxmini00001", "secret": "sandbox-mini-program-secret"},
+    "web": {"appid": "wxsandboxweb000001", "secret": "sandbox-website-app-secret"},
+}
+
+
+def wechat_login_settings(sandbox_url: str) -> dict:
+    """The WeChat sign-in secret the functions read: both apps, pointed at this stand-in."""
+    return {"api_base": f"{sandbox_url}/wxlogin", **WECHAT_LOGIN_APPS}
+
+
+class WechatLoginStandIn:
+    """Plays WeChat's sign-in servers (jscode2session, the website OAuth, userinfo,
+    stable_token, getuserphonenumber) with their published formats. `POST
+    /sandbox/wechat-login/code` stands for the user tapping "allow" in WeChat: it returns a
+    one-use, five-minute code for that person; `/sandbox/wechat-login/phone-code` the same for
+    the mini-program's phone-number button."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, dict] = {}
+        self.used: set[str] = set()
+        self.user_tokens: dict[str, dict] = {}
+        self.app_token: str | None = None
+        self.lock = threading.Lock()
+
+    def issue(self, kind: str, who: dict) -> dict:
+        code = secrets.token_hex(16)
+        with self.lock:
+            self.codes[code] = {"kind": kind, "who": who, "at": time.time()}
+        return {"code": code}
+
+    def take(self, code: str, kind: str) -> tuple[dict | None, dict | None]:
+        """The person behind a code, or WeChat's error answer."""
+        with self.lock:
+            if code in self.used:
+                return None, {"errcode": 40163, "errmsg": "code been used"}
+            c = self.codes.pop(code, None)
+            if c is None or c["kind"] != kind or time.time() - c["at"] > 300:
+                return None, {"errcode": 40029, "errmsg": "invalid code"}
+            self.used.add(code)
+        return c["who"], None
+
+    @staticmethod
+    def openid(appid: str, who: dict) -> str:
+        seed = who.get("openid") or f"{appid}:{who.get('unionid', '')}"
+        return "o" + hashlib.sha256(seed.encode()).hexdigest()[:27]
+
+    def app(self, kind: str, appid: str | None, secret: str | None) -> dict | None:
+        a = WECHAT_LOGIN_APPS[kind]
+        if appid != a["appid"]:
+            return {"errcode": 40013, "errmsg": "invalid appid"}
+        if secret != a["secret"]:
+            return {"errcode": 40125, "errmsg": "invalid appsecret"}
+        return None
+
+    def jscode2session(self, q: dict) -> dict:
+        bad = self.app("mini_program", q.get("appid"), q.get("secret"))
+        if bad:
+            return bad
+        who, err = self.take(q.get("js_code", ""), "login")
+        if err:
+            return err
+        out = {"openid": self.openid(q["appid"], who), "session_key": secrets.token_urlsafe(18)}
+        if who.get("unionid"):
+            out["unionid"] = who["unionid"]
+        return out
+
+    def oauth_token(self, q: dict) -> dict:
+        bad = self.app("web", q.get("appid"), q.get("secret"))
+        if bad:
+            return bad
+        who, err = self.take(q.get("code", ""), "login")
+        if err:
+            return err
+        token = secrets.token_urlsafe(32)
+        openid = self.openid(q["appid"], who)
+        with self.lock:
+            self.user_tokens[token] = {"who": who, "openid": openid}
+        out = {"access_token": token, "expires_in": 7200, "refresh_token": secrets.token_urlsafe(32),
+               "openid": openid, "scope": "snsapi_login"}
+        if who.get("unionid"):
+            out["unionid"] = who["unionid"]
+        return out
+
+    def userinfo(self, q: dict) -> dict:
+        t = self.user_tokens.get(q.get("access_token", ""))
+        if t is None or t["openid"] != q.get("openid"):
+            return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
+        out = {"openid": t["openid"], "nickname": t["who"].get("nickname", "微信用户"), "sex": 0,
+               "province": "", "city": "", "country": "CN", "headimgurl": "", "privilege": []}
+        if t["who"].get("unionid"):
+            out["unionid"] = t["who"]["unionid"]
+        return out
+
+    def stable_token(self, body: dict) -> dict:
+        bad = self.app("mini_program", body.get("appid"), body.get("secret"))
+        if bad:
+            return bad
+        with self.lock:
+            if self.app_token is None or body.get("force_refresh"):
+                self.app_token = secrets.token_urlsafe(40)
+            return {"access_token": self.app_token, "expires_in": 7200}
+
+    def phone_number(self, q: dict, body: dict) -> dict:
+        if not self.app_token or q.get("access_token") != self.app_token:
+            return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"}
+        who, err = self.take(body.get("code", ""), "phone")
+        if err:
+            return err
+        phone = who["phone"]
+        return {"errcode": 0, "errmsg": "ok", "phone_info": {
+            "phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86",
+            "watermark": {"timestamp": int(time.time()),
+                          "appid": WECHAT_LOGIN_APPS["mini_program"]["appid"]}}}
+
+
 class Sandbox:
     def __init__(self) -> None:
         self.s = settings()
@@ -132,6 +249,7 @@ class Sandbox:
         self.applyments: dict[str, dict] = {}
         self.media: set[str] = set()
         self.splits: dict[str, dict] = {}
+        self.wechat_login = WechatLoginStandIn()
         self.lock = threading.Lock()
 
     # ------------------------------------------------------------------ Alipay
@@ -539,6 +657,15 @@ def handler_for(sandbox: Sandbox):
                 return self.reply(*sandbox.alipay_pay(params))
             if url.path.startswith("/sandbox/refunds/"):
                 return self.reply(200, sandbox.refunds_of(url.path.rsplit("/", 1)[1]))
+            if url.path.startswith("/wxlogin/"):
+                q = dict(urllib.parse.parse_qsl(url.query))
+                wl = sandbox.wechat_login
+                answer = {
+                    "/wxlogin/sns/jscode2session": wl.jscode2session,
+                    "/wxlogin/sns/oauth2/access_token": wl.oauth_token,
+                    "/wxlogin/sns/userinfo": wl.userinfo,
+                }.get(url.path, lambda _q: {"errcode": 40066, "errmsg": "invalid url"})(q)
+                return self.reply(200, answer)
             if url.path.startswith("/sandbox/splits/"):
                 done = sandbox.splits.get(url.path.rsplit("/", 1)[1])
                 return self.reply(200 if done else 404, done or {"code": "NOT_FOUND"})
@@ -594,6 +721,19 @@ def handler_for(sandbox: Sandbox):
             if url.path == "/alipay/gateway.do":
                 params = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
                 return self.reply(*sandbox.alipay_api(params))
+            if url.path.startswith("/wxlogin/"):
+                q = dict(urllib.parse.parse_qsl(url.query))
+                body = json.loads(raw or "{}")
+                wl = sandbox.wechat_login
+                if url.path == "/wxlogin/cgi-bin/stable_token":
+                    return self.reply(200, wl.stable_token(body))
+                if url.path == "/wxlogin/wxa/business/getuserphonenumber":
+                    return self.reply(200, wl.phone_number(q, body))
+                return self.reply(200, {"errcode": 40066, "errmsg": "invalid url"})
+            if url.path == "/sandbox/wechat-login/code":
+                return self.reply(200, sandbox.wechat_login.issue("login", json.loads(raw or "{}")))
+            if url.path == "/sandbox/wechat-login/phone-code":
+                return self.reply(200, sandbox.wechat_login.issue("phone", json.loads(raw or "{}")))
             if url.path.startswith("/wechat/sandbox/pay/"):
                 return self.reply(*sandbox.wechat_pay(url.path.rsplit("/", 1)[1]))
             if url.path == "/wechat/v3/merchant/media/upload":

@@ -174,6 +174,10 @@ class Stack:
             Name=f"{self.name}/payments",
             SecretString=json.dumps(gateway_sandbox.payment_settings(self.api_url, self.sandbox_url)))
         self.refs["PaymentSecretArn"] = secret["ARN"]
+        secret = self.aws("secretsmanager").create_secret(
+            Name=f"{self.name}/wechat-login",
+            SecretString=json.dumps(gateway_sandbox.wechat_login_settings(self.sandbox_url)))
+        self.refs["WechatLoginSecretArn"] = secret["ARN"]
         log(f"gateway sandbox on {self.sandbox_url} (Alipay and WeChat Pay, test keys)")
 
     def aws(self, service: str):

@@ -73,6 +73,8 @@ pub struct Config {
     /// The Secrets Manager secret with the payment gateways' settings and keys
     /// (`PAYMENT_SECRET_ID`); only the functions that talk to gateways have it.
     pub payment_secret_id: Option<String>,
+    /// The WeChat sign-in apps' credentials (`WECHAT_LOGIN_SECRET_ID`); only `auth-login-wechat`.
+    pub wechat_login_secret_id: Option<String>,
     /// Where links in emails point (`APP_BASE_URL`, default `https://gigbao.cn`).
     pub app_base_url: String,
     pub sms: SmsConfig,
@@ -301,6 +303,7 @@ impl Config {
             pii_key: None,
             media_bucket: optional("MEDIA_BUCKET"),
             payment_secret_id: optional("PAYMENT_SECRET_ID"),
+            wechat_login_secret_id: optional("WECHAT_LOGIN_SECRET_ID"),
             s3_force_path_style: matches!(
                 optional("S3_FORCE_PATH_STYLE").as_deref(),
                 Some("true" | "1")

@@ -42,6 +42,8 @@ pub struct Deps {
     pub search: SearchEngine,
     /// WebSocket pushes (`WS_ENDPOINT`).
     pub pusher: Pusher,
+    /// WeChat sign-in (`WECHAT_LOGIN_SECRET_ID`).
+    pub wechat_login: Option<crate::auth::wechat::WechatLogin>,
 }
 
 impl Deps {
@@ -61,9 +63,14 @@ impl Deps {
             ("PII_SECRET_ID", config.pii_secret_id.clone()),
             ("ALIYUN_SECRET_ID", aliyun_id),
             ("PAYMENT_SECRET_ID", config.payment_secret_id.clone()),
+            (
+                "WECHAT_LOGIN_SECRET_ID",
+                config.wechat_login_secret_id.clone(),
+            ),
         ];
-        let [token, pii, aliyun, payments] = if ids.iter().all(|(_, id)| id.is_none()) {
-            [None, None, None, None]
+        let [token, pii, aliyun, payments, wechat_login] = if ids.iter().all(|(_, id)| id.is_none())
+        {
+            [None, None, None, None, None]
         } else {
             let client = secrets_client(&aws);
             let read = |(name, id): (&'static str, Option<String>)| {
@@ -75,9 +82,9 @@ impl Deps {
                     }
                 }
             };
-            let [a, b, c, d] = ids;
-            let (a, b, c, d) = tokio::join!(read(a), read(b), read(c), read(d));
-            [a?, b?, c?, d?]
+            let [a, b, c, d, e] = ids;
+            let (a, b, c, d, e) = tokio::join!(read(a), read(b), read(c), read(d), read(e));
+            [a?, b?, c?, d?, e?]
         };
         config.token_secret = token;
         if let Some(text) = pii {
@@ -94,6 +101,14 @@ impl Deps {
         let mut deps = Deps::build(config, &aws)?;
         if let Some(text) = payments {
             deps.gateways = gateways(&text)?;
+        }
+        if let Some(text) = wechat_login {
+            let settings =
+                serde_json::from_str(text.expose_secret()).map_err(|_| ConfigError::Invalid {
+                    name: "WECHAT_LOGIN_SECRET_ID",
+                    reason: "the secret is not valid WeChat sign-in settings JSON",
+                })?;
+            deps.wechat_login = Some(crate::auth::wechat::WechatLogin::new(settings));
         }
         Ok(deps)
     }
@@ -174,6 +189,7 @@ impl Deps {
             screener,
             pii,
             gateways: Gateways::default(),
+            wechat_login: None,
             config,
         })
     }

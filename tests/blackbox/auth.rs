@@ -140,3 +140,134 @@ async fn login_is_limited_to_five_attempts_per_ip_with_retry_after() {
         .unwrap();
     assert!((1..=300).contains(&retry), "Retry-After {retry}");
 }
+
+/// The WeChat stand-in hands out a one-use code for `who`, as WeChat does when the user taps
+/// "allow" (`kind`: `code` for sign-in, `phone-code` for the phone-number button).
+async fn wechat_code(kind: &str, who: serde_json::Value) -> String {
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/sandbox/wechat-login/{kind}",
+            gigbao_tests::env("GIGBAO_SANDBOX_URL")
+        ))
+        .json(&who)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["code"].as_str().unwrap().to_owned()
+}
+
+/// 微信登录: the mini-program with the phone-number button creates the account; the same person
+/// on the website (same unionid) lands in it; an account registered with a number is bound by
+/// that number; forged, replayed or phone-less first sign-ins and a number bound to another
+/// WeChat user are refused with their codes.
+#[tokio::test]
+async fn wechat_sign_in_is_one_account_per_person_across_mini_program_and_web() {
+    // Each sign-in from its own device (the sign-in limit counts per address).
+    let api = Api::connect();
+    let unionid = format!("oUnion{}", ulid::Ulid::new());
+    let phone = gigbao_tests::unique_phone();
+    // A new WeChat user without a number: asked for one, nothing written.
+    let code = wechat_code("code", json!({"unionid": unionid})).await;
+    let first = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({"client": "mini_program", "code": code}),
+        )
+        .await;
+    assert_eq!(first.status, 422, "{}", first.body);
+    assert_eq!(first.body["code"], "wechat.phone_required");
+    assert_eq!(first.body["message"], "首次微信登录需要验证手机号");
+    // The same code again: WeChat says it was used.
+    let replay = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({"client": "mini_program", "code": code}),
+        )
+        .await;
+    assert_eq!(replay.status, 401, "{}", replay.body);
+    assert_eq!(replay.body["code"], "wechat.invalid_code");
+    let forged = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({"client": "web", "code": "not-a-code-wechat-gave"}),
+        )
+        .await;
+    assert_eq!(
+        forged.body["code"], "wechat.invalid_code",
+        "{}",
+        forged.body
+    );
+    // In the mini-program, with the phone-number button: a new client account.
+    let mini = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({
+                "client": "mini_program",
+                "code": wechat_code("code", json!({"unionid": unionid})).await,
+                "phone_code": wechat_code("phone-code", json!({"phone": phone})).await,
+            }),
+        )
+        .await;
+    assert_eq!(mini.status, 200, "{}", mini.body);
+    let user = mini.body["data"]["user"].clone();
+    assert_eq!(user["phone"], phone.as_str());
+    assert_eq!(user["phone_verified"], true);
+    assert_eq!(user["has_password"], false);
+    // The same person on the website: the same account, no number asked.
+    let web = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({"client": "web", "code": wechat_code("code", json!({"unionid": unionid, "nickname": "小王"})).await}),
+        )
+        .await;
+    assert_eq!(web.status, 200, "{}", web.body);
+    assert_eq!(web.body["data"]["user"]["id"], user["id"]);
+    // Someone registered with a number: their first WeChat sign-in binds that account.
+    let (_, _, registered) = api.register("weixin").await;
+    let their_phone = registered["user"]["phone"].as_str().unwrap().to_owned();
+    let other_union = format!("oUnion{}", ulid::Ulid::new());
+    let bound = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({
+                "client": "mini_program",
+                "code": wechat_code("code", json!({"unionid": other_union})).await,
+                "phone_code": wechat_code("phone-code", json!({"phone": their_phone})).await,
+            }),
+        )
+        .await;
+    assert_eq!(bound.status, 200, "{}", bound.body);
+    assert_eq!(bound.body["data"]["user"]["id"], registered["user"]["id"]);
+    // A third WeChat user proving the same number: that account has its WeChat already.
+    let third = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({
+                "client": "mini_program",
+                "code": wechat_code("code", json!({"unionid": format!("oUnion{}", ulid::Ulid::new())})).await,
+                "phone_code": wechat_code("phone-code", json!({"phone": their_phone})).await,
+            }),
+        )
+        .await;
+    assert_eq!(third.status, 409, "{}", third.body);
+    assert_eq!(third.body["code"], "wechat.phone_bound_elsewhere");
+    // The phone-number button does not work from the website.
+    let wrong_place = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({
+                "client": "web",
+                "code": wechat_code("code", json!({"unionid": format!("oUnion{}", ulid::Ulid::new())})).await,
+                "phone_code": "x",
+            }),
+        )
+        .await;
+    assert_eq!(
+        wrong_place.body["code"], "wechat.phone_code_mini_program_only",
+        "{}",
+        wrong_place.body
+    );
+}

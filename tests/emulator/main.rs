@@ -18,4 +18,5 @@ mod search;
 mod services;
 mod split;
 mod tax;
+mod wechat_login;
 mod workers;

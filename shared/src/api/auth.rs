@@ -5,7 +5,9 @@ use serde::Deserialize;
 use super::common::client_info;
 use super::views::SignedInView;
 use crate::app::auth::{self, LoginError, NewAccount, RefreshError, RegisterError};
+use crate::app::wechat_login::{self, PhoneProof, WechatCode, WechatSignInError};
 use crate::auth::Tokens;
+use crate::auth::wechat::WechatLoginError;
 use crate::deps::Deps;
 use crate::domain::{Email, Password, Phone, UserType, Username};
 use crate::http::route as r;
@@ -244,6 +246,172 @@ pub async fn logout(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     Ok(Reply::no_content())
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"client": "mini_program", "code": "0a3Xq2000kC3ZQ1hB3400xJ8mB2Xq20x", "phone_code": "e31968a7f94cc5ee25fafc2aef2773f0bb8c3937b22520eb8ee345274d00c144"}))]
+pub(crate) struct WechatLoginRequest {
+    /// `mini_program` (the code of `wx.login()`) or `web` (the QR-code OAuth code).
+    #[schema(required = true, nullable = false)]
+    client: Option<String>,
+    #[schema(required = true, nullable = false)]
+    code: Option<String>,
+    /// First sign-in in the mini-program: the code of the phone-number button
+    /// (`getPhoneNumber`).
+    phone_code: Option<String>,
+    /// First sign-in elsewhere: a number and the `login` SMS code sent to it.
+    phone: Option<String>,
+    sms_code: Option<String>,
+}
+
+impl From<WechatSignInError> for ApiError {
+    fn from(e: WechatSignInError) -> ApiError {
+        use lambda_http::http::StatusCode;
+        match e {
+            WechatSignInError::RateLimited(s) => ApiError::rate_limited(s),
+            WechatSignInError::Wechat(WechatLoginError::InvalidCode(_)) => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "wechat.invalid_code",
+                Text::new(
+                    "微信授权已失效或无效，请重新授权登录",
+                    "The WeChat authorisation is invalid or used; sign in with WeChat again",
+                ),
+            ),
+            WechatSignInError::Wechat(WechatLoginError::NotConfigured) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "wechat.unavailable",
+                Text::new(
+                    "暂不支持此方式的微信登录",
+                    "This way of signing in with WeChat is not available",
+                ),
+            )
+            .with_field("client", Text::new("暂不可用", "Not available")),
+            WechatSignInError::Wechat(WechatLoginError::Provider(cause)) => ApiError {
+                cause: Some(cause.into()),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "wechat.busy",
+                    Text::new(
+                        "微信服务暂时不可用，请稍后重试",
+                        "WeChat could not answer; try again shortly",
+                    ),
+                )
+            },
+            WechatSignInError::PhoneRequired => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "wechat.phone_required",
+                Text::new(
+                    "首次微信登录需要验证手机号",
+                    "A first WeChat sign-in needs your phone number",
+                ),
+            )
+            .with_field(
+                "phone_code",
+                Text::new(
+                    "请授权手机号，或提供手机号和短信验证码",
+                    "Share your number, or give a number and its SMS code",
+                ),
+            ),
+            WechatSignInError::PhoneCodeNotHere => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "wechat.phone_code_mini_program_only",
+                Text::new(
+                    "手机号授权码仅适用于小程序，请改用短信验证码",
+                    "The phone-number code works in the mini-program only; use an SMS code",
+                ),
+            )
+            .with_field("phone_code", Text::new("仅小程序可用", "Mini-program only")),
+            WechatSignInError::PhoneBoundElsewhere => ApiError::conflict(
+                "wechat.phone_bound_elsewhere",
+                Text::new(
+                    "该手机号的账号已绑定其他微信",
+                    "The account of this number is bound to another WeChat user",
+                ),
+            ),
+            WechatSignInError::BoundElsewhere => ApiError::conflict(
+                "wechat.bound_elsewhere",
+                Text::new(
+                    "该微信已绑定其他账号",
+                    "This WeChat user is bound to another account",
+                ),
+            ),
+            WechatSignInError::Disabled => ApiError::forbidden(
+                "account.disabled",
+                Text::new("账号已被停用", "This account is disabled"),
+            ),
+            WechatSignInError::Code(c) => super::common::code_refused(c, StatusCode::UNAUTHORIZED),
+            WechatSignInError::Store(e) => ApiError::internal(e),
+            WechatSignInError::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `POST /auth/login/wechat` [auth-login-wechat]: 微信登录 from the mini-program or the website →
+/// 200 with tokens; a new WeChat user proves a phone number once (bound to that number's account,
+/// or a new client account).
+pub async fn login_wechat(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: WechatLoginRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let client = errors.required("client", body.client.as_deref());
+    let code = errors.required("code", body.code.as_deref()).map(str::trim);
+    let how = match (client, code) {
+        (Some("mini_program"), Some(c)) => Some(WechatCode::MiniProgram(c.to_owned())),
+        (Some("web"), Some(c)) => Some(WechatCode::Web(c.to_owned())),
+        (Some(_), _) => {
+            errors.add(
+                "client",
+                Text::new("须为 mini_program 或 web", "Must be mini_program or web"),
+            );
+            None
+        }
+        _ => None,
+    };
+    let proof = match (
+        body.phone_code.as_deref(),
+        body.phone.as_deref(),
+        body.sms_code.as_deref(),
+    ) {
+        (Some(c), None, None) if !c.trim().is_empty() => PhoneProof::Wechat(c.trim().to_owned()),
+        (None, Some(p), Some(c)) => match errors.check("phone", Phone::parse(p)) {
+            Some(phone) => PhoneProof::Sms {
+                phone,
+                code: c.trim().to_owned(),
+            },
+            None => PhoneProof::None,
+        },
+        (None, None, None) => PhoneProof::None,
+        _ => {
+            errors.add(
+                "phone_code",
+                Text::new(
+                    "手机号授权码，或手机号加短信验证码，二选一",
+                    "Either phone_code, or phone with sms_code",
+                ),
+            );
+            PhoneProof::None
+        }
+    };
+    errors.finish()?;
+    let Some(how) = how else {
+        return Err(ApiError::internal("required field vanished"));
+    };
+    let wechat = deps
+        .wechat_login
+        .as_ref()
+        .ok_or(WechatSignInError::Wechat(WechatLoginError::NotConfigured))?;
+    let signed = wechat_login::login(
+        &deps.store,
+        &deps.keys,
+        wechat,
+        (&how, &proof),
+        &client_info(deps, &req),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new("登录成功", "Signed in"),
+        SignedInView::from(signed),
+    ))
+}
+
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
@@ -271,6 +439,17 @@ pub(crate) fn routes() -> Vec<r::Route> {
         .body(r::one::<LoginRequest>)
         .ok(r::one::<SignedInView>)
         .errors(&[401, 403]),
+        r::route(
+            "POST",
+            "/auth/login/wechat",
+            "auth-login-wechat",
+            Public,
+            "auth",
+            "微信登录 / Sign in with WeChat",
+        )
+        .body(r::one::<WechatLoginRequest>)
+        .ok(r::one::<SignedInView>)
+        .errors(&[401, 403, 409, 503]),
         r::route(
             "POST",
             "/auth/refresh-token",

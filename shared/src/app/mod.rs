@@ -29,6 +29,7 @@ pub mod stats;
 pub mod tax;
 pub mod users;
 pub mod verification;
+pub mod wechat_login;
 
 /// Where a request came from, for rate limits and the session record.
 #[derive(Debug, Clone, Default)]

@@ -202,6 +202,18 @@ pub async fn login(
         return Err(SmsLoginError::RateLimited(limited.retry_after_secs));
     }
     use_code(store, keys, phone, SmsPurpose::Login, code, now).await??;
+    sign_in_by_phone(store, keys, phone, client, now).await
+}
+
+/// Signs in the account of a number just proven (by an SMS code or WeChat's phone API), or
+/// creates a client account for it with a generated username and no password.
+pub(crate) async fn sign_in_by_phone(
+    store: &Store,
+    keys: &TokenKeys,
+    phone: &Phone,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, SmsLoginError> {
     for _ in 0..3 {
         if let Some(id) = store.find_user_id(&LoginKey::Phone(phone.clone())).await?
             && let Some(user) = store.get_user(id).await?

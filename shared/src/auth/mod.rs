@@ -3,6 +3,7 @@
 mod caller;
 mod password;
 mod tokens;
+pub mod wechat;
 
 pub use caller::{Caller, caller, caller_of_token};
 pub use password::{hash_password, verify_against_nothing, verify_password};

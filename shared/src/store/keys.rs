@@ -101,6 +101,17 @@ pub fn unique_phone(phone: &str) -> Key {
     key(format!("UNIQUE#PHONE#{phone}"), "UNIQUE")
 }
 
+/// `UNIQUE#WECHAT#{binding}`: one WeChat identity (`union:{unionid}` or
+/// `open:{appid}:{openid}`) signs into one account.
+pub fn unique_wechat(binding: &str) -> Key {
+    key(format!("UNIQUE#WECHAT#{binding}"), "UNIQUE")
+}
+
+/// `USER#{id} / WECHAT`: the one WeChat identity an account is bound to.
+pub fn wechat_of(user: UserId) -> Key {
+    key(format!("USER#{user}"), "WECHAT")
+}
+
 /// `SESSION#{id} / SESSION`: one refresh-token family.
 pub fn session(id: SessionId) -> Key {
     key(format!("SESSION#{id}"), "SESSION")

@@ -42,6 +42,16 @@ pub enum LoginKey {
     Phone(Phone),
 }
 
+/// What [`Store::bind_wechat`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WechatBind {
+    Bound,
+    /// The WeChat identity is bound to an account already.
+    IdentityTaken,
+    /// The account is bound to another WeChat identity.
+    AccountTaken,
+}
+
 /// What [`Store::move_phone`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhoneMove {
@@ -411,6 +421,47 @@ impl Store {
             Ok(()) => Some(true),
             Err(c) if c.failed(0) => None,
             Err(_) => Some(false),
+        })
+    }
+
+    /// The account a WeChat identity is bound to.
+    pub async fn wechat_binding(&self, binding: &str) -> Result<Option<UserId>, StoreError> {
+        self.get_record::<UniqueRecord>(keys::unique_wechat(binding), true)
+            .await?
+            .map(|r| {
+                r.user_id
+                    .parse()
+                    .map_err(|_| StoreError::Decode(format!("wechat binding {binding}: user id")))
+            })
+            .transpose()
+    }
+
+    /// Binds `user` to the WeChat identity `binding`, both ways, in one transaction.
+    pub async fn bind_wechat(
+        &self,
+        user: UserId,
+        binding: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<WechatBind, StoreError> {
+        let guard = |key: keys::Key| UniqueRecord {
+            pk: key.pk,
+            sk: key.sk,
+            entity_type: EntityType::Unique,
+            user_id: user.to_string(),
+            created_at: now,
+            version: 1,
+        };
+        let mine = keys::wechat_of(user);
+        let mut of_user = to_item(&guard(mine))?;
+        of_user.insert("binding".into(), AttributeValue::S(binding.to_owned()));
+        let ops = vec![
+            self.put_new(to_item(&guard(keys::unique_wechat(binding)))?)?,
+            self.put_new(of_user)?,
+        ];
+        Ok(match self.transact(ops).await? {
+            Ok(()) => WechatBind::Bound,
+            Err(c) if c.failed(0) => WechatBind::IdentityTaken,
+            Err(_) => WechatBind::AccountTaken,
         })
     }
 
