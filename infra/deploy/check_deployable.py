@@ -416,6 +416,7 @@ REHEARSAL_PARAMETERS = {
     "PiiSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:pii",
     "AliyunSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:aliyun",
     "PaymentSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:payments",
+    "WechatLoginSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:wechat-login",
 }
 
 
