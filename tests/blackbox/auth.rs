@@ -270,4 +270,24 @@ async fn wechat_sign_in_is_one_account_per_person_across_mini_program_and_web() 
         "{}",
         wrong_place.body
     );
+    // An erased account frees its WeChat identity: signing in again is a new user's first time.
+    let gone = api
+        .send(
+            api.request(reqwest::Method::DELETE, "/users/profile")
+                .bearer_auth(bound.body["data"]["access"].as_str().unwrap())
+                .json(&json!({"password": "Kehu-2026-safe"})),
+        )
+        .await;
+    assert_eq!(gone.status, 200, "{}", gone.body);
+    let again = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({"client": "mini_program", "code": wechat_code("code", json!({"unionid": other_union})).await}),
+        )
+        .await;
+    assert_eq!(
+        again.body["code"], "wechat.phone_required",
+        "{}",
+        again.body
+    );
 }

@@ -189,6 +189,16 @@ pub async fn request_email_change(
     Ok(())
 }
 
+/// `wang***@example.com`: enough for an audit trail, not the address itself.
+fn masked_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            format!("{}***@{domain}", local.chars().take(4).collect::<String>())
+        }
+        None => "***".to_owned(),
+    }
+}
+
 /// Uses a verification token: the account's current email becomes verified (or, for a change
 /// link, the account moves to the new address, verified, and the old address is free).
 #[instrument(skip_all, err)]
@@ -216,6 +226,20 @@ pub async fn verify_email(
             .await?
         {
             Some(true) => {
+                store
+                    .record_audit(&crate::store::AuditRecord::new(
+                        user_id,
+                        "account.email_change",
+                        "user",
+                        &user_id.to_string(),
+                        None,
+                        serde_json::json!({
+                            "from": user.email.as_ref().map(|e| masked_email(e.as_str())),
+                            "to": masked_email(email),
+                        }),
+                        now,
+                    ))
+                    .await?;
                 tracing::info!(user_id = %user_id, "email changed");
                 store
                     .get_user_latest(user_id)

@@ -380,6 +380,10 @@ pub async fn delete(
     if let Some(phone) = &me.phone {
         guards.push(keys::unique_phone(phone.as_str()));
     }
+    // The WeChat identity bound to the account signs into a new account afterwards.
+    if let Some(binding) = store.wechat_of(me.id).await? {
+        guards.push(keys::unique_wechat(&binding));
+    }
     let verification = match &me.verification {
         Some(summary) => match summary.id.parse() {
             Ok(id) => store

@@ -436,6 +436,18 @@ impl Store {
             .transpose()
     }
 
+    /// The WeChat identity `user` is bound to (`USER#{id}/WECHAT`), if any.
+    pub async fn wechat_of(&self, user: UserId) -> Result<Option<String>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Bound {
+            binding: String,
+        }
+        Ok(self
+            .get_record::<Bound>(keys::wechat_of(user), true)
+            .await?
+            .map(|b| b.binding))
+    }
+
     /// Binds `user` to the WeChat identity `binding`, both ways, in one transaction.
     pub async fn bind_wechat(
         &self,
