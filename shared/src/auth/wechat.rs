@@ -161,6 +161,30 @@ impl WechatLogin {
         }
     }
 
+    /// Trades a user's code with `app`'s credentials (`grant_type=authorization_code`).
+    async fn exchange(
+        &self,
+        app: &AppCredentials,
+        path: &str,
+        code: (&str, &str),
+    ) -> Result<Answer, WechatLoginError> {
+        Self::checked(
+            Self::read(
+                self.http
+                    .get(self.url(path))
+                    .query(&[
+                        ("appid", app.appid.as_str()),
+                        ("secret", app.secret.expose_secret()),
+                        code,
+                        ("grant_type", "authorization_code"),
+                    ])
+                    .send()
+                    .await,
+            )
+            .await?,
+        )
+    }
+
     /// A mini-program's `wx.login()` code.
     pub async fn mini_program(&self, js_code: &str) -> Result<WechatIdentity, WechatLoginError> {
         let app = self
@@ -168,21 +192,9 @@ impl WechatLogin {
             .mini_program
             .as_ref()
             .ok_or(WechatLoginError::NotConfigured)?;
-        let a = Self::checked(
-            Self::read(
-                self.http
-                    .get(self.url("/sns/jscode2session"))
-                    .query(&[
-                        ("appid", app.appid.as_str()),
-                        ("secret", app.secret.expose_secret()),
-                        ("js_code", js_code),
-                        ("grant_type", "authorization_code"),
-                    ])
-                    .send()
-                    .await,
-            )
-            .await?,
-        )?;
+        let a = self
+            .exchange(app, "/sns/jscode2session", ("js_code", js_code))
+            .await?;
         Ok(WechatIdentity {
             appid: app.appid.clone(),
             openid: a
@@ -201,21 +213,9 @@ impl WechatLogin {
             .web
             .as_ref()
             .ok_or(WechatLoginError::NotConfigured)?;
-        let a = Self::checked(
-            Self::read(
-                self.http
-                    .get(self.url("/sns/oauth2/access_token"))
-                    .query(&[
-                        ("appid", app.appid.as_str()),
-                        ("secret", app.secret.expose_secret()),
-                        ("code", code),
-                        ("grant_type", "authorization_code"),
-                    ])
-                    .send()
-                    .await,
-            )
-            .await?,
-        )?;
+        let a = self
+            .exchange(app, "/sns/oauth2/access_token", ("code", code))
+            .await?;
         let openid = a
             .openid
             .filter(|o| !o.is_empty())
