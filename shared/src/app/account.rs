@@ -71,6 +71,35 @@ fn link(base: &str, path: &str, token: &str) -> String {
     format!("{base}/{path}?token={token}")
 }
 
+/// Mails `user` a single-use link to the app's `verify-email` page (valid 24 hours), its token
+/// kept under `purpose` for `address`; `compose` writes the mail around the URL.
+async fn send_link(
+    store: &Store,
+    mailer: &Mailer,
+    app_base_url: &str,
+    user: &User,
+    (purpose, address): (&str, &str),
+    compose: impl FnOnce(&str) -> Mail,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let token = random_token().map_err(|e| AccountError::Internal(e.to_string()))?;
+    store
+        .put_token(
+            purpose,
+            &sha256_hex(&token),
+            user.id,
+            Some(address),
+            VERIFY_TTL_SECS,
+            now,
+        )
+        .await?;
+    let url = link(app_base_url, "verify-email", &token);
+    mailer
+        .send(&compose(&url))
+        .await
+        .map_err(|e| AccountError::Send(e.to_string()))
+}
+
 /// Emails the caller a link that verifies their address (valid 24 hours, single use).
 #[instrument(skip_all, fields(user_id = %user.id), err)]
 pub async fn send_verification(
@@ -91,34 +120,19 @@ pub async fn send_verification(
         now,
     )
     .await?;
-    let token = random_token().map_err(|e| AccountError::Internal(e.to_string()))?;
-    store
-        .put_token(
-            VERIFY_PURPOSE,
-            &sha256_hex(&token),
-            user.id,
-            Some(email.as_str()),
-            VERIFY_TTL_SECS,
-            now,
-        )
-        .await?;
-    let url = link(app_base_url, "verify-email", &token);
-    mailer
-        .send(&Mail {
-            to: email.as_str().to_owned(),
-            subject: "验证您的邮箱 / Verify your email — Gigbao".to_owned(),
-            text: format!(
-                "您好 {name}，\n\n请在 24 小时内打开以下链接完成邮箱验证：\n{url}\n\nHi {name},\nopen this link within 24 hours to verify your email:\n{url}\n",
-                name = user.username.as_str()
-            ),
-            html: format!(
-                "<p>您好 {name}，请在 24 小时内<a href=\"{url}\">点击这里</a>完成邮箱验证。</p><p>Hi {name}, <a href=\"{url}\">verify your email</a> within 24 hours.</p>",
-                name = user.username.as_str()
-            ),
-            kind: "verify_email",
-        })
-        .await
-        .map_err(|e| AccountError::Send(e.to_string()))?;
+    let name = user.username.as_str();
+    send_link(store, mailer, app_base_url, user, (VERIFY_PURPOSE, email.as_str()), |url| Mail {
+        to: email.as_str().to_owned(),
+        subject: "验证您的邮箱 / Verify your email — Gigbao".to_owned(),
+        text: format!(
+            "您好 {name}，\n\n请在 24 小时内打开以下链接完成邮箱验证：\n{url}\n\nHi {name},\nopen this link within 24 hours to verify your email:\n{url}\n"
+        ),
+        html: format!(
+            "<p>您好 {name}，请在 24 小时内<a href=\"{url}\">点击这里</a>完成邮箱验证。</p><p>Hi {name}, <a href=\"{url}\">verify your email</a> within 24 hours.</p>"
+        ),
+        kind: "verify_email",
+    }, now)
+    .await?;
     tracing::info!("verification email sent");
     Ok(())
 }
@@ -157,34 +171,19 @@ pub async fn request_email_change(
     {
         return Err(AccountError::EmailTaken);
     }
-    let token = random_token().map_err(|e| AccountError::Internal(e.to_string()))?;
-    store
-        .put_token(
-            CHANGE_EMAIL_PURPOSE,
-            &sha256_hex(&token),
-            user.id,
-            Some(new_email.as_str()),
-            VERIFY_TTL_SECS,
-            now,
-        )
-        .await?;
-    let url = link(app_base_url, "verify-email", &token);
-    mailer
-        .send(&Mail {
-            to: new_email.as_str().to_owned(),
-            subject: "确认新邮箱 / Confirm your new email — Gigbao".to_owned(),
-            text: format!(
-                "您好 {name}，\n\n请在 24 小时内打开以下链接，将账号邮箱更换为本地址：\n{url}\n如果不是您本人操作，请忽略本邮件。\n\nHi {name},\nopen this link within 24 hours to move your account to this address:\n{url}\nIf you did not ask for this, ignore this email.\n",
-                name = user.username.as_str()
-            ),
-            html: format!(
-                "<p>您好 {name}，请在 24 小时内<a href=\"{url}\">确认更换邮箱</a>。如非本人操作请忽略。</p><p>Hi {name}, <a href=\"{url}\">confirm your new email</a> within 24 hours.</p>",
-                name = user.username.as_str()
-            ),
-            kind: "change_email",
-        })
-        .await
-        .map_err(|e| AccountError::Send(e.to_string()))?;
+    let name = user.username.as_str();
+    send_link(store, mailer, app_base_url, user, (CHANGE_EMAIL_PURPOSE, new_email.as_str()), |url| Mail {
+        to: new_email.as_str().to_owned(),
+        subject: "确认新邮箱 / Confirm your new email — Gigbao".to_owned(),
+        text: format!(
+            "您好 {name}，\n\n请在 24 小时内打开以下链接，将账号邮箱更换为本地址：\n{url}\n如果不是您本人操作，请忽略本邮件。\n\nHi {name},\nopen this link within 24 hours to move your account to this address:\n{url}\nIf you did not ask for this, ignore this email.\n"
+        ),
+        html: format!(
+            "<p>您好 {name}，请在 24 小时内<a href=\"{url}\">确认更换邮箱</a>。如非本人操作请忽略。</p><p>Hi {name}, <a href=\"{url}\">confirm your new email</a> within 24 hours.</p>"
+        ),
+        kind: "change_email",
+    }, now)
+    .await?;
     tracing::info!("email change link sent");
     Ok(())
 }

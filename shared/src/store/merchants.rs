@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::entity_type::EntityType;
-use super::{Store, StoreError, from_item, keys, to_item};
+use super::{Store, StoreError, keys, to_item};
 use crate::domain::UserId;
 use crate::domain::split::SubMerchant;
 
@@ -69,10 +69,11 @@ impl Store {
         now: DateTime<Utc>,
         limit: i32,
     ) -> Result<Vec<SubMerchant>, StoreError> {
-        self.due_items(keys::APPLYMENT_TIMER, now, limit, None)
+        Ok(self
+            .due::<SubMerchantRecord>(keys::APPLYMENT_TIMER, now, limit)
             .await?
             .into_iter()
-            .map(|item| from_item::<SubMerchantRecord>(item).map(|r| r.sub_merchant))
-            .collect()
+            .map(|r| r.sub_merchant)
+            .collect())
     }
 }

@@ -179,7 +179,8 @@ impl Store {
             .collect())
     }
 
-    async fn due<T: serde::de::DeserializeOwned>(
+    /// The whole items due on `timer` at `now`, decoded.
+    pub(super) async fn due<T: serde::de::DeserializeOwned>(
         &self,
         timer: &str,
         now: DateTime<Utc>,
