@@ -27,7 +27,7 @@ VENV ?= $(HOME)/.cache/gigbao/venv-$(REQUIREMENTS_HASH)
 PY := $(VENV)/bin/python
 TOOLS := $(VENV)/.installed
 
-.PHONY: help dev test fuzz soak check-reload venv-path lint fmt template-check deployable build clean prune credit clear reconcile reindex rank monthly bench deploy deploy-check redrive
+.PHONY: help dev test fuzz soak check-reload venv-path lint fmt template-check deployable build clean prune credit clear reconcile reindex rank monthly migrate-roles bench deploy deploy-check redrive
 
 help:
 	@echo "make dev    - local stack with demo data on http://127.0.0.1:9000/api/v1 (Ctrl-C stops it)"
@@ -42,6 +42,7 @@ help:
 	@echo "make reindex - rebuild the search index of the running dev stack from its table"
 	@echo "make rank   - run the hourly ranking (scores, seller levels) on the running dev stack now"
 	@echo "make monthly - write last month's activity reports (sent as notifications) on the running dev stack now"
+	@echo "make migrate-roles - give accounts written before roles existed their roles (running dev stack; idempotent)"
 	@echo "make redrive QUEUE=Notifications - move a dead-letter queue's messages back (with make dev running)"
 	@echo "make bench  - measurements (release build) into docs/performance.md"
 	@echo "make deploy STACK=gigbao AWS_REGION=cn-north-1 PARAMS='Key=Value ...' - sam build + sam deploy (docs/deploying.md)"
@@ -81,6 +82,10 @@ rank: $(TOOLS)
 # Last month's reports for every user, now (in AWS: the 1st of each month).
 monthly: $(TOOLS)
 	$(PY) infra/local/stack.py devtool -- monthly
+
+# Gives accounts written before roles existed their roles (idempotent; with make dev running).
+migrate-roles: $(TOOLS)
+	$(PY) infra/local/stack.py devtool -- migrate-roles
 
 # Release builds of the measured functions, the plain baseline and the tool only (never every
 # function). On a fresh stack: the black-box suite runs first (its request log gives DynamoDB

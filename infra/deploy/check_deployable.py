@@ -417,6 +417,7 @@ REHEARSAL_PARAMETERS = {
     "AliyunSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:aliyun",
     "PaymentSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:payments",
     "WechatLoginSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:wechat-login",
+    "AlipayLoginSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:alipay-login",
 }
 
 

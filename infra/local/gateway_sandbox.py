@@ -7,7 +7,12 @@ and that we accept what a gateway signs.
                                         Alipay's signed notification to notify_url
   POST /alipay/gateway.do              alipay.fund.trans.uni.transfer (withdrawals),
                                         alipay.trade.refund and alipay.trade.fastpay.refund.query
-                                        (refunds of trades paid here), signed answers
+                                        (refunds of trades paid here), alipay.system.oauth.token
+                                        (Alipay sign-in), signed answers
+  POST /sandbox/alipay-login/code      "the user agrees in Alipay": a one-use auth code
+  POST /sandbox/alipay-login/phone-response
+                                        the signed, encrypted answer of my.getPhoneNumber
+  /wxlogin/…, /sandbox/wechat-login/…   WeChat sign-in (see WechatLoginStandIn)
   POST /wechat/v3/pay/transactions/native|jsapi
                                         checks our WECHATPAY2-SHA256-RSA2048 header, answers signed
   POST /wechat/sandbox/pay/{out_trade_no}
@@ -43,6 +48,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import padding as block_padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -233,6 +240,83 @@ class WechatLoginStandIn:
                           "appid": WECHAT_LOGIN_APPS["mini_program"]["appid"]}}}
 
 
+# Alipay sign-in: a mini-program and a website application (the test keys of the payment app).
+ALIPAY_LOGIN_APPS = {"mini_program": "2021000000000101", "web": "2021000000000102"}
+# The mini-program's content key (内容加密), base64 of 16 bytes.
+ALIPAY_LOGIN_AES_KEY = "c2FuZGJveC1hZXMta2V5IQ=="
+
+
+def alipay_login_settings(sandbox_url: str) -> dict:
+    """The Alipay sign-in secret the functions read: both applications, pointed at this
+    sandbox's gateway."""
+    app = {"private_key": pem("alipay-app"),
+           "alipay_public_key": (KEYS / "alipay-platform.pub.pem").read_text()}
+    return {"gateway_url": f"{sandbox_url}/alipay/gateway.do",
+            "mini_program": {"app_id": ALIPAY_LOGIN_APPS["mini_program"],
+                             "aes_key": ALIPAY_LOGIN_AES_KEY, **app},
+            "web": {"app_id": ALIPAY_LOGIN_APPS["web"], **app}}
+
+
+class AlipayLoginStandIn:
+    """Plays Alipay's side of the sign-in: `alipay.system.oauth.token` through the gateway, and
+    the mini-program's `my.getPhoneNumber` answer. `POST /sandbox/alipay-login/code` stands for
+    the user agreeing in Alipay (`{"user_id": "2088…"}`, or `{"union_id": …}` / nothing for the
+    OpenID model): a one-use auth code; `/sandbox/alipay-login/phone-response` (`{"phone"}`)
+    returns the answer `my.getPhoneNumber` gives the client, encrypted and signed."""
+
+    def __init__(self, platform_key) -> None:
+        self.key = platform_key
+        self.codes: dict[str, dict] = {}
+        self.used: set[str] = set()
+        self.lock = threading.Lock()
+
+    def issue(self, who: dict) -> dict:
+        code = secrets.token_hex(16)
+        with self.lock:
+            self.codes[code] = {"who": who, "at": time.time()}
+        return {"code": code}
+
+    def token(self, params: dict[str, str]) -> tuple[str, dict]:
+        """The member name and node of the answer to `alipay.system.oauth.token`."""
+        app_id = params.get("app_id", "")
+        if app_id not in ALIPAY_LOGIN_APPS.values():
+            return "error_response", {"code": "40002", "msg": "Invalid Arguments",
+                                      "sub_code": "isv.invalid-app-id", "sub_msg": "无效的AppID参数"}
+        code = params.get("code", "")
+        with self.lock:
+            c = None if code in self.used else self.codes.pop(code, None)
+            if c is not None:
+                self.used.add(code)
+        if c is None or params.get("grant_type") != "authorization_code" or \
+                time.time() - c["at"] > 300:
+            return "error_response", {"code": "40002", "msg": "Invalid Arguments",
+                                      "sub_code": "isv.code-invalid", "sub_msg": "授权码code无效"}
+        who = c["who"]
+        node = {"access_token": "authusrB" + secrets.token_hex(16), "expires_in": 1296000,
+                "refresh_token": "authusrB" + secrets.token_hex(16), "re_expires_in": 2592000,
+                "auth_start": datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S")}
+        if who.get("user_id"):
+            node["user_id"] = who["user_id"]
+        else:
+            seed = f"{app_id}:{who.get('union_id') or who.get('open_id') or ''}"
+            node["open_id"] = "074a" + hashlib.sha256(seed.encode()).hexdigest()[:40]
+            if who.get("union_id"):
+                node["union_id"] = who["union_id"]
+        return "alipay_system_oauth_token_response", node
+
+    def phone_response(self, phone: str) -> dict:
+        plain = json.dumps({"code": "10000", "msg": "Success", "mobile": phone}).encode()
+        padder = block_padding.PKCS7(128).padder()
+        padded = padder.update(plain) + padder.finalize()
+        enc = Cipher(algorithms.AES(base64.b64decode(ALIPAY_LOGIN_AES_KEY)),
+                     modes.CBC(bytes(16))).encryptor()
+        response = base64.b64encode(enc.update(padded) + enc.finalize()).decode()
+        answer = {"response": response,
+                  "sign": rsa2_sign(self.key, f'"{response}"'.encode()),
+                  "sign_type": "RSA2", "encrypt_type": "AES", "charset": "UTF-8"}
+        return {"phone_response": json.dumps(answer)}
+
+
 class Sandbox:
     def __init__(self) -> None:
         self.s = settings()
@@ -250,6 +334,7 @@ class Sandbox:
         self.media: set[str] = set()
         self.splits: dict[str, dict] = {}
         self.wechat_login = WechatLoginStandIn()
+        self.alipay_login = AlipayLoginStandIn(self.alipay_key)
         self.lock = threading.Lock()
 
     # ------------------------------------------------------------------ Alipay
@@ -291,7 +376,12 @@ class Sandbox:
             node = {"code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-signature",
                     "sub_msg": "验签出错"}
             return 200, json.dumps({name: node}, ensure_ascii=False)
-        biz = json.loads(params["biz_content"])
+        if method == "alipay.system.oauth.token":
+            name, node = self.alipay_login.token(params)
+            text = json.dumps(node, ensure_ascii=False, separators=(",", ":"))
+            sign = rsa2_sign(self.alipay_key, text.encode())
+            return 200, '{"' + name + '":' + text + ',"sign":"' + sign + '"}'
+        biz = json.loads(params.get("biz_content") or "{}")
         if method == "alipay.trade.refund":
             node = self.alipay_refund(biz)
         elif method == "alipay.trade.fastpay.refund.query":
@@ -730,6 +820,11 @@ def handler_for(sandbox: Sandbox):
                 if url.path == "/wxlogin/wxa/business/getuserphonenumber":
                     return self.reply(200, wl.phone_number(q, body))
                 return self.reply(200, {"errcode": 40066, "errmsg": "invalid url"})
+            if url.path == "/sandbox/alipay-login/code":
+                return self.reply(200, sandbox.alipay_login.issue(json.loads(raw or "{}")))
+            if url.path == "/sandbox/alipay-login/phone-response":
+                phone = json.loads(raw or "{}").get("phone", "")
+                return self.reply(200, sandbox.alipay_login.phone_response(phone))
             if url.path == "/sandbox/wechat-login/code":
                 return self.reply(200, sandbox.wechat_login.issue("login", json.loads(raw or "{}")))
             if url.path == "/sandbox/wechat-login/phone-code":

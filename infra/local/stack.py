@@ -178,6 +178,10 @@ class Stack:
             Name=f"{self.name}/wechat-login",
             SecretString=json.dumps(gateway_sandbox.wechat_login_settings(self.sandbox_url)))
         self.refs["WechatLoginSecretArn"] = secret["ARN"]
+        secret = self.aws("secretsmanager").create_secret(
+            Name=f"{self.name}/alipay-login",
+            SecretString=json.dumps(gateway_sandbox.alipay_login_settings(self.sandbox_url)))
+        self.refs["AlipayLoginSecretArn"] = secret["ARN"]
         log(f"gateway sandbox on {self.sandbox_url} (Alipay and WeChat Pay, test keys)")
 
     def aws(self, service: str):

@@ -75,6 +75,8 @@ pub struct Config {
     pub payment_secret_id: Option<String>,
     /// The WeChat sign-in apps' credentials (`WECHAT_LOGIN_SECRET_ID`); only `auth-login-wechat`.
     pub wechat_login_secret_id: Option<String>,
+    /// The Alipay sign-in apps' keys (`ALIPAY_LOGIN_SECRET_ID`); only `auth-login-alipay`.
+    pub alipay_login_secret_id: Option<String>,
     /// Where links in emails point (`APP_BASE_URL`, default `https://gigbao.cn`).
     pub app_base_url: String,
     pub sms: SmsConfig,
@@ -304,6 +306,7 @@ impl Config {
             media_bucket: optional("MEDIA_BUCKET"),
             payment_secret_id: optional("PAYMENT_SECRET_ID"),
             wechat_login_secret_id: optional("WECHAT_LOGIN_SECRET_ID"),
+            alipay_login_secret_id: optional("ALIPAY_LOGIN_SECRET_ID"),
             s3_force_path_style: matches!(
                 optional("S3_FORCE_PATH_STYLE").as_deref(),
                 Some("true" | "1")

@@ -44,6 +44,8 @@ pub struct Deps {
     pub pusher: Pusher,
     /// WeChat sign-in (`WECHAT_LOGIN_SECRET_ID`).
     pub wechat_login: Option<crate::auth::wechat::WechatLogin>,
+    /// Alipay sign-in (`ALIPAY_LOGIN_SECRET_ID`).
+    pub alipay_login: Option<crate::auth::alipay::AlipayLogin>,
 }
 
 impl Deps {
@@ -67,25 +69,30 @@ impl Deps {
                 "WECHAT_LOGIN_SECRET_ID",
                 config.wechat_login_secret_id.clone(),
             ),
+            (
+                "ALIPAY_LOGIN_SECRET_ID",
+                config.alipay_login_secret_id.clone(),
+            ),
         ];
-        let [token, pii, aliyun, payments, wechat_login] = if ids.iter().all(|(_, id)| id.is_none())
-        {
-            [None, None, None, None, None]
-        } else {
-            let client = secrets_client(&aws);
-            let read = |(name, id): (&'static str, Option<String>)| {
-                let client = &client;
-                async move {
-                    match id {
-                        Some(id) => read_secret(client, name, &id).await.map(Some),
-                        None => Ok(None),
+        let [token, pii, aliyun, payments, wechat_login, alipay_login] =
+            if ids.iter().all(|(_, id)| id.is_none()) {
+                [None, None, None, None, None, None]
+            } else {
+                let client = secrets_client(&aws);
+                let read = |(name, id): (&'static str, Option<String>)| {
+                    let client = &client;
+                    async move {
+                        match id {
+                            Some(id) => read_secret(client, name, &id).await.map(Some),
+                            None => Ok(None),
+                        }
                     }
-                }
+                };
+                let [a, b, c, d, e, f] = ids;
+                let (a, b, c, d, e, f) =
+                    tokio::join!(read(a), read(b), read(c), read(d), read(e), read(f));
+                [a?, b?, c?, d?, e?, f?]
             };
-            let [a, b, c, d, e] = ids;
-            let (a, b, c, d, e) = tokio::join!(read(a), read(b), read(c), read(d), read(e));
-            [a?, b?, c?, d?, e?]
-        };
         config.token_secret = token;
         if let Some(text) = pii {
             config.pii_key = Some(secret_field(&text, "pii_key", "PII_SECRET_ID")?);
@@ -109,6 +116,18 @@ impl Deps {
                     reason: "the secret is not valid WeChat sign-in settings JSON",
                 })?;
             deps.wechat_login = Some(crate::auth::wechat::WechatLogin::new(settings));
+        }
+        if let Some(text) = alipay_login {
+            let invalid = |reason| ConfigError::Invalid {
+                name: "ALIPAY_LOGIN_SECRET_ID",
+                reason,
+            };
+            let settings = serde_json::from_str(text.expose_secret())
+                .map_err(|_| invalid("the secret is not valid Alipay sign-in settings JSON"))?;
+            deps.alipay_login = Some(
+                crate::auth::alipay::AlipayLogin::new(settings)
+                    .map_err(|_| invalid("an Alipay sign-in key is not a usable key"))?,
+            );
         }
         Ok(deps)
     }
@@ -190,6 +209,7 @@ impl Deps {
             pii,
             gateways: Gateways::default(),
             wechat_login: None,
+            alipay_login: None,
             config,
         })
     }

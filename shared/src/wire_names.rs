@@ -37,6 +37,7 @@ fn every_enum_spells_its_wire_names_once() {
     wire!(crate::domain::ledger::Bucket { Available, Frozen, PendingClearance }, serde: true, parse: false);
     wire!(crate::domain::ledger::MovementKind { Deposit, EscrowFreeze, EscrowRelease, EscrowRefund, EscrowSplit, WithdrawalHold, WithdrawalPayout, WithdrawalReturn, Clearance, RefundCredited, SplitPayout }, serde: true, parse: false);
     wire!(crate::domain::user::UserType { Freelancer, Client, Admin }, serde: true, parse: true);
+    wire!(crate::domain::user::Role { Buyer, Seller, Admin }, serde: true, parse: true);
     wire!(crate::domain::user::UserStatus { Active, Banned, Deactivated }, serde: true, parse: false);
     wire!(crate::domain::user::VerificationStatus { Pending, Approved, Rejected }, serde: true, parse: true);
     wire!(crate::domain::user::SellerLevel { New, LevelOne, LevelTwo, TopRated }, serde: true, parse: false);

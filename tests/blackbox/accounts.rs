@@ -698,3 +698,184 @@ async fn an_email_change_moves_the_account_once_the_new_address_confirms() {
     })
     .await;
 }
+
+/// The roles an access token carries (its payload, unverified: what a client reads).
+fn token_roles(access: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = access.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["roles"].clone()
+}
+
+/// One account buys and sells: a WeChat user signs in from the mini-program with their
+/// number, opens a seller profile, publishes a service and, with the same account, buys
+/// another seller's service; the website sign-in (same unionid) lands in the same account,
+/// and the refreshed token carries the new role.
+#[tokio::test]
+async fn a_wechat_user_opens_a_seller_profile_then_sells_and_buys_with_one_account() {
+    use crate::orders::{Party, order, pay, seller, service};
+    let api = Api::connect();
+    let unionid = format!("oUnion{}", ulid::Ulid::new());
+    let phone = gigbao_tests::unique_phone();
+    let wechat = |kind: &'static str, who: serde_json::Value| async move {
+        let v: serde_json::Value = reqwest::Client::new()
+            .post(format!(
+                "{}/sandbox/wechat-login/{kind}",
+                gigbao_tests::env("GIGBAO_SANDBOX_URL")
+            ))
+            .json(&who)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["code"].as_str().unwrap().to_owned()
+    };
+    let signed = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({"client": "mini_program",
+                   "code": wechat("code", json!({"unionid": unionid})).await,
+                   "phone_code": wechat("phone-code", json!({"phone": phone})).await}),
+        )
+        .await;
+    assert_eq!(signed.status, 200, "{}", signed.body);
+    let me = Party {
+        access: signed.body["data"]["access"].as_str().unwrap().to_owned(),
+        id: signed.body["data"]["user"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    };
+    let refresh = signed.body["data"]["refresh"].as_str().unwrap().to_owned();
+    assert_eq!(signed.body["data"]["user"]["roles"], json!(["buyer"]));
+    assert_eq!(token_roles(&me.access), json!(["buyer"]));
+    // A buyer cannot sell yet, and is told how to.
+    let early = api
+        .post_auth(
+            "/services",
+            &me.access,
+            json!({"title_zh": "品牌Logo设计", "description_zh": "简洁易记的品牌标志设计。",
+                   "category": "logo-design",
+                   "packages": {"basic": {"price": "99.00", "description": "1 个方案", "delivery_days": 3, "revisions": 1}}}),
+        )
+        .await;
+    assert_eq!(early.status, 403, "{}", early.body);
+    assert_eq!(early.body["code"], "service.freelancer_only");
+    assert_eq!(early.body["message"], "开通卖家资料后才能发布服务");
+    // Opening a seller profile needs a bio and a skill, and only seller fields.
+    let empty = api
+        .post_auth("/users/profile/seller", &me.access, json!({}))
+        .await;
+    assert_eq!(empty.status, 422, "{}", empty.body);
+    assert!(empty.body["errors"]["bio"].is_array(), "{}", empty.body);
+    assert!(empty.body["errors"]["skills"].is_array(), "{}", empty.body);
+    let foreign = api
+        .post_auth(
+            "/users/profile/seller",
+            &me.access,
+            json!({"bio": "品牌设计", "skills": ["logo-design"], "company_name": "云栖"}),
+        )
+        .await;
+    assert_eq!(foreign.status, 400, "{}", foreign.body);
+    assert_eq!(foreign.body["code"], "profile.unknown_field");
+    let opened = api
+        .post_auth(
+            "/users/profile/seller",
+            &me.access,
+            json!({"bio": "十年品牌设计经验，擅长 logo 与 VI 设计", "skills": ["logo-design"],
+                   "hourly_rate": "300.00", "location": "杭州"}),
+        )
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    assert_eq!(opened.body["data"]["roles"], json!(["buyer", "seller"]));
+    assert_eq!(opened.body["data"]["user_type"], "client");
+    assert_eq!(
+        opened.body["data"]["freelancer_profile"]["hourly_rate"],
+        "300.00"
+    );
+    assert_eq!(
+        opened.body["data"]["freelancer_profile"]["seller_level"],
+        "new"
+    );
+    let twice = api
+        .post_auth(
+            "/users/profile/seller",
+            &me.access,
+            json!({"bio": "再来一次", "skills": ["logo-design"]}),
+        )
+        .await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    assert_eq!(twice.body["code"], "profile.seller_already_open");
+    // The account sells at once (checks read the account); the next token says so too.
+    let mine = service(&api, &me).await;
+    let refreshed = api
+        .post("/auth/refresh-token", json!({"refresh": refresh}))
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert_eq!(
+        token_roles(refreshed.body["data"]["access"].as_str().unwrap()),
+        json!(["buyer", "seller"])
+    );
+    // Its public profile shows the seller side.
+    let public = api.get(&format!("/users/{}", me.id)).await;
+    assert_eq!(public.body["data"]["roles"], json!(["buyer", "seller"]));
+    assert_eq!(
+        public.body["data"]["freelancer_profile"]["bio"],
+        "十年品牌设计经验，擅长 logo 与 VI 设计"
+    );
+    // The same account buys another seller's service.
+    let other = seller(&api).await;
+    let theirs = service(&api, &other).await;
+    let store = gigbao_tests::stack_store().await;
+    shared::app::ledger::deposit(
+        &store,
+        me.id.parse().unwrap(),
+        "500.00".parse().unwrap(),
+        &ulid::Ulid::new().to_string(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let bought = order(&api, &me, &theirs, "basic").await;
+    let paid = pay(&api, &me, bought["id"].as_str().unwrap()).await;
+    assert_eq!(paid["status"], "in_progress", "{paid}");
+    // Its lists keep the roles apart: the purchase as a buyer, nothing sold yet.
+    let as_buyer = api.get_auth("/orders?role=client", &me.access).await;
+    assert_eq!(
+        as_buyer.body["data"]["items"][0]["id"], bought["id"],
+        "{}",
+        as_buyer.body
+    );
+    let as_seller = api.get_auth("/orders?role=freelancer", &me.access).await;
+    assert_eq!(
+        as_seller.body["data"]["items"],
+        json!([]),
+        "{}",
+        as_seller.body
+    );
+    // Its own service is on sale, under its name.
+    let listed = api.get(&format!("/services/{mine}")).await;
+    assert_eq!(
+        listed.body["data"]["freelancer"]["id"],
+        me.id.as_str(),
+        "{}",
+        listed.body
+    );
+    // The website, same person: the same account, with both roles.
+    let web = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({"client": "web", "code": wechat("code", json!({"unionid": unionid})).await}),
+        )
+        .await;
+    assert_eq!(web.status, 200, "{}", web.body);
+    assert_eq!(web.body["data"]["user"]["id"], me.id.as_str());
+    assert_eq!(
+        web.body["data"]["user"]["roles"],
+        json!(["buyer", "seller"])
+    );
+}

@@ -291,3 +291,158 @@ async fn wechat_sign_in_is_one_account_per_person_across_mini_program_and_web() 
         again.body
     );
 }
+
+/// Alipay's side of a sign-in from the sandbox: a one-use auth code for `who` (`{"user_id"}`,
+/// or `{"union_id"}` on the OpenID model).
+async fn alipay_code(who: serde_json::Value) -> String {
+    alipay_sandbox("code", json!(who)).await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The answer `my.getPhoneNumber` gives the mini-program for `phone`: signed and encrypted.
+async fn alipay_phone(phone: &str) -> String {
+    alipay_sandbox("phone-response", json!({"phone": phone})).await["phone_response"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn alipay_sandbox(what: &str, body: serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!(
+            "{}/sandbox/alipay-login/{what}",
+            gigbao_tests::env("GIGBAO_SANDBOX_URL")
+        ))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// 支付宝登录 follows WeChat's rules: Alipay's `user_id` is one account from the mini-program and
+/// the website; the first sign-in proves a number with the mini-program's signed phone answer
+/// (a forged one is refused and writes nothing) or an SMS code; the same person signing in
+/// with WeChat and the same number lands in the same account; a number whose account has
+/// another Alipay user is refused.
+#[tokio::test]
+async fn alipay_sign_in_is_one_account_per_alipay_user_and_meets_wechat_in_it() {
+    let user_id = format!("2088{}", &gigbao_tests::unique_phone()[1..]);
+    let phone = gigbao_tests::unique_phone();
+    let code = alipay_code(json!({"user_id": user_id})).await;
+    let first = Api::connect()
+        .post(
+            "/auth/login/alipay",
+            json!({"client": "mini_program", "code": code}),
+        )
+        .await;
+    assert_eq!(first.status, 422, "{}", first.body);
+    assert_eq!(first.body["code"], "alipay.phone_required");
+    assert_eq!(first.body["message"], "首次支付宝登录需要验证手机号");
+    assert!(
+        first.body["errors"]["phone_response"].is_array(),
+        "{}",
+        first.body
+    );
+    let replay = Api::connect()
+        .post(
+            "/auth/login/alipay",
+            json!({"client": "mini_program", "code": code}),
+        )
+        .await;
+    assert_eq!(replay.status, 401, "{}", replay.body);
+    assert_eq!(replay.body["code"], "alipay.invalid_code");
+    // A phone answer the client made up: refused, no account made for the number.
+    let forged = serde_json::json!({"response": "bm90IGVuY3J5cHRlZA==", "sign": "Zm9yZ2Vk",
+                                    "sign_type": "RSA2", "encrypt_type": "AES"})
+    .to_string();
+    let refused = Api::connect()
+        .post(
+            "/auth/login/alipay",
+            json!({"client": "mini_program",
+                   "code": alipay_code(json!({"user_id": user_id})).await,
+                   "phone_response": forged}),
+        )
+        .await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    assert_eq!(refused.body["code"], "alipay.invalid_code");
+    let store = gigbao_tests::stack_store().await;
+    let number = shared::domain::Phone::parse(&phone).unwrap();
+    assert!(
+        store
+            .find_user_id(&shared::store::LoginKey::Phone(number.clone()))
+            .await
+            .unwrap()
+            .is_none(),
+        "a refused sign-in wrote an account"
+    );
+    // The real answer: a new client account with the number.
+    let mini = Api::connect()
+        .post(
+            "/auth/login/alipay",
+            json!({"client": "mini_program",
+                   "code": alipay_code(json!({"user_id": user_id})).await,
+                   "phone_response": alipay_phone(&phone).await}),
+        )
+        .await;
+    assert_eq!(mini.status, 200, "{}", mini.body);
+    let user = mini.body["data"]["user"].clone();
+    assert_eq!(user["phone"], phone.as_str());
+    assert_eq!(user["roles"], json!(["buyer"]));
+    // The website, same Alipay user: the same account, no number asked.
+    let web = Api::connect()
+        .post(
+            "/auth/login/alipay",
+            json!({"client": "web", "code": alipay_code(json!({"user_id": user_id})).await}),
+        )
+        .await;
+    assert_eq!(web.status, 200, "{}", web.body);
+    assert_eq!(web.body["data"]["user"]["id"], user["id"]);
+    // The same person with WeChat, proving the same number: the same account again.
+    let wechat = Api::connect()
+        .post(
+            "/auth/login/wechat",
+            json!({"client": "mini_program",
+                   "code": wechat_code("code", json!({"unionid": format!("oUnion{}", ulid::Ulid::new())})).await,
+                   "phone_code": wechat_code("phone-code", json!({"phone": phone})).await}),
+        )
+        .await;
+    assert_eq!(wechat.status, 200, "{}", wechat.body);
+    assert_eq!(wechat.body["data"]["user"]["id"], user["id"]);
+    // Another Alipay user proving that number (by SMS code): that account has its Alipay.
+    let api = Api::connect();
+    let sent = api
+        .post(
+            "/auth/sms-code",
+            json!({"phone": phone, "purpose": "login"}),
+        )
+        .await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let other = Api::connect()
+        .post(
+            "/auth/login/alipay",
+            json!({"client": "web",
+                   "code": alipay_code(json!({"user_id": format!("2088{}", &gigbao_tests::unique_phone()[1..])})).await,
+                   "phone": phone, "sms_code": crate::last_code(&phone)}),
+        )
+        .await;
+    assert_eq!(other.status, 409, "{}", other.body);
+    assert_eq!(other.body["code"], "alipay.phone_bound_elsewhere");
+    // The phone answer only comes from the mini-program.
+    let wrong_place = Api::connect()
+        .post(
+            "/auth/login/alipay",
+            json!({"client": "web", "code": alipay_code(json!({"union_id": "u-x"})).await,
+                   "phone_response": alipay_phone(&phone).await}),
+        )
+        .await;
+    assert_eq!(
+        wrong_place.body["code"], "alipay.phone_response_mini_program_only",
+        "{}",
+        wrong_place.body
+    );
+}

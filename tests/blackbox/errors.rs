@@ -200,7 +200,13 @@ async fn an_expired_token_is_a_401() {
     let keys = gigbao_tests::stack_keys();
     let issued = Utc::now() - Duration::minutes(16);
     let token = keys
-        .issue_access(UserId::new(), UserType::Client, SessionId::new(), issued)
+        .issue_access(
+            UserId::new(),
+            UserType::Client,
+            &[shared::domain::Role::Buyer],
+            SessionId::new(),
+            issued,
+        )
         .unwrap();
     refused_in_both_languages(
         &api,

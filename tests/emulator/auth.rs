@@ -313,3 +313,60 @@ async fn logout_revokes_the_session_and_is_idempotent() {
         Err(RefreshError::Invalid)
     ));
 }
+
+/// Accounts written before roles existed get them in place, once: a freelancer buys and sells,
+/// a client buys, an operator administers; a second run finds nothing, and an account that
+/// opened a seller profile meanwhile is left as it is.
+#[tokio::test]
+async fn the_roles_migration_gives_old_accounts_their_roles_once() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use shared::app::users::{RolesMigration, migrate_roles};
+    use shared::domain::Role;
+    let store = fresh_store().await;
+    let freelancer = gigbao_tests::new_user(&store, UserType::Freelancer).await;
+    let client = gigbao_tests::new_user(&store, UserType::Client).await;
+    let admin = gigbao_tests::new_user(&store, UserType::Admin).await;
+    let current = gigbao_tests::new_user(&store, UserType::Client).await;
+    // Written the way accounts were before roles: no `roles` attribute.
+    for u in [&freelancer, &client, &admin] {
+        store
+            .client()
+            .update_item()
+            .table_name(store.table())
+            .key("PK", AttributeValue::S(format!("USER#{}", u.id)))
+            .key("SK", AttributeValue::S("USER".into()))
+            .update_expression("REMOVE #r")
+            .expression_attribute_names("#r", "roles")
+            .send()
+            .await
+            .unwrap();
+    }
+    // Read before the migration, they already have the roles of their type.
+    let read = store.get_user(client.id).await.unwrap().unwrap();
+    assert_eq!(read.roles, vec![Role::Buyer]);
+    let first = migrate_roles(&store).await.unwrap();
+    assert_eq!(
+        first,
+        RolesMigration {
+            found: 3,
+            migrated: 3
+        }
+    );
+    for (u, roles) in [
+        (&freelancer, vec![Role::Buyer, Role::Seller]),
+        (&client, vec![Role::Buyer]),
+        (&admin, vec![Role::Admin]),
+    ] {
+        let after = store.get_user(u.id).await.unwrap().unwrap();
+        assert_eq!(after.roles, roles, "{}", u.user_type.as_str());
+        assert_eq!(after.version, u.version + 1);
+    }
+    assert_eq!(
+        migrate_roles(&store).await.unwrap(),
+        RolesMigration::default()
+    );
+    assert_eq!(
+        store.get_user(current.id).await.unwrap().unwrap().version,
+        current.version
+    );
+}

@@ -1,5 +1,6 @@
 //! Use cases, store and handlers against MiniStack: a fresh table per test.
 
+mod alipay_login;
 mod auth;
 mod codes;
 mod handlers;

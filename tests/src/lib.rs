@@ -235,6 +235,7 @@ async fn deps_with(store: Store, gateways: shared::payments::Gateways) -> &'stat
         pii_key: Some(SecretString::from(TEST_PII_KEY.to_owned())),
         payment_secret_id: None,
         wechat_login_secret_id: None,
+        alipay_login_secret_id: None,
         media_bucket: std::env::var("GIGBAO_MEDIA_BUCKET").ok(),
         s3_force_path_style: true,
         app_base_url: "https://gigbao.test".to_owned(),

@@ -262,6 +262,17 @@ async fn monthly() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Gives accounts written before roles existed their roles, in place (idempotent).
+async fn migrate_roles() -> anyhow::Result<()> {
+    let deps = shared::Deps::from_env().await?;
+    let r = shared::app::users::migrate_roles(&deps.store).await?;
+    println!(
+        "Roles: {} accounts without roles, {} migrated now",
+        r.found, r.migrated
+    );
+    Ok(())
+}
+
 /// Loads the catalogue file (`infra/seed/catalog.json`) into the table.
 async fn seed_catalog(path: PathBuf) -> anyhow::Result<()> {
     let json =
@@ -289,6 +300,7 @@ async fn main() -> anyhow::Result<()> {
         (Some("reindex"), None) => reindex().await,
         (Some("rank"), None) => rank().await,
         (Some("monthly"), None) => monthly().await,
+        (Some("migrate-roles"), None) => migrate_roles().await,
         (Some("token-keys"), None) => {
             let secret = shared::auth::TokenSecret::generate()?;
             println!(
@@ -311,7 +323,7 @@ async fn main() -> anyhow::Result<()> {
             None => bail!("usage: devtool credit USERNAME AMOUNT"),
         },
         _ => bail!(
-            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool clear USERNAME | devtool reconcile | devtool reconcile-export DIR | devtool reindex | devtool rank | devtool monthly | devtool bench-search N | devtool token-keys | devtool pii-key"
+            "usage: devtool seed FILE | devtool seed-catalog FILE | devtool credit USERNAME AMOUNT | devtool clear USERNAME | devtool reconcile | devtool reconcile-export DIR | devtool reindex | devtool rank | devtool monthly | devtool migrate-roles | devtool bench-search N | devtool token-keys | devtool pii-key"
         ),
     }
 }

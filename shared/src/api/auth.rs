@@ -5,10 +5,10 @@ use serde::Deserialize;
 use super::common::client_info;
 use super::views::SignedInView;
 use crate::app::auth::{self, LoginError, NewAccount, RefreshError, RegisterError};
-use crate::app::wechat_login::{self, PhoneProof, WechatCode, WechatSignInError};
-use crate::auth::Tokens;
-use crate::auth::wechat::WechatLoginError;
+use crate::app::social_login::{self, PhoneProof, SocialCode, SocialSignInError};
+use crate::auth::{ProviderError, Tokens};
 use crate::deps::Deps;
+use crate::domain::user::Social;
 use crate::domain::{Email, Password, Phone, UserType, Username};
 use crate::http::route as r;
 use crate::http::{ApiError, FieldErrors, Reply, json_body};
@@ -262,99 +262,169 @@ pub(crate) struct WechatLoginRequest {
     sms_code: Option<String>,
 }
 
-impl From<WechatSignInError> for ApiError {
-    fn from(e: WechatSignInError) -> ApiError {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"client": "mini_program", "code": "4b203fe6c11548bcabd8da5bb087a83b", "phone_response": "{\"response\":\"igATcyTqqgv1AFpBiHJyVf94zn4d80DWhHrnUhty+8RANJYRclz7h18/tips8L5UTuMmNV7rHGCs+h7uZSZZQQ==\",\"sign\":\"…\",\"sign_type\":\"RSA2\",\"encrypt_type\":\"AES\",\"charset\":\"UTF-8\"}"}))]
+pub(crate) struct AlipayLoginRequest {
+    /// `mini_program` (the `auth_code` of `my.getAuthCode()`) or `web` (the authorisation
+    /// page's `auth_code`).
+    #[schema(required = true, nullable = false)]
+    client: Option<String>,
+    #[schema(required = true, nullable = false)]
+    code: Option<String>,
+    /// First sign-in in the mini-program: the answer of `my.getPhoneNumber()` as the client got
+    /// it (signed and encrypted by Alipay).
+    phone_response: Option<String>,
+    /// First sign-in elsewhere: a number and the `login` SMS code sent to it.
+    phone: Option<String>,
+    sms_code: Option<String>,
+}
+
+/// `{provider}.{what}` as a stable code.
+fn social_code(social: Social, what: &str) -> &'static str {
+    match (social, what) {
+        (Social::Wechat, "invalid_code") => "wechat.invalid_code",
+        (Social::Wechat, "unavailable") => "wechat.unavailable",
+        (Social::Wechat, "busy") => "wechat.busy",
+        (Social::Wechat, "phone_required") => "wechat.phone_required",
+        (Social::Wechat, "phone_code") => "wechat.phone_code_mini_program_only",
+        (Social::Wechat, "phone_bound_elsewhere") => "wechat.phone_bound_elsewhere",
+        (Social::Wechat, _) => "wechat.bound_elsewhere",
+        (Social::Alipay, "invalid_code") => "alipay.invalid_code",
+        (Social::Alipay, "unavailable") => "alipay.unavailable",
+        (Social::Alipay, "busy") => "alipay.busy",
+        (Social::Alipay, "phone_required") => "alipay.phone_required",
+        (Social::Alipay, "phone_code") => "alipay.phone_response_mini_program_only",
+        (Social::Alipay, "phone_bound_elsewhere") => "alipay.phone_bound_elsewhere",
+        (Social::Alipay, _) => "alipay.bound_elsewhere",
+    }
+}
+
+impl From<SocialSignInError> for ApiError {
+    fn from(e: SocialSignInError) -> ApiError {
         use lambda_http::http::StatusCode;
+        let name = |s: Social| match s {
+            Social::Wechat => ("微信", "WeChat"),
+            Social::Alipay => ("支付宝", "Alipay"),
+        };
+        let phone_field = |s: Social| match s {
+            Social::Wechat => "phone_code",
+            Social::Alipay => "phone_response",
+        };
         match e {
-            WechatSignInError::RateLimited(s) => ApiError::rate_limited(s),
-            WechatSignInError::Wechat(WechatLoginError::InvalidCode(_)) => ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "wechat.invalid_code",
-                Text::new(
-                    "微信授权已失效或无效，请重新授权登录",
-                    "The WeChat authorisation is invalid or used; sign in with WeChat again",
-                ),
-            ),
-            WechatSignInError::Wechat(WechatLoginError::NotConfigured) => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "wechat.unavailable",
-                Text::new(
-                    "暂不支持此方式的微信登录",
-                    "This way of signing in with WeChat is not available",
-                ),
-            )
-            .with_field("client", Text::new("暂不可用", "Not available")),
-            WechatSignInError::Wechat(WechatLoginError::Provider(cause)) => ApiError {
-                cause: Some(cause.into()),
-                ..ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "wechat.busy",
-                    Text::new(
-                        "微信服务暂时不可用，请稍后重试",
-                        "WeChat could not answer; try again shortly",
+            SocialSignInError::RateLimited(s) => ApiError::rate_limited(s),
+            SocialSignInError::Provider(s, ProviderError::InvalidCode(_)) => {
+                let (zh, en) = name(s);
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    social_code(s, "invalid_code"),
+                    Text::owned(
+                        format!("{zh}授权已失效或无效，请重新授权登录"),
+                        format!(
+                            "The {en} authorisation is invalid or used; sign in with {en} again"
+                        ),
                     ),
                 )
-            },
-            WechatSignInError::PhoneRequired => ApiError::new(
+            }
+            SocialSignInError::Provider(s, ProviderError::NotConfigured) => {
+                let (zh, en) = name(s);
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    social_code(s, "unavailable"),
+                    Text::owned(
+                        format!("暂不支持此方式的{zh}登录"),
+                        format!("This way of signing in with {en} is not available"),
+                    ),
+                )
+                .with_field("client", Text::new("暂不可用", "Not available"))
+            }
+            SocialSignInError::Provider(s, ProviderError::Provider(cause)) => {
+                let (zh, en) = name(s);
+                ApiError {
+                    cause: Some(cause.into()),
+                    ..ApiError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        social_code(s, "busy"),
+                        Text::owned(
+                            format!("{zh}服务暂时不可用，请稍后重试"),
+                            format!("{en} could not answer; try again shortly"),
+                        ),
+                    )
+                }
+            }
+            SocialSignInError::PhoneRequired(s) => {
+                let (zh, en) = name(s);
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    social_code(s, "phone_required"),
+                    Text::owned(
+                        format!("首次{zh}登录需要验证手机号"),
+                        format!("A first {en} sign-in needs your phone number"),
+                    ),
+                )
+                .with_field(
+                    phone_field(s),
+                    Text::new(
+                        "请授权手机号，或提供手机号和短信验证码",
+                        "Share your number, or give a number and its SMS code",
+                    ),
+                )
+            }
+            SocialSignInError::PhoneCodeNotHere(s) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "wechat.phone_required",
+                social_code(s, "phone_code"),
                 Text::new(
-                    "首次微信登录需要验证手机号",
-                    "A first WeChat sign-in needs your phone number",
+                    "手机号授权仅适用于小程序，请改用短信验证码",
+                    "The phone-number button works in the mini-program only; use an SMS code",
                 ),
             )
             .with_field(
-                "phone_code",
-                Text::new(
-                    "请授权手机号，或提供手机号和短信验证码",
-                    "Share your number, or give a number and its SMS code",
-                ),
+                phone_field(s),
+                Text::new("仅小程序可用", "Mini-program only"),
             ),
-            WechatSignInError::PhoneCodeNotHere => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "wechat.phone_code_mini_program_only",
-                Text::new(
-                    "手机号授权码仅适用于小程序，请改用短信验证码",
-                    "The phone-number code works in the mini-program only; use an SMS code",
-                ),
-            )
-            .with_field("phone_code", Text::new("仅小程序可用", "Mini-program only")),
-            WechatSignInError::PhoneBoundElsewhere => ApiError::conflict(
-                "wechat.phone_bound_elsewhere",
-                Text::new(
-                    "该手机号的账号已绑定其他微信",
-                    "The account of this number is bound to another WeChat user",
-                ),
-            ),
-            WechatSignInError::BoundElsewhere => ApiError::conflict(
-                "wechat.bound_elsewhere",
-                Text::new(
-                    "该微信已绑定其他账号",
-                    "This WeChat user is bound to another account",
-                ),
-            ),
-            WechatSignInError::Disabled => ApiError::forbidden(
+            SocialSignInError::PhoneBoundElsewhere(s) => {
+                let (zh, en) = name(s);
+                ApiError::conflict(
+                    social_code(s, "phone_bound_elsewhere"),
+                    Text::owned(
+                        format!("该手机号的账号已绑定其他{zh}"),
+                        format!("The account of this number is bound to another {en} user"),
+                    ),
+                )
+            }
+            SocialSignInError::BoundElsewhere(s) => {
+                let (zh, en) = name(s);
+                ApiError::conflict(
+                    social_code(s, "bound_elsewhere"),
+                    Text::owned(
+                        format!("该{zh}已绑定其他账号"),
+                        format!("This {en} user is bound to another account"),
+                    ),
+                )
+            }
+            SocialSignInError::Disabled => ApiError::forbidden(
                 "account.disabled",
                 Text::new("账号已被停用", "This account is disabled"),
             ),
-            WechatSignInError::Code(c) => super::common::code_refused(c, StatusCode::UNAUTHORIZED),
-            WechatSignInError::Store(e) => ApiError::internal(e),
-            WechatSignInError::Internal(e) => ApiError::internal(e),
+            SocialSignInError::Code(c) => super::common::code_refused(c, StatusCode::UNAUTHORIZED),
+            SocialSignInError::Store(e) => ApiError::internal(e),
+            SocialSignInError::Internal(e) => ApiError::internal(e),
         }
     }
 }
 
-/// `POST /auth/login/wechat` [auth-login-wechat]: 微信登录 from the mini-program or the website →
-/// 200 with tokens; a new WeChat user proves a phone number once (bound to that number's account,
-/// or a new client account).
-pub async fn login_wechat(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
-    let body: WechatLoginRequest = json_body(&req)?;
+/// The fields both sign-ins share: where the code comes from, and how a first-time user proves
+/// a number (`button`: the mini-program's phone-number answer under its field `button_field`).
+fn social_fields(
+    (client, code): (Option<&str>, Option<&str>),
+    (button_field, button): (&'static str, Option<&str>),
+    (phone, sms_code): (Option<&str>, Option<&str>),
+) -> Result<(SocialCode, PhoneProof), ApiError> {
     let mut errors = FieldErrors::new();
-    let client = errors.required("client", body.client.as_deref());
-    let code = errors.required("code", body.code.as_deref()).map(str::trim);
+    let client = errors.required("client", client);
+    let code = errors.required("code", code).map(str::trim);
     let how = match (client, code) {
-        (Some("mini_program"), Some(c)) => Some(WechatCode::MiniProgram(c.to_owned())),
-        (Some("web"), Some(c)) => Some(WechatCode::Web(c.to_owned())),
+        (Some("mini_program"), Some(c)) => Some(SocialCode::MiniProgram(c.to_owned())),
+        (Some("web"), Some(c)) => Some(SocialCode::Web(c.to_owned())),
         (Some(_), _) => {
             errors.add(
                 "client",
@@ -364,12 +434,10 @@ pub async fn login_wechat(deps: &'static Deps, req: Request) -> Result<Reply, Ap
         }
         _ => None,
     };
-    let proof = match (
-        body.phone_code.as_deref(),
-        body.phone.as_deref(),
-        body.sms_code.as_deref(),
-    ) {
-        (Some(c), None, None) if !c.trim().is_empty() => PhoneProof::Wechat(c.trim().to_owned()),
+    let proof = match (button, phone, sms_code) {
+        (Some(c), None, None) if !c.trim().is_empty() => {
+            PhoneProof::MiniProgram(c.trim().to_owned())
+        }
         (None, Some(p), Some(c)) => match errors.check("phone", Phone::parse(p)) {
             Some(phone) => PhoneProof::Sms {
                 phone,
@@ -380,27 +448,74 @@ pub async fn login_wechat(deps: &'static Deps, req: Request) -> Result<Reply, Ap
         (None, None, None) => PhoneProof::None,
         _ => {
             errors.add(
-                "phone_code",
-                Text::new(
-                    "手机号授权码，或手机号加短信验证码，二选一",
-                    "Either phone_code, or phone with sms_code",
+                button_field,
+                Text::owned(
+                    "手机号授权，或手机号加短信验证码，二选一".to_owned(),
+                    format!("Either {button_field}, or phone with sms_code"),
                 ),
             );
             PhoneProof::None
         }
     };
     errors.finish()?;
-    let Some(how) = how else {
-        return Err(ApiError::internal("required field vanished"));
-    };
+    match how {
+        Some(how) => Ok((how, proof)),
+        None => Err(ApiError::internal("required field vanished")),
+    }
+}
+
+/// `POST /auth/login/wechat` [auth-login-wechat]: 微信登录 from the mini-program or the website →
+/// 200 with tokens; a new WeChat user proves a phone number once (bound to that number's account,
+/// or a new client account).
+pub async fn login_wechat(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: WechatLoginRequest = json_body(&req)?;
+    let (how, proof) = social_fields(
+        (body.client.as_deref(), body.code.as_deref()),
+        ("phone_code", body.phone_code.as_deref()),
+        (body.phone.as_deref(), body.sms_code.as_deref()),
+    )?;
     let wechat = deps
         .wechat_login
         .as_ref()
-        .ok_or(WechatSignInError::Wechat(WechatLoginError::NotConfigured))?;
-    let signed = wechat_login::login(
+        .ok_or(SocialSignInError::Provider(
+            Social::Wechat,
+            ProviderError::NotConfigured,
+        ))?;
+    let signed = social_login::login_wechat(
         &deps.store,
         &deps.keys,
         wechat,
+        (&how, &proof),
+        &client_info(deps, &req),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::ok(
+        Text::new("登录成功", "Signed in"),
+        SignedInView::from(signed),
+    ))
+}
+
+/// `POST /auth/login/alipay` [auth-login-alipay]: 支付宝登录 from the mini-program or the
+/// website → 200 with tokens; the same binding rules as WeChat.
+pub async fn login_alipay(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: AlipayLoginRequest = json_body(&req)?;
+    let (how, proof) = social_fields(
+        (body.client.as_deref(), body.code.as_deref()),
+        ("phone_response", body.phone_response.as_deref()),
+        (body.phone.as_deref(), body.sms_code.as_deref()),
+    )?;
+    let alipay = deps
+        .alipay_login
+        .as_ref()
+        .ok_or(SocialSignInError::Provider(
+            Social::Alipay,
+            ProviderError::NotConfigured,
+        ))?;
+    let signed = social_login::login_alipay(
+        &deps.store,
+        &deps.keys,
+        alipay,
         (&how, &proof),
         &client_info(deps, &req),
         Utc::now(),
@@ -448,6 +563,17 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "微信登录 / Sign in with WeChat",
         )
         .body(r::one::<WechatLoginRequest>)
+        .ok(r::one::<SignedInView>)
+        .errors(&[401, 403, 409, 503]),
+        r::route(
+            "POST",
+            "/auth/login/alipay",
+            "auth-login-alipay",
+            Public,
+            "auth",
+            "支付宝登录 / Sign in with Alipay",
+        )
+        .body(r::one::<AlipayLoginRequest>)
         .ok(r::one::<SignedInView>)
         .errors(&[401, 403, 409, 503]),
         r::route(

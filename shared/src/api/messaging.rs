@@ -78,7 +78,7 @@ impl From<MessagingError> for ApiError {
                 "conversation.recipient_not_freelancer",
                 Text::new(
                     "只能联系卖家；与买家的沟通请通过其订单或对方发起的会话",
-                    "Only freelancers can be contacted directly; write to a client through their order or a conversation they started",
+                    "Only sellers can be contacted directly; write to a buyer through their order or a conversation they started",
                 ),
             ),
             MessagingError::FileMissing => invalid(

@@ -52,8 +52,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::FreelancerOnly => ApiError::forbidden(
                 "service.freelancer_only",
                 Text::new(
-                    "只有自由职业者账号可以发布服务",
-                    "Only freelancer accounts can sell services",
+                    "开通卖家资料后才能发布服务",
+                    "Open a seller profile before selling services",
                 ),
             ),
             ServiceError::Invalid(v) => violations(v),

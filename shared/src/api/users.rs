@@ -17,9 +17,10 @@ use crate::app::users::{self, ProfileUpdateError};
 use crate::app::verification::{self, Submission, VerificationError};
 use crate::deps::Deps;
 use crate::domain::file::MAX_DOCUMENTS;
-use crate::domain::profile::{PatchError, ProfilePatch};
+use crate::domain::profile::{Education, Language, PatchError, ProfileFields, ProfilePatch};
 use crate::domain::split::SubMerchantStatus;
-use crate::domain::{IdNumber, Phone, RealName, SessionId, UserId};
+use crate::domain::{IdNumber, Money, Phone, RealName, SessionId, UserId};
+use crate::field::{Field, Others};
 use crate::http::route as r;
 use crate::http::{ApiError, FieldErrors, Reply, json_body, path_id};
 use crate::i18n::Text;
@@ -29,7 +30,7 @@ use crate::media::MAX_AVATAR_BYTES;
 pub async fn profile_get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let (_, user) = signed_in(deps, &req).await?;
     let mut view = OwnUserView::from(&user);
-    if user.user_type == crate::domain::UserType::Freelancer {
+    if user.is_seller() {
         view.sub_merchant = deps
             .store
             .get_sub_merchant(user.id)
@@ -92,6 +93,14 @@ impl From<ProfileUpdateError> for ApiError {
                     "The profile changed meanwhile; reload and try again",
                 ),
             ),
+            ProfileUpdateError::AlreadySeller => ApiError::conflict(
+                "profile.seller_already_open",
+                Text::new("你已开通卖家资料", "You already have a seller profile"),
+            ),
+            ProfileUpdateError::AdminCannotSell => ApiError::forbidden(
+                "profile.admin_cannot_sell",
+                Text::new("运营账号不能开通卖家资料", "Operator accounts cannot sell"),
+            ),
             ProfileUpdateError::Store(e) => ApiError::internal(e),
         }
     }
@@ -105,6 +114,97 @@ pub async fn profile_update(deps: &'static Deps, req: Request) -> Result<Reply, 
     let user = users::update_profile(&deps.store, user, patch, Utc::now()).await?;
     Ok(Reply::ok(
         Text::new("资料已更新", "Profile updated"),
+        OwnUserView::from(&user),
+    ))
+}
+
+/// `POST /users/profile/seller`: the seed's freelancer fields a seller profile opens with.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "bio": "十年品牌设计经验，擅长 logo 与 VI 设计",
+    "skills": ["logo-design", "vi-design"],
+    "hourly_rate": "300.00",
+    "location": "杭州",
+    "experience_years": 10
+}))]
+pub(crate) struct SellerProfileRequest {
+    /// What the seller does and their experience (1–2,000 characters).
+    #[serde(default)]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 2000)]
+    bio: Field<String>,
+    /// 1–30 skills, 1–50 characters each.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>, required = true, min_items = 1, max_items = 30)]
+    skills: Field<Vec<String>>,
+    /// 1.00–10,000.00.
+    #[serde(default)]
+    #[schema(value_type = Option<Money>)]
+    hourly_rate: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    portfolio_url: Field<String>,
+    /// A linkedin.com address.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    linkedin_url: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    wechat_id: Field<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>, max_length = 200)]
+    location: Field<String>,
+    /// At most 10.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Language>>, max_items = 10)]
+    languages: Field<Vec<Language>>,
+    /// At most 10.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Education>>, max_items = 10)]
+    education: Field<Vec<Education>>,
+    /// 0–60.
+    #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 0, maximum = 60)]
+    experience_years: Field<u64>,
+    /// Names the body has that a seller profile does not (refused by name).
+    #[serde(flatten)]
+    #[schema(ignore)]
+    other: Others,
+}
+
+impl From<SellerProfileRequest> for ProfilePatch {
+    fn from(r: SellerProfileRequest) -> ProfilePatch {
+        ProfilePatch {
+            fields: ProfileFields {
+                bio: r.bio,
+                skills: r.skills,
+                hourly_rate: r.hourly_rate,
+                portfolio_url: r.portfolio_url,
+                linkedin_url: r.linkedin_url,
+                wechat_id: r.wechat_id,
+                location: r.location,
+                languages: r.languages,
+                education: r.education,
+                experience_years: r.experience_years,
+                other: r.other,
+                ..ProfileFields::default()
+            },
+            ..ProfilePatch::default()
+        }
+    }
+}
+
+/// `POST /users/profile/seller` [user-seller-enable]: a buyer opens a seller profile on the
+/// same account → 201 with the account, now with the `seller` role (purchases, wallet and
+/// reviews stay). 409 when it sells already.
+pub async fn seller_enable(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let body: SellerProfileRequest = json_body(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let user = users::open_seller(&deps.store, user, body.into(), Utc::now()).await?;
+    Ok(Reply::created(
+        Text::new(
+            "卖家资料已开通，可以发布服务了",
+            "Seller profile opened; you can now sell services",
+        ),
         OwnUserView::from(&user),
     ))
 }
@@ -345,6 +445,17 @@ pub(crate) fn routes() -> Vec<r::Route> {
         .body(r::one::<SubMerchantRequest>)
         .created(r::one::<SubMerchantView>)
         .errors(&[403, 409, 503]),
+        r::route(
+            "POST",
+            "/users/profile/seller",
+            "user-seller-enable",
+            User,
+            "users",
+            "开通卖家资料 / Open a seller profile",
+        )
+        .body(r::one::<SellerProfileRequest>)
+        .created(r::one::<crate::api::views::OwnUserView>)
+        .errors(&[403, 409]),
         r::route(
             "POST",
             "/users/profile/password",

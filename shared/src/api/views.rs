@@ -9,7 +9,7 @@ use crate::domain::payment::{Channel, Gateway, Purpose};
 use crate::payments::PayParams;
 
 use crate::domain::{
-    ClientProfile, FreelancerProfile, User, UserStatus, UserType, VerificationStatus,
+    ClientProfile, FreelancerProfile, Role, User, UserStatus, UserType, VerificationStatus,
     VerificationSummary,
 };
 
@@ -30,6 +30,8 @@ pub struct OwnUserView {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub user_type: UserType,
+    /// What the account may do: `buyer`, `seller` (after opening a seller profile), `admin`.
+    pub roles: Vec<Role>,
     pub status: UserStatus,
     pub avatar: Option<String>,
     /// The avatar's public URL (a 500 × 500 JPEG).
@@ -84,6 +86,7 @@ impl From<&User> for OwnUserView {
             email: u.email.as_ref().map(|e| e.as_str().to_owned()),
             phone: u.phone.as_ref().map(|p| p.as_str().to_owned()),
             user_type: u.user_type,
+            roles: u.roles.clone(),
             status: u.status,
             avatar: u.avatar.clone(),
             avatar_url: u
@@ -140,6 +143,8 @@ pub struct PublicUserView {
     pub id: String,
     pub username: String,
     pub user_type: UserType,
+    /// What the account may do: `buyer`, `seller` (after opening a seller profile), `admin`.
+    pub roles: Vec<Role>,
     pub avatar: Option<String>,
     /// The avatar's public URL (a 500 × 500 JPEG).
     pub avatar_url: Option<String>,
@@ -183,6 +188,7 @@ impl From<&User> for PublicUserView {
             id: u.id.to_string(),
             username: u.username.as_str().to_owned(),
             user_type: u.user_type,
+            roles: u.roles.clone(),
             avatar: u.avatar.clone(),
             avatar_url: u
                 .avatar
@@ -204,6 +210,8 @@ pub struct AdminUserView {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub user_type: UserType,
+    /// What the account may do: `buyer`, `seller` (after opening a seller profile), `admin`.
+    pub roles: Vec<Role>,
     pub status: UserStatus,
     pub is_verified: bool,
     pub email_verified: bool,
@@ -230,6 +238,7 @@ impl From<&User> for AdminUserView {
                 .map(rfc3339),
             registered_ip: u.registered_ip.clone(),
             user_type: u.user_type,
+            roles: u.roles.clone(),
             status: u.status,
             is_verified: u.is_verified,
             email_verified: u.email_verified,

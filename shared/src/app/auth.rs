@@ -8,7 +8,7 @@ use crate::auth::{
     ACCESS_TTL_SECS, RefreshToken, TokenError, TokenKeys, Tokens, hash_password,
     verify_against_nothing, verify_password,
 };
-use crate::domain::{Email, Password, Phone, Session, User, UserType, Username};
+use crate::domain::{Email, Password, Phone, Role, Session, User, UserType, Username};
 use crate::store::{
     CreateUserError, LoginKey, RateLimit, RotateOutcome, Store, StoreError, UniqueField,
 };
@@ -71,10 +71,11 @@ pub enum RefreshError {
 pub(crate) fn issue(
     keys: &TokenKeys,
     session: &Session,
+    roles: &[Role],
     now: DateTime<Utc>,
 ) -> Result<Tokens, String> {
     let access = keys
-        .issue_access(session.user_id, session.user_type, session.id, now)
+        .issue_access(session.user_id, session.user_type, roles, session.id, now)
         .map_err(|e| format!("issuing access token: {e}"))?;
     Ok(Tokens {
         access,
@@ -116,7 +117,7 @@ pub async fn register(
             CreateUserError::Store(e) => RegisterError::Internal(e.to_string()),
         })?;
     tracing::info!(user_id = %user.id, "registered");
-    let tokens = issue(keys, &session, now).map_err(RegisterError::Internal)?;
+    let tokens = issue(keys, &session, &user.roles, now).map_err(RegisterError::Internal)?;
     Ok(SignedIn { user, tokens })
 }
 
@@ -202,7 +203,7 @@ pub(crate) async fn start_session(
     let session = Session::start(user.id, user.user_type, &client.ip, &client.user_agent, now);
     store.put_session(&session).await?;
     tracing::info!(user_id = %user.id, session_id = %session.id, "signed in");
-    let tokens = issue(keys, &session, now).map_err(StartSessionError::Token)?;
+    let tokens = issue(keys, &session, &user.roles, now).map_err(StartSessionError::Token)?;
     Ok(SignedIn { user, tokens })
 }
 
@@ -225,7 +226,12 @@ pub async fn refresh(
     let token = parse_refresh(keys, token)?;
     match store.rotate_session(token, now).await? {
         RotateOutcome::Rotated(session) => {
-            issue(keys, &session, now).map_err(RefreshError::Internal)
+            // The roles as they are now: a seller profile opened since shows in this token.
+            let roles = match store.get_user(session.user_id).await? {
+                Some(user) => user.roles,
+                None => Role::initial(session.user_type),
+            };
+            issue(keys, &session, &roles, now).map_err(RefreshError::Internal)
         }
         RotateOutcome::Unknown => Err(RefreshError::Invalid),
         RotateOutcome::Revoked => Err(RefreshError::Revoked),

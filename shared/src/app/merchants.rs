@@ -12,7 +12,7 @@ use crate::crypto::PiiVault;
 use crate::domain::file::Purpose;
 use crate::domain::identity::SealedIdentity;
 use crate::domain::split::{APPLYMENT_CHECK_EVERY, SubMerchant, SubMerchantStatus};
-use crate::domain::{User, UserType, VerificationStatus};
+use crate::domain::{User, VerificationStatus};
 use crate::files::{Fetched, Files};
 use crate::payments::{Applyment, GatewayError, Gateways, PaymentProvider};
 use crate::store::{Store, StoreError};
@@ -109,7 +109,7 @@ pub async fn apply(
     a: Application,
     now: DateTime<Utc>,
 ) -> Result<SubMerchant, MerchantError> {
-    if user.user_type != UserType::Freelancer {
+    if !user.is_seller() {
         return Err(MerchantError::NotSeller);
     }
     let channel: &PaymentProvider = gateways

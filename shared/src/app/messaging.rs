@@ -11,7 +11,7 @@ use crate::domain::moderation::{Finding, RulesError};
 use crate::domain::order::{Order, PaymentStatus};
 use crate::domain::report::{Evidence, Reason, Report, TargetType};
 use crate::domain::service::ServiceStatus;
-use crate::domain::{ConversationId, MessageId, OrderId, ServiceId, User, UserId, UserType};
+use crate::domain::{ConversationId, MessageId, OrderId, ServiceId, User, UserId};
 use crate::files::{Files, Scanned};
 use crate::store::{
     ListError, Membership, Party, RateLimit, RateLimited, Store, StoreError, Thread,
@@ -193,9 +193,9 @@ pub async fn open(
             .await?
             .filter(User::is_active)
             .ok_or(MessagingError::UserNotFound)?;
-        // Freelancers are there to be contacted; clients are written to about their orders
+        // Sellers are there to be contacted; buyers are written to about their orders
         // (or answered in conversations they opened).
-        if other.user_type != UserType::Freelancer && me.user_type != UserType::Admin {
+        if !other.is_seller() && !me.is_admin() {
             return Err(MessagingError::RecipientNotFreelancer);
         }
         let context = service_id.map_or(Context::Direct, Context::Service);

@@ -25,11 +25,11 @@ pub mod service_media;
 pub mod services;
 pub mod sessions;
 pub mod sms;
+pub mod social_login;
 pub mod stats;
 pub mod tax;
 pub mod users;
 pub mod verification;
-pub mod wechat_login;
 
 /// Where a request came from, for rate limits and the session record.
 #[derive(Debug, Clone, Default)]

@@ -9,9 +9,9 @@ use crate::domain::export::{DataExport, ExportStatus, LINK_SECONDS};
 use crate::domain::ledger::Account;
 use crate::domain::order::{Order, OrderStatus};
 use crate::domain::service::{Service, ServiceStatus};
+use crate::domain::user::Social;
 use crate::domain::{
-    ExportId, FreelancerProfile, Money, NotificationPreferences, User, UserId, UserStatus,
-    UserType, Username,
+    ExportId, FreelancerProfile, Money, NotificationPreferences, User, UserId, UserStatus, Username,
 };
 use crate::files::{Files, FilesError};
 use crate::store::change::EntityType;
@@ -380,9 +380,11 @@ pub async fn delete(
     if let Some(phone) = &me.phone {
         guards.push(keys::unique_phone(phone.as_str()));
     }
-    // The WeChat identity bound to the account signs into a new account afterwards.
-    if let Some(binding) = store.wechat_of(me.id).await? {
-        guards.push(keys::unique_wechat(&binding));
+    // The WeChat and Alipay identities bound to the account sign into a new account afterwards.
+    for social in Social::ALL {
+        if let Some(binding) = store.social_of(social, me.id).await? {
+            guards.push(keys::unique_social(social, &binding));
+        }
     }
     let verification = match &me.verification {
         Some(summary) => match summary.id.parse() {
@@ -461,13 +463,17 @@ fn anonymised(me: &User, now: DateTime<Utc>) -> User {
         email: None,
         phone: None,
         user_type: me.user_type,
+        roles: me.roles.clone(),
         status: UserStatus::Deactivated,
         avatar: None,
         is_verified: false,
         email_verified: false,
         phone_verified: false,
         password_hash: None,
-        freelancer_profile: (me.user_type == UserType::Freelancer).then(FreelancerProfile::default),
+        freelancer_profile: me
+            .freelancer_profile
+            .as_ref()
+            .map(|_| FreelancerProfile::default()),
         client_profile: me.client_profile.as_ref().map(|_| Default::default()),
         tokens_valid_after: Some(now),
         verification: None,

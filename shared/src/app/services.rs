@@ -123,7 +123,7 @@ pub async fn create(
     body: ServiceInput,
     now: DateTime<Utc>,
 ) -> Result<Service, ServiceError> {
-    if user.user_type != UserType::Freelancer {
+    if !user.is_seller() {
         return Err(ServiceError::FreelancerOnly);
     }
     let input = writable(body)?;

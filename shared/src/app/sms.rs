@@ -247,7 +247,8 @@ pub(crate) async fn sign_in_by_phone(
         match store.create_user_with_session(&user, &session).await {
             Ok(()) => {
                 tracing::info!(user_id = %user.id, "registered by code");
-                let tokens = issue(keys, &session, now).map_err(SmsLoginError::Internal)?;
+                let tokens =
+                    issue(keys, &session, &user.roles, now).map_err(SmsLoginError::Internal)?;
                 return Ok(SignedIn { user, tokens });
             }
             // Another request registered this number meanwhile, or the generated name was

@@ -83,9 +83,10 @@ pub fn previous_month(now: DateTime<Utc>) -> (String, DateTime<Utc>, DateTime<Ut
     )
 }
 
-/// The seed's monthly report: for a freelancer the orders completed in the month, what they
-/// earned, their rating and response rate; for a client the orders completed and what they
-/// spent. `None` when the user did nothing that month.
+/// The seed's monthly report: for a seller the orders they completed in the month, what they
+/// earned, their rating and response rate; for a buyer the orders completed and what they
+/// spent. An account with both roles is reported as the seller when it sold that month, else
+/// as the buyer. `None` when the user did nothing that month.
 pub async fn monthly_report(
     store: &Store,
     user: &User,
@@ -93,47 +94,53 @@ pub async fn monthly_report(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Option<MonthlyReport>, StoreError> {
-    if user.status != UserStatus::Active || user.user_type == UserType::Admin {
+    if user.status != UserStatus::Active || user.is_admin() {
         return Ok(None);
     }
-    let listing = match user.user_type {
-        UserType::Freelancer => OrderListing::Freelancer(user.id, Some(OrderStatus::Completed)),
-        _ => OrderListing::Client(user.id, Some(OrderStatus::Completed)),
+    let completed = |listing| async move {
+        let orders =
+            all_pages(|c| async move { store.list_orders(listing, 100, c.as_deref()).await })
+                .await?;
+        let (mut count, mut earned, mut spent) = (0u64, 0i64, 0i64);
+        for o in orders
+            .iter()
+            .filter(|o| o.completed_at.is_some_and(|t| t >= start && t < end))
+        {
+            count += 1;
+            earned += o.freelancer_earnings.fen();
+            spent += o.total_amount.fen();
+        }
+        Ok::<_, StoreError>((count, earned, spent))
     };
-    let orders =
-        all_pages(|c| async move { store.list_orders(listing, 100, c.as_deref()).await }).await?;
-    let (mut count, mut earned, mut spent) = (0u64, 0i64, 0i64);
-    for o in orders
-        .iter()
-        .filter(|o| o.completed_at.is_some_and(|t| t >= start && t < end))
+    if user.is_seller()
+        && let Some(p) = &user.freelancer_profile
     {
-        count += 1;
-        earned += o.freelancer_earnings.fen();
-        spent += o.total_amount.fen();
+        let (count, earned, _) = completed(OrderListing::Freelancer(
+            user.id,
+            Some(OrderStatus::Completed),
+        ))
+        .await?;
+        if count > 0 {
+            return Ok(Some(MonthlyReport {
+                month: month.to_owned(),
+                user_type: UserType::Freelancer,
+                total_orders: count,
+                figures: MonthlyFigures::Freelancer {
+                    total_earnings: Money::from_fen(earned),
+                    average_rating: p.rating.to_string(),
+                    response_rate: p.response_rate.to_string(),
+                },
+            }));
+        }
     }
-    if count == 0 {
-        return Ok(None);
-    }
-    let (user_type, figures) = match &user.freelancer_profile {
-        Some(p) if user.user_type == UserType::Freelancer => (
-            UserType::Freelancer,
-            MonthlyFigures::Freelancer {
-                total_earnings: Money::from_fen(earned),
-                average_rating: p.rating.to_string(),
-                response_rate: p.response_rate.to_string(),
-            },
-        ),
-        _ => (
-            UserType::Client,
-            MonthlyFigures::Client {
-                total_spent: Money::from_fen(spent),
-            },
-        ),
-    };
-    Ok(Some(MonthlyReport {
+    let (count, _, spent) =
+        completed(OrderListing::Client(user.id, Some(OrderStatus::Completed))).await?;
+    Ok((count > 0).then(|| MonthlyReport {
         month: month.to_owned(),
-        user_type,
+        user_type: UserType::Client,
         total_orders: count,
-        figures,
+        figures: MonthlyFigures::Client {
+            total_spent: Money::from_fen(spent),
+        },
     }))
 }

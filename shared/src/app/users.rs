@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
-use crate::domain::profile::{PatchError, ProfilePatch, apply_patch};
+use crate::domain::profile::{self, OpenSellerError, PatchError, ProfilePatch, apply_patch};
 use crate::domain::{User, UserId};
 use crate::store::{Store, StoreError};
 
@@ -14,6 +14,10 @@ pub enum ProfileUpdateError {
     /// Changed by another request since it was read; the client may retry.
     #[error("conflict")]
     Conflict,
+    #[error("the account sells already")]
+    AlreadySeller,
+    #[error("operators do not sell")]
+    AdminCannotSell,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -29,6 +33,49 @@ pub async fn update_profile(
     patch: ProfilePatch,
     now: DateTime<Utc>,
 ) -> Result<User, ProfileUpdateError> {
+    replace_with(
+        store,
+        user,
+        |next| Ok(apply_patch(next, patch.clone())?),
+        now,
+    )
+    .await
+}
+
+/// `user-seller-enable`: a buyer opens a seller profile on the same account (the seller role
+/// and the seed's freelancer fields), one conditional Put like a profile update.
+#[instrument(skip_all, fields(user_id = %user.id), err)]
+pub async fn open_seller(
+    store: &Store,
+    user: User,
+    patch: ProfilePatch,
+    now: DateTime<Utc>,
+) -> Result<User, ProfileUpdateError> {
+    let user = replace_with(
+        store,
+        user,
+        |next| {
+            profile::open_seller(next, patch.clone()).map_err(|e| match e {
+                OpenSellerError::Patch(p) => ProfileUpdateError::Patch(p),
+                OpenSellerError::Admin => ProfileUpdateError::AdminCannotSell,
+                OpenSellerError::AlreadySeller => ProfileUpdateError::AlreadySeller,
+            })
+        },
+        now,
+    )
+    .await?;
+    tracing::info!(user_id = %user.id, "seller profile opened");
+    Ok(user)
+}
+
+/// Writes `change` of the account under optimistic concurrency, read again and redone when
+/// another request changed it meanwhile.
+async fn replace_with(
+    store: &Store,
+    user: User,
+    change: impl Fn(&mut User) -> Result<(), ProfileUpdateError>,
+    now: DateTime<Utc>,
+) -> Result<User, ProfileUpdateError> {
     let id = user.id;
     let mut read = Some(user);
     let mut tries = super::Tries::new();
@@ -37,7 +84,7 @@ pub async fn update_profile(
             break;
         };
         let mut next = user.clone();
-        apply_patch(&mut next, patch.clone())?;
+        change(&mut next)?;
         next.version += 1;
         next.updated_at = now;
         if store.replace_user(&next, user.version).await? {
@@ -51,4 +98,39 @@ pub async fn update_profile(
 /// Another user's public profile: active accounts only (one GetItem).
 pub async fn public_profile(store: &Store, id: UserId) -> Result<Option<User>, StoreError> {
     Ok(store.get_user(id).await?.filter(User::is_active))
+}
+
+/// What [`migrate_roles`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RolesMigration {
+    /// Accounts found without roles.
+    pub found: usize,
+    /// Of those, the ones this run wrote (the others were written meanwhile).
+    pub migrated: usize,
+}
+
+/// `devtool migrate-roles`: gives every account written before roles existed the roles its
+/// type starts with (a freelancer buys and sells, a client buys, an operator administers), in
+/// place. Idempotent: a second run finds nothing.
+#[instrument(skip_all, err)]
+pub async fn migrate_roles(store: &Store) -> Result<RolesMigration, StoreError> {
+    let legacy = store.users_without_roles().await?;
+    let mut done = RolesMigration {
+        found: legacy.len(),
+        migrated: 0,
+    };
+    for (id, user_type) in legacy {
+        if store
+            .set_initial_roles(id, &crate::domain::Role::initial(user_type))
+            .await?
+        {
+            done.migrated += 1;
+        }
+    }
+    tracing::info!(
+        found = done.found,
+        migrated = done.migrated,
+        "roles migrated"
+    );
+    Ok(done)
 }

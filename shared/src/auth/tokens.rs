@@ -15,7 +15,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, erro
 use secrecy::{ExposeSecret, SecretSlice, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{SessionId, UserId, UserType};
+use crate::domain::{Role, SessionId, UserId, UserType};
 
 /// Access tokens live 15 minutes.
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
@@ -29,6 +29,11 @@ pub struct AccessClaims {
     pub sub: String,
     /// User type, so that handlers can authorise without reading the user.
     pub ut: UserType,
+    /// What the account may do (`buyer`, `seller`, `admin`) when the token was issued: for
+    /// clients to show the right screens. Checks read the account, so a role gained shows at
+    /// once there and in the next refreshed token.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Role>,
     /// The session (refresh token family) the token was issued under.
     pub sid: String,
     pub iat: i64,
@@ -247,6 +252,7 @@ impl TokenKeys {
         &self,
         user_id: UserId,
         user_type: UserType,
+        roles: &[Role],
         session_id: SessionId,
         now: DateTime<Utc>,
     ) -> Result<String, TokenError> {
@@ -254,6 +260,7 @@ impl TokenKeys {
         let claims = AccessClaims {
             sub: user_id.to_string(),
             ut: user_type,
+            roles: roles.to_vec(),
             sid: session_id.to_string(),
             iat,
             iat_ms: now.timestamp_millis(),
@@ -373,12 +380,24 @@ mod tests {
         let verifier = TokenKeys::new(&public, None).unwrap();
         let (uid, sid) = (UserId::new(), SessionId::new());
         let t = signer
-            .issue_access(uid, UserType::Freelancer, sid, Utc::now())
+            .issue_access(
+                uid,
+                UserType::Freelancer,
+                &Role::initial(UserType::Freelancer),
+                sid,
+                Utc::now(),
+            )
             .unwrap();
         assert_eq!(verifier.verify_access(&t).unwrap().sub, uid.to_string());
         // No private key, no MAC key: nothing can be minted, no refresh token or code checked.
         assert_eq!(
-            verifier.issue_access(uid, UserType::Admin, sid, Utc::now()),
+            verifier.issue_access(
+                uid,
+                UserType::Admin,
+                &Role::initial(UserType::Admin),
+                sid,
+                Utc::now()
+            ),
             Err(TokenError::NoSecret)
         );
         assert_eq!(verifier.issue_refresh(sid, 1), Err(TokenError::NoSecret));
@@ -444,6 +463,7 @@ mod tests {
         let claims = AccessClaims {
             sub: UserId::new().to_string(),
             ut: UserType::Admin,
+            roles: vec![Role::Admin],
             sid: SessionId::new().to_string(),
             iat: Utc::now().timestamp(),
             iat_ms: 0,
@@ -466,7 +486,13 @@ mod tests {
         let uid = UserId::new();
         let sid = SessionId::new();
         let t = k
-            .issue_access(uid, UserType::Client, sid, Utc::now())
+            .issue_access(
+                uid,
+                UserType::Client,
+                &Role::initial(UserType::Client),
+                sid,
+                Utc::now(),
+            )
             .unwrap();
         let c = k.verify_access(&t).unwrap();
         assert_eq!(c.sub, uid.to_string());
@@ -484,8 +510,14 @@ mod tests {
         let at = |ms: i64| chrono::DateTime::from_timestamp_millis(second + ms).unwrap();
         let claims = |ms| {
             k.verify_access(
-                &k.issue_access(UserId::new(), UserType::Client, SessionId::new(), at(ms))
-                    .unwrap(),
+                &k.issue_access(
+                    UserId::new(),
+                    UserType::Client,
+                    &Role::initial(UserType::Client),
+                    SessionId::new(),
+                    at(ms),
+                )
+                .unwrap(),
             )
             .unwrap_or_else(|e| panic!("{e}"))
         };
@@ -501,7 +533,13 @@ mod tests {
         let k = keys("an-example-secret-of-at-least-32-bytes");
         let old = Utc::now() - chrono::Duration::minutes(16);
         let t = k
-            .issue_access(UserId::new(), UserType::Client, SessionId::new(), old)
+            .issue_access(
+                UserId::new(),
+                UserType::Client,
+                &Role::initial(UserType::Client),
+                SessionId::new(),
+                old,
+            )
             .unwrap();
         assert_eq!(k.verify_access(&t), Err(TokenError::Expired));
 
@@ -510,6 +548,7 @@ mod tests {
             .issue_access(
                 UserId::new(),
                 UserType::Client,
+                &Role::initial(UserType::Client),
                 SessionId::new(),
                 Utc::now(),
             )
@@ -537,7 +576,13 @@ mod tests {
         assert_eq!(k.parse_refresh(""), Err(TokenError::Invalid));
         // An access token is not a refresh token.
         let access = k
-            .issue_access(UserId::new(), UserType::Client, sid, Utc::now())
+            .issue_access(
+                UserId::new(),
+                UserType::Client,
+                &Role::initial(UserType::Client),
+                sid,
+                Utc::now(),
+            )
             .unwrap();
         assert_eq!(k.parse_refresh(&access), Err(TokenError::Invalid));
     }

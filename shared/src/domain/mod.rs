@@ -38,7 +38,7 @@ pub use ids::{
 pub use money::Money;
 pub use session::Session;
 pub use user::{
-    ClientProfile, FreelancerProfile, NotificationPreferences, User, UserStatus, UserType,
+    ClientProfile, FreelancerProfile, NotificationPreferences, Role, User, UserStatus, UserType,
     VerificationStatus, VerificationSummary,
 };
 pub use values::{Email, Password, Phone, Username, WechatId};

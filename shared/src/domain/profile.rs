@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ClientProfile, FreelancerProfile, Money, User, UserType, WechatId};
+use super::{ClientProfile, FreelancerProfile, Money, Role, User, UserType, WechatId};
 use crate::field::{Field, Others};
 use crate::i18n::Text;
 
@@ -17,6 +17,7 @@ const READ_ONLY_FIELDS: &[&str] = &[
     "email",
     "phone",
     "user_type",
+    "roles",
     "status",
     "avatar",
     "is_verified",
@@ -227,11 +228,15 @@ pub fn apply_patch(user: &mut User, patch: ProfilePatch) -> Result<(), PatchErro
     if sent.is_empty() {
         return Err(PatchError::Empty);
     }
-    let allowed: &[&str] = match user.user_type {
-        UserType::Freelancer => FREELANCER_FIELDS,
-        UserType::Client => CLIENT_FIELDS,
-        UserType::Admin => &[],
-    };
+    // A seller writes the seller profile; a registered client also the client profile (one
+    // account may have both).
+    let sells = user.is_seller();
+    let buys = user.user_type == UserType::Client;
+    let allowed: Vec<&str> = [(sells, FREELANCER_FIELDS), (buys, CLIENT_FIELDS)]
+        .into_iter()
+        .filter(|(has, _)| *has)
+        .flat_map(|(_, names)| names.iter().copied())
+        .collect();
     let read_only: Vec<String> = sent
         .iter()
         .filter(|k| READ_ONLY_FIELDS.contains(&k.as_str()))
@@ -272,31 +277,98 @@ pub fn apply_patch(user: &mut User, patch: ProfilePatch) -> Result<(), PatchErro
             ),
         )),
     }
-    let fields = Fields(patch);
-    match user.user_type {
-        UserType::Freelancer => {
-            let mut p = user.freelancer_profile.clone().unwrap_or_default();
-            fields.freelancer(&mut p, &mut errors);
-            if errors.is_empty() {
-                user.freelancer_profile = Some(p);
-            }
-        }
-        UserType::Client => {
-            let mut p = user.client_profile.clone().unwrap_or_default();
-            fields.client(&mut p, &mut errors);
-            if errors.is_empty() {
-                user.client_profile = Some(p);
-            }
-        }
-        UserType::Admin => {}
+    let mut seller = user.freelancer_profile.clone().unwrap_or_default();
+    let mut client = user.client_profile.clone().unwrap_or_default();
+    if sells {
+        Fields(patch.clone()).freelancer(&mut seller, &mut errors);
+    }
+    if buys {
+        Fields(patch).client(&mut client, &mut errors);
     }
     if errors.is_empty() {
+        if sells {
+            user.freelancer_profile = Some(seller);
+        }
+        if buys {
+            user.client_profile = Some(client);
+        }
         user.notification_preferences = preferences;
         Ok(())
     } else {
+        // A field both profiles have (`location`) is reported once.
         errors.sort_by(|a, b| a.0.cmp(&b.0));
+        errors.dedup_by(|a, b| a.0 == b.0);
         Err(PatchError::Invalid(errors))
     }
+}
+
+/// Why a seller profile could not be opened.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OpenSellerError {
+    #[error("operators do not sell")]
+    Admin,
+    #[error("the account sells already")]
+    AlreadySeller,
+    #[error(transparent)]
+    Patch(#[from] PatchError),
+}
+
+/// Opens a seller profile on a buyer's account: the seed's freelancer fields from `patch`
+/// (`bio` and at least one skill required; the computed ones start at zero) and the seller
+/// role. Purchases, wallet and reviews stay with the account. On error `user` is unchanged.
+pub fn open_seller(user: &mut User, patch: ProfilePatch) -> Result<(), OpenSellerError> {
+    if user.is_admin() {
+        return Err(OpenSellerError::Admin);
+    }
+    if user.is_seller() {
+        return Err(OpenSellerError::AlreadySeller);
+    }
+    let patch = patch.flatten();
+    let sent = patch.sent();
+    let read_only: Vec<String> = sent
+        .iter()
+        .filter(|k| READ_ONLY_FIELDS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    if !read_only.is_empty() {
+        return Err(PatchError::ReadOnly(read_only).into());
+    }
+    let unknown: Vec<String> = sent
+        .iter()
+        .filter(|k| *k == "notification_preferences" || !FREELANCER_FIELDS.contains(&k.as_str()))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(PatchError::Unknown(unknown).into());
+    }
+    let mut profile = user.freelancer_profile.clone().unwrap_or_default();
+    let mut errors = Vec::new();
+    Fields(patch).freelancer(&mut profile, &mut errors);
+    if profile.bio.trim().is_empty() {
+        errors.push((
+            "bio".to_owned(),
+            Text::new(
+                "请介绍你的专长与经验",
+                "Tell buyers what you do and your experience",
+            ),
+        ));
+    }
+    if profile.skills.is_empty() {
+        errors.push((
+            "skills".to_owned(),
+            Text::new("请至少填写一项技能", "Name at least one skill"),
+        ));
+    }
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| a.0.cmp(&b.0));
+        errors.dedup_by(|a, b| a.0 == b.0);
+        return Err(PatchError::Invalid(errors).into());
+    }
+    user.freelancer_profile = Some(profile);
+    user.roles.push(Role::Seller);
+    user.roles.sort();
+    user.roles.dedup();
+    Ok(())
 }
 
 /// Calls `$m!(name, …)` with every writable field of a [`ProfilePatch`] (one list for
@@ -694,6 +766,61 @@ mod tests {
 
     fn obj(v: serde_json::Value) -> ProfilePatch {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_client_opens_a_seller_profile_once_and_then_edits_both_profiles() {
+        let mut u = user(UserType::Client);
+        let before = u.clone();
+        // Seller fields only; a bio and a skill are required; nothing changes on refusal.
+        assert!(matches!(
+            open_seller(&mut u, obj(json!({"bio": "品牌设计", "skills": ["logo"], "company_name": "云栖"}))),
+            Err(OpenSellerError::Patch(PatchError::Unknown(f))) if f == ["company_name"]
+        ));
+        match open_seller(&mut u, obj(json!({"location": "杭州"}))) {
+            Err(OpenSellerError::Patch(PatchError::Invalid(e))) => {
+                let names: Vec<&str> = e.iter().map(|(n, _)| n.as_str()).collect();
+                assert_eq!(names, ["bio", "skills"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(u, before);
+        open_seller(
+            &mut u,
+            obj(json!({"bio": "十年品牌设计经验", "skills": ["logo"], "location": "杭州"})),
+        )
+        .unwrap();
+        assert_eq!(u.roles, vec![Role::Buyer, Role::Seller]);
+        assert_eq!(u.user_type, UserType::Client);
+        assert!(u.client_profile.is_some());
+        assert_eq!(
+            open_seller(&mut u, obj(json!({"bio": "x", "skills": ["y"]}))),
+            Err(OpenSellerError::AlreadySeller)
+        );
+        // Both profiles are the account's now: a shared field goes to both.
+        apply_patch(
+            &mut u,
+            obj(json!({"bio": "品牌与包装设计", "company_name": "云栖茶舍", "location": "上海"})),
+        )
+        .unwrap();
+        let (seller, client) = (
+            u.freelancer_profile.clone().unwrap(),
+            u.client_profile.clone().unwrap(),
+        );
+        assert_eq!(
+            (seller.bio.as_str(), seller.location.as_str()),
+            ("品牌与包装设计", "上海")
+        );
+        assert_eq!(
+            (client.company_name.as_deref(), client.location.as_str()),
+            (Some("云栖茶舍"), "上海")
+        );
+        // Operators do not sell.
+        let mut admin = user(UserType::Admin);
+        assert_eq!(
+            open_seller(&mut admin, obj(json!({"bio": "x", "skills": ["y"]}))),
+            Err(OpenSellerError::Admin)
+        );
     }
 
     #[test]

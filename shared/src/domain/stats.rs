@@ -113,6 +113,8 @@ pub struct Overview {
 pub struct UsersOverview {
     pub total: i64,
     pub by_type: BTreeMap<String, i64>,
+    /// Accounts that sell: registered freelancers and clients who opened a seller profile.
+    pub sellers: i64,
     pub new_today: i64,
 }
 
@@ -167,6 +169,7 @@ pub fn overview(
     Overview {
         users: UsersOverview {
             total: by_type.values().sum(),
+            sellers: get(current, "users_freelancer") + get(current, "users_client_sellers"),
             by_type,
             new_today: get(today, "new_users"),
         },

@@ -35,6 +35,78 @@ impl UserType {
     }
 }
 
+/// What an account may do. One person buys and sells with one account: every client and
+/// freelancer is a buyer, a seller once they open a seller profile (a freelancer from the
+/// start); operators are admins only.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Buyer,
+    Seller,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Buyer => "buyer",
+            Role::Seller => "seller",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "buyer" => Some(Role::Buyer),
+            "seller" => Some(Role::Seller),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    /// The roles an account registered as `user_type` starts with (and what an account
+    /// written before roles existed has).
+    pub fn initial(user_type: UserType) -> Vec<Role> {
+        match user_type {
+            UserType::Freelancer => vec![Role::Buyer, Role::Seller],
+            UserType::Client => vec![Role::Buyer],
+            UserType::Admin => vec![Role::Admin],
+        }
+    }
+}
+
+/// A provider people sign in with instead of a password: each of its identities is bound to
+/// at most one account, and an account to at most one identity of each provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Social {
+    /// 微信登录.
+    Wechat,
+    /// 支付宝登录.
+    Alipay,
+}
+
+impl Social {
+    pub const ALL: [Social; 2] = [Social::Wechat, Social::Alipay];
+
+    /// The name in error codes (`wechat.invalid_code`) and logs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Social::Wechat => "wechat",
+            Social::Alipay => "alipay",
+        }
+    }
+
+    /// The name in the table's keys (`UNIQUE#WECHAT#…`, `USER#{id}/ALIPAY`).
+    pub fn key_part(&self) -> &'static str {
+        match self {
+            Social::Wechat => "WECHAT",
+            Social::Alipay => "ALIPAY",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
@@ -167,7 +239,10 @@ pub struct User {
     pub username: Username,
     pub email: Option<Email>,
     pub phone: Option<Phone>,
+    /// What the account registered as. What it may do is [`User::roles`].
     pub user_type: UserType,
+    /// Sorted, without repeats.
+    pub roles: Vec<Role>,
     pub status: UserStatus,
     pub avatar: Option<String>,
     pub is_verified: bool,
@@ -224,6 +299,7 @@ impl User {
             email,
             phone,
             user_type,
+            roles: Role::initial(user_type),
             status: UserStatus::Active,
             avatar: None,
             is_verified: false,
@@ -246,6 +322,19 @@ impl User {
 
     pub fn is_active(&self) -> bool {
         self.status == UserStatus::Active
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether the account may publish services and take orders.
+    pub fn is_seller(&self) -> bool {
+        self.has(Role::Seller)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.has(Role::Admin)
     }
 
     /// Whether an automatic or operator restriction is in force at `now`.

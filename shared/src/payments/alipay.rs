@@ -56,9 +56,125 @@ pub struct AlipayConfig {
 #[derive(Debug)]
 pub struct Alipay {
     config: AlipayConfig,
+    app: OpenApp,
+}
+
+/// One application on Alipay's open platform (开放平台): it signs what it sends with its
+/// private key and believes only what Alipay signed. Payments and sign-in each hold one.
+#[derive(Debug)]
+pub struct OpenApp {
+    app_id: String,
+    gateway_url: String,
     signer: RsaSigner,
     verifier: RsaVerifier,
     http: reqwest::Client,
+}
+
+impl OpenApp {
+    pub fn new(
+        app_id: &str,
+        private_key: &SecretString,
+        alipay_public_key: &str,
+        gateway_url: &str,
+    ) -> Result<OpenApp, KeyError> {
+        Ok(OpenApp {
+            app_id: app_id.to_owned(),
+            gateway_url: gateway_url.to_owned(),
+            signer: RsaSigner::from_pem(private_key.expose_secret())?,
+            verifier: RsaVerifier::from_pem(alipay_public_key)?,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+        })
+    }
+
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    /// Whether Alipay signed `content` (RSA2, its public key for this application).
+    pub fn verify(&self, content: &[u8], sign: &str) -> bool {
+        self.verifier.verify(content, sign)
+    }
+
+    /// The common parameters of a call to `method`, then `own` (`biz_content`, `notify_url`,
+    /// or a method's own parameters such as `grant_type` and `code`), signed.
+    pub fn signed_params(
+        &self,
+        method: &str,
+        own: &[(&str, &str)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(String, String)>, KeyError> {
+        let mut params: Vec<(String, String)> = vec![
+            ("app_id".into(), self.app_id.clone()),
+            ("method".into(), method.into()),
+            ("format".into(), "JSON".into()),
+            ("charset".into(), "utf-8".into()),
+            ("sign_type".into(), "RSA2".into()),
+            ("timestamp".into(), china_time(now)),
+            ("version".into(), "1.0".into()),
+        ];
+        params.extend(own.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let content = sign_content(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), false);
+        let sign = self.signer.sign(content.as_bytes())?;
+        params.push(("sign".into(), sign));
+        Ok(params)
+    }
+
+    /// The gateway URL that carries `params` (for the payer's browser).
+    pub fn url_with(&self, params: &[(String, String)]) -> String {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter())
+            .finish();
+        format!("{}?{query}", self.gateway_url)
+    }
+
+    /// Sends `method` with `own` as a signed form POST; the answer's text.
+    pub async fn call(
+        &self,
+        method: &str,
+        own: &[(&str, &str)],
+        now: DateTime<Utc>,
+    ) -> Result<String, GatewayError> {
+        let params = self
+            .signed_params(method, own, now)
+            .map_err(|e| GatewayError::Decode(e.to_string()))?;
+        let resp = self
+            .http
+            .post(&self.gateway_url)
+            .form(&params)
+            .send()
+            .await
+            .map_err(|e| GatewayError::Network(e.without_url().to_string()))?;
+        resp.text()
+            .await
+            .map_err(|e| GatewayError::Network(e.without_url().to_string()))
+    }
+
+    /// The `<method>_response` member of an API answer, only if Alipay signed its exact text.
+    pub fn signed_answer<T: serde::de::DeserializeOwned>(
+        &self,
+        body: &str,
+        method: &str,
+    ) -> Result<T, GatewayError> {
+        let members: std::collections::HashMap<String, Box<RawValue>> =
+            serde_json::from_str(body).map_err(|e| GatewayError::Decode(e.to_string()))?;
+        let name = format!("{}_response", method.replace('.', "_"));
+        let raw = members
+            .get(&name)
+            .ok_or_else(|| GatewayError::Decode(format!("no {name} in the answer")))?
+            .get();
+        let sign: Option<String> = members
+            .get("sign")
+            .and_then(|s| serde_json::from_str(s.get()).ok());
+        if !sign.is_some_and(|s| self.verifier.verify(raw.as_bytes(), &s)) {
+            return Err(GatewayError::Unverified(
+                raw.chars().take(200).collect::<String>(),
+            ));
+        }
+        serde_json::from_str(raw).map_err(|e| GatewayError::Decode(e.to_string()))
+    }
 }
 
 /// `yyyy-MM-dd HH:mm:ss` in China time, Alipay's format for `timestamp` and `time_expire`.
@@ -111,51 +227,17 @@ struct Answer {
 
 impl Alipay {
     pub fn new(config: AlipayConfig) -> Result<Alipay, KeyError> {
-        let signer = RsaSigner::from_pem(config.private_key.expose_secret())?;
-        let verifier = RsaVerifier::from_pem(&config.alipay_public_key)?;
-        Ok(Alipay {
-            config,
-            signer,
-            verifier,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
-        })
+        let app = OpenApp::new(
+            &config.app_id,
+            &config.private_key,
+            &config.alipay_public_key,
+            &config.gateway_url,
+        )?;
+        Ok(Alipay { config, app })
     }
 
     pub fn app_id(&self) -> &str {
         &self.config.app_id
-    }
-
-    /// The common parameters of a call to `method` with `biz_content`, signed.
-    fn signed_params(
-        &self,
-        method: &str,
-        biz_content: &str,
-        now: DateTime<Utc>,
-        with_urls: bool,
-    ) -> Result<Vec<(String, String)>, KeyError> {
-        let mut params: Vec<(String, String)> = vec![
-            ("app_id".into(), self.config.app_id.clone()),
-            ("method".into(), method.into()),
-            ("format".into(), "JSON".into()),
-            ("charset".into(), "utf-8".into()),
-            ("sign_type".into(), "RSA2".into()),
-            ("timestamp".into(), china_time(now)),
-            ("version".into(), "1.0".into()),
-            ("biz_content".into(), biz_content.into()),
-        ];
-        if with_urls {
-            params.push(("notify_url".into(), self.config.notify_url.clone()));
-            if let Some(r) = &self.config.return_url {
-                params.push(("return_url".into(), r.clone()));
-            }
-        }
-        let content = sign_content(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), false);
-        let sign = self.signer.sign(content.as_bytes())?;
-        params.push(("sign".into(), sign));
-        Ok(params)
     }
 
     /// The URL that takes the payer to Alipay's cashier for `charge`.
@@ -177,12 +259,16 @@ impl Alipay {
             "time_expire": china_time(charge.expires_at),
         })
         .to_string();
-        let params = self.signed_params(method, &biz, now, true)?;
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(params.iter())
-            .finish();
+        let mut own = vec![
+            ("biz_content", biz.as_str()),
+            ("notify_url", self.config.notify_url.as_str()),
+        ];
+        if let Some(r) = &self.config.return_url {
+            own.push(("return_url", r.as_str()));
+        }
+        let params = self.app.signed_params(method, &own, now)?;
         Ok(PayParams::Redirect {
-            pay_url: format!("{}?{query}", self.config.gateway_url),
+            pay_url: self.app.url_with(&params),
         })
     }
 
@@ -202,7 +288,7 @@ impl Alipay {
             return Err(CallbackError::BadSignature);
         }
         let content = sign_content(form.iter().map(|(k, v)| (k.as_str(), v.as_str())), true);
-        if !self.verifier.verify(content.as_bytes(), sign) {
+        if !self.app.verify(content.as_bytes(), sign) {
             return Err(CallbackError::BadSignature);
         }
         if field("app_id") != Some(self.config.app_id.as_str()) {
@@ -257,50 +343,16 @@ impl Alipay {
         self.transfer_outcome(&body)
     }
 
-    /// The `<method>_response` member of an API answer, only if Alipay signed its exact text.
-    fn signed_answer<T: serde::de::DeserializeOwned>(
-        &self,
-        body: &str,
-        method: &str,
-    ) -> Result<T, GatewayError> {
-        let members: std::collections::HashMap<String, Box<RawValue>> =
-            serde_json::from_str(body).map_err(|e| GatewayError::Decode(e.to_string()))?;
-        let name = format!("{}_response", method.replace('.', "_"));
-        let raw = members
-            .get(&name)
-            .ok_or_else(|| GatewayError::Decode(format!("no {name} in the answer")))?
-            .get();
-        let sign: Option<String> = members
-            .get("sign")
-            .and_then(|s| serde_json::from_str(s.get()).ok());
-        if !sign.is_some_and(|s| self.verifier.verify(raw.as_bytes(), &s)) {
-            return Err(GatewayError::Unverified(
-                raw.chars().take(200).collect::<String>(),
-            ));
-        }
-        serde_json::from_str(raw).map_err(|e| GatewayError::Decode(e.to_string()))
-    }
-
-    /// Sends `method` with `biz` as a signed form POST; the answer's text.
+    /// Sends `method` with `biz` as its `biz_content`; the answer's text.
     async fn call(
         &self,
         method: &str,
         biz: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<String, GatewayError> {
-        let params = self
-            .signed_params(method, &biz.to_string(), now, false)
-            .map_err(|e| GatewayError::Decode(e.to_string()))?;
-        let resp = self
-            .http
-            .post(&self.config.gateway_url)
-            .form(&params)
-            .send()
+        self.app
+            .call(method, &[("biz_content", &biz.to_string())], now)
             .await
-            .map_err(|e| GatewayError::Network(e.without_url().to_string()))?;
-        resp.text()
-            .await
-            .map_err(|e| GatewayError::Network(e.without_url().to_string()))
     }
 
     /// `alipay.trade.refund` of `r.amount` of the trade `r.out_trade_no`, under our
@@ -320,7 +372,7 @@ impl Alipay {
             "refund_reason": r.reason,
         });
         let body = self.call(METHOD, &biz, now).await?;
-        let a: Answer = self.signed_answer(&body, METHOD)?;
+        let a: Answer = self.app.signed_answer(&body, METHOD)?;
         match (a.code.as_str(), a.fund_change.as_deref()) {
             ("10000", Some("Y")) => Ok(RefundOutcome::Succeeded {
                 gateway_refund_id: a.trade_no,
@@ -364,7 +416,7 @@ impl Alipay {
             "out_request_no": r.refund_no,
         });
         let body = self.call(METHOD, &biz, now).await?;
-        let a: Answer = self.signed_answer(&body, METHOD)?;
+        let a: Answer = self.app.signed_answer(&body, METHOD)?;
         match (a.code.as_str(), a.refund_status.as_deref()) {
             ("10000", Some("REFUND_SUCCESS")) => Ok(RefundOutcome::Succeeded {
                 gateway_refund_id: a.trade_no,
@@ -383,7 +435,9 @@ impl Alipay {
 
     /// Reads a transfer response: only a response signed by Alipay can pay or refuse.
     pub fn transfer_outcome(&self, body: &str) -> Result<TransferOutcome, GatewayError> {
-        let r: Answer = self.signed_answer(body, "alipay.fund.trans.uni.transfer")?;
+        let r: Answer = self
+            .app
+            .signed_answer(body, "alipay.fund.trans.uni.transfer")?;
         Ok(match (r.code.as_str(), r.status.as_deref()) {
             ("10000", Some("SUCCESS")) => TransferOutcome::Paid {
                 reference: r.order_id.unwrap_or_default(),

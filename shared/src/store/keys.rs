@@ -6,6 +6,7 @@ use crate::domain::ledger::Account;
 use crate::domain::order::{OrderStatus, TimerKind};
 use crate::domain::payment::{Gateway, WithdrawalStatus};
 use crate::domain::service::ServiceStatus;
+use crate::domain::user::Social;
 use crate::domain::{
     AuditId, ConversationId, FileId, MessageId, NotificationId, OrderId, OrderStepId, ReportId,
     ReviewId, ServiceId, SessionId, UserId, UserStatus, VerificationId, VerificationStatus,
@@ -101,15 +102,16 @@ pub fn unique_phone(phone: &str) -> Key {
     key(format!("UNIQUE#PHONE#{phone}"), "UNIQUE")
 }
 
-/// `UNIQUE#WECHAT#{binding}`: one WeChat identity (`union:{unionid}` or
-/// `open:{appid}:{openid}`) signs into one account.
-pub fn unique_wechat(binding: &str) -> Key {
-    key(format!("UNIQUE#WECHAT#{binding}"), "UNIQUE")
+/// `UNIQUE#{WECHAT|ALIPAY}#{binding}`: one WeChat identity (`union:{unionid}` or
+/// `open:{appid}:{openid}`) or Alipay identity (`uid:{user_id}`, `union:{union_id}` or
+/// `open:{app_id}:{open_id}`) signs into one account.
+pub fn unique_social(social: Social, binding: &str) -> Key {
+    key(format!("UNIQUE#{}#{binding}", social.key_part()), "UNIQUE")
 }
 
-/// `USER#{id} / WECHAT`: the one WeChat identity an account is bound to.
-pub fn wechat_of(user: UserId) -> Key {
-    key(format!("USER#{user}"), "WECHAT")
+/// `USER#{id} / {WECHAT|ALIPAY}`: the one identity of that provider an account is bound to.
+pub fn social_of(social: Social, user: UserId) -> Key {
+    key(format!("USER#{user}"), social.key_part())
 }
 
 /// `SESSION#{id} / SESSION`: one refresh-token family.

@@ -61,7 +61,7 @@ pub use rate_limit::{RateLimit, RateLimited};
 pub use reviews::{CountOutcome, ReviewListing};
 pub use services::{FoldOutcome, MediaSlot, SavedEntry, ServiceListing};
 pub use sessions::RotateOutcome;
-pub use users::{AdminUserFilter, CreateUserError, LoginKey, PhoneMove, UniqueField, WechatBind};
+pub use users::{AdminUserFilter, CreateUserError, LoginKey, PhoneMove, SocialBind, UniqueField};
 pub use verifications::{ReviewOutcome, SubmitOutcome, VerificationRecord, VerificationReview};
 
 /// The table and a client built once per cold start.

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::entity_type::EntityType;
 use super::{StoreError, keys};
 use crate::domain::{
-    ClientProfile, Email, FreelancerProfile, Money, Phone, Session, User, UserStatus, UserType,
-    Username, VerificationSummary,
+    ClientProfile, Email, FreelancerProfile, Money, Phone, Role, Session, User, UserStatus,
+    UserType, Username, VerificationSummary,
 };
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,6 +32,10 @@ pub(super) struct UserRecord {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub user_type: UserType,
+    /// Absent on accounts written before roles existed (`devtool migrate-roles` writes it):
+    /// read as the roles their type starts with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<Role>>,
     pub status: UserStatus,
     pub avatar: Option<String>,
     pub is_verified: bool,
@@ -142,6 +146,7 @@ impl From<&User> for UserRecord {
             email: u.email.as_ref().map(|e| e.as_str().to_owned()),
             phone: u.phone.as_ref().map(|p| p.as_str().to_owned()),
             user_type: u.user_type,
+            roles: Some(u.roles.clone()),
             status: u.status,
             avatar: u.avatar.clone(),
             is_verified: u.is_verified,
@@ -182,6 +187,7 @@ impl TryFrom<UserRecord> for User {
                 .map(Phone::parse)
                 .transpose()
                 .map_err(|_| bad("phone"))?,
+            roles: r.roles.unwrap_or_else(|| Role::initial(r.user_type)),
             user_type: r.user_type,
             status: r.status,
             avatar: r.avatar,

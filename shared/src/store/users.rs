@@ -6,6 +6,7 @@ use super::entity_type::EntityType;
 use super::records::{SessionRecord, UniqueRecord, UserRecord};
 use super::{Store, StoreError, from_item, keys, to_item};
 
+use crate::domain::user::{Role, Social, UserType};
 use crate::domain::{Email, Phone, Session, User, UserId, Username};
 
 /// The fields that must be unique across accounts.
@@ -42,13 +43,13 @@ pub enum LoginKey {
     Phone(Phone),
 }
 
-/// What [`Store::bind_wechat`] did.
+/// What [`Store::bind_social`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WechatBind {
+pub enum SocialBind {
     Bound,
-    /// The WeChat identity is bound to an account already.
+    /// The identity is bound to an account already.
     IdentityTaken,
-    /// The account is bound to another WeChat identity.
+    /// The account is bound to another identity of the same provider.
     AccountTaken,
 }
 
@@ -289,6 +290,65 @@ impl Store {
         Ok(self.transact(ops).await?.is_ok())
     }
 
+    /// Accounts written before roles existed (no `roles` attribute): their ids and types, from
+    /// the users' index.
+    pub async fn users_without_roles(&self) -> Result<Vec<(UserId, UserType)>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Legacy {
+            id: String,
+            user_type: UserType,
+        }
+        let items = self
+            .query_all(
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(keys::GSI1)
+                    .key_condition_expression("GSI1PK = :pk")
+                    .filter_expression("attribute_not_exists(#roles)")
+                    .projection_expression("id, user_type")
+                    .expression_attribute_names("#roles", "roles")
+                    .expression_attribute_values(
+                        ":pk",
+                        AttributeValue::S(keys::GSI1_USERS.to_owned()),
+                    ),
+            )
+            .await?;
+        items
+            .into_iter()
+            .map(|item| {
+                let l: Legacy = from_item(item)?;
+                let id =
+                    l.id.parse()
+                        .map_err(|_| StoreError::Decode(format!("user id {}", l.id)))?;
+                Ok((id, l.user_type))
+            })
+            .collect()
+    }
+
+    /// Writes `roles` on an account that has none yet (a new version). `Ok(false)` when it has
+    /// them already or is gone: running the migration again changes nothing.
+    pub async fn set_initial_roles(
+        &self,
+        user: UserId,
+        roles: &[Role],
+    ) -> Result<bool, StoreError> {
+        use super::ops::n;
+        let list = roles
+            .iter()
+            .map(|r| AttributeValue::S(r.as_str().to_owned()))
+            .collect();
+        let op = super::ops::update(
+            &self.table,
+            keys::user(user),
+            "SET #roles = :r ADD version :one",
+            Some("attribute_exists(PK) AND attribute_not_exists(#roles)"),
+            &[("#roles", "roles")],
+            vec![(":r", AttributeValue::L(list)), (":one", n(1))],
+        )?;
+        Ok(self.transact(vec![op]).await?.is_ok())
+    }
+
     pub async fn set_phone_verified(&self, user: UserId) -> Result<(), StoreError> {
         use super::ops::n;
         let key = keys::user(user);
@@ -424,37 +484,46 @@ impl Store {
         })
     }
 
-    /// The account a WeChat identity is bound to.
-    pub async fn wechat_binding(&self, binding: &str) -> Result<Option<UserId>, StoreError> {
-        self.get_record::<UniqueRecord>(keys::unique_wechat(binding), true)
+    /// The account a WeChat or Alipay identity is bound to.
+    pub async fn social_binding(
+        &self,
+        social: Social,
+        binding: &str,
+    ) -> Result<Option<UserId>, StoreError> {
+        self.get_record::<UniqueRecord>(keys::unique_social(social, binding), true)
             .await?
             .map(|r| {
-                r.user_id
-                    .parse()
-                    .map_err(|_| StoreError::Decode(format!("wechat binding {binding}: user id")))
+                r.user_id.parse().map_err(|_| {
+                    StoreError::Decode(format!("{} binding {binding}: user id", social.as_str()))
+                })
             })
             .transpose()
     }
 
-    /// The WeChat identity `user` is bound to (`USER#{id}/WECHAT`), if any.
-    pub async fn wechat_of(&self, user: UserId) -> Result<Option<String>, StoreError> {
+    /// The identity of `social` that `user` is bound to (`USER#{id}/WECHAT`), if any.
+    pub async fn social_of(
+        &self,
+        social: Social,
+        user: UserId,
+    ) -> Result<Option<String>, StoreError> {
         #[derive(serde::Deserialize)]
         struct Bound {
             binding: String,
         }
         Ok(self
-            .get_record::<Bound>(keys::wechat_of(user), true)
+            .get_record::<Bound>(keys::social_of(social, user), true)
             .await?
             .map(|b| b.binding))
     }
 
-    /// Binds `user` to the WeChat identity `binding`, both ways, in one transaction.
-    pub async fn bind_wechat(
+    /// Binds `user` to the identity `binding` of `social`, both ways, in one transaction.
+    pub async fn bind_social(
         &self,
+        social: Social,
         user: UserId,
         binding: &str,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<WechatBind, StoreError> {
+    ) -> Result<SocialBind, StoreError> {
         let guard = |key: keys::Key| UniqueRecord {
             pk: key.pk,
             sk: key.sk,
@@ -463,17 +532,17 @@ impl Store {
             created_at: now,
             version: 1,
         };
-        let mine = keys::wechat_of(user);
+        let mine = keys::social_of(social, user);
         let mut of_user = to_item(&guard(mine))?;
         of_user.insert("binding".into(), AttributeValue::S(binding.to_owned()));
         let ops = vec![
-            self.put_new(to_item(&guard(keys::unique_wechat(binding)))?)?,
+            self.put_new(to_item(&guard(keys::unique_social(social, binding)))?)?,
             self.put_new(of_user)?,
         ];
         Ok(match self.transact(ops).await? {
-            Ok(()) => WechatBind::Bound,
-            Err(c) if c.failed(0) => WechatBind::IdentityTaken,
-            Err(_) => WechatBind::AccountTaken,
+            Ok(()) => SocialBind::Bound,
+            Err(c) if c.failed(0) => SocialBind::IdentityTaken,
+            Err(_) => SocialBind::AccountTaken,
         })
     }
 

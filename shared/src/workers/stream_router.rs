@@ -384,12 +384,22 @@ fn counter_change(c: &StreamChange) -> Option<CounterChange> {
         Entity::User(u) => {
             let new = u.new.as_ref()?;
             let user_type = new.user_type.as_str();
+            // Clients who opened a seller profile (registered freelancers sell from the start).
+            let client_seller = |u: &crate::domain::User| {
+                u.user_type == crate::domain::UserType::Client && u.is_seller()
+            };
             if inserted {
                 x.add_current(format!("users_{user_type}"), 1);
                 x.add_daily("new_users", 1);
                 x.add_daily(format!("new_users_{user_type}"), 1);
             } else if u.became(|u| u.status, UserStatus::Deactivated) {
                 x.add_current(format!("users_{user_type}"), -1);
+                if client_seller(new) {
+                    x.add_current("users_client_sellers", -1);
+                }
+            } else if u.became(client_seller, true) && new.is_active() {
+                x.add_current("users_client_sellers", 1);
+                x.add_daily("sellers_opened", 1);
             }
         }
         Entity::Order(o) => {
