@@ -541,6 +541,7 @@ const HANDLER_FILES: &[&str] = &[
     "account",
     "admin",
     "auth",
+    "briefs",
     "files",
     "health",
     "messaging",

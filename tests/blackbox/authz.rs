@@ -133,6 +133,31 @@ async fn check(api: &Api, cast: &Cast, rows: &[Row]) -> usize {
     calls
 }
 
+async fn brief(api: &Api, client: &Party) -> String {
+    let a = api
+        .post_auth(
+            "/briefs",
+            &client.access,
+            json!({"title": "茶叶宣传册设计", "description": "为一家茶叶公司设计宣传册与包装，提供可直接印刷的文件。",
+                   "category": "logo-design", "budget": "1000.00"}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.body["data"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn bid_on(api: &Api, seller: &Party, brief: &str) -> String {
+    let a = api
+        .post_auth(
+            &format!("/briefs/{brief}/proposals"),
+            &seller.access,
+            json!({"price": "1000.00", "delivery_days": 7, "message": "可以做，七天交付，含源文件。"}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.body["data"]["id"].as_str().unwrap().to_owned()
+}
+
 async fn admin_party(api: &Api) -> Party {
     let (access, id) = crate::admin_session(api).await;
     Party { access, id }
@@ -244,8 +269,47 @@ async fn every_object_route_answers_each_caller_as_documented() {
         .unwrap()
         .to_owned();
 
+    // Briefs of the client's, a proposal of the freelancer's on two of them.
+    let (brief_edit, brief_close) = (brief(&api, c).await, brief(&api, c).await);
+    let (brief_bid, brief_award) = (brief(&api, c).await, brief(&api, c).await);
+    let bid_withdraw = bid_on(&api, f, &brief_bid).await;
+    let bid_accept = bid_on(&api, f, &brief_award).await;
+
     use Method as M;
     let rows = vec![
+        // Briefs: their buyer edits, closes and accepts; a proposal's seller withdraws it.
+        row(
+            M::PATCH,
+            format!("/briefs/{brief_edit}"),
+            Some(json!({"budget": "1200.00"})),
+            "client",
+        )
+        .other("freelancer")
+        .expect([401, 404, 404, 404, 200]),
+        row(
+            M::POST,
+            format!("/briefs/{brief_close}/close"),
+            None,
+            "client",
+        )
+        .other("freelancer")
+        .expect([401, 404, 404, 404, 200]),
+        row(
+            M::POST,
+            format!("/briefs/{brief_bid}/proposals/{bid_withdraw}/withdraw"),
+            None,
+            "freelancer",
+        )
+        .other("client")
+        .expect([401, 404, 404, 404, 200]),
+        row(
+            M::POST,
+            format!("/briefs/{brief_award}/proposals/{bid_accept}/accept"),
+            None,
+            "client",
+        )
+        .other("freelancer")
+        .expect([401, 404, 404, 404, 201]),
         // Orders: parties and operators read them; actions belong to one party.
         row(M::GET, format!("/orders/{o}"), None, "client")
             .other("freelancer")

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod authz;
 mod avatar;
+mod briefs;
 mod errors;
 mod files;
 mod logs;

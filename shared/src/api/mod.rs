@@ -4,11 +4,13 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod briefs;
 mod common;
 pub mod files;
 pub mod health;
 pub mod messaging;
 pub mod openapi;
+mod order_views;
 pub mod orders;
 pub mod payments;
 pub mod privacy;

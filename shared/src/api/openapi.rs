@@ -40,6 +40,7 @@ pub fn routes() -> Vec<Route> {
         super::reviews::routes(),
         super::search::routes(),
         super::orders::routes(),
+        super::briefs::routes(),
         super::files::routes(),
         super::messaging::routes(),
         super::payments::routes(),

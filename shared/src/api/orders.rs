@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{GatewayFields, pay_with, service_not_found};
 use super::common::{idempotency_key, order_not_found, replayed};
+use super::order_views::OrderView;
 use super::review_views::ReviewView;
 use super::session::{admin, signed_in};
 use super::uploads::{FileView, attached_views, media_files};
@@ -18,8 +19,8 @@ use crate::app::orders::{self as app, OrderError, Outcome};
 use crate::app::services::Viewer;
 use crate::deps::Deps;
 use crate::domain::order::{
-    Actor, Dispute, MAX_FILES, MAX_MESSAGE_CHARS, MAX_REASON_CHARS, MAX_REQUIREMENTS_CHARS, Order,
-    OrderRuleError, OrderStatus, Party, PaymentStatus, Resolution, Settlement,
+    MAX_FILES, MAX_MESSAGE_CHARS, MAX_REASON_CHARS, MAX_REQUIREMENTS_CHARS, Order, OrderRuleError,
+    OrderStatus, Party, PaymentStatus, Resolution,
 };
 use crate::domain::service::Tier;
 use crate::domain::{Money, OrderId, ServiceId, UserType};
@@ -165,210 +166,6 @@ fn rule_error(r: OrderRuleError) -> ApiError {
             Text::new("订单当前不能执行此操作", "Not possible on this order now"),
         ),
         OrderRuleError::Money(e) => ApiError::internal(e),
-    }
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct PartyView {
-    id: String,
-    username: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct ServiceRef {
-    id: String,
-    title: Option<String>,
-    title_zh: Option<String>,
-}
-
-/// The package as bought (a copy taken when the order was placed).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = OrderPackageView)]
-pub(crate) struct PackageView {
-    tier: Tier,
-    name: &'static str,
-    name_zh: &'static str,
-    price: Money,
-    description: String,
-    delivery_days: u32,
-    revisions: u32,
-    features: Vec<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct CancellationView {
-    requested_by: Party,
-    reason: String,
-    requested_at: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct DisputeView {
-    opened_by: Party,
-    reason: String,
-    evidence_keys: Vec<String>,
-    /// The checked files behind `evidence_keys` (download links from `GET /files/{file_id}`).
-    evidence: Vec<FileView>,
-    opened_at: String,
-    previous_status: OrderStatus,
-}
-
-impl From<&Dispute> for DisputeView {
-    fn from(d: &Dispute) -> Self {
-        DisputeView {
-            opened_by: d.by,
-            reason: d.reason.clone(),
-            evidence_keys: d.evidence_keys.clone(),
-            evidence: d
-                .evidence
-                .iter()
-                .map(|a| FileView::attached(a, None))
-                .collect(),
-            opened_at: rfc3339(&d.at),
-            previous_status: d.from,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct SettlementView {
-    resolution: Resolution,
-    refund_amount: Money,
-    note: String,
-    resolved_at: String,
-}
-
-impl From<&Settlement> for SettlementView {
-    fn from(s: &Settlement) -> Self {
-        SettlementView {
-            resolution: s.resolution,
-            refund_amount: s.refunded,
-            note: s.note.clone(),
-            resolved_at: rfc3339(&s.at),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct OrderView {
-    id: String,
-    order_number: String,
-    client: PartyView,
-    freelancer: PartyView,
-    service: ServiceRef,
-    package: PackageView,
-    requirements: String,
-    total_amount: Money,
-    platform_fee: Money,
-    freelancer_earnings: Money,
-    /// The commission rate frozen when the order was placed, in basis points (2000 = 20 %).
-    fee_rate_bp: u32,
-    /// The least commission the order pays.
-    minimum_fee: Money,
-    /// Days the freelancer's earnings wait before they can be withdrawn.
-    clearance_days: u32,
-    status: OrderStatus,
-    payment_status: PaymentStatus,
-    payment_method: Option<String>,
-    delivery_deadline: String,
-    /// While a revision is being worked on: when it is due (the order's deadline, or a grace
-    /// period after a revision asked for near or after it). The order is late only after it.
-    revision_due_at: Option<String>,
-    is_late: bool,
-    revisions_used: u32,
-    revisions_left: u32,
-    /// Until when an unpaid order can be paid.
-    pay_by: Option<String>,
-    /// When a delivered order completes by itself.
-    auto_complete_at: Option<String>,
-    cancellation_request: Option<CancellationView>,
-    dispute: Option<DisputeView>,
-    resolution: Option<SettlementView>,
-    cancel_reason: Option<String>,
-    last_event: &'static str,
-    last_event_by: Actor,
-    paid_at: Option<String>,
-    delivered_at: Option<String>,
-    completed_at: Option<String>,
-    cancelled_at: Option<String>,
-    created_at: String,
-    updated_at: String,
-}
-
-impl OrderView {
-    pub fn of(o: &Order) -> OrderView {
-        let (name, name_zh) = o.package.tier.names();
-        let timer = o.timer();
-        OrderView {
-            id: o.id.to_string(),
-            order_number: o.order_number.clone(),
-            client: PartyView {
-                id: o.client_id.to_string(),
-                username: o.client_username.clone(),
-            },
-            freelancer: PartyView {
-                id: o.freelancer_id.to_string(),
-                username: o.freelancer_username.clone(),
-            },
-            service: ServiceRef {
-                id: o.service_id.to_string(),
-                title: o.service_title.clone(),
-                title_zh: o.service_title_zh.clone(),
-            },
-            package: PackageView {
-                tier: o.package.tier,
-                name,
-                name_zh,
-                price: o.package.price,
-                description: o.package.description.clone(),
-                delivery_days: o.package.delivery_days,
-                revisions: o.package.revisions,
-                features: o.package.features.clone(),
-            },
-            requirements: o.requirements.clone(),
-            total_amount: o.total_amount,
-            platform_fee: o.platform_fee,
-            freelancer_earnings: o.freelancer_earnings,
-            fee_rate_bp: o.fee.rate_bp,
-            minimum_fee: o.fee.minimum,
-            clearance_days: o.clearance_days,
-            status: o.status,
-            payment_status: o.payment_status,
-            payment_method: o.payment_method.clone(),
-            delivery_deadline: rfc3339(&o.delivery_deadline),
-            revision_due_at: o
-                .revision_due
-                .filter(|_| o.status == OrderStatus::InProgress)
-                .map(|_| rfc3339(&o.due())),
-            is_late: o.is_late,
-            revisions_used: o.revisions_used,
-            revisions_left: o.package.revisions.saturating_sub(o.revisions_used),
-            pay_by: (o.status == OrderStatus::Pending)
-                .then(|| rfc3339(&(o.created_at + crate::domain::order::PAY_WITHIN))),
-            auto_complete_at: timer
-                .filter(|(k, _)| *k == crate::domain::order::TimerKind::AutoComplete)
-                .map(|(_, at)| rfc3339(&at)),
-            cancellation_request: o
-                .cancellation
-                .as_ref()
-                .filter(|_| o.status.is_open())
-                .map(|c| CancellationView {
-                    requested_by: c.by,
-                    reason: c.reason.clone(),
-                    requested_at: rfc3339(&c.at),
-                }),
-            dispute: o.dispute.as_ref().map(DisputeView::from),
-            resolution: o.settlement.as_ref().map(SettlementView::from),
-            cancel_reason: o.cancel_reason.clone(),
-            last_event: o.last_event.kind.as_str(),
-            last_event_by: o.last_event.by,
-            paid_at: o.paid_at.as_ref().map(rfc3339),
-            delivered_at: o.delivered_at.as_ref().map(rfc3339),
-            completed_at: o.completed_at.as_ref().map(rfc3339),
-            cancelled_at: o.cancelled_at.as_ref().map(rfc3339),
-            created_at: rfc3339(&o.created_at),
-            updated_at: rfc3339(&o.updated_at),
-        }
     }
 }
 

@@ -30,7 +30,8 @@ pub(crate) struct ResponseView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     id: String,
-    service: ServiceCard,
+    /// The service reviewed; `null` for an order from a brief.
+    service: Option<ServiceCard>,
     client: PartyCard,
     freelancer: PartyCard,
     rating: u8,
@@ -46,11 +47,11 @@ impl From<&Review> for ReviewView {
     fn from(r: &Review) -> Self {
         ReviewView {
             id: r.id.to_string(),
-            service: ServiceCard {
-                id: r.service_id.to_string(),
+            service: r.service_id.map(|id| ServiceCard {
+                id: id.to_string(),
                 title: r.service_title.clone(),
                 title_zh: r.service_title_zh.clone(),
-            },
+            }),
             client: PartyCard {
                 id: r.client_id.to_string(),
                 username: r.client_username.clone(),

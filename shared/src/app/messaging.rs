@@ -123,7 +123,7 @@ fn order_thread(order: &Order) -> Thread {
             order.freelancer_id,
             Context::Order(order.id),
         ),
-        service_id: Some(order.service_id),
+        service_id: order.service_id,
         order_id: Some(order.id),
         parties: [
             Party {

@@ -7,6 +7,7 @@ pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod avatar;
+pub mod briefs;
 pub mod catalog;
 pub mod files;
 pub mod ledger;

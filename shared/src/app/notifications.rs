@@ -40,6 +40,18 @@ pub enum Notice {
         client_username: String,
         rating: u8,
     },
+    /// A seller bid on the user's brief.
+    ProposalReceived {
+        brief_id: String,
+        seller_username: String,
+    },
+    /// The brief the user bid on was decided: their proposal accepted (an order waits for
+    /// payment), or another chosen / the brief closed.
+    ProposalDecided {
+        brief_id: String,
+        title: String,
+        accepted: bool,
+    },
     VerificationReviewed {
         verification_id: String,
         approved: bool,
@@ -145,6 +157,9 @@ impl Notice {
             Notice::Order { event, .. } => event.as_str(),
             Notice::MessageReceived { .. } => "message.received",
             Notice::ReviewReceived { .. } => "review.received",
+            Notice::ProposalReceived { .. } => "proposal.received",
+            Notice::ProposalDecided { accepted: true, .. } => "proposal.accepted",
+            Notice::ProposalDecided { .. } => "proposal.declined",
             Notice::VerificationReviewed { .. } => "verification.reviewed",
             Notice::WithdrawalReviewed { .. } => "withdrawal.reviewed",
             Notice::RefundFinished { .. } => "refund.finished",
@@ -175,6 +190,8 @@ impl Notice {
                 conversation_id, ..
             } => Some(conversation_id.clone()),
             Notice::ReviewReceived { review_id, .. } => Some(review_id.clone()),
+            Notice::ProposalReceived { brief_id, .. }
+            | Notice::ProposalDecided { brief_id, .. } => Some(brief_id.clone()),
             Notice::VerificationReviewed {
                 verification_id, ..
             } => Some(verification_id.clone()),
@@ -202,6 +219,7 @@ impl Notice {
                 ..
             } | Notice::ExportReady { .. }
                 | Notice::AccountChanged { .. }
+                | Notice::ProposalDecided { accepted: true, .. }
         )
     }
 
@@ -234,6 +252,30 @@ impl Notice {
                 "收到新评价",
                 format!("{client_username} rated your work {rating}★."),
                 format!("{client_username} 给了您 {rating} 星评价。"),
+            ),
+            Notice::ProposalReceived {
+                seller_username, ..
+            } => text(
+                "New proposal",
+                "收到新投标",
+                format!("{seller_username} sent a proposal for your brief."),
+                format!("{seller_username} 对您的需求投标了。"),
+            ),
+            Notice::ProposalDecided {
+                title,
+                accepted: true,
+                ..
+            } => text(
+                "Proposal accepted",
+                "投标已被选中",
+                format!("Your proposal for \"{title}\" was accepted; the order starts once the buyer pays."),
+                format!("您对需求“{title}”的投标已被选中，买家付款后订单开始。"),
+            ),
+            Notice::ProposalDecided { title, .. } => text(
+                "Brief decided",
+                "需求已结束",
+                format!("\"{title}\" went to another seller or was closed."),
+                format!("需求“{title}”已选定其他卖家或已关闭。"),
             ),
             Notice::VerificationReviewed {
                 approved: true, ..

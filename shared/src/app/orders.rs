@@ -147,7 +147,7 @@ pub async fn place(
         .as_ref()
         .map(|r| store.idempotency_op(r))
         .transpose()?;
-    match store.create_order(&order, op).await? {
+    match store.create_order(&order, op, vec![]).await? {
         Ok(()) => Ok(Outcome::Done(order)),
         Err(TransitionRefusal::ServiceUnavailable) => Err(OrderError::ServiceNotFound),
         // A twin request with the same key won the race: answer what it answered.

@@ -127,6 +127,14 @@ id_type!(
     /// One archive of everything held about a user (PIPL export).
     ExportId
 );
+id_type!(
+    /// A buyer's brief (需求).
+    BriefId
+);
+id_type!(
+    /// A seller's proposal (投标) on a brief.
+    ProposalId
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! Pure types and rules: no AWS, no Lambda, no I/O.
 
 pub mod attachment;
+pub mod brief;
 pub mod catalog;
 pub mod clearance;
 pub mod export;
@@ -31,9 +32,9 @@ pub mod values;
 
 pub use identity::{IdNumber, RealName};
 pub use ids::{
-    AuditId, ConversationId, ExportId, FileId, MessageId, NotificationId, OrderId, OrderStepId,
-    ReportId, ReviewId, ServiceId, SessionId, UploadId, UserId, VerificationId, WithdrawalId,
-    event_ulid,
+    AuditId, BriefId, ConversationId, ExportId, FileId, MessageId, NotificationId, OrderId,
+    OrderStepId, ProposalId, ReportId, ReviewId, ServiceId, SessionId, UploadId, UserId,
+    VerificationId, WithdrawalId, event_ulid,
 };
 pub use money::Money;
 pub use session::Session;

@@ -232,6 +232,19 @@ pub struct Settlement {
     pub at: DateTime<Utc>,
 }
 
+/// Where an order came from: a service's package, or a buyer's brief and the proposal they
+/// accepted (its price and terms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OrderOrigin {
+    #[default]
+    Service,
+    Proposal {
+        brief_id: crate::domain::BriefId,
+        proposal_id: crate::domain::ProposalId,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     pub id: OrderId,
@@ -240,7 +253,11 @@ pub struct Order {
     pub client_username: String,
     pub freelancer_id: UserId,
     pub freelancer_username: String,
-    pub service_id: ServiceId,
+    /// The service ordered; none for an order from a brief.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<ServiceId>,
+    #[serde(default)]
+    pub origin: OrderOrigin,
     pub service_title: Option<String>,
     pub service_title_zh: Option<String>,
     pub package: PackageTerms,
@@ -381,7 +398,8 @@ impl Order {
             client_username: client.username.as_str().to_owned(),
             freelancer_id: service.freelancer_id,
             freelancer_username: service.freelancer_username.clone(),
-            service_id: service.id,
+            service_id: Some(service.id),
+            origin: OrderOrigin::Service,
             service_title: service.content.title.clone(),
             service_title_zh: service.content.title_zh.clone(),
             package: PackageTerms::of(tier, package),
@@ -397,6 +415,76 @@ impl Order {
             split: None,
             clearance_days,
             delivery_deadline: now + Duration::days(i64::from(package.delivery_days)),
+            is_late: false,
+            paid_at: None,
+            delivered_at: None,
+            first_delivered_at: None,
+            revision_due: None,
+            completed_at: None,
+            cancelled_at: None,
+            cancel_reason: None,
+            revisions_used: 0,
+            deliveries_count: 0,
+            cancellation: None,
+            dispute: None,
+            settlement: None,
+            last_event: OrderEvent {
+                kind: EventKind::Placed,
+                by: Actor::Client,
+                at: now,
+            },
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// An order from a brief: the accepted proposal's price, days and revisions, the brief's
+    /// title as what is bought, its category's commission.
+    pub fn from_proposal(
+        client: &User,
+        brief: &crate::domain::brief::Brief,
+        proposal: &crate::domain::brief::Proposal,
+        (fee_terms, clearance_days): (FeeTerms, u32),
+        now: DateTime<Utc>,
+    ) -> Order {
+        let id = OrderId::new();
+        let total = proposal.terms.price;
+        let (fee, earnings) = fee_terms.split(total);
+        Order {
+            id,
+            order_number: order_number(now, id.random()),
+            client_id: client.id,
+            client_username: client.username.as_str().to_owned(),
+            freelancer_id: proposal.seller_id,
+            freelancer_username: proposal.seller_username.clone(),
+            service_id: None,
+            origin: OrderOrigin::Proposal {
+                brief_id: brief.id,
+                proposal_id: proposal.id,
+            },
+            service_title: None,
+            service_title_zh: Some(brief.content.title.clone()),
+            package: PackageTerms {
+                tier: Tier::Basic,
+                price: total,
+                description: proposal.terms.message.clone(),
+                delivery_days: proposal.terms.delivery_days,
+                revisions: proposal.terms.revisions,
+                features: Vec::new(),
+            },
+            requirements: brief.content.description.clone(),
+            total_amount: total,
+            platform_fee: fee,
+            freelancer_earnings: earnings,
+            fee: fee_terms,
+            status: OrderStatus::Pending,
+            payment_status: PaymentStatus::Pending,
+            payment_method: None,
+            payment_reference: None,
+            split: None,
+            clearance_days,
+            delivery_deadline: now + Duration::days(i64::from(proposal.terms.delivery_days)),
             is_late: false,
             paid_at: None,
             delivered_at: None,

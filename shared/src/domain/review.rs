@@ -44,7 +44,9 @@ pub struct ReviewResponse {
 pub struct Review {
     pub id: ReviewId,
     pub order_id: OrderId,
-    pub service_id: ServiceId,
+    /// The service reviewed; none for an order from a brief (the review is the seller's only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<ServiceId>,
     #[serde(default)]
     pub service_title: Option<String>,
     #[serde(default)]

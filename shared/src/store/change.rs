@@ -96,6 +96,8 @@ pub enum Entity {
     LedgerLine(Change<LineRecord>),
     Refund(Change<crate::domain::refund::Refund>),
     Clearance(Change<crate::domain::clearance::Clearance>),
+    Brief(Change<crate::domain::brief::Brief>),
+    Proposal(Change<crate::domain::brief::Proposal>),
     /// An item nobody follows.
     Other(EntityType),
 }
@@ -163,6 +165,8 @@ pub fn decode(record: &EventRecord) -> Result<StreamChange, StoreError> {
         EntityType::LedgerLine => Entity::LedgerLine(both(old, new, plain)?),
         EntityType::Refund => Entity::Refund(both(old, new, plain)?),
         EntityType::Clearance => Entity::Clearance(both(old, new, plain)?),
+        EntityType::Brief => Entity::Brief(both(old, new, plain)?),
+        EntityType::Proposal => Entity::Proposal(both(old, new, plain)?),
         other => Entity::Other(other),
     };
     Ok(StreamChange {

@@ -58,6 +58,10 @@ pub enum EntityType {
     FeeRules,
     TaxReport,
     SubMerchant,
+    Brief,
+    BriefCount,
+    Proposal,
+    Bidder,
     /// Anything else: never followed.
     #[serde(other)]
     Other,

@@ -592,3 +592,46 @@ pub fn tax_report(quarter: &str) -> Key {
 }
 
 pub const TAX_REPORTS: &str = "TAXREPORTS";
+
+/// `BRIEF#{brief} / BRIEF`: a buyer's brief.
+pub fn brief(id: crate::domain::BriefId) -> Key {
+    key(format!("BRIEF#{id}"), "BRIEF")
+}
+
+/// `USER#{client} / BRIEFS`: how many briefs the buyer has open.
+pub fn open_briefs(client: UserId) -> Key {
+    key(format!("USER#{client}"), "BRIEFS")
+}
+
+/// `BRIEF#{brief} / PROPOSAL#{proposal}`: one proposal on a brief.
+pub fn proposal(brief: crate::domain::BriefId, id: crate::domain::ProposalId) -> Key {
+    key(format!("BRIEF#{brief}"), &format!("PROPOSAL#{id}"))
+}
+
+/// `BRIEF#{brief} / BIDDER#{seller}`: one proposal per seller per brief; holds its id.
+pub fn bidder(brief: crate::domain::BriefId, seller: UserId) -> Key {
+    key(format!("BRIEF#{brief}"), &format!("BIDDER#{seller}"))
+}
+
+/// Open public briefs, newest first: `GSI1PK=BRIEFS#OPEN`.
+pub const GSI1_OPEN_BRIEFS: &str = "BRIEFS#OPEN";
+
+/// A buyer's briefs: `GSI2PK=CLIENT#{client}#BRIEFS`.
+pub fn client_briefs(client: UserId) -> String {
+    format!("CLIENT#{client}#BRIEFS")
+}
+
+/// Open public briefs of a (sub)category: `GSI3PK` (subcategory) or `GSI4PK` (top level).
+pub fn briefs_of_category(slug: &str) -> String {
+    format!("BRIEFS#CATEGORY#{slug}")
+}
+
+/// A seller's proposals: `GSI1PK=FREELANCER#{seller}#PROPOSALS`.
+pub fn seller_proposals(seller: UserId) -> String {
+    format!("FREELANCER#{seller}#PROPOSALS")
+}
+
+/// `{created_at}#{id}`: newest last, for any time-ordered list.
+pub fn time_sort(at: DateTime<Utc>, id: impl std::fmt::Display) -> String {
+    format!("{}#{id}", ms(at))
+}

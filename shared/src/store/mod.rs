@@ -2,6 +2,7 @@
 //! every key is built in `keys.rs`.
 
 mod audit;
+mod briefs;
 mod catalog;
 pub mod change;
 mod codes;
@@ -41,6 +42,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 pub use audit::AuditRecord;
+pub use briefs::{BriefCreate, BriefListing, ProposalCreate};
 /// One write of a transaction, as a use case hands it to the store (what it holds is the
 /// store's business).
 pub type TxWrite = aws_sdk_dynamodb::types::TransactWriteItem;

@@ -188,11 +188,13 @@ impl Store {
     }
 
     /// Places an order: the order, its number's guard, the service's open-order count (only
-    /// while the service is on sale) and the idempotency record, together.
+    /// while the service is on sale; none for an order from a brief), the idempotency record
+    /// and `companions` (a brief awarded, a proposal accepted), together.
     pub async fn create_order(
         &self,
         order: &Order,
         idempotency: Option<TransactWriteItem>,
+        companions: Vec<TransactWriteItem>,
     ) -> Result<Result<(), TransitionRefusal>, StoreError> {
         let number = keys::order_number(&order.order_number);
         let mut guard = std::collections::HashMap::from([
@@ -208,9 +210,12 @@ impl Store {
         let mut ops = vec![
             self.order_put(order, None)?,
             super::ops::put(&self.table, guard, Some("attribute_not_exists(PK)"), vec![])?,
-            super::ops::update(
+        ];
+        let service = order.service_id.is_some();
+        if let Some(id) = order.service_id {
+            ops.push(super::ops::update(
                 &self.table,
-                keys::service(order.service_id),
+                keys::service(id),
                 "ADD open_orders :one",
                 Some("attribute_exists(PK) AND #status = :active"),
                 &[("#status", "status")],
@@ -218,14 +223,20 @@ impl Store {
                     (":one", n(1)),
                     (":active", s(ServiceStatus::Active.as_str())),
                 ],
-            )?,
-        ];
+            )?);
+        }
+        let key_at = ops.len();
         let with_key = idempotency.is_some();
         ops.extend(idempotency);
+        ops.extend(companions);
         match self.transact(ops).await? {
             Ok(()) => Ok(Ok(())),
-            Err(c) if c.failed(2) => Ok(Err(TransitionRefusal::ServiceUnavailable)),
-            Err(c) if with_key && c.failed(3) => Ok(Err(TransitionRefusal::KeyUsed)),
+            Err(c) if service && c.failed(2) => Ok(Err(TransitionRefusal::ServiceUnavailable)),
+            Err(c) if with_key && c.failed(key_at) => Ok(Err(TransitionRefusal::KeyUsed)),
+            // A companion's condition (the brief still open, the proposal still submitted).
+            Err(c) if (key_at + usize::from(with_key)..c.0.len()).any(|i| c.failed(i)) => {
+                Ok(Err(TransitionRefusal::Stale))
+            }
             Err(c) => Err(StoreError::Decode(format!(
                 "order id or number collision: {:?}",
                 c.0
@@ -266,11 +277,13 @@ impl Store {
         let extra_count = extras.len();
         let mut ops = vec![self.order_put(&t.order, Some(read_version))?];
         ops.extend(extras);
-        if t.closed {
+        if t.closed
+            && let Some(service) = t.order.service_id
+        {
             let completed = t.order.status == OrderStatus::Completed;
             ops.push(super::ops::update(
                 &self.table,
-                keys::service(t.order.service_id),
+                keys::service(service),
                 "ADD open_orders :minus, orders_count :done, rev :one",
                 None,
                 &[],

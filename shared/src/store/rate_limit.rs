@@ -93,6 +93,18 @@ impl RateLimit {
         limit: 3,
         window_secs: 3_600,
     };
+    /// Briefs a buyer may post per day (besides the open-brief limit).
+    pub const BRIEF_CREATE_PER_USER: RateLimit = RateLimit {
+        name: "brief-create",
+        limit: 10,
+        window_secs: 86_400,
+    };
+    /// Proposals a seller may send per day.
+    pub const PROPOSAL_CREATE_PER_USER: RateLimit = RateLimit {
+        name: "proposal-create",
+        limit: 20,
+        window_secs: 86_400,
+    };
     /// Media uploads per service per hour.
     pub const SERVICE_MEDIA_PER_USER: RateLimit = RateLimit {
         name: "service-media",

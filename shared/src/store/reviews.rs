@@ -38,8 +38,8 @@ impl From<&Review> for ReviewRecord {
         ReviewRecord {
             pk: key.pk,
             sk: key.sk,
-            gsi1pk: listed.then(|| keys::service_reviews(r.service_id)),
-            gsi1sk: listed.then(|| sort.clone()),
+            gsi1pk: r.service_id.filter(|_| listed).map(keys::service_reviews),
+            gsi1sk: (listed && r.service_id.is_some()).then(|| sort.clone()),
             gsi2pk: listed.then(|| keys::freelancer_reviews(r.freelancer_id)),
             gsi2sk: listed.then_some(sort),
             entity_type: EntityType::Review,
@@ -211,7 +211,7 @@ impl Store {
             } else {
                 (-1, -i64::from(review.rating))
             };
-            let ops = vec![
+            let mut ops = vec![
                 super::ops::update(
                     &self.table,
                     keys::review(id),
@@ -225,14 +225,6 @@ impl Store {
                 )?,
                 super::ops::update(
                     &self.table,
-                    keys::service(review.service_id),
-                    "ADD rating_sum :stars, reviews_count :n, rev :one",
-                    Some("attribute_exists(PK)"),
-                    &[],
-                    vec![(":stars", n(stars)), (":n", n(sign)), (":one", n(1))],
-                )?,
-                super::ops::update(
-                    &self.table,
                     keys::user(review.freelancer_id),
                     "ADD freelancer_profile.rating_sum :stars, freelancer_profile.total_reviews :n, version :one",
                     Some("attribute_exists(freelancer_profile)"),
@@ -240,6 +232,17 @@ impl Store {
                     vec![(":stars", n(stars)), (":n", n(sign)), (":one", n(1))],
                 )?,
             ];
+            // An order from a brief has no service: only the seller's sums move.
+            if let Some(service) = review.service_id {
+                ops.push(super::ops::update(
+                    &self.table,
+                    keys::service(service),
+                    "ADD rating_sum :stars, reviews_count :n, rev :one",
+                    Some("attribute_exists(PK)"),
+                    &[],
+                    vec![(":stars", n(stars)), (":n", n(sign)), (":one", n(1))],
+                )?);
+            }
             match self.transact(ops).await? {
                 Ok(()) => return Ok(CountOutcome::Applied(want)),
                 // Another worker moved it meanwhile: read again and decide again.

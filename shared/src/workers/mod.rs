@@ -82,6 +82,25 @@ pub enum WorkMessage {
         preview: String,
         occurred_at_ms: u64,
     },
+    /// A seller bid on a brief: its buyer is told.
+    #[serde(rename = "proposal.received")]
+    ProposalReceived {
+        id: String,
+        brief_id: String,
+        client_id: String,
+        seller_username: String,
+        occurred_at_ms: u64,
+    },
+    /// A brief was awarded or closed: each seller whose proposal was still in is told.
+    #[serde(rename = "brief.decided")]
+    BriefDecided {
+        id: String,
+        brief_id: String,
+        title: String,
+        /// The seller whose proposal was accepted (`None`: closed without an order).
+        awarded_to: Option<String>,
+        occurred_at_ms: u64,
+    },
     /// A client reviewed an order: the freelancer is told.
     #[serde(rename = "review.received")]
     ReviewReceived {

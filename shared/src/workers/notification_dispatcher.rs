@@ -88,6 +88,45 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
             }
             Ok(created)
         }
+        WorkMessage::ProposalReceived {
+            id,
+            brief_id,
+            client_id,
+            seller_username,
+            occurred_at_ms,
+        } => {
+            let notice = Notice::ProposalReceived {
+                brief_id: brief_id.clone(),
+                seller_username: seller_username.clone(),
+            };
+            tell(deps, id, *occurred_at_ms, client_id, notice).await
+        }
+        WorkMessage::BriefDecided {
+            id,
+            brief_id,
+            title,
+            awarded_to,
+            occurred_at_ms,
+        } => {
+            let brief: crate::domain::BriefId = brief_id
+                .parse()
+                .map_err(|_| DispatchError::BadMessage(format!("brief id {brief_id}")))?;
+            let mut created = false;
+            for p in deps.store.proposals_of(brief).await? {
+                if p.status == crate::domain::brief::ProposalStatus::Withdrawn {
+                    continue;
+                }
+                let seller = p.seller_id.to_string();
+                let notice = Notice::ProposalDecided {
+                    brief_id: brief_id.clone(),
+                    title: title.clone(),
+                    accepted: awarded_to.as_deref() == Some(seller.as_str()),
+                };
+                let event = format!("{id}#{seller}");
+                created |= tell(deps, &event, *occurred_at_ms, &seller, notice).await?;
+            }
+            Ok(created)
+        }
         WorkMessage::ReviewReceived {
             id,
             review_id,

@@ -153,6 +153,29 @@ fn route_notice(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
                 occurred_at_ms,
             }
         }
+        Entity::Proposal(p) => {
+            let p = p.inserted()?;
+            WorkMessage::ProposalReceived {
+                id,
+                brief_id: p.brief_id.to_string(),
+                client_id: p.client_id.to_string(),
+                seller_username: p.seller_username.clone(),
+                occurred_at_ms,
+            }
+        }
+        Entity::Brief(b) if modified && b.changed(|b| b.status) => {
+            let b = b.new.as_ref()?;
+            if b.status == crate::domain::brief::BriefStatus::Open {
+                return None;
+            }
+            WorkMessage::BriefDecided {
+                id,
+                brief_id: b.id.to_string(),
+                title: b.content.title.clone(),
+                awarded_to: b.award.map(|a| a.seller_id.to_string()),
+                occurred_at_ms,
+            }
+        }
         Entity::Review(r) => {
             let r = r.inserted()?;
             WorkMessage::ReviewReceived {

@@ -1,0 +1,349 @@
+//! Briefs (需求) and proposals (投标) through the running stack: a buyer posts a need, sellers
+//! bid, the buyer accepts one and it becomes an order paid and completed like any other, to
+//! the fen.
+
+use serde_json::{Value, json};
+
+use crate::Api;
+use crate::orders::{Party, act, buyer, deliver, pay, seller};
+
+fn brief_body() -> Value {
+    json!({
+        "title": "为新茶饮品牌设计 logo 和门头",
+        "description": "我们在杭州新开一家茶饮店，需要一个简洁、易记的 logo，附名片和门头效果图，两周内完成。",
+        "category": "logo-design",
+        "budget_min": "2000.00",
+        "budget_max": "3000.00"
+    })
+}
+
+async fn post_brief(api: &Api, who: &Party, body: Value) -> Value {
+    let a = api.post_auth("/briefs", &who.access, body).await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.body["data"].clone()
+}
+
+async fn bid(api: &Api, who: &Party, brief: &str, price: &str, days: u32) -> Value {
+    let a = api
+        .post_auth(
+            &format!("/briefs/{brief}/proposals"),
+            &who.access,
+            json!({"price": price, "delivery_days": days, "revisions": 2,
+                   "message": format!("我做过很多茶饮品牌的 logo，报价 {price} 元，{days} 天交付。")}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a.body["data"].clone()
+}
+
+async fn wallet(api: &Api, p: &Party) -> Value {
+    let a = api.get_auth("/payments/wallet", &p.access).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    a.body["data"].clone()
+}
+
+/// The acceptance path, in Chinese: a ¥2,000–3,000 brief, three bids, the ¥2,600 one
+/// accepted (twice: one order), paid from the wallet, delivered and accepted; each seller
+/// sees only their own bid, the others end declined; wallets exact to the fen.
+#[tokio::test]
+async fn a_buyer_posts_a_brief_three_sellers_bid_and_the_chosen_bid_becomes_a_paid_order() {
+    let api = Api::connect();
+    let client = buyer(&api, "3000.00").await;
+    let brief = post_brief(&api, &client, brief_body()).await;
+    let id = brief["id"].as_str().unwrap().to_owned();
+    assert_eq!(brief["status"], "open");
+    assert_eq!(brief["budget_type"], "range");
+    assert_eq!(
+        (brief["budget_min"].as_str(), brief["budget_max"].as_str()),
+        (Some("2000.00"), Some("3000.00"))
+    );
+    // Found in the open list and the category, by budget; not below it.
+    let open = api
+        .get("/briefs?category=logo-design&budget_min=2500.00")
+        .await;
+    assert!(
+        open.body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["id"] == id.as_str()),
+        "{}",
+        open.body
+    );
+    let cheap = api.get("/briefs?budget_max=1000.00").await;
+    assert!(
+        !cheap.body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["id"] == id.as_str())
+    );
+    let (a, b, c) = (seller(&api).await, seller(&api).await, seller(&api).await);
+    bid(&api, &a, &id, "2800.00", 14).await;
+    let chosen = bid(&api, &b, &id, "2600.00", 10).await;
+    bid(&api, &c, &id, "2900.00", 7).await;
+    // One bid per seller.
+    let again = api
+        .post_auth(
+            &format!("/briefs/{id}/proposals"),
+            &a.access,
+            json!({"price": "2500.00", "delivery_days": 9, "message": "再报一次价，便宜一些可以吗？"}),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(again.body["code"], "proposal.duplicate");
+    // The buyer sees three; a seller only their own.
+    let all = api
+        .get_auth(&format!("/briefs/{id}/proposals"), &client.access)
+        .await;
+    assert_eq!(
+        all.body["data"].as_array().unwrap().len(),
+        3,
+        "{}",
+        all.body
+    );
+    let own = api
+        .get_auth(&format!("/briefs/{id}/proposals"), &a.access)
+        .await;
+    let own = own.body["data"].as_array().unwrap().clone();
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0]["seller"]["id"], a.id.as_str());
+    assert_eq!(
+        api.get(&format!("/briefs/{id}")).await.body["data"]["proposals_count"],
+        3
+    );
+    // Accepted: an unpaid order at the proposal's price and terms.
+    let path = format!(
+        "/briefs/{id}/proposals/{}/accept",
+        chosen["id"].as_str().unwrap()
+    );
+    let accepted = api.post_auth(&path, &client.access, json!({})).await;
+    assert_eq!(accepted.status, 201, "{}", accepted.body);
+    assert_eq!(
+        accepted.body["message"],
+        "已选定卖家，订单已生成，请在30分钟内付款"
+    );
+    let order = accepted.body["data"].clone();
+    assert_eq!(order["origin"], "proposal");
+    assert_eq!(order["brief"]["id"], id.as_str());
+    assert_eq!(order["service"], Value::Null);
+    assert_eq!(order["total_amount"], "2600.00");
+    assert_eq!(order["package"]["delivery_days"], 10);
+    assert_eq!(order["package"]["revisions"], 2);
+    assert_eq!(order["freelancer"]["id"], b.id.as_str());
+    // Accepting it again is the same order; accepting another is refused.
+    let twice = api.post_auth(&path, &client.access, json!({})).await;
+    assert_eq!(twice.body["data"]["id"], order["id"], "{}", twice.body);
+    let listed = api
+        .get_auth(&format!("/briefs/{id}/proposals"), &client.access)
+        .await;
+    let other = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["seller"]["id"] == c.id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(other["status"], "declined");
+    let second = api
+        .post_auth(
+            &format!(
+                "/briefs/{id}/proposals/{}/accept",
+                other["id"].as_str().unwrap()
+            ),
+            &client.access,
+            json!({}),
+        )
+        .await;
+    assert_eq!(second.status, 409, "{}", second.body);
+    assert_eq!(second.body["code"], "brief.not_open");
+    let awarded = api.get_auth(&format!("/briefs/{id}"), &client.access).await;
+    assert_eq!(awarded.body["data"]["status"], "awarded");
+    assert_eq!(awarded.body["data"]["order_id"], order["id"]);
+    // Paid, delivered, accepted: the same escrow as any order.
+    let order_id = order["id"].as_str().unwrap().to_owned();
+    let paid = pay(&api, &client, &order_id).await;
+    assert_eq!(paid["status"], "in_progress");
+    assert_eq!(wallet(&api, &client).await["balance"], "400.00");
+    deliver(&api, &b, &order_id).await;
+    let done = act(&api, &client, &order_id, "accept", json!({})).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let (fee, earned) = (
+        done.body["data"]["platform_fee"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        done.body["data"]["freelancer_earnings"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    );
+    let fen = |s: &str| -> i64 { (s.parse::<f64>().unwrap() * 100.0).round() as i64 };
+    assert_eq!(fen(&fee) + fen(&earned), 260_000);
+    // Everyone was told: the buyer of each bid, the chosen seller and the ones not chosen.
+    let told = |who: &Party, kind: &'static str| {
+        let access = who.access.clone();
+        let api = &api;
+        async move {
+            crate::safety::eventually(kind, || {
+                let access = access.clone();
+                async move {
+                    let n = api.get_auth("/messaging/notifications", &access).await;
+                    n.body["data"]["items"]
+                        .as_array()?
+                        .iter()
+                        .find(|x| x["notification_type"] == kind)
+                        .cloned()
+                }
+            })
+            .await
+        }
+    };
+    let received = told(&client, "proposal.received").await;
+    assert_eq!(received["title_zh"], "收到新投标", "{received}");
+    assert_eq!(told(&b, "proposal.accepted").await["related_id"], id.as_str());
+    told(&a, "proposal.declined").await;
+    told(&c, "proposal.declined").await;
+    let cw = wallet(&api, &client).await;
+    assert_eq!(
+        (cw["balance"].as_str(), cw["total_spent"].as_str()),
+        (Some("400.00"), Some("2600.00"))
+    );
+    let sw = wallet(&api, &b).await;
+    assert_eq!(sw["pending_clearance"], earned.as_str());
+    assert_eq!(sw["clearances"][0]["order_id"], order_id.as_str());
+}
+
+/// Briefs are checked field by field and moderated; another buyer's brief cannot be edited or
+/// closed (404); a buyer may not bid on their own; a closed brief takes no bids; only sellers
+/// bid; a withdrawn bid is gone from the count.
+#[tokio::test]
+async fn briefs_are_checked_owned_and_closed_and_bids_follow_the_rules() {
+    let api = Api::connect();
+    let client = buyer(&api, "0").await;
+    let bad = api
+        .post_auth(
+            "/briefs",
+            &client.access,
+            json!({"title": "logo", "description": "太短", "category": "nope",
+                   "budget_min": "3000.00", "budget_max": "2000.00"}),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    for field in ["title", "description", "category", "budget_max"] {
+        assert!(
+            bad.body["errors"][field].is_array(),
+            "{field}: {}",
+            bad.body
+        );
+    }
+    let contact = api
+        .post_auth(
+            "/briefs",
+            &client.access,
+            json!({"title": "设计一个 logo，加我微信详谈",
+                   "description": "需要一个茶饮店 logo，具体需求加微信 abc123456 详聊，价格好商量。",
+                   "category": "logo-design", "budget": "500.00"}),
+        )
+        .await;
+    assert_eq!(contact.status, 422, "{}", contact.body);
+    assert!(
+        contact.body["code"]
+            .as_str()
+            .unwrap()
+            .starts_with("moderation."),
+        "{}",
+        contact.body
+    );
+    let brief = post_brief(&api, &client, json!({
+        "title": "企业宣传册设计", "description": "为一家茶叶公司设计 16 页宣传册，提供可直接印刷的文件。",
+        "category": "logo-design", "budget": "1500.00", "visibility": "unlisted"}))
+    .await;
+    let id = brief["id"].as_str().unwrap().to_owned();
+    assert_eq!(brief["budget_type"], "fixed");
+    // Unlisted: reachable by its link, not in the lists.
+    assert_eq!(api.get(&format!("/briefs/{id}")).await.status, 200);
+    let listed = api.get("/briefs?limit=100").await;
+    assert!(
+        !listed.body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["id"] == id.as_str())
+    );
+    let mine = api.get_auth("/briefs?mine=true", &client.access).await;
+    assert_eq!(
+        mine.body["data"]["items"][0]["id"],
+        id.as_str(),
+        "{}",
+        mine.body
+    );
+    // Another buyer: 404 on edit and close.
+    let stranger = buyer(&api, "0").await;
+    for a in [
+        api.patch_auth(
+            &format!("/briefs/{id}"),
+            &stranger.access,
+            json!({"budget": "1800.00"}),
+        )
+        .await,
+        api.post_auth(&format!("/briefs/{id}/close"), &stranger.access, json!({}))
+            .await,
+    ] {
+        assert_eq!(a.status, 404, "{}", a.body);
+        assert_eq!(a.body["code"], "brief.not_found");
+    }
+    // A buyer who is not a seller cannot bid; a seller bids, withdraws, the count follows.
+    let refused = api
+        .post_auth(
+            &format!("/briefs/{id}/proposals"),
+            &stranger.access,
+            json!({"price": "1500.00", "delivery_days": 5, "message": "我可以做，五天交付。"}),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(refused.body["code"], "proposal.sellers_only");
+    let s = seller(&api).await;
+    let p = bid(&api, &s, &id, "1500.00", 5).await;
+    let edited = api
+        .patch_auth(
+            &format!("/briefs/{id}"),
+            &client.access,
+            json!({"budget": "1800.00"}),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.body);
+    assert_eq!(edited.body["data"]["budget_max"], "1800.00");
+    assert_eq!(edited.body["data"]["proposals_count"], 1);
+    let w = api
+        .post_auth(
+            &format!(
+                "/briefs/{id}/proposals/{}/withdraw",
+                p["id"].as_str().unwrap()
+            ),
+            &s.access,
+            json!({}),
+        )
+        .await;
+    assert_eq!(w.status, 200, "{}", w.body);
+    assert_eq!(w.body["data"]["status"], "withdrawn");
+    assert_eq!(
+        api.get(&format!("/briefs/{id}")).await.body["data"]["proposals_count"],
+        0
+    );
+    // Closed: no more bids, no edits.
+    let closed = api
+        .post_auth(&format!("/briefs/{id}/close"), &client.access, json!({}))
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    assert_eq!(closed.body["data"]["status"], "closed");
+    let late = api
+        .post_auth(
+            &format!("/briefs/{id}/proposals"),
+            &seller(&api).await.access,
+            json!({"price": "1500.00", "delivery_days": 5, "message": "还来得及吗？五天交付。"}),
+        )
+        .await;
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert_eq!(late.body["code"], "brief.not_open");
+}
