@@ -35,7 +35,7 @@ fn every_enum_spells_its_wire_names_once() {
     wire!(crate::domain::order::OrderStatus { Pending, InProgress, Delivered, Completed, Cancelled, Disputed }, serde: true, parse: true);
     wire!(crate::domain::ledger::PlatformAccount { Revenue, Clearing }, serde: true, parse: false);
     wire!(crate::domain::ledger::Bucket { Available, Frozen, PendingClearance }, serde: true, parse: false);
-    wire!(crate::domain::ledger::MovementKind { Deposit, EscrowFreeze, EscrowRelease, EscrowRefund, EscrowSplit, WithdrawalHold, WithdrawalPayout, WithdrawalReturn, Clearance, RefundCredited, SplitPayout }, serde: true, parse: false);
+    wire!(crate::domain::ledger::MovementKind { Deposit, EscrowFreeze, EscrowRelease, EscrowRefund, EscrowSplit, WithdrawalHold, WithdrawalPayout, WithdrawalReturn, Clearance, RefundCredited, SplitPayout, Tip }, serde: true, parse: false);
     wire!(crate::domain::user::UserType { Freelancer, Client, Admin }, serde: true, parse: true);
     wire!(crate::domain::user::Role { Buyer, Seller, Admin }, serde: true, parse: true);
     wire!(crate::domain::user::UserStatus { Active, Banned, Deactivated }, serde: true, parse: false);

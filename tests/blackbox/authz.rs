@@ -192,7 +192,7 @@ async fn paid_order(api: &Api, client: &Party, service: &str) -> String {
 async fn every_object_route_answers_each_caller_as_documented() {
     let api = Api::connect();
     let cast = Cast {
-        client: buyer(&api, "2000.00").await,
+        client: buyer(&api, "5000.00").await,
         freelancer: seller(&api).await,
         unrelated: freelancer(&api).await,
         admin: admin_party(&api).await,
@@ -274,9 +274,61 @@ async fn every_object_route_answers_each_caller_as_documented() {
     let (brief_bid, brief_award) = (brief(&api, c).await, brief(&api, c).await);
     let bid_withdraw = bid_on(&api, f, &brief_bid).await;
     let bid_accept = bid_on(&api, f, &brief_award).await;
+    // Orders in progress: one for the freelancer's extension request, one with a request
+    // waiting for the client's answer.
+    let o_extend = paid_order(&api, c, &svc).await;
+    let o_answer = paid_order(&api, c, &svc).await;
+    let asked = act(
+        &api,
+        f,
+        &o_answer,
+        "extension",
+        json!({"days": 2, "reason": "需要多两天完善细节"}),
+    )
+    .await;
+    assert_eq!(asked.status, 201, "{}", asked.body);
+    let o_extra = paid_order(&api, c, &svc).await;
+    let o_tip = paid_order(&api, c, &svc).await;
+    deliver(&api, f, &o_tip).await;
+    let accepted_tip = act(&api, c, &o_tip, "accept", json!({})).await;
+    assert_eq!(accepted_tip.status, 200, "{}", accepted_tip.body);
 
     use Method as M;
     let rows = vec![
+        // More time: the freelancer asks, the client answers (the other party's is 404).
+        row(
+            M::POST,
+            format!("/orders/{o_extend}/extension"),
+            Some(json!({"days": 2, "reason": "需要多两天完善细节"})),
+            "freelancer",
+        )
+        .other("client")
+        .expect([401, 404, 404, 404, 201]),
+        row(
+            M::POST,
+            format!("/orders/{o_answer}/extension/respond"),
+            Some(json!({"accept": false})),
+            "client",
+        )
+        .other("freelancer")
+        .expect([401, 404, 404, 404, 200]),
+        // Extras and tips are the client's (paid from the client's wallet).
+        row(
+            M::POST,
+            format!("/orders/{o_extra}/extras"),
+            Some(json!({"kind": "revision", "description": "再改一次", "price": "10.00"})),
+            "client",
+        )
+        .other("freelancer")
+        .expect([401, 404, 404, 404, 201]),
+        row(
+            M::POST,
+            format!("/orders/{o_tip}/tip"),
+            Some(json!({"amount": "5.00"})),
+            "client",
+        )
+        .other("freelancer")
+        .expect([401, 404, 404, 404, 200]),
         // Briefs: their buyer edits, closes and accepts; a proposal's seller withdraws it.
         row(
             M::PATCH,

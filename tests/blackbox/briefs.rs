@@ -165,6 +165,62 @@ async fn a_buyer_posts_a_brief_three_sellers_bid_and_the_chosen_bid_becomes_a_pa
     let paid = pay(&api, &client, &order_id).await;
     assert_eq!(paid["status"], "in_progress");
     assert_eq!(wallet(&api, &client).await["balance"], "400.00");
+    // The seller asks for 3 more days; the buyer agrees: the deadline moves by exactly 3 days.
+    let deadline =
+        chrono::DateTime::parse_from_rfc3339(paid["delivery_deadline"].as_str().unwrap()).unwrap();
+    let asked = act(
+        &api,
+        &b,
+        &order_id,
+        "extension",
+        json!({"days": 3, "reason": "门头效果图需要实地拍照，想再多三天"}),
+    )
+    .await;
+    assert_eq!(asked.status, 201, "{}", asked.body);
+    assert_eq!(asked.body["data"]["extension_request"]["days"], 3);
+    let not_mine = act(
+        &api,
+        &client,
+        &order_id,
+        "extension",
+        json!({"days": 3, "reason": "买家不能申请延期"}),
+    )
+    .await;
+    assert_eq!(not_mine.status, 404, "{}", not_mine.body);
+    assert_eq!(not_mine.body["code"], "order.wrong_party");
+    let agreed = act(
+        &api,
+        &client,
+        &order_id,
+        "extension/respond",
+        json!({"accept": true}),
+    )
+    .await;
+    assert_eq!(agreed.status, 200, "{}", agreed.body);
+    assert_eq!(agreed.body["message"], "已同意延期，交付期限已顺延");
+    assert_eq!(agreed.body["data"]["extension_request"], Value::Null);
+    let moved = chrono::DateTime::parse_from_rfc3339(
+        agreed.body["data"]["delivery_deadline"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(moved - deadline, chrono::Duration::days(3));
+    // A ¥200 extra, paid from the wallet into the same escrow.
+    let extra = act(
+        &api,
+        &client,
+        &order_id,
+        "extras",
+        json!({"kind": "item", "description": "加做一套门头效果图", "price": "200.00"}),
+    )
+    .await;
+    assert_eq!(extra.status, 201, "{}", extra.body);
+    assert_eq!(extra.body["data"]["total_amount"], "2800.00");
+    assert_eq!(extra.body["data"]["extras"][0]["price"], "200.00");
+    let cw = wallet(&api, &client).await;
+    assert_eq!(
+        (cw["balance"].as_str(), cw["frozen_balance"].as_str()),
+        (Some("200.00"), Some("2800.00"))
+    );
     deliver(&api, &b, &order_id).await;
     let done = act(&api, &client, &order_id, "accept", json!({})).await;
     assert_eq!(done.status, 200, "{}", done.body);
@@ -179,7 +235,17 @@ async fn a_buyer_posts_a_brief_three_sellers_bid_and_the_chosen_bid_becomes_a_pa
             .to_owned(),
     );
     let fen = |s: &str| -> i64 { (s.parse::<f64>().unwrap() * 100.0).round() as i64 };
-    assert_eq!(fen(&fee) + fen(&earned), 260_000);
+    assert_eq!(fen(&fee) + fen(&earned), 280_000);
+    // A ¥50 tip once the order is done: the commission kept, the rest in the seller's balance.
+    let tipped = act(&api, &client, &order_id, "tip", json!({"amount": "50.00"})).await;
+    assert_eq!(tipped.status, 200, "{}", tipped.body);
+    let tip_fee = tipped.body["data"]["tip"]["fee"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let again = act(&api, &client, &order_id, "tip", json!({"amount": "50.00"})).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(again.body["code"], "order.already_tipped");
     // Everyone was told: the buyer of each bid, the chosen seller and the ones not chosen.
     let told = |who: &Party, kind: &'static str| {
         let access = who.access.clone();
@@ -201,16 +267,28 @@ async fn a_buyer_posts_a_brief_three_sellers_bid_and_the_chosen_bid_becomes_a_pa
     };
     let received = told(&client, "proposal.received").await;
     assert_eq!(received["title_zh"], "收到新投标", "{received}");
-    assert_eq!(told(&b, "proposal.accepted").await["related_id"], id.as_str());
+    assert_eq!(
+        told(&b, "proposal.accepted").await["related_id"],
+        id.as_str()
+    );
     told(&a, "proposal.declined").await;
     told(&c, "proposal.declined").await;
     let cw = wallet(&api, &client).await;
     assert_eq!(
-        (cw["balance"].as_str(), cw["total_spent"].as_str()),
-        (Some("400.00"), Some("2600.00"))
+        (
+            cw["balance"].as_str(),
+            cw["frozen_balance"].as_str(),
+            cw["total_spent"].as_str()
+        ),
+        (Some("150.00"), Some("0.00"), Some("2850.00"))
     );
     let sw = wallet(&api, &b).await;
     assert_eq!(sw["pending_clearance"], earned.as_str());
+    assert_eq!(fen(sw["balance"].as_str().unwrap()), 5_000 - fen(&tip_fee));
+    assert_eq!(
+        fen(sw["total_earned"].as_str().unwrap()),
+        fen(&earned) + 5_000 - fen(&tip_fee)
+    );
     assert_eq!(sw["clearances"][0]["order_id"], order_id.as_str());
 }
 

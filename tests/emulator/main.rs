@@ -2,6 +2,7 @@
 
 mod alipay_login;
 mod auth;
+mod briefs;
 mod codes;
 mod handlers;
 mod messaging;

@@ -7,7 +7,8 @@ use super::uploads::FileView;
 use super::views::rfc3339;
 use crate::domain::Money;
 use crate::domain::order::{
-    Actor, Dispute, Order, OrderOrigin, OrderStatus, Party, PaymentStatus, Resolution, Settlement,
+    Actor, Dispute, ExtraKind, Order, OrderOrigin, OrderStatus, Party, PaymentStatus, Resolution,
+    Settlement,
 };
 use crate::domain::service::Tier;
 
@@ -110,6 +111,33 @@ impl From<&Settlement> for SettlementView {
     }
 }
 
+/// A paid extra the client added during the order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ExtraView {
+    /// `revision`, `faster` or `item`.
+    kind: &'static str,
+    /// Days sooner, for `faster`.
+    days: Option<u32>,
+    description: String,
+    price: Money,
+    added_at: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TipView {
+    amount: Money,
+    /// The commission the platform kept of it.
+    fee: Money,
+    at: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ExtensionView {
+    days: u32,
+    reason: String,
+    requested_at: String,
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     id: String,
@@ -147,6 +175,11 @@ pub struct OrderView {
     /// When a delivered order completes by itself.
     auto_complete_at: Option<String>,
     cancellation_request: Option<CancellationView>,
+    /// The freelancer's request for more days, while the client has not answered.
+    extension_request: Option<ExtensionView>,
+    /// Paid extras (their prices are in `total_amount`).
+    extras: Vec<ExtraView>,
+    tip: Option<TipView>,
     dispute: Option<DisputeView>,
     resolution: Option<SettlementView>,
     cancel_reason: Option<String>,
@@ -237,6 +270,34 @@ impl OrderView {
                     reason: c.reason.clone(),
                     requested_at: rfc3339(&c.at),
                 }),
+            extension_request: o.extension.as_ref().map(|e| ExtensionView {
+                days: e.days,
+                reason: e.reason.clone(),
+                requested_at: rfc3339(&e.requested_at),
+            }),
+            extras: o
+                .extras
+                .iter()
+                .map(|e| ExtraView {
+                    kind: match e.kind {
+                        ExtraKind::Revision => "revision",
+                        ExtraKind::Faster { .. } => "faster",
+                        ExtraKind::Item => "item",
+                    },
+                    days: match e.kind {
+                        ExtraKind::Faster { days } => Some(days),
+                        _ => None,
+                    },
+                    description: e.description.clone(),
+                    price: e.price,
+                    added_at: rfc3339(&e.added_at),
+                })
+                .collect(),
+            tip: o.tip.as_ref().map(|t| TipView {
+                amount: t.amount,
+                fee: t.fee,
+                at: rfc3339(&t.at),
+            }),
             dispute: o.dispute.as_ref().map(DisputeView::from),
             resolution: o.settlement.as_ref().map(SettlementView::from),
             cancel_reason: o.cancel_reason.clone(),

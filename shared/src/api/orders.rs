@@ -19,8 +19,8 @@ use crate::app::orders::{self as app, OrderError, Outcome};
 use crate::app::services::Viewer;
 use crate::deps::Deps;
 use crate::domain::order::{
-    MAX_FILES, MAX_MESSAGE_CHARS, MAX_REASON_CHARS, MAX_REQUIREMENTS_CHARS, Order, OrderRuleError,
-    OrderStatus, Party, PaymentStatus, Resolution,
+    MAX_EXTENSION_DAYS, MAX_FILES, MAX_MESSAGE_CHARS, MAX_REASON_CHARS, MAX_REQUIREMENTS_CHARS,
+    Order, OrderRuleError, OrderStatus, Party, PaymentStatus, Resolution,
 };
 use crate::domain::service::Tier;
 use crate::domain::{Money, OrderId, ServiceId, UserType};
@@ -160,6 +160,48 @@ fn rule_error(r: OrderRuleError) -> ApiError {
         .with_field(
             "refund_amount",
             Text::new("金额超出范围", "Amount out of range"),
+        ),
+        OrderRuleError::ExtensionPending => ApiError::conflict(
+            "order.extension_pending",
+            Text::new(
+                "已有延期申请在等待买家确认",
+                "An extension request is already waiting for the buyer",
+            ),
+        ),
+        OrderRuleError::NoExtension => ApiError::conflict(
+            "order.no_extension",
+            Text::new("没有待处理的延期申请", "No extension request is waiting"),
+        ),
+        OrderRuleError::ExtensionDays => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "order.extension_days",
+            Text::new("延期天数须为 1–30 天", "An extension is 1–30 days"),
+        )
+        .with_field("days", Text::new("1–30 天", "1–30 days")),
+        OrderRuleError::ExtrasWalletOnly => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "order.extras_wallet_only",
+            Text::new(
+                "仅钱包支付的订单可以追加付费项目",
+                "Extras can be added to orders paid from the wallet only",
+            ),
+        ),
+        OrderRuleError::TooManyExtras => ApiError::conflict(
+            "order.too_many_extras",
+            Text::new("每个订单最多追加 10 项", "At most 10 extras per order"),
+        ),
+        OrderRuleError::TooFast => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "order.too_fast",
+            Text::new(
+                "加急后交付期限须至少还有一天",
+                "Sooner delivery must leave at least a day",
+            ),
+        )
+        .with_field("days", Text::new("提前天数过多", "Too many days sooner")),
+        OrderRuleError::AlreadyTipped => ApiError::conflict(
+            "order.already_tipped",
+            Text::new("该订单已打赏过", "This order was tipped already"),
         ),
         OrderRuleError::NotDue => ApiError::conflict(
             "order.invalid_transition",
@@ -363,6 +405,72 @@ pub(crate) struct RevisionRequest {
     #[serde(default)]
     #[schema(required = true, value_type = String, max_length = 5000)]
     message: Field<String>,
+}
+
+/// `order-extension-request`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"days": 3, "reason": "门头效果图需要实地拍照，想再多三天"}))]
+pub(crate) struct ExtensionRequestBody {
+    /// 1–30.
+    #[schema(required = true, minimum = 1, maximum = 30)]
+    days: Option<u32>,
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 1000)]
+    reason: Field<String>,
+}
+
+/// `order-extra-add`'s body: `revision` (one more), `faster` (`days` sooner) or `item`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"kind": "item", "description": "加做一套门头效果图", "price": "200.00"}))]
+pub(crate) struct ExtraRequest {
+    /// `revision`, `faster` or `item`.
+    #[schema(required = true)]
+    kind: Option<String>,
+    /// For `faster`: 1–30 days sooner.
+    #[schema(minimum = 1, maximum = 30)]
+    days: Option<u32>,
+    #[serde(default)]
+    #[schema(required = true, value_type = String, max_length = 500)]
+    description: Field<String>,
+    #[schema(value_type = Money, required = true)]
+    price: Option<String>,
+}
+
+/// `order-tip`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"amount": "50.00"}))]
+pub(crate) struct TipRequest {
+    /// 1.00–10,000.00.
+    #[schema(value_type = Money, required = true)]
+    amount: Option<String>,
+}
+
+/// A money field between `min` and `max` yuan.
+fn amount_field(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+    (min, max): (i64, i64),
+) -> Option<Money> {
+    let rule = Text::owned(
+        format!("金额须在 {}.00 至 {}.00 元之间", min / 100, max / 100),
+        format!("An amount from {}.00 to {}.00", min / 100, max / 100),
+    );
+    match value.map(|v| v.trim().parse::<Money>()) {
+        Some(Ok(m)) if (min..=max).contains(&m.fen()) => Some(m),
+        _ => {
+            errors.add(field, rule);
+            None
+        }
+    }
+}
+
+/// `order-extension-respond`'s body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"accept": true}))]
+pub(crate) struct ExtensionAnswer {
+    #[schema(required = true)]
+    accept: Option<bool>,
 }
 
 /// `order-cancel`'s body.
@@ -770,6 +878,154 @@ pub(crate) struct RevisionRequested {
     order: OrderView,
 }
 
+/// `POST /orders/{order_id}/extension` [order-extension-request]: the freelancer asks the
+/// client for 1–30 more days while working (one request at a time).
+pub async fn extension_request(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let body: ExtensionRequestBody = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let days = body.days.filter(|d| (1..=MAX_EXTENSION_DAYS).contains(d));
+    if days.is_none() {
+        errors.add(
+            "days",
+            Text::new("延期天数须为 1–30 天", "An extension is 1–30 days"),
+        );
+    }
+    let reason = text_field(body.reason, &mut errors, "reason", 1000, true);
+    errors.finish()?;
+    let days = days.ok_or_else(|| ApiError::internal("days checked above"))?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let order = app::request_extension(&deps.store, &user, id, (days, reason), Utc::now()).await?;
+    Ok(Reply::created(
+        Text::new(
+            "已申请延期，等待买家确认",
+            "Extension requested; waiting for the buyer",
+        ),
+        OrderView::of(&order),
+    ))
+}
+
+/// `POST /orders/{order_id}/extension/respond` [order-extension-respond]: the client accepts
+/// (the deadline moves by the days asked) or declines.
+pub async fn extension_respond(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let body: ExtensionAnswer = json_body(&req)?;
+    let accept = body.accept.ok_or_else(|| {
+        let mut f = FieldErrors::new();
+        f.add(
+            "accept",
+            Text::new(
+                "请填写 true（同意）或 false（拒绝）",
+                "true to accept, false to decline",
+            ),
+        );
+        ApiError::validation(f)
+    })?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let order = app::respond_extension(&deps.store, &user, id, accept, Utc::now()).await?;
+    Ok(Reply::ok(
+        if accept {
+            Text::new(
+                "已同意延期，交付期限已顺延",
+                "Extension accepted; the deadline moved",
+            )
+        } else {
+            Text::new("已拒绝延期", "Extension declined")
+        },
+        OrderView::of(&order),
+    ))
+}
+
+/// `POST /orders/{order_id}/extras` [order-extra-add]: the client pays an extra into the
+/// order's escrow from the wallet (one more revision, delivery sooner, or a line item).
+pub async fn extra_add(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    use crate::domain::order::ExtraKind;
+    let id = order_id(&req)?;
+    let body: ExtraRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let kind = match (body.kind.as_deref(), body.days) {
+        (Some("revision"), None) => Some(ExtraKind::Revision),
+        (Some("item"), None) => Some(ExtraKind::Item),
+        (Some("faster"), Some(days)) if (1..=30).contains(&days) => {
+            Some(ExtraKind::Faster { days })
+        }
+        (Some("faster"), _) => {
+            errors.add(
+                "days",
+                Text::new("加急须填写提前 1–30 天", "faster needs days: 1–30"),
+            );
+            None
+        }
+        (Some("revision" | "item"), Some(_)) => {
+            errors.add(
+                "days",
+                Text::new("仅 faster 需要 days", "days goes with faster only"),
+            );
+            None
+        }
+        _ => {
+            errors.add(
+                "kind",
+                Text::new(
+                    "须为 revision、faster 或 item",
+                    "Must be revision, faster or item",
+                ),
+            );
+            None
+        }
+    };
+    let description = text_field(body.description, &mut errors, "description", 500, true);
+    let price = amount_field(
+        &mut errors,
+        "price",
+        body.price.as_deref(),
+        (100, 100_000_000),
+    );
+    errors.finish()?;
+    let (Some(kind), Some(price)) = (kind, price) else {
+        return Err(ApiError::internal("extra checked above"));
+    };
+    let (_, user) = signed_in(deps, &req).await?;
+    let order = app::add_extra(
+        &deps.store,
+        &user,
+        id,
+        (kind, description, price),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::created(
+        Text::new(
+            "已追加，款项已托管",
+            "Extra added; the money is held in escrow",
+        ),
+        OrderView::of(&order),
+    ))
+}
+
+/// `POST /orders/{order_id}/tip` [order-tip]: the client tips the seller of a completed
+/// order, once, from the wallet; the order's commission is kept, the rest reaches the
+/// seller's balance at once.
+pub async fn tip(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = order_id(&req)?;
+    let body: TipRequest = json_body(&req)?;
+    let mut errors = FieldErrors::new();
+    let amount = amount_field(
+        &mut errors,
+        "amount",
+        body.amount.as_deref(),
+        (100, 1_000_000),
+    );
+    errors.finish()?;
+    let amount = amount.ok_or_else(|| ApiError::internal("amount checked above"))?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let order = app::tip(&deps.store, &user, id, amount, Utc::now()).await?;
+    Ok(Reply::ok(
+        Text::new("打赏成功，感谢你的认可", "Tip sent; thank you"),
+        OrderView::of(&order),
+    ))
+}
+
 /// `POST /orders/{order_id}/accept` [order-accept]: the client accepts; escrow released.
 pub async fn accept(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id = order_id(&req)?;
@@ -998,6 +1254,50 @@ pub(crate) fn routes() -> Vec<r::Route> {
         )
         .body(r::one::<DeliverRequest>)
         .created(r::one::<Delivered>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/orders/{order_id}/extension",
+            "order-extension-request",
+            User,
+            "orders",
+            "申请延期 / Ask for more time",
+        )
+        .body(r::one::<ExtensionRequestBody>)
+        .created(r::one::<OrderView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/orders/{order_id}/extras",
+            "order-extra-add",
+            User,
+            "orders",
+            "追加付费项目 / Add a paid extra",
+        )
+        .body(r::one::<ExtraRequest>)
+        .created(r::one::<OrderView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/orders/{order_id}/tip",
+            "order-tip",
+            User,
+            "orders",
+            "打赏 / Tip the seller",
+        )
+        .body(r::one::<TipRequest>)
+        .ok(r::one::<OrderView>)
+        .errors(&[409]),
+        r::route(
+            "POST",
+            "/orders/{order_id}/extension/respond",
+            "order-extension-respond",
+            User,
+            "orders",
+            "同意或拒绝延期 / Answer an extension request",
+        )
+        .body(r::one::<ExtensionAnswer>)
+        .ok(r::one::<OrderView>)
         .errors(&[409]),
         r::route(
             "GET",

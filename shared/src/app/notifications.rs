@@ -135,7 +135,11 @@ impl Notice {
             (by == Actor::Client && to_client) || (by == Actor::Freelancer && !to_client);
         let news = match event {
             EventKind::Placed | EventKind::Paid | EventKind::RevisionRequested => !to_client,
-            EventKind::Delivered => to_client,
+            EventKind::Delivered | EventKind::ExtensionRequested => to_client,
+            EventKind::ExtensionAccepted
+            | EventKind::ExtensionDeclined
+            | EventKind::ExtraAdded
+            | EventKind::Tipped => !to_client,
             EventKind::Completed
             | EventKind::CancellationRequested
             | EventKind::Cancelled
@@ -532,6 +536,36 @@ fn order_text(event: EventKind, number: &str) -> NoticeText {
             format!("Order {number} is past its delivery deadline."),
             format!("订单 {number} 已超过交付期限。"),
         ),
+        EventKind::ExtensionRequested => text(
+            "More time requested",
+            "卖家申请延期",
+            format!("The seller of order {number} asks for more days; accept or decline."),
+            format!("订单 {number} 的卖家申请延长交付时间，请同意或拒绝。"),
+        ),
+        EventKind::ExtensionAccepted => text(
+            "Extension accepted",
+            "延期已同意",
+            format!("The buyer of order {number} gave you more days; the deadline moved."),
+            format!("订单 {number} 的买家同意延期，交付期限已顺延。"),
+        ),
+        EventKind::ExtensionDeclined => text(
+            "Extension declined",
+            "延期被拒绝",
+            format!("The buyer of order {number} kept the deadline."),
+            format!("订单 {number} 的买家拒绝延期，交付期限不变。"),
+        ),
+        EventKind::ExtraAdded => text(
+            "Extra added",
+            "买家追加了服务",
+            format!("The buyer of order {number} added a paid extra; it is held in escrow."),
+            format!("订单 {number} 的买家追加了付费项目，款项已托管。"),
+        ),
+        EventKind::Tipped => text(
+            "You got a tip",
+            "收到打赏",
+            format!("The buyer of order {number} tipped you; it is in your balance."),
+            format!("订单 {number} 的买家给了您打赏，已到账余额。"),
+        ),
     }
 }
 
@@ -583,6 +617,14 @@ fn timeline_text(event: EventKind) -> String {
         ),
         EventKind::Resolved => ("纠纷已处理", "Dispute resolved"),
         EventKind::MarkedLate => ("订单已超过交付期限", "Past the delivery deadline"),
+        EventKind::ExtensionRequested => ("卖家申请延长交付时间", "More time requested"),
+        EventKind::ExtensionAccepted => (
+            "买家同意延期，期限已顺延",
+            "Extension accepted; the deadline moved",
+        ),
+        EventKind::ExtensionDeclined => ("买家拒绝延期", "Extension declined"),
+        EventKind::ExtraAdded => ("买家追加付费项目，款项已托管", "Paid extra added to escrow"),
+        EventKind::Tipped => ("买家打赏", "Tipped by the buyer"),
     };
     format!("{zh} · {en}")
 }

@@ -401,6 +401,66 @@ pub async fn accept(
     Ok(t.order)
 }
 
+/// `order-extension-request`: the freelancer asks the client for `days` more.
+pub async fn request_extension(
+    store: &Store,
+    user: &User,
+    id: OrderId,
+    (days, reason): (u32, String),
+    now: DateTime<Utc>,
+) -> Result<Order, OrderError> {
+    let t = change(store, Viewer::of(user), id, now, no_extras(), |o, p| {
+        Ok(o.request_extension(as_party(p)?, days, reason.clone(), now)?)
+    })
+    .await?;
+    Ok(t.order)
+}
+
+/// `order-extension-respond`: the client accepts (the deadline moves) or declines.
+pub async fn respond_extension(
+    store: &Store,
+    user: &User,
+    id: OrderId,
+    accept: bool,
+    now: DateTime<Utc>,
+) -> Result<Order, OrderError> {
+    let t = change(store, Viewer::of(user), id, now, no_extras(), |o, p| {
+        Ok(o.respond_extension(as_party(p)?, accept, now)?)
+    })
+    .await?;
+    Ok(t.order)
+}
+
+/// `order-extra-add`: the client pays an extra into the order's escrow from the wallet.
+pub async fn add_extra(
+    store: &Store,
+    user: &User,
+    id: OrderId,
+    extra: (crate::domain::order::ExtraKind, String, Money),
+    now: DateTime<Utc>,
+) -> Result<Order, OrderError> {
+    let t = change(store, Viewer::of(user), id, now, no_extras(), |o, p| {
+        Ok(o.add_extra(as_party(p)?, extra.clone(), now)?)
+    })
+    .await?;
+    Ok(t.order)
+}
+
+/// `order-tip`: the client tips the seller of a completed order, once, from the wallet.
+pub async fn tip(
+    store: &Store,
+    user: &User,
+    id: OrderId,
+    amount: Money,
+    now: DateTime<Utc>,
+) -> Result<Order, OrderError> {
+    let t = change(store, Viewer::of(user), id, now, no_extras(), |o, p| {
+        Ok(o.give_tip(as_party(p)?, amount, now)?)
+    })
+    .await?;
+    Ok(t.order)
+}
+
 /// `order-cancel`: at once when unpaid; when paid, a request the other side confirms (or
 /// the client alone once the order is overdue).
 /// A paid order paid through a gateway is refunded to it: the gateway is asked at once.

@@ -167,6 +167,9 @@ pub enum MovementKind {
     /// A seller's earnings cleared through the split channel: pending clearance → their own
     /// sub-merchant account at WeChat Pay (the split instruction unfroze them there).
     SplitPayout,
+    /// A client's tip on a completed order: to the seller's available balance, less the
+    /// order's commission.
+    Tip,
 }
 
 impl MovementKind {
@@ -183,6 +186,7 @@ impl MovementKind {
             MovementKind::Clearance => "clearance",
             MovementKind::RefundCredited => "refund_credited",
             MovementKind::SplitPayout => "split_payout",
+            MovementKind::Tip => "tip",
         }
     }
 
@@ -208,6 +212,7 @@ impl MovementKind {
                 "Earnings cleared to your WeChat Pay merchant account",
                 "收入已结算至你的微信支付商户号",
             ),
+            MovementKind::Tip => ("Tip on a completed order", "订单打赏"),
         }
     }
 }
@@ -498,6 +503,53 @@ impl Movement {
                 )
             }
         }
+    }
+
+    /// The client adds a paid extra to an order in progress (the `n`th): available → frozen,
+    /// released or refunded with the rest of the order's escrow.
+    pub fn escrow_extra(
+        order: OrderId,
+        n: usize,
+        client: UserId,
+        amount: Money,
+    ) -> Result<Movement, MovementError> {
+        Movement::shift(
+            format!("extra:{order}:{n}"),
+            MovementKind::EscrowFreeze,
+            Some(order),
+            client,
+            Bucket::Available,
+            amount,
+        )
+    }
+
+    /// The client tips the seller of a completed order (once per order): from the client's
+    /// available balance, the order's commission to the platform, the rest straight to the
+    /// seller's available balance.
+    pub fn tip(
+        order: OrderId,
+        (client, freelancer): (UserId, UserId),
+        amount: Money,
+        terms: &FeeTerms,
+    ) -> Result<Movement, MovementError> {
+        let fen = positive(amount)?;
+        let (fee, earnings) = terms.split(amount);
+        let id = format!("tip:{order}");
+        let revenue = Account::platform(PlatformAccount::Revenue, &id);
+        let (c, f) = (Account::User(client), Account::User(freelancer));
+        Ok(Movement::new(
+            id,
+            MovementKind::Tip,
+            Some(order),
+            vec![
+                p(c, Bucket::Available, -fen),
+                p(f, Bucket::Available, earnings.fen()),
+                p(revenue, Bucket::Available, fee.fen()),
+            ],
+        )?
+        .total(c, 0, fen)
+        .total(f, earnings.fen(), 0)
+        .total(revenue, fee.fen(), 0))
     }
 
     /// A seller's earnings from `order` have cleared: they can be withdrawn.

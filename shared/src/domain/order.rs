@@ -126,6 +126,11 @@ pub enum EventKind {
     Disputed,
     Resolved,
     MarkedLate,
+    ExtensionRequested,
+    ExtensionAccepted,
+    ExtensionDeclined,
+    ExtraAdded,
+    Tipped,
 }
 
 impl EventKind {
@@ -141,6 +146,11 @@ impl EventKind {
             EventKind::Disputed => "order.disputed",
             EventKind::Resolved => "order.resolved",
             EventKind::MarkedLate => "order.marked_late",
+            EventKind::ExtensionRequested => "order.extension_requested",
+            EventKind::ExtensionAccepted => "order.extension_accepted",
+            EventKind::ExtensionDeclined => "order.extension_declined",
+            EventKind::ExtraAdded => "order.extra_added",
+            EventKind::Tipped => "order.tipped",
         }
     }
 }
@@ -232,6 +242,52 @@ pub struct Settlement {
     pub at: DateTime<Utc>,
 }
 
+/// The most days one extension may add.
+pub const MAX_EXTENSION_DAYS: u32 = 30;
+/// The most extras one order may take.
+pub const MAX_EXTRAS: usize = 10;
+
+/// What an extra buys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ExtraKind {
+    /// One more revision.
+    Revision,
+    /// Delivery `days` sooner.
+    Faster { days: u32 },
+    /// Anything else the parties agreed (a line item).
+    Item,
+}
+
+/// A paid extra the client added during the order, paid into the same escrow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extra {
+    #[serde(flatten)]
+    pub kind: ExtraKind,
+    pub description: String,
+    #[serde(with = "fen")]
+    pub price: Money,
+    pub added_at: DateTime<Utc>,
+}
+
+/// A tip on a completed order: what the client gave and what the platform kept of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tip {
+    #[serde(with = "fen")]
+    pub amount: Money,
+    #[serde(with = "fen")]
+    pub fee: Money,
+    pub at: DateTime<Utc>,
+}
+
+/// The freelancer's request for more time, waiting for the client's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionRequest {
+    pub days: u32,
+    pub reason: String,
+    pub requested_at: DateTime<Utc>,
+}
+
 /// Where an order came from: a service's package, or a buyer's brief and the proposal they
 /// accepted (its price and terms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -258,6 +314,14 @@ pub struct Order {
     pub service_id: Option<ServiceId>,
     #[serde(default)]
     pub origin: OrderOrigin,
+    /// The freelancer's request for more days, while the client has not answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<ExtensionRequest>,
+    /// Paid extras added during the order (their prices are in `total_amount`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<Extra>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip: Option<Tip>,
     pub service_title: Option<String>,
     pub service_title_zh: Option<String>,
     pub package: PackageTerms,
@@ -356,6 +420,20 @@ pub enum OrderRuleError {
     BadRefund,
     #[error("not due yet")]
     NotDue,
+    #[error("an extension is already waiting for the client")]
+    ExtensionPending,
+    #[error("no extension is waiting")]
+    NoExtension,
+    #[error("an extension is 1 to {MAX_EXTENSION_DAYS} days")]
+    ExtensionDays,
+    #[error("extras are paid from the wallet into an order paid from the wallet")]
+    ExtrasWalletOnly,
+    #[error("at most {MAX_EXTRAS} extras per order")]
+    TooManyExtras,
+    #[error("faster delivery must leave at least a day")]
+    TooFast,
+    #[error("the order was tipped already")]
+    AlreadyTipped,
     #[error(transparent)]
     Money(#[from] MovementError),
 }
@@ -400,6 +478,9 @@ impl Order {
             freelancer_username: service.freelancer_username.clone(),
             service_id: Some(service.id),
             origin: OrderOrigin::Service,
+            extension: None,
+            extras: Vec::new(),
+            tip: None,
             service_title: service.content.title.clone(),
             service_title_zh: service.content.title_zh.clone(),
             package: PackageTerms::of(tier, package),
@@ -463,6 +544,9 @@ impl Order {
                 brief_id: brief.id,
                 proposal_id: proposal.id,
             },
+            extension: None,
+            extras: Vec::new(),
+            tip: None,
             service_title: None,
             service_title_zh: Some(brief.content.title.clone()),
             package: PackageTerms {
@@ -678,6 +762,145 @@ impl Order {
         o.delivered_at = Some(now);
         o.first_delivered_at.get_or_insert(now);
         o.deliveries_count += 1;
+        // Delivered: a request for more time has nothing left to ask for.
+        o.extension = None;
+        Ok(Order::plain(o))
+    }
+
+    /// The freelancer asks for `days` more (1–30) while working; one request at a time.
+    pub fn request_extension(
+        &self,
+        who: Party,
+        days: u32,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderRuleError> {
+        self.only(who, Party::Freelancer)?;
+        self.status_in(&[OrderStatus::InProgress])?;
+        if self.extension.is_some() {
+            return Err(OrderRuleError::ExtensionPending);
+        }
+        if !(1..=MAX_EXTENSION_DAYS).contains(&days) {
+            return Err(OrderRuleError::ExtensionDays);
+        }
+        let mut o = self.next(EventKind::ExtensionRequested, Actor::Freelancer, now);
+        o.extension = Some(ExtensionRequest {
+            days,
+            reason,
+            requested_at: now,
+        });
+        Ok(Order::plain(o))
+    }
+
+    /// The client adds a paid extra while the order is open (wallet-paid orders only): its
+    /// price joins the escrow and the total (the commission follows the new total); one more
+    /// revision, delivery sooner, or a line item.
+    pub fn add_extra(
+        &self,
+        who: Party,
+        (kind, description, price): (ExtraKind, String, Money),
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderRuleError> {
+        self.only(who, Party::Client)?;
+        match kind {
+            ExtraKind::Faster { .. } => self.status_in(&[OrderStatus::InProgress])?,
+            _ => self.status_in(&[OrderStatus::InProgress, OrderStatus::Delivered])?,
+        }
+        if self.paid_through().is_some() || self.split.is_some() {
+            return Err(OrderRuleError::ExtrasWalletOnly);
+        }
+        if self.extras.len() >= MAX_EXTRAS {
+            return Err(OrderRuleError::TooManyExtras);
+        }
+        let total = self
+            .total_amount
+            .checked_add(price)
+            .ok_or(OrderRuleError::Money(MovementError::Unbalanced))?;
+        let mut o = self.next(EventKind::ExtraAdded, Actor::Client, now);
+        match kind {
+            ExtraKind::Revision => o.package.revisions += 1,
+            ExtraKind::Faster { days } => {
+                let sooner = self.delivery_deadline - Duration::days(i64::from(days));
+                if days == 0 || sooner < now + Duration::days(1) {
+                    return Err(OrderRuleError::TooFast);
+                }
+                o.delivery_deadline = sooner;
+            }
+            ExtraKind::Item => {}
+        }
+        o.total_amount = total;
+        (o.platform_fee, o.freelancer_earnings) = o.fee.split(total);
+        o.extras.push(Extra {
+            kind,
+            description,
+            price,
+            added_at: now,
+        });
+        let movement = Movement::escrow_extra(self.id, o.extras.len(), self.client_id, price)?;
+        Ok(Transition {
+            movement: Some(movement),
+            ..Order::plain(o)
+        })
+    }
+
+    /// The client tips the seller once a completed order is done: from the wallet, the
+    /// order's commission kept, the rest to the seller at once.
+    pub fn give_tip(
+        &self,
+        who: Party,
+        amount: Money,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderRuleError> {
+        self.only(who, Party::Client)?;
+        self.status_in(&[OrderStatus::Completed])?;
+        if self.tip.is_some() {
+            return Err(OrderRuleError::AlreadyTipped);
+        }
+        let movement = Movement::tip(
+            self.id,
+            (self.client_id, self.freelancer_id),
+            amount,
+            &self.fee,
+        )?;
+        let mut o = self.next(EventKind::Tipped, Actor::Client, now);
+        o.tip = Some(Tip {
+            amount,
+            fee: self.fee.split(amount).0,
+            at: now,
+        });
+        Ok(Transition {
+            movement: Some(movement),
+            ..Order::plain(o)
+        })
+    }
+
+    /// The client answers the request: accepted, the deadline (and a revision's due time)
+    /// moves by its days, and an order marked late that is no longer overdue is on time again;
+    /// declined, nothing changes but the request is gone.
+    pub fn respond_extension(
+        &self,
+        who: Party,
+        accept: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Transition, OrderRuleError> {
+        self.only(who, Party::Client)?;
+        self.status_in(&[OrderStatus::InProgress])?;
+        let request = self.extension.as_ref().ok_or(OrderRuleError::NoExtension)?;
+        let kind = if accept {
+            EventKind::ExtensionAccepted
+        } else {
+            EventKind::ExtensionDeclined
+        };
+        let mut o = self.next(kind, Actor::Client, now);
+        o.extension = None;
+        if accept {
+            let more = Duration::days(i64::from(request.days));
+            o.delivery_deadline = self.delivery_deadline + more;
+            o.revision_due = self.revision_due.map(|d| d + more);
+            if o.is_late && now <= o.due() {
+                o.is_late = false;
+            }
+        }
         Ok(Order::plain(o))
     }
 
@@ -1139,6 +1362,205 @@ mod tests {
             .cancel(Party::Client, "too late", due + Duration::hours(1))
             .unwrap();
         assert_eq!(gone.order.status, OrderStatus::Cancelled);
+    }
+
+    #[test]
+    fn extras_join_the_escrow_and_a_tip_pays_the_seller_once_to_the_fen() {
+        let bal =
+            |book: &Book, a: Account, b: Bucket| book.wallets.get(&a).map_or(0, |w| w.bucket(b));
+        let o = order("2600.00", 2);
+        let mut book = Book::default();
+        book.apply(&Movement::deposit(o.client_id, Money::from_fen(300_000), "seed").unwrap());
+        let paid = o.pay(Party::Client, "wallet", at(&o, 1)).unwrap();
+        book.apply(paid.movement.as_ref().unwrap());
+        let o = paid.order;
+        let deadline = o.delivery_deadline;
+        // Only the client adds extras; a line item, one more revision, two days sooner.
+        assert_eq!(
+            o.add_extra(
+                Party::Freelancer,
+                (ExtraKind::Item, "x".into(), Money::from_fen(100)),
+                at(&o, 2)
+            ),
+            Err(OrderRuleError::WrongParty(Party::Client))
+        );
+        let item = o
+            .add_extra(
+                Party::Client,
+                (
+                    ExtraKind::Item,
+                    "门头效果图".into(),
+                    Money::from_fen(20_000),
+                ),
+                at(&o, 2),
+            )
+            .unwrap();
+        assert_eq!(
+            item.movement.as_ref().unwrap().id,
+            format!("extra:{}:1", o.id)
+        );
+        assert_eq!(book.apply(item.movement.as_ref().unwrap()), Applied::Done);
+        let o = item.order;
+        assert_eq!(o.total_amount.fen(), 280_000);
+        assert_eq!(o.platform_fee.fen() + o.freelancer_earnings.fen(), 280_000);
+        let o = o
+            .add_extra(
+                Party::Client,
+                (
+                    ExtraKind::Revision,
+                    "再改一次".into(),
+                    Money::from_fen(5_000),
+                ),
+                at(&o, 3),
+            )
+            .unwrap();
+        book.apply(o.movement.as_ref().unwrap());
+        let o = o.order;
+        assert_eq!(o.package.revisions, 3);
+        let o = o
+            .add_extra(
+                Party::Client,
+                (
+                    ExtraKind::Faster { days: 1 },
+                    "加急".into(),
+                    Money::from_fen(5_000),
+                ),
+                at(&o, 4),
+            )
+            .unwrap();
+        book.apply(o.movement.as_ref().unwrap());
+        let o = o.order;
+        assert_eq!(o.delivery_deadline, deadline - Duration::days(1));
+        assert_eq!(
+            o.add_extra(
+                Party::Client,
+                (
+                    ExtraKind::Faster { days: 30 },
+                    "太快".into(),
+                    Money::from_fen(100)
+                ),
+                at(&o, 5)
+            ),
+            Err(OrderRuleError::TooFast)
+        );
+        // Everything frozen is released at completion: 2,900.00 in all.
+        let client = Account::User(o.client_id);
+        assert_eq!(bal(&book, client, Bucket::Frozen), 290_000);
+        let d = o.deliver(Party::Freelancer, at(&o, 60)).unwrap().order;
+        let done = d.accept(Party::Client, at(&o, 70)).unwrap();
+        book.apply(done.movement.as_ref().unwrap());
+        assert_eq!(bal(&book, client, Bucket::Frozen), 0);
+        assert_eq!(
+            bal(
+                &book,
+                Account::User(o.freelancer_id),
+                Bucket::PendingClearance
+            ),
+            done.order.freelancer_earnings.fen()
+        );
+        // A tip: once, from the wallet, the commission kept, the rest available at once.
+        let done = done.order;
+        let tip = done
+            .give_tip(Party::Client, Money::from_fen(5_000), at(&o, 80))
+            .unwrap();
+        assert_eq!(book.apply(tip.movement.as_ref().unwrap()), Applied::Done);
+        let t = tip.order.tip.clone().unwrap();
+        assert_eq!(
+            bal(&book, Account::User(o.freelancer_id), Bucket::Available),
+            5_000 - t.fee.fen()
+        );
+        assert_eq!(
+            bal(&book, client, Bucket::Available),
+            300_000 - 290_000 - 5_000
+        );
+        assert_eq!(
+            tip.order
+                .give_tip(Party::Client, Money::from_fen(5_000), at(&o, 81)),
+            Err(OrderRuleError::AlreadyTipped)
+        );
+        assert_eq!(book.lines.iter().map(|p| p.amount_fen).sum::<i64>(), 0);
+    }
+
+    #[test]
+    fn an_extension_the_client_accepts_moves_the_deadline_and_the_late_timer() {
+        let o = order("100.00", 1);
+        let paid = o.pay(Party::Client, "wallet", at(&o, 1)).unwrap().order;
+        let deadline = paid.delivery_deadline;
+        // Only the freelancer asks, 1–30 days, one request at a time.
+        assert_eq!(
+            paid.request_extension(Party::Client, 3, "x".into(), at(&o, 2)),
+            Err(OrderRuleError::WrongParty(Party::Freelancer))
+        );
+        assert_eq!(
+            paid.request_extension(Party::Freelancer, 31, "x".into(), at(&o, 2)),
+            Err(OrderRuleError::ExtensionDays)
+        );
+        let asked = paid
+            .request_extension(Party::Freelancer, 3, "需要实地拍照".into(), at(&o, 2))
+            .unwrap()
+            .order;
+        assert_eq!(asked.last_event.kind, EventKind::ExtensionRequested);
+        assert_eq!(
+            asked.request_extension(Party::Freelancer, 2, "x".into(), at(&o, 3)),
+            Err(OrderRuleError::ExtensionPending)
+        );
+        assert_eq!(
+            asked.respond_extension(Party::Freelancer, true, at(&o, 3)),
+            Err(OrderRuleError::WrongParty(Party::Client))
+        );
+        // Declined: nothing moves, and the freelancer may ask again.
+        let declined = asked
+            .respond_extension(Party::Client, false, at(&o, 3))
+            .unwrap()
+            .order;
+        assert_eq!(
+            (declined.delivery_deadline, declined.extension.clone()),
+            (deadline, None)
+        );
+        assert_eq!(
+            declined.respond_extension(Party::Client, true, at(&o, 4)),
+            Err(OrderRuleError::NoExtension)
+        );
+        // Marked late, then given 3 more days: on time again, the timer at the new deadline.
+        let late = declined
+            .on_timer(deadline + Duration::minutes(1))
+            .unwrap()
+            .order;
+        assert!(late.is_late);
+        let asked = late
+            .request_extension(
+                Party::Freelancer,
+                3,
+                "需要实地拍照".into(),
+                deadline + Duration::hours(1),
+            )
+            .unwrap()
+            .order;
+        let given = asked
+            .respond_extension(Party::Client, true, deadline + Duration::hours(2))
+            .unwrap()
+            .order;
+        assert_eq!(given.delivery_deadline, deadline + Duration::days(3));
+        assert!(!given.is_late);
+        assert_eq!(
+            given.timer(),
+            Some((TimerKind::MarkLate, deadline + Duration::days(3)))
+        );
+        // Delivering drops a request still waiting.
+        let waiting = given
+            .request_extension(
+                Party::Freelancer,
+                2,
+                "再多两天".into(),
+                deadline + Duration::hours(3),
+            )
+            .unwrap()
+            .order;
+        let delivered = waiting
+            .deliver(Party::Freelancer, deadline + Duration::hours(4))
+            .unwrap()
+            .order;
+        assert_eq!(delivered.extension, None);
     }
 
     #[test]

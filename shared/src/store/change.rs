@@ -81,6 +81,9 @@ pub struct ViewShard {
 
 /// A change of one of the entities the stream's readers follow.
 #[derive(Debug, Clone, PartialEq)]
+// One change at a time passes through the router; boxing the larger images would only add
+// an allocation per record.
+#[allow(clippy::large_enum_variant)]
 pub enum Entity {
     User(Change<User>),
     Service(Change<Service>),

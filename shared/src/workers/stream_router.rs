@@ -434,6 +434,15 @@ fn counter_change(c: &StreamChange) -> Option<CounterChange> {
             if o.became(|o| o.payment_status, PaymentStatus::Paid) {
                 x.add_daily("orders_paid", 1);
                 x.add_daily("gmv_fen", new.total_amount.fen());
+            } else if let Some(before) = &o.old
+                && before.payment_status == PaymentStatus::Paid
+                && new.total_amount.fen() > before.total_amount.fen()
+            {
+                // A paid extra: more money through the marketplace.
+                x.add_daily(
+                    "gmv_fen",
+                    new.total_amount.fen() - before.total_amount.fen(),
+                );
             }
             if o.became(|o| o.status, OrderStatus::Completed) {
                 x.add_daily("orders_completed", 1);
