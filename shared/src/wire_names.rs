@@ -41,7 +41,7 @@ fn every_enum_spells_its_wire_names_once() {
     wire!(crate::domain::user::UserStatus { Active, Banned, Deactivated }, serde: true, parse: false);
     wire!(crate::domain::user::VerificationStatus { Pending, Approved, Rejected }, serde: true, parse: true);
     wire!(crate::domain::user::SellerLevel { New, LevelOne, LevelTwo, TopRated }, serde: true, parse: false);
-    wire!(crate::domain::messaging::MessageKind { Text, File, Image, System }, serde: true, parse: false);
+    wire!(crate::domain::messaging::MessageKind { Text, File, Image, System, Offer }, serde: true, parse: false);
     wire!(crate::domain::report::TargetType { Service, User, Review, Message }, serde: true, parse: true);
     wire!(crate::domain::report::Reason { Spam, Fraud, OffPlatformContact, Inappropriate, Harassment, Infringement, FakeReview, MultipleAccounts, Other }, serde: true, parse: false);
     wire!(crate::domain::report::ReportStatus { Pending, Resolved, Dismissed }, serde: true, parse: true);

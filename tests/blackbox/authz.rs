@@ -287,6 +287,23 @@ async fn every_object_route_answers_each_caller_as_documented() {
     )
     .await;
     assert_eq!(asked.status, 201, "{}", asked.body);
+    // Custom offers of the freelancer's to the client.
+    let talk = open(&api, c, f).await;
+    let offer_of = |price: &'static str| {
+        let (api, f, talk) = (&api, f, talk.clone());
+        async move {
+            let a = api
+                .post_auth(
+                    &format!("/messaging/conversations/{talk}/offers"),
+                    &f.access,
+                    json!({"description": "为您定制宣传册设计，含印刷文件。", "price": price, "delivery_days": 5}),
+                )
+                .await;
+            assert_eq!(a.status, 201, "{}", a.body);
+            a.body["data"]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let (offer_seen, offer_declined) = (offer_of("300.00").await, offer_of("400.00").await);
     let o_extra = paid_order(&api, c, &svc).await;
     let o_tip = paid_order(&api, c, &svc).await;
     deliver(&api, f, &o_tip).await;
@@ -308,6 +325,23 @@ async fn every_object_route_answers_each_caller_as_documented() {
             M::POST,
             format!("/orders/{o_answer}/extension/respond"),
             Some(json!({"accept": false})),
+            "client",
+        )
+        .other("freelancer")
+        .expect([401, 404, 404, 404, 200]),
+        // A custom offer: its two parties read it; only its buyer decides it.
+        row(
+            M::GET,
+            format!("/messaging/offers/{offer_seen}"),
+            None,
+            "client",
+        )
+        .other("freelancer")
+        .expect([401, 404, 200, 404, 200]),
+        row(
+            M::POST,
+            format!("/messaging/offers/{offer_declined}/decline"),
+            None,
             "client",
         )
         .other("freelancer")

@@ -10,6 +10,7 @@ mod errors;
 mod files;
 mod logs;
 mod messaging;
+mod offers;
 mod orders;
 mod payments;
 mod profiles;

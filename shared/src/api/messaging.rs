@@ -8,17 +8,20 @@ use serde::{Deserialize, Serialize};
 
 use super::common::order_not_found;
 use super::common::{service_not_found, violations};
+use super::order_views::OrderView;
 use super::session::signed_in;
 use super::uploads::{UploadView, media_files, upload_request};
 use super::views::NotificationView;
 use super::views::rfc3339;
 use super::views::user_not_found;
 use crate::app::messaging::{self as app, MessagingError, OpenRequest, Sent};
+use crate::app::offers::{self, OfferError};
 use crate::deps::Deps;
 use crate::domain::messaging::{Message, MessageInput};
 use crate::domain::moderation::Finding;
+use crate::domain::offer::{Offer, OfferStatus, OfferTerms};
 use crate::domain::service::Violation;
-use crate::domain::{ConversationId, NotificationId, OrderId};
+use crate::domain::{ConversationId, Money, NotificationId, OfferId, OrderId};
 use crate::field::Field;
 use crate::http::route as r;
 use crate::http::{ApiError, ListParams, Reply, json_body, path_id, query_bool};
@@ -218,6 +221,8 @@ pub struct MessageView {
     is_masked: bool,
     is_read: bool,
     order_id: Option<String>,
+    /// For an `offer` message: the custom offer (`GET /messaging/offers/{offer_id}`).
+    offer_id: Option<String>,
     created_at: String,
 }
 
@@ -239,6 +244,7 @@ impl MessageView {
             is_masked: m.is_masked,
             is_read: read_until.is_some_and(|t| t >= m.created_at),
             order_id: m.order_id.map(|o| o.to_string()),
+            offer_id: m.offer_id.map(|o| o.to_string()),
             created_at: rfc3339(&m.created_at),
         }
     }
@@ -716,11 +722,253 @@ pub(crate) struct AllRead {
     unread_count: u32,
 }
 
+fn offer_not_found() -> ApiError {
+    ApiError::not_found("offer.not_found", Text::new("报价不存在", "No such offer"))
+}
+
+impl From<OfferError> for ApiError {
+    fn from(e: OfferError) -> ApiError {
+        match e {
+            OfferError::ConversationNotFound => conversation_not_found(),
+            OfferError::NotFound => offer_not_found(),
+            OfferError::NotSeller => ApiError::forbidden(
+                "offer.sellers_only",
+                Text::new(
+                    "开通卖家资料后才能发送报价",
+                    "Open a seller profile before sending offers",
+                ),
+            ),
+            OfferError::Moderation(findings) => super::common::moderation_failed(
+                &findings,
+                Text::new("报价内容未通过审核", "The offer does not pass moderation"),
+            ),
+            OfferError::NotOpen(status) => ApiError::conflict(
+                match status {
+                    OfferStatus::Expired => "offer.expired",
+                    _ => "offer.not_open",
+                },
+                match status {
+                    OfferStatus::Expired => Text::new(
+                        "报价已过期，请联系卖家重新报价",
+                        "The offer has expired; ask the seller for a new one",
+                    ),
+                    OfferStatus::Accepted => {
+                        Text::new("报价已被接受", "The offer was accepted already")
+                    }
+                    _ => Text::new("报价已被拒绝", "The offer was declined"),
+                },
+            ),
+            OfferError::SellerGone => ApiError::conflict(
+                "offer.seller_unavailable",
+                Text::new("该卖家暂时无法接单", "This seller cannot take orders now"),
+            ),
+            OfferError::Rules(e) => ApiError::internal(e),
+            OfferError::Store(e) => ApiError::internal(e),
+        }
+    }
+}
+
+/// `POST /messaging/conversations/{conversation_id}/offers`: a seller's terms.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "description": "为您的茶饮店设计 logo 和门头效果图，三个方案，含源文件。",
+    "price": "1200.00", "delivery_days": 7, "revisions": 2, "expires_in_days": 3
+}))]
+pub(crate) struct OfferRequest {
+    /// What the seller will do: 10–3,000 characters.
+    #[schema(required = true, min_length = 10, max_length = 3000)]
+    description: Option<String>,
+    #[schema(value_type = Money, required = true)]
+    price: Option<String>,
+    /// 1–180.
+    #[schema(required = true, minimum = 1, maximum = 180)]
+    delivery_days: Option<u32>,
+    /// 0–20, default 1.
+    #[schema(minimum = 0, maximum = 20)]
+    revisions: Option<u32>,
+    /// 1–14, default 3.
+    #[schema(minimum = 1, maximum = 14)]
+    expires_in_days: Option<u32>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct OfferParty {
+    id: String,
+    username: String,
+}
+
+/// A custom offer as its two parties see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct OfferView {
+    id: String,
+    conversation_id: String,
+    seller: OfferParty,
+    buyer: OfferParty,
+    description: String,
+    price: Money,
+    delivery_days: u32,
+    revisions: u32,
+    /// `expired`: still open when its time passed; it can no longer be accepted.
+    status: OfferStatus,
+    expires_at: String,
+    /// The order it became, once accepted.
+    order_id: Option<String>,
+    created_at: String,
+}
+
+impl OfferView {
+    fn of(o: &Offer, now: DateTime<Utc>) -> OfferView {
+        OfferView {
+            id: o.id.to_string(),
+            conversation_id: o.conversation_id.to_string(),
+            seller: OfferParty {
+                id: o.seller_id.to_string(),
+                username: o.seller_username.clone(),
+            },
+            buyer: OfferParty {
+                id: o.buyer_id.to_string(),
+                username: o.buyer_username.clone(),
+            },
+            description: o.terms.description.clone(),
+            price: o.terms.price,
+            delivery_days: o.terms.delivery_days,
+            revisions: o.terms.revisions,
+            status: o.status_at(now),
+            expires_at: rfc3339(&o.expires_at),
+            order_id: o.order_id.map(|id| id.to_string()),
+            created_at: rfc3339(&o.created_at),
+        }
+    }
+}
+
+fn offer_id(req: &Request) -> Result<OfferId, ApiError> {
+    path_id(req, "offer_id", offer_not_found)
+}
+
+/// `POST /messaging/conversations/{conversation_id}/offers` [offer-create]: a seller sends a
+/// custom offer in the conversation (an `offer` message carries it) → 201 with the offer.
+pub async fn offer_create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id: ConversationId = path_id(&req, "conversation_id", conversation_not_found)?;
+    let body: OfferRequest = json_body(&req)?;
+    let mut errors = crate::http::FieldErrors::new();
+    let price = body.price.as_deref().and_then(|p| {
+        errors.check(
+            "price",
+            p.trim().parse::<Money>().map_err(|_| {
+                Text::new(
+                    "金额须为元，最多两位小数",
+                    "An amount in yuan with at most two places",
+                )
+            }),
+        )
+    });
+    errors.finish()?;
+    let terms = OfferTerms::parse(
+        body.description,
+        price,
+        (body.delivery_days, body.revisions, body.expires_in_days),
+    )
+    .map_err(|list| {
+        let mut f = crate::http::FieldErrors::new();
+        for (field, text) in list {
+            f.add(field, text);
+        }
+        ApiError::validation(f)
+    })?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let now = Utc::now();
+    let (offer, _) = offers::send(&deps.store, &user, id, terms, now).await?;
+    Ok(Reply::created(
+        Text::new("报价已发送", "Offer sent"),
+        OfferView::of(&offer, now),
+    ))
+}
+
+/// `GET /messaging/offers/{offer_id}` [offer-get]: an offer, for its seller and buyer.
+pub async fn offer_get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = offer_id(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let offer = offers::get(&deps.store, &user, id).await?;
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        OfferView::of(&offer, Utc::now()),
+    ))
+}
+
+/// `POST /messaging/offers/{offer_id}/accept` [offer-accept]: the buyer accepts → 201 with the
+/// unpaid order at the offer's terms (`origin: offer`); an expired offer is 409.
+pub async fn offer_accept(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = offer_id(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let order = offers::accept(&deps.store, &deps.config.clearance, &user, id, Utc::now()).await?;
+    Ok(Reply::created(
+        Text::new(
+            "已接受报价，订单已生成，请在30分钟内付款",
+            "Offer accepted; the order is placed, pay within 30 minutes",
+        ),
+        OrderView::of(&order),
+    ))
+}
+
+/// `POST /messaging/offers/{offer_id}/decline` [offer-decline]: the buyer declines.
+pub async fn offer_decline(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id = offer_id(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let now = Utc::now();
+    let offer = offers::decline(&deps.store, &user, id, now).await?;
+    Ok(Reply::ok(
+        Text::new("已拒绝报价", "Offer declined"),
+        OfferView::of(&offer, now),
+    ))
+}
+
 /// This module's routes: what each of its handlers takes and answers (`api::openapi`
 /// assembles them into the document).
 pub(crate) fn routes() -> Vec<r::Route> {
     use r::Access::*;
     vec![
+        r::route(
+            "POST",
+            "/messaging/conversations/{conversation_id}/offers",
+            "offer-create",
+            User,
+            "messaging",
+            "发送定制报价 / Send a custom offer",
+        )
+        .body(r::one::<OfferRequest>)
+        .created(r::one::<OfferView>)
+        .errors(&[403, 404]),
+        r::route(
+            "GET",
+            "/messaging/offers/{offer_id}",
+            "offer-get",
+            User,
+            "messaging",
+            "定制报价 / A custom offer",
+        )
+        .ok(r::one::<OfferView>)
+        .errors(&[404]),
+        r::route(
+            "POST",
+            "/messaging/offers/{offer_id}/accept",
+            "offer-accept",
+            User,
+            "messaging",
+            "接受报价 / Accept an offer",
+        )
+        .created(r::one::<OrderView>)
+        .errors(&[404, 409]),
+        r::route(
+            "POST",
+            "/messaging/offers/{offer_id}/decline",
+            "offer-decline",
+            User,
+            "messaging",
+            "拒绝报价 / Decline an offer",
+        )
+        .ok(r::one::<OfferView>)
+        .errors(&[404, 409]),
         r::route(
             "GET",
             "/orders/{order_id}/messages",

@@ -41,6 +41,8 @@ pub(crate) enum OriginView {
     Service,
     /// A brief and the proposal its buyer accepted.
     Proposal,
+    /// A seller's custom offer the buyer accepted.
+    Offer,
 }
 
 /// The package as bought (a copy taken when the order was placed).
@@ -149,6 +151,8 @@ pub struct OrderView {
     service: Option<ServiceRef>,
     /// The brief an order came from; `null` for an order of a service.
     brief: Option<BriefRef>,
+    /// The custom offer an order came from.
+    offer_id: Option<String>,
     package: PackageView,
     requirements: String,
     total_amount: Money,
@@ -211,6 +215,11 @@ impl OrderView {
             origin: match o.origin {
                 OrderOrigin::Service => OriginView::Service,
                 OrderOrigin::Proposal { .. } => OriginView::Proposal,
+                OrderOrigin::Offer { .. } => OriginView::Offer,
+            },
+            offer_id: match o.origin {
+                OrderOrigin::Offer { offer_id } => Some(offer_id.to_string()),
+                _ => None,
             },
             service: o.service_id.map(|id| ServiceRef {
                 id: id.to_string(),
@@ -226,7 +235,7 @@ impl OrderView {
                     proposal_id: proposal_id.to_string(),
                     title: o.service_title_zh.clone(),
                 }),
-                OrderOrigin::Service => None,
+                OrderOrigin::Service | OrderOrigin::Offer { .. } => None,
             },
             package: PackageView {
                 tier: o.package.tier,

@@ -388,6 +388,7 @@ async fn post(
         file_sha256: checked.map(|c| c.1),
         is_masked: !findings.is_empty(),
         order_id: thread.order_id,
+        offer_id: None,
         created_at: now,
     };
     store.post_message(&thread, &message).await?;
@@ -577,6 +578,7 @@ pub async fn post_system(
         file_sha256: None,
         is_masked: false,
         order_id: Some(order.id),
+        offer_id: None,
         created_at: at,
     };
     store.post_message(&thread, &message).await

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod merchants;
 pub mod messaging;
 pub mod notifications;
+pub mod offers;
 pub mod orders;
 pub mod payments;
 pub mod privacy;

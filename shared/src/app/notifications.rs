@@ -40,6 +40,12 @@ pub enum Notice {
         client_username: String,
         rating: u8,
     },
+    /// The buyer decided the user's custom offer.
+    OfferDecided {
+        offer_id: String,
+        buyer_username: String,
+        accepted: bool,
+    },
     /// A seller bid on the user's brief.
     ProposalReceived {
         brief_id: String,
@@ -162,6 +168,8 @@ impl Notice {
             Notice::MessageReceived { .. } => "message.received",
             Notice::ReviewReceived { .. } => "review.received",
             Notice::ProposalReceived { .. } => "proposal.received",
+            Notice::OfferDecided { accepted: true, .. } => "offer.accepted",
+            Notice::OfferDecided { .. } => "offer.declined",
             Notice::ProposalDecided { accepted: true, .. } => "proposal.accepted",
             Notice::ProposalDecided { .. } => "proposal.declined",
             Notice::VerificationReviewed { .. } => "verification.reviewed",
@@ -194,6 +202,7 @@ impl Notice {
                 conversation_id, ..
             } => Some(conversation_id.clone()),
             Notice::ReviewReceived { review_id, .. } => Some(review_id.clone()),
+            Notice::OfferDecided { offer_id, .. } => Some(offer_id.clone()),
             Notice::ProposalReceived { brief_id, .. }
             | Notice::ProposalDecided { brief_id, .. } => Some(brief_id.clone()),
             Notice::VerificationReviewed {
@@ -256,6 +265,22 @@ impl Notice {
                 "收到新评价",
                 format!("{client_username} rated your work {rating}★."),
                 format!("{client_username} 给了您 {rating} 星评价。"),
+            ),
+            Notice::OfferDecided {
+                buyer_username,
+                accepted: true,
+                ..
+            } => text(
+                "Offer accepted",
+                "报价已被接受",
+                format!("{buyer_username} accepted your offer; the order starts once they pay."),
+                format!("{buyer_username} 接受了您的报价，付款后订单开始。"),
+            ),
+            Notice::OfferDecided { buyer_username, .. } => text(
+                "Offer declined",
+                "报价被拒绝",
+                format!("{buyer_username} declined your offer."),
+                format!("{buyer_username} 拒绝了您的报价。"),
             ),
             Notice::ProposalReceived {
                 seller_username, ..

@@ -135,6 +135,10 @@ id_type!(
     /// A seller's proposal (投标) on a brief.
     ProposalId
 );
+id_type!(
+    /// A seller's custom offer (定制报价) in a conversation.
+    OfferId
+);
 
 #[cfg(test)]
 mod tests {

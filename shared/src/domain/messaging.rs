@@ -59,6 +59,8 @@ pub enum MessageKind {
     Image,
     /// Written by the platform (order events), never by a user.
     System,
+    /// A seller's custom offer (its id in `offer_id`).
+    Offer,
 }
 
 impl MessageKind {
@@ -68,6 +70,7 @@ impl MessageKind {
             MessageKind::File => "file",
             MessageKind::Image => "image",
             MessageKind::System => "system",
+            MessageKind::Offer => "offer",
         }
     }
 }
@@ -95,6 +98,9 @@ pub struct Message {
     /// Whether anything was masked.
     pub is_masked: bool,
     pub order_id: Option<OrderId>,
+    /// The custom offer a `offer` message carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<crate::domain::OfferId>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod messaging;
 pub mod moderation;
 pub mod money;
+pub mod offer;
 pub mod order;
 pub mod payment;
 pub mod profile;
@@ -32,8 +33,8 @@ pub mod values;
 
 pub use identity::{IdNumber, RealName};
 pub use ids::{
-    AuditId, BriefId, ConversationId, ExportId, FileId, MessageId, NotificationId, OrderId,
-    OrderStepId, ProposalId, ReportId, ReviewId, ServiceId, SessionId, UploadId, UserId,
+    AuditId, BriefId, ConversationId, ExportId, FileId, MessageId, NotificationId, OfferId,
+    OrderId, OrderStepId, ProposalId, ReportId, ReviewId, ServiceId, SessionId, UploadId, UserId,
     VerificationId, WithdrawalId, event_ulid,
 };
 pub use money::Money;

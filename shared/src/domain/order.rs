@@ -299,6 +299,18 @@ pub enum OrderOrigin {
         brief_id: crate::domain::BriefId,
         proposal_id: crate::domain::ProposalId,
     },
+    /// A seller's custom offer in a conversation.
+    Offer { offer_id: crate::domain::OfferId },
+}
+
+/// What a custom order (from a proposal or an offer) is for and at what terms.
+struct CustomTerms {
+    title: String,
+    requirements: String,
+    description: String,
+    price: Money,
+    delivery_days: u32,
+    revisions: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -526,38 +538,89 @@ impl Order {
         client: &User,
         brief: &crate::domain::brief::Brief,
         proposal: &crate::domain::brief::Proposal,
+        fee: (FeeTerms, u32),
+        now: DateTime<Utc>,
+    ) -> Order {
+        Order::custom(
+            client,
+            (proposal.seller_id, &proposal.seller_username),
+            CustomTerms {
+                title: brief.content.title.clone(),
+                requirements: brief.content.description.clone(),
+                description: proposal.terms.message.clone(),
+                price: proposal.terms.price,
+                delivery_days: proposal.terms.delivery_days,
+                revisions: proposal.terms.revisions,
+            },
+            OrderOrigin::Proposal {
+                brief_id: brief.id,
+                proposal_id: proposal.id,
+            },
+            fee,
+            now,
+        )
+    }
+
+    /// An order from a custom offer the client accepted: the offer's terms.
+    pub fn from_offer(
+        client: &User,
+        offer: &crate::domain::offer::Offer,
+        fee: (FeeTerms, u32),
+        now: DateTime<Utc>,
+    ) -> Order {
+        let title: String = offer.terms.description.chars().take(60).collect();
+        Order::custom(
+            client,
+            (offer.seller_id, &offer.seller_username),
+            CustomTerms {
+                title,
+                requirements: offer.terms.description.clone(),
+                description: offer.terms.description.clone(),
+                price: offer.terms.price,
+                delivery_days: offer.terms.delivery_days,
+                revisions: offer.terms.revisions,
+            },
+            OrderOrigin::Offer { offer_id: offer.id },
+            fee,
+            now,
+        )
+    }
+
+    /// An unpaid order at terms the parties agreed outside a service's packages.
+    fn custom(
+        client: &User,
+        (seller_id, seller_username): (UserId, &str),
+        t: CustomTerms,
+        origin: OrderOrigin,
         (fee_terms, clearance_days): (FeeTerms, u32),
         now: DateTime<Utc>,
     ) -> Order {
         let id = OrderId::new();
-        let total = proposal.terms.price;
+        let total = t.price;
         let (fee, earnings) = fee_terms.split(total);
         Order {
             id,
             order_number: order_number(now, id.random()),
             client_id: client.id,
             client_username: client.username.as_str().to_owned(),
-            freelancer_id: proposal.seller_id,
-            freelancer_username: proposal.seller_username.clone(),
+            freelancer_id: seller_id,
+            freelancer_username: seller_username.to_owned(),
             service_id: None,
-            origin: OrderOrigin::Proposal {
-                brief_id: brief.id,
-                proposal_id: proposal.id,
-            },
+            origin,
             extension: None,
             extras: Vec::new(),
             tip: None,
             service_title: None,
-            service_title_zh: Some(brief.content.title.clone()),
+            service_title_zh: Some(t.title),
             package: PackageTerms {
                 tier: Tier::Basic,
                 price: total,
-                description: proposal.terms.message.clone(),
-                delivery_days: proposal.terms.delivery_days,
-                revisions: proposal.terms.revisions,
+                description: t.description,
+                delivery_days: t.delivery_days,
+                revisions: t.revisions,
                 features: Vec::new(),
             },
-            requirements: brief.content.description.clone(),
+            requirements: t.requirements,
             total_amount: total,
             platform_fee: fee,
             freelancer_earnings: earnings,
@@ -568,7 +631,7 @@ impl Order {
             payment_reference: None,
             split: None,
             clearance_days,
-            delivery_deadline: now + Duration::days(i64::from(proposal.terms.delivery_days)),
+            delivery_deadline: now + Duration::days(i64::from(t.delivery_days)),
             is_late: false,
             paid_at: None,
             delivered_at: None,

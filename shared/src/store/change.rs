@@ -101,6 +101,7 @@ pub enum Entity {
     Clearance(Change<crate::domain::clearance::Clearance>),
     Brief(Change<crate::domain::brief::Brief>),
     Proposal(Change<crate::domain::brief::Proposal>),
+    Offer(Change<crate::domain::offer::Offer>),
     /// An item nobody follows.
     Other(EntityType),
 }
@@ -170,6 +171,7 @@ pub fn decode(record: &EventRecord) -> Result<StreamChange, StoreError> {
         EntityType::Clearance => Entity::Clearance(both(old, new, plain)?),
         EntityType::Brief => Entity::Brief(both(old, new, plain)?),
         EntityType::Proposal => Entity::Proposal(both(old, new, plain)?),
+        EntityType::Offer => Entity::Offer(both(old, new, plain)?),
         other => Entity::Other(other),
     };
     Ok(StreamChange {

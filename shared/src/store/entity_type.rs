@@ -62,6 +62,7 @@ pub enum EntityType {
     BriefCount,
     Proposal,
     Bidder,
+    Offer,
     /// Anything else: never followed.
     #[serde(other)]
     Other,

@@ -635,3 +635,8 @@ pub fn seller_proposals(seller: UserId) -> String {
 pub fn time_sort(at: DateTime<Utc>, id: impl std::fmt::Display) -> String {
     format!("{}#{id}", ms(at))
 }
+
+/// `OFFER#{offer} / OFFER`: a seller's custom offer.
+pub fn offer(id: crate::domain::OfferId) -> Key {
+    key(format!("OFFER#{id}"), "OFFER")
+}

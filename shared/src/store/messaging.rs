@@ -5,7 +5,7 @@
 //! A message is written in one transaction with both member items (last message, unread
 //! count), so a count never drifts from the messages.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -178,6 +178,17 @@ impl Store {
         thread: &Thread,
         message: &Message,
     ) -> Result<bool, StoreError> {
+        self.post_message_with(thread, message, vec![]).await
+    }
+
+    /// [`Store::post_message`] with `companions` in the same transaction (a custom offer the
+    /// message carries).
+    pub async fn post_message_with(
+        &self,
+        thread: &Thread,
+        message: &Message,
+        companions: Vec<TransactWriteItem>,
+    ) -> Result<bool, StoreError> {
         let key = keys::message(message.conversation_id, message.id);
         let record = MessageRecord {
             pk: key.pk,
@@ -256,6 +267,7 @@ impl Store {
                 values,
             )?);
         }
+        items.extend(companions);
         match self.transact(items).await? {
             Ok(()) => Ok(true),
             Err(c) if c.failed(0) => Ok(false),

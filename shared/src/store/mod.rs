@@ -21,6 +21,7 @@ mod ledger;
 mod merchants;
 mod messaging;
 mod notifications;
+mod offers;
 mod ops;
 mod orders;
 mod payments;

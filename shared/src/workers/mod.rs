@@ -101,6 +101,16 @@ pub enum WorkMessage {
         awarded_to: Option<String>,
         occurred_at_ms: u64,
     },
+    /// A buyer accepted or declined a seller's custom offer: the seller is told.
+    #[serde(rename = "offer.decided")]
+    OfferDecided {
+        id: String,
+        offer_id: String,
+        seller_id: String,
+        buyer_username: String,
+        accepted: bool,
+        occurred_at_ms: u64,
+    },
     /// A client reviewed an order: the freelancer is told.
     #[serde(rename = "review.received")]
     ReviewReceived {

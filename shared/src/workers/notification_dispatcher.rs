@@ -88,6 +88,21 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
             }
             Ok(created)
         }
+        WorkMessage::OfferDecided {
+            id,
+            offer_id,
+            seller_id,
+            buyer_username,
+            accepted,
+            occurred_at_ms,
+        } => {
+            let notice = Notice::OfferDecided {
+                offer_id: offer_id.clone(),
+                buyer_username: buyer_username.clone(),
+                accepted: *accepted,
+            };
+            tell(deps, id, *occurred_at_ms, seller_id, notice).await
+        }
         WorkMessage::ProposalReceived {
             id,
             brief_id,

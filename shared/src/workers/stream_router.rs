@@ -176,6 +176,17 @@ fn route_notice(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
                 occurred_at_ms,
             }
         }
+        Entity::Offer(o) if modified && o.changed(|o| o.status) => {
+            let o = o.new.as_ref()?;
+            WorkMessage::OfferDecided {
+                id,
+                offer_id: o.id.to_string(),
+                seller_id: o.seller_id.to_string(),
+                buyer_username: o.buyer_username.clone(),
+                accepted: o.status == crate::domain::offer::OfferStatus::Accepted,
+                occurred_at_ms,
+            }
+        }
         Entity::Review(r) => {
             let r = r.inserted()?;
             WorkMessage::ReviewReceived {
