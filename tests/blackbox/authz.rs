@@ -346,6 +346,15 @@ async fn every_object_route_answers_each_caller_as_documented() {
         )
         .other("freelancer")
         .expect([401, 404, 404, 404, 200]),
+        // The seller reviews the buyer of a completed order, once.
+        row(
+            M::POST,
+            format!("/orders/{o_done}/client-review"),
+            Some(json!({"rating": 5, "comment": "付款及时"})),
+            "freelancer",
+        )
+        .other("client")
+        .expect([401, 404, 404, 404, 201]),
         // Extras and tips are the client's (paid from the client's wallet).
         row(
             M::POST,

@@ -273,6 +273,57 @@ async fn a_buyer_posts_a_brief_three_sellers_bid_and_the_chosen_bid_becomes_a_pa
     );
     told(&a, "proposal.declined").await;
     told(&c, "proposal.declined").await;
+    // Both sides review: the buyer the seller, the seller the buyer (once), which sellers
+    // then see on the buyer's next brief.
+    let review = act(
+        &api,
+        &client,
+        &order_id,
+        "review",
+        json!({"rating": 5, "comment": "设计很用心，沟通顺畅"}),
+    )
+    .await;
+    assert_eq!(review.status, 201, "{}", review.body);
+    let of_buyer = act(
+        &api,
+        &b,
+        &order_id,
+        "client-review",
+        json!({"rating": 4, "comment": "需求清楚，付款及时"}),
+    )
+    .await;
+    assert_eq!(of_buyer.status, 201, "{}", of_buyer.body);
+    let twice = act(
+        &api,
+        &b,
+        &order_id,
+        "client-review",
+        json!({"rating": 5, "comment": "再评一次"}),
+    )
+    .await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    let not_theirs = act(
+        &api,
+        &client,
+        &order_id,
+        "client-review",
+        json!({"rating": 1, "comment": "买家不能评价自己"}),
+    )
+    .await;
+    assert_eq!(not_theirs.status, 404, "{}", not_theirs.body);
+    let next = post_brief(&api, &client, brief_body()).await;
+    let seen = api
+        .get_auth(
+            &format!("/briefs/{}", next["id"].as_str().unwrap()),
+            &a.access,
+        )
+        .await;
+    assert_eq!(
+        seen.body["data"]["client_rating"]["reviews"], 1,
+        "{}",
+        seen.body
+    );
+    assert_eq!(seen.body["data"]["client_rating"]["average"], "4.00");
     let cw = wallet(&api, &client).await;
     assert_eq!(
         (

@@ -229,6 +229,23 @@ impl BriefRequest {
     }
 }
 
+/// Sellers' reviews of a buyer: the average (two places) and how many.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BuyerRating {
+    average: String,
+    reviews: u32,
+}
+
+impl BuyerRating {
+    fn of(user: &crate::domain::User) -> BuyerRating {
+        let (sum, count) = user.buyer_rating;
+        BuyerRating {
+            average: crate::domain::review::average(sum, u64::from(count)).to_string(),
+            reviews: count,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct PartyRef {
     id: String,
@@ -256,6 +273,8 @@ pub(crate) struct BriefView {
     proposals_count: u64,
     /// The order the brief became (its buyer and chosen seller only).
     order_id: Option<String>,
+    /// How sellers rated the buyer on earlier orders (on a single brief, not in lists).
+    client_rating: Option<BuyerRating>,
     created_at: String,
     updated_at: String,
 }
@@ -289,6 +308,7 @@ impl BriefView {
             status: b.status,
             proposals_count: b.proposals_count,
             order_id: party.map(|a| a.order_id.to_string()),
+            client_rating: None,
             created_at: rfc3339(&b.created_at),
             updated_at: rfc3339(&b.updated_at),
         }
@@ -462,10 +482,15 @@ pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
         Some(_) => Some(crate::auth::caller(&req, &deps.keys)?.user_id),
     };
     let brief = briefs::get(&deps.store, id).await?;
-    Ok(Reply::ok(
-        Text::new("成功", "OK"),
-        BriefView::of(&brief, viewer),
-    ))
+    let mut view = BriefView::of(&brief, viewer);
+    view.client_rating = deps
+        .store
+        .get_user(brief.client_id)
+        .await
+        .map_err(ApiError::internal)?
+        .as_ref()
+        .map(BuyerRating::of);
+    Ok(Reply::ok(Text::new("成功", "OK"), view))
 }
 
 /// `PATCH /briefs/{brief_id}` [brief-update]: the buyer edits an open brief (the fields sent);

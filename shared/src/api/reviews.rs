@@ -3,14 +3,14 @@
 
 use chrono::Utc;
 use lambda_http::Request;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::common::order_not_found;
 use super::common::{moderation_failed, service_not_found, violations};
 use super::review_views::ReviewView;
 use super::session::signed_in;
 use super::views::PageView;
-use super::views::user_not_found;
+use super::views::{rfc3339, user_not_found};
 use crate::app::reviews::{self as app, ReviewError};
 use crate::deps::Deps;
 use crate::domain::review::{self, ResponseInput, Review, ReviewInput, ReviewRuleError};
@@ -62,6 +62,13 @@ fn rule_error(r: ReviewRuleError) -> ApiError {
             Text::new(
                 "只有被评价的卖家可以回复该评价",
                 "Only the reviewed freelancer can respond to this review",
+            ),
+        ),
+        ReviewRuleError::NotTheSeller => ApiError::not_found(
+            "review.wrong_party",
+            Text::new(
+                "只有该订单的卖家可以评价买家",
+                "Only the seller of this order can review its buyer",
             ),
         ),
         ReviewRuleError::NotCompleted => ApiError::conflict(
@@ -192,6 +199,71 @@ impl TryFrom<ReviewRequest> for ReviewInput {
     }
 }
 
+/// `review-client`'s body: the seller's rating of the buyer.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"rating": 5, "comment": "需求清楚，沟通顺畅，付款及时。"}))]
+pub(crate) struct ClientReviewRequest {
+    #[schema(required = true, minimum = 1, maximum = 5)]
+    rating: Option<u8>,
+    /// 1–2,000 characters.
+    #[schema(required = true, min_length = 1, max_length = 2000)]
+    comment: Option<String>,
+}
+
+/// A seller's review of a buyer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ClientReviewView {
+    order_id: String,
+    seller_id: String,
+    seller_username: String,
+    client_id: String,
+    rating: u8,
+    comment: String,
+    created_at: String,
+}
+
+/// `POST /orders/{order_id}/client-review` [review-client]: the seller of a completed order
+/// reviews its buyer once (what sellers see of a buyer on briefs) → 201.
+pub async fn review_client(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let id: OrderId = path_id(&req, "order_id", order_not_found)?;
+    let body: ClientReviewRequest = json_body(&req)?;
+    let mut errors = crate::http::FieldErrors::new();
+    let rating = body.rating.filter(|r| (1..=5).contains(r));
+    if rating.is_none() {
+        errors.add(
+            "rating",
+            Text::new("评分须为 1–5 星", "The rating is 1 to 5 stars"),
+        );
+    }
+    let comment = body.comment.unwrap_or_default().trim().to_owned();
+    if !(1..=2000).contains(&comment.chars().count()) {
+        errors.add(
+            "comment",
+            Text::new(
+                "评价内容须为 1–2000 个字",
+                "The comment is 1–2000 characters",
+            ),
+        );
+    }
+    errors.finish()?;
+    let rating = rating.ok_or_else(|| ApiError::internal("rating checked above"))?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let r = app::review_client(&deps.store, &user, id, (rating, comment), Utc::now()).await?;
+    Ok(Reply::created(
+        Text::new("已评价买家", "Buyer reviewed"),
+        ClientReviewView {
+            order_id: r.order_id.to_string(),
+            seller_id: r.seller_id.to_string(),
+            seller_username: r.seller_username.clone(),
+            client_id: r.client_id.to_string(),
+            rating: r.rating,
+            comment: r.comment.clone(),
+            created_at: rfc3339(&r.created_at),
+        },
+    ))
+}
+
 /// `review-respond`'s body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[schema(as = ResponseBody, example = json!({"response": "感谢您的认可，期待再次合作！"}))]
@@ -256,6 +328,17 @@ pub(crate) fn routes() -> Vec<r::Route> {
         )
         .paged()
         .ok(r::page::<ReviewView>),
+        r::route(
+            "POST",
+            "/orders/{order_id}/client-review",
+            "review-client",
+            User,
+            "reviews",
+            "评价买家 / Review the buyer",
+        )
+        .body(r::one::<ClientReviewRequest>)
+        .created(r::one::<ClientReviewView>)
+        .errors(&[409]),
         r::route(
             "POST",
             "/orders/{order_id}/review",

@@ -475,6 +475,7 @@ fn anonymised(me: &User, now: DateTime<Utc>) -> User {
             .as_ref()
             .map(|_| FreelancerProfile::default()),
         client_profile: me.client_profile.as_ref().map(|_| Default::default()),
+        buyer_rating: (0, 0),
         tokens_valid_after: Some(now),
         verification: None,
         notification_preferences: NotificationPreferences {

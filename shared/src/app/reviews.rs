@@ -50,6 +50,28 @@ pub async fn create(
     Ok(review)
 }
 
+/// `review-client`: the freelancer of a completed order reviews its client, once, within 30
+/// days. Anyone else is told the order does not exist.
+pub async fn review_client(
+    store: &Store,
+    author: &User,
+    order_id: OrderId,
+    (rating, comment): (u8, String),
+    now: DateTime<Utc>,
+) -> Result<crate::domain::review::ClientReview, ReviewError> {
+    let order = store
+        .get_order(order_id, true)
+        .await?
+        .filter(|o| o.party_of(author.id).is_some())
+        .ok_or(ReviewError::OrderNotFound)?;
+    let review =
+        crate::domain::review::ClientReview::write(&order, author.id, (rating, comment), now)?;
+    if !store.create_client_review(&review).await? {
+        return Err(ReviewError::AlreadyReviewed);
+    }
+    Ok(review)
+}
+
 /// The review of an order its parties are looking at (any visibility: a private review is
 /// theirs to read), once the order is completed.
 pub async fn of_order(

@@ -167,6 +167,8 @@ pub enum ReviewRuleError {
     NotTheClient,
     #[error("only the reviewed freelancer responds")]
     NotTheFreelancer,
+    #[error("only the seller of the order reviews its buyer")]
+    NotTheSeller,
     #[error("the order is not completed")]
     NotCompleted,
     #[error("the 30 days to review have passed")]
@@ -279,6 +281,53 @@ pub(crate) fn visibility(c: &mut Check, value: Field<bool>) -> Option<bool> {
             );
             None
         }
+    }
+}
+
+/// The seller's review of the buyer of a completed order (once per order, within the same 30
+/// days): what sellers see of a buyer on briefs and proposals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientReview {
+    pub order_id: OrderId,
+    pub seller_id: UserId,
+    pub seller_username: String,
+    pub client_id: UserId,
+    pub rating: u8,
+    pub comment: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ClientReview {
+    /// The freelancer of `order` reviews its client.
+    pub fn write(
+        order: &Order,
+        author: UserId,
+        (rating, comment): (u8, String),
+        now: DateTime<Utc>,
+    ) -> Result<ClientReview, ReviewRuleError> {
+        if author != order.freelancer_id {
+            return Err(ReviewRuleError::NotTheSeller);
+        }
+        if order.status != OrderStatus::Completed {
+            return Err(ReviewRuleError::NotCompleted);
+        }
+        let completed = order.completed_at.unwrap_or(order.updated_at);
+        if now > completed + REVIEW_WITHIN {
+            return Err(ReviewRuleError::WindowClosed);
+        }
+        let findings = crate::domain::moderation::check(&[("comment", comment.as_str())])?;
+        if !findings.is_empty() {
+            return Err(ReviewRuleError::Moderation(findings));
+        }
+        Ok(ClientReview {
+            order_id: order.id,
+            seller_id: order.freelancer_id,
+            seller_username: order.freelancer_username.clone(),
+            client_id: order.client_id,
+            rating,
+            comment,
+            created_at: now,
+        })
     }
 }
 

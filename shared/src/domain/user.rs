@@ -252,6 +252,8 @@ pub struct User {
     pub password_hash: Option<String>,
     pub freelancer_profile: Option<FreelancerProfile>,
     pub client_profile: Option<ClientProfile>,
+    /// Sellers' reviews of this account as a buyer: the sum of their ratings and how many.
+    pub buyer_rating: (u64, u32),
     /// Access tokens issued before this instant are refused (password reset, ban).
     pub tokens_valid_after: Option<DateTime<Utc>>,
     pub verification: Option<VerificationSummary>,
@@ -309,6 +311,7 @@ impl User {
             freelancer_profile: (user_type == UserType::Freelancer)
                 .then(FreelancerProfile::default),
             client_profile: (user_type == UserType::Client).then(ClientProfile::default),
+            buyer_rating: (0, 0),
             tokens_valid_after: None,
             verification: None,
             notification_preferences: NotificationPreferences::default(),

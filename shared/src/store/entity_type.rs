@@ -63,6 +63,7 @@ pub enum EntityType {
     Proposal,
     Bidder,
     Offer,
+    ClientReview,
     /// Anything else: never followed.
     #[serde(other)]
     Other,

@@ -640,3 +640,8 @@ pub fn time_sort(at: DateTime<Utc>, id: impl std::fmt::Display) -> String {
 pub fn offer(id: crate::domain::OfferId) -> Key {
     key(format!("OFFER#{id}"), "OFFER")
 }
+
+/// `ORDER#{order} / CLIENTREVIEW`: the seller's review of the buyer, one per order.
+pub fn client_review(order: OrderId) -> Key {
+    key(format!("ORDER#{order}"), "CLIENTREVIEW")
+}

@@ -44,6 +44,11 @@ pub(super) struct UserRecord {
     pub password_hash: Option<String>,
     pub freelancer_profile: Option<FreelancerProfileRecord>,
     pub client_profile: Option<ClientProfile>,
+    /// Sellers' ratings of the account as a buyer (`ADD`ed with each seller's review).
+    #[serde(default)]
+    pub buyer_rating_sum: u64,
+    #[serde(default)]
+    pub buyer_reviews: u32,
     #[serde(default)]
     pub tokens_valid_after: Option<DateTime<Utc>>,
     #[serde(default)]
@@ -154,6 +159,8 @@ impl From<&User> for UserRecord {
             phone_verified: u.phone_verified,
             password_hash: u.password_hash.clone(),
             freelancer_profile: u.freelancer_profile.as_ref().map(Into::into),
+            buyer_rating_sum: u.buyer_rating.0,
+            buyer_reviews: u.buyer_rating.1,
             client_profile: u.client_profile.clone(),
             tokens_valid_after: u.tokens_valid_after,
             verification: u.verification.clone(),
@@ -196,6 +203,7 @@ impl TryFrom<UserRecord> for User {
             phone_verified: r.phone_verified,
             password_hash: r.password_hash,
             freelancer_profile: r.freelancer_profile.map(Into::into),
+            buyer_rating: (r.buyer_rating_sum, r.buyer_reviews),
             client_profile: r.client_profile,
             tokens_valid_after: r.tokens_valid_after,
             verification: r.verification,

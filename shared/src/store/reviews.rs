@@ -100,6 +100,38 @@ impl Store {
         Ok(self.transact(ops).await?.is_ok())
     }
 
+    /// The seller's review of the buyer and the buyer's sums (and version, so a profile edit
+    /// read before it is redone), once per order. `Ok(false)`: the order has one already.
+    pub async fn create_client_review(
+        &self,
+        r: &crate::domain::review::ClientReview,
+    ) -> Result<bool, StoreError> {
+        let key = keys::client_review(r.order_id);
+        let mut item = to_item(r)?;
+        item.insert(keys::PK.to_owned(), AttributeValue::S(key.pk));
+        item.insert(keys::SK.to_owned(), AttributeValue::S(key.sk));
+        item.insert(
+            "entity_type".to_owned(),
+            AttributeValue::S(EntityType::ClientReview.as_str()),
+        );
+        let ops = vec![
+            super::ops::put(&self.table, item, Some("attribute_not_exists(PK)"), vec![])?,
+            super::ops::update(
+                &self.table,
+                keys::user(r.client_id),
+                "ADD buyer_rating_sum :stars, buyer_reviews :one, version :one",
+                Some("attribute_exists(PK)"),
+                &[],
+                vec![(":stars", n(r.rating)), (":one", n(1))],
+            )?,
+        ];
+        match self.transact(ops).await? {
+            Ok(()) => Ok(true),
+            Err(c) if c.failed(0) => Ok(false),
+            Err(c) => Err(StoreError::Decode(format!("client review: {:?}", c.0))),
+        }
+    }
+
     pub async fn get_review(
         &self,
         id: ReviewId,
