@@ -371,6 +371,41 @@ impl BriefContent {
     }
 }
 
+/// The terms every custom piece of work has — a price (¥10.00–¥1,000,000.00), 1–180 days,
+/// 0–20 revisions (1 unless said) — checked for a proposal and an offer alike.
+pub fn work_terms(
+    price: Option<Money>,
+    delivery_days: Option<u32>,
+    revisions: Option<u32>,
+    errors: &mut Errors,
+) -> (Option<Money>, Option<u32>, u32) {
+    let price = price.filter(|p| (MIN_BUDGET_FEN..=MAX_BUDGET_FEN).contains(&p.fen()));
+    if price.is_none() {
+        errors.push((
+            "price",
+            Text::new(
+                "报价须在 ¥10.00 至 ¥1,000,000.00 之间",
+                "The price is ¥10.00 to ¥1,000,000.00",
+            ),
+        ));
+    }
+    let days = delivery_days.filter(|d| (1..=MAX_DELIVERY_DAYS).contains(d));
+    if days.is_none() {
+        errors.push((
+            "delivery_days",
+            Text::new("交付天数须为 1–180 天", "Delivery is 1–180 days"),
+        ));
+    }
+    let revisions = revisions.unwrap_or(1);
+    if revisions > MAX_REVISIONS {
+        errors.push((
+            "revisions",
+            Text::new("修改次数最多 20 次", "At most 20 revisions"),
+        ));
+    }
+    (price, days, revisions)
+}
+
 impl ProposalTerms {
     /// Checks a proposal's terms; every error, not the first.
     pub fn parse(
@@ -380,30 +415,7 @@ impl ProposalTerms {
         message: Option<String>,
     ) -> Result<ProposalTerms, Errors> {
         let mut errors: Errors = Vec::new();
-        let price = price.filter(|p| (MIN_BUDGET_FEN..=MAX_BUDGET_FEN).contains(&p.fen()));
-        if price.is_none() {
-            errors.push((
-                "price",
-                Text::new(
-                    "报价须在 ¥10.00 至 ¥1,000,000.00 之间",
-                    "The price is ¥10.00 to ¥1,000,000.00",
-                ),
-            ));
-        }
-        let days = delivery_days.filter(|d| (1..=MAX_DELIVERY_DAYS).contains(d));
-        if days.is_none() {
-            errors.push((
-                "delivery_days",
-                Text::new("交付天数须为 1–180 天", "Delivery is 1–180 days"),
-            ));
-        }
-        let revisions = revisions.unwrap_or(1);
-        if revisions > MAX_REVISIONS {
-            errors.push((
-                "revisions",
-                Text::new("修改次数最多 20 次", "At most 20 revisions"),
-            ));
-        }
+        let (price, days, revisions) = work_terms(price, delivery_days, revisions, &mut errors);
         let message = message.unwrap_or_default().trim().to_owned();
         if !chars_between(&message, 10, 3000) {
             errors.push((

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::brief::{Errors, MAX_BUDGET_FEN, MAX_DELIVERY_DAYS, MAX_REVISIONS, MIN_BUDGET_FEN};
+use super::brief::{Errors, work_terms};
 use super::ids::{ConversationId, OfferId, OrderId, UserId};
 use super::money::{Money, fen};
 use crate::i18n::Text;
@@ -64,30 +64,7 @@ impl OfferTerms {
                 ),
             ));
         }
-        let price = price.filter(|p| (MIN_BUDGET_FEN..=MAX_BUDGET_FEN).contains(&p.fen()));
-        if price.is_none() {
-            errors.push((
-                "price",
-                Text::new(
-                    "报价须在 ¥10.00 至 ¥1,000,000.00 之间",
-                    "The price is ¥10.00 to ¥1,000,000.00",
-                ),
-            ));
-        }
-        let days = delivery_days.filter(|d| (1..=MAX_DELIVERY_DAYS).contains(d));
-        if days.is_none() {
-            errors.push((
-                "delivery_days",
-                Text::new("交付天数须为 1–180 天", "Delivery is 1–180 days"),
-            ));
-        }
-        let revisions = revisions.unwrap_or(1);
-        if revisions > MAX_REVISIONS {
-            errors.push((
-                "revisions",
-                Text::new("修改次数最多 20 次", "At most 20 revisions"),
-            ));
-        }
+        let (price, days, revisions) = work_terms(price, delivery_days, revisions, &mut errors);
         let valid = valid_days.unwrap_or(DEFAULT_OFFER_DAYS);
         if !(1..=MAX_OFFER_DAYS).contains(&valid) {
             errors.push((
