@@ -326,29 +326,19 @@ pub async fn accept(
         if proposal.status != ProposalStatus::Submitted {
             return Err(BriefError::ProposalNotSubmitted(proposal.status));
         }
-        let seller = store
-            .get_user(proposal.seller_id)
-            .await?
-            .filter(|u| u.is_active() && u.is_seller())
-            .ok_or(BriefError::SellerGone)?;
-        let level = seller
-            .freelancer_profile
-            .as_ref()
-            .map(|p| p.seller_level)
-            .unwrap_or_default();
-        let fee = store.fee_rules().await?.rules.terms_for(
-            &brief.content.category.slug,
-            &brief.content.parent_category.slug,
-            level,
+        let terms = super::orders::custom_order_terms(
+            store,
+            clearance,
+            proposal.seller_id,
+            (
+                &brief.content.category.slug,
+                &brief.content.parent_category.slug,
+            ),
             now,
-        );
-        let order = Order::from_proposal(
-            client,
-            &brief,
-            &proposal,
-            (fee, clearance.days_for(level)),
-            now,
-        );
+        )
+        .await?
+        .ok_or(BriefError::SellerGone)?;
+        let order = Order::from_proposal(client, &brief, &proposal, terms, now);
         let mut awarded = brief.clone();
         awarded.status = BriefStatus::Awarded;
         awarded.award = Some(Award {

@@ -148,19 +148,11 @@ pub async fn accept(
             }
             other => other?,
         };
-        let seller = store
-            .get_user(offer.seller_id)
-            .await?
-            .filter(|u| u.is_active() && u.is_seller())
-            .ok_or(OfferError::SellerGone)?;
-        let level = seller
-            .freelancer_profile
-            .as_ref()
-            .map(|p| p.seller_level)
-            .unwrap_or_default();
-        let rules = store.fee_rules().await?.rules;
-        let fee = rules.terms_for("", "", level, now);
-        let order = Order::from_offer(buyer, &offer, (fee, clearance.days_for(level)), now);
+        let terms =
+            super::orders::custom_order_terms(store, clearance, offer.seller_id, ("", ""), now)
+                .await?
+                .ok_or(OfferError::SellerGone)?;
+        let order = Order::from_offer(buyer, &offer, terms, now);
         let mut decided = offer.clone();
         decided.order_id = Some(order.id);
         let op = store.decide_offer_op(&decided, OfferStatus::Accepted, now)?;

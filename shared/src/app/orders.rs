@@ -14,7 +14,7 @@ use crate::domain::order::{
     Order, OrderRuleError, OrderStatus, Party, Resolution, TimerKind, Transition,
 };
 use crate::domain::service::{ServiceStatus, Tier};
-use crate::domain::{Money, OrderId, ServiceId, User, UserType};
+use crate::domain::{Money, OrderId, ServiceId, User, UserId, UserType};
 use crate::payments::Gateways;
 use crate::store::{
     AuditRecord, IdempotencyRecord, ListError, OrderListing, OrderStep, Page, Replay, StepKind,
@@ -429,6 +429,36 @@ pub async fn respond_extension(
     })
     .await?;
     Ok(t.order)
+}
+
+/// The commission and clearance days an order at custom terms (from a proposal or an offer)
+/// freezes for `seller`, in `category` (a subcategory and its parent; empty: none), read
+/// now. `None` when the seller can no longer take orders.
+pub(crate) async fn custom_order_terms(
+    store: &Store,
+    clearance: &crate::domain::clearance::ClearancePolicy,
+    seller: UserId,
+    (category, parent): (&str, &str),
+    now: DateTime<Utc>,
+) -> Result<Option<(crate::domain::fee::FeeTerms, u32)>, StoreError> {
+    let Some(seller) = store
+        .get_user(seller)
+        .await?
+        .filter(|u| u.is_active() && u.is_seller())
+    else {
+        return Ok(None);
+    };
+    let level = seller
+        .freelancer_profile
+        .as_ref()
+        .map(|p| p.seller_level)
+        .unwrap_or_default();
+    let fee = store
+        .fee_rules()
+        .await?
+        .rules
+        .terms_for(category, parent, level, now);
+    Ok(Some((fee, clearance.days_for(level))))
 }
 
 /// `order-extra-add`: the client pays an extra into the order's escrow from the wallet.
