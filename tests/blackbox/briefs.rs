@@ -284,6 +284,17 @@ async fn a_buyer_posts_a_brief_three_sellers_bid_and_the_chosen_bid_becomes_a_pa
     )
     .await;
     assert_eq!(review.status, 201, "{}", review.body);
+    // Sealed: the seller cannot read the buyer's review until reviewing the buyer too.
+    let seen_by_seller = api
+        .get_auth(&format!("/orders/{order_id}"), &b.access)
+        .await;
+    assert_eq!(
+        seen_by_seller.body["data"]["review"],
+        Value::Null,
+        "{}",
+        seen_by_seller.body
+    );
+    assert_eq!(seen_by_seller.body["data"]["awaiting_your_review"], true);
     let of_buyer = act(
         &api,
         &b,
@@ -293,6 +304,20 @@ async fn a_buyer_posts_a_brief_three_sellers_bid_and_the_chosen_bid_becomes_a_pa
     )
     .await;
     assert_eq!(of_buyer.status, 201, "{}", of_buyer.body);
+    // Both are in: both shown, to both.
+    assert_eq!(of_buyer.body["data"]["sealed_until"], Value::Null);
+    let seen_by_seller = api
+        .get_auth(&format!("/orders/{order_id}"), &b.access)
+        .await;
+    assert_eq!(seen_by_seller.body["data"]["review"]["rating"], 5);
+    assert_eq!(
+        seen_by_seller.body["data"]["review"]["sealed_until"],
+        Value::Null
+    );
+    let seen_by_buyer = api
+        .get_auth(&format!("/orders/{order_id}"), &client.access)
+        .await;
+    assert_eq!(seen_by_buyer.body["data"]["client_review"]["rating"], 4);
     let twice = act(
         &api,
         &b,

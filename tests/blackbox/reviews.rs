@@ -1,4 +1,5 @@
-//! Reviews through the running stack: the client of a completed order reviews it, the
+//! Reviews through the running stack: the client of a completed order reviews it, the seller
+//! reviews the client, neither sees the other's until both are in (or the 30 days end), the
 //! freelancer responds, and the averages the stream keeps are exact.
 
 use chrono::{Duration, Utc};
@@ -22,6 +23,19 @@ async fn completed(api: &Api, client: &Party, freelancer: &Party, service: &str)
 async fn review(api: &Api, who: &Party, order: &str, body: Value) -> Answer {
     api.post_auth(&format!("/orders/{order}/review"), &who.access, body)
         .await
+}
+
+/// The seller's review of the client, which shows both.
+async fn review_client(api: &Api, seller: &Party, order: &str) -> Answer {
+    let a = api
+        .post_auth(
+            &format!("/orders/{order}/client-review"),
+            &seller.access,
+            json!({"rating": 5, "comment": "需求清楚，付款及时"}),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    a
 }
 
 async fn review_en(api: &Api, who: &Party, order: &str, body: Value) -> Answer {
@@ -66,7 +80,7 @@ async fn a_client_reviews_the_freelancer_responds_and_the_averages_are_exact() {
     let svc = service(&api, &freelancer).await;
 
     // A private review first: never listed, never counted, but its two parties read it with
-    // the order (`review` is null until there is one).
+    // the order (`review` is null until there is one) once both have reviewed.
     let o = completed(&api, &client, &freelancer, &svc).await;
     let before = api.get_auth(&format!("/orders/{o}"), &client.access).await;
     assert_eq!(
@@ -84,6 +98,7 @@ async fn a_client_reviews_the_freelancer_responds_and_the_averages_are_exact() {
     .await;
     assert_eq!(private.status, 201, "{}", private.body);
     assert_eq!(private.body["data"]["is_public"], false);
+    review_client(&api, &freelancer, &o).await;
     let seen = api
         .get_auth(&format!("/orders/{o}"), &freelancer.access)
         .await;
@@ -106,6 +121,7 @@ async fn a_client_reviews_the_freelancer_responds_and_the_averages_are_exact() {
         )
         .await;
         assert_eq!(a.status, 201, "{}", a.body);
+        review_client(&api, &freelancer, &o).await;
         let r = &a.body["data"];
         assert_eq!(r["rating"], rating);
         assert_eq!(r["client"]["id"], client.id.as_str());
@@ -310,4 +326,124 @@ async fn thirty_days_after_completion_is_too_late() {
     assert_eq!(a.status, 409, "{}", a.body);
     assert_eq!(a.body["code"], "review.window_closed");
     assert!(a.body["message"].as_str().unwrap().contains("30 days"));
+}
+
+/// Double-blind: each side's review is its author's alone until the other side reviews too;
+/// a review the other side never answers is shown when the 30 days end.
+#[tokio::test]
+async fn reviews_stay_sealed_until_both_are_in_or_the_window_ends() {
+    let api = Api::connect();
+    let (freelancer, client, svc) = market(&api).await;
+    let o = completed(&api, &client, &freelancer, &svc).await;
+    let path = format!("/orders/{o}");
+    let order_of = |p: &Party| {
+        let access = p.access.clone();
+        let (api, path) = (&api, &path);
+        async move { api.get_auth(path, &access).await }
+    };
+
+    let a = review(
+        &api,
+        &client,
+        &o,
+        json!({"rating": 2, "comment": "交付比约定晚了两天"}),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    let review_id = a.body["data"]["id"].as_str().unwrap().to_owned();
+    assert!(a.body["data"]["sealed_until"].is_string(), "{}", a.body);
+    // The client reads their own; the seller sees only that there is one to answer.
+    let mine = order_of(&client).await;
+    assert_eq!(mine.body["data"]["review"]["rating"], 2, "{}", mine.body);
+    assert_eq!(mine.body["data"]["awaiting_your_review"], false);
+    let theirs = order_of(&freelancer).await;
+    assert_eq!(theirs.body["data"]["review"], Value::Null, "{}", theirs.body);
+    assert_eq!(theirs.body["data"]["awaiting_your_review"], true);
+    // Not listed, not counted, not answerable by the seller yet.
+    let listed = api.get(&format!("/services/{svc}/reviews")).await;
+    assert_eq!(listed.body["data"]["items"], json!([]), "{}", listed.body);
+    let answer = api
+        .post_auth(
+            &format!("/reviews/{review_id}/response"),
+            &freelancer.access,
+            json!({"response": "抱歉"}),
+        )
+        .await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    // The seller is told there is a review to answer, not what it says.
+    let waiting = crate::safety::eventually("review.waiting", || async {
+        let n = api
+            .get_auth("/messaging/notifications", &freelancer.access)
+            .await;
+        n.body["data"]["items"]
+            .as_array()?
+            .iter()
+            .find(|x| x["notification_type"] == "review.waiting")
+            .cloned()
+    })
+    .await;
+    assert_eq!(waiting["related_id"], o.as_str(), "{waiting}");
+    assert!(!waiting["message"].as_str().unwrap().contains('★'), "{waiting}");
+
+    // The seller reviews the client: both are shown, to both, and counted.
+    let c = review_client(&api, &freelancer, &o).await;
+    assert_eq!(c.body["data"]["sealed_until"], Value::Null, "{}", c.body);
+    let theirs = order_of(&freelancer).await;
+    assert_eq!(theirs.body["data"]["review"]["rating"], 2, "{}", theirs.body);
+    assert_eq!(theirs.body["data"]["review"]["sealed_until"], Value::Null);
+    assert_eq!(theirs.body["data"]["client_review"]["rating"], 5);
+    let mine = order_of(&client).await;
+    assert_eq!(mine.body["data"]["client_review"]["rating"], 5, "{}", mine.body);
+    assert_eq!(counted(&api, &svc, 1).await["rating"], "2.00");
+
+    // Another order: the seller reviews first; the client cannot see it, nor does it count on
+    // the client's rating, until the window ends.
+    let o2 = completed(&api, &client, &freelancer, &svc).await;
+    let first = api
+        .post_auth(
+            &format!("/orders/{o2}/client-review"),
+            &freelancer.access,
+            json!({"rating": 1, "comment": "沟通困难"}),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let until: chrono::DateTime<Utc> = first.body["data"]["sealed_until"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let seen = api.get_auth(&format!("/orders/{o2}"), &client.access).await;
+    assert_eq!(seen.body["data"]["client_review"], Value::Null, "{}", seen.body);
+    assert_eq!(seen.body["data"]["awaiting_your_review"], true);
+    let store = gigbao_tests::stack_store().await;
+    let id = o2.parse().unwrap();
+    let rating_of_client = || async {
+        let u = store
+            .get_user(client.id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        u.buyer_rating
+    };
+    let before = rating_of_client().await;
+    // The timers a minute before the end leave it sealed; after the end they show it.
+    let shown = shared::app::reviews::reveal_order(&store, id, until - Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(shown, 0);
+    let shown = shared::app::reviews::reveal_order(&store, id, until + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(shown, 1);
+    let seen = api.get_auth(&format!("/orders/{o2}"), &client.access).await;
+    assert_eq!(seen.body["data"]["client_review"]["rating"], 1, "{}", seen.body);
+    assert_eq!(seen.body["data"]["awaiting_your_review"], false);
+    let after = rating_of_client().await;
+    assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1));
+    // Shown once: again, nothing.
+    let again = shared::app::reviews::reveal_order(&store, id, until + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    assert_eq!(rating_of_client().await, after);
 }

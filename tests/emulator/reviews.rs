@@ -37,7 +37,8 @@ impl Market {
             .unwrap()
     }
 
-    async fn review(&self, order: &Order, rating: u8) -> Review {
+    /// The client's review of `order`, sealed (the seller has not reviewed the client).
+    async fn sealed_review(&self, order: &Order, rating: u8) -> Review {
         let input = ReviewInput {
             rating,
             comment: "设计很用心，沟通顺畅".into(),
@@ -47,6 +48,27 @@ impl Market {
         reviews::create(&self.store, &self.buyer, order.id, input, Utc::now())
             .await
             .unwrap()
+    }
+
+    /// The client's review of `order`, shown: the seller reviews the client too.
+    async fn review(&self, order: &Order, rating: u8) -> Review {
+        let sealed = self.sealed_review(order, rating).await;
+        self.review_client(order).await;
+        let shown = self.store.get_review(sealed.id, true).await.unwrap().unwrap();
+        assert_eq!(shown.sealed_until, None);
+        shown
+    }
+
+    async fn review_client(&self, order: &Order) {
+        reviews::review_client(
+            &self.store,
+            &self.seller,
+            order.id,
+            (4, "需求清楚".into()),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
     }
 }
 
@@ -313,4 +335,65 @@ async fn the_hourly_ranking_reads_the_dirty_set_and_everything_once_a_day() {
         .unwrap();
     assert!(daily.full);
     assert_eq!(daily.services, 5);
+}
+
+/// Double-blind reviews: written at the same moment, both are shown (each write looks for
+/// the other after its own); one the other side never answers is shown by the timers through
+/// the reveal index when the 30 days end, once.
+#[tokio::test]
+async fn sealed_reviews_are_shown_when_both_are_in_even_at_once_or_when_the_window_ends() {
+    use shared::workers::order_timers::run_once;
+    let m = market_on(gigbao_tests::fresh_store().await).await;
+    let deps = gigbao_tests::deps_for(m.store.clone()).await;
+    m.fund("1000.00").await;
+
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let o = m.completed(Tier::Basic).await;
+        let (r, ()) = tokio::join!(m.sealed_review(&o, 5), m.review_client(&o));
+        let r = m.store.get_review(r.id, true).await.unwrap().unwrap();
+        assert_eq!(r.sealed_until, None, "both in: shown");
+        ids.push(r.id);
+        let c = m.store.get_client_review(o.id).await.unwrap().unwrap();
+        assert_eq!(c.sealed_until, None);
+    }
+    let buyer = m.store.get_user(m.buyer.id).await.unwrap().unwrap();
+    assert_eq!(buyer.buyer_rating, (12, 3), "each shown review counted once");
+
+    // Only the client reviews this one: sealed, in no list, on the reveal timer.
+    let o = m.completed(Tier::Basic).await;
+    let sealed = m.sealed_review(&o, 3).await;
+    let until = sealed.sealed_until.unwrap();
+    ids.push(sealed.id);
+    stats_updater::handle(deps, sqs(&changed(&ids)))
+        .await
+        .unwrap();
+    assert_eq!(sums(&m).await.1, 3, "a sealed review is not counted");
+    let listed = m
+        .store
+        .list_reviews(shared::store::ReviewListing::Service(m.service.id), 10, None)
+        .await
+        .unwrap();
+    assert!(listed.items.iter().all(|r| r.id != sealed.id));
+    let early = run_once(&m.store, &deps.gateways, "a", until - Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(early.reviews_revealed, 0);
+    m.store.release_lease("order-timers", "a").await.unwrap();
+    let due = run_once(&m.store, &deps.gateways, "b", until + Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(due.reviews_revealed, 1);
+    m.store.release_lease("order-timers", "b").await.unwrap();
+    let shown = m.store.get_review(sealed.id, true).await.unwrap().unwrap();
+    assert_eq!(shown.sealed_until, None);
+    stats_updater::handle(deps, sqs(&changed(&[sealed.id])))
+        .await
+        .unwrap();
+    assert_eq!(sums(&m).await.1, 4, "shown: counted");
+    // Off the timer: the next run finds nothing.
+    let next = run_once(&m.store, &deps.gateways, "c", until + Duration::minutes(2))
+        .await
+        .unwrap();
+    assert_eq!(next.reviews_revealed, 0);
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::common::{GatewayFields, pay_with, service_not_found};
 use super::common::{idempotency_key, order_not_found, replayed};
 use super::order_views::OrderView;
-use super::review_views::ReviewView;
+use super::review_views::{ClientReviewView, ReviewView};
 use super::session::{admin, signed_in};
 use super::uploads::{FileView, attached_views, media_files};
 use super::views::ChargeView;
@@ -632,7 +632,7 @@ pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id = order_id(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
     let order = app::get(&deps.store, Viewer::of(&user), id).await?;
-    let review = crate::app::reviews::of_order(&deps.store, &order)
+    let reviews = crate::app::reviews::of_order(&deps.store, &user, &order)
         .await
         .map_err(ApiError::internal)?;
     let refunds = app::refunds_of(&deps.store, &order).await?;
@@ -640,19 +640,29 @@ pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
         Text::new("成功", "OK"),
         OrderWithReview {
             order: OrderView::of(&order),
-            review: review.as_ref().map(ReviewView::from),
+            review: reviews.review.as_ref().map(ReviewView::from),
+            client_review: reviews.client_review.as_ref().map(ClientReviewView::from),
+            awaiting_your_review: reviews.awaiting_your_review,
             refunds: refunds.iter().map(RefundView::of).collect(),
         },
     ))
 }
 
-/// An order as `order-get` shows it: with its review once it has one (`null` before, so a
-/// client knows whether to offer "leave a review"), and the refunds to the original payment.
+/// An order as `order-get` shows it: with both sides' reviews once they are in (`null` before,
+/// so a client knows whether to offer "leave a review"), and the refunds to the original
+/// payment. A review is sealed (double-blind) until both sides have reviewed or the 30 days to
+/// review end: until then only its author reads it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct OrderWithReview {
     #[serde(flatten)]
     order: OrderView,
+    /// The client's review of the seller.
     review: Option<ReviewView>,
+    /// The seller's review of the client.
+    client_review: Option<ClientReviewView>,
+    /// The other side has reviewed; their review shows once you review too (or the 30 days
+    /// end).
+    awaiting_your_review: bool,
     refunds: Vec<RefundView>,
 }
 

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::views::rfc3339;
-use crate::domain::review::Review;
+use crate::domain::review::{ClientReview, Review};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct PartyCard {
@@ -39,6 +39,9 @@ pub struct ReviewView {
     comment_zh: Option<String>,
     is_public: bool,
     response: Option<ResponseView>,
+    /// Only its author sees it until the other side has reviewed too or this time comes (the
+    /// end of the 30 days to review); `null` once both sides can read it.
+    sealed_until: Option<String>,
     created_at: String,
     updated_at: String,
 }
@@ -69,8 +72,38 @@ impl From<&Review> for ReviewView {
                 response_zh: x.response_zh.clone(),
                 created_at: rfc3339(&x.created_at),
             }),
+            sealed_until: r.sealed_until.as_ref().map(rfc3339),
             created_at: rfc3339(&r.created_at),
             updated_at: rfc3339(&r.updated_at),
+        }
+    }
+}
+
+/// A seller's review of a buyer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ClientReviewView {
+    order_id: String,
+    seller_id: String,
+    seller_username: String,
+    client_id: String,
+    rating: u8,
+    comment: String,
+    /// As a review's: `null` once both sides can read it.
+    sealed_until: Option<String>,
+    created_at: String,
+}
+
+impl From<&ClientReview> for ClientReviewView {
+    fn from(r: &ClientReview) -> Self {
+        ClientReviewView {
+            order_id: r.order_id.to_string(),
+            seller_id: r.seller_id.to_string(),
+            seller_username: r.seller_username.clone(),
+            client_id: r.client_id.to_string(),
+            rating: r.rating,
+            comment: r.comment.clone(),
+            sealed_until: r.sealed_until.as_ref().map(rfc3339),
+            created_at: rfc3339(&r.created_at),
         }
     }
 }

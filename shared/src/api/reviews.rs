@@ -1,16 +1,17 @@
-//! Reviews over HTTP: the client reviews a completed order, the freelancer responds, anybody
-//! reads the public ones of a service or a freelancer.
+//! Reviews over HTTP: the client reviews a completed order, the seller reviews the client
+//! (both sealed until both are in or the 30 days end), the freelancer responds, anybody reads
+//! the public ones of a service or a freelancer.
 
 use chrono::Utc;
 use lambda_http::Request;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::common::order_not_found;
 use super::common::{moderation_failed, service_not_found, violations};
-use super::review_views::ReviewView;
+use super::review_views::{ClientReviewView, ReviewView};
 use super::session::signed_in;
 use super::views::PageView;
-use super::views::{rfc3339, user_not_found};
+use super::views::user_not_found;
 use crate::app::reviews::{self as app, ReviewError};
 use crate::deps::Deps;
 use crate::domain::review::{self, ResponseInput, Review, ReviewInput, ReviewRuleError};
@@ -211,18 +212,6 @@ pub(crate) struct ClientReviewRequest {
     comment: Option<String>,
 }
 
-/// A seller's review of a buyer.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct ClientReviewView {
-    order_id: String,
-    seller_id: String,
-    seller_username: String,
-    client_id: String,
-    rating: u8,
-    comment: String,
-    created_at: String,
-}
-
 /// `POST /orders/{order_id}/client-review` [review-client]: the seller of a completed order
 /// reviews its buyer once (what sellers see of a buyer on briefs) → 201.
 pub async fn review_client(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
@@ -252,15 +241,7 @@ pub async fn review_client(deps: &'static Deps, req: Request) -> Result<Reply, A
     let r = app::review_client(&deps.store, &user, id, (rating, comment), Utc::now()).await?;
     Ok(Reply::created(
         Text::new("已评价买家", "Buyer reviewed"),
-        ClientReviewView {
-            order_id: r.order_id.to_string(),
-            seller_id: r.seller_id.to_string(),
-            seller_username: r.seller_username.clone(),
-            client_id: r.client_id.to_string(),
-            rating: r.rating,
-            comment: r.comment.clone(),
-            created_at: rfc3339(&r.created_at),
-        },
+        ClientReviewView::from(&r),
     ))
 }
 

@@ -40,6 +40,12 @@ pub enum Notice {
         client_username: String,
         rating: u8,
     },
+    /// The client reviewed the user's order; it is sealed until the user reviews the client
+    /// too (or the 30 days end), so the notice says nothing of it.
+    ReviewWaiting {
+        order_id: String,
+        client_username: String,
+    },
     /// The buyer decided the user's custom offer.
     OfferDecided {
         offer_id: String,
@@ -167,6 +173,7 @@ impl Notice {
             Notice::Order { event, .. } => event.as_str(),
             Notice::MessageReceived { .. } => "message.received",
             Notice::ReviewReceived { .. } => "review.received",
+            Notice::ReviewWaiting { .. } => "review.waiting",
             Notice::ProposalReceived { .. } => "proposal.received",
             Notice::OfferDecided { accepted: true, .. } => "offer.accepted",
             Notice::OfferDecided { .. } => "offer.declined",
@@ -202,6 +209,7 @@ impl Notice {
                 conversation_id, ..
             } => Some(conversation_id.clone()),
             Notice::ReviewReceived { review_id, .. } => Some(review_id.clone()),
+            Notice::ReviewWaiting { order_id, .. } => Some(order_id.clone()),
             Notice::OfferDecided { offer_id, .. } => Some(offer_id.clone()),
             Notice::ProposalReceived { brief_id, .. }
             | Notice::ProposalDecided { brief_id, .. } => Some(brief_id.clone()),
@@ -265,6 +273,16 @@ impl Notice {
                 "收到新评价",
                 format!("{client_username} rated your work {rating}★."),
                 format!("{client_username} 给了您 {rating} 星评价。"),
+            ),
+            Notice::ReviewWaiting {
+                client_username, ..
+            } => text(
+                "Your client left a review",
+                "买家已评价",
+                format!(
+                    "{client_username} reviewed your order. Review them too and both reviews are shown."
+                ),
+                format!("{client_username} 已评价您的订单。您也评价买家后，双方评价将同时公开。"),
             ),
             Notice::OfferDecided {
                 buyer_username,
@@ -957,6 +975,10 @@ mod tests {
                 },
             }),
             Notice::AvatarRejected,
+            Notice::ReviewWaiting {
+                order_id: "o".into(),
+                client_username: "han".into(),
+            },
         ];
         for n in &notices {
             let t = n.text();

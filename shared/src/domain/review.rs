@@ -1,5 +1,10 @@
-//! Reviews: the client of a completed order rates it once, within 30 days; the freelancer
-//! answers once. Averages are kept as exact integer sums and shown to two decimal places.
+//! Reviews: the client of a completed order rates it once, within 30 days, and the seller rates
+//! the client once in the same window; the freelancer answers the client's review once.
+//! Averages are kept as exact integer sums and shown to two decimal places.
+//!
+//! Both reviews are **sealed** (double-blind, as Fiverr and Airbnb do): each is seen only by its
+//! author until the other side has reviewed too or the 30 days end, so neither can answer a
+//! bad review with another. A sealed review is in no list and no average.
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -13,7 +18,13 @@ use crate::field::{Field, Others};
 use crate::i18n::Text;
 
 /// How long after completion an order can be reviewed.
-const REVIEW_WITHIN: Duration = Duration::days(30);
+pub const REVIEW_WITHIN: Duration = Duration::days(30);
+
+/// When the window to review `order` ends, which is when its sealed reviews are shown at the
+/// latest.
+pub fn window_end(order: &Order) -> DateTime<Utc> {
+    order.completed_at.unwrap_or(order.updated_at) + REVIEW_WITHIN
+}
 /// The longest comment or response, in characters.
 pub const MAX_TEXT_CHARS: usize = 2000;
 
@@ -67,6 +78,10 @@ pub struct Review {
     pub counted: bool,
     #[serde(default)]
     pub response: Option<ReviewResponse>,
+    /// Until the seller has reviewed the client too, or this time (the end of the window to
+    /// review) comes, only the client sees the review. `None`: shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -75,7 +90,13 @@ pub struct Review {
 impl Review {
     /// Whether the review belongs in the public lists and the averages.
     pub fn counts(&self) -> bool {
-        self.is_public && !self.hidden
+        self.is_public && !self.hidden && self.sealed_until.is_none()
+    }
+
+    /// Whether `user` may read it whatever its visibility: its client always, its freelancer
+    /// once it is no longer sealed.
+    pub fn readable_by_party(&self, user: UserId) -> bool {
+        user == self.client_id || (user == self.freelancer_id && self.sealed_until.is_none())
     }
 
     /// The texts moderation reads, by field name.
@@ -100,8 +121,7 @@ impl Review {
         if order.status != OrderStatus::Completed {
             return Err(ReviewRuleError::NotCompleted);
         }
-        let completed = order.completed_at.unwrap_or(order.updated_at);
-        if now > completed + REVIEW_WITHIN {
+        if now > window_end(order) {
             return Err(ReviewRuleError::WindowClosed);
         }
         let review = Review {
@@ -121,6 +141,7 @@ impl Review {
             hidden: false,
             counted: false,
             response: None,
+            sealed_until: Some(window_end(order)),
             created_at: now,
             updated_at: now,
             version: 1,
@@ -294,6 +315,10 @@ pub struct ClientReview {
     pub client_id: UserId,
     pub rating: u8,
     pub comment: String,
+    /// As [`Review::sealed_until`]: only the seller sees it until the client has reviewed too
+    /// or this time comes, and only then does it count in the client's rating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -311,8 +336,7 @@ impl ClientReview {
         if order.status != OrderStatus::Completed {
             return Err(ReviewRuleError::NotCompleted);
         }
-        let completed = order.completed_at.unwrap_or(order.updated_at);
-        if now > completed + REVIEW_WITHIN {
+        if now > window_end(order) {
             return Err(ReviewRuleError::WindowClosed);
         }
         let findings = crate::domain::moderation::check(&[("comment", comment.as_str())])?;
@@ -326,6 +350,7 @@ impl ClientReview {
             client_id: order.client_id,
             rating,
             comment,
+            sealed_until: Some(window_end(order)),
             created_at: now,
         })
     }

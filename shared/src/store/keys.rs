@@ -641,6 +641,11 @@ pub fn offer(id: crate::domain::OfferId) -> Key {
     key(format!("OFFER#{id}"), "OFFER")
 }
 
+/// Sealed reviews, both sides' (`REVIEW#{id}` and `ORDER#{order}/CLIENTREVIEW` items), by the
+/// end of their window: `GSI4PK=TIMER#reveal`, `GSI4SK={sealed_until}#{id}`. An item leaves the
+/// index when it is shown.
+pub const REVEAL_TIMER: &str = "TIMER#reveal";
+
 /// `ORDER#{order} / CLIENTREVIEW`: the seller's review of the buyer, one per order.
 pub fn client_review(order: OrderId) -> Key {
     key(format!("ORDER#{order}"), "CLIENTREVIEW")

@@ -61,7 +61,7 @@ pub use payments::{ChargeRecord, PaymentRefusal};
 pub use privacy::StoredItem;
 pub use ranking::Dirty;
 pub use rate_limit::{RateLimit, RateLimited};
-pub use reviews::{CountOutcome, ReviewListing};
+pub use reviews::{CountOutcome, ReviewListing, Sealed};
 pub use services::{FoldOutcome, MediaSlot, SavedEntry, ServiceListing};
 pub use sessions::RotateOutcome;
 pub use users::{AdminUserFilter, CreateUserError, LoginKey, PhoneMove, SocialBind, UniqueField};

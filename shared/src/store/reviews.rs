@@ -25,6 +25,10 @@ struct ReviewRecord {
     gsi2pk: Option<String>,
     #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
     gsi2sk: Option<String>,
+    #[serde(rename = "GSI4PK", default, skip_serializing_if = "Option::is_none")]
+    gsi4pk: Option<String>,
+    #[serde(rename = "GSI4SK", default, skip_serializing_if = "Option::is_none")]
+    gsi4sk: Option<String>,
     entity_type: EntityType,
     #[serde(flatten)]
     review: Review,
@@ -42,6 +46,10 @@ impl From<&Review> for ReviewRecord {
             gsi1sk: (listed && r.service_id.is_some()).then(|| sort.clone()),
             gsi2pk: listed.then(|| keys::freelancer_reviews(r.freelancer_id)),
             gsi2sk: listed.then_some(sort),
+            gsi4pk: r.sealed_until.map(|_| keys::REVEAL_TIMER.to_owned()),
+            gsi4sk: r
+                .sealed_until
+                .map(|at| format!("{}#{}", keys::ms(at), r.id)),
             entity_type: EntityType::Review,
             review: r.clone(),
         }
@@ -65,6 +73,15 @@ struct ReviewGuard {
 pub enum ReviewListing {
     Service(ServiceId),
     Freelancer(UserId),
+}
+
+/// A sealed review on the reveal timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sealed {
+    /// The client's review of the seller.
+    Review(ReviewId),
+    /// The seller's review of the client of this order.
+    ClientReview(OrderId),
 }
 
 /// What putting a review in or out of the sums did.
@@ -100,8 +117,9 @@ impl Store {
         Ok(self.transact(ops).await?.is_ok())
     }
 
-    /// The seller's review of the buyer and the buyer's sums (and version, so a profile edit
-    /// read before it is redone), once per order. `Ok(false)`: the order has one already.
+    /// The seller's review of the buyer, once per order; shown at once (the client has
+    /// reviewed), it adds to the buyer's sums (and version, so a profile edit read before it is
+    /// redone) in the same transaction. `Ok(false)`: the order has one already.
     pub async fn create_client_review(
         &self,
         r: &crate::domain::review::ClientReview,
@@ -114,22 +132,153 @@ impl Store {
             "entity_type".to_owned(),
             AttributeValue::S(EntityType::ClientReview.as_str()),
         );
-        let ops = vec![
-            super::ops::put(&self.table, item, Some("attribute_not_exists(PK)"), vec![])?,
-            super::ops::update(
-                &self.table,
-                keys::user(r.client_id),
-                "ADD buyer_rating_sum :stars, buyer_reviews :one, version :one",
-                Some("attribute_exists(PK)"),
-                &[],
-                vec![(":stars", n(r.rating)), (":one", n(1))],
-            )?,
-        ];
+        let mut ops = Vec::with_capacity(2);
+        if let Some(at) = r.sealed_until {
+            item.insert("GSI4PK".to_owned(), s(keys::REVEAL_TIMER));
+            item.insert(
+                "GSI4SK".to_owned(),
+                s(format!("{}#{}", keys::ms(at), r.order_id)),
+            );
+        }
+        ops.push(super::ops::put(
+            &self.table,
+            item,
+            Some("attribute_not_exists(PK)"),
+            vec![],
+        )?);
+        if r.sealed_until.is_none() {
+            ops.push(self.add_buyer_rating_op(r)?);
+        }
         match self.transact(ops).await? {
             Ok(()) => Ok(true),
             Err(c) if c.failed(0) => Ok(false),
             Err(c) => Err(StoreError::Decode(format!("client review: {:?}", c.0))),
         }
+    }
+
+    fn add_buyer_rating_op(
+        &self,
+        r: &crate::domain::review::ClientReview,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        super::ops::update(
+            &self.table,
+            keys::user(r.client_id),
+            "ADD buyer_rating_sum :stars, buyer_reviews :one, version :one",
+            Some("attribute_exists(PK)"),
+            &[],
+            vec![(":stars", n(r.rating)), (":one", n(1))],
+        )
+    }
+
+    /// The seller's review of the buyer of `order`, if there is one (a consistent read).
+    pub async fn get_client_review(
+        &self,
+        order: OrderId,
+    ) -> Result<Option<crate::domain::review::ClientReview>, StoreError> {
+        self.get_record(keys::client_review(order), true).await
+    }
+
+    /// The client's review of `order`, if there is one (consistent reads of its guard, then of
+    /// the review).
+    pub async fn get_order_review(&self, order: OrderId) -> Result<Option<Review>, StoreError> {
+        let Some(guard) = self
+            .get_record::<ReviewGuard>(keys::order_review(order), true)
+            .await?
+        else {
+            return Ok(None);
+        };
+        match guard.review_id.parse() {
+            Ok(id) => self.get_review(id, true).await,
+            Err(_) => Err(StoreError::Decode(format!(
+                "order {order}: its review guard names no review"
+            ))),
+        }
+    }
+
+    /// Shows a sealed client's review: out of the reveal timer, into the public lists (if
+    /// public) and, through the stream, into the sums. `Ok(false)`: it was already shown.
+    pub async fn reveal_review(&self, id: ReviewId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        for _ in 0..5 {
+            let Some(mut review) = self.get_review(id, true).await? else {
+                return Ok(false);
+            };
+            if review.sealed_until.is_none() {
+                return Ok(false);
+            }
+            let read = review.version;
+            review.sealed_until = None;
+            review.updated_at = now;
+            review.version += 1;
+            match self
+                .transact(vec![self.replace_review_op(&review, read)?])
+                .await?
+            {
+                Ok(()) => return Ok(true),
+                // A response or an operator's change meanwhile: read again.
+                Err(_) => continue,
+            }
+        }
+        Err(StoreError::Decode(format!("review {id}: kept changing")))
+    }
+
+    /// Shows a sealed review of a buyer: out of the reveal timer and into the buyer's sums, in
+    /// one transaction. `Ok(false)`: it was already shown (or is gone).
+    pub async fn reveal_client_review(&self, order: OrderId) -> Result<bool, StoreError> {
+        let Some(r) = self.get_client_review(order).await? else {
+            return Ok(false);
+        };
+        if r.sealed_until.is_none() {
+            return Ok(false);
+        }
+        let ops = vec![
+            super::ops::update(
+                &self.table,
+                keys::client_review(order),
+                "REMOVE sealed_until, GSI4PK, GSI4SK",
+                Some("attribute_exists(sealed_until)"),
+                &[],
+                vec![],
+            )?,
+            self.add_buyer_rating_op(&r)?,
+        ];
+        match self.transact(ops).await? {
+            Ok(()) => Ok(true),
+            Err(c) if c.failed(0) => Ok(false),
+            Err(c) => Err(StoreError::Decode(format!(
+                "client review of {order}: the buyer is gone ({:?})",
+                c.0
+            ))),
+        }
+    }
+
+    /// Sealed reviews whose window has ended by `now`: the client's (by id) and the seller's
+    /// (by order).
+    pub async fn due_reveals(
+        &self,
+        now: DateTime<Utc>,
+        limit: i32,
+    ) -> Result<Vec<Sealed>, StoreError> {
+        Ok(self
+            .due_items(keys::REVEAL_TIMER, now, limit, Some("PK, SK"))
+            .await?
+            .into_iter()
+            .filter_map(|item| {
+                let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) =
+                    (item.get("PK"), item.get("SK"))
+                else {
+                    return None;
+                };
+                match sk.as_str() {
+                    "REVIEW" => pk.strip_prefix("REVIEW#")?.parse().ok().map(Sealed::Review),
+                    "CLIENTREVIEW" => pk
+                        .strip_prefix("ORDER#")?
+                        .parse()
+                        .ok()
+                        .map(Sealed::ClientReview),
+                    _ => None,
+                }
+            })
+            .collect())
     }
 
     pub async fn get_review(

@@ -111,14 +111,19 @@ pub enum WorkMessage {
         accepted: bool,
         occurred_at_ms: u64,
     },
-    /// A client reviewed an order: the freelancer is told.
+    /// A client reviewed an order, or the review was shown: the freelancer is told (of a
+    /// sealed review, only that it is there).
     #[serde(rename = "review.received")]
     ReviewReceived {
         id: String,
         review_id: String,
+        #[serde(default)]
+        order_id: String,
         freelancer_id: String,
         client_username: String,
         rating: u8,
+        #[serde(default)]
+        sealed: bool,
         occurred_at_ms: u64,
     },
     /// An operator decided a 实名认证 submission (`approved` / `rejected`).

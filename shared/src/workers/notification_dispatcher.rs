@@ -145,15 +145,24 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
         WorkMessage::ReviewReceived {
             id,
             review_id,
+            order_id,
             freelancer_id,
             client_username,
             rating,
+            sealed,
             occurred_at_ms,
         } => {
-            let notice = Notice::ReviewReceived {
-                review_id: review_id.clone(),
-                client_username: client_username.clone(),
-                rating: *rating,
+            let notice = if *sealed {
+                Notice::ReviewWaiting {
+                    order_id: order_id.clone(),
+                    client_username: client_username.clone(),
+                }
+            } else {
+                Notice::ReviewReceived {
+                    review_id: review_id.clone(),
+                    client_username: client_username.clone(),
+                    rating: *rating,
+                }
             };
             tell(deps, id, *occurred_at_ms, freelancer_id, notice).await
         }

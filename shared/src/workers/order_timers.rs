@@ -1,7 +1,8 @@
 //! `order-timers` (every minute): unpaid orders cancel after 30 minutes, overdue orders are
 //! marked late, delivered orders complete 3 days after delivery; sellers' earnings clear at
 //! the end of their clearance period; refunds the gateways have not settled are asked about
-//! again; sellers' sub-merchant applications are asked about. One run at a time: a run takes the job's lease first and does nothing when another
+//! again; sellers' sub-merchant applications are asked about; reviews still sealed when the 30
+//! days to review end are shown. One run at a time: a run takes the job's lease first and does nothing when another
 //! run holds it.
 
 use chrono::{DateTime, Utc};
@@ -46,20 +47,23 @@ pub async fn run_once(
     .await;
     // Sellers' sub-merchant applications WeChat Pay is deciding (split channel only).
     let applyments = crate::app::merchants::check_due(store, gateways, now).await;
+    let reveals = crate::app::reviews::reveal_due(store, now).await;
     store.release_lease("order-timers", holder).await?;
     let r = ran?;
     money?;
     let applyments = applyments?;
-    tracing::info!(?r, ?due, "order timers ran");
-    if r.failed > 0 || due.failed > 0 {
+    let reveals = reveals?;
+    tracing::info!(?r, ?due, ?reveals, "order timers ran");
+    if r.failed > 0 || due.failed > 0 || reveals.failed > 0 {
         return Err(format!(
-            "{} order timers and {} money timers failed",
-            r.failed, due.failed
+            "{} order timers, {} money timers and {} sealed reviews failed",
+            r.failed, due.failed, reveals.failed
         )
         .into());
     }
     Ok(Report {
         applyments_changed: applyments,
+        reviews_revealed: reveals.revealed,
         ..Report::from((r, due))
     })
 }
@@ -74,6 +78,7 @@ pub struct Report {
     pub refunds_asked: u32,
     pub refunds_settled: u32,
     pub applyments_changed: u32,
+    pub reviews_revealed: u32,
 }
 
 impl From<(TimerReport, DueReport)> for Report {
@@ -87,6 +92,7 @@ impl From<(TimerReport, DueReport)> for Report {
             refunds_asked: due.refunds_asked,
             refunds_settled: due.refunds_settled,
             applyments_changed: 0,
+            reviews_revealed: 0,
         }
     }
 }

@@ -113,7 +113,8 @@ fn route_one(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
         // `counted` flag changing is the worker's echo, and a response changes nothing).
         Entity::Review(r)
             if c.kind == ChangeKind::Insert
-                || (c.kind == ChangeKind::Modify && r.changed(|r| (r.is_public, r.hidden))) =>
+                || (c.kind == ChangeKind::Modify
+                    && r.changed(|r| (r.is_public, r.hidden, r.sealed_until.is_some()))) =>
         {
             (
                 Queue::Stats,
@@ -187,14 +188,22 @@ fn route_notice(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
                 occurred_at_ms,
             }
         }
-        Entity::Review(r) => {
-            let r = r.inserted()?;
+        // Written (sealed or not), or shown: what the freelancer may know of it then.
+        Entity::Review(r)
+            if c.kind == ChangeKind::Insert
+                || (modified
+                    && r.old.as_ref().is_some_and(|o| o.sealed_until.is_some())
+                    && r.new.as_ref().is_some_and(|n| n.sealed_until.is_none())) =>
+        {
+            let r = r.new.as_ref()?;
             WorkMessage::ReviewReceived {
                 id,
                 review_id: r.id.to_string(),
+                order_id: r.order_id.to_string(),
                 freelancer_id: r.freelancer_id.to_string(),
                 client_username: r.client_username.clone(),
                 rating: r.rating,
+                sealed: r.sealed_until.is_some(),
                 occurred_at_ms,
             }
         }
@@ -1118,13 +1127,48 @@ mod tests {
                 WorkMessage::ReviewReceived {
                     id: "ev-1".into(),
                     review_id: r.id.to_string(),
+                    order_id: r.order_id.to_string(),
                     freelancer_id: r.freelancer_id.to_string(),
                     client_username: "lin".into(),
                     rating: 5,
+                    sealed: false,
                     occurred_at_ms: 1_764_000_000_000,
                 }
             )
         );
+    }
+
+    #[test]
+    fn a_sealed_review_is_announced_without_its_rating_and_told_again_when_shown() {
+        let mut sealed = review();
+        sealed.sealed_until = Some(now() + chrono::Duration::days(30));
+        let told = |c: &StreamChange| {
+            route(c)
+                .into_iter()
+                .find_map(|(_, m)| match m {
+                    WorkMessage::ReviewReceived { sealed, .. } => Some(sealed),
+                    _ => None,
+                })
+        };
+        let counted = |c: &StreamChange| {
+            route(c)
+                .iter()
+                .any(|(_, m)| matches!(m, WorkMessage::ReviewChanged { .. }))
+        };
+        let written = at(
+            ChangeKind::Insert,
+            Entity::Review(change(None, Some(sealed.clone()))),
+        );
+        assert_eq!(told(&written), Some(true));
+        let shown = modified(&sealed, |r| r.sealed_until = None);
+        let shown = at(ChangeKind::Modify, Entity::Review(shown));
+        assert_eq!(told(&shown), Some(false));
+        assert!(counted(&shown), "shown: into the sums");
+        // A later change of a shown review tells nobody again.
+        let mut open = sealed.clone();
+        open.sealed_until = None;
+        let answered = modified(&open, |r| r.counted = true);
+        assert_eq!(told(&at(ChangeKind::Modify, Entity::Review(answered))), None);
     }
 
     #[test]
