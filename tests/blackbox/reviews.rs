@@ -357,7 +357,12 @@ async fn reviews_stay_sealed_until_both_are_in_or_the_window_ends() {
     assert_eq!(mine.body["data"]["review"]["rating"], 2, "{}", mine.body);
     assert_eq!(mine.body["data"]["awaiting_your_review"], false);
     let theirs = order_of(&freelancer).await;
-    assert_eq!(theirs.body["data"]["review"], Value::Null, "{}", theirs.body);
+    assert_eq!(
+        theirs.body["data"]["review"],
+        Value::Null,
+        "{}",
+        theirs.body
+    );
     assert_eq!(theirs.body["data"]["awaiting_your_review"], true);
     // Not listed, not counted, not answerable by the seller yet.
     let listed = api.get(&format!("/services/{svc}/reviews")).await;
@@ -383,17 +388,28 @@ async fn reviews_stay_sealed_until_both_are_in_or_the_window_ends() {
     })
     .await;
     assert_eq!(waiting["related_id"], o.as_str(), "{waiting}");
-    assert!(!waiting["message"].as_str().unwrap().contains('★'), "{waiting}");
+    assert!(
+        !waiting["message"].as_str().unwrap().contains('★'),
+        "{waiting}"
+    );
 
     // The seller reviews the client: both are shown, to both, and counted.
     let c = review_client(&api, &freelancer, &o).await;
     assert_eq!(c.body["data"]["sealed_until"], Value::Null, "{}", c.body);
     let theirs = order_of(&freelancer).await;
-    assert_eq!(theirs.body["data"]["review"]["rating"], 2, "{}", theirs.body);
+    assert_eq!(
+        theirs.body["data"]["review"]["rating"], 2,
+        "{}",
+        theirs.body
+    );
     assert_eq!(theirs.body["data"]["review"]["sealed_until"], Value::Null);
     assert_eq!(theirs.body["data"]["client_review"]["rating"], 5);
     let mine = order_of(&client).await;
-    assert_eq!(mine.body["data"]["client_review"]["rating"], 5, "{}", mine.body);
+    assert_eq!(
+        mine.body["data"]["client_review"]["rating"], 5,
+        "{}",
+        mine.body
+    );
     assert_eq!(counted(&api, &svc, 1).await["rating"], "2.00");
 
     // Another order: the seller reviews first; the client cannot see it, nor does it count on
@@ -413,7 +429,12 @@ async fn reviews_stay_sealed_until_both_are_in_or_the_window_ends() {
         .parse()
         .unwrap();
     let seen = api.get_auth(&format!("/orders/{o2}"), &client.access).await;
-    assert_eq!(seen.body["data"]["client_review"], Value::Null, "{}", seen.body);
+    assert_eq!(
+        seen.body["data"]["client_review"],
+        Value::Null,
+        "{}",
+        seen.body
+    );
     assert_eq!(seen.body["data"]["awaiting_your_review"], true);
     let store = gigbao_tests::stack_store().await;
     let id = o2.parse().unwrap();
@@ -436,7 +457,11 @@ async fn reviews_stay_sealed_until_both_are_in_or_the_window_ends() {
         .unwrap();
     assert_eq!(shown, 1);
     let seen = api.get_auth(&format!("/orders/{o2}"), &client.access).await;
-    assert_eq!(seen.body["data"]["client_review"]["rating"], 1, "{}", seen.body);
+    assert_eq!(
+        seen.body["data"]["client_review"]["rating"], 1,
+        "{}",
+        seen.body
+    );
     assert_eq!(seen.body["data"]["awaiting_your_review"], false);
     let after = rating_of_client().await;
     assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1));

@@ -54,7 +54,12 @@ impl Market {
     async fn review(&self, order: &Order, rating: u8) -> Review {
         let sealed = self.sealed_review(order, rating).await;
         self.review_client(order).await;
-        let shown = self.store.get_review(sealed.id, true).await.unwrap().unwrap();
+        let shown = self
+            .store
+            .get_review(sealed.id, true)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(shown.sealed_until, None);
         shown
     }
@@ -358,7 +363,11 @@ async fn sealed_reviews_are_shown_when_both_are_in_even_at_once_or_when_the_wind
         assert_eq!(c.sealed_until, None);
     }
     let buyer = m.store.get_user(m.buyer.id).await.unwrap().unwrap();
-    assert_eq!(buyer.buyer_rating, (12, 3), "each shown review counted once");
+    assert_eq!(
+        buyer.buyer_rating,
+        (12, 3),
+        "each shown review counted once"
+    );
 
     // Only the client reviews this one: sealed, in no list, on the reveal timer.
     let o = m.completed(Tier::Basic).await;
@@ -371,7 +380,11 @@ async fn sealed_reviews_are_shown_when_both_are_in_even_at_once_or_when_the_wind
     assert_eq!(sums(&m).await.1, 3, "a sealed review is not counted");
     let listed = m
         .store
-        .list_reviews(shared::store::ReviewListing::Service(m.service.id), 10, None)
+        .list_reviews(
+            shared::store::ReviewListing::Service(m.service.id),
+            10,
+            None,
+        )
         .await
         .unwrap();
     assert!(listed.items.iter().all(|r| r.id != sealed.id));

@@ -177,7 +177,10 @@ pub async fn of_order(
         store.get_order_review(order.id),
         store.get_client_review(order.id)
     )?;
-    let (is_client, is_seller) = (viewer.id == order.client_id, viewer.id == order.freelancer_id);
+    let (is_client, is_seller) = (
+        viewer.id == order.client_id,
+        viewer.id == order.freelancer_id,
+    );
     let sealed_review = review.as_ref().is_some_and(|r| r.sealed_until.is_some());
     let sealed_client = client_review
         .as_ref()

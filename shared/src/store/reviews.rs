@@ -197,7 +197,11 @@ impl Store {
 
     /// Shows a sealed client's review: out of the reveal timer, into the public lists (if
     /// public) and, through the stream, into the sums. `Ok(false)`: it was already shown.
-    pub async fn reveal_review(&self, id: ReviewId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn reveal_review(
+        &self,
+        id: ReviewId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         for _ in 0..5 {
             let Some(mut review) = self.get_review(id, true).await? else {
                 return Ok(false);

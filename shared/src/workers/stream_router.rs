@@ -1143,12 +1143,10 @@ mod tests {
         let mut sealed = review();
         sealed.sealed_until = Some(now() + chrono::Duration::days(30));
         let told = |c: &StreamChange| {
-            route(c)
-                .into_iter()
-                .find_map(|(_, m)| match m {
-                    WorkMessage::ReviewReceived { sealed, .. } => Some(sealed),
-                    _ => None,
-                })
+            route(c).into_iter().find_map(|(_, m)| match m {
+                WorkMessage::ReviewReceived { sealed, .. } => Some(sealed),
+                _ => None,
+            })
         };
         let counted = |c: &StreamChange| {
             route(c)
@@ -1168,7 +1166,10 @@ mod tests {
         let mut open = sealed.clone();
         open.sealed_until = None;
         let answered = modified(&open, |r| r.counted = true);
-        assert_eq!(told(&at(ChangeKind::Modify, Entity::Review(answered))), None);
+        assert_eq!(
+            told(&at(ChangeKind::Modify, Entity::Review(answered))),
+            None
+        );
     }
 
     #[test]
