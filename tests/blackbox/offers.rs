@@ -1,6 +1,6 @@
 //! Custom offers (定制报价) through the running stack: a seller sends terms in a conversation
 //! as a typed message; the buyer accepts one (an order at its terms, once), declines another,
-//! and cannot accept one whose time has passed.
+//! and cannot accept one whose time has passed, which the timers mark expired, telling both.
 
 use serde_json::{Value, json};
 
@@ -123,8 +123,15 @@ async fn a_seller_offers_custom_terms_and_the_buyer_accepts_one_declines_one_and
             .table_name(store.table())
             .key("PK", AttributeValue::S(format!("OFFER#{third}")))
             .key("SK", AttributeValue::S("OFFER".into()))
-            .update_expression("SET expires_at = :at, expires_ms = :ms")
+            .update_expression("SET expires_at = :at, expires_ms = :ms, GSI4SK = :due")
             .expression_attribute_values(":at", AttributeValue::S(past.to_rfc3339()))
+            .expression_attribute_values(
+                ":due",
+                AttributeValue::S(format!(
+                    "{}#{third}",
+                    past.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                )),
+            )
             .expression_attribute_values(
                 ":ms",
                 AttributeValue::N(past.timestamp_millis().to_string()),
@@ -147,6 +154,30 @@ async fn a_seller_offers_custom_terms_and_the_buyer_accepts_one_declines_one_and
         .get_auth(&format!("/messaging/offers/{third}"), &b.access)
         .await;
     assert_eq!(shown.body["data"]["status"], "expired");
+    // The timers mark it expired for good (each due offer once) and both sides are told.
+    let store = gigbao_tests::stack_store().await;
+    let now = chrono::Utc::now();
+    assert!(shared::app::offers::expire_due(&store, now).await.unwrap() >= 1);
+    let stored = store.get_offer(third.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(
+        stored.status,
+        shared::domain::offer::OfferStatus::Expired
+    );
+    let again = store.expire_offer(third.parse().unwrap(), now).await.unwrap();
+    assert!(!again, "marked once");
+    for who in [&s, &b] {
+        let n = crate::safety::eventually("offer.expired", || async {
+            let n = api.get_auth("/messaging/notifications", &who.access).await;
+            n.body["data"]["items"]
+                .as_array()?
+                .iter()
+                .find(|x| x["notification_type"] == "offer.expired")
+                .cloned()
+        })
+        .await;
+        assert_eq!(n["related_id"], third, "{n}");
+        assert_eq!(n["title_zh"], "定制报价已过期");
+    }
     // The seller was told of the decisions.
     crate::safety::eventually("the offer notices", || async {
         let n = api.get_auth("/messaging/notifications", &s.access).await;

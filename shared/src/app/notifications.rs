@@ -52,6 +52,11 @@ pub enum Notice {
         buyer_username: String,
         accepted: bool,
     },
+    /// A custom offer between the user and `with_username` passed its time unaccepted.
+    OfferExpired {
+        offer_id: String,
+        with_username: String,
+    },
     /// A seller bid on the user's brief.
     ProposalReceived {
         brief_id: String,
@@ -177,6 +182,7 @@ impl Notice {
             Notice::ProposalReceived { .. } => "proposal.received",
             Notice::OfferDecided { accepted: true, .. } => "offer.accepted",
             Notice::OfferDecided { .. } => "offer.declined",
+            Notice::OfferExpired { .. } => "offer.expired",
             Notice::ProposalDecided { accepted: true, .. } => "proposal.accepted",
             Notice::ProposalDecided { .. } => "proposal.declined",
             Notice::VerificationReviewed { .. } => "verification.reviewed",
@@ -210,7 +216,9 @@ impl Notice {
             } => Some(conversation_id.clone()),
             Notice::ReviewReceived { review_id, .. } => Some(review_id.clone()),
             Notice::ReviewWaiting { order_id, .. } => Some(order_id.clone()),
-            Notice::OfferDecided { offer_id, .. } => Some(offer_id.clone()),
+            Notice::OfferDecided { offer_id, .. } | Notice::OfferExpired { offer_id, .. } => {
+                Some(offer_id.clone())
+            }
             Notice::ProposalReceived { brief_id, .. }
             | Notice::ProposalDecided { brief_id, .. } => Some(brief_id.clone()),
             Notice::VerificationReviewed {
@@ -273,6 +281,14 @@ impl Notice {
                 "收到新评价",
                 format!("{client_username} rated your work {rating}★."),
                 format!("{client_username} 给了您 {rating} 星评价。"),
+            ),
+            Notice::OfferExpired { with_username, .. } => text(
+                "Custom offer expired",
+                "定制报价已过期",
+                format!(
+                    "The custom offer between you and {with_username} expired without being accepted."
+                ),
+                format!("您与 {with_username} 之间的定制报价已过期，未被接受。"),
             ),
             Notice::ReviewWaiting {
                 client_username, ..
@@ -978,6 +994,10 @@ mod tests {
             Notice::ReviewWaiting {
                 order_id: "o".into(),
                 client_username: "han".into(),
+            },
+            Notice::OfferExpired {
+                offer_id: "f".into(),
+                with_username: "han".into(),
             },
         ];
         for n in &notices {

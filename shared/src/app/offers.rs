@@ -189,3 +189,16 @@ pub async fn decline(
     offer.version += 1;
     Ok(offer)
 }
+
+/// `order-timers`: marks every open offer whose time has passed by `now` expired (the stream
+/// then tells both sides). Returns how many it marked.
+pub async fn expire_due(store: &Store, now: DateTime<Utc>) -> Result<u32, StoreError> {
+    const BATCH: i32 = 100;
+    let mut expired = 0;
+    for id in store.due_offers(now, BATCH).await? {
+        if store.expire_offer(id, now).await? {
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}

@@ -1,7 +1,7 @@
 //! Custom offers (定制报价): in a conversation, a seller offers a buyer terms of their own —
 //! what they will do, the price, days and revisions — valid for a few days. The buyer accepts
 //! (an order at those terms, `origin: offer`) or declines; an offer past its time can no
-//! longer be accepted.
+//! longer be accepted, and `order-timers` marks it expired and tells both sides.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,7 +21,7 @@ pub enum OfferStatus {
     Open,
     Accepted,
     Declined,
-    /// Shown once an open offer's time has passed; never stored.
+    /// An open offer's time has passed: shown so at once, stored so by `order-timers`.
     Expired,
 }
 
@@ -97,7 +97,7 @@ pub struct Offer {
     pub buyer_username: String,
     #[serde(flatten)]
     pub terms: OfferTerms,
-    /// `open`, `accepted` or `declined` as stored; see [`Offer::status_at`].
+    /// As stored; see [`Offer::status_at`].
     pub status: OfferStatus,
     pub expires_at: DateTime<Utc>,
     pub order_id: Option<OrderId>,

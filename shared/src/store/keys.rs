@@ -646,6 +646,10 @@ pub fn offer(id: crate::domain::OfferId) -> Key {
 /// index when it is shown.
 pub const REVEAL_TIMER: &str = "TIMER#reveal";
 
+/// Open custom offers by expiry: `GSI4PK=TIMER#offer`, `GSI4SK={expires_at}#{offer}`; an offer
+/// leaves the index when it is accepted, declined or marked expired.
+pub const OFFER_TIMER: &str = "TIMER#offer";
+
 /// `ORDER#{order} / CLIENTREVIEW`: the seller's review of the buyer, one per order.
 pub fn client_review(order: OrderId) -> Key {
     key(format!("ORDER#{order}"), "CLIENTREVIEW")

@@ -1,6 +1,7 @@
 //! Custom offers: `OFFER#{offer} / OFFER`, put with the message that carries it (one
 //! transaction with both conversation sides); accepted with its order, or declined, once
-//! (conditional on `open` and, to accept, on not having expired).
+//! (conditional on `open` and, to accept, on not having expired). While open it is on the
+//! offer timer (`GSI4`), which `order-timers` reads to mark it expired.
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Utc};
@@ -20,6 +21,10 @@ struct OfferRecord {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
+    #[serde(rename = "GSI4PK", default, skip_serializing_if = "Option::is_none")]
+    gsi4pk: Option<String>,
+    #[serde(rename = "GSI4SK", default, skip_serializing_if = "Option::is_none")]
+    gsi4sk: Option<String>,
     entity_type: EntityType,
     /// `expires_at` in epoch milliseconds: what the accept condition compares.
     expires_ms: i64,
@@ -41,6 +46,8 @@ impl Store {
             to_item(&OfferRecord {
                 pk: key.pk,
                 sk: key.sk,
+                gsi4pk: Some(keys::OFFER_TIMER.to_owned()),
+                gsi4sk: Some(format!("{}#{}", keys::ms(offer.expires_at), offer.id)),
                 entity_type: EntityType::Offer,
                 expires_ms: offer.expires_at.timestamp_millis(),
                 offer: offer.clone(),
@@ -88,11 +95,47 @@ impl Store {
         super::ops::update(
             &self.table,
             keys::offer(offer.id),
-            &format!("{set} ADD version :one"),
+            &format!("{set} REMOVE GSI4PK, GSI4SK ADD version :one"),
             Some(condition),
             &[("#status", "status")],
             values,
         )
+    }
+
+    /// Marks an open offer whose time has passed by `now` expired (off the timer).
+    /// `Ok(false)`: it was decided meanwhile, or is not due.
+    pub async fn expire_offer(&self, id: OfferId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.update_if(
+            keys::offer(id),
+            "SET #status = :expired, updated_at = :now REMOVE GSI4PK, GSI4SK ADD version :one",
+            "#status = :open AND expires_ms <= :now_ms",
+            &[("#status", "status")],
+            vec![
+                (":expired", s(OfferStatus::Expired.as_str())),
+                (":open", s(OfferStatus::Open.as_str())),
+                (":now", s(now.to_rfc3339())),
+                (":now_ms", n(now.timestamp_millis())),
+                (":one", n(1)),
+            ],
+        )
+        .await
+    }
+
+    /// Open offers whose time has passed by `now`, soonest first.
+    pub async fn due_offers(
+        &self,
+        now: DateTime<Utc>,
+        limit: i32,
+    ) -> Result<Vec<OfferId>, StoreError> {
+        Ok(self
+            .due_items(keys::OFFER_TIMER, now, limit, Some("id"))
+            .await?
+            .into_iter()
+            .filter_map(|item| match item.get("id") {
+                Some(aws_sdk_dynamodb::types::AttributeValue::S(id)) => id.parse().ok(),
+                _ => None,
+            })
+            .collect())
     }
 
     /// Declines an open offer. `Ok(false)`: it was decided meanwhile.

@@ -101,14 +101,21 @@ pub enum WorkMessage {
         awarded_to: Option<String>,
         occurred_at_ms: u64,
     },
-    /// A buyer accepted or declined a seller's custom offer: the seller is told.
+    /// A buyer accepted or declined a seller's custom offer: the seller is told. Or its time
+    /// passed (`expired`): both are told.
     #[serde(rename = "offer.decided")]
     OfferDecided {
         id: String,
         offer_id: String,
         seller_id: String,
+        #[serde(default)]
+        seller_username: String,
+        #[serde(default)]
+        buyer_id: String,
         buyer_username: String,
         accepted: bool,
+        #[serde(default)]
+        expired: bool,
         occurred_at_ms: u64,
     },
     /// A client reviewed an order, or the review was shown: the freelancer is told (of a

@@ -92,9 +92,39 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
             id,
             offer_id,
             seller_id,
+            seller_username,
+            buyer_id,
+            buyer_username,
+            expired: true,
+            occurred_at_ms,
+            ..
+        } => {
+            let to_seller = Notice::OfferExpired {
+                offer_id: offer_id.clone(),
+                with_username: buyer_username.clone(),
+            };
+            let to_buyer = Notice::OfferExpired {
+                offer_id: offer_id.clone(),
+                with_username: seller_username.clone(),
+            };
+            let mut created = false;
+            for (user, notice) in [(seller_id, to_seller), (buyer_id, to_buyer)] {
+                if user.is_empty() {
+                    continue;
+                }
+                let event = format!("{id}#{user}");
+                created |= tell(deps, &event, *occurred_at_ms, user, notice).await?;
+            }
+            Ok(created)
+        }
+        WorkMessage::OfferDecided {
+            id,
+            offer_id,
+            seller_id,
             buyer_username,
             accepted,
             occurred_at_ms,
+            ..
         } => {
             let notice = Notice::OfferDecided {
                 offer_id: offer_id.clone(),

@@ -2,7 +2,7 @@
 //! marked late, delivered orders complete 3 days after delivery; sellers' earnings clear at
 //! the end of their clearance period; refunds the gateways have not settled are asked about
 //! again; sellers' sub-merchant applications are asked about; reviews still sealed when the 30
-//! days to review end are shown. One run at a time: a run takes the job's lease first and does nothing when another
+//! days to review end are shown; custom offers past their time are marked expired. One run at a time: a run takes the job's lease first and does nothing when another
 //! run holds it.
 
 use chrono::{DateTime, Utc};
@@ -48,11 +48,13 @@ pub async fn run_once(
     // Sellers' sub-merchant applications WeChat Pay is deciding (split channel only).
     let applyments = crate::app::merchants::check_due(store, gateways, now).await;
     let reveals = crate::app::reviews::reveal_due(store, now).await;
+    let offers = crate::app::offers::expire_due(store, now).await;
     store.release_lease("order-timers", holder).await?;
     let r = ran?;
     money?;
     let applyments = applyments?;
     let reveals = reveals?;
+    let offers_expired = offers?;
     tracing::info!(?r, ?due, ?reveals, "order timers ran");
     if r.failed > 0 || due.failed > 0 || reveals.failed > 0 {
         return Err(format!(
@@ -64,6 +66,7 @@ pub async fn run_once(
     Ok(Report {
         applyments_changed: applyments,
         reviews_revealed: reveals.revealed,
+        offers_expired,
         ..Report::from((r, due))
     })
 }
@@ -79,6 +82,7 @@ pub struct Report {
     pub refunds_settled: u32,
     pub applyments_changed: u32,
     pub reviews_revealed: u32,
+    pub offers_expired: u32,
 }
 
 impl From<(TimerReport, DueReport)> for Report {
@@ -93,6 +97,7 @@ impl From<(TimerReport, DueReport)> for Report {
             refunds_settled: due.refunds_settled,
             applyments_changed: 0,
             reviews_revealed: 0,
+            offers_expired: 0,
         }
     }
 }

@@ -183,8 +183,11 @@ fn route_notice(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
                 id,
                 offer_id: o.id.to_string(),
                 seller_id: o.seller_id.to_string(),
+                seller_username: o.seller_username.clone(),
+                buyer_id: o.buyer_id.to_string(),
                 buyer_username: o.buyer_username.clone(),
                 accepted: o.status == crate::domain::offer::OfferStatus::Accepted,
+                expired: o.status == crate::domain::offer::OfferStatus::Expired,
                 occurred_at_ms,
             }
         }
