@@ -501,3 +501,112 @@ async fn briefs_are_checked_owned_and_closed_and_bids_follow_the_rules() {
     assert_eq!(late.status, 409, "{}", late.body);
     assert_eq!(late.body["code"], "brief.not_open");
 }
+
+/// A buyer attaches files to a brief through the upload route: each is read through when it
+/// is attached (an executable sent as a PDF is refused), sellers download it from the brief,
+/// and another buyer's upload cannot be attached.
+#[tokio::test]
+async fn a_brief_carries_files_the_buyer_uploaded_and_sellers_download() {
+    use gigbao_tests::put_upload as put;
+    let api = Api::connect();
+    let client = buyer(&api, "0").await;
+    let other = buyer(&api, "0").await;
+    let s = seller(&api).await;
+    let upload = |who: &Party, bytes: Vec<u8>| {
+        let access = who.access.clone();
+        let api = &api;
+        async move {
+            let t = api
+                .post_auth(
+                    "/briefs/attachments",
+                    &access,
+                    json!({"content_type": "application/pdf", "content_length": bytes.len()}),
+                )
+                .await;
+            assert_eq!(t.status, 201, "{}", t.body);
+            assert_eq!(put(&t.body["data"], bytes).await, 200);
+            t.body["data"]["key"].as_str().unwrap().to_owned()
+        }
+    };
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+        .to_vec();
+    let key = upload(&client, pdf.clone()).await;
+    assert!(key.starts_with(&format!("uploads/briefs/{}/", client.id)), "{key}");
+    // A type that is not accepted, and a file too large, are refused before any upload.
+    let exe_type = api
+        .post_auth(
+            "/briefs/attachments",
+            &client.access,
+            json!({"content_type": "application/x-msdownload", "content_length": 10}),
+        )
+        .await;
+    assert_eq!(exe_type.status, 422, "{}", exe_type.body);
+    let large = api
+        .post_auth(
+            "/briefs/attachments",
+            &client.access,
+            json!({"content_type": "application/pdf", "content_length": 21 * 1024 * 1024}),
+        )
+        .await;
+    assert_eq!(large.status, 413, "{}", large.body);
+
+    let mut body = brief_body();
+    body["attachments"] = json!([{"key": key, "name": "品牌需求说明.pdf"}]);
+    let brief = post_brief(&api, &client, body).await;
+    let id = brief["id"].as_str().unwrap();
+    assert_eq!(brief["attachments"][0]["name"], "品牌需求说明.pdf");
+    assert_eq!(brief["attachments"][0]["size"], pdf.len());
+    // A seller reads the brief and downloads the file, byte for byte.
+    let seen = api.get_auth(&format!("/briefs/{id}"), &s.access).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    let url = seen.body["data"]["attachments"][0]["download_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = reqwest::get(&url).await.unwrap();
+    assert_eq!(got.status().as_u16(), 200);
+    assert_eq!(got.bytes().await.unwrap().to_vec(), pdf);
+    // Lists carry no links.
+    let mine = api.get_auth("/briefs?mine=true", &client.access).await;
+    let listed = mine.body["data"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == id)
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["attachments"][0]["download_url"], Value::Null);
+
+    // Another buyer's upload is not theirs to attach; an executable sent as a PDF is refused;
+    // neither changes the brief.
+    let theirs = upload(&other, pdf.clone()).await;
+    let refused = api
+        .patch_auth(
+            &format!("/briefs/{id}"),
+            &client.access,
+            json!({"attachments": [{"key": key, "name": "说明.pdf"}, {"key": theirs, "name": "别人的.pdf"}]}),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.body["code"], "brief.attachment_missing");
+    let exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00rest of it".to_vec();
+    let fake = upload(&client, exe).await;
+    let refused = api
+        .patch_auth(
+            &format!("/briefs/{id}"),
+            &client.access,
+            json!({"attachments": [{"key": fake, "name": "合同.pdf"}]}),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.body["code"], "brief.attachment_mismatch");
+    assert!(refused.body["errors"]["attachments"][0].as_str().is_some());
+    let still = api.get_auth(&format!("/briefs/{id}"), &s.access).await;
+    assert_eq!(still.body["data"]["attachments"][0]["name"], "品牌需求说明.pdf");
+    // Sending the list without it removes it.
+    let removed = api
+        .patch_auth(&format!("/briefs/{id}"), &client.access, json!({"attachments": []}))
+        .await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert_eq!(removed.body["data"]["attachments"], json!([]));
+}

@@ -126,6 +126,53 @@ impl From<BriefError> for ApiError {
                     "The brief changed meanwhile; reload and try again",
                 ),
             ),
+            BriefError::Attachment(key, problem) => {
+                use crate::app::briefs::AttachmentProblem as P;
+                let (code, zh, en) = match problem {
+                    P::Missing => (
+                        "brief.attachment_missing",
+                        "不是您为需求上传的文件，或尚未上传完成",
+                        "is not a file you uploaded for a brief, or its upload has not finished",
+                    ),
+                    P::TooLarge => (
+                        "brief.attachment_too_large",
+                        "超过 20 MB",
+                        "is larger than 20 MB",
+                    ),
+                    P::Mismatch => (
+                        "brief.attachment_mismatch",
+                        "的内容与其声明的类型不符",
+                        "is not what it was uploaded as",
+                    ),
+                    P::Name => (
+                        "brief.attachment_name",
+                        "的文件名无效",
+                        "has a file name with nothing usable in it",
+                    ),
+                };
+                super::common::violations(vec![crate::domain::service::Violation {
+                    field: "attachments".to_owned(),
+                    code,
+                    text: Text::owned(format!("{key} {zh}"), format!("{key} {en}")),
+                }])
+            }
+            BriefError::AttachmentType => {
+                let mut f = FieldErrors::new();
+                f.add(
+                    "content_type",
+                    Text::new(
+                        "不支持该文件类型（支持图片、PDF、Office 文档、ZIP、文本和 MP4）",
+                        "This file type is not accepted (images, PDF, Office documents, ZIP, text and MP4 are)",
+                    ),
+                );
+                ApiError::validation(f)
+            }
+            BriefError::AttachmentTooLarge => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload.too_large",
+                Text::new("文件不能超过 20 MB", "The file must be at most 20 MB"),
+            ),
+            BriefError::Files(e) => ApiError::internal(e),
             BriefError::Rules(e) => ApiError::internal(e),
             BriefError::List(e) => e.into(),
             BriefError::Store(e) => ApiError::internal(e),
@@ -168,6 +215,21 @@ pub(crate) struct BriefRequest {
     deadline: Option<String>,
     #[schema(value_type = Option<Visibility>)]
     visibility: Option<String>,
+    /// Files uploaded through `POST /briefs/attachments`, at most 5; on an edit, the whole
+    /// list (files the brief has stay, the others go).
+    #[schema(max_items = 5)]
+    attachments: Option<Vec<BriefAttachmentRef>>,
+}
+
+/// A file to attach: the `key` of its upload and the name it downloads as.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BriefAttachmentRef {
+    #[schema(min_length = 1, max_length = 200)]
+    key: String,
+    /// 1–200 characters.
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
 }
 
 /// A money field of the request: `Some(Some)` when sent and valid, errors named otherwise.
@@ -215,6 +277,9 @@ impl BriefRequest {
                     .map(|t| t.with_timezone(&Utc))
                     .map_err(|_| Text::new("时间须为 RFC 3339 格式", "An RFC 3339 time")),
             );
+        }
+        if let Some(a) = self.attachments {
+            base.attachments = Some(a.into_iter().map(|r| (r.key, r.name)).collect());
         }
         if let Some(v) = self.visibility {
             base.visibility = errors.check(
@@ -275,8 +340,23 @@ pub(crate) struct BriefView {
     order_id: Option<String>,
     /// How sellers rated the buyer on earlier orders (on a single brief, not in lists).
     client_rating: Option<BuyerRating>,
+    /// The buyer's files; a single brief carries download links (15 minutes), lists do not.
+    attachments: Vec<BriefAttachmentView>,
     created_at: String,
     updated_at: String,
+}
+
+/// A file on a brief.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BriefAttachmentView {
+    /// What `attachments` sends back to keep it on an edit.
+    key: String,
+    name: String,
+    content_type: String,
+    size: u64,
+    checksum_sha256: String,
+    download_url: Option<String>,
+    download_expires_at: Option<String>,
 }
 
 impl BriefView {
@@ -309,6 +389,19 @@ impl BriefView {
             proposals_count: b.proposals_count,
             order_id: party.map(|a| a.order_id.to_string()),
             client_rating: None,
+            attachments: c
+                .attachments
+                .iter()
+                .map(|f| BriefAttachmentView {
+                    key: f.key.clone(),
+                    name: f.name.clone(),
+                    content_type: f.content_type.clone(),
+                    size: f.size,
+                    checksum_sha256: f.sha256.clone(),
+                    download_url: None,
+                    download_expires_at: None,
+                })
+                .collect(),
             created_at: rfc3339(&b.created_at),
             updated_at: rfc3339(&b.updated_at),
         }
@@ -385,7 +478,8 @@ pub async fn create(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     let body: BriefRequest = json_body(&req)?;
     let input = body.over(BriefInput::default())?;
     let (_, user) = signed_in(deps, &req).await?;
-    let brief = briefs::create(&deps.store, &user, input, Utc::now()).await?;
+    let files = deps.media_files().ok();
+    let brief = briefs::create(&deps.store, files.as_ref(), &user, input, Utc::now()).await?;
     Ok(Reply::created(
         Text::new(
             "需求已发布，卖家可以投标了",
@@ -483,6 +577,16 @@ pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     };
     let brief = briefs::get(&deps.store, id).await?;
     let mut view = BriefView::of(&brief, viewer);
+    if let Ok(files) = deps.media_files() {
+        let now = Utc::now();
+        for (v, f) in view.attachments.iter_mut().zip(&brief.content.attachments) {
+            let link = crate::app::files::download(&files, &f.key, &f.name, now)
+                .await
+                .map_err(ApiError::internal)?;
+            v.download_url = Some(link.url);
+            v.download_expires_at = Some(rfc3339(&link.expires_at));
+        }
+    }
     view.client_rating = deps
         .store
         .get_user(brief.client_id)
@@ -507,6 +611,7 @@ pub async fn update(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
         && body.budget_max.is_none()
         && body.deadline.is_none()
         && body.visibility.is_none()
+        && body.attachments.is_none()
     {
         return Err(ApiError::bad_request(
             "brief.nothing_to_change",
@@ -517,10 +622,33 @@ pub async fn update(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     body.clone().over(BriefInput::default())?;
     let (_, user) = signed_in(deps, &req).await?;
     let edit = |base: BriefInput| body.clone().over(base.clone()).unwrap_or(base);
-    let brief = briefs::update(&deps.store, &user, id, edit, Utc::now()).await?;
+    let files = deps.media_files().ok();
+    let brief = briefs::update(&deps.store, files.as_ref(), &user, id, edit, Utc::now()).await?;
     Ok(Reply::ok(
         Text::new("需求已更新", "Brief updated"),
         BriefView::of(&brief, Some(user.id)),
+    ))
+}
+
+/// `POST /briefs/attachments` [brief-attachment-upload]: `{content_type, content_length}` → a
+/// presigned upload whose `key` a brief then lists in `attachments`.
+pub async fn attachment(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let (content_type, content_length) = super::uploads::upload_request(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let ticket = briefs::start_attachment(
+        &deps.store,
+        &super::uploads::media_files(deps)?,
+        &user,
+        (&content_type, content_length),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Reply::created(
+        Text::new(
+            "请在 10 分钟内上传文件",
+            "Upload the file within 10 minutes",
+        ),
+        super::uploads::UploadView::of(ticket, briefs::MAX_ATTACHMENT_BYTES),
     ))
 }
 
@@ -620,6 +748,17 @@ pub(crate) fn routes() -> Vec<r::Route> {
         .body(r::one::<BriefRequest>)
         .created(r::one::<BriefView>)
         .errors(&[403, 409]),
+        r::route(
+            "POST",
+            "/briefs/attachments",
+            "brief-attachment-upload",
+            User,
+            "briefs",
+            "上传需求附件 / Upload a file for a brief",
+        )
+        .body(r::one::<super::uploads::UploadRequest>)
+        .created(r::one::<super::uploads::UploadView>)
+        .errors(&[403]),
         r::route(
             "GET",
             "/briefs",

@@ -7,9 +7,10 @@ use tracing::instrument;
 
 use super::catalog::catalog;
 use crate::domain::brief::{
-    Award, Brief, BriefId, BriefInput, BriefStatus, Errors, Proposal, ProposalId, ProposalStatus,
-    ProposalTerms,
+    Award, Brief, BriefFile, BriefId, BriefInput, BriefStatus, Errors, Proposal, ProposalId,
+    ProposalStatus, ProposalTerms,
 };
+use crate::files::{Files, UploadTicket};
 use crate::domain::clearance::ClearancePolicy;
 use crate::domain::moderation::{self, Finding, RulesError};
 use crate::domain::order::Order;
@@ -49,12 +50,124 @@ pub enum BriefError {
     SellerGone,
     #[error("changed by another request meanwhile")]
     Conflict,
+    #[error("attachment {0}: {1:?}")]
+    Attachment(String, AttachmentProblem),
+    #[error("unsupported attachment type")]
+    AttachmentType,
+    #[error("attachment too large")]
+    AttachmentTooLarge,
+    #[error("files: {0}")]
+    Files(String),
     #[error(transparent)]
     Rules(#[from] RulesError),
     #[error(transparent)]
     List(#[from] ListError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a file cannot be attached to a brief.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentProblem {
+    /// Not an upload of this buyer's for a brief, or nothing was uploaded under it.
+    Missing,
+    /// Longer than allowed.
+    TooLarge,
+    /// Its bytes are not what it was uploaded as.
+    Mismatch,
+    /// Its name has nothing usable in it.
+    Name,
+}
+
+/// The largest file on a brief.
+pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
+
+/// Brief attachment uploads per buyer per hour.
+const ATTACHMENTS_PER_HOUR: RateLimit = RateLimit {
+    name: "brief-attachments",
+    limit: 30,
+    window_secs: 3_600,
+};
+
+/// Where `buyer` uploads the files of their briefs.
+fn attachment_prefix(buyer: crate::domain::UserId) -> String {
+    format!("uploads/briefs/{buyer}/")
+}
+
+/// `brief-attachment-upload`: a presigned upload for a file of the caller's next brief (or
+/// of an open one they edit).
+pub async fn start_attachment(
+    store: &Store,
+    files: &Files,
+    user: &User,
+    (content_type, content_length): (&str, u64),
+    now: DateTime<Utc>,
+) -> Result<UploadTicket, BriefError> {
+    if user.is_admin() {
+        return Err(BriefError::Admin);
+    }
+    if !super::messaging::ATTACHMENT_TYPES.contains(&content_type) {
+        return Err(BriefError::AttachmentType);
+    }
+    if content_length == 0 || content_length > MAX_ATTACHMENT_BYTES {
+        return Err(BriefError::AttachmentTooLarge);
+    }
+    limited(store, ATTACHMENTS_PER_HOUR, user, now).await?;
+    let key = format!("{}{}", attachment_prefix(user.id), ulid::Ulid::new());
+    files
+        .upload_ticket(key, content_type, content_length, now)
+        .await
+        .map_err(|e| BriefError::Files(e.to_string()))
+}
+
+/// The brief's files from what was sent: those it has already stay as they were (renamed if
+/// asked); each new one must be the buyer's upload for a brief, read through once and be
+/// what it was uploaded as.
+async fn attachments(
+    files: Option<&Files>,
+    buyer: &User,
+    sent: Vec<(String, String)>,
+    had: &[BriefFile],
+) -> Result<Vec<BriefFile>, BriefError> {
+    use super::files::UploadProblem;
+    let mut out: Vec<BriefFile> = Vec::with_capacity(sent.len());
+    for (key, name) in sent {
+        let key = key.trim().to_owned();
+        if out.iter().any(|f| f.key == key) {
+            continue;
+        }
+        let name = crate::domain::file::sanitise_name(&name)
+            .ok_or_else(|| BriefError::Attachment(key.clone(), AttachmentProblem::Name))?;
+        if let Some(f) = had.iter().find(|f| f.key == key) {
+            out.push(BriefFile { name, ..f.clone() });
+            continue;
+        }
+        if !key.starts_with(&attachment_prefix(buyer.id)) || key.contains("..") {
+            return Err(BriefError::Attachment(key, AttachmentProblem::Missing));
+        }
+        let files = files.ok_or_else(|| BriefError::Files("no media bucket".into()))?;
+        let checked = super::files::check_uploaded(files, &key, MAX_ATTACHMENT_BYTES)
+            .await
+            .map_err(|e| BriefError::Files(e.to_string()))?;
+        let checked = match checked {
+            Ok(c) if c.is_what_it_says() => c,
+            Ok(_) => return Err(BriefError::Attachment(key, AttachmentProblem::Mismatch)),
+            Err(UploadProblem::Missing) => {
+                return Err(BriefError::Attachment(key, AttachmentProblem::Missing));
+            }
+            Err(UploadProblem::TooLarge) => {
+                return Err(BriefError::Attachment(key, AttachmentProblem::TooLarge));
+            }
+        };
+        out.push(BriefFile {
+            key,
+            name,
+            content_type: checked.content_type,
+            size: checked.size,
+            sha256: checked.sha256,
+        });
+    }
+    Ok(out)
 }
 
 async fn limited(
@@ -93,6 +206,7 @@ fn moderate_brief(b: &Brief) -> Result<(), BriefError> {
 #[instrument(skip_all, fields(user_id = %user.id), err)]
 pub async fn create(
     store: &Store,
+    files: Option<&Files>,
     user: &User,
     input: BriefInput,
     now: DateTime<Utc>,
@@ -101,7 +215,11 @@ pub async fn create(
         return Err(BriefError::Admin);
     }
     let catalog = catalog(store).await?;
-    let content = input.parse(&catalog, now).map_err(BriefError::Invalid)?;
+    let sent = input.attachments.clone();
+    let mut content = input.parse(&catalog, now).map_err(BriefError::Invalid)?;
+    if let Some(sent) = sent.filter(|s| !s.is_empty()) {
+        content.attachments = attachments(files, user, sent, &[]).await?;
+    }
     let brief = Brief::new(user.id, user.username.as_str(), content, now);
     moderate_brief(&brief)?;
     limited(store, RateLimit::BRIEF_CREATE_PER_USER, user, now).await?;
@@ -143,6 +261,7 @@ async fn own(store: &Store, user: &User, id: BriefId) -> Result<Brief, BriefErro
 #[instrument(skip_all, fields(user_id = %user.id), err)]
 pub async fn update(
     store: &Store,
+    files: Option<&Files>,
     user: &User,
     id: BriefId,
     edit: impl Fn(BriefInput) -> BriefInput,
@@ -156,9 +275,13 @@ pub async fn update(
             return Err(BriefError::NotOpen(brief.status));
         }
         let mut next = brief.clone();
-        next.content = edit(brief.content.to_input())
-            .parse(&catalog, now)
-            .map_err(BriefError::Invalid)?;
+        let input = edit(brief.content.to_input());
+        let sent = input.attachments.clone();
+        next.content = input.parse(&catalog, now).map_err(BriefError::Invalid)?;
+        next.content.attachments = match sent {
+            Some(sent) => attachments(files, user, sent, &brief.content.attachments).await?,
+            None => brief.content.attachments.clone(),
+        };
         moderate_brief(&next)?;
         next.updated_at = now;
         next.version += 1;

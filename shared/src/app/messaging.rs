@@ -12,7 +12,7 @@ use crate::domain::order::{Order, PaymentStatus};
 use crate::domain::report::{Evidence, Reason, Report, TargetType};
 use crate::domain::service::ServiceStatus;
 use crate::domain::{ConversationId, MessageId, OrderId, ServiceId, User, UserId};
-use crate::files::{Files, Scanned};
+use crate::files::Files;
 use crate::store::{
     ListError, Membership, Party, RateLimit, RateLimited, Store, StoreError, Thread,
 };
@@ -42,7 +42,7 @@ const ATTACHMENTS_PER_HOUR: RateLimit = RateLimit {
 pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
 
 /// What may be attached: images (sent as `image`) and common documents (sent as `file`).
-const ATTACHMENT_TYPES: &[&str] = &[
+pub(crate) const ATTACHMENT_TYPES: &[&str] = &[
     "image/jpeg",
     "image/png",
     "image/webp",
@@ -417,32 +417,22 @@ async fn check_attachment(
         return Err(MessagingError::FileMissing);
     }
     let files = files.ok_or_else(|| MessagingError::Files("no media bucket".into()))?;
-    let scanned = files
-        .scan(
-            key,
-            (crate::domain::file::HEAD_BYTES, 0),
-            MAX_ATTACHMENT_BYTES,
-        )
+    use super::files::UploadProblem;
+    let checked = super::files::check_uploaded(files, key, MAX_ATTACHMENT_BYTES)
         .await
         .map_err(|e| MessagingError::Files(e.to_string()))?;
-    let (head, size, sha256, declared) = match scanned {
-        Scanned::Missing => return Err(MessagingError::FileMissing),
-        Scanned::TooLarge(_) => return Err(MessagingError::AttachmentTooLarge),
-        Scanned::Read {
-            head,
-            size,
-            sha256,
-            content_type,
-            ..
-        } => (head, size, sha256, content_type.unwrap_or_default()),
+    let checked = match checked {
+        Ok(c) => c,
+        Err(UploadProblem::Missing) => return Err(MessagingError::FileMissing),
+        Err(UploadProblem::TooLarge) => return Err(MessagingError::AttachmentTooLarge),
     };
-    if kind == MessageKind::Image && !crate::media::looks_like_image(&head) {
+    if kind == MessageKind::Image && !crate::media::looks_like_image(&checked.head) {
         return Err(MessagingError::NotAnImage);
     }
-    if crate::domain::file::judge(&declared, &head).is_err() {
+    if !checked.is_what_it_says() {
         return Err(MessagingError::AttachmentMismatch);
     }
-    Ok((size, sha256))
+    Ok((checked.size, checked.sha256))
 }
 
 /// Counts a masked message before payment against its sender; the third files a report for

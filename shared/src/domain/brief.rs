@@ -22,6 +22,8 @@ pub const MAX_DEADLINE_DAYS: i64 = 365;
 pub const MAX_DELIVERY_DAYS: u32 = 180;
 pub const MAX_REVISIONS: u32 = 20;
 const MAX_SKILLS: usize = 10;
+/// At most this many files on a brief.
+pub const MAX_BRIEF_FILES: usize = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -92,6 +94,23 @@ pub struct BriefContent {
     pub budget: Budget,
     pub deadline: Option<DateTime<Utc>>,
     pub visibility: Visibility,
+    /// What the buyer attached (a sketch, references, a specification), checked when attached
+    /// and kept where it was uploaded.
+    #[serde(default)]
+    pub attachments: Vec<BriefFile>,
+}
+
+/// A file attached to a brief: anyone who can read the brief can download it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BriefFile {
+    /// Where it was uploaded (`uploads/briefs/{buyer}/{id}`).
+    pub key: String,
+    /// The name it downloads as.
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// SHA-256 of the bytes, lower-case hex.
+    pub sha256: String,
 }
 
 /// The accepted proposal and the order it became.
@@ -231,6 +250,8 @@ pub struct BriefInput {
     pub budget_max: Option<Money>,
     pub deadline: Option<DateTime<Utc>>,
     pub visibility: Option<Visibility>,
+    /// The files, as `(upload key, name)`; `None` keeps those the brief has.
+    pub attachments: Option<Vec<(String, String)>>,
 }
 
 /// Field errors, by field, in the order found.
@@ -337,6 +358,16 @@ impl BriefInput {
                 ),
             ));
         }
+        if self
+            .attachments
+            .as_ref()
+            .is_some_and(|a| a.len() > MAX_BRIEF_FILES)
+        {
+            errors.push((
+                "attachments",
+                Text::new("附件最多 5 个", "At most 5 attachments"),
+            ));
+        }
         match (errors.is_empty(), placement, budget) {
             (true, Some(p), Some(budget)) => Ok(BriefContent {
                 title,
@@ -347,6 +378,8 @@ impl BriefInput {
                 budget,
                 deadline: self.deadline,
                 visibility: self.visibility.unwrap_or_default(),
+                // Checked against the uploads by `app::briefs`.
+                attachments: Vec::new(),
             }),
             _ => Err(errors),
         }
@@ -367,6 +400,7 @@ impl BriefContent {
             budget_max: (!fixed).then_some(self.budget.max),
             deadline: self.deadline,
             visibility: Some(self.visibility),
+            attachments: None,
         }
     }
 }
