@@ -610,3 +610,48 @@ async fn a_brief_carries_files_the_buyer_uploaded_and_sellers_download() {
     assert_eq!(removed.status, 200, "{}", removed.body);
     assert_eq!(removed.body["data"]["attachments"], json!([]));
 }
+
+/// A seller's own proposals across briefs, newest first, each with its brief; nobody else's.
+#[tokio::test]
+async fn a_seller_lists_their_proposals_across_briefs() {
+    let api = Api::connect();
+    let (c1, c2) = (buyer(&api, "0").await, buyer(&api, "0").await);
+    let (s, rival) = (seller(&api).await, seller(&api).await);
+    let first = post_brief(&api, &c1, brief_body()).await;
+    let second = post_brief(&api, &c2, brief_body()).await;
+    let (b1, b2) = (
+        first["id"].as_str().unwrap(),
+        second["id"].as_str().unwrap(),
+    );
+    bid(&api, &s, b1, "2500.00", 10).await;
+    bid(&api, &rival, b1, "2400.00", 12).await;
+    bid(&api, &s, b2, "2800.00", 9).await;
+    // The first buyer closes theirs: that proposal shows declined.
+    let closed = api
+        .post_auth(&format!("/briefs/{b1}/close"), &c1.access, json!({}))
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    let mine = api.get_auth("/proposals", &s.access).await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    let items = mine.body["data"]["items"].as_array().unwrap().clone();
+    let briefs: Vec<&str> = items
+        .iter()
+        .map(|p| p["brief"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(briefs, [b2, b1], "newest first, only mine: {}", mine.body);
+    assert_eq!(items[0]["status"], "submitted");
+    assert_eq!(items[0]["price"], "2800.00");
+    assert_eq!(items[0]["brief"]["title"], "为新茶饮品牌设计 logo 和门头");
+    assert_eq!(items[1]["status"], "declined");
+    assert_eq!(items[1]["brief"]["status"], "closed");
+    // Paged with a cursor.
+    let one = api.get_auth("/proposals?limit=1", &s.access).await;
+    let cursor = one.body["data"]["next_cursor"].as_str().unwrap().to_owned();
+    let next = api
+        .get_auth(&format!("/proposals?limit=1&cursor={cursor}"), &s.access)
+        .await;
+    assert_eq!(next.body["data"]["items"][0]["brief"]["id"], b1);
+    // A buyer with no proposals sees none.
+    let none = api.get_auth("/proposals", &c1.access).await;
+    assert_eq!(none.body["data"]["items"], json!([]));
+}

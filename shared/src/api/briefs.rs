@@ -696,6 +696,68 @@ pub async fn proposals(deps: &'static Deps, req: Request) -> Result<Reply, ApiEr
     ))
 }
 
+/// A seller's proposal with what they need of its brief.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct MyProposalView {
+    #[serde(flatten)]
+    proposal: ProposalView,
+    brief: BriefCard,
+}
+
+/// The brief a proposal was sent to, in short.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BriefCard {
+    id: String,
+    title: String,
+    status: BriefStatus,
+    budget_min: Money,
+    budget_max: Money,
+    /// The order it became, when it went to this proposal.
+    order_id: Option<String>,
+}
+
+/// `GET /proposals` [proposal-mine]: the caller's proposals across briefs, newest first, each
+/// with its brief (status derived as on the brief: `declined` once it went elsewhere).
+pub async fn mine(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let params = ListParams::of(&req)?;
+    let (_, user) = signed_in(deps, &req).await?;
+    let page = briefs::my_proposals(
+        &deps.store,
+        &user,
+        params.limit,
+        params.cursor.as_deref(),
+    )
+    .await?;
+    let items: Vec<MyProposalView> = page
+        .items
+        .iter()
+        .filter_map(|(p, b)| {
+            let b = b.as_ref()?;
+            Some(MyProposalView {
+                proposal: ProposalView::of(b, p),
+                brief: BriefCard {
+                    id: b.id.to_string(),
+                    title: b.content.title.clone(),
+                    status: b.status,
+                    budget_min: b.content.budget.min,
+                    budget_max: b.content.budget.max,
+                    order_id: b
+                        .award
+                        .filter(|a| a.proposal_id == p.id)
+                        .map(|a| a.order_id.to_string()),
+                },
+            })
+        })
+        .collect();
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        PageView {
+            items,
+            next_cursor: page.next_cursor,
+        },
+    ))
+}
+
 /// `POST /briefs/{brief_id}/proposals/{proposal_id}/withdraw` [proposal-withdraw]: a seller
 /// takes back their proposal while the brief is open.
 pub async fn withdraw(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
@@ -844,6 +906,16 @@ pub(crate) fn routes() -> Vec<r::Route> {
         )
         .ok(r::list::<ProposalView>)
         .errors(&[404]),
+        r::route(
+            "GET",
+            "/proposals",
+            "proposal-mine",
+            User,
+            "briefs",
+            "我的投标 / My proposals",
+        )
+        .paged()
+        .ok(r::page::<MyProposalView>),
         r::route(
             "POST",
             "/briefs/{brief_id}/proposals/{proposal_id}/withdraw",

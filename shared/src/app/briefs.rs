@@ -386,6 +386,17 @@ pub async fn proposals(
     Ok((brief, list))
 }
 
+/// `proposal-mine`: the caller's proposals across briefs, newest first, each with its brief
+/// (a brief since removed: `None`).
+pub async fn my_proposals(
+    store: &Store,
+    seller: &User,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<Page<(Proposal, Option<Brief>)>, BriefError> {
+    Ok(store.seller_proposals(seller.id, limit, cursor).await?)
+}
+
 /// `proposal-withdraw`: a seller takes back their proposal while the brief is open.
 #[instrument(skip_all, fields(user_id = %seller.id), err)]
 pub async fn withdraw(

@@ -71,6 +71,10 @@ struct ProposalRecord {
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
     entity_type: EntityType,
     #[serde(flatten)]
     proposal: Proposal,
@@ -82,6 +86,8 @@ impl From<&Proposal> for ProposalRecord {
         ProposalRecord {
             pk: key.pk,
             sk: key.sk,
+            gsi2pk: Some(keys::seller_proposals(p.seller_id)),
+            gsi2sk: Some(keys::time_sort(p.created_at, p.id)),
             entity_type: EntityType::Proposal,
             proposal: p.clone(),
         }
@@ -214,6 +220,43 @@ impl Store {
             )?,
             self.open_briefs_op(brief.client_id, -1)?,
         ])
+    }
+
+    /// One page of a seller's proposals across briefs, newest first, each with its brief.
+    pub async fn seller_proposals(
+        &self,
+        seller: UserId,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<(Proposal, Option<Brief>)>, super::ListError> {
+        let page = self
+            .query_page::<ProposalRecord>(PageQuery::newest(
+                Some(keys::GSI2),
+                keys::seller_proposals(seller),
+                limit,
+                cursor,
+            ))
+            .await?;
+        let mut wanted: Vec<BriefId> = page.items.iter().map(|r| r.proposal.brief_id).collect();
+        wanted.sort();
+        wanted.dedup();
+        let briefs: Vec<Brief> = self
+            .batch_get(wanted.into_iter().map(keys::brief).collect(), false)
+            .await?
+            .into_iter()
+            .map(|item| super::plain::<BriefRecord>(item).map(|r| r.brief))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|r| {
+                    let brief = briefs.iter().find(|b| b.id == r.proposal.brief_id).cloned();
+                    (r.proposal, brief)
+                })
+                .collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// One page of briefs, newest first; `budget` keeps those whose budget meets the range.

@@ -616,6 +616,12 @@ pub fn bidder(brief: crate::domain::BriefId, seller: UserId) -> Key {
 /// Open public briefs, newest first: `GSI1PK=BRIEFS#OPEN`.
 pub const GSI1_OPEN_BRIEFS: &str = "BRIEFS#OPEN";
 
+/// A seller's proposals across briefs: `GSI2PK=SELLER#{seller}#PROPOSALS`, sort
+/// `{created_at}#{proposal}`.
+pub fn seller_proposals(seller: UserId) -> String {
+    format!("SELLER#{seller}#PROPOSALS")
+}
+
 /// A buyer's briefs: `GSI2PK=CLIENT#{client}#BRIEFS`.
 pub fn client_briefs(client: UserId) -> String {
     format!("CLIENT#{client}#BRIEFS")
