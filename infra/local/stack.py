@@ -143,7 +143,10 @@ class Stack:
             raise SystemExit(f"SEARCH_ENGINE must be tantivy or opensearch, not {self.search_engine}")
         self.search_node: search_node.Node | None = None
         self.search_dir = ROOT / ".local" / "search" / name
-        shutil.rmtree(self.search_dir, ignore_errors=True)
+        # The briefs' index lives beside it (`{dir}-briefs`, shared/src/deps.rs).
+        self.brief_search_dir = self.search_dir.with_name(f"{name}-briefs")
+        for d in (self.search_dir, self.brief_search_dir):
+            shutil.rmtree(d, ignore_errors=True)
         self.events: EventSources | None = None
         self.template = tpl.load_app(ROOT / "template.yaml")
         self.functions = tpl.functions(self.template)
@@ -557,6 +560,7 @@ def test(args) -> int:
     finally:
         stack.stop()
         shutil.rmtree(stack.search_dir, ignore_errors=True)
+        shutil.rmtree(stack.brief_search_dir, ignore_errors=True)
     leaks = secrets_in_logs(stack.log_dir / "cargo-lambda-watch.log", stack.outbox_dir)
     if leaks:
         log(f"secrets found in function logs: {len(leaks)}")

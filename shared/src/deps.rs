@@ -40,6 +40,8 @@ pub struct Deps {
     pub gateways: Gateways,
     /// The search index (`SEARCH_URL` or `SEARCH_INDEX_DIR`); opened on first use.
     pub search: SearchEngine,
+    /// The briefs' index beside it (the alias `briefs`, or `{SEARCH_INDEX_DIR}-briefs`).
+    pub brief_search: SearchEngine,
     /// WebSocket pushes (`WS_ENDPOINT`).
     pub pusher: Pusher,
     /// WeChat sign-in (`WECHAT_LOGIN_SECRET_ID`).
@@ -178,26 +180,44 @@ impl Deps {
                 name: "PII_SECRET_ID",
                 reason: "must be the base64 of 32 random bytes",
             })?;
-        let search = match &config.search {
-            SearchConfig::Disabled => SearchEngine::Disabled,
-            SearchConfig::Local { dir } => {
-                SearchEngine::Local(crate::search::local::LocalIndex::new(dir))
-            }
-            SearchConfig::OpenSearch { url, index } => {
-                let credentials = opensearch::auth::Credentials::try_from(aws).ok();
-                SearchEngine::OpenSearch(
-                    crate::search::opensearch::OpenSearchIndex::new(url, index, credentials)
-                        .map_err(|_| ConfigError::Invalid {
-                            name: "SEARCH_URL",
-                            reason: "the search client could not be built",
-                        })?,
-                )
-            }
+        let engine = |briefs: bool| -> Result<SearchEngine, ConfigError> {
+            Ok(match &config.search {
+                SearchConfig::Disabled => SearchEngine::Disabled,
+                SearchConfig::Local { dir } => {
+                    let dir = if briefs {
+                        format!("{}-briefs", dir.trim_end_matches('/'))
+                    } else {
+                        dir.clone()
+                    };
+                    SearchEngine::Local(crate::search::local::LocalIndex::new(dir))
+                }
+                SearchConfig::OpenSearch { url, index } => {
+                    let credentials = opensearch::auth::Credentials::try_from(aws).ok();
+                    let alias = match (briefs, index.as_str()) {
+                        (false, _) => index.clone(),
+                        (true, crate::search::DEFAULT_INDEX) => {
+                            crate::search::BRIEFS_INDEX.to_owned()
+                        }
+                        // Beside a services alias of another name (tests): its own.
+                        (true, other) => format!("{other}-briefs"),
+                    };
+                    SearchEngine::OpenSearch(
+                        crate::search::opensearch::OpenSearchIndex::new(url, &alias, credentials)
+                            .map_err(|_| ConfigError::Invalid {
+                                name: "SEARCH_URL",
+                                reason: "the search client could not be built",
+                            })?,
+                    )
+                }
+            })
         };
+        let search = engine(false)?;
+        let brief_search = engine(true)?;
         let pusher = Pusher::new(aws, config.ws_endpoint.as_deref());
         Ok(Deps {
             pusher,
             search,
+            brief_search,
             store,
             keys,
             aws: aws.clone(),

@@ -512,3 +512,92 @@ async fn bad_search_input_is_a_400_with_a_code_in_both_languages() {
         );
     }
 }
+
+/// Open public briefs are found in the search engine beside services, by Chinese, pinyin and
+/// the buyer's words, with category and budget filters; one that closes leaves the results.
+#[tokio::test]
+async fn briefs_are_found_by_text_beside_services_and_leave_when_closed() {
+    let api = Api::connect();
+    let m = marker();
+    let buyer = crate::orders::buyer(&api, "0").await;
+    let post = |title: String, category: &str, lo: &str, hi: &str| {
+        let body = json!({
+            "title": title,
+            "description": "我们需要一位有经验的设计师，两周内完成，可开发票，欢迎投标沟通细节。",
+            "category": category,
+            "budget_min": lo,
+            "budget_max": hi,
+        });
+        let access = buyer.access.clone();
+        let api = &api;
+        async move {
+            let a = api.post_auth("/briefs", &access, body).await;
+            assert_eq!(a.status, 201, "{}", a.body);
+            a.body["data"]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let logo = post(
+        format!("{m} 茶饮品牌标志设计"),
+        "logo-design",
+        "2000.00",
+        "3000.00",
+    )
+    .await;
+    let small = post(format!("{m} 小程序开发"), "mini-program-development", "500.00", "800.00").await;
+    let find = |query: String| {
+        let api = &api;
+        async move {
+            let a = api.get(&format!("/briefs/search?{query}")).await;
+            assert_eq!(a.status, 200, "{query}: {}", a.body);
+            a.body["data"].clone()
+        }
+    };
+    let wait = |query: String, want: Vec<String>| {
+        let find = &find;
+        async move {
+            let started = Instant::now();
+            loop {
+                let data = find(query.clone()).await;
+                if ids(&data) == want {
+                    return data;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(60),
+                    "{query} never answered {want:?}; last: {data}"
+                );
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    };
+    // Newest first for the marker alone; by a Chinese word, and by its pinyin.
+    let all = wait(
+        format!("q={m}&sort=newest"),
+        vec![small.clone(), logo.clone()],
+    )
+    .await;
+    assert_eq!(all["total"], 2);
+    assert_eq!(all["items"][0]["title"], format!("{m} 小程序开发"));
+    assert_eq!(all["items"][0]["budget_max"], "800.00");
+    wait(format!("q={m}+{}", enc("标志")), vec![logo.clone()]).await;
+    wait(format!("q={m}+xiaochengxu"), vec![small.clone()]).await;
+    // A category, and the top of the budget.
+    wait(
+        format!("q={m}&category=logo-design"),
+        vec![logo.clone()],
+    )
+    .await;
+    wait(format!("q={m}&budget_min=1000"), vec![logo.clone()]).await;
+    // The services' search does not show briefs.
+    let services = search(&api, &format!("q={m}")).await;
+    assert_eq!(services["total"], 0, "{services}");
+    // Closed: gone from the results.
+    let closed = api
+        .post_auth(&format!("/briefs/{logo}/close"), &buyer.access, json!({}))
+        .await;
+    assert_eq!(closed.status, 200, "{}", closed.body);
+    wait(format!("q={m}"), vec![small.clone()]).await;
+    // A bad parameter is a 400 like the services' search.
+    let bad = api.get("/briefs/search?sort=rating").await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.body["code"], "search.invalid_sort");
+}

@@ -228,13 +228,14 @@ fn print_reconciliation(r: &shared::app::ledger::Reconciliation) -> anyhow::Resu
     }
 }
 
-/// Rebuilds the search index from the table's active services.
+/// Rebuilds the search indexes from the table's active services and open public briefs.
 async fn reindex() -> anyhow::Result<()> {
     let deps = shared::Deps::from_env().await?;
     let started = std::time::Instant::now();
     let n = shared::app::search::reindex(&deps.store, &deps.search).await?;
+    let b = shared::app::search::reindex_briefs(&deps.store, &deps.brief_search).await?;
     println!(
-        "Search index rebuilt: {n} active services in {:.1} s",
+        "Search indexes rebuilt: {n} active services and {b} open briefs in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     Ok(())

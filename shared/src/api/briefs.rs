@@ -567,6 +567,66 @@ pub async fn list(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> 
     ))
 }
 
+/// Open public briefs found by text, with the total and where the next page starts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct BriefResults {
+    items: Vec<BriefView>,
+    total: u64,
+    page: u32,
+    size: u32,
+    /// Send it back as `cursor` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+/// `GET /briefs/search` [brief-search]: open public briefs by text (Chinese, English, pinyin,
+/// traditional characters), in the search engine beside services: `q`, `category`, `skills`,
+/// `budget_min` / `budget_max` (against the top of each budget), `sort` (`relevance`,
+/// `newest`, `price_low` / `price_high` by budget), `page` / `size` / `cursor` as
+/// `service-search`.
+pub async fn search(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
+    let raw = |name: &str| crate::http::query_raw(&req, name);
+    if raw("sort").as_deref().map(str::trim) == Some("rating") {
+        return Err(ApiError::bad_request(
+            "search.invalid_sort",
+            Text::new(
+                "sort 须为 relevance、newest、price_low 或 price_high",
+                "sort must be relevance, newest, price_low or price_high",
+            ),
+        ));
+    }
+    let query = super::search_query::parse(|name| match name {
+        "min_price" => raw("budget_min"),
+        "max_price" => raw("budget_max"),
+        "service_type" | "min_rating" | "max_delivery_days" => None,
+        other => raw(other),
+    })?;
+    let (found, page) = crate::app::search::search_briefs(&deps.store, &deps.brief_search, &query)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "brief search failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "search.unavailable",
+                Text::new(
+                    "搜索暂时不可用，请稍后再试",
+                    "Search is unavailable for a moment; please try again",
+                ),
+            )
+        })?;
+    let next_cursor =
+        super::search_query::next_cursor(&query, page.items.len(), page.total, page.last);
+    Ok(Reply::ok(
+        Text::new("成功", "OK"),
+        BriefResults {
+            items: found.iter().map(|b| BriefView::of(b, None)).collect(),
+            total: page.total,
+            page: query.page,
+            size: query.size,
+            next_cursor,
+        },
+    ))
+}
+
 /// `GET /briefs/{brief_id}` [brief-get]: any brief by its id (unlisted ones by their link).
 pub async fn get(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let id = brief_id(&req)?;
@@ -854,6 +914,51 @@ pub(crate) fn routes() -> Vec<r::Route> {
         .paged()
         .ok(r::page::<BriefView>)
         .errors(&[401, 404]),
+        r::route(
+            "GET",
+            "/briefs/search",
+            "brief-search",
+            Public,
+            "briefs",
+            "搜索需求 / Search briefs",
+        )
+        .query(&[
+            (
+                "q",
+                r::Type::String,
+                "关键词，例如「logo 设计」/ words, e.g. 「logo 设计」",
+            ),
+            ("category", r::Type::String, "分类 slug / a category slug"),
+            ("skills", r::Type::String, "逗号分隔 / comma-separated"),
+            (
+                "budget_min",
+                r::Type::String,
+                "预算上限不低于，例如 1000.00 / the budget's top at least, e.g. 1000.00",
+            ),
+            (
+                "budget_max",
+                r::Type::String,
+                "预算上限不高于 / the budget's top at most",
+            ),
+            (
+                "sort",
+                r::Type::String,
+                "relevance | newest | price_low | price_high",
+            ),
+            (
+                "page",
+                r::Type::Integer,
+                "从 1 开始，page × size ≤ 10000 / from 1, page × size ≤ 10,000",
+            ),
+            ("size", r::Type::Integer, "1–50"),
+            (
+                "cursor",
+                r::Type::String,
+                "上一页的 next_cursor（不与 page 同用）/ the previous page's next_cursor (not with page)",
+            ),
+        ])
+        .ok(r::one::<BriefResults>)
+        .errors(&[503]),
         r::route(
             "GET",
             "/briefs/{brief_id}",

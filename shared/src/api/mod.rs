@@ -19,6 +19,7 @@ pub mod reports;
 mod review_views;
 pub mod reviews;
 pub mod search;
+mod search_query;
 mod service_views;
 pub mod services;
 pub mod session;

@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
+use crate::domain::brief::{Brief, BriefId};
 use crate::domain::service::ServiceStatus;
 use crate::domain::{ServiceId, UserId};
 use crate::search::{Change, SearchDoc, SearchError, SearchIndex, SearchPage, SearchQuery};
-use crate::store::{ListError, ServiceListing, Store, StoreError};
+use crate::store::{BriefListing, ListError, ServiceListing, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -130,4 +131,78 @@ pub async fn search(
     query: &SearchQuery,
 ) -> Result<SearchPage, SearchError> {
     index.search(query).await
+}
+
+/// The briefs' index's changes for `ids` as the table has them now: open public ones upserted,
+/// every other (awarded, closed, unlisted, gone) removed.
+async fn brief_changes(store: &Store, ids: &[BriefId]) -> Result<Vec<Change>, StoreError> {
+    let found = store.get_briefs(ids).await?;
+    Ok(ids
+        .iter()
+        .map(|id| match found.iter().find(|b| b.id == *id) {
+            Some(b) => match SearchDoc::of_brief(b) {
+                Some(doc) => Change::Upsert(Box::new(doc)),
+                None => Change::Remove {
+                    id: id.to_string(),
+                    rev: Some(b.version),
+                },
+            },
+            None => Change::Remove {
+                id: id.to_string(),
+                rev: None,
+            },
+        })
+        .collect())
+}
+
+/// Brings the briefs' index in step with the table for these briefs. One outcome per id.
+pub async fn sync_briefs(
+    store: &Store,
+    index: &impl SearchIndex,
+    ids: &[BriefId],
+) -> Result<Vec<Result<(), String>>, SyncError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let changes = brief_changes(store, ids).await?;
+    Ok(index.apply(&changes).await?)
+}
+
+/// Rebuilds the briefs' index from the table: every open public brief (through their list
+/// index, never a scan). Returns how many were indexed.
+pub async fn reindex_briefs(store: &Store, index: &impl SearchIndex) -> Result<usize, SyncError> {
+    let mut docs = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .list_briefs(&BriefListing::Open, (None, None), 100, cursor.as_deref())
+            .await?;
+        docs.extend(page.items.iter().filter_map(SearchDoc::of_brief));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(index.rebuild(docs).await?)
+}
+
+/// Open public briefs matching `query`, in the engine's order, as the table has them now (one
+/// that closed since it was indexed is left out).
+pub async fn search_briefs(
+    store: &Store,
+    index: &impl SearchIndex,
+    query: &SearchQuery,
+) -> Result<(Vec<Brief>, SearchPage), SyncError> {
+    let page = index.search(query).await?;
+    let ids: Vec<BriefId> = page
+        .items
+        .iter()
+        .filter_map(|card| card.id.parse().ok())
+        .collect();
+    let found = store.get_briefs(&ids).await?;
+    let briefs = ids
+        .iter()
+        .filter_map(|id| found.iter().find(|b| b.id == *id && b.listed()).cloned())
+        .collect();
+    Ok((briefs, page))
 }

@@ -18,6 +18,9 @@ use crate::domain::service::{Service, ServiceStatus, ServiceType, Tier};
 
 /// The index (OpenSearch: the alias) services live in.
 pub const DEFAULT_INDEX: &str = "services";
+/// The index (OpenSearch: the alias) open public briefs live in: the same mapping and analysis
+/// as services', beside them.
+pub const BRIEFS_INDEX: &str = "briefs";
 /// The deepest result a page may reach (OpenSearch's `max_result_window`).
 pub const MAX_WINDOW: u32 = 10_000;
 
@@ -162,6 +165,72 @@ impl SearchDoc {
                     seller_level: service.seller_level,
                 },
                 published_at: rfc3339(&published),
+            },
+        })
+    }
+}
+
+impl SearchDoc {
+    /// The document of an open public brief (in the briefs index); `None` for any other. The
+    /// fields mean what they mean for a service where a brief has them: the buyer's name in
+    /// `freelancer_name`, the top of the budget in `price`, proposals in `orders_count`. Its
+    /// card only carries the id: briefs found are read from the table.
+    pub fn of_brief(brief: &crate::domain::brief::Brief) -> Option<SearchDoc> {
+        if !brief.listed() {
+            return None;
+        }
+        let c = &brief.content;
+        let labels = |ls: &[&Label]| {
+            let joined: Vec<&str> = ls
+                .iter()
+                .flat_map(|l| [l.name.as_str(), l.name_zh.as_str()])
+                .collect();
+            text::index_text(&joined.join(" "))
+        };
+        Some(SearchDoc {
+            id: brief.id.to_string(),
+            rev: brief.version,
+            title: text::index_text(&c.title),
+            title_zh: String::new(),
+            title_pinyin: text::pinyin_text(&c.title),
+            description: text::index_text(&c.description),
+            description_zh: String::new(),
+            category_text: labels(&[&c.category, &c.parent_category]),
+            skills_text: labels(&c.skills.iter().collect::<Vec<_>>()),
+            freelancer_name: text::index_text(&brief.client_username),
+            category: c.category.slug.clone(),
+            parent_category: c.parent_category.slug.clone(),
+            skills: c.skills.iter().map(|s| s.slug.clone()).collect(),
+            service_type: "brief".to_owned(),
+            price: c.budget.max.fen(),
+            rating: 0.0,
+            reviews_count: 0,
+            orders_count: brief.proposals_count,
+            delivery_days: 0,
+            created_at: brief.created_at.timestamp_millis(),
+            ranking_score: 0.0,
+            card: ServiceCard {
+                id: brief.id.to_string(),
+                title: Some(c.title.clone()),
+                title_zh: None,
+                category: c.category.clone(),
+                parent_category: c.parent_category.clone(),
+                skills: c.skills.clone(),
+                service_type: ServiceType::Fixed,
+                from_price: c.budget.max.to_string(),
+                delivery_days: 0,
+                image: None,
+                thumbnail_url: None,
+                rating: "0.00".to_owned(),
+                reviews_count: 0,
+                orders_count: brief.proposals_count,
+                freelancer: CardFreelancer {
+                    id: brief.client_id.to_string(),
+                    username: brief.client_username.clone(),
+                    location: String::new(),
+                    seller_level: SellerLevel::default(),
+                },
+                published_at: rfc3339(&brief.created_at),
             },
         })
     }

@@ -222,6 +222,18 @@ impl Store {
         ])
     }
 
+    /// The briefs of `ids` that exist (any order), in one `BatchGetItem` per 100.
+    pub async fn get_briefs(&self, ids: &[BriefId]) -> Result<Vec<Brief>, StoreError> {
+        let mut wanted = ids.to_vec();
+        wanted.sort();
+        wanted.dedup();
+        self.batch_get(wanted.into_iter().map(keys::brief).collect(), false)
+            .await?
+            .into_iter()
+            .map(|item| super::plain::<BriefRecord>(item).map(|r| r.brief))
+            .collect()
+    }
+
     /// One page of a seller's proposals across briefs, newest first, each with its brief.
     pub async fn seller_proposals(
         &self,
@@ -237,15 +249,8 @@ impl Store {
                 cursor,
             ))
             .await?;
-        let mut wanted: Vec<BriefId> = page.items.iter().map(|r| r.proposal.brief_id).collect();
-        wanted.sort();
-        wanted.dedup();
-        let briefs: Vec<Brief> = self
-            .batch_get(wanted.into_iter().map(keys::brief).collect(), false)
-            .await?
-            .into_iter()
-            .map(|item| super::plain::<BriefRecord>(item).map(|r| r.brief))
-            .collect::<Result<_, _>>()?;
+        let wanted: Vec<BriefId> = page.items.iter().map(|r| r.proposal.brief_id).collect();
+        let briefs = self.get_briefs(&wanted).await?;
         Ok(Page {
             items: page
                 .items

@@ -51,6 +51,10 @@ pub enum WorkMessage {
     /// A freelancer's name or location changed: every card of theirs is re-indexed.
     #[serde(rename = "search.freelancer")]
     SearchFreelancer { user_id: String },
+    /// A brief appeared, changed what search shows or went: the indexer reads it and upserts
+    /// (open and public) or removes it in the briefs index. State-based.
+    #[serde(rename = "search.brief")]
+    SearchBrief { brief_id: String },
     /// An input of a service's score changed (ratings, orders, views, publication): the next
     /// ranking run scores it. State-based.
     #[serde(rename = "ranking.service")]
@@ -245,6 +249,7 @@ impl WorkMessage {
                 | WorkMessage::ReviewChanged { .. }
                 | WorkMessage::SearchService { .. }
                 | WorkMessage::SearchFreelancer { .. }
+                | WorkMessage::SearchBrief { .. }
                 | WorkMessage::RankService { .. }
                 | WorkMessage::RankFreelancer { .. }
         )

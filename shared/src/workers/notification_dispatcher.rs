@@ -301,6 +301,7 @@ pub async fn dispatch(deps: &Deps, message: &WorkMessage) -> Result<bool, Dispat
         | WorkMessage::ReviewChanged { .. }
         | WorkMessage::SearchService { .. }
         | WorkMessage::SearchFreelancer { .. }
+        | WorkMessage::SearchBrief { .. }
         | WorkMessage::Counters(_)
         | WorkMessage::AccountRegistered { .. }
         | WorkMessage::MessageSent { .. }

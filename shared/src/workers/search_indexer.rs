@@ -1,6 +1,7 @@
-//! `search-indexer`: the search queue → the search index. Each message names a service (or a
-//! freelancer, for all their services); the indexer reads the table as it is now and upserts
-//! the active ones and removes the rest, in one bulk request per batch. Reading current state
+//! `search-indexer`: the search queue → the search indexes. Each message names a service (or a
+//! freelancer, for all their services) or a brief; the indexer reads the table as it is now and
+//! upserts the active services and open public briefs and removes the rest, in one bulk request
+//! per index per batch. Reading current state
 //! makes repeats and reordering harmless; the revision keeps concurrent batches from putting
 //! an older state back.
 
@@ -9,6 +10,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use super::{Batch, BatchResponse, WorkMessage};
 use crate::app::search as app;
 use crate::deps::Deps;
+use crate::domain::brief::BriefId;
 use crate::domain::{ServiceId, UserId};
 use crate::entry::BoxError;
 
@@ -16,6 +18,7 @@ use crate::entry::BoxError;
 enum Wanted {
     Service(ServiceId),
     Freelancer(UserId),
+    Brief(BriefId),
 }
 
 fn wanted(message: WorkMessage) -> Result<Wanted, String> {
@@ -28,6 +31,10 @@ fn wanted(message: WorkMessage) -> Result<Wanted, String> {
             .parse()
             .map(Wanted::Freelancer)
             .map_err(|_| format!("bad user id {user_id}")),
+        WorkMessage::SearchBrief { brief_id } => brief_id
+            .parse()
+            .map(Wanted::Brief)
+            .map_err(|_| format!("bad brief id {brief_id}")),
         _ => Err("not a search message".to_owned()),
     }
 }
@@ -41,9 +48,11 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
     // Which message asked for which service: a failed service fails those messages.
     let mut wanted: Vec<(ServiceId, String)> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
+    let mut briefs: Vec<(BriefId, String)> = Vec::new();
     for (id, item) in std::mem::take(&mut batch.items) {
         match item {
             Wanted::Service(s) => wanted.push((s, id)),
+            Wanted::Brief(b) => briefs.push((b, id)),
             Wanted::Freelancer(user) => match app::freelancer_services(&deps.store, user).await {
                 Ok(ids) => wanted.extend(ids.into_iter().map(|s| (s, id.clone()))),
                 Err(e) => {
@@ -78,5 +87,40 @@ pub async fn handle(deps: &'static Deps, event: SqsEvent) -> Result<BatchRespons
             failures.extend(wanted.iter().map(|(_, m)| m.clone()));
         }
     }
+    failures.extend(index_briefs(deps, &briefs).await);
     Ok(batch.answer(failures))
+}
+
+/// The briefs' share of a batch: the ids of the messages that failed.
+async fn index_briefs(deps: &'static Deps, wanted: &[(BriefId, String)]) -> Vec<String> {
+    let mut ids: Vec<BriefId> = wanted.iter().map(|(b, _)| *b).collect();
+    ids.sort();
+    ids.dedup();
+    let failed_for = |brief: &BriefId| {
+        wanted
+            .iter()
+            .filter(move |(b, _)| b == brief)
+            .map(|(_, m)| m.clone())
+    };
+    match app::sync_briefs(&deps.store, &deps.brief_search, &ids).await {
+        Ok(outcomes) => ids
+            .iter()
+            .zip(outcomes)
+            .filter_map(|(brief, outcome)| match outcome {
+                Ok(()) => {
+                    tracing::info!(brief_id = %brief, "indexed");
+                    None
+                }
+                Err(reason) => {
+                    tracing::error!(brief_id = %brief, %reason, "not indexed");
+                    Some(failed_for(brief).collect::<Vec<_>>())
+                }
+            })
+            .flatten()
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, briefs = ids.len(), "briefs not indexed");
+            wanted.iter().map(|(_, m)| m.clone()).collect()
+        }
+    }
 }

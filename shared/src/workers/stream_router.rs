@@ -50,7 +50,8 @@ fn card(u: &User) -> (String, Option<String>) {
 }
 
 /// Search work: a service that appeared, changed what search shows, or went; a freelancer
-/// whose name or location changed.
+/// whose name or location changed; a brief that appeared, changed its text, status or
+/// visibility, or went.
 fn route_search(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
     let message = match &c.entity {
         Entity::Service(s) => {
@@ -65,6 +66,13 @@ fn route_search(c: &StreamChange) -> Option<(Queue, WorkMessage)> {
         Entity::User(u) if c.kind == ChangeKind::Modify && u.changed(card) => {
             WorkMessage::SearchFreelancer {
                 user_id: u.current()?.id.to_string(),
+            }
+        }
+        Entity::Brief(b)
+            if c.kind != ChangeKind::Modify || b.changed(|b| (b.content.clone(), b.status)) =>
+        {
+            WorkMessage::SearchBrief {
+                brief_id: b.current()?.id.to_string(),
             }
         }
         _ => return None,
