@@ -31,7 +31,7 @@ async fn accepting_one_proposal_ten_times_or_two_at_once_makes_one_order() {
             budget_max: Some("3000.00".parse().unwrap()),
             ..BriefInput::default()
         };
-        briefs::create(&store, &buyer, input, Utc::now())
+        briefs::create(&store, None, &buyer, input, Utc::now())
     };
     let terms = |price: &str| {
         ProposalTerms::parse(

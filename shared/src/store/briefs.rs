@@ -230,7 +230,7 @@ impl Store {
         self.batch_get(wanted.into_iter().map(keys::brief).collect(), false)
             .await?
             .into_iter()
-            .map(|item| super::plain::<BriefRecord>(item).map(|r| r.brief))
+            .map(|item| super::plain::<BriefRecord>(item.into()).map(|r| r.brief))
             .collect()
     }
 

@@ -632,11 +632,6 @@ pub fn briefs_of_category(slug: &str) -> String {
     format!("BRIEFS#CATEGORY#{slug}")
 }
 
-/// A seller's proposals: `GSI1PK=FREELANCER#{seller}#PROPOSALS`.
-pub fn seller_proposals(seller: UserId) -> String {
-    format!("FREELANCER#{seller}#PROPOSALS")
-}
-
 /// `{created_at}#{id}`: newest last, for any time-ordered list.
 pub fn time_sort(at: DateTime<Utc>, id: impl std::fmt::Display) -> String {
     format!("{}#{id}", ms(at))

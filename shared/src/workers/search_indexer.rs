@@ -96,11 +96,12 @@ async fn index_briefs(deps: &'static Deps, wanted: &[(BriefId, String)]) -> Vec<
     let mut ids: Vec<BriefId> = wanted.iter().map(|(b, _)| *b).collect();
     ids.sort();
     ids.dedup();
-    let failed_for = |brief: &BriefId| {
+    let failed_for = |brief: &BriefId| -> Vec<String> {
         wanted
             .iter()
-            .filter(move |(b, _)| b == brief)
+            .filter(|(b, _)| b == brief)
             .map(|(_, m)| m.clone())
+            .collect()
     };
     match app::sync_briefs(&deps.store, &deps.brief_search, &ids).await {
         Ok(outcomes) => ids
@@ -113,7 +114,7 @@ async fn index_briefs(deps: &'static Deps, wanted: &[(BriefId, String)]) -> Vec<
                 }
                 Err(reason) => {
                     tracing::error!(brief_id = %brief, %reason, "not indexed");
-                    Some(failed_for(brief).collect::<Vec<_>>())
+                    Some(failed_for(brief))
                 }
             })
             .flatten()
