@@ -204,9 +204,9 @@ impl Deps {
                     SearchEngine::OpenSearch(
                         crate::search::opensearch::OpenSearchIndex::new(url, &alias, credentials)
                             .map_err(|_| ConfigError::Invalid {
-                                name: "SEARCH_URL",
-                                reason: "the search client could not be built",
-                            })?,
+                            name: "SEARCH_URL",
+                            reason: "the search client could not be built",
+                        })?,
                     )
                 }
             })

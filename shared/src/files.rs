@@ -462,6 +462,63 @@ fn attachment(name: &str) -> String {
     }
 }
 
+/// An upload read through once, as an attachment is when it is attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedUpload {
+    pub head: Vec<u8>,
+    pub size: u64,
+    pub sha256: String,
+    /// The type it was uploaded as (the upload URL signed it).
+    pub content_type: String,
+}
+
+impl CheckedUpload {
+    /// Whether its bytes are what it was uploaded as (its signature, like every other file).
+    pub fn is_what_it_says(&self) -> bool {
+        crate::domain::file::judge(&self.content_type, &self.head).is_ok()
+    }
+}
+
+/// Why an upload cannot be attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadProblem {
+    /// Nothing was uploaded under the key.
+    Missing,
+    /// Longer than allowed.
+    TooLarge,
+}
+
+impl Files {
+    /// Reads the upload under `key` through once (at most `max_bytes`): there and within its
+    /// size. Whether it is what it says is [`CheckedUpload::is_what_it_says`].
+    pub async fn check_uploaded(
+        &self,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<Result<CheckedUpload, UploadProblem>, FilesError> {
+        let scanned = self
+            .scan(key, (crate::domain::file::HEAD_BYTES, 0), max_bytes)
+            .await?;
+        let (head, size, sha256, declared) = match scanned {
+            Scanned::Missing => return Ok(Err(UploadProblem::Missing)),
+            Scanned::TooLarge(_) => return Ok(Err(UploadProblem::TooLarge)),
+            Scanned::Read {
+                head,
+                size,
+                sha256,
+                content_type,
+                ..
+            } => (head, size, sha256, content_type.unwrap_or_default()),
+        };
+        Ok(Ok(CheckedUpload {
+            head,
+            size,
+            sha256,
+            content_type: declared,
+        }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

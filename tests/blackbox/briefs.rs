@@ -531,7 +531,10 @@ async fn a_brief_carries_files_the_buyer_uploaded_and_sellers_download() {
     let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
         .to_vec();
     let key = upload(&client, pdf.clone()).await;
-    assert!(key.starts_with(&format!("uploads/briefs/{}/", client.id)), "{key}");
+    assert!(
+        key.starts_with(&format!("uploads/briefs/{}/", client.id)),
+        "{key}"
+    );
     // A type that is not accepted, and a file too large, are refused before any upload.
     let exe_type = api
         .post_auth(
@@ -602,10 +605,17 @@ async fn a_brief_carries_files_the_buyer_uploaded_and_sellers_download() {
     assert_eq!(refused.body["code"], "brief.attachment_mismatch");
     assert!(refused.body["errors"]["attachments"][0].as_str().is_some());
     let still = api.get_auth(&format!("/briefs/{id}"), &s.access).await;
-    assert_eq!(still.body["data"]["attachments"][0]["name"], "品牌需求说明.pdf");
+    assert_eq!(
+        still.body["data"]["attachments"][0]["name"],
+        "品牌需求说明.pdf"
+    );
     // Sending the list without it removes it.
     let removed = api
-        .patch_auth(&format!("/briefs/{id}"), &client.access, json!({"attachments": []}))
+        .patch_auth(
+            &format!("/briefs/{id}"),
+            &client.access,
+            json!({"attachments": []}),
+        )
         .await;
     assert_eq!(removed.status, 200, "{}", removed.body);
     assert_eq!(removed.body["data"]["attachments"], json!([]));

@@ -158,12 +158,16 @@ async fn a_seller_offers_custom_terms_and_the_buyer_accepts_one_declines_one_and
     let store = gigbao_tests::stack_store().await;
     let now = chrono::Utc::now();
     assert!(shared::app::offers::expire_due(&store, now).await.unwrap() >= 1);
-    let stored = store.get_offer(third.parse().unwrap()).await.unwrap().unwrap();
-    assert_eq!(
-        stored.status,
-        shared::domain::offer::OfferStatus::Expired
-    );
-    let again = store.expire_offer(third.parse().unwrap(), now).await.unwrap();
+    let stored = store
+        .get_offer(third.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, shared::domain::offer::OfferStatus::Expired);
+    let again = store
+        .expire_offer(third.parse().unwrap(), now)
+        .await
+        .unwrap();
     assert!(!again, "marked once");
     for who in [&s, &b] {
         let n = crate::safety::eventually("offer.expired", || async {

@@ -543,7 +543,13 @@ async fn briefs_are_found_by_text_beside_services_and_leave_when_closed() {
         "3000.00",
     )
     .await;
-    let small = post(format!("{m} 小程序开发"), "mini-program-development", "500.00", "800.00").await;
+    let small = post(
+        format!("{m} 小程序开发"),
+        "mini-program-development",
+        "500.00",
+        "800.00",
+    )
+    .await;
     let find = |query: String| {
         let api = &api;
         async move {
@@ -581,11 +587,7 @@ async fn briefs_are_found_by_text_beside_services_and_leave_when_closed() {
     wait(format!("q={m}+{}", enc("标志")), vec![logo.clone()]).await;
     wait(format!("q={m}+xiaochengxu"), vec![small.clone()]).await;
     // A category, and the top of the budget.
-    wait(
-        format!("q={m}&category=logo-design"),
-        vec![logo.clone()],
-    )
-    .await;
+    wait(format!("q={m}&category=logo-design"), vec![logo.clone()]).await;
     wait(format!("q={m}&budget_min=1000"), vec![logo.clone()]).await;
     // The services' search does not show briefs.
     let services = search(&api, &format!("q={m}")).await;

@@ -781,13 +781,8 @@ pub(crate) struct BriefCard {
 pub async fn mine(deps: &'static Deps, req: Request) -> Result<Reply, ApiError> {
     let params = ListParams::of(&req)?;
     let (_, user) = signed_in(deps, &req).await?;
-    let page = briefs::my_proposals(
-        &deps.store,
-        &user,
-        params.limit,
-        params.cursor.as_deref(),
-    )
-    .await?;
+    let page =
+        briefs::my_proposals(&deps.store, &user, params.limit, params.cursor.as_deref()).await?;
     let items: Vec<MyProposalView> = page
         .items
         .iter()

@@ -274,4 +274,3 @@ pub(crate) fn next_cursor(
     }
     .encode()
 }
-

@@ -10,11 +10,11 @@ use crate::domain::brief::{
     Award, Brief, BriefFile, BriefId, BriefInput, BriefStatus, Errors, Proposal, ProposalId,
     ProposalStatus, ProposalTerms,
 };
-use crate::files::{Files, UploadTicket};
 use crate::domain::clearance::ClearancePolicy;
 use crate::domain::moderation::{self, Finding, RulesError};
 use crate::domain::order::Order;
 use crate::domain::{Money, User};
+use crate::files::{Files, UploadTicket};
 use crate::store::{
     BriefCreate, BriefListing, ListError, Page, ProposalCreate, RateLimit, Store, StoreError,
     TransitionRefusal,
@@ -129,7 +129,7 @@ async fn attachments(
     sent: Vec<(String, String)>,
     had: &[BriefFile],
 ) -> Result<Vec<BriefFile>, BriefError> {
-    use super::files::UploadProblem;
+    use crate::files::UploadProblem;
     let mut out: Vec<BriefFile> = Vec::with_capacity(sent.len());
     for (key, name) in sent {
         let key = key.trim().to_owned();
@@ -146,7 +146,8 @@ async fn attachments(
             return Err(BriefError::Attachment(key, AttachmentProblem::Missing));
         }
         let files = files.ok_or_else(|| BriefError::Files("no media bucket".into()))?;
-        let checked = super::files::check_uploaded(files, &key, MAX_ATTACHMENT_BYTES)
+        let checked = files
+            .check_uploaded(&key, MAX_ATTACHMENT_BYTES)
             .await
             .map_err(|e| BriefError::Files(e.to_string()))?;
         let checked = match checked {

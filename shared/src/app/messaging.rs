@@ -417,8 +417,9 @@ async fn check_attachment(
         return Err(MessagingError::FileMissing);
     }
     let files = files.ok_or_else(|| MessagingError::Files("no media bucket".into()))?;
-    use super::files::UploadProblem;
-    let checked = super::files::check_uploaded(files, key, MAX_ATTACHMENT_BYTES)
+    use crate::files::UploadProblem;
+    let checked = files
+        .check_uploaded(key, MAX_ATTACHMENT_BYTES)
         .await
         .map_err(|e| MessagingError::Files(e.to_string()))?;
     let checked = match checked {
