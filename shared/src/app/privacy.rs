@@ -15,9 +15,11 @@ use crate::domain::{
 };
 use crate::files::{Files, FilesError};
 use crate::store::change::EntityType;
+use crate::domain::brief::{Brief, BriefStatus, Proposal};
+use crate::domain::review::{ClientReview, Review};
 use crate::store::{
-    LineRecord, ListError, OrderListing, RateLimit, ServiceListing, Store, StoreError, StoredItem,
-    all_pages, keys,
+    BriefListing, LineRecord, ListError, OrderListing, RateLimit, ServiceListing, Store,
+    StoreError, StoredItem, all_pages, keys,
 };
 
 /// How an erased account's copies of the name read.
@@ -57,6 +59,52 @@ async fn all_orders(store: &Store, user: UserId) -> Result<Vec<Order>, ListError
         );
     }
     Ok(out)
+}
+
+/// Every brief the user posted, every status.
+async fn all_briefs(store: &Store, user: UserId) -> Result<Vec<Brief>, ListError> {
+    all_pages(|c| async move {
+        store
+            .list_briefs(&BriefListing::Client(user), (None, None), 100, c.as_deref())
+            .await
+    })
+    .await
+}
+
+/// Every proposal the user sent.
+async fn all_proposals(store: &Store, user: UserId) -> Result<Vec<Proposal>, ListError> {
+    let pages = all_pages(|c| async move {
+        let page = store.seller_proposals(user, 100, c.as_deref()).await?;
+        Ok(crate::store::Page {
+            items: page.items.into_iter().map(|(p, _)| p).collect(),
+            next_cursor: page.next_cursor,
+        })
+    })
+    .await?;
+    Ok(pages)
+}
+
+/// Both reviews of each order as `user` may read them: their own, and the other side's once
+/// it is shown (a sealed review is not theirs to read yet, not even through an export).
+async fn readable_reviews(
+    store: &Store,
+    user: UserId,
+    orders: &[Order],
+) -> Result<(Vec<Review>, Vec<ClientReview>), StoreError> {
+    let (mut reviews, mut client_reviews) = (Vec::new(), Vec::new());
+    for order in orders {
+        if let Some(r) = store.get_order_review(order.id).await?
+            && (r.client_id == user || r.sealed_until.is_none())
+        {
+            reviews.push(r);
+        }
+        if let Some(r) = store.get_client_review(order.id).await?
+            && (r.seller_id == user || r.sealed_until.is_none())
+        {
+            client_reviews.push(r);
+        }
+    }
+    Ok((reviews, client_reviews))
 }
 
 async fn all_services(store: &Store, user: UserId) -> Result<Vec<Service>, ListError> {
@@ -110,14 +158,7 @@ pub async fn collect(
         });
     }
     let orders = all_orders(store, user).await?;
-    let mut reviews = Vec::new();
-    for order in &orders {
-        if let Some(id) = store.order_review_id(order.id).await?
-            && let Some(review) = store.get_review(id, false).await?
-        {
-            reviews.push(review);
-        }
-    }
+    let (reviews, client_reviews) = readable_reviews(store, user, &orders).await?;
     let services = store
         .items_as_json(
             all_services(store, user)
@@ -136,6 +177,9 @@ pub async fn collect(
         services,
         orders,
         reviews,
+        client_reviews,
+        briefs: all_briefs(store, user).await?,
+        proposals: all_proposals(store, user).await?,
         conversations,
         notifications: of(EntityType::Notification),
         saved_services: of(EntityType::Saved),
@@ -157,6 +201,12 @@ pub struct Export {
     pub services: Vec<StoredItem>,
     pub orders: Vec<Order>,
     pub reviews: Vec<crate::domain::review::Review>,
+    /// Sellers' reviews of the user as a buyer, and the user's of their buyers.
+    pub client_reviews: Vec<ClientReview>,
+    /// The briefs (需求) the user posted, with their attachments' names and checksums.
+    pub briefs: Vec<Brief>,
+    /// The proposals (投标) the user sent.
+    pub proposals: Vec<Proposal>,
     pub conversations: Vec<ExportedConversation>,
     pub notifications: Vec<StoredItem>,
     pub saved_services: Vec<StoredItem>,
@@ -346,6 +396,38 @@ pub async fn delete(
                 .rename_copy(keys::review(review), field, DELETED_NAME)
                 .await?;
         }
+        if order.freelancer_id == me.id {
+            store
+                .rename_copy(
+                    keys::client_review(order.id),
+                    "seller_username",
+                    DELETED_NAME,
+                )
+                .await?;
+        }
+    }
+    // Their briefs: open ones closed (their proposals declined), their files deleted, the
+    // name on each replaced. Their proposals keep the terms, not the name.
+    for brief in all_briefs(store, me.id).await? {
+        if brief.status == BriefStatus::Open {
+            match super::briefs::close(store, me, brief.id, now).await {
+                Ok(_) | Err(super::briefs::BriefError::NotOpen(_)) => {}
+                Err(e) => return Err(StoreError::Decode(format!("closing brief {}: {e}", brief.id)).into()),
+            }
+        }
+        for f in &brief.content.attachments {
+            files.delete(&f.key).await?;
+        }
+        store.erase_brief_copy(brief.id, DELETED_NAME).await?;
+    }
+    for p in all_proposals(store, me.id).await? {
+        store
+            .rename_copy(
+                keys::proposal(p.brief_id, p.id),
+                "seller_username",
+                DELETED_NAME,
+            )
+            .await?;
     }
     for service in all_services(store, me.id).await? {
         // Counters and gallery images may bump a service's version meanwhile: read it again.

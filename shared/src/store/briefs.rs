@@ -222,6 +222,23 @@ impl Store {
         ])
     }
 
+    /// An erased buyer's brief: their name replaced and its files gone from it (the version
+    /// bumped, so search and edits read it again).
+    pub async fn erase_brief_copy(&self, id: BriefId, name: &str) -> Result<bool, StoreError> {
+        self.update_if(
+            keys::brief(id),
+            "SET client_username = :name, attachments = :none ADD version :one",
+            "attribute_exists(PK)",
+            &[],
+            vec![
+                (":name", s(name)),
+                (":none", AttributeValue::L(vec![])),
+                (":one", n(1)),
+            ],
+        )
+        .await
+    }
+
     /// The briefs of `ids` that exist (any order), in one `BatchGetItem` per 100.
     pub async fn get_briefs(&self, ids: &[BriefId]) -> Result<Vec<Brief>, StoreError> {
         let mut wanted = ids.to_vec();
