@@ -551,6 +551,55 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
     let conv = open(&api, &c, &owner).await;
     assert_eq!(say(&api, &c, &conv, "谢谢，设计很满意").await.status, 201);
     assert_eq!(say(&api, &owner, &conv, "感谢支持").await.status, 201);
+    // A brief of theirs with a file, and the seller's bid on it; the seller reviews them
+    // (sealed: they have not reviewed the seller).
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+        .to_vec();
+    let t = api
+        .post_auth(
+            "/briefs/attachments",
+            &c.access,
+            json!({"content_type": "application/pdf", "content_length": pdf.len()}),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    assert_eq!(gigbao_tests::put_upload(&t.body["data"], pdf).await, 200);
+    let brief = api
+        .post_auth(
+            "/briefs",
+            &c.access,
+            json!({"title": "为新茶饮品牌设计 logo 和门头",
+                   "description": "我们在杭州新开一家茶饮店，需要一个简洁、易记的 logo，两周内完成。",
+                   "category": "logo-design", "budget": "2000.00",
+                   "attachments": [{"key": t.body["data"]["key"], "name": "需求.pdf"}]}),
+        )
+        .await;
+    assert_eq!(brief.status, 201, "{}", brief.body);
+    let brief_id = brief.body["data"]["id"].as_str().unwrap().to_owned();
+    let file_url = api
+        .get(&format!("/briefs/{brief_id}"))
+        .await
+        .body["data"]["attachments"][0]["download_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bid = api
+        .post_auth(
+            &format!("/briefs/{brief_id}/proposals"),
+            &owner.access,
+            json!({"price": "2000.00", "delivery_days": 10, "revisions": 2,
+                   "message": "我做过很多茶饮品牌的 logo，十天交付三个方案。"}),
+        )
+        .await;
+    assert_eq!(bid.status, 201, "{}", bid.body);
+    let sealed = api
+        .post_auth(
+            &format!("/orders/{oid}/client-review"),
+            &owner.access,
+            json!({"rating": 4, "comment": "沟通顺畅的买家"}),
+        )
+        .await;
+    assert_eq!(sealed.status, 201, "{}", sealed.body);
 
     // Their own export has it all, and no secrets. The order's conversation is written by the
     // notification worker (its system lines), so wait for it first.
@@ -579,6 +628,10 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
     assert_eq!(data["wallet"]["balance"], "0.00");
     assert!(!export.to_string().contains("password_hash"));
     assert!(!export.to_string().contains("argon2"));
+    assert_eq!(data["briefs"][0]["id"], brief_id.as_str(), "{}", data["briefs"]);
+    assert_eq!(data["briefs"][0]["attachments"][0]["name"], "需求.pdf");
+    // The seller's review of them is sealed: not theirs to read, not even in an export.
+    assert_eq!(data["client_reviews"], json!([]), "{}", data["client_reviews"]);
 
     let gone = api
         .send(
@@ -613,13 +666,24 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
         )
         .await;
     assert_eq!(login.status, 401);
+    // Their brief is closed under the erased name, its file gone.
+    let left = api.get(&format!("/briefs/{brief_id}")).await;
+    assert_eq!(left.body["data"]["status"], "closed", "{}", left.body);
+    assert_eq!(left.body["data"]["client"]["username"], "已注销用户");
+    assert_eq!(left.body["data"]["attachments"], json!([]));
+    assert_eq!(reqwest::get(&file_url).await.unwrap().status(), 404);
 
     // The freelancer keeps the conversation and the order, with nothing personal of the
     // client in them.
     let theirs = exported(&api, &owner).await;
+    assert_eq!(theirs["data"]["proposals"][0]["brief_id"], brief_id.as_str());
+    assert_eq!(theirs["data"]["client_reviews"][0]["comment"], "沟通顺畅的买家");
     let text = format!(
-        "{}{}{}",
-        theirs["data"]["conversations"], theirs["data"]["orders"], theirs["data"]["reviews"]
+        "{}{}{}{}",
+        theirs["data"]["conversations"],
+        theirs["data"]["orders"],
+        theirs["data"]["reviews"],
+        theirs["data"]["client_reviews"]
     );
     for secret in [&username, &email, &phone] {
         assert!(
