@@ -628,10 +628,20 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
     assert_eq!(data["wallet"]["balance"], "0.00");
     assert!(!export.to_string().contains("password_hash"));
     assert!(!export.to_string().contains("argon2"));
-    assert_eq!(data["briefs"][0]["id"], brief_id.as_str(), "{}", data["briefs"]);
+    assert_eq!(
+        data["briefs"][0]["id"],
+        brief_id.as_str(),
+        "{}",
+        data["briefs"]
+    );
     assert_eq!(data["briefs"][0]["attachments"][0]["name"], "需求.pdf");
     // The seller's review of them is sealed: not theirs to read, not even in an export.
-    assert_eq!(data["client_reviews"], json!([]), "{}", data["client_reviews"]);
+    assert_eq!(
+        data["client_reviews"],
+        json!([]),
+        "{}",
+        data["client_reviews"]
+    );
 
     let gone = api
         .send(
@@ -676,8 +686,14 @@ async fn a_deleted_account_leaves_no_personal_data_with_the_other_party_and_the_
     // The freelancer keeps the conversation and the order, with nothing personal of the
     // client in them.
     let theirs = exported(&api, &owner).await;
-    assert_eq!(theirs["data"]["proposals"][0]["brief_id"], brief_id.as_str());
-    assert_eq!(theirs["data"]["client_reviews"][0]["comment"], "沟通顺畅的买家");
+    assert_eq!(
+        theirs["data"]["proposals"][0]["brief_id"],
+        brief_id.as_str()
+    );
+    assert_eq!(
+        theirs["data"]["client_reviews"][0]["comment"],
+        "沟通顺畅的买家"
+    );
     let text = format!(
         "{}{}{}{}",
         theirs["data"]["conversations"],

@@ -5,9 +5,11 @@
 use chrono::{DateTime, Utc};
 use tracing::instrument;
 
+use crate::domain::brief::{Brief, BriefStatus, Proposal};
 use crate::domain::export::{DataExport, ExportStatus, LINK_SECONDS};
 use crate::domain::ledger::Account;
 use crate::domain::order::{Order, OrderStatus};
+use crate::domain::review::{ClientReview, Review};
 use crate::domain::service::{Service, ServiceStatus};
 use crate::domain::user::Social;
 use crate::domain::{
@@ -15,8 +17,6 @@ use crate::domain::{
 };
 use crate::files::{Files, FilesError};
 use crate::store::change::EntityType;
-use crate::domain::brief::{Brief, BriefStatus, Proposal};
-use crate::domain::review::{ClientReview, Review};
 use crate::store::{
     BriefListing, LineRecord, ListError, OrderListing, RateLimit, ServiceListing, Store,
     StoreError, StoredItem, all_pages, keys,
@@ -412,7 +412,11 @@ pub async fn delete(
         if brief.status == BriefStatus::Open {
             match super::briefs::close(store, me, brief.id, now).await {
                 Ok(_) | Err(super::briefs::BriefError::NotOpen(_)) => {}
-                Err(e) => return Err(StoreError::Decode(format!("closing brief {}: {e}", brief.id)).into()),
+                Err(e) => {
+                    return Err(
+                        StoreError::Decode(format!("closing brief {}: {e}", brief.id)).into(),
+                    );
+                }
             }
         }
         for f in &brief.content.attachments {
