@@ -602,17 +602,7 @@ pub async fn search(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     })?;
     let (found, page) = crate::app::search::search_briefs(&deps.store, &deps.brief_search, &query)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "brief search failed");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "search.unavailable",
-                Text::new(
-                    "搜索暂时不可用，请稍后再试",
-                    "Search is unavailable for a moment; please try again",
-                ),
-            )
-        })?;
+        .map_err(super::search_query::search_unavailable)?;
     let next_cursor =
         super::search_query::next_cursor(&query, page.items.len(), page.total, page.last);
     Ok(Reply::ok(
@@ -703,12 +693,9 @@ pub async fn attachment(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
         Utc::now(),
     )
     .await?;
-    Ok(Reply::created(
-        Text::new(
-            "请在 10 分钟内上传文件",
-            "Upload the file within 10 minutes",
-        ),
-        super::uploads::UploadView::of(ticket, briefs::MAX_ATTACHMENT_BYTES),
+    Ok(super::uploads::upload_created(
+        ticket,
+        briefs::MAX_ATTACHMENT_BYTES,
     ))
 }
 

@@ -10,7 +10,7 @@ use super::common::order_not_found;
 use super::common::{service_not_found, violations};
 use super::order_views::OrderView;
 use super::session::signed_in;
-use super::uploads::{UploadView, media_files, upload_request};
+use super::uploads::{media_files, upload_request};
 use super::views::NotificationView;
 use super::views::rfc3339;
 use super::views::user_not_found;
@@ -588,12 +588,9 @@ pub async fn attachment(deps: &'static Deps, req: Request) -> Result<Reply, ApiE
         Utc::now(),
     )
     .await?;
-    Ok(Reply::created(
-        Text::new(
-            "请在 10 分钟内上传文件",
-            "Upload the file within 10 minutes",
-        ),
-        UploadView::of(ticket, app::MAX_ATTACHMENT_BYTES),
+    Ok(super::uploads::upload_created(
+        ticket,
+        app::MAX_ATTACHMENT_BYTES,
     ))
 }
 

@@ -3,7 +3,7 @@
 use lambda_http::Request;
 use serde::Serialize;
 
-use super::search_query::{next_cursor, parse};
+use super::search_query::{next_cursor, parse, search_unavailable};
 use crate::deps::Deps;
 use crate::http::route as r;
 use crate::http::{ApiError, Reply};
@@ -30,17 +30,7 @@ pub async fn search(deps: &'static Deps, req: Request) -> Result<Reply, ApiError
     let query = parse(|name| crate::http::query_raw(&req, name))?;
     let page = crate::app::search::search(&deps.search, &query)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "search failed");
-            ApiError::new(
-                lambda_http::http::StatusCode::SERVICE_UNAVAILABLE,
-                "search.unavailable",
-                Text::new(
-                    "搜索暂时不可用，请稍后再试",
-                    "Search is unavailable for a moment; please try again",
-                ),
-            )
-        })?;
+        .map_err(search_unavailable)?;
     let next_cursor = next_cursor(&query, page.items.len(), page.total, page.last);
     Ok(Reply::ok(
         Text::new("成功", "OK"),

@@ -11,6 +11,19 @@ use crate::http::ApiError;
 use crate::i18n::Text;
 use crate::search::{MAX_WINDOW, SearchQuery, Sort, text};
 
+/// The engine could not answer: a 503 the client may retry, never an empty result.
+pub(crate) fn search_unavailable(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "search failed");
+    ApiError::new(
+        lambda_http::http::StatusCode::SERVICE_UNAVAILABLE,
+        "search.unavailable",
+        Text::new(
+            "搜索暂时不可用，请稍后再试",
+            "Search is unavailable for a moment; please try again",
+        ),
+    )
+}
+
 /// The longest query accepted, in characters.
 const MAX_QUERY_CHARS: usize = 100;
 const MAX_SIZE: u32 = 50;

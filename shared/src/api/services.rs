@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::common::{moderation_failed, service_not_found, violations};
 use super::service_views::{ServiceView, SkillView, category_tree};
 use super::session::{admin, signed_in};
-use super::uploads::{UploadView, media_files, upload_request};
+use super::uploads::{media_files, upload_request};
 use super::views::{PageView, rfc3339, user_not_found};
 use crate::app::catalog::catalog;
 use crate::app::service_media::{self, MediaUploadError, max_bytes, slot_for};
@@ -464,13 +464,7 @@ pub async fn media_upload(deps: &'static Deps, req: Request) -> Result<Reply, Ap
     )
     .await?;
     let max = slot_for(&content_type).map(max_bytes).unwrap_or(0);
-    Ok(Reply::created(
-        Text::new(
-            "请在 10 分钟内上传文件",
-            "Upload the file within 10 minutes",
-        ),
-        UploadView::of(ticket, max),
-    ))
+    Ok(super::uploads::upload_created(ticket, max))
 }
 
 fn bad_status() -> ApiError {

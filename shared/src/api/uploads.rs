@@ -72,6 +72,17 @@ pub(crate) struct UploadView {
     file: Option<FileView>,
 }
 
+/// The 201 of a presigned upload: where and how to put the bytes, within 10 minutes.
+pub(crate) fn upload_created(ticket: UploadTicket, max_bytes: u64) -> crate::http::Reply {
+    crate::http::Reply::created(
+        Text::new(
+            "请在 10 分钟内上传文件",
+            "Upload the file within 10 minutes",
+        ),
+        UploadView::of(ticket, max_bytes),
+    )
+}
+
 impl UploadView {
     /// The upload of a private file.
     pub(crate) fn of_file(ticket: UploadTicket, file: &StoredFile) -> UploadView {

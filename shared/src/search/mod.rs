@@ -58,6 +58,15 @@ pub struct CardFreelancer {
     pub seller_level: SellerLevel,
 }
 
+/// The analysed names (English and Chinese) of catalogue labels: categories, skills.
+fn labels(ls: &[&Label]) -> String {
+    let joined: Vec<&str> = ls
+        .iter()
+        .flat_map(|l| [l.name.as_str(), l.name_zh.as_str()])
+        .collect();
+    text::index_text(&joined.join(" "))
+}
+
 /// One service as both engines index it. Text fields hold analysed tokens (space-separated);
 /// `card` is stored, never searched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,13 +107,6 @@ impl SearchDoc {
         }
         let c = &service.content;
         let text = |s: &Option<String>| s.as_deref().map(text::index_text).unwrap_or_default();
-        let labels = |ls: &[&Label]| {
-            let joined: Vec<&str> = ls
-                .iter()
-                .flat_map(|l| [l.name.as_str(), l.name_zh.as_str()])
-                .collect();
-            text::index_text(&joined.join(" "))
-        };
         let delivery_days = Tier::ALL
             .iter()
             .filter_map(|t| c.packages.get(*t))
@@ -180,13 +182,6 @@ impl SearchDoc {
             return None;
         }
         let c = &brief.content;
-        let labels = |ls: &[&Label]| {
-            let joined: Vec<&str> = ls
-                .iter()
-                .flat_map(|l| [l.name.as_str(), l.name_zh.as_str()])
-                .collect();
-            text::index_text(&joined.join(" "))
-        };
         Some(SearchDoc {
             id: brief.id.to_string(),
             rev: brief.version,
