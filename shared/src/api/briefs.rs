@@ -904,14 +904,8 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "briefs",
             "搜索需求 / Search briefs",
         )
+        .query(&super::search_query::WORD_PARAMS)
         .query(&[
-            (
-                "q",
-                r::Type::String,
-                "关键词，例如「logo 设计」/ words, e.g. 「logo 设计」",
-            ),
-            ("category", r::Type::String, "分类 slug / a category slug"),
-            ("skills", r::Type::String, "逗号分隔 / comma-separated"),
             (
                 "budget_min",
                 r::Type::String,
@@ -927,18 +921,8 @@ pub(crate) fn routes() -> Vec<r::Route> {
                 r::Type::String,
                 "relevance | newest | price_low | price_high",
             ),
-            (
-                "page",
-                r::Type::Integer,
-                "从 1 开始，page × size ≤ 10000 / from 1, page × size ≤ 10,000",
-            ),
-            ("size", r::Type::Integer, "1–50"),
-            (
-                "cursor",
-                r::Type::String,
-                "上一页的 next_cursor（不与 page 同用）/ the previous page's next_cursor (not with page)",
-            ),
         ])
+        .query(&super::search_query::PAGING_PARAMS)
         .ok(r::one::<BriefResults>)
         .errors(&[503]),
         r::route(

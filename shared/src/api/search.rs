@@ -67,14 +67,8 @@ pub(crate) fn routes() -> Vec<r::Route> {
             "services",
             "搜索服务 / Search services",
         )
+        .query(&super::search_query::WORD_PARAMS)
         .query(&[
-            (
-                "q",
-                r::Type::String,
-                "关键词，例如「logo 设计」/ words, e.g. 「logo 设计」",
-            ),
-            ("category", r::Type::String, "分类 slug / a category slug"),
-            ("skills", r::Type::String, "逗号分隔 / comma-separated"),
             ("service_type", r::Type::String, "fixed | hourly | package"),
             ("min_price", r::Type::String, "例如 100.00 / e.g. 100.00"),
             ("max_price", r::Type::String, "例如 500.00 / e.g. 500.00"),
@@ -85,18 +79,8 @@ pub(crate) fn routes() -> Vec<r::Route> {
                 r::Type::String,
                 "relevance | price_low | price_high | rating | newest",
             ),
-            (
-                "page",
-                r::Type::Integer,
-                "从 1 开始，page × size ≤ 10000 / from 1, page × size ≤ 10,000",
-            ),
-            ("size", r::Type::Integer, "1–50"),
-            (
-                "cursor",
-                r::Type::String,
-                "上一页的 next_cursor（不限深度，不与 page 同用）/ the previous page's next_cursor (any depth; not with page)",
-            ),
         ])
+        .query(&super::search_query::PAGING_PARAMS)
         .ok(r::one::<Results>)
         .errors(&[503]),
     ]

@@ -8,8 +8,35 @@ use serde::Serialize;
 use crate::domain::Money;
 use crate::domain::service::{MAX_SKILLS, ServiceType};
 use crate::http::ApiError;
+use crate::http::route::{Q, Type};
 use crate::i18n::Text;
 use crate::search::{MAX_WINDOW, SearchQuery, Sort, text};
+
+/// The words and the catalogue a search takes (services and briefs alike).
+pub(crate) const WORD_PARAMS: [Q; 3] = [
+    (
+        "q",
+        Type::String,
+        "关键词，例如「logo 设计」/ words, e.g. 「logo 设计」",
+    ),
+    ("category", Type::String, "分类 slug / a category slug"),
+    ("skills", Type::String, "逗号分隔 / comma-separated"),
+];
+
+/// How a search is paged (services and briefs alike).
+pub(crate) const PAGING_PARAMS: [Q; 3] = [
+    (
+        "page",
+        Type::Integer,
+        "从 1 开始，page × size ≤ 10000 / from 1, page × size ≤ 10,000",
+    ),
+    ("size", Type::Integer, "1–50"),
+    (
+        "cursor",
+        Type::String,
+        "上一页的 next_cursor（不限深度，不与 page 同用）/ the previous page's next_cursor (any depth; not with page)",
+    ),
+];
 
 /// The engine could not answer: a 503 the client may retry, never an empty result.
 pub(crate) fn search_unavailable(e: impl std::fmt::Display) -> ApiError {
