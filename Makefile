@@ -148,31 +148,39 @@ deploy: $(TOOLS)
 deploy-check: $(TOOLS)
 	$(PY) infra/deploy/check_build.py Operators/HealthFunction Orders/OrderCreateFunction
 
-# The soak test runs beside contract fuzzing (two sequential clients on two cores).
+# The soak test runs beside contract fuzzing (the soak and two fuzzing streams on two cores).
 # One build: the workspace build gives the functions the same features `make build` and
 # `cargo lambda watch` give them (check_features.py fails when a dependency change breaks
 # that), so the stack starts without building them a second time.
+# Each phase prints its time (`[time] …`), so a slow run shows where the time went.
 test: $(TOOLS)
-	@start=$$(date +%s); \
+	@start=$$(date +%s); mark=$$start; \
+	phase() { now=$$(date +%s); echo "[time] $$1: $$(( now - mark )) s"; mark=$$now; }; \
 	python3 infra/local/check_features.py; \
 	cargo build --workspace --all-targets; \
+	phase "workspace build"; \
 	$(MAKE) --no-print-directory build template-check; \
 	$(PY) tests/contract/test_harness.py; \
 	$(PY) infra/local/test_prune_target.py; \
 	$(PY) infra/local/test_edge.py; \
 	$(PY) infra/local/test_events.py; \
 	$(PY) infra/local/test_check_permissions.py; \
+	phase "template lint and tool self-tests"; \
 	$(MAKE) --no-print-directory deployable; \
+	phase "deploy check"; \
 	$(PY) infra/local/stack.py test -- sh -c 'cargo test --workspace --all-targets && \
 	  { $(PY) tests/contract/soak.py & soak=$$!; $(PY) tests/contract/fuzz.py; fuzz=$$?; \
 	    wait $$soak && [ $$fuzz -eq 0 ]; }'; \
+	phase "stack: every test, then soak beside contract fuzzing"; \
 	SEARCH_ENGINE=opensearch $(PY) infra/local/stack.py test --log-dir .local/test-logs-opensearch -- \
 	  cargo test -q -p gigbao-tests --test blackbox search:: > .local/search-on-opensearch.log 2>&1 \
 	  || { grep -A4 "panicked at" .local/search-on-opensearch.log | head -60; \
 	       tail -15 .local/search-on-opensearch.log; exit 1; }; \
 	$(PY) infra/local/search_summary.py .local/search-on-opensearch.log; \
+	phase "search suite on OpenSearch"; \
 	$(PY) infra/local/check_permissions.py .local/test-logs .local/test-logs-opensearch; \
 	$(MAKE) --no-print-directory lint; \
+	phase "permission check and lint"; \
 	echo "make test took $$(( $$(date +%s) - start )) s"
 
 # Superseded build artifacts out of the shared target directory (.ci/run does it after each run).

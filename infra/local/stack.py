@@ -403,20 +403,23 @@ class Stack:
         watch_env = {**os.environ, **self.local_env(),
                      "GIGBAO_FUNCTION_ENV": str(self.write_function_env())}
         watch_env["PATH"] = f"{VENV_BIN}{os.pathsep}{watch_env.get('PATH', '')}"
-        self._spawn("cargo-lambda-watch", cmd, watch_env)
-        wait_until(lambda: port_open(self.invoke_port), "cargo lambda watch", 120)
+        # The ports chosen at start are bound before anything else runs: left free while the
+        # functions build and start, one was taken by an outgoing connection's ephemeral port
+        # ("Address already in use").
         self.edge = Edge(self.api_port, self.router(), self.invoke_port,
                          tpl.http_api_cors(self.template), log,
                          open(self.log_dir / "edge-access.log", "a", encoding="utf-8"))
         self.edge.start()
+        self.websocket = WebSocketApi(self.invoke_port, tpl.websocket_routes(self.template),
+                                      self.ws_port, self.ws_mgmt_port, log)
+        self.websocket.start()
+        self._spawn("cargo-lambda-watch", cmd, watch_env)
+        wait_until(lambda: port_open(self.invoke_port), "cargo lambda watch", 120)
         wait_until(lambda: http_ok(f"{self.api_url}/health"), "cargo lambda watch", 600)
         log(f"API on {self.api_url}")
         self.events = EventSources(self, self.functions, log)
         self.events.start()
         log("event sources polling (stream → stream-router, SQS → workers, schedules)")
-        self.websocket = WebSocketApi(self.invoke_port, tpl.websocket_routes(self.template),
-                                      self.ws_port, self.ws_mgmt_port, log)
-        self.websocket.start()
         log(f"WebSocket API on {self.ws_url} (@connections on 127.0.0.1:{self.ws_mgmt_port})")
 
     def router(self) -> Router:
