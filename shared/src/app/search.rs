@@ -171,18 +171,13 @@ pub async fn sync_briefs(
 /// Rebuilds the briefs' index from the table: every open public brief (through their list
 /// index, never a scan). Returns how many were indexed.
 pub async fn reindex_briefs(store: &Store, index: &impl SearchIndex) -> Result<usize, SyncError> {
-    let mut docs = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = store
-            .list_briefs(&BriefListing::Open, (None, None), 100, cursor.as_deref())
-            .await?;
-        docs.extend(page.items.iter().filter_map(SearchDoc::of_brief));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let briefs = crate::store::all_pages(|c| async move {
+        store
+            .list_briefs(&BriefListing::Open, (None, None), 100, c.as_deref())
+            .await
+    })
+    .await?;
+    let docs = briefs.iter().filter_map(SearchDoc::of_brief).collect();
     Ok(index.rebuild(docs).await?)
 }
 

@@ -127,15 +127,7 @@ impl Store {
         now: DateTime<Utc>,
         limit: i32,
     ) -> Result<Vec<OfferId>, StoreError> {
-        Ok(self
-            .due_items(keys::OFFER_TIMER, now, limit, Some("id"))
-            .await?
-            .into_iter()
-            .filter_map(|item| match item.get("id") {
-                Some(aws_sdk_dynamodb::types::AttributeValue::S(id)) => id.parse().ok(),
-                _ => None,
-            })
-            .collect())
+        self.due_ids(keys::OFFER_TIMER, now, limit).await
     }
 
     /// Declines an open offer. `Ok(false)`: it was decided meanwhile.

@@ -356,15 +356,7 @@ impl Store {
         now: DateTime<Utc>,
         limit: i32,
     ) -> Result<Vec<OrderId>, StoreError> {
-        Ok(self
-            .due_items(&keys::order_timer(kind), now, limit, Some("id"))
-            .await?
-            .into_iter()
-            .filter_map(|item| match item.get("id") {
-                Some(AttributeValue::S(id)) => id.parse().ok(),
-                _ => None,
-            })
-            .collect())
+        self.due_ids(&keys::order_timer(kind), now, limit).await
     }
 
     /// A freelancer's orders completed at or after `since`.

@@ -193,6 +193,25 @@ impl Store {
             .collect()
     }
 
+    /// The ids (their `id` attribute) of what is due on `timer` by `now`, earliest first, at
+    /// most `limit`: the order and offer timers.
+    pub(super) async fn due_ids<T: std::str::FromStr>(
+        &self,
+        timer: &str,
+        now: DateTime<Utc>,
+        limit: i32,
+    ) -> Result<Vec<T>, StoreError> {
+        Ok(self
+            .due_items(timer, now, limit, Some("id"))
+            .await?
+            .into_iter()
+            .filter_map(|item| match item.get("id") {
+                Some(aws_sdk_dynamodb::types::AttributeValue::S(id)) => id.parse().ok(),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// The items waiting on the sparse timer index under `timer` (`GSI4PK`) that are due at
     /// `now`, earliest first (at most `limit`; only `projection`'s attributes if given): the
     /// order timers, refunds and clearances.
